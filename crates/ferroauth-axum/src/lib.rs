@@ -1,1 +1,396 @@
+//! axum integration for [ferroauth]: the session adapter, a callback extractor for GET and
+//! `form_post` callbacks, a redirect-URI builder and errors that become responses.
+//!
+//! A login is two handlers:
+//!
+//! ```no_run
+//! use axum::{Router, extract::{Path, State}, response::{IntoResponse, Response}, routing::get};
+//! use ferroauth::OAuth;
+//! use ferroauth_axum::{AuthError, Callback, RedirectUri, authorize_access_token, authorize_redirect};
+//! use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+//!
+//! async fn login(State(oauth): State<OAuth>, Path(name): Path<String>, session: Session, uri: RedirectUri)
+//!     -> Result<Response, AuthError>
+//! {
+//!     let client = oauth.client(&name)?;
+//!     Ok(authorize_redirect(&client, &session, &uri.to(&format!("/auth/{name}"))).await?.into_response())
+//! }
+//!
+//! async fn auth(State(oauth): State<OAuth>, Path(name): Path<String>, session: Session, Callback(params): Callback)
+//!     -> Result<String, AuthError>
+//! {
+//!     let login = authorize_access_token(&oauth.client(&name)?, &session, &params).await?;
+//!     Ok(format!("hello {}", login.userinfo.get("sub").and_then(|v| v.as_str()).unwrap_or("?")))
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let oauth = OAuth::from_settings(&ferroauth::Settings::from_file("ferroauth.toml")?)?;
+//! let app = Router::new()
+//!     .route("/login/{name}", get(login))
+//!     .route("/auth/{name}", get(auth).post(auth))
+//!     .layer(SessionManagerLayer::new(MemoryStore::default()))
+//!     .with_state(oauth);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Session cookies: the provider's redirect back to the callback is a cross-site top-level
+//! GET, which `SameSite=Lax` cookies (tower-sessions' default) survive. A
+//! `response_mode=form_post` callback is a cross-site POST: it needs `SameSite=None`, and
+//! so `Secure` and https.
 
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use ferroauth::pending::{PendingLogins, PendingStore, SESSION_KEY};
+use ferroauth::{CallbackParams, Error, Login, OAuthClient};
+use tower_sessions::Session;
+
+/// Largest callback body accepted (`form_post`).
+const MAX_CALLBACK_BODY: usize = 16 * 1024;
+
+/// A tower-sessions [`Session`] as a [`PendingStore`].
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPending<'a>(pub &'a Session);
+
+impl PendingStore for SessionPending<'_> {
+    async fn load(&self) -> Result<PendingLogins, Error> {
+        self.0
+            .get::<PendingLogins>(SESSION_KEY)
+            .await
+            .map(Option::unwrap_or_default)
+            .map_err(|e| Error::Session(e.to_string()))
+    }
+
+    async fn save(&self, logins: PendingLogins) -> Result<(), Error> {
+        let result = if logins.is_empty() {
+            self.0.remove::<PendingLogins>(SESSION_KEY).await.map(drop)
+        } else {
+            self.0.insert(SESSION_KEY, logins).await
+        };
+        result.map_err(|e| Error::Session(e.to_string()))
+    }
+}
+
+/// Starts a login: stores the pending login in the session and redirects (302 Found... in
+/// practice axum's `Redirect::to`, 303 See Other) to the provider.
+pub async fn authorize_redirect(
+    client: &OAuthClient,
+    session: &Session,
+    redirect_uri: &str,
+) -> Result<Redirect, AuthError> {
+    authorize_redirect_with(client, session, redirect_uri, &[]).await
+}
+
+/// [`authorize_redirect`] with extra authorization parameters (`prompt`, `login_hint`, ...).
+pub async fn authorize_redirect_with(
+    client: &OAuthClient,
+    session: &Session,
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+) -> Result<Redirect, AuthError> {
+    let url = client
+        .authorize_redirect_with(&SessionPending(session), redirect_uri, params)
+        .await?;
+    Ok(Redirect::to(url.as_str()))
+}
+
+/// Finishes a login on the callback.
+pub async fn authorize_access_token(
+    client: &OAuthClient,
+    session: &Session,
+    callback: &CallbackParams,
+) -> Result<Login, AuthError> {
+    Ok(client
+        .authorize_access_token(&SessionPending(session), callback)
+        .await?)
+}
+
+/// The callback's parameters: the query string of a GET, or the form body of a POST
+/// (`response_mode=form_post`).
+#[derive(Debug, Clone)]
+pub struct Callback(pub CallbackParams);
+
+impl<S: Send + Sync> FromRequest<S> for Callback {
+    type Rejection = AuthError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        if req.method() == Method::POST {
+            let is_form = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            if !is_form {
+                return Err(Error::InvalidCallback("a POST callback must be a form".into()).into());
+            }
+            let body = axum::body::to_bytes(req.into_body(), MAX_CALLBACK_BODY)
+                .await
+                .map_err(|_| {
+                    AuthError(Error::InvalidCallback(
+                        "the callback body is too large".into(),
+                    ))
+                })?;
+            let text = std::str::from_utf8(&body).map_err(|_| {
+                AuthError(Error::InvalidCallback(
+                    "the callback body is not UTF-8".into(),
+                ))
+            })?;
+            return Ok(Callback(CallbackParams::parse(text)?));
+        }
+        Ok(Callback(CallbackParams::parse(
+            req.uri().query().unwrap_or(""),
+        )?))
+    }
+}
+
+/// Builds absolute URLs for this app, like Django's `build_absolute_uri`: scheme and host
+/// from the request, or from `X-Forwarded-Proto`/`X-Forwarded-Host` when the app sits
+/// behind a proxy it trusts.
+///
+/// As an extractor it reads the [`RedirectUriConfig`] from the request extensions (add it
+/// with `axum::Extension`), and otherwise trusts no forwarded headers.
+#[derive(Debug, Clone)]
+pub struct RedirectUri {
+    base: String,
+}
+
+/// How [`RedirectUri`] derives the app's base URL.
+#[derive(Debug, Clone, Default)]
+pub struct RedirectUriConfig {
+    /// A fixed public base URL (`https://app.example`): the request's headers are then
+    /// ignored. The safest choice in production.
+    pub public_base_url: Option<String>,
+    /// Use `X-Forwarded-Proto` and `X-Forwarded-Host`. Only behind a proxy that sets them:
+    /// otherwise any client can choose the redirect URI's host.
+    pub trust_forwarded_headers: bool,
+}
+
+impl RedirectUri {
+    /// The base URL for a request's headers.
+    pub fn from_headers(
+        headers: &HeaderMap,
+        uri: &axum::http::Uri,
+        config: &RedirectUriConfig,
+    ) -> Result<Self, AuthError> {
+        if let Some(base) = &config.public_base_url {
+            return Ok(Self {
+                base: base.trim_end_matches('/').to_owned(),
+            });
+        }
+        let forwarded = |name: &str| {
+            config
+                .trust_forwarded_headers
+                .then(|| headers.get(name).and_then(|v| v.to_str().ok()))
+                .flatten()
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+        };
+        let scheme = match forwarded("x-forwarded-proto") {
+            Some("https") => "https",
+            Some("http") | None => uri.scheme_str().unwrap_or("http"),
+            Some(_) => {
+                return Err(Error::InvalidCallback("unknown X-Forwarded-Proto".into()).into());
+            }
+        };
+        let host = forwarded("x-forwarded-host")
+            .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
+            .or_else(|| uri.authority().map(|a| a.as_str()))
+            .ok_or_else(|| AuthError(Error::InvalidCallback("the request has no Host".into())))?;
+        if host.is_empty()
+            || !host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+        {
+            return Err(Error::InvalidCallback("the Host header is not a host name".into()).into());
+        }
+        Ok(Self {
+            base: format!("{scheme}://{host}"),
+        })
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The absolute URL of a path of this app.
+    pub fn to(&self, path: &str) -> String {
+        format!("{}/{}", self.base, path.trim_start_matches('/'))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RedirectUri {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let config = parts
+            .extensions
+            .get::<RedirectUriConfig>()
+            .cloned()
+            .unwrap_or_default();
+        Self::from_headers(&parts.headers, &parts.uri, &config)
+    }
+}
+
+/// A ferroauth [`Error`] as an axum response: the status from [`ferroauth::ErrorKind`]
+/// (400 bad callback, 502 provider failure, 504 provider timeout, 503 session store down,
+/// 500 misconfiguration) and a JSON body `{"error": code, "error_description": text}`.
+#[derive(Debug)]
+pub struct AuthError(pub Error);
+
+impl From<Error> for AuthError {
+    fn from(e: Error) -> Self {
+        Self(e)
+    }
+}
+
+impl AuthError {
+    /// The HTTP status for this error.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.kind().http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The JSON body for this error.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({ "error": self.0.code(), "error_description": self.0.to_string() })
+    }
+}
+
+impl std::fmt::Display for AuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for AuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        if self.status().is_server_error() {
+            tracing::warn!(code = self.0.code(), error = %self.0, "OAuth request failed");
+        }
+        (self.status(), axum::Json(self.body())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Uri;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (axum::http::HeaderName::from_static(k), v.parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn redirect_uri_from_host() {
+        let h = headers(&[
+            ("host", "127.0.0.1:8000"),
+            ("x-forwarded-host", "evil.example"),
+        ]);
+        let r = RedirectUri::from_headers(
+            &h,
+            &Uri::from_static("/login/x"),
+            &RedirectUriConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(r.to("/auth/dev"), "http://127.0.0.1:8000/auth/dev");
+    }
+
+    #[test]
+    fn forwarded_headers_only_when_trusted() {
+        let h = headers(&[
+            ("host", "10.0.0.5"),
+            ("x-forwarded-host", "app.example"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let config = RedirectUriConfig {
+            trust_forwarded_headers: true,
+            ..Default::default()
+        };
+        let r = RedirectUri::from_headers(&h, &Uri::from_static("/"), &config).unwrap();
+        assert_eq!(r.to("auth/x"), "https://app.example/auth/x");
+        let fixed = RedirectUriConfig {
+            public_base_url: Some("https://fixed.example/".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            RedirectUri::from_headers(&h, &Uri::from_static("/"), &fixed)
+                .unwrap()
+                .base(),
+            "https://fixed.example"
+        );
+    }
+
+    #[test]
+    fn bad_hosts_are_refused() {
+        let h = headers(&[("host", "a.example/evil?x=")]);
+        let e =
+            RedirectUri::from_headers(&h, &Uri::from_static("/"), &RedirectUriConfig::default())
+                .unwrap_err();
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn errors_map_to_statuses() {
+        assert_eq!(
+            AuthError(Error::StateExpired).status(),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            AuthError(Error::Session("down".into())).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            AuthError(Error::InvalidIdToken("x".into())).status(),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            AuthError(Error::UnknownClient("x".into())).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            AuthError(Error::StateReused).body()["error"],
+            "state_reused"
+        );
+    }
+
+    #[tokio::test]
+    async fn callback_from_query_and_form() {
+        let req = Request::builder()
+            .uri("/auth/x?code=c&state=s")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let Callback(p) = Callback::from_request(req, &()).await.unwrap();
+        assert_eq!(p.get("code"), Some("c"));
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/auth/x")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from("code=c2&state=s2"))
+            .unwrap();
+        let Callback(p) = Callback::from_request(req, &()).await.unwrap();
+        assert_eq!(p.get("state"), Some("s2"));
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/auth/x")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from("a".repeat(MAX_CALLBACK_BODY + 1)))
+            .unwrap();
+        assert_eq!(
+            Callback::from_request(req, &()).await.unwrap_err().0.code(),
+            "callback_invalid"
+        );
+    }
+}

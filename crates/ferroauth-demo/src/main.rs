@@ -1,1 +1,78 @@
-fn main(){}
+//! `ferroauth-demo`: the demo app. See the crate docs of `ferroauth_demo` for the routes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use ferroauth::{OAuth, Settings};
+use ferroauth_demo::{DemoOptions, router};
+
+/// The ferroauth demo: log in with OAuth 1.0a, OAuth 2.0 and OpenID Connect providers.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Settings file with `[clients.<name>]` tables (Authlib key names). Environment
+    /// variables `FERROAUTH__CLIENTS__<NAME>__<KEY>` override any key.
+    #[arg(long, env = "FERROAUTH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    listen: SocketAddr,
+    /// Public base URL of the demo (e.g. behind a proxy); by default taken from the Host
+    /// header.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// Tokio worker threads (default: one per core).
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = args.workers {
+        runtime.worker_threads(workers.max(1));
+    }
+    let runtime = match runtime.enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ferroauth-demo: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ferroauth-demo: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = match &args.config {
+        Some(path) => Settings::from_file(path)?,
+        None => Settings::from_env()?,
+    };
+    let oauth = OAuth::from_settings(&settings)?;
+    let mut options = DemoOptions::default();
+    options.redirect_uri.public_base_url = args.public_url.clone();
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    println!(
+        "ferroauth demo listening on http://{addr}/ with providers: {}",
+        oauth.names().join(", ")
+    );
+    axum::serve(listener, router(oauth, options))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

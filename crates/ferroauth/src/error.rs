@@ -1,0 +1,407 @@
+//! Typed errors, each with a stable code.
+//!
+//! Every failure a browser, a provider or a settings file can cause ends up here as an
+//! [`Error`]. [`Error::code`] gives a short snake_case string that stays the same across
+//! releases (applications and tests match on it), and [`Error::kind`] says whose fault it
+//! was, which is what a web integration needs to pick a status code.
+//!
+//! Messages never contain a secret: a token, a client secret, a PKCE verifier, a nonce or a
+//! state value. Text that came from a provider (`error_description`) is kept, because it is
+//! what tells a person what went wrong, but it is untrusted: escape it before putting it in
+//! HTML.
+
+use std::fmt;
+
+use crate::settings::SettingsError;
+
+/// Whose fault an [`Error`] is, and so which HTTP status a web integration should answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request from the browser was bad: a callback with a missing, unknown, expired
+    /// or reused state, or a provider's refusal relayed by the browser. HTTP 400.
+    BadRequest,
+    /// The provider failed or misbehaved on a back-channel call. HTTP 502.
+    Provider,
+    /// The provider did not answer in time. HTTP 504.
+    Timeout,
+    /// The session store is unavailable. HTTP 503.
+    Unavailable,
+    /// The application is misconfigured (settings, unknown client). HTTP 500.
+    Configuration,
+}
+
+impl ErrorKind {
+    /// The HTTP status code that fits this kind of failure.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorKind::BadRequest => 400,
+            ErrorKind::Provider => 502,
+            ErrorKind::Timeout => 504,
+            ErrorKind::Unavailable => 503,
+            ErrorKind::Configuration => 500,
+        }
+    }
+}
+
+/// An error response from a provider: RFC 6749 §4.1.2.1 (authorization) or §5.2 (token).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProviderError {
+    /// The `error` code as the provider sent it.
+    pub error: String,
+    /// The `error_description`, if any. Untrusted text.
+    pub description: Option<String>,
+    /// The `error_uri`, if any. Untrusted.
+    pub uri: Option<String>,
+}
+
+impl ProviderError {
+    /// A provider error with only a code.
+    pub fn new(error: impl Into<String>) -> Self {
+        Self {
+            error: error.into(),
+            description: None,
+            uri: None,
+        }
+    }
+}
+
+impl fmt::Debug for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderError")
+            .field("error", &self.error)
+            .field("description", &self.description)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.error)?;
+        if let Some(description) = &self.description {
+            write!(f, ": {description}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What went wrong with a back-channel HTTP call to a provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HttpFailure {
+    /// No answer within the configured timeout.
+    Timeout,
+    /// The connection could not be made or broke off.
+    Connect(String),
+    /// The body was larger than the configured cap.
+    TooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// An unexpected HTTP status with no usable error body.
+    Status(u16),
+    /// The provider answered with a redirect; back-channel calls never follow them.
+    Redirect(u16),
+    /// The body could not be read or parsed.
+    Body(String),
+}
+
+impl fmt::Display for HttpFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HttpFailure::Timeout => f.write_str("no answer within the timeout"),
+            HttpFailure::Connect(why) => write!(f, "connection failed: {why}"),
+            HttpFailure::TooLarge { limit } => {
+                write!(f, "response larger than the {limit}-byte limit")
+            }
+            HttpFailure::Status(status) => write!(f, "unexpected HTTP status {status}"),
+            HttpFailure::Redirect(status) => {
+                write!(
+                    f,
+                    "unexpected redirect (HTTP {status}); back-channel calls do not follow redirects"
+                )
+            }
+            HttpFailure::Body(why) => write!(f, "unreadable response: {why}"),
+        }
+    }
+}
+
+/// Every error ferroauth returns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The settings are invalid.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+
+    /// No client of that name is registered.
+    #[error("no OAuth client named `{0}` is registered")]
+    UnknownClient(String),
+
+    /// A client's settings do not allow the requested operation.
+    #[error("client `{client}` is misconfigured: {reason}")]
+    Misconfigured {
+        /// The client's name.
+        client: String,
+        /// What is missing or wrong.
+        reason: String,
+    },
+
+    /// A provider endpoint is plain http on a non-loopback host.
+    #[error(
+        "client `{client}`: endpoint {url} is not https; set client_kwargs.allow_insecure_http = true to allow it (unsafe outside development)"
+    )]
+    InsecureEndpoint {
+        /// The client's name.
+        client: String,
+        /// The offending URL.
+        url: String,
+    },
+
+    /// The callback's parameters are malformed (e.g. a parameter sent twice, RFC 6749 §3.1).
+    #[error("the callback is malformed: {0}")]
+    InvalidCallback(String),
+
+    /// The callback carried no `state` (or, for OAuth 1.0a, no `oauth_token`).
+    #[error("the callback has no state parameter; start the login again")]
+    MissingState,
+
+    /// The callback's state matches no login started in this browser session.
+    #[error(
+        "the callback does not belong to a login started in this browser session; start the login again"
+    )]
+    UnknownState,
+
+    /// The pending login was started too long ago.
+    #[error("the login took too long and expired; start the login again")]
+    StateExpired,
+
+    /// The pending login was already completed once.
+    #[error("this login was already completed; start a new login")]
+    StateReused,
+
+    /// The callback arrived at another client's route than the one that started it.
+    #[error("the login was started for client `{expected}` but the callback reached `{actual}`")]
+    ClientMismatch {
+        /// The client that started the login.
+        expected: String,
+        /// The client whose callback was called.
+        actual: String,
+    },
+
+    /// The authorization response's `iss` does not match the provider (RFC 9207).
+    #[error(
+        "the authorization response names issuer {actual:?}, expected {expected}: possible mix-up attack"
+    )]
+    IssuerMismatch {
+        /// The issuer the login was started with.
+        expected: String,
+        /// What the response said, if anything.
+        actual: Option<String>,
+    },
+
+    /// The provider refused the authorization (the callback carried `error`).
+    #[error("the provider refused the login: {0}")]
+    Authorization(ProviderError),
+
+    /// The callback had neither `code` nor `error`.
+    #[error("the callback has no authorization code")]
+    MissingCode,
+
+    /// The token endpoint answered with an error (RFC 6749 §5.2).
+    #[error("the provider's token endpoint refused the request: {0}")]
+    Token(ProviderError),
+
+    /// The token endpoint's answer could not be understood.
+    #[error("the provider's token response is invalid: {0}")]
+    InvalidTokenResponse(String),
+
+    /// The ID token failed validation.
+    #[error("the ID token is invalid: {0}")]
+    InvalidIdToken(String),
+
+    /// The userinfo response is unusable or names another subject.
+    #[error("the userinfo response is invalid: {0}")]
+    InvalidUserinfo(String),
+
+    /// Fetching or checking the provider metadata failed.
+    #[error("provider discovery failed: {0}")]
+    Discovery(String),
+
+    /// Fetching or parsing the provider's key set failed.
+    #[error("the provider's key set (JWKS) is unusable: {0}")]
+    Jwks(String),
+
+    /// A back-channel call to the provider failed.
+    #[error("{what} for client `{client}` failed: {failure}")]
+    Http {
+        /// The client's name.
+        client: String,
+        /// Which call: "token request", "discovery", ...
+        what: &'static str,
+        /// What went wrong.
+        failure: HttpFailure,
+    },
+
+    /// An OAuth 1.0a protocol error.
+    #[error(transparent)]
+    OAuth1(#[from] crate::oauth1::Error),
+
+    /// The session store failed.
+    #[error("the session store is unavailable: {0}")]
+    Session(String),
+
+    /// The operation needs a token of the other protocol (OAuth 1.0a vs 2.0), or a refresh
+    /// token that is absent.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// RFC 6749 §4.1.2.1 and OpenID Connect Core §3.1.2.6 authorization error codes, kept as
+/// their own stable codes; anything else a provider invents maps to `authorization_error`.
+const AUTHORIZATION_CODES: &[&str] = &[
+    "access_denied",
+    "invalid_request",
+    "unauthorized_client",
+    "unsupported_response_type",
+    "invalid_scope",
+    "server_error",
+    "temporarily_unavailable",
+    "interaction_required",
+    "login_required",
+    "account_selection_required",
+    "consent_required",
+    "invalid_request_uri",
+    "invalid_request_object",
+    "request_not_supported",
+    "request_uri_not_supported",
+    "registration_not_supported",
+];
+
+/// RFC 6749 §5.2 token error codes; others map to `token_error`.
+const TOKEN_CODES: &[&str] = &[
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+];
+
+fn known_or<'a>(code: &'a str, known: &[&str], fallback: &'static str) -> &'a str {
+    if known.contains(&code) {
+        code
+    } else {
+        fallback
+    }
+}
+
+impl Error {
+    /// A stable snake_case code for this error, for programs and tests to match on.
+    pub fn code(&self) -> &str {
+        match self {
+            Error::Settings(_) => "invalid_settings",
+            Error::UnknownClient(_) => "unknown_client",
+            Error::Misconfigured { .. } => "client_misconfigured",
+            Error::InsecureEndpoint { .. } => "insecure_endpoint",
+            Error::InvalidCallback(_) => "callback_invalid",
+            Error::MissingState => "state_missing",
+            Error::UnknownState => "state_unknown",
+            Error::StateExpired => "state_expired",
+            Error::StateReused => "state_reused",
+            Error::ClientMismatch { .. } => "state_client_mismatch",
+            Error::IssuerMismatch { .. } => "issuer_mismatch",
+            Error::Authorization(e) => {
+                known_or(&e.error, AUTHORIZATION_CODES, "authorization_error")
+            }
+            Error::MissingCode => "code_missing",
+            Error::Token(e) => known_or(&e.error, TOKEN_CODES, "token_error"),
+            Error::InvalidTokenResponse(_) => "invalid_token_response",
+            Error::InvalidIdToken(_) => "invalid_id_token",
+            Error::InvalidUserinfo(_) => "invalid_userinfo",
+            Error::Discovery(_) => "discovery_failed",
+            Error::Jwks(_) => "jwks_failed",
+            Error::Http { failure, .. } => match failure {
+                HttpFailure::Timeout => "provider_timeout",
+                HttpFailure::Connect(_) => "provider_unreachable",
+                HttpFailure::TooLarge { .. } => "response_too_large",
+                HttpFailure::Status(_) | HttpFailure::Redirect(_) => "provider_http_error",
+                HttpFailure::Body(_) => "invalid_provider_response",
+            },
+            Error::OAuth1(e) => e.code(),
+            Error::Session(_) => "session_unavailable",
+            Error::Unsupported(_) => "unsupported",
+        }
+    }
+
+    /// Whose fault the error is; see [`ErrorKind::http_status`].
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Settings(_)
+            | Error::UnknownClient(_)
+            | Error::Misconfigured { .. }
+            | Error::InsecureEndpoint { .. }
+            | Error::Unsupported(_) => ErrorKind::Configuration,
+            Error::InvalidCallback(_)
+            | Error::MissingState
+            | Error::UnknownState
+            | Error::StateExpired
+            | Error::StateReused
+            | Error::ClientMismatch { .. }
+            | Error::IssuerMismatch { .. }
+            | Error::Authorization(_)
+            | Error::MissingCode => ErrorKind::BadRequest,
+            Error::Http {
+                failure: HttpFailure::Timeout,
+                ..
+            } => ErrorKind::Timeout,
+            Error::Session(_) => ErrorKind::Unavailable,
+            _ => ErrorKind::Provider,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_codes_are_kept_only_when_standard() {
+        let denied = Error::Authorization(ProviderError::new("access_denied"));
+        assert_eq!(denied.code(), "access_denied");
+        assert_eq!(denied.kind().http_status(), 400);
+        let odd = Error::Authorization(ProviderError::new("<script>"));
+        assert_eq!(odd.code(), "authorization_error");
+        let grant = Error::Token(ProviderError::new("invalid_grant"));
+        assert_eq!(grant.code(), "invalid_grant");
+        assert_eq!(grant.kind().http_status(), 502);
+        let github = Error::Token(ProviderError::new("bad_verification_code"));
+        assert_eq!(github.code(), "token_error");
+    }
+
+    #[test]
+    fn state_errors_have_distinct_codes() {
+        let codes = [
+            Error::MissingState.code(),
+            Error::UnknownState.code(),
+            Error::StateExpired.code(),
+            Error::StateReused.code(),
+        ];
+        for (i, a) in codes.iter().enumerate() {
+            for b in &codes[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn timeouts_are_gateway_timeouts() {
+        let e = Error::Http {
+            client: "x".into(),
+            what: "token request",
+            failure: HttpFailure::Timeout,
+        };
+        assert_eq!(e.code(), "provider_timeout");
+        assert_eq!(e.kind().http_status(), 504);
+    }
+}

@@ -1,0 +1,132 @@
+//! [`OAuth`]: the registry of named clients.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use crate::Error;
+use crate::client::OAuthClient;
+use crate::http::HttpClient;
+use crate::pending::PendingPolicy;
+use crate::settings::{ClientSettings, HttpSettings, LoginSettings, Settings, SettingsError};
+
+/// The registry of named clients: one per provider, all sharing one HTTP connection pool.
+///
+/// Cheap to clone (an `Arc`), so it can live in an axum state or be captured by handlers.
+///
+/// ```
+/// # fn main() -> Result<(), ferroauth::Error> {
+/// let oauth = ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(r#"
+///     [clients.github]
+///     client_id = "Iv1.example"
+///     client_secret = "from the environment in real life"
+///     authorize_url = "https://github.com/login/oauth/authorize"
+///     access_token_url = "https://github.com/login/oauth/access_token"
+///     api_base_url = "https://api.github.com/"
+/// "#)?)?;
+/// let github = oauth.client("github")?;
+/// assert_eq!(github.name(), "github");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct OAuth {
+    inner: Arc<Registry>,
+}
+
+struct Registry {
+    clients: RwLock<BTreeMap<String, OAuthClient>>,
+    http: HttpClient,
+    http_settings: HttpSettings,
+    policy: PendingPolicy,
+}
+
+impl std::fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth")
+            .field("clients", &self.names())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuth {
+    /// An empty registry with default HTTP and login settings.
+    pub fn new() -> Result<Self, Error> {
+        Self::with_options(&HttpSettings::default(), &LoginSettings::default())
+    }
+
+    /// An empty registry with the given HTTP and login settings.
+    pub fn with_options(http: &HttpSettings, login: &LoginSettings) -> Result<Self, Error> {
+        Ok(Self {
+            inner: Arc::new(Registry {
+                clients: RwLock::new(BTreeMap::new()),
+                http: HttpClient::new(http)?,
+                http_settings: http.clone(),
+                policy: PendingPolicy {
+                    ttl: std::time::Duration::from_secs(login.pending_ttl),
+                    max_pending: login.max_pending,
+                },
+            }),
+        })
+    }
+
+    /// A registry with every client of the settings.
+    pub fn from_settings(settings: &Settings) -> Result<Self, Error> {
+        let oauth = Self::with_options(&settings.http, &settings.login)?;
+        for (name, client) in &settings.clients {
+            oauth.register(name, client.clone())?;
+        }
+        Ok(oauth)
+    }
+
+    /// Registers (or replaces) a client from code. The settings are checked as a settings
+    /// file's would be.
+    pub fn register(&self, name: &str, settings: ClientSettings) -> Result<OAuthClient, Error> {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(SettingsError::for_key(
+                name,
+                "",
+                "client names are ASCII letters, digits, `_` and `-`",
+            )
+            .into());
+        }
+        crate::settings::validate_client(name, &settings)?;
+        let client = OAuthClient::new(
+            name,
+            settings,
+            self.inner.http.clone(),
+            &self.inner.http_settings,
+            self.inner.policy,
+        );
+        self.inner
+            .clients
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_owned(), client.clone());
+        Ok(client)
+    }
+
+    /// The client registered under `name`.
+    pub fn client(&self, name: &str) -> Result<OAuthClient, Error> {
+        self.inner
+            .clients
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::UnknownClient(name.chars().take(64).collect()))
+    }
+
+    /// The registered names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.inner
+            .clients
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+}

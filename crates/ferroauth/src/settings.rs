@@ -1,0 +1,641 @@
+//! Settings: every client's configuration, with Authlib's key names.
+//!
+//! Settings come from a TOML file with one `[clients.<name>]` table per provider, and any
+//! key can be overridden by an environment variable so that secrets need not live in
+//! files: `FERROAUTH__CLIENTS__GITHUB__CLIENT_SECRET` sets `clients.github.client_secret`
+//! (double underscores separate the levels; names are lower-cased).
+//!
+//! ```toml
+//! [clients.google]
+//! client_id = "1234.apps.googleusercontent.com"
+//! server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
+//! client_kwargs = { scope = "openid email profile" }
+//!
+//! [clients.github]
+//! client_id = "Iv1.abc"
+//! authorize_url = "https://github.com/login/oauth/authorize"
+//! access_token_url = "https://github.com/login/oauth/access_token"
+//! api_base_url = "https://api.github.com/"
+//! userinfo_endpoint = "https://api.github.com/user"
+//! client_kwargs = { scope = "read:user user:email" }
+//! ```
+//!
+//! Unknown keys are errors (a typo must not silently turn a check off), and every error
+//! names the file, the client and the key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+
+use crate::Secret;
+
+/// The prefix of environment variables that override settings.
+pub const ENV_PREFIX: &str = "FERROAUTH";
+
+/// Everything ferroauth reads from the application's settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// One entry per provider, keyed by the name the application uses (`github`, ...).
+    #[serde(default)]
+    pub clients: BTreeMap<String, ClientSettings>,
+    /// How pending logins are kept.
+    #[serde(default)]
+    pub login: LoginSettings,
+    /// The shared HTTP client.
+    #[serde(default)]
+    pub http: HttpSettings,
+}
+
+/// How pending logins are kept in the session.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginSettings {
+    /// Seconds a started login stays valid (default 600).
+    pub pending_ttl: u64,
+    /// How many pending logins one session keeps; the oldest are dropped (default 10).
+    pub max_pending: usize,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        Self {
+            pending_ttl: 600,
+            max_pending: 10,
+        }
+    }
+}
+
+/// Settings of the one HTTP client shared by every provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Seconds to wait for a TCP/TLS connection (default 5).
+    pub connect_timeout: f64,
+    /// Seconds for a whole call when a client does not set `client_kwargs.timeout`
+    /// (default 30).
+    pub timeout: f64,
+    /// Largest provider response accepted, in bytes (default 1 MiB).
+    pub max_response_bytes: usize,
+    /// The User-Agent sent to providers (default `ferroauth/<version>`).
+    pub user_agent: Option<String>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: 5.0,
+            timeout: 30.0,
+            max_response_bytes: 1024 * 1024,
+            user_agent: None,
+        }
+    }
+}
+
+/// One provider's settings, with Authlib's key names. Every key is optional where it can be
+/// derived (from discovery, mostly).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSettings {
+    /// The client identifier (OAuth 1.0a: the consumer key).
+    pub client_id: Option<String>,
+    /// The client secret (OAuth 1.0a: the consumer secret). Prefer the environment.
+    pub client_secret: Option<Secret>,
+    /// The authorization endpoint; from discovery when absent.
+    pub authorize_url: Option<String>,
+    /// Extra parameters for every authorization request.
+    #[serde(default)]
+    pub authorize_params: BTreeMap<String, String>,
+    /// The token endpoint (OAuth 1.0a: the token-credentials endpoint).
+    pub access_token_url: Option<String>,
+    /// Extra parameters for every token request.
+    #[serde(default)]
+    pub access_token_params: BTreeMap<String, String>,
+    /// OAuth 1.0a temporary-credentials endpoint. Its presence makes the client OAuth 1.0a.
+    pub request_token_url: Option<String>,
+    /// Extra parameters for the temporary-credentials request.
+    #[serde(default)]
+    pub request_token_params: BTreeMap<String, String>,
+    /// Base URL that relative API paths resolve against.
+    pub api_base_url: Option<String>,
+    /// Everything else, as in Authlib.
+    #[serde(default)]
+    pub client_kwargs: ClientKwargs,
+    /// OpenID Connect discovery or RFC 8414 metadata URL.
+    pub server_metadata_url: Option<String>,
+    /// The issuer, for providers without discovery.
+    pub issuer: Option<String>,
+    /// The userinfo endpoint, for providers without discovery (or a plain OAuth 2.0
+    /// profile endpoint such as GitHub's `https://api.github.com/user`).
+    pub userinfo_endpoint: Option<String>,
+    /// The JWKS URL, for providers without discovery.
+    pub jwks_uri: Option<String>,
+}
+
+impl ClientSettings {
+    /// Whether these settings describe an OAuth 1.0a client.
+    pub fn is_oauth1(&self) -> bool {
+        self.request_token_url.is_some()
+    }
+}
+
+/// Token endpoint client authentication (RFC 6749 §2.3, OpenID Connect Core §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    /// HTTP Basic with the form-urlencoded id and secret (the default with a secret).
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// A public client: only `client_id` in the body (the default without a secret).
+    None,
+}
+
+impl TokenEndpointAuthMethod {
+    /// The name used in settings and provider metadata.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+        }
+    }
+}
+
+/// PKCE code challenge method (RFC 7636). S256 is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum CodeChallengeMethod {
+    /// SHA-256 of the verifier.
+    #[default]
+    S256,
+    /// No PKCE at all: only for providers that reject it (an explicit opt-out).
+    #[serde(rename = "none", alias = "disabled")]
+    Disabled,
+}
+
+/// Where OAuth 1.0a protocol parameters travel (RFC 5849 §3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SignatureType {
+    /// The `Authorization` header (the default).
+    #[default]
+    #[serde(alias = "header")]
+    Header,
+    /// The query string.
+    #[serde(alias = "query")]
+    Query,
+    /// The form body.
+    #[serde(alias = "body")]
+    Body,
+}
+
+/// Authlib's `client_kwargs`: everything about a client that is not an endpoint.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientKwargs {
+    /// The scope to request, space-separated.
+    pub scope: Option<String>,
+    /// Token endpoint authentication. Default: from the metadata, else
+    /// `client_secret_basic` with a secret and `none` without.
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    /// PKCE: `S256` (default) or `none` to turn it off for a provider that rejects it.
+    pub code_challenge_method: Option<CodeChallengeMethod>,
+    /// Seconds for a whole back-channel call (default from `[http]`, 30).
+    #[serde(default, deserialize_with = "de_opt_f64")]
+    pub timeout: Option<f64>,
+    /// Largest response accepted from this provider, in bytes.
+    pub max_response_bytes: Option<usize>,
+    /// Allow plain-http endpoints on non-loopback hosts. Unsafe: tokens travel in clear.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+    /// ID token signing algorithms accepted (default: the provider's advertised asymmetric
+    /// algorithms, or RS256 without metadata). HS256/384/512 must be listed here to be
+    /// accepted.
+    #[serde(default, deserialize_with = "de_opt_list")]
+    pub id_token_signing_algs: Option<Vec<String>>,
+    /// Other spellings of the issuer that ID tokens may carry (Google's
+    /// `accounts.google.com`).
+    #[serde(default, deserialize_with = "de_opt_list")]
+    pub issuer_aliases: Option<Vec<String>>,
+    /// Clock leeway for ID token times, seconds (default 60).
+    pub leeway: Option<u64>,
+    /// Call the userinfo endpoint after login when one is known (default true).
+    pub fetch_userinfo: Option<bool>,
+    /// Send and check a nonce when the scope has `openid` (default true). Turning it off is
+    /// for providers that drop it (LinkedIn).
+    pub check_nonce: Option<bool>,
+    /// Extra headers for API calls (`Notion-Version`, `Client-Id`, ...).
+    #[serde(default)]
+    pub api_headers: BTreeMap<String, String>,
+    /// OAuth 1.0a signature method: `HMAC-SHA1` (default), `HMAC-SHA256`, `PLAINTEXT`,
+    /// `RSA-SHA1`, `RSA-SHA256`.
+    pub signature_method: Option<String>,
+    /// OAuth 1.0a parameter placement: `HEADER` (default), `QUERY` or `BODY`.
+    pub signature_type: Option<SignatureType>,
+    /// OAuth 1.0a `realm` for the Authorization header.
+    pub realm: Option<String>,
+    /// OAuth 1.0a RSA private key, PEM. Prefer the environment.
+    pub rsa_private_key: Option<Secret>,
+}
+
+fn de_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Num {
+        F(f64),
+        S(String),
+    }
+    match Option::<Num>::deserialize(d)? {
+        None => Ok(None),
+        Some(Num::F(f)) => Ok(Some(f)),
+        Some(Num::S(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("expected a number, found {s:?}"))),
+    }
+}
+
+fn de_opt_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum List {
+        L(Vec<String>),
+        S(String),
+    }
+    Ok(Option::<List>::deserialize(d)?.map(|l| match l {
+        List::L(v) => v,
+        List::S(s) => s
+            .split([' ', ','])
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    }))
+}
+
+/// A settings error, naming where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    /// The settings file, if the error is in one.
+    pub file: Option<PathBuf>,
+    /// The client whose table holds the error.
+    pub client: Option<String>,
+    /// The key, dotted from the client's table (`client_kwargs.timeout`).
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl SettingsError {
+    fn new(message: impl Into<String>) -> Self {
+        Self {
+            file: None,
+            client: None,
+            key: None,
+            message: message.into(),
+        }
+    }
+
+    /// An error about one client's key.
+    pub fn for_key(client: &str, key: &str, message: impl Into<String>) -> Self {
+        Self {
+            client: Some(client.to_owned()),
+            key: Some(key.to_owned()),
+            ..Self::new(message)
+        }
+    }
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid settings")?;
+        if let Some(file) = &self.file {
+            write!(f, " in {}", file.display())?;
+        }
+        if let Some(client) = &self.client {
+            write!(f, ", client `{client}`")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ", key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+impl Settings {
+    /// Loads settings from a TOML file, then applies `FERROAUTH__...` environment
+    /// overrides from the process environment.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, SettingsError> {
+        Self::load(Some(path.as_ref()), std::env::vars())
+    }
+
+    /// Loads settings from the process environment alone.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::load(None, std::env::vars())
+    }
+
+    /// Parses settings from TOML text (no environment overrides).
+    pub fn from_toml_str(text: &str) -> Result<Self, SettingsError> {
+        let source = config::File::from_str(text, config::FileFormat::Toml);
+        Self::build(config::Config::builder().add_source(source), None)
+    }
+
+    /// Loads an optional file plus overrides from the given environment variables (the
+    /// process environment in [`Settings::from_file`]; explicit here for tests).
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, SettingsError> {
+        let overrides: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}__")))
+            .collect();
+        let mut builder = config::Config::builder();
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path).map_err(|e| SettingsError {
+                file: Some(path.to_owned()),
+                ..SettingsError::new(format!("cannot read the file: {e}"))
+            })?;
+            builder = builder.add_source(config::File::from_str(&text, config::FileFormat::Toml));
+        }
+        let environment = config::Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .source(Some(overrides));
+        Self::build(builder.add_source(environment), path)
+    }
+
+    fn build(
+        builder: config::ConfigBuilder<config::builder::DefaultState>,
+        path: Option<&Path>,
+    ) -> Result<Self, SettingsError> {
+        let in_file = |mut e: SettingsError| {
+            e.file = path.map(Path::to_owned);
+            e
+        };
+        let merged = builder
+            .build()
+            .map_err(|e| in_file(SettingsError::new(e.to_string())))?;
+        let root: config::Map<String, config::Value> = merged
+            .try_deserialize()
+            .map_err(|e| in_file(SettingsError::new(e.to_string())))?;
+        Self::from_tree(root).map_err(in_file)
+    }
+
+    fn from_tree(root: config::Map<String, config::Value>) -> Result<Self, SettingsError> {
+        let mut settings = Settings::default();
+        for (section, value) in root {
+            match section.as_str() {
+                "clients" => {
+                    let table = value.into_table().map_err(|e| SettingsError {
+                        key: Some("clients".into()),
+                        ..SettingsError::new(e.to_string())
+                    })?;
+                    for (name, value) in table {
+                        let client = deserialize_at(value, |key, msg| {
+                            SettingsError::for_key(&name, key, msg)
+                        })?;
+                        validate_client(&name, &client)?;
+                        settings.clients.insert(name, client);
+                    }
+                }
+                "login" => settings.login = deserialize_at(value, section_error("login"))?,
+                "http" => settings.http = deserialize_at(value, section_error("http"))?,
+                other => {
+                    return Err(SettingsError {
+                        key: Some(other.to_owned()),
+                        ..SettingsError::new("unknown section; expected clients, login or http")
+                    });
+                }
+            }
+        }
+        Ok(settings)
+    }
+}
+
+fn section_error(section: &'static str) -> impl Fn(&str, String) -> SettingsError {
+    move |key, message| SettingsError {
+        key: Some(if key.is_empty() {
+            section.to_owned()
+        } else {
+            format!("{section}.{key}")
+        }),
+        ..SettingsError::new(message)
+    }
+}
+
+fn deserialize_at<T: serde::de::DeserializeOwned>(
+    value: config::Value,
+    error: impl Fn(&str, String) -> SettingsError,
+) -> Result<T, SettingsError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let key = if path == "." { String::new() } else { path };
+        error(&key, e.into_inner().to_string())
+    })
+}
+
+/// Checks what serde cannot: URLs parse, and the combination of keys makes a usable client.
+pub(crate) fn validate_client(name: &str, c: &ClientSettings) -> Result<(), SettingsError> {
+    let urls = [
+        ("authorize_url", &c.authorize_url),
+        ("access_token_url", &c.access_token_url),
+        ("request_token_url", &c.request_token_url),
+        ("api_base_url", &c.api_base_url),
+        ("server_metadata_url", &c.server_metadata_url),
+        ("userinfo_endpoint", &c.userinfo_endpoint),
+        ("jwks_uri", &c.jwks_uri),
+    ];
+    for (key, value) in urls {
+        if let Some(value) = value {
+            let url = url::Url::parse(value)
+                .map_err(|e| SettingsError::for_key(name, key, format!("not a URL ({e})")))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(SettingsError::for_key(name, key, "must be an http(s) URL"));
+            }
+        }
+    }
+    if c.client_id.as_deref().is_none_or(str::is_empty) {
+        return Err(SettingsError::for_key(name, "client_id", "is required"));
+    }
+    if c.is_oauth1() {
+        for (key, value) in [
+            ("authorize_url", &c.authorize_url),
+            ("access_token_url", &c.access_token_url),
+        ] {
+            if value.is_none() {
+                return Err(SettingsError::for_key(
+                    name,
+                    key,
+                    "is required for an OAuth 1.0a client",
+                ));
+            }
+        }
+    } else if c.server_metadata_url.is_none() {
+        for (key, value) in [
+            ("authorize_url", &c.authorize_url),
+            ("access_token_url", &c.access_token_url),
+        ] {
+            if value.is_none() {
+                return Err(SettingsError::for_key(
+                    name,
+                    key,
+                    "is required when server_metadata_url is not set",
+                ));
+            }
+        }
+    }
+    if let Some(t) = c.client_kwargs.timeout
+        && !(t.is_finite() && t > 0.0)
+    {
+        return Err(SettingsError::for_key(
+            name,
+            "client_kwargs.timeout",
+            "must be a positive number of seconds",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[login]
+pending_ttl = 300
+
+[clients.google]
+client_id = "g-id"
+client_secret = "g-secret"
+server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
+client_kwargs = { scope = "openid email profile", issuer_aliases = "accounts.google.com" }
+
+[clients.github]
+client_id = "gh-id"
+authorize_url = "https://github.com/login/oauth/authorize"
+access_token_url = "https://github.com/login/oauth/access_token"
+api_base_url = "https://api.github.com/"
+userinfo_endpoint = "https://api.github.com/user"
+client_kwargs = { scope = "read:user", token_endpoint_auth_method = "client_secret_post", timeout = 5 }
+"#;
+
+    fn write_temp(text: &str) -> tempfile::NamedTempFile {
+        use std::io::Write;
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn reads_clients_with_authlib_keys() {
+        let s = Settings::from_toml_str(GOOD).unwrap();
+        assert_eq!(s.login.pending_ttl, 300);
+        assert_eq!(s.login.max_pending, 10);
+        let g = &s.clients["google"];
+        assert_eq!(g.client_secret.as_ref().unwrap().expose(), "g-secret");
+        assert_eq!(
+            g.client_kwargs.issuer_aliases.as_deref(),
+            Some(&["accounts.google.com".to_owned()][..])
+        );
+        let gh = &s.clients["github"];
+        assert_eq!(
+            gh.client_kwargs.token_endpoint_auth_method,
+            Some(TokenEndpointAuthMethod::ClientSecretPost)
+        );
+        assert_eq!(gh.client_kwargs.timeout, Some(5.0));
+        assert!(!gh.is_oauth1());
+    }
+
+    #[test]
+    fn environment_overrides_any_key() {
+        let f = write_temp(GOOD);
+        let env = [
+            ("FERROAUTH__CLIENTS__GITHUB__CLIENT_SECRET", "12345"),
+            ("FERROAUTH__CLIENTS__GITHUB__CLIENT_KWARGS__TIMEOUT", "2.5"),
+            ("FERROAUTH__CLIENTS__GOOGLE__CLIENT_ID", "from-env"),
+            ("UNRELATED", "x"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let s = Settings::load(Some(f.path()), env).unwrap();
+        let gh = &s.clients["github"];
+        assert_eq!(gh.client_secret.as_ref().unwrap().expose(), "12345");
+        assert_eq!(gh.client_kwargs.timeout, Some(2.5));
+        assert_eq!(s.clients["google"].client_id.as_deref(), Some("from-env"));
+        // Keys the environment did not touch are kept.
+        assert_eq!(gh.client_kwargs.scope.as_deref(), Some("read:user"));
+    }
+
+    #[test]
+    fn a_client_can_come_from_the_environment_alone() {
+        let env = [
+            ("FERROAUTH__CLIENTS__DEV__CLIENT_ID", "dev"),
+            (
+                "FERROAUTH__CLIENTS__DEV__SERVER_METADATA_URL",
+                "http://127.0.0.1:9/.well-known/openid-configuration",
+            ),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let s = Settings::load(None, env).unwrap();
+        assert_eq!(s.clients["dev"].client_id.as_deref(), Some("dev"));
+    }
+
+    #[test]
+    fn a_bad_value_names_file_client_and_key() {
+        let f = write_temp(&GOOD.replace("timeout = 5", "timeout = \"soon\""));
+        let e = Settings::load(Some(f.path()), []).unwrap_err();
+        assert_eq!(e.file.as_deref(), Some(f.path()));
+        assert_eq!(e.client.as_deref(), Some("github"));
+        assert_eq!(e.key.as_deref(), Some("client_kwargs.timeout"));
+        let shown = e.to_string();
+        assert!(
+            shown.contains("github") && shown.contains("client_kwargs.timeout"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let e = Settings::from_toml_str(&GOOD.replace(
+            "client_id = \"gh-id\"",
+            "client_id = \"gh-id\"\nclent_secret = \"x\"",
+        ))
+        .unwrap_err();
+        assert_eq!(e.client.as_deref(), Some("github"));
+        assert!(e.message.contains("clent_secret"), "{e}");
+        let e = Settings::from_toml_str("[clinets.x]\nclient_id = \"a\"").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("clinets"));
+    }
+
+    #[test]
+    fn bad_urls_and_missing_endpoints_are_errors() {
+        let e = Settings::from_toml_str(&GOOD.replace("https://api.github.com/user", "not a url"))
+            .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("userinfo_endpoint"));
+        let e = Settings::from_toml_str("[clients.x]\nclient_id = \"a\"").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("authorize_url"));
+        let e = Settings::from_toml_str(
+            "[clients.x]\nserver_metadata_url = \"https://a.example/.well-known/openid-configuration\"",
+        )
+        .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("client_id"));
+    }
+
+    #[test]
+    fn toml_syntax_errors_name_the_file() {
+        let f = write_temp("[clients.x\nclient_id=");
+        let e = Settings::load(Some(f.path()), []).unwrap_err();
+        assert_eq!(e.file.as_deref(), Some(f.path()));
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let s = Settings::from_toml_str(GOOD).unwrap();
+        assert!(!format!("{s:?}").contains("g-secret"));
+    }
+}
