@@ -35,6 +35,18 @@ console.log = toStderr;
 console.info = toStderr;
 console.debug = toStderr;
 
+// Registered first so a signal during start-up also ends the process cleanly.
+let server;
+function shutdown(signal) {
+  process.stderr.write(`[oidc-provider] ${signal}: shutting down\n`);
+  if (!server?.listening) process.exit(0);
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+
 function die(message) {
   process.stderr.write(`oidc-provider launcher: ${message}\n`);
   process.exit(2);
@@ -130,7 +142,7 @@ async function findAccount(ctx, id) {
 }
 
 // Listen first so the issuer can carry the real port (also when --port 0).
-const server = createServer();
+server = createServer();
 await new Promise((resolve, reject) => {
   server.once('error', reject);
   server.listen(port, '127.0.0.1', () => {
@@ -214,15 +226,6 @@ server.on('request', (req, res) => {
   });
   callback(req, res);
 });
-
-function shutdown(signal) {
-  process.stderr.write(`[oidc-provider] ${signal}: shutting down\n`);
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-  setTimeout(() => process.exit(0), 2000).unref();
-}
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
 
 process.stderr.write(`[oidc-provider] issuer ${issuer}, ${clients.length} client(s), kids ${jwks.keys.map((k) => k.kid).join(' ')}\n`);
 process.stdout.write(`READY ${issuer}\n`);
