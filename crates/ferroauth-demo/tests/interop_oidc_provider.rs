@@ -1,0 +1,147 @@
+//! Interop with panva's oidc-provider (OpenID Certified), driven through the demo's routes
+//! by a scripted user agent that fills in the provider's login and consent forms.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{AtProvider, Browser, Demo, Peer};
+
+const SECRET: &str = "a-long-client-secret-for-interop-tests-0123456789";
+
+/// (demo name, client_id, auth method, ID token alg)
+const CLIENTS: &[(&str, &str, &str, &str)] = &[
+    ("basic", "basic-rs256", "client_secret_basic", "RS256"),
+    ("post", "post-ps256", "client_secret_post", "PS256"),
+    ("public", "public-es256", "none", "ES256"),
+    ("eddsa", "basic-eddsa", "client_secret_basic", "EdDSA"),
+];
+
+async fn setup() -> (Peer, Demo) {
+    let mut demo = Demo::reserve().await;
+    let clients: Vec<Value> = CLIENTS
+        .iter()
+        .map(|(name, id, method, alg)| {
+            let mut c = json!({
+                "client_id": id,
+                "redirect_uris": [demo.redirect_uri(name)],
+                "token_endpoint_auth_method": method,
+                "id_token_signed_response_alg": alg,
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+            });
+            if *method != "none" {
+                c["client_secret"] = json!(SECRET);
+            }
+            c
+        })
+        .collect();
+    let peer = Peer::oidc_provider(&Value::Array(clients), &[]);
+    let mut toml = String::new();
+    for (name, id, method, _) in CLIENTS {
+        toml.push_str(&format!(
+            "[clients.{name}]\nclient_id = \"{id}\"\nserver_metadata_url = \"{iss}/.well-known/openid-configuration\"\napi_base_url = \"{iss}/\"\nclient_kwargs = {{ scope = \"openid email profile offline_access\", token_endpoint_auth_method = \"{method}\" }}\n",
+            iss = peer.issuer
+        ));
+        if *method != "none" {
+            toml.push_str(&format!("client_secret = \"{SECRET}\"\n"));
+        }
+    }
+    demo.serve(&toml);
+    (peer, demo)
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+#[tokio::test]
+async fn logins_with_every_client_authentication_and_signature_algorithm() {
+    let (peer, demo) = setup().await;
+    for (name, _, method, alg) in CLIENTS {
+        let browser = Browser::new(&demo);
+        let user = format!("user-{name}");
+        let outcome = browser.login(name, "", AtProvider::LogIn(&user)).await;
+        assert_eq!(outcome.status, 200, "{name} ({method}, {alg}): {}\n{}", outcome.body, peer.log());
+        let body = &outcome.body;
+        assert_eq!(body["provider"], *name);
+        assert_eq!(body["userinfo"]["sub"], user.as_str());
+        assert_eq!(body["userinfo"]["iss"], peer.issuer.as_str());
+        // Profile claims come from userinfo: oidc-provider keeps them out of the ID token.
+        assert_eq!(body["userinfo"]["email"], format!("{user}@example.test"));
+        assert_eq!(body["token"]["token_type"], "Bearer");
+        assert!(body["token"]["expires_at"].as_u64().unwrap() > now());
+        assert!(body["token"]["scope"].as_str().unwrap().contains("openid"));
+        let text = body.to_string();
+        assert!(!text.contains("access_token") && !text.contains("refresh_token") && !text.contains(SECRET));
+        // The stored token works against the provider's API (its userinfo endpoint).
+        let (status, me) = browser.api(name, "me").await;
+        assert_eq!(status, 200, "{me}");
+        assert_eq!(me["sub"], user.as_str());
+        // The callback says where it came from (RFC 9207).
+        assert!(outcome.callback.query_pairs().any(|(k, v)| k == "iss" && v == peer.issuer.as_str()));
+    }
+}
+
+#[tokio::test]
+async fn a_user_who_aborts_reaches_the_app_as_access_denied() {
+    let (_peer, demo) = setup().await;
+    let browser = Browser::new(&demo);
+    let outcome = browser.login("basic", "", AtProvider::Abort).await;
+    assert_eq!(outcome.status, 400);
+    assert_eq!(outcome.body["error"], "access_denied");
+    let (status, _) = browser.api("basic", "me").await;
+    assert_eq!(status, 401, "no token after an aborted login");
+}
+
+#[tokio::test]
+async fn refresh_with_rotation() {
+    let (_peer, demo) = setup().await;
+    let browser = Browser::new(&demo);
+    // oidc-provider issues a refresh token only with offline_access and prompt=consent.
+    let outcome = browser.login("basic", "prompt=consent", AtProvider::LogIn("alice")).await;
+    assert_eq!(outcome.status, 200, "{}", outcome.body);
+    let (status, first) = browser.post("/refresh/basic").await;
+    assert_eq!(status, 200, "{first}");
+    let (status, second) = browser.post("/refresh/basic").await;
+    assert_eq!(status, 200, "rotated refresh token must be used the second time: {second}");
+    let (status, me) = browser.api("basic", "me").await;
+    assert_eq!((status, &me["sub"]), (200, &json!("alice")));
+}
+
+#[tokio::test]
+async fn callbacks_are_single_use_and_bound_to_the_session() {
+    let (_peer, demo) = setup().await;
+    let browser = Browser::new(&demo);
+    let callback = browser.to_callback("basic", "", AtProvider::LogIn("alice")).await;
+    // Another browser (another session) cannot use the callback.
+    let (status, body) = Browser::new(&demo).finish(&callback).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("state_unknown")));
+    let (status, body) = browser.finish(&callback).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = browser.finish(&callback).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("state_reused")));
+}
+
+#[tokio::test]
+async fn parallel_logins_in_one_session() {
+    let (_peer, demo) = setup().await;
+    let browser = Browser::new(&demo);
+    let first = browser.to_callback("basic", "", AtProvider::LogIn("alice")).await;
+    let second = browser.to_callback("post", "", AtProvider::LogIn("bob")).await;
+    let (status, body) = browser.finish(&second).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["userinfo"]["sub"], "bob");
+    let (status, body) = browser.finish(&first).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["userinfo"]["sub"], "alice");
+}
+
+#[tokio::test]
+async fn a_callback_at_the_wrong_client_route_is_refused() {
+    let (_peer, demo) = setup().await;
+    let browser = Browser::new(&demo);
+    let callback = browser.to_callback("basic", "", AtProvider::LogIn("alice")).await;
+    let moved = url::Url::parse(&callback.as_str().replace("/auth/basic", "/auth/post")).unwrap();
+    let (status, body) = browser.finish(&moved).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("state_client_mismatch")));
+}
