@@ -51,7 +51,10 @@ async fn setup() -> (Peer, Demo) {
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 #[tokio::test]
@@ -61,7 +64,13 @@ async fn logins_with_every_client_authentication_and_signature_algorithm() {
         let browser = Browser::new(&demo);
         let user = format!("user-{name}");
         let outcome = browser.login(name, "", AtProvider::LogIn(&user)).await;
-        assert_eq!(outcome.status, 200, "{name} ({method}, {alg}): {}\n{}", outcome.body, peer.log());
+        assert_eq!(
+            outcome.status,
+            200,
+            "{name} ({method}, {alg}): {}\n{}",
+            outcome.body,
+            peer.log()
+        );
         let body = &outcome.body;
         assert_eq!(body["provider"], *name);
         assert_eq!(body["userinfo"]["sub"], user.as_str());
@@ -72,13 +81,22 @@ async fn logins_with_every_client_authentication_and_signature_algorithm() {
         assert!(body["token"]["expires_at"].as_u64().unwrap() > now());
         assert!(body["token"]["scope"].as_str().unwrap().contains("openid"));
         let text = body.to_string();
-        assert!(!text.contains("access_token") && !text.contains("refresh_token") && !text.contains(SECRET));
+        assert!(
+            !text.contains("access_token")
+                && !text.contains("refresh_token")
+                && !text.contains(SECRET)
+        );
         // The stored token works against the provider's API (its userinfo endpoint).
         let (status, me) = browser.api(name, "me").await;
         assert_eq!(status, 200, "{me}");
         assert_eq!(me["sub"], user.as_str());
         // The callback says where it came from (RFC 9207).
-        assert!(outcome.callback.query_pairs().any(|(k, v)| k == "iss" && v == peer.issuer.as_str()));
+        assert!(
+            outcome
+                .callback
+                .query_pairs()
+                .any(|(k, v)| k == "iss" && v == peer.issuer.as_str())
+        );
     }
 }
 
@@ -98,12 +116,17 @@ async fn refresh_with_rotation() {
     let (_peer, demo) = setup().await;
     let browser = Browser::new(&demo);
     // oidc-provider issues a refresh token only with offline_access and prompt=consent.
-    let outcome = browser.login("basic", "prompt=consent", AtProvider::LogIn("alice")).await;
+    let outcome = browser
+        .login("basic", "prompt=consent", AtProvider::LogIn("alice"))
+        .await;
     assert_eq!(outcome.status, 200, "{}", outcome.body);
     let (status, first) = browser.post("/refresh/basic").await;
     assert_eq!(status, 200, "{first}");
     let (status, second) = browser.post("/refresh/basic").await;
-    assert_eq!(status, 200, "rotated refresh token must be used the second time: {second}");
+    assert_eq!(
+        status, 200,
+        "rotated refresh token must be used the second time: {second}"
+    );
     let (status, me) = browser.api("basic", "me").await;
     assert_eq!((status, &me["sub"]), (200, &json!("alice")));
 }
@@ -112,22 +135,36 @@ async fn refresh_with_rotation() {
 async fn callbacks_are_single_use_and_bound_to_the_session() {
     let (_peer, demo) = setup().await;
     let browser = Browser::new(&demo);
-    let callback = browser.to_callback("basic", "", AtProvider::LogIn("alice")).await;
+    let callback = browser
+        .to_callback("basic", "", AtProvider::LogIn("alice"))
+        .await;
     // Another browser (another session) cannot use the callback.
     let (status, body) = Browser::new(&demo).finish(&callback).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("state_unknown")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("state_unknown"))
+    );
     let (status, body) = browser.finish(&callback).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = browser.finish(&callback).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("state_reused")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("state_reused"))
+    );
 }
 
 #[tokio::test]
 async fn parallel_logins_in_one_session() {
     let (_peer, demo) = setup().await;
     let browser = Browser::new(&demo);
-    let first = browser.to_callback("basic", "", AtProvider::LogIn("alice")).await;
-    let second = browser.to_callback("post", "", AtProvider::LogIn("bob")).await;
+    let first = browser
+        .to_callback("basic", "", AtProvider::LogIn("alice"))
+        .await;
+    // Bob logs in at the provider with a fresh provider session: the provider would
+    // otherwise reuse alice's.
+    let second = browser
+        .to_callback_via(&Browser::new(&demo), "post", "", AtProvider::LogIn("bob"))
+        .await;
     let (status, body) = browser.finish(&second).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["userinfo"]["sub"], "bob");
@@ -140,8 +177,13 @@ async fn parallel_logins_in_one_session() {
 async fn a_callback_at_the_wrong_client_route_is_refused() {
     let (_peer, demo) = setup().await;
     let browser = Browser::new(&demo);
-    let callback = browser.to_callback("basic", "", AtProvider::LogIn("alice")).await;
+    let callback = browser
+        .to_callback("basic", "", AtProvider::LogIn("alice"))
+        .await;
     let moved = url::Url::parse(&callback.as_str().replace("/auth/basic", "/auth/post")).unwrap();
     let (status, body) = browser.finish(&moved).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("state_client_mismatch")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("state_client_mismatch"))
+    );
 }
