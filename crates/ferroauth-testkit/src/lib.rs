@@ -84,6 +84,11 @@
 //!   and shortens default token lifetimes to 5 minutes, so that benchmark
 //!   runs keep a flat memory profile. ID tokens are still signed freshly for
 //!   every token response.
+//! * In auto-approve mode an OAuth 2.0 `login_hint` naming no user yields an
+//!   `access_denied` error redirect; for OAuth 1.0a it yields `denied=<token>`.
+//! * OAuth 1.0a signatures are checked against the URL under the issuer
+//!   (e.g. `{issuer}/oauth1/request_token`), so clients must call the
+//!   provider by the issuer's host name, not an alias of it.
 //! * Everything lives in memory; expired entries are purged as requests come in.
 //!
 //! # Embedding into an axum application
@@ -97,7 +102,10 @@
 //!     .user(User::new("alice"))
 //!     .client(Client::public("demo", "http://localhost:3000/callback"))
 //!     .build()?;
-//! let app: axum::Router = axum::Router::new().nest("/idp", provider.router());
+//! let app: axum::Router = axum::Router::new()
+//!     .nest("/idp", provider.router())
+//!     // optional: RFC 8414 metadata at /.well-known/oauth-authorization-server/idp
+//!     .merge(provider.root_metadata_router());
 //! # let _ = app;
 //! # Ok(())
 //! # }
@@ -320,7 +328,8 @@ impl ProviderBuilder {
                 )));
             }
         }
-        let secs = |d: Duration| d.as_secs().max(1);
+        // At least one second, at most ten years (keeps `now + ttl` far from overflow).
+        let secs = |d: Duration| d.as_secs().clamp(1, 10 * 365 * 86_400);
         let default_access = if self.fast { 300 } else { 3600 };
         let default_refresh = if self.fast { 300 } else { 86_400 };
         let settings = Settings {
@@ -423,6 +432,26 @@ impl TestProvider {
     /// nested at the issuer's path in another application.
     pub fn router(&self) -> Router {
         routes(self.shared.clone())
+    }
+
+    /// For an issuer with a path (e.g. `http://host/idp`): a router to merge
+    /// at the **root** of the host application that serves the RFC 8414
+    /// path-inserted metadata location
+    /// `/.well-known/oauth-authorization-server/idp`. For an issuer without
+    /// a path it serves nothing that [`router`](Self::router) does not.
+    pub fn root_metadata_router(&self) -> Router {
+        let path = url::Url::parse(&self.shared.settings.issuer)
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        if path.is_empty() {
+            return Router::new();
+        }
+        Router::new()
+            .route(
+                &format!("/.well-known/oauth-authorization-server{path}"),
+                axum::routing::get(oidc::discovery),
+            )
+            .with_state(self.shared.clone())
     }
 
     /// The current JWK Set document.

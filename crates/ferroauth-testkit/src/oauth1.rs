@@ -680,6 +680,35 @@ dj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_method%3DHMAC-SHA1\
         assert_eq!(base, expected);
     }
 
+    /// Known answer from the OAuth Core 1.0 specification, Appendix A.5.
+    #[test]
+    fn hmac_sha1_known_answer() {
+        let params: Vec<(String, String)> = [
+            ("file", "vacation.jpg"),
+            ("size", "original"),
+            ("oauth_consumer_key", "dpf43f3p2l4k3l03"),
+            ("oauth_token", "nnch734d00sl2jdk"),
+            ("oauth_signature_method", "HMAC-SHA1"),
+            ("oauth_timestamp", "1191242096"),
+            ("oauth_nonce", "kllo9940pd9333jh"),
+            ("oauth_version", "1.0"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let base = base_string(&Method::GET, "http://photos.example.net/photos", &params);
+        let sig = STANDARD
+            .decode("tR3+Ty81lMeYAr/Fid0kMTYa/WM=")
+            .unwrap_or_default();
+        let key = b"kd94hf93k423kf44&pfkkdhi9sl3r4s00";
+        assert!(verify_hmac::<sha1::Sha1>(key, base.as_bytes(), &sig));
+        assert!(!verify_hmac::<sha1::Sha1>(
+            b"kd94hf93k423kf44&",
+            base.as_bytes(),
+            &sig
+        ));
+    }
+
     #[test]
     fn header_parsing() {
         let h = r#"OAuth realm="Example", oauth_consumer_key="a%20b", oauth_nonce="x""#;

@@ -761,7 +761,8 @@ async fn embedded_router_with_path_issuer() {
     assert_eq!(provider.issuer(), format!("http://{addr}/idp"));
     let app = axum::Router::new()
         .route("/", axum::routing::get(|| async { "host app" }))
-        .nest("/idp", provider.router());
+        .nest("/idp", provider.router())
+        .merge(provider.root_metadata_router());
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let d = json(
@@ -773,6 +774,17 @@ async fn embedded_router_with_path_issuer() {
     )
     .await;
     assert_eq!(d["token_endpoint"], format!("http://{addr}/idp/token"));
+    let m = json(
+        http()
+            .get(format!(
+                "http://{addr}/.well-known/oauth-authorization-server/idp"
+            ))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(m["issuer"], provider.issuer());
     let a = authorize(&provider, "public-client", PUBLIC_REDIRECT, true, &[]).await;
     let resp = post_form(
         &provider,
