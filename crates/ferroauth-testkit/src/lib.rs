@@ -520,3 +520,42 @@ fn routes(shared: Arc<Shared>) -> Router {
         .route("/oauth1/api/me", get(oauth1::api_me).post(oauth1::api_me))
         .with_state(shared)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn provider_is_send_and_sync() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<super::TestProvider>();
+        check::<super::ProviderBuilder>();
+    }
+
+    #[test]
+    fn builder_rejects_bad_config() {
+        use super::{Client, TestProvider, User};
+        let err = |b: super::ProviderBuilder| b.build().is_err();
+        assert!(err(TestProvider::builder()), "issuer required");
+        assert!(err(TestProvider::builder().issuer("not a url")));
+        assert!(err(TestProvider::builder()
+            .issuer("http://x")
+            .user(User::new("a"))
+            .user(User::new("a"))));
+        assert!(err(TestProvider::builder()
+            .issuer("http://x")
+            .client(Client::public("c", "relative/path"))));
+        assert!(err(TestProvider::builder()
+            .issuer("http://x")
+            .client(Client::confidential("c", "", "http://x/cb"))));
+        assert!(err(TestProvider::builder()
+            .issuer("http://x")
+            .client(Client::public("c", "http://x/cb"))
+            .client(Client::public("c", "http://x/cb"))));
+        assert!(
+            TestProvider::builder()
+                .issuer("http://x/")
+                .client(Client::public("c", "http://x/cb"))
+                .build()
+                .is_ok()
+        );
+    }
+}
