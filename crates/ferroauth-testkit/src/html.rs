@@ -10,7 +10,7 @@ const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f4f5f7;color:#1f2328;margin:0}\
 main{max-width:420px;margin:8vh auto;background:#fff;border-radius:12px;padding:28px 32px;box-shadow:0 2px 12px rgba(0,0,0,.08)}\
 h1{font-size:1.3rem;margin:0 0 4px}\
-p.sub{color:#57606a;margin:0 0 20px;font-size:.92rem}\
+p.sub{color:#57606a;margin:0 0 20px;font-size:.92rem;line-height:1.5}\
 .users{display:flex;flex-direction:column;gap:8px;margin-bottom:18px}\
 button{font:inherit;border-radius:8px;padding:10px 14px;cursor:pointer;border:1px solid #d0d7de;background:#f6f8fa;text-align:left}\
 button:hover{background:#eaeef2}\
