@@ -11,6 +11,7 @@
 //!
 //! Tests and benchmarks drive the demo through these routes; keep them stable.
 
+pub mod dev;
 pub mod pages;
 
 use std::collections::BTreeMap;
