@@ -57,6 +57,10 @@ pub(crate) fn write_base_string_uri(out: &mut String, url: &Url) -> Result<()> {
 /// is dropped and any other port kept, the path is kept as sent, and the query and
 /// fragment are removed (the query takes part through the parameters instead).
 ///
+/// "As sent" means as the `url` crate serialises it, which is what HTTP clients built on
+/// it (reqwest, hyper-util) put on the request line: `.`/`..` segments are already
+/// resolved and characters not allowed in a path are already percent-encoded.
+///
 /// # Errors
 /// [`Error::InvalidUrl`] when the scheme is not http(s) or there is no host.
 pub fn base_string_uri(url: &Url) -> Result<String> {

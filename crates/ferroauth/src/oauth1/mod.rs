@@ -10,12 +10,17 @@
 //! * [`credentials`]: reading temporary and token credentials, and provider errors.
 //!
 //! The RSA methods need the crate feature `rsa`; read the RUSTSEC-2023-0071 note on
-//! [`RsaKey`] before enabling it.
+//! `RsaKey` (in this module when the feature is on) before enabling it.
+
+#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod base_string;
 pub mod credentials;
 pub mod encode;
 mod error;
+#[cfg(test)]
+mod proptests;
 pub mod request;
 #[cfg(feature = "rsa")]
 mod rsa_key;

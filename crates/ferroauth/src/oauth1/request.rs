@@ -740,8 +740,7 @@ mod tests {
         let e = RequestSigner::new("GET", "not a url topsecret")
             .token("tok", "tokensecret")
             .sign(&c, SignatureMethod::HmacSha1)
-            .err()
-            .expect("fails");
+            .expect_err("fails");
         let text = format!("{e} {e:?}");
         assert!(!text.contains("topsecret") && !text.contains("tokensecret"));
     }

@@ -17,8 +17,8 @@ pub use super::rsa_key::RsaKey;
 /// How a request is signed (`oauth_signature_method`).
 ///
 /// Providers each accept a fixed set; HMAC-SHA1 is the one nearly all of them support.
-/// The RSA methods exist only with the crate feature `rsa`; see [`RsaKey`] for the
-/// security note that comes with them.
+/// The RSA methods exist only with the crate feature `rsa`; see `RsaKey` for the
+/// RUSTSEC-2023-0071 security note that comes with them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SignatureMethod {
@@ -30,9 +30,13 @@ pub enum SignatureMethod {
     /// `PLAINTEXT` (§3.4.4): the key itself is the signature, so it is only safe over TLS.
     Plaintext,
     /// `RSA-SHA1` (§3.4.3): PKCS#1 v1.5 over SHA-1 with the consumer's RSA key.
+    ///
+    /// Signs with the pure-Rust `rsa` crate in this process; see [`RsaKey`] about
+    /// advisory RUSTSEC-2023-0071 before relying on it.
     #[cfg(feature = "rsa")]
     RsaSha1,
-    /// `RSA-SHA256`: PKCS#1 v1.5 over SHA-256 with the consumer's RSA key.
+    /// `RSA-SHA256`: PKCS#1 v1.5 over SHA-256 with the consumer's RSA key (same
+    /// RUSTSEC-2023-0071 note as [`SignatureMethod::RsaSha1`]).
     #[cfg(feature = "rsa")]
     RsaSha256,
 }
