@@ -99,7 +99,7 @@ impl OAuth {
             self.inner.http.clone(),
             &self.inner.http_settings,
             self.inner.policy,
-        );
+        )?;
         self.inner
             .clients
             .write()
