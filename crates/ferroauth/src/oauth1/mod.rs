@@ -13,7 +13,10 @@
 //! `RsaKey` (in this module when the feature is on) before enabling it.
 
 #![warn(missing_docs)]
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod base_string;
 pub mod credentials;
