@@ -1,53 +1,67 @@
 //! Zero-setup mode: the demo with an embedded development provider (ferroauth-testkit)
 //! served by the same process under `/idp`, and clients for it already configured.
+//!
+//! [`DevClients`] is the same setup for a provider running elsewhere (the login benchmark
+//! runs it in another process, so that the demo's CPU figures are the app's alone).
 
 use ferroauth::Settings;
-use ferroauth_testkit::{Client, TestProvider, User};
+use ferroauth_testkit::{Client, ProviderBuilder, TestProvider, User};
 
 /// The registered name of the OpenID Connect client.
 pub const OIDC_CLIENT: &str = "dev";
 /// The registered name of the OAuth 1.0a client.
 pub const OAUTH1_CLIENT: &str = "dev-oauth1";
 
-/// A development provider at `{base}/idp` and settings for the demo's two clients.
-///
-/// `base` is the demo's own origin (`http://127.0.0.1:8000`). Secrets are fresh random
-/// values per start. `auto_approve` skips the provider's login page (for load tests).
-pub fn provider(
-    base: &str,
-    auto_approve: bool,
-    fast: bool,
-) -> Result<(TestProvider, Settings), Box<dyn std::error::Error>> {
-    let issuer = format!("{base}/idp");
-    let oidc_secret = random_secret()?;
-    let oauth1_secret = random_secret()?;
-    let alternate = base.replace("127.0.0.1", "localhost");
-    let provider = TestProvider::builder()
-        .issuer(&issuer)
-        .users([
-            User::new("alice")
-                .name("Alice Example")
-                .email("alice@example.test")
-                .email_verified(true),
-            User::new("bob")
-                .name("Bob Example")
-                .email("bob@example.test")
-                .email_verified(true),
-        ])
-        .client(
-            Client::confidential(
-                "demo-oidc",
-                &oidc_secret,
-                format!("{base}/auth/{OIDC_CLIENT}"),
+/// The demo's two clients at the development provider, with fresh random secrets.
+#[derive(Debug, Clone)]
+pub struct DevClients {
+    oidc_secret: String,
+    oauth1_secret: String,
+}
+
+impl DevClients {
+    /// Fresh random secrets.
+    pub fn new() -> Result<Self, Box<dyn std::error::Error>> {
+        Ok(Self {
+            oidc_secret: random_secret()?,
+            oauth1_secret: random_secret()?,
+        })
+    }
+
+    /// A provider builder with the two users and the two clients, whose redirect URIs
+    /// point at the demo at `base` (`http://127.0.0.1:8000`).
+    pub fn provider_builder(&self, base: &str, auto_approve: bool, fast: bool) -> ProviderBuilder {
+        let alternate = base.replace("127.0.0.1", "localhost");
+        TestProvider::builder()
+            .users([
+                User::new("alice")
+                    .name("Alice Example")
+                    .email("alice@example.test")
+                    .email_verified(true),
+                User::new("bob")
+                    .name("Bob Example")
+                    .email("bob@example.test")
+                    .email_verified(true),
+            ])
+            .client(
+                Client::confidential(
+                    "demo-oidc",
+                    &self.oidc_secret,
+                    format!("{base}/auth/{OIDC_CLIENT}"),
+                )
+                .redirect_uri(format!("{alternate}/auth/{OIDC_CLIENT}")),
             )
-            .redirect_uri(format!("{alternate}/auth/{OIDC_CLIENT}")),
-        )
-        .client(Client::oauth1("demo-oauth1", &oauth1_secret, None))
-        .auto_approve(auto_approve)
-        .fast(fast)
-        .build()?;
-    let toml = format!(
-        r#"
+            .client(Client::oauth1("demo-oauth1", &self.oauth1_secret, None))
+            .auto_approve(auto_approve)
+            .fast(fast)
+    }
+
+    /// The demo's settings (TOML) for a provider with this `issuer`.
+    pub fn settings_toml(&self, issuer: &str) -> String {
+        let issuer = issuer.trim_end_matches('/');
+        let (oidc_secret, oauth1_secret) = (&self.oidc_secret, &self.oauth1_secret);
+        format!(
+            r#"
 [clients.{OIDC_CLIENT}]
 client_id = "demo-oidc"
 client_secret = "{oidc_secret}"
@@ -63,8 +77,29 @@ authorize_url = "{issuer}/oauth1/authorize"
 access_token_url = "{issuer}/oauth1/access_token"
 api_base_url = "{issuer}/oauth1/api/"
 "#
-    );
-    Ok((provider, Settings::from_toml_str(&toml)?))
+        )
+    }
+}
+
+/// A development provider at `{base}/idp` and settings for the demo's two clients.
+///
+/// `base` is the demo's own origin (`http://127.0.0.1:8000`). Secrets are fresh random
+/// values per start. `auto_approve` skips the provider's login page (for load tests).
+pub fn provider(
+    base: &str,
+    auto_approve: bool,
+    fast: bool,
+) -> Result<(TestProvider, Settings), Box<dyn std::error::Error>> {
+    let issuer = format!("{base}/idp");
+    let clients = DevClients::new()?;
+    let provider = clients
+        .provider_builder(base, auto_approve, fast)
+        .issuer(&issuer)
+        .build()?;
+    Ok((
+        provider,
+        Settings::from_toml_str(&clients.settings_toml(&issuer))?,
+    ))
 }
 
 fn random_secret() -> Result<String, Box<dyn std::error::Error>> {

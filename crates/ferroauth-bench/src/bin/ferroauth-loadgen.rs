@@ -1,0 +1,310 @@
+//! `ferroauth-loadgen`: complete logins against `ferroauth-demo`, and what they cost it.
+//!
+//! ```text
+//! cargo build --release -p ferroauth-demo -p ferroauth-bench
+//! target/release/ferroauth-loadgen --logins 20000
+//! ```
+//!
+//! Starts the stub provider (ferroauth-testkit, fast and auto-approve) in this process,
+//! the demo (`ferroauth-demo --config <generated> --workers 2`) as a child process, then
+//! per flow: warm-up logins, measured logins, and a table row with the demo's CPU time
+//! per login and memory read from `/proc/<demo pid>`.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use ferroauth_bench::procstat::{self, ProcSample};
+use ferroauth_bench::report::{self, Row};
+use ferroauth_bench::{BenchProvider, Driver, Flow, PhaseResult};
+
+#[derive(Debug, Parser)]
+#[command(about = "Login-flow load benchmark for ferroauth-demo")]
+struct Args {
+    /// Measured logins per flow.
+    #[arg(long, default_value_t = 20_000)]
+    logins: u64,
+    /// Unmeasured logins per flow first (discovery, JWKS, connections, allocator).
+    #[arg(long, default_value_t = 1_000)]
+    warmup: u64,
+    /// Logins in flight at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Flows to run, in order: oidc, oauth1.
+    #[arg(long, value_delimiter = ',', default_value = "oidc,oauth1")]
+    flows: Vec<String>,
+    /// The demo's tokio worker threads.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// The demo binary (default: `ferroauth-demo` next to this program).
+    #[arg(long)]
+    demo_bin: Option<PathBuf>,
+    /// The demo's log filter (RUST_LOG). `info` logs every login.
+    #[arg(long, default_value = "warn")]
+    demo_log: String,
+    /// Use the demo's embedded provider (`--auto-approve --fast`) instead of a separate
+    /// one: the demo's CPU figures then include the provider's.
+    #[arg(long)]
+    embedded: bool,
+    /// Print the demo's RSS every this many measured logins (memory over a long run).
+    #[arg(long)]
+    rss_every: Option<u64>,
+    /// Exit non-zero when any login failed.
+    #[arg(long)]
+    fail_on_error: bool,
+    /// Run the demo under this command, split on whitespace (profiling:
+    /// `--wrapper "valgrind --tool=callgrind"`).
+    #[arg(long)]
+    wrapper: Option<String>,
+    /// Shell command run after the warm-up of each flow, with `DEMO_PID` set (profiling:
+    /// `callgrind_control -z $DEMO_PID`).
+    #[arg(long)]
+    hook_before: Option<String>,
+    /// Shell command run after the measured logins of each flow, with `DEMO_PID` set
+    /// (profiling: `callgrind_control -d $DEMO_PID`).
+    #[arg(long)]
+    hook_after: Option<String>,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ferroauth-loadgen: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::from(1),
+        Err(e) => {
+            eprintln!("ferroauth-loadgen: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn demo_binary(args: &Args) -> Result<PathBuf, String> {
+    if let Some(path) = &args.demo_bin {
+        return Ok(path.clone());
+    }
+    let me = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let path = me.with_file_name(format!("ferroauth-demo{}", std::env::consts::EXE_SUFFIX));
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} not found: build it (cargo build --release -p ferroauth-demo) or pass --demo-bin",
+            path.display()
+        ))
+    }
+}
+
+/// Kills the demo when the benchmark ends, however it ends.
+struct DemoProcess(tokio::process::Child);
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        let _ = self.0.start_kill();
+    }
+}
+
+async fn wait_until_up(base: &str, child: &mut tokio::process::Child) -> Result<(), String> {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("the demo exited at start ({status})"));
+        }
+        if http.get(format!("{base}/")).send().await.is_ok() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err("the demo did not answer within 120 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn hook(command: Option<&str>, pid: u32) -> Result<(), String> {
+    let Some(command) = command else {
+        return Ok(());
+    };
+    let status = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env("DEMO_PID", pid.to_string())
+        .status()
+        .await
+        .map_err(|e| format!("hook {command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("hook {command:?} failed ({status})"))
+    }
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU", |(_, m)| m.trim())
+        .to_owned();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{model}, {cores} cores")
+}
+
+async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
+    let flows: Vec<Flow> = args
+        .flows
+        .iter()
+        .map(|f| Flow::parse(f).ok_or_else(|| format!("unknown flow {f:?} (oidc, oauth1)")))
+        .collect::<Result<_, _>>()?;
+    let demo_bin = demo_binary(&args)?;
+
+    // A free port for the demo: the provider's clients must know its redirect URIs.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let demo_base = format!("http://127.0.0.1:{port}");
+
+    let mut command = match args.wrapper.as_deref().map(str::split_ascii_whitespace) {
+        Some(mut words) => {
+            let mut c = tokio::process::Command::new(words.next().ok_or("empty --wrapper")?);
+            c.args(words).arg(&demo_bin);
+            c
+        }
+        None => tokio::process::Command::new(&demo_bin),
+    };
+    command
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--workers")
+        .arg(args.workers.to_string())
+        .env("RUST_LOG", &args.demo_log)
+        .env_remove("FERROAUTH_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .kill_on_drop(true);
+    let mut config_file = None;
+    let provider = if args.embedded {
+        command.arg("--auto-approve").arg("--fast");
+        None
+    } else {
+        let provider = BenchProvider::start(&demo_base).await?;
+        let path =
+            std::env::temp_dir().join(format!("ferroauth-loadgen-{}.toml", std::process::id()));
+        std::fs::write(&path, provider.demo_settings())?;
+        command.arg("--config").arg(&path);
+        config_file = Some(path);
+        Some(provider)
+    };
+    let mut demo = DemoProcess(
+        command
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", demo_bin.display()))?,
+    );
+    let up = wait_until_up(&demo_base, &mut demo.0).await;
+    if let Some(path) = &config_file {
+        let _ = std::fs::remove_file(path);
+    }
+    up?;
+    let pid = demo.0.id().ok_or("the demo has no process id")?;
+    let driver = Driver::new(&demo_base, provider.as_ref().map(BenchProvider::rewrite))?;
+
+    println!(
+        "ferroauth-loadgen: {} | demo pid {pid}, {} worker threads, in-memory sessions | provider: {} | {} logins per flow after {} warm-up, {} at a time",
+        machine(),
+        args.workers,
+        if args.embedded {
+            "embedded in the demo (its CPU is counted as the app's)"
+        } else {
+            "separate process (the demo's CPU is the app's alone)"
+        },
+        args.logins,
+        args.warmup,
+        args.concurrency,
+    );
+
+    let mut rows = Vec::new();
+    let mut all_ok = true;
+    for flow in flows {
+        let warm = driver.run(flow, args.warmup, args.concurrency).await;
+        if warm.failures > 0 {
+            all_ok = false;
+            eprintln!(
+                "{}: {} of {} warm-up logins failed; first: {}",
+                flow.label(),
+                warm.failures,
+                args.warmup,
+                warm.first_error.as_deref().unwrap_or("?")
+            );
+        }
+        hook(args.hook_before.as_deref(), pid).await?;
+        let counters_before = provider.as_ref().map(|p| p.counters.snapshot());
+        let before = procstat::sample(pid)?;
+        let chunk = args.rss_every.unwrap_or(args.logins).max(1);
+        let mut total = PhaseResult::default();
+        let mut done = 0;
+        while done < args.logins {
+            let n = chunk.min(args.logins - done);
+            let part = driver.run(flow, n, args.concurrency).await;
+            done += n;
+            total.ok += part.ok;
+            total.failures += part.failures;
+            total.latencies.extend(part.latencies);
+            total.elapsed += part.elapsed;
+            if total.first_error.is_none() {
+                total.first_error = part.first_error;
+            }
+            if args.rss_every.is_some() {
+                let s = procstat::sample(pid)?;
+                println!(
+                    "  {} after {done} logins: RSS {:.1} MiB (peak {:.1} MiB)",
+                    flow.label(),
+                    s.rss_kib as f64 / 1024.0,
+                    s.peak_rss_kib as f64 / 1024.0
+                );
+            }
+        }
+        let after: ProcSample = procstat::sample(pid)?;
+        hook(args.hook_after.as_deref(), pid).await?;
+        let counters = provider
+            .as_ref()
+            .zip(counters_before)
+            .map(|(p, before)| p.counters.snapshot().since(&before));
+        if total.failures > 0 {
+            all_ok = false;
+            eprintln!(
+                "{}: {} of {} logins failed; first: {}",
+                flow.label(),
+                total.failures,
+                args.logins,
+                total.first_error.as_deref().unwrap_or("?")
+            );
+        }
+        rows.push(Row {
+            flow: flow.label().to_owned(),
+            logins: total.ok,
+            failures: total.failures,
+            rate: total.rate(),
+            p50: total.percentile(50),
+            p99: total.percentile(99),
+            cpu_us: (after.cpu_secs - before.cpu_secs) * 1e6 / total.ok.max(1) as f64,
+            peak_rss_kib: after.peak_rss_kib,
+            rss_growth_kib: after.rss_kib as i64 - before.rss_kib as i64,
+            provider_connections: counters.map(|c| c.back_connections),
+            metadata_fetches: counters.map(|c| c.discovery + c.jwks),
+        });
+    }
+    println!();
+    print!("{}", report::table(&rows));
+    Ok(all_ok || !args.fail_on_error)
+}

@@ -1,0 +1,263 @@
+//! Complete logins against the demo, as a browser would do them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
+
+/// Which of the demo's clients a login uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// OpenID Connect: code flow with PKCE and nonce, RS256 ID token, userinfo.
+    Oidc,
+    /// OAuth 1.0a: temporary credentials, authorization, token credentials.
+    OAuth1,
+}
+
+impl Flow {
+    /// The demo's client name for this flow.
+    pub fn client(self) -> &'static str {
+        match self {
+            Flow::Oidc => ferroauth_demo::dev::OIDC_CLIENT,
+            Flow::OAuth1 => ferroauth_demo::dev::OAUTH1_CLIENT,
+        }
+    }
+
+    /// A label for reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Flow::Oidc => "OpenID Connect",
+            Flow::OAuth1 => "OAuth 1.0a",
+        }
+    }
+
+    /// Parses `oidc` or `oauth1`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "oidc" | "openid" => Some(Flow::Oidc),
+            "oauth1" | "oauth1a" => Some(Flow::OAuth1),
+            _ => None,
+        }
+    }
+}
+
+/// What a batch of logins gave.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseResult {
+    /// Completed logins.
+    pub ok: u64,
+    /// Failed logins.
+    pub failures: u64,
+    /// The first failure's description.
+    pub first_error: Option<String>,
+    /// Latency of each completed login (all three requests).
+    pub latencies: Vec<Duration>,
+    /// Wall-clock time of the batch.
+    pub elapsed: Duration,
+}
+
+impl PhaseResult {
+    /// Completed logins per second of wall-clock time.
+    pub fn rate(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The `p`-th percentile (0..=100) of the login latency.
+    pub fn percentile(&self, p: u32) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        percentile_of_sorted(&sorted, p)
+    }
+}
+
+fn percentile_of_sorted(sorted: &[Duration], p: u32) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    // Nearest rank.
+    let rank = (sorted.len() * p.min(100) as usize).div_ceil(100).max(1);
+    sorted[rank - 1]
+}
+
+/// Performs logins against one demo.
+#[derive(Debug, Clone)]
+pub struct Driver {
+    http: reqwest::Client,
+    demo: String,
+    /// `(from, to)`: authorize URLs starting with `from` are requested at `to` instead
+    /// (the provider's browser-facing listener), so that the provider can count the demo's
+    /// own connections apart from the driver's.
+    rewrite: Option<(String, String)>,
+}
+
+impl Driver {
+    /// A driver for the demo at `demo_base` (`http://127.0.0.1:8000`).
+    pub fn new(demo_base: &str, rewrite: Option<(String, String)>) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self {
+            http,
+            demo: demo_base.trim_end_matches('/').to_owned(),
+            rewrite,
+        })
+    }
+
+    /// One complete login.
+    pub async fn login(&self, flow: Flow) -> Result<(), String> {
+        let client = flow.client();
+        // 1. The app's login route: a redirect to the provider and a session cookie.
+        let start = self
+            .http
+            .get(format!("{}/login/{client}", self.demo))
+            .send()
+            .await
+            .map_err(|e| format!("GET /login/{client}: {e}"))?;
+        let authorize = redirect_target(&start, "GET /login")?;
+        let cookie = start
+            .headers()
+            .get(SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned)
+            .ok_or("GET /login: no session cookie")?;
+        drop(start.bytes().await);
+        let authorize = match &self.rewrite {
+            Some((from, to)) if authorize.starts_with(from.as_str()) => {
+                format!("{to}{}", &authorize[from.len()..])
+            }
+            _ => authorize,
+        };
+        // 2. The provider's authorization endpoint, auto-approving: back to the callback.
+        let approved = self
+            .http
+            .get(&authorize)
+            .send()
+            .await
+            .map_err(|e| format!("GET authorize: {e}"))?;
+        let callback = redirect_target(&approved, "GET authorize")?;
+        drop(approved.bytes().await);
+        if !callback.starts_with(&self.demo) {
+            return Err(format!("the provider redirected elsewhere: {callback}"));
+        }
+        // 3. The app's callback, as JSON.
+        let done = self
+            .http
+            .get(&callback)
+            .header(COOKIE, cookie)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("GET /auth/{client}: {e}"))?;
+        let status = done.status();
+        let body = done
+            .bytes()
+            .await
+            .map_err(|e| format!("GET /auth/{client}: reading the body: {e}"))?;
+        if status != StatusCode::OK {
+            return Err(format!(
+                "GET /auth/{client}: HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+            ));
+        }
+        let json: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| format!("GET /auth/{client}: not JSON ({e})"))?;
+        if json["provider"] != client || json["userinfo"].as_object().is_none_or(|u| u.is_empty()) {
+            return Err(format!("GET /auth/{client}: unexpected answer {json}"));
+        }
+        Ok(())
+    }
+
+    /// `logins` logins of one flow, `concurrency` at a time.
+    pub async fn run(&self, flow: Flow, logins: u64, concurrency: usize) -> PhaseResult {
+        let remaining = Arc::new(AtomicU64::new(logins));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency.max(1) {
+            let driver = self.clone();
+            let remaining = remaining.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut part = PhaseResult::default();
+                while remaining
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    let t = Instant::now();
+                    match driver.login(flow).await {
+                        Ok(()) => {
+                            part.ok += 1;
+                            part.latencies.push(t.elapsed());
+                        }
+                        Err(e) => {
+                            part.failures += 1;
+                            part.first_error.get_or_insert(e);
+                        }
+                    }
+                }
+                part
+            }));
+        }
+        let mut total = PhaseResult::default();
+        for task in tasks {
+            match task.await {
+                Ok(part) => {
+                    total.ok += part.ok;
+                    total.failures += part.failures;
+                    total.latencies.extend(part.latencies);
+                    if total.first_error.is_none() {
+                        total.first_error = part.first_error;
+                    }
+                }
+                Err(e) => {
+                    total.failures += 1;
+                    total.first_error.get_or_insert(format!("driver task: {e}"));
+                }
+            }
+        }
+        total.elapsed = started.elapsed();
+        total
+    }
+}
+
+fn redirect_target(response: &reqwest::Response, what: &str) -> Result<String, String> {
+    if !response.status().is_redirection() {
+        return Err(format!(
+            "{what}: HTTP {} instead of a redirect",
+            response.status()
+        ));
+    }
+    response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{what}: redirect without Location"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile_of_sorted(&v, 50), Duration::from_millis(50));
+        assert_eq!(percentile_of_sorted(&v, 99), Duration::from_millis(99));
+        assert_eq!(percentile_of_sorted(&v, 100), Duration::from_millis(100));
+        assert_eq!(percentile_of_sorted(&[], 50), Duration::ZERO);
+        let one = [Duration::from_millis(7)];
+        assert_eq!(percentile_of_sorted(&one, 1), Duration::from_millis(7));
+    }
+
+    #[test]
+    fn flows_parse() {
+        assert_eq!(Flow::parse("OIDC"), Some(Flow::Oidc));
+        assert_eq!(Flow::parse("oauth1"), Some(Flow::OAuth1));
+        assert_eq!(Flow::parse("saml"), None);
+    }
+}

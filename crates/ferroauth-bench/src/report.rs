@@ -1,0 +1,94 @@
+//! The benchmark's table.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// One measured batch of logins of one flow.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The flow's label.
+    pub flow: String,
+    /// Completed logins.
+    pub logins: u64,
+    /// Failed logins.
+    pub failures: u64,
+    /// Logins per second.
+    pub rate: f64,
+    /// Median login latency.
+    pub p50: Duration,
+    /// 99th percentile login latency.
+    pub p99: Duration,
+    /// The demo's CPU time per login, µs.
+    pub cpu_us: f64,
+    /// The demo's peak RSS at the end of the batch, KiB.
+    pub peak_rss_kib: u64,
+    /// How much the demo's RSS grew over the batch, KiB.
+    pub rss_growth_kib: i64,
+    /// Connections the demo opened to the provider during the batch.
+    pub provider_connections: Option<u64>,
+    /// Discovery and JWKS fetches during the batch.
+    pub metadata_fetches: Option<u64>,
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1e3)
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |v| v.to_string())
+}
+
+/// A Markdown table of the rows.
+pub fn table(rows: &[Row]) -> String {
+    let mut out = String::new();
+    out.push_str("| flow | logins | failures | logins/s | p50 ms | p99 ms | app CPU µs/login | peak RSS MiB | RSS growth KiB/1k logins | new provider connections | discovery + JWKS fetches |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for r in rows {
+        let growth = if r.logins == 0 {
+            0.0
+        } else {
+            r.rss_growth_kib as f64 * 1000.0 / r.logins as f64
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.0} | {} | {} | {:.0} | {:.1} | {:.0} | {} | {} |",
+            r.flow,
+            r.logins,
+            r.failures,
+            r.rate,
+            ms(r.p50),
+            ms(r.p99),
+            r.cpu_us,
+            r.peak_rss_kib as f64 / 1024.0,
+            growth,
+            opt(r.provider_connections),
+            opt(r.metadata_fetches),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_a_row() {
+        let t = table(&[Row {
+            flow: "OpenID Connect".into(),
+            logins: 2000,
+            failures: 0,
+            rate: 1234.4,
+            p50: Duration::from_micros(1500),
+            p99: Duration::from_micros(4250),
+            cpu_us: 98.6,
+            peak_rss_kib: 20 * 1024,
+            rss_growth_kib: 4000,
+            provider_connections: Some(0),
+            metadata_fetches: None,
+        }]);
+        assert!(t.contains(
+            "| OpenID Connect | 2000 | 0 | 1234 | 1.50 | 4.25 | 99 | 20.0 | 2000 | 0 | – |"
+        ));
+    }
+}

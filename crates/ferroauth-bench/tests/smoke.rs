@@ -1,0 +1,49 @@
+//! CI's check of the login benchmark: a few hundred complete logins through the demo's HTTP
+//! contract, none failing, with the provider's metadata and keys fetched once and its
+//! connections reused. It measures nothing: timing belongs to `ferroauth-loadgen`.
+
+use ferroauth::{OAuth, Settings};
+use ferroauth_bench::{BenchProvider, Driver, Flow};
+use ferroauth_demo::{DemoOptions, router};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_few_hundred_logins_complete_without_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let demo_base = format!("http://{}", listener.local_addr().unwrap());
+    let provider = BenchProvider::start(&demo_base).await.unwrap();
+    let settings = Settings::from_toml_str(&provider.demo_settings()).unwrap();
+    let oauth = OAuth::from_settings(&settings).unwrap();
+    let app = router(oauth, DemoOptions::default());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let driver = Driver::new(&demo_base, Some(provider.rewrite())).unwrap();
+
+    let oidc = driver.run(Flow::Oidc, 200, 4).await;
+    assert_eq!(
+        (oidc.ok, oidc.failures),
+        (200, 0),
+        "first failure: {:?}",
+        oidc.first_error
+    );
+    let oauth1 = driver.run(Flow::OAuth1, 100, 4).await;
+    assert_eq!(
+        (oauth1.ok, oauth1.failures),
+        (100, 0),
+        "first failure: {:?}",
+        oauth1.first_error
+    );
+
+    let c = provider.counters.snapshot();
+    assert_eq!(c.token, 200);
+    assert_eq!(c.userinfo, 200);
+    assert_eq!(c.oauth1_credentials, 200);
+    assert_eq!(c.authorize, 300);
+    // Warm logins fetch neither discovery nor keys again.
+    assert_eq!((c.discovery, c.jwks), (1, 1));
+    // 600 back-channel calls over a handful of pooled connections, not one each.
+    assert!(
+        c.back_connections <= 16,
+        "{} connections for 600 calls",
+        c.back_connections
+    );
+    server.abort();
+}
