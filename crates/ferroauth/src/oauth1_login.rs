@@ -28,6 +28,11 @@ pub(crate) struct OAuth1Setup {
     consumer: Consumer,
     method: SignatureMethod,
     placement: Placement,
+    /// The endpoints that parsed and passed the https check at registration, so that a
+    /// login does not parse them again; `None` leaves the error to the call that needs it.
+    request_token_url: Option<Url>,
+    authorize_url: Option<Url>,
+    access_token_url: Option<Url>,
 }
 
 impl OAuth1Setup {
@@ -64,10 +69,17 @@ impl OAuth1Setup {
             SignatureType::Query => Placement::Query,
             SignatureType::Body => Placement::Body,
         };
+        let parse = |raw: &Option<String>| {
+            let raw = raw.as_deref()?;
+            crate::http::endpoint(name, raw, kwargs.allow_insecure_http).ok()
+        };
         Ok(Self {
             consumer,
             method,
             placement,
+            request_token_url: parse(&settings.request_token_url),
+            authorize_url: parse(&settings.authorize_url),
+            access_token_url: parse(&settings.access_token_url),
         })
     }
 }
@@ -110,7 +122,15 @@ impl OAuthClient {
             .ok_or_else(|| self.misconfigured("not an OAuth 1.0a client"))
     }
 
-    fn oauth1_endpoint(&self, key: &str, value: &Option<String>) -> Result<Url, Error> {
+    fn oauth1_endpoint(
+        &self,
+        key: &str,
+        parsed: &Option<Url>,
+        value: &Option<String>,
+    ) -> Result<Url, Error> {
+        if let Some(url) = parsed {
+            return Ok(url.clone());
+        }
         let raw = value
             .as_deref()
             .ok_or_else(|| self.misconfigured(format!("{key} is required for OAuth 1.0a")))?;
@@ -156,8 +176,16 @@ impl OAuthClient {
         Url::parse(redirect_uri).map_err(|e| {
             self.misconfigured(format!("redirect_uri {redirect_uri:?} is not a URL ({e})"))
         })?;
-        let request_url = self.oauth1_endpoint("request_token_url", &settings.request_token_url)?;
-        let mut authorize = self.oauth1_endpoint("authorize_url", &settings.authorize_url)?;
+        let request_url = self.oauth1_endpoint(
+            "request_token_url",
+            &setup.request_token_url,
+            &settings.request_token_url,
+        )?;
+        let mut authorize = self.oauth1_endpoint(
+            "authorize_url",
+            &setup.authorize_url,
+            &settings.authorize_url,
+        )?;
 
         let signed = RequestSigner::new("POST", request_url.as_str())
             .callback(redirect_uri)
@@ -250,7 +278,11 @@ impl OAuthClient {
         let token_secret = record.token_secret.clone().unwrap_or_default();
 
         let settings = &self.inner.settings;
-        let access_url = self.oauth1_endpoint("access_token_url", &settings.access_token_url)?;
+        let access_url = self.oauth1_endpoint(
+            "access_token_url",
+            &setup.access_token_url,
+            &settings.access_token_url,
+        )?;
         let signed = RequestSigner::new("POST", access_url.as_str())
             .token(record.key.expose(), token_secret.expose())
             .verifier(verifier)
