@@ -137,16 +137,22 @@ impl OAuthClient {
         self.endpoint(raw)
     }
 
-    /// Sends a signed request.
+    /// Sends a signed request. `unsigned` is the URL that was signed: when the signer left
+    /// it as it was (header and body placements), it is sent without parsing it again.
     async fn send_signed(
         &self,
         what: &'static str,
         method: Method,
+        unsigned: Url,
         signed: SignedRequest,
         mut headers: HeaderMap,
     ) -> Result<HttpResponse, Error> {
-        let url = Url::parse(&signed.url)
-            .map_err(|_| self.misconfigured("the signed URL does not parse"))?;
+        let url = if signed.url == unsigned.as_str() {
+            unsigned
+        } else {
+            Url::parse(&signed.url)
+                .map_err(|_| self.misconfigured("the signed URL does not parse"))?
+        };
         if let Some(authorization) = signed.authorization {
             let mut value = HeaderValue::try_from(authorization).map_err(|_| {
                 self.misconfigured(
@@ -201,6 +207,7 @@ impl OAuthClient {
             .send_signed(
                 "temporary credentials request",
                 Method::POST,
+                request_url,
                 signed,
                 HeaderMap::new(),
             )
@@ -298,6 +305,7 @@ impl OAuthClient {
             .send_signed(
                 "token credentials request",
                 Method::POST,
+                access_url,
                 signed,
                 HeaderMap::new(),
             )
@@ -348,7 +356,7 @@ impl OAuthClient {
             .form_params(form.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .placement(placement)
             .sign(&setup.consumer, setup.method)?;
-        self.send_signed("API request", method, signed, headers)
+        self.send_signed("API request", method, url, signed, headers)
             .await
     }
 }
