@@ -44,8 +44,10 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::BTreeMap;
+
 use ferroauth::pending::{PendingLogins, PendingStore, SESSION_KEY};
-use ferroauth::{CallbackParams, Error, Login, OAuthClient};
+use ferroauth::{CallbackParams, Error, Login, OAuthClient, Token, TokenStore};
 use tower_sessions::Session;
 
 /// Largest callback body accepted (`form_post`).
@@ -71,6 +73,59 @@ impl PendingStore for SessionPending<'_> {
             self.0.insert(SESSION_KEY, logins).await
         };
         result.map_err(|e| Error::Session(e.to_string()))
+    }
+}
+
+/// The session key under which [`SessionTokens`] keeps the tokens, by client name.
+pub const TOKENS_KEY: &str = "ferroauth.tokens";
+
+/// A tower-sessions [`Session`] as a [`TokenStore`]: the default place for a user's
+/// tokens, server-side next to the rest of the session (never in the cookie itself).
+///
+/// Concurrent requests of one session that refresh the same token share one refresh and
+/// one save (the single flight is in the [`ferroauth::OAuth`] registry).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionTokens<'a>(pub &'a Session);
+
+impl SessionTokens<'_> {
+    async fn all(&self) -> Result<BTreeMap<String, Token>, Error> {
+        self.0
+            .get::<BTreeMap<String, Token>>(TOKENS_KEY)
+            .await
+            .map(Option::unwrap_or_default)
+            .map_err(|e| Error::Session(e.to_string()))
+    }
+
+    /// Every stored token, by client name.
+    pub async fn load_all(&self) -> Result<BTreeMap<String, Token>, Error> {
+        self.all().await
+    }
+
+    /// Forgets the token of `client`.
+    pub async fn remove(&self, client: &str) -> Result<(), Error> {
+        let mut all = self.all().await?;
+        if all.remove(client).is_some() {
+            self.0
+                .insert(TOKENS_KEY, all)
+                .await
+                .map_err(|e| Error::Session(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+impl TokenStore for SessionTokens<'_> {
+    async fn load(&self, client: &str) -> Result<Option<Token>, Error> {
+        Ok(self.all().await?.remove(client))
+    }
+
+    async fn save(&self, client: &str, token: &Token) -> Result<(), Error> {
+        let mut all = self.all().await?;
+        all.insert(client.to_owned(), token.clone());
+        self.0
+            .insert(TOKENS_KEY, all)
+            .await
+            .map_err(|e| Error::Session(e.to_string()))
     }
 }
 

@@ -225,8 +225,21 @@ impl Browser {
             "login: {}",
             response.text().await.unwrap_or_default()
         );
-        let mut next = location(&response, &Url::parse(&login).unwrap());
+        let next = location(&response, &Url::parse(&login).unwrap());
         let callback_prefix = format!("{}/auth/{name}", self.demo);
+        agent.through_provider(next, &callback_prefix, user).await
+    }
+
+    /// From an authorization URL through the provider's pages to the redirect back to
+    /// `callback_prefix` (not requested).
+    pub async fn through_provider(
+        &self,
+        start: Url,
+        callback_prefix: &str,
+        user: AtProvider<'_>,
+    ) -> Url {
+        let agent = self;
+        let mut next = start;
         for _ in 0..20 {
             if next.as_str().starts_with(&callback_prefix) {
                 return next;
