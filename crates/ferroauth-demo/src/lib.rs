@@ -325,9 +325,8 @@ async fn refresh(
     let json = wants_json(&headers);
     let result = async {
         let client = oauth.client(&name)?;
-        let refused = |status, code: &'static str, description: String| {
-            Ok(Err((status, code, description)))
-        };
+        let refused =
+            |status, code: &'static str, description: String| Ok(Err((status, code, description)));
         match client.refresh_stored_token(&SessionTokens(&session)).await {
             Ok(token) => Ok(Ok(token_summary(&token))),
             Err(Error::NoToken { .. }) => refused(
@@ -371,8 +370,7 @@ async fn logout(
         // end_session_endpoint, for an account with an ID token to name the session.
         let mut end_session = None;
         for (name, account) in accounts(&session).await? {
-            let Some(id_token) = account.token.as_oauth2().and_then(|t| t.id_token.as_ref())
-            else {
+            let Some(id_token) = account.token.as_oauth2().and_then(|t| t.id_token.as_ref()) else {
                 continue;
             };
             let Ok(client) = oauth.client(&name) else {

@@ -166,7 +166,10 @@ async fn refresh_rotation_and_a_reused_refresh_token() {
     let s = setup();
     let login = s.login("rotate", "alice").await;
     let first = oauth2(&login.token).clone();
-    assert!(first.refresh_token.is_some(), "offline_access with consent gives a refresh token");
+    assert!(
+        first.refresh_token.is_some(),
+        "offline_access with consent gives a refresh token"
+    );
     let store = MemoryTokenStore::with_token("rotate", login.token.clone());
     let client = s.client("rotate");
 
@@ -177,7 +180,10 @@ async fn refresh_rotation_and_a_reused_refresh_token() {
         .iter()
         .map(|t| t.refresh_token.as_ref().unwrap().expose())
         .collect();
-    assert!(rts[0] != rts[1] && rts[1] != rts[2], "the provider rotates refresh tokens");
+    assert!(
+        rts[0] != rts[1] && rts[1] != rts[2],
+        "the provider rotates refresh tokens"
+    );
     // The refreshed ID token was validated and names the same user.
     assert!(oauth2(&third).id_token.is_some());
     let (status, me) = json_of(client.get_with_store(&store, "me").await.unwrap());
@@ -202,7 +208,11 @@ async fn refresh_rotation_and_a_reused_refresh_token() {
     assert_eq!(e.code(), "invalid_grant", "{e}");
     assert_eq!(e.kind().http_status(), 502);
     let e = client.refresh_stored_token(&store).await.unwrap_err();
-    assert_eq!(e.code(), "invalid_grant", "the grant is revoked after reuse: {e}");
+    assert_eq!(
+        e.code(),
+        "invalid_grant",
+        "the grant is revoked after reuse: {e}"
+    );
 }
 
 fn json_of(r: ferroauth::http::HttpResponse) -> (u16, Value) {
@@ -226,11 +236,7 @@ async fn logins_with_private_key_jwt_and_client_secret_jwt() {
         let (status, me) = json_of(client.get_with_store(&store, "me").await.unwrap());
         assert_eq!((status, me["sub"].as_str()), (200, Some(user.as_str())));
     }
-    assert!(
-        !s.peer.log().contains("grant.error"),
-        "{}",
-        s.peer.log()
-    );
+    assert!(!s.peer.log().contains("grant.error"), "{}", s.peer.log());
 }
 
 #[tokio::test]
@@ -256,12 +262,25 @@ async fn the_reactive_refresh_then_revocation_and_introspection() {
     // Introspection, revocation, introspection again.
     let current = store.get("pkjwt-ec").unwrap();
     let access = oauth2(&current).access_token.clone();
-    let seen = client.introspect_token(&access, Some("access_token")).await.unwrap();
+    let seen = client
+        .introspect_token(&access, Some("access_token"))
+        .await
+        .unwrap();
     assert!(seen.active, "{:?}", seen.claims);
     assert_eq!(seen.claims["sub"], "carol");
-    client.revoke_token(&access, Some("access_token")).await.unwrap();
-    let seen = client.introspect_token(&access, Some("access_token")).await.unwrap();
-    assert!(!seen.active, "revoked tokens are inactive: {:?}", seen.claims);
+    client
+        .revoke_token(&access, Some("access_token"))
+        .await
+        .unwrap();
+    let seen = client
+        .introspect_token(&access, Some("access_token"))
+        .await
+        .unwrap();
+    assert!(
+        !seen.active,
+        "revoked tokens are inactive: {:?}",
+        seen.claims
+    );
     // oidc-provider revokes the whole grant with any of its tokens, refresh token
     // included: the next call cannot be saved by a refresh and says so.
     let e = client.get_with_store(&store, "me").await.unwrap_err();
@@ -294,12 +313,19 @@ async fn an_expired_stored_token_is_refreshed_before_use() {
 async fn client_credentials() {
     let s = setup();
     let client = s.client("service");
-    let token = client.client_credentials_token().await.unwrap_or_else(|e| {
-        panic!("{} {e}\n{}", e.code(), s.peer.log())
-    });
+    let token = client
+        .client_credentials_token()
+        .await
+        .unwrap_or_else(|e| panic!("{} {e}\n{}", e.code(), s.peer.log()));
     let cached = client.client_credentials_token().await.unwrap();
-    assert_eq!(token.access_token, cached.access_token, "cached while fresh");
-    let seen = client.introspect_token(&token.access_token, None).await.unwrap();
+    assert_eq!(
+        token.access_token, cached.access_token,
+        "cached while fresh"
+    );
+    let seen = client
+        .introspect_token(&token.access_token, None)
+        .await
+        .unwrap();
     assert!(seen.active, "{:?}", seen.claims);
     assert_eq!(seen.claims["client_id"], "service");
     // Without the resourceIndicators feature oidc-provider ignores `audience` and issues
@@ -324,7 +350,9 @@ async fn demo_logout_goes_to_the_end_session_endpoint() {
         iss = peer.issuer
     ));
     let browser = Browser::new(&demo);
-    let outcome = browser.login("basic", "prompt=consent", AtProvider::LogIn("erin")).await;
+    let outcome = browser
+        .login("basic", "prompt=consent", AtProvider::LogIn("erin"))
+        .await;
     assert_eq!(outcome.status, 200, "{}", outcome.body);
     let (status, body) = browser.post("/refresh/basic").await;
     assert_eq!(status, 200, "{body}");
@@ -334,11 +362,22 @@ async fn demo_logout_goes_to_the_end_session_endpoint() {
     let (status, body) = browser.post("/logout").await;
     assert_eq!(status, 200);
     assert_eq!(body["logged_out"], true);
-    let url = url::Url::parse(body["end_session_url"].as_str().expect("an end-session URL")).unwrap();
-    assert!(url.as_str().starts_with(&format!("{}/session/end", peer.issuer)));
+    let url = url::Url::parse(
+        body["end_session_url"]
+            .as_str()
+            .expect("an end-session URL"),
+    )
+    .unwrap();
+    assert!(
+        url.as_str()
+            .starts_with(&format!("{}/session/end", peer.issuer))
+    );
     let params: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert!(params.contains_key("id_token_hint"));
-    assert_eq!(params["post_logout_redirect_uri"], format!("{}/", demo.base));
+    assert_eq!(
+        params["post_logout_redirect_uri"],
+        format!("{}/", demo.base)
+    );
     assert_eq!(params["client_id"], "basic");
     // The provider accepts it (a confirmation page, not an error).
     let page = browser.http.get(url).send().await.unwrap();
@@ -359,5 +398,8 @@ async fn demo_logout_goes_to_the_end_session_endpoint() {
         .unwrap();
     assert!(r.status().is_redirection());
     let to = r.headers()["location"].to_str().unwrap();
-    assert!(to.starts_with(&format!("{}/session/end?", peer.issuer)), "{to}");
+    assert!(
+        to.starts_with(&format!("{}/session/end?", peer.issuer)),
+        "{to}"
+    );
 }

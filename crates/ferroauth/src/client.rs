@@ -11,9 +11,8 @@ use url::Url;
 use crate::Secret;
 use crate::callback::CallbackParams;
 use crate::client_assertion::ClientAssertionKey;
-use crate::hooks::{ComplianceHooks, ProtectedRequest};
-use crate::refresh::RefreshCoordinator;
 use crate::error::{Error, HttpFailure, ProviderError};
+use crate::hooks::{ComplianceHooks, ProtectedRequest};
 use crate::http::{CallLimits, HttpClient, HttpResponse, Method};
 use crate::oauth1_login::OAuth1Setup;
 use crate::oauth2::{client_auth, pkce, token_response};
@@ -22,6 +21,7 @@ use crate::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
 use crate::oidc::{IdTokenCheck, JwksCache};
 use crate::pending::{PendingLogin, PendingPolicy, PendingStore};
 use crate::random;
+use crate::refresh::RefreshCoordinator;
 use crate::settings::{ClientSettings, CodeChallengeMethod, HttpSettings, TokenEndpointAuthMethod};
 use crate::token::{Claims, OAuth2Token, Token};
 

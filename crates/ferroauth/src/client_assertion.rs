@@ -185,7 +185,8 @@ impl ClientAssertionKey {
         now: u64,
     ) -> Result<String, KeyError> {
         let mut jti = [0u8; 24];
-        getrandom::fill(&mut jti).map_err(|e| bad(format!("the OS random generator failed: {e}")))?;
+        getrandom::fill(&mut jti)
+            .map_err(|e| bad(format!("the OS random generator failed: {e}")))?;
         let mut claims = Map::new();
         claims.insert("iss".into(), json!(client_id));
         claims.insert("sub".into(), json!(client_id));
@@ -286,7 +287,9 @@ fn from_pem(text: &str) -> Result<Signer, KeyError> {
         .find("-----BEGIN ")
         .ok_or_else(|| bad("neither PEM nor a JSON Web Key"))?;
     let rest = &text[begin + 11..];
-    let label_end = rest.find("-----").ok_or_else(|| bad("malformed PEM header"))?;
+    let label_end = rest
+        .find("-----")
+        .ok_or_else(|| bad("malformed PEM header"))?;
     let label = &rest[..label_end];
     let body_start = label_end + 5;
     let end_marker = format!("-----END {label}-----");
@@ -343,7 +346,9 @@ fn from_jwk(text: &str) -> Result<JwkParts, KeyError> {
             .map_err(|_| bad(format!("the JWK's `{name}` is not base64url")))
     };
     if !jwk.contains_key("d") {
-        return Err(bad("the JWK is a public key; a private key (`d`) is needed"));
+        return Err(bad(
+            "the JWK is a public key; a private key (`d`) is needed",
+        ));
     }
     let signer = match jwk.get("kty").and_then(Value::as_str) {
         Some("RSA") => {
@@ -419,7 +424,10 @@ fn der_len(len: usize, out: &mut Vec<u8>) {
         return;
     }
     let bytes = len.to_be_bytes();
-    let skip = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len() - 1);
+    let skip = bytes
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(bytes.len() - 1);
     out.push(0x80 | (bytes.len() - skip) as u8);
     out.extend_from_slice(&bytes[skip..]);
 }
@@ -460,8 +468,8 @@ mod tests {
         assert_eq!(jws.header().typ(), Some("JWT"));
         let payload = match key.public_jwk() {
             Some(jwk) => {
-                let set = JwkSet::from_json(json!({ "keys": [jwk] }).to_string().as_bytes())
-                    .unwrap();
+                let set =
+                    JwkSet::from_json(json!({ "keys": [jwk] }).to_string().as_bytes()).unwrap();
                 assert_eq!(set.len(), 1, "{:?}", set.skipped());
                 jws.verify(&set, None, &[key.alg()]).unwrap()
             }
@@ -476,7 +484,8 @@ mod tests {
         assert_eq!(claims["aud"], AUD);
         assert_eq!(claims["iat"], 1_000_000);
         assert_eq!(claims["exp"], 1_000_000 + ASSERTION_LIFETIME_SECS);
-        assert!(ASSERTION_LIFETIME_SECS <= 300);
+        let lifetime = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();
+        assert!(lifetime <= 300, "exp at most 5 minutes after iat");
         assert!(claims["jti"].as_str().unwrap().len() >= 32);
     }
 
@@ -594,12 +603,20 @@ mod tests {
         let jws = UnverifiedJws::parse(&token).unwrap();
         let empty = JwkSet::from_keys(Vec::new());
         let payload = jws
-            .verify(&empty, Some(secret.expose().as_bytes()), &[Algorithm::HS256])
+            .verify(
+                &empty,
+                Some(secret.expose().as_bytes()),
+                &[Algorithm::HS256],
+            )
             .unwrap();
         check_claims(&serde_json::from_slice(&payload).unwrap());
         assert!(
-            jws.verify(&empty, Some(b"another-secret-of-sufficient-length-xx"), &[Algorithm::HS256])
-                .is_err()
+            jws.verify(
+                &empty,
+                Some(b"another-secret-of-sufficient-length-xx"),
+                &[Algorithm::HS256]
+            )
+            .is_err()
         );
         let short = ClientAssertionKey::from_client_secret(&Secret::new("short"), None);
         assert!(short.unwrap_err().0.contains("at least 32"));
@@ -623,10 +640,22 @@ mod tests {
     fn bad_keys_are_refused_with_reasons() {
         for (text, want) in [
             ("hello", "neither PEM"),
-            ("{\"kty\":\"RSA\",\"n\":\"AQ\",\"e\":\"AQAB\"}", "public key"),
-            ("{\"kty\":\"oct\",\"k\":\"AQ\",\"d\":\"x\"}", "shared secret"),
-            ("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "not a private key"),
-            ("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----", "PKCS#8"),
+            (
+                "{\"kty\":\"RSA\",\"n\":\"AQ\",\"e\":\"AQAB\"}",
+                "public key",
+            ),
+            (
+                "{\"kty\":\"oct\",\"k\":\"AQ\",\"d\":\"x\"}",
+                "shared secret",
+            ),
+            (
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+                "not a private key",
+            ),
+            (
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+                "PKCS#8",
+            ),
         ] {
             let e = ClientAssertionKey::from_private_key(text, None, None).unwrap_err();
             assert!(e.0.contains(want), "{text}: {e}");

@@ -37,7 +37,11 @@ impl OAuthClient {
         }
         let resolved = self.resolved().await?;
         let mut form = vec![("grant_type".to_owned(), grant_type.to_owned())];
-        form.extend(params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        form.extend(
+            params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         self.token_request(&resolved, form).await
     }
 
@@ -53,7 +57,8 @@ impl OAuthClient {
         {
             all.push(("scope", scope));
         }
-        self.fetch_token_with_grant("client_credentials", &all).await
+        self.fetch_token_with_grant("client_credentials", &all)
+            .await
     }
 
     /// The client's own token from the client-credentials grant, cached and re-fetched

@@ -70,7 +70,10 @@ impl ComplianceHooks {
 
     /// Sets the `token_response` hook.
     #[must_use]
-    pub fn token_response(mut self, f: impl Fn(&mut Map<String, Value>) + Send + Sync + 'static) -> Self {
+    pub fn token_response(
+        mut self,
+        f: impl Fn(&mut Map<String, Value>) + Send + Sync + 'static,
+    ) -> Self {
         self.token_response = Some(Arc::new(f));
         self
     }

@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
 
+use crate::Error;
 use crate::client::{ApiRequest, OAuthClient};
 use crate::http::{HttpResponse, Method};
 use crate::token::{OAuth2Token, Token};
 use crate::token_store::TokenStore;
-use crate::Error;
 
 /// How long a finished refresh's result is handed to late arrivals holding the old token.
 pub const RESULT_GRACE: Duration = Duration::from_secs(30);
@@ -127,7 +127,6 @@ impl RefreshCoordinator {
     }
 }
 
-
 /// Default seconds before expiry at which a stored token is refreshed before use.
 pub const DEFAULT_REFRESH_LEEWAY_SECS: u64 = 60;
 
@@ -214,9 +213,12 @@ impl OAuthClient {
     }
 
     async fn stored_token(&self, store: &impl TokenStore) -> Result<Token, Error> {
-        store.load(self.name()).await?.ok_or_else(|| Error::NoToken {
-            client: self.name().to_owned(),
-        })
+        store
+            .load(self.name())
+            .await?
+            .ok_or_else(|| Error::NoToken {
+                client: self.name().to_owned(),
+            })
     }
 
     /// Refreshes `token` in the registry's single flight; the caller that runs the

@@ -79,10 +79,17 @@ async fn token(State(p): State<Shared>, Form(form): Form<Vec<(String, String)>>)
 async fn me(State(p): State<Shared>, headers: HeaderMap) -> Response {
     let p = p.lock().unwrap();
     let expected = format!("Bearer {}", p.access);
-    if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+    if headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        != Some(expected.as_str())
+    {
         return (
             StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer realm=\"mock\", error=\"invalid_token\"")],
+            [(
+                header::WWW_AUTHENTICATE,
+                "Bearer realm=\"mock\", error=\"invalid_token\"",
+            )],
             Json(json!({"error": "invalid_token"})),
         )
             .into_response();
@@ -171,7 +178,10 @@ async fn expired_token_is_refreshed_once_for_a_hundred_concurrent_calls() {
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     {
         let p = provider.lock().unwrap();
-        assert_eq!(p.refresh_requests, 1, "the provider saw more than one refresh");
+        assert_eq!(
+            p.refresh_requests, 1,
+            "the provider saw more than one refresh"
+        );
         assert_eq!(p.refused_refreshes, 0);
     }
     assert_eq!(store.saves(), 1, "the save hook must run once");
@@ -180,7 +190,11 @@ async fn expired_token_is_refreshed_once_for_a_hundred_concurrent_calls() {
     };
     assert_eq!(saved.access_token.expose(), "at-1");
     assert_eq!(saved.refresh_token.as_ref().unwrap().expose(), "rt-1");
-    assert_eq!(saved.scope.as_deref(), Some("read"), "scope kept across refresh");
+    assert_eq!(
+        saved.scope.as_deref(),
+        Some("read"),
+        "scope kept across refresh"
+    );
 
     // A late request that loaded the old token before the save gets the new one without
     // spending the rotated refresh token.
@@ -254,7 +268,10 @@ async fn client_credentials_are_refetched_on_expiry_with_their_parameters() {
     let second = client.client_credentials_token().await.unwrap();
     assert_ne!(first.access_token, second.access_token);
     let third = client.client_credentials_token().await.unwrap();
-    assert_eq!(second.access_token, third.access_token, "cached while fresh");
+    assert_eq!(
+        second.access_token, third.access_token,
+        "cached while fresh"
+    );
     let r = client
         .request_as_client(ferroauth::http::Method::GET, "me", Default::default())
         .await
@@ -263,7 +280,10 @@ async fn client_credentials_are_refetched_on_expiry_with_their_parameters() {
     let p = provider.lock().unwrap();
     assert_eq!(p.cc_requests.len(), 2);
     for form in &p.cc_requests {
-        assert!(form.contains(&("audience".into(), "https://api.example".into())), "{form:?}");
+        assert!(
+            form.contains(&("audience".into(), "https://api.example".into())),
+            "{form:?}"
+        );
         assert!(form.contains(&("grant_type".into(), "client_credentials".into())));
     }
 }
@@ -291,7 +311,12 @@ async fn extension_grants_and_compliance_hooks() {
     assert_eq!(token.access_token.expose(), "wrapped-at");
     assert_eq!(token.extra["assertion"], "a.b.c");
     let store = MemoryTokenStore::with_token("mock", Token::OAuth2(token));
-    let r = oauth.client("mock").unwrap().get_with_store(&store, "me").await.unwrap();
+    let r = oauth
+        .client("mock")
+        .unwrap()
+        .get_with_store(&store, "me")
+        .await
+        .unwrap();
     let body: serde_json::Value = r.json().unwrap();
     assert_eq!(body["hooked"], "yes");
     let e = client

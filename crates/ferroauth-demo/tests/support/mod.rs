@@ -241,7 +241,7 @@ impl Browser {
         let agent = self;
         let mut next = start;
         for _ in 0..20 {
-            if next.as_str().starts_with(&callback_prefix) {
+            if next.as_str().starts_with(callback_prefix) {
                 return next;
             }
             if user == AtProvider::Abort
