@@ -31,7 +31,7 @@ use serde_json::json;
 use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
 
 /// The session key of the logged-in accounts.
-const ACCOUNTS_KEY: &str = "ferroauth.demo.accounts";
+pub const ACCOUNTS_KEY: &str = "ferroauth.demo.accounts";
 
 /// Authorization parameters a browser may pass through `/login/{name}?...`.
 const PASSTHROUGH_PARAMS: &[&str] = &["prompt", "login_hint", "max_age", "ui_locales"];
@@ -50,7 +50,14 @@ pub struct Account {
 pub struct DemoOptions {
     /// How redirect URIs are built.
     pub redirect_uri: RedirectUriConfig,
+    /// Per provider name: the path under its `api_base_url` that the home page's
+    /// "Call the API" button requests (the API root when absent), e.g. `me`.
+    pub api_paths: BTreeMap<String, String>,
 }
+
+/// The API paths of [`DemoOptions::api_paths`], for the pages.
+#[derive(Debug, Clone, Default)]
+struct ApiPaths(std::sync::Arc<BTreeMap<String, String>>);
 
 /// The demo's routes over the given session store.
 pub fn router_with_store<S: SessionStore + Clone>(
@@ -71,6 +78,9 @@ pub fn router_with_store<S: SessionStore + Clone>(
         .route("/refresh/{name}", post(refresh))
         .route("/logout", post(logout))
         .layer(axum::Extension(options.redirect_uri))
+        .layer(axum::Extension(ApiPaths(std::sync::Arc::new(
+            options.api_paths,
+        ))))
         .layer(sessions)
         .with_state(oauth)
 }
@@ -126,7 +136,11 @@ async fn save_accounts(
         .map_err(|e| AuthError(Error::Session(e.to_string())))
 }
 
-async fn home(State(oauth): State<OAuth>, session: Session) -> Response {
+async fn home(
+    State(oauth): State<OAuth>,
+    axum::Extension(ApiPaths(api_paths)): axum::Extension<ApiPaths>,
+    session: Session,
+) -> Response {
     let providers: Vec<(String, bool)> = oauth
         .names()
         .into_iter()
@@ -139,6 +153,7 @@ async fn home(State(oauth): State<OAuth>, session: Session) -> Response {
         Ok(accounts) => Html(pages::home(
             &providers,
             &accounts.into_iter().collect::<Vec<_>>(),
+            &api_paths,
         ))
         .into_response(),
         Err(e) => auth_failure(false, e),
