@@ -167,6 +167,40 @@ async fn junk_state_is_refused_before_any_provider_call() {
     assert_eq!(p.token_hits(), 0);
 }
 
+#[tokio::test]
+async fn callback_reaching_another_client() {
+    let p = Provider::start().await;
+    let opts = plain(&p);
+    let oauth = p.oauth(&opts);
+    let client = oauth.client(hostile::CLIENT).unwrap();
+    let other = oauth
+        .register("other", client.settings().clone())
+        .expect("second client");
+    let store = MemoryPendingStore::new();
+    let approval = p.start_login(&client, &store).await;
+    let r = finish(&other, &store, &approval.query()).await;
+    assert_refused(r, "state_client_mismatch", 400);
+    assert_eq!(p.token_hits(), 0);
+}
+
+#[tokio::test]
+async fn pending_logins_are_bounded_per_session() {
+    let p = Provider::start().await;
+    let client = p.client(&plain(&p).login("max_pending = 3"));
+    let store = MemoryPendingStore::new();
+    let mut approvals = Vec::new();
+    for _ in 0..4 {
+        approvals.push(p.start_login(&client, &store).await);
+    }
+    assert_eq!(store.snapshot().len(), 3);
+    let r = finish(&client, &store, &approvals[0].query()).await;
+    assert_refused(r, "state_unknown", 400);
+    finish(&client, &store, &approvals[3].query())
+        .await
+        .expect("the newest login");
+    assert_eq!(p.token_hits(), 1);
+}
+
 // ---------------------------------------------------------------------------------------
 // RFC 9207
 
@@ -398,6 +432,65 @@ async fn token_endpoint_hangs() {
 }
 
 #[tokio::test]
+async fn token_body_stops_half_way() {
+    // Headers promise 1000 bytes; 20 arrive, then nothing.
+    let (raw, raw_hits) = hostile::raw_server(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"access_token\":\"ab"
+            .to_vec(),
+        hostile::Then::Hang,
+    )
+    .await;
+    let p = Provider::start().await;
+    p.set(|b| b.metadata_token_endpoint = Some(format!("{raw}/token")));
+    let client = p.client(&plain(&p).kwarg("timeout = 1"));
+    let started = Instant::now();
+    assert_refused(p.login(&client).await, "provider_timeout", 504);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(raw_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn token_endless_chunked_body_is_cut_at_the_cap() {
+    // No Content-Length: the cap must be enforced while reading, not only from the header.
+    let mut response =
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .to_vec();
+    let start = r#"{"access_token":""#;
+    response.extend_from_slice(format!("{:x}\r\n{start}\r\n", start.len()).as_bytes());
+    for _ in 0..16 {
+        response.extend_from_slice(format!("400\r\n{}\r\n", "x".repeat(0x400)).as_bytes());
+    }
+    let (raw, _) = hostile::raw_server(response, hostile::Then::Hang).await;
+    let p = Provider::start().await;
+    p.set(|b| b.metadata_token_endpoint = Some(format!("{raw}/token")));
+    let client = p.client(
+        &plain(&p)
+            .http("max_response_bytes = 4096")
+            .kwarg("timeout = 10"),
+    );
+    let started = Instant::now();
+    assert_refused(p.login(&client).await, "response_too_large", 502);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn token_with_a_header_injecting_access_token() {
+    let p = Provider::start().await;
+    let client = p.client(&plain(&p));
+    p.set(|b| b.access_token = Some("at\r\nX-Injected: 1".into()));
+    assert_refused(p.login(&client).await, "invalid_token_response", 502);
+    assert_eq!(Hits::get(&p.hits().userinfo), 0);
+}
+
+#[tokio::test]
 async fn token_redirect_is_not_followed() {
     let p = token_refused(TokenMode::Redirect, |o| o, "provider_http_error", 502).await;
     assert_eq!(Hits::get(&p.hits().stolen), 0, "the redirect was followed");
@@ -511,6 +604,35 @@ async fn discovery_issuer_differs_from_the_url() {
         .authorize_redirect(&MemoryPendingStore::new(), hostile::REDIRECT_URI)
         .await;
     assert_refused(r, "discovery_failed", 502);
+}
+
+#[tokio::test]
+async fn discovery_document_is_not_metadata() {
+    let (raw, _) = hostile::raw_server(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\nConnection: close\r\n\r\n<html></html>"
+            .to_vec(),
+        hostile::Then::Close,
+    )
+    .await;
+    let (missing, _) = hostile::raw_server(
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+        hostile::Then::Close,
+    )
+    .await;
+    for base in [raw, missing] {
+        let toml = format!(
+            "[clients.x]\nclient_id = \"a\"\nserver_metadata_url = \"{base}/.well-known/openid-configuration\"\n"
+        );
+        let oauth =
+            ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(&toml).unwrap())
+                .unwrap();
+        let r = oauth
+            .client("x")
+            .unwrap()
+            .authorize_redirect(&MemoryPendingStore::new(), hostile::REDIRECT_URI)
+            .await;
+        assert_refused(r, "discovery_failed", 502);
+    }
 }
 
 #[tokio::test]
@@ -638,6 +760,17 @@ async fn id_token_absent_although_scope_has_openid() {
     id_token_refused(|p| p.set(|b| b.id_token = false)).await;
 }
 
+#[tokio::test]
+async fn id_token_absent_although_scope_has_openid_with_nonce_checks_off() {
+    // `check_nonce = false` (for providers that drop the nonce) must not also turn off the
+    // requirement that an OpenID Connect token response carries an ID token.
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default().kwarg("check_nonce = false"));
+    p.set(|b| b.id_token = false);
+    assert_refused(p.login(&client).await, "invalid_id_token", 502);
+    assert_eq!(Hits::get(&p.hits().userinfo), 0);
+}
+
 // ---------------------------------------------------------------------------------------
 // JWKS
 
@@ -720,6 +853,30 @@ async fn jwks_kid_unknown_even_after_refetch_and_no_refetch_storm() {
 
 // ---------------------------------------------------------------------------------------
 // Userinfo
+
+#[tokio::test]
+async fn userinfo_garbage() {
+    for (status, content_type, body, code) in [
+        (200, "text/html", "<html>login</html>", "invalid_userinfo"),
+        (200, "application/json", "[\"alice\"]", "invalid_userinfo"),
+        (200, "application/jwt", "e30.e30.", "invalid_userinfo"),
+        (500, "text/plain", "oops", "provider_http_error"),
+        (302, "text/plain", "", "provider_http_error"),
+    ] {
+        let p = Provider::start().await;
+        let client = p.client(&plain(&p));
+        p.set(|b| b.userinfo_raw = Some((status, content_type, body.to_owned())));
+        assert_refused(p.login(&client).await, code, 502);
+    }
+}
+
+#[tokio::test]
+async fn userinfo_without_sub_after_an_id_token() {
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default());
+    p.set(|b| b.userinfo_raw = Some((200, "application/json", r#"{"email":"mallory@x"}"#.into())));
+    assert_refused(p.login(&client).await, "invalid_userinfo", 502);
+}
 
 #[tokio::test]
 async fn userinfo_names_another_subject() {

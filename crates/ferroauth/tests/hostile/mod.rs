@@ -138,6 +138,10 @@ pub struct Behaviour {
     pub jwks: Vec<usize>,
     /// The `sub` userinfo answers (default [`SUBJECT`]).
     pub userinfo_sub: String,
+    /// Answer this from userinfo instead: status, content type, body.
+    pub userinfo_raw: Option<(u16, &'static str, String)>,
+    /// The access token the token endpoint hands out (default: a fresh `at-<n>`).
+    pub access_token: Option<String>,
 }
 
 impl Default for Behaviour {
@@ -157,6 +161,8 @@ impl Default for Behaviour {
             header: Map::new(),
             jwks: vec![0],
             userinfo_sub: SUBJECT.into(),
+            userinfo_raw: None,
+            access_token: None,
         }
     }
 }
@@ -545,6 +551,13 @@ async fn userinfo(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response 
         return (StatusCode::UNAUTHORIZED, "no valid bearer token").into_response();
     }
     let b = s.behaviour();
+    if let Some((status, content_type, body)) = b.userinfo_raw {
+        return Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap();
+    }
     axum::Json(json!({
         "sub": b.userinfo_sub,
         "email": "alice@hostile.test",
@@ -849,7 +862,7 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -
     }
 
     let n = s.serial.fetch_add(1, Ordering::SeqCst);
-    let access_token = format!("at-{n}");
+    let access_token = b.access_token.clone().unwrap_or_else(|| format!("at-{n}"));
     s.access_tokens.lock().unwrap().push(access_token.clone());
     let mut answer = json!({
         "access_token": access_token,
@@ -861,4 +874,50 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -
         answer["id_token"] = json!(make_id_token(&s.base, &b, &grant, &access_token));
     }
     axum::Json(answer).into_response()
+}
+
+/// What a [`raw_server`] does after writing its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Then {
+    /// Close the connection.
+    Close,
+    /// Keep the connection open and never write again.
+    Hang,
+}
+
+/// A bare TCP server on 127.0.0.1 that answers every request with exactly these bytes,
+/// for responses axum will not produce (a body that stops half-way, an endless chunked
+/// stream). Returns its base URL and a hit counter.
+pub async fn raw_server(response: Vec<u8>, then: Then) -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let response = Arc::new(response);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let response = response.clone();
+            tokio::spawn(async move {
+                // Read the request head; the body, if any, does not matter.
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if socket.write_all(&response).await.is_err() {
+                    return;
+                }
+                let _ = socket.flush().await;
+                if then == Then::Hang {
+                    std::future::pending::<()>().await;
+                }
+            });
+        }
+    });
+    (base, hits)
 }
