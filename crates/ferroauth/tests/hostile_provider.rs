@@ -44,7 +44,11 @@ async fn happy_path_openid_with_nonce_at_hash_and_userinfo() {
         .authorize_redirect(&store, hostile::REDIRECT_URI)
         .await
         .unwrap();
-    assert!(url.query_pairs().any(|(k, _)| k == "nonce"));
+    let nonce = url
+        .query_pairs()
+        .find(|(k, _)| k == "nonce")
+        .map(|(_, v)| v.into_owned())
+        .expect("a nonce with scope openid");
     let approval = p.approve(&url);
     let login = finish(&client, &store, &approval.query())
         .await
@@ -53,7 +57,9 @@ async fn happy_path_openid_with_nonce_at_hash_and_userinfo() {
     assert_eq!(login.userinfo["iss"], p.base.as_str());
     // Merged from userinfo.
     assert_eq!(login.userinfo["email"], "alice@hostile.test");
+    assert_eq!(login.userinfo["nonce"], nonce.as_str());
     assert_eq!(p.jwks_hits(), 1);
+    assert_eq!(Hits::get(&p.hits().userinfo), 1);
     assert!(p.problems().is_empty(), "{:?}", p.problems());
 }
 
@@ -496,6 +502,43 @@ async fn token_redirect_is_not_followed() {
     assert_eq!(Hits::get(&p.hits().stolen), 0, "the redirect was followed");
 }
 
+#[tokio::test]
+async fn token_endpoint_failures_never_echo_credentials() {
+    let modes = [
+        TokenMode::Raw {
+            status: 500,
+            content_type: "text/plain",
+            body: "Internal Server Error".into(),
+        },
+        TokenMode::Raw {
+            status: 200,
+            content_type: "text/html",
+            body: "<html></html>".into(),
+        },
+        TokenMode::Redirect,
+        TokenMode::Sized(64 * 1024),
+        TokenMode::Hang,
+    ];
+    for mode in modes {
+        let p = Provider::start().await;
+        p.set(|b| b.client_secret = Some(AWKWARD_SECRET.into()));
+        let opts = plain(&p)
+            .kwarg("timeout = 1")
+            .http("max_response_bytes = 4096");
+        let client = p.client(&opts);
+        let store = MemoryPendingStore::new();
+        let approval = p.start_login(&client, &store).await;
+        p.set(|b| b.token = mode.clone());
+        let e = finish(&client, &store, &approval.query())
+            .await
+            .expect_err("must fail");
+        let text = format!("{e} {e:?}");
+        for secret in [AWKWARD_SECRET, &approval.code, &approval.state] {
+            assert!(!text.contains(secret), "{mode:?}: {text}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Client authentication and PKCE, checked by the provider
 
@@ -633,6 +676,16 @@ async fn discovery_document_is_not_metadata() {
             .await;
         assert_refused(r, "discovery_failed", 502);
     }
+}
+
+#[tokio::test]
+async fn discovery_document_over_the_size_cap() {
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default().http("max_response_bytes = 256"));
+    let r = client
+        .authorize_redirect(&MemoryPendingStore::new(), hostile::REDIRECT_URI)
+        .await;
+    assert_refused(r, "response_too_large", 502);
 }
 
 #[tokio::test]
