@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use ferroauth::{OAuth, Settings};
-use ferroauth_demo::{DemoOptions, router};
+use ferroauth_demo::{DemoOptions, dev, router};
 
 /// The ferroauth demo: log in with OAuth 1.0a, OAuth 2.0 and OpenID Connect providers.
 #[derive(Debug, Parser)]
@@ -25,6 +25,14 @@ struct Args {
     /// Tokio worker threads (default: one per core).
     #[arg(long)]
     workers: Option<usize>,
+    /// Development provider only: approve logins without the login page (as `login_hint`,
+    /// else the first user).
+    #[arg(long)]
+    auto_approve: bool,
+    /// Development provider only: the fast mode for benchmarks (no OAuth 1.0a signature
+    /// checks).
+    #[arg(long)]
+    fast: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,20 +64,31 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
     let settings = match &args.config {
         Some(path) => Settings::from_file(path)?,
         None => Settings::from_env()?,
     };
-    let oauth = OAuth::from_settings(&settings)?;
     let mut options = DemoOptions::default();
     options.redirect_uri.public_base_url = args.public_url.clone();
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    let addr = listener.local_addr()?;
+    let (app, oauth) = if settings.clients.is_empty() && args.config.is_none() {
+        // Nothing configured: the zero-setup mode with the embedded development provider.
+        let (provider, dev_settings) = dev::provider(&base, args.auto_approve, args.fast)?;
+        let oauth = OAuth::from_settings(&dev_settings)?;
+        let app = router(oauth.clone(), options).nest("/idp", provider.router());
+        println!("development provider at {base}/idp (users: alice, bob)");
+        (app, oauth)
+    } else {
+        let oauth = OAuth::from_settings(&settings)?;
+        (router(oauth.clone(), options), oauth)
+    };
     println!(
-        "ferroauth demo listening on http://{addr}/ with providers: {}",
+        "ferroauth demo: open {base}/ (providers: {})",
         oauth.names().join(", ")
     );
-    axum::serve(listener, router(oauth, options))
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

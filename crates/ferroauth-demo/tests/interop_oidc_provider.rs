@@ -35,6 +35,14 @@ async fn setup() -> (Peer, Demo) {
             c
         })
         .collect();
+    let mut clients = clients;
+    clients.push(json!({
+        "client_id": "formpost",
+        "client_secret": SECRET,
+        "redirect_uris": [demo.redirect_uri("formpost")],
+        "response_types": ["code"],
+        "grant_types": ["authorization_code"],
+    }));
     let peer = Peer::oidc_provider(&Value::Array(clients), &[]);
     let mut toml = String::new();
     for (name, id, method, _) in CLIENTS {
@@ -46,12 +54,19 @@ async fn setup() -> (Peer, Demo) {
             toml.push_str(&format!("client_secret = \"{SECRET}\"\n"));
         }
     }
+    toml.push_str(&format!(
+        "[clients.formpost]\nclient_id = \"formpost\"\nclient_secret = \"{SECRET}\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nauthorize_params = {{ response_mode = \"form_post\" }}\nclient_kwargs = {{ scope = \"openid email\" }}\n",
+        peer.issuer
+    ));
     demo.serve(&toml);
     (peer, demo)
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 #[tokio::test]
@@ -61,7 +76,13 @@ async fn logins_with_every_client_authentication_and_signature_algorithm() {
         let browser = Browser::new(&demo);
         let user = format!("user-{name}");
         let outcome = browser.login(name, "", AtProvider::LogIn(&user)).await;
-        assert_eq!(outcome.status, 200, "{name} ({method}, {alg}): {}\n{}", outcome.body, peer.log());
+        assert_eq!(
+            outcome.status,
+            200,
+            "{name} ({method}, {alg}): {}\n{}",
+            outcome.body,
+            peer.log()
+        );
         let body = &outcome.body;
         assert_eq!(body["provider"], *name);
         assert_eq!(body["userinfo"]["sub"], user.as_str());
@@ -72,13 +93,22 @@ async fn logins_with_every_client_authentication_and_signature_algorithm() {
         assert!(body["token"]["expires_at"].as_u64().unwrap() > now());
         assert!(body["token"]["scope"].as_str().unwrap().contains("openid"));
         let text = body.to_string();
-        assert!(!text.contains("access_token") && !text.contains("refresh_token") && !text.contains(SECRET));
+        assert!(
+            !text.contains("access_token")
+                && !text.contains("refresh_token")
+                && !text.contains(SECRET)
+        );
         // The stored token works against the provider's API (its userinfo endpoint).
         let (status, me) = browser.api(name, "me").await;
         assert_eq!(status, 200, "{me}");
         assert_eq!(me["sub"], user.as_str());
         // The callback says where it came from (RFC 9207).
-        assert!(outcome.callback.query_pairs().any(|(k, v)| k == "iss" && v == peer.issuer.as_str()));
+        assert!(
+            outcome
+                .callback
+                .query_pairs()
+                .any(|(k, v)| k == "iss" && v == peer.issuer.as_str())
+        );
     }
 }
 
@@ -98,12 +128,17 @@ async fn refresh_with_rotation() {
     let (_peer, demo) = setup().await;
     let browser = Browser::new(&demo);
     // oidc-provider issues a refresh token only with offline_access and prompt=consent.
-    let outcome = browser.login("basic", "prompt=consent", AtProvider::LogIn("alice")).await;
+    let outcome = browser
+        .login("basic", "prompt=consent", AtProvider::LogIn("alice"))
+        .await;
     assert_eq!(outcome.status, 200, "{}", outcome.body);
     let (status, first) = browser.post("/refresh/basic").await;
     assert_eq!(status, 200, "{first}");
     let (status, second) = browser.post("/refresh/basic").await;
-    assert_eq!(status, 200, "rotated refresh token must be used the second time: {second}");
+    assert_eq!(
+        status, 200,
+        "rotated refresh token must be used the second time: {second}"
+    );
     let (status, me) = browser.api("basic", "me").await;
     assert_eq!((status, &me["sub"]), (200, &json!("alice")));
 }
@@ -112,22 +147,36 @@ async fn refresh_with_rotation() {
 async fn callbacks_are_single_use_and_bound_to_the_session() {
     let (_peer, demo) = setup().await;
     let browser = Browser::new(&demo);
-    let callback = browser.to_callback("basic", "", AtProvider::LogIn("alice")).await;
+    let callback = browser
+        .to_callback("basic", "", AtProvider::LogIn("alice"))
+        .await;
     // Another browser (another session) cannot use the callback.
     let (status, body) = Browser::new(&demo).finish(&callback).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("state_unknown")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("state_unknown"))
+    );
     let (status, body) = browser.finish(&callback).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = browser.finish(&callback).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("state_reused")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("state_reused"))
+    );
 }
 
 #[tokio::test]
 async fn parallel_logins_in_one_session() {
     let (_peer, demo) = setup().await;
     let browser = Browser::new(&demo);
-    let first = browser.to_callback("basic", "", AtProvider::LogIn("alice")).await;
-    let second = browser.to_callback("post", "", AtProvider::LogIn("bob")).await;
+    let first = browser
+        .to_callback("basic", "", AtProvider::LogIn("alice"))
+        .await;
+    // Bob logs in at the provider with a fresh provider session: the provider would
+    // otherwise reuse alice's.
+    let second = browser
+        .to_callback_via(&Browser::new(&demo), "post", "", AtProvider::LogIn("bob"))
+        .await;
     let (status, body) = browser.finish(&second).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["userinfo"]["sub"], "bob");
@@ -140,8 +189,24 @@ async fn parallel_logins_in_one_session() {
 async fn a_callback_at_the_wrong_client_route_is_refused() {
     let (_peer, demo) = setup().await;
     let browser = Browser::new(&demo);
-    let callback = browser.to_callback("basic", "", AtProvider::LogIn("alice")).await;
+    let callback = browser
+        .to_callback("basic", "", AtProvider::LogIn("alice"))
+        .await;
     let moved = url::Url::parse(&callback.as_str().replace("/auth/basic", "/auth/post")).unwrap();
     let (status, body) = browser.finish(&moved).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("state_client_mismatch")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("state_client_mismatch"))
+    );
+}
+
+#[tokio::test]
+async fn form_post_callbacks() {
+    // response_mode=form_post: the provider's page posts the response to the callback,
+    // which must accept a POST form as well as a GET query.
+    let (_peer, demo) = setup().await;
+    let browser = Browser::new(&demo);
+    let (status, body) = browser.login_form_post("formpost", "carol").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["userinfo"]["sub"], "carol");
 }

@@ -12,7 +12,9 @@ use crate::Secret;
 use crate::callback::CallbackParams;
 use crate::error::{Error, HttpFailure, ProviderError};
 use crate::http::{CallLimits, HttpClient, HttpResponse, Method};
+use crate::oauth1_login::OAuth1Setup;
 use crate::oauth2::{client_auth, pkce, token_response};
+use crate::oidc::jws::Algorithm;
 use crate::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
 use crate::oidc::{IdTokenCheck, JwksCache};
 use crate::pending::{PendingLogin, PendingPolicy, PendingStore};
@@ -80,6 +82,7 @@ pub(crate) struct ClientInner {
     pub(crate) policy: PendingPolicy,
     resolved: OnceCell<Arc<Resolved>>,
     pub(crate) jwks: JwksCache,
+    pub(crate) oauth1: Option<OAuth1Setup>,
 }
 
 /// Everything derived from settings and metadata, computed once per client.
@@ -93,7 +96,7 @@ pub(crate) struct Resolved {
     pub(crate) issuer_aliases: Vec<String>,
     pub(crate) require_iss: bool,
     pub(crate) auth_method: TokenEndpointAuthMethod,
-    pub(crate) id_token_algs: Vec<String>,
+    pub(crate) id_token_algs: Vec<crate::oidc::jws::Algorithm>,
     pub(crate) api_base: Option<Url>,
 }
 
@@ -104,7 +107,7 @@ impl OAuthClient {
         http: HttpClient,
         http_settings: &HttpSettings,
         policy: PendingPolicy,
-    ) -> Self {
+    ) -> Result<Self, Error> {
         let timeout = settings
             .client_kwargs
             .timeout
@@ -117,7 +120,12 @@ impl OAuthClient {
                 .max_response_bytes
                 .unwrap_or(http_settings.max_response_bytes),
         };
-        Self {
+        let oauth1 = if settings.is_oauth1() {
+            Some(OAuth1Setup::from_settings(name, &settings)?)
+        } else {
+            None
+        };
+        Ok(Self {
             inner: Arc::new(ClientInner {
                 name: name.to_owned(),
                 settings,
@@ -126,8 +134,9 @@ impl OAuthClient {
                 policy,
                 resolved: OnceCell::new(),
                 jwks: JwksCache::default(),
+                oauth1,
             }),
-        }
+        })
     }
 
     /// The client's registered name.
@@ -776,7 +785,7 @@ impl OAuthClient {
                 .unwrap_or_default(),
             require_iss: m.is_some_and(|m| m.authorization_response_iss_parameter_supported),
             auth_method: self.auth_method(m),
-            id_token_algs: self.id_token_algs(m),
+            id_token_algs: self.id_token_algs(m)?,
             api_base,
             metadata: metadata.map(Arc::new),
         })
@@ -803,23 +812,33 @@ impl OAuthClient {
         }
     }
 
-    fn id_token_algs(&self, metadata: Option<&ProviderMetadata>) -> Vec<String> {
+    fn id_token_algs(&self, metadata: Option<&ProviderMetadata>) -> Result<Vec<Algorithm>, Error> {
         if let Some(configured) = &self.inner.settings.client_kwargs.id_token_signing_algs {
-            return configured.clone();
+            return configured
+                .iter()
+                .map(|name| {
+                    Algorithm::from_name(name).ok_or_else(|| {
+                        self.misconfigured(format!(
+                            "id_token_signing_algs: unsupported algorithm {name:?}"
+                        ))
+                    })
+                })
+                .collect();
         }
         // Only asymmetric algorithms unless the settings list HS*: a symmetric ID token is
         // keyed with the client secret, which the app must opt into knowingly.
-        let advertised: Vec<String> = metadata
-            .and_then(|m| m.id_token_signing_alg_values_supported.clone())
-            .unwrap_or_default()
+        let advertised: Vec<Algorithm> = metadata
+            .and_then(|m| m.id_token_signing_alg_values_supported.as_ref())
             .into_iter()
-            .filter(|alg| alg != "none" && !alg.starts_with("HS"))
+            .flatten()
+            .filter_map(|name| Algorithm::from_name(name))
+            .filter(|alg| !alg.is_symmetric())
             .collect();
-        if advertised.is_empty() {
-            vec!["RS256".to_owned()]
+        Ok(if advertised.is_empty() {
+            vec![Algorithm::RS256]
         } else {
             advertised
-        }
+        })
     }
 
     async fn discover(&self, raw: &str) -> Result<ProviderMetadata, Error> {

@@ -115,9 +115,10 @@ impl PendingLogins {
         self.records.len()
     }
 
-    /// Whether no record is held.
+    /// Whether there is nothing to keep: no record and no tombstone. A store may then
+    /// delete the entry from the session.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.records.is_empty() && self.used.is_empty()
     }
 
     /// Adds a record, purging stale ones and keeping only the newest `max_pending`.

@@ -46,9 +46,17 @@ impl Peer {
         let python = std::env::var("FERROAUTH_PYTHON")
             .map(PathBuf::from)
             .unwrap_or_else(|_| dir.join(".venv/bin/python"));
-        assert!(python.exists(), "the Authlib venv is missing: run scripts/setup-peers (scripts/test does)");
+        assert!(
+            python.exists(),
+            "the Authlib venv is missing: run scripts/setup-peers (scripts/test does)"
+        );
         let script = dir.join("authlib/provider.py");
-        Self::spawn(&python.to_string_lossy(), &[script.to_string_lossy().as_ref()], clients, extra)
+        Self::spawn(
+            &python.to_string_lossy(),
+            &[script.to_string_lossy().as_ref()],
+            clients,
+            extra,
+        )
     }
 
     fn spawn(program: &str, args: &[&str], clients: &Value, extra: &[&str]) -> Peer {
@@ -75,7 +83,9 @@ impl Peer {
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
         let stdout = child.stdout.take().unwrap();
@@ -89,7 +99,10 @@ impl Peer {
         let Some(issuer) = line.trim().strip_prefix("READY ") else {
             let _ = child.kill();
             std::thread::sleep(Duration::from_millis(200));
-            panic!("{program} did not start: {line:?}\n{}", stderr.lock().unwrap());
+            panic!(
+                "{program} did not start: {line:?}\n{}",
+                stderr.lock().unwrap()
+            );
         };
         Peer {
             issuer: issuer.to_owned(),
@@ -184,33 +197,64 @@ impl Browser {
     /// `GET /login/{name}` on the demo, then through the provider to the callback URL
     /// (not yet requested).
     pub async fn to_callback(&self, name: &str, query: &str, user: AtProvider<'_>) -> Url {
-        let login = format!("{}/login/{name}{}", self.demo, if query.is_empty() { String::new() } else { format!("?{query}") });
+        self.to_callback_via(self, name, query, user).await
+    }
+
+    /// Like [`Browser::to_callback`], but the provider's pages are visited by `agent`
+    /// (another cookie jar: a fresh provider session, as in another browser profile).
+    pub async fn to_callback_via(
+        &self,
+        agent: &Browser,
+        name: &str,
+        query: &str,
+        user: AtProvider<'_>,
+    ) -> Url {
+        let login = format!(
+            "{}/login/{name}{}",
+            self.demo,
+            if query.is_empty() {
+                String::new()
+            } else {
+                format!("?{query}")
+            }
+        );
         let response = self.http.get(&login).send().await.unwrap();
-        assert_eq!(response.status(), 302, "login: {}", response.text().await.unwrap_or_default());
+        assert_eq!(
+            response.status(),
+            302,
+            "login: {}",
+            response.text().await.unwrap_or_default()
+        );
         let mut next = location(&response, &Url::parse(&login).unwrap());
         let callback_prefix = format!("{}/auth/{name}", self.demo);
         for _ in 0..20 {
             if next.as_str().starts_with(&callback_prefix) {
                 return next;
             }
-            if user == AtProvider::Abort && next.path().starts_with("/interaction/") && !next.path().ends_with("/abort") {
-                next = next.join(&format!("{}/abort", next.path().trim_end_matches('/'))).unwrap();
+            if user == AtProvider::Abort
+                && next.path().starts_with("/interaction/")
+                && !next.path().ends_with("/abort")
+            {
+                next = next
+                    .join(&format!("{}/abort", next.path().trim_end_matches('/')))
+                    .unwrap();
             }
-            let response = self.http.get(next.clone()).send().await.unwrap();
+            let response = agent.http.get(next.clone()).send().await.unwrap();
             if response.status().is_redirection() {
                 next = location(&response, &next);
                 continue;
             }
             let page = next.clone();
             let html = response.text().await.unwrap();
-            next = self.submit_interaction(&page, &html, user).await;
+            next = agent.submit_interaction(&page, &html, user).await;
         }
         panic!("too many hops before the callback");
     }
 
     /// Answers an oidc-provider development interaction (login or consent form).
     async fn submit_interaction(&self, page: &Url, html: &str, user: AtProvider<'_>) -> Url {
-        let action = attr(html, "<form", "action").unwrap_or_else(|| panic!("no form at {page}: {html}"));
+        let action =
+            attr(html, "<form", "action").unwrap_or_else(|| panic!("no form at {page}: {html}"));
         let action = page.join(&action).unwrap();
         let prompt = hidden_value(html, "prompt").unwrap_or_default();
         let AtProvider::LogIn(login) = user else {
@@ -221,14 +265,70 @@ impl Browser {
             "consent" => vec![("prompt", "consent")],
             other => panic!("unknown interaction prompt {other:?} at {page}"),
         };
-        let response = self.http.post(action.clone()).form(&form).send().await.unwrap();
-        assert!(response.status().is_redirection(), "interaction answered {}", response.status());
+        let response = self
+            .http
+            .post(action.clone())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_redirection(),
+            "interaction answered {}",
+            response.status()
+        );
         location(&response, &action)
+    }
+
+    /// A login whose provider answers with `response_mode=form_post`: the provider's page
+    /// auto-submits a form to the callback, which this agent posts to the demo.
+    pub async fn login_form_post(&self, name: &str, user: &str) -> (u16, Value) {
+        let login = format!("{}/login/{name}", self.demo);
+        let response = self.http.get(&login).send().await.unwrap();
+        assert_eq!(response.status(), 302);
+        let mut next = location(&response, &Url::parse(&login).unwrap());
+        let callback_prefix = format!("{}/auth/{name}", self.demo);
+        for _ in 0..20 {
+            assert!(
+                !next.as_str().starts_with(&callback_prefix),
+                "a query callback despite form_post: {next}"
+            );
+            let response = self.http.get(next.clone()).send().await.unwrap();
+            if response.status().is_redirection() {
+                next = location(&response, &next);
+                continue;
+            }
+            let page = next.clone();
+            let html = response.text().await.unwrap();
+            let action = attr(&html, "<form", "action").map(|a| page.join(&a).unwrap());
+            if let Some(action) = action.filter(|a| a.as_str().starts_with(&callback_prefix)) {
+                let response = self
+                    .http
+                    .post(action)
+                    .header(ACCEPT, "application/json")
+                    .form(&inputs(&html))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                return (status, response.json().await.unwrap_or(Value::Null));
+            }
+            next = self
+                .submit_interaction(&page, &html, AtProvider::LogIn(user))
+                .await;
+        }
+        panic!("too many hops before the form_post callback");
     }
 
     /// Requests the callback on the demo with `Accept: application/json`.
     pub async fn finish(&self, callback: &Url) -> (u16, Value) {
-        let response = self.http.get(callback.clone()).header(ACCEPT, "application/json").send().await.unwrap();
+        let response = self
+            .http
+            .get(callback.clone())
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -237,7 +337,11 @@ impl Browser {
     pub async fn login(&self, name: &str, query: &str, user: AtProvider<'_>) -> Outcome {
         let callback = self.to_callback(name, query, user).await;
         let (status, body) = self.finish(&callback).await;
-        Outcome { status, body, callback }
+        Outcome {
+            status,
+            body,
+            callback,
+        }
     }
 
     /// `GET /api/{name}/{path}` on the demo.
@@ -300,6 +404,25 @@ fn hidden_value(html: &str, name: &str) -> Option<String> {
     Some(unescape(&element[from..to]))
 }
 
+/// Every `<input name=... value=...>` of a page.
+fn inputs(html: &str) -> Vec<(String, String)> {
+    html.match_indices("<input")
+        .filter_map(|(at, _)| {
+            let element = &html[at..at + html[at..].find('>')?];
+            let get = |key: &str| {
+                let marker = format!("{key}=\"");
+                let from = element.find(&marker)? + marker.len();
+                let to = from + element[from..].find('"')?;
+                Some(unescape(&element[from..to]))
+            };
+            Some((get("name")?, get("value").unwrap_or_default()))
+        })
+        .collect()
+}
+
 fn unescape(s: &str) -> String {
-    s.replace("&amp;", "&").replace("&quot;", "\"").replace("&#x2F;", "/").replace("&#39;", "'")
+    s.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#x2F;", "/")
+        .replace("&#39;", "'")
 }

@@ -1,10 +1,35 @@
 //! OpenID Connect: discovery, the JWKS cache and ID token validation.
+//!
+//! The pure parts ([`jwk`], [`jws`], [`id_token`]) take every input explicitly, clock
+//! included; this module adds what needs the network: the provider's key set, fetched once
+//! and refetched at most once per [`MIN_REFETCH_INTERVAL`] when a token names a key id the
+//! cached set lacks (key rotation). Concurrent callbacks that hit the same unknown key id
+//! share one refetch, and a flood of forged key ids cannot make the app hammer the
+//! provider.
 
+pub mod id_token;
+pub mod jwk;
+pub mod jws;
 pub mod metadata;
 
-use crate::Error;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use serde_json::Value;
+
 use crate::client::{OAuthClient, Resolved};
+use crate::http::Method;
 use crate::token::Claims;
+use crate::{Error, random};
+use id_token::{IdTokenError, IdTokenValidation};
+use jwk::{JwkSet, KeySelectError};
+
+/// The shortest time between two refetches of a provider's keys caused by unknown key ids.
+pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 
 /// What an ID token must match besides the provider's identity.
 #[derive(Debug, Clone, Copy)]
@@ -13,19 +38,173 @@ pub(crate) struct IdTokenCheck<'a> {
     pub access_token: Option<&'a str>,
 }
 
-/// The provider's keys, fetched once and refetched at most once per rate-limit window.
+/// The provider's keys: one fetch, then refetches only for unknown key ids, rate-limited.
 #[derive(Debug, Default)]
-pub(crate) struct JwksCache {}
-
-pub(crate) async fn validate_id_token(
-    _client: &OAuthClient,
-    _resolved: &Resolved,
-    _raw: &str,
-    _check: IdTokenCheck<'_>,
-) -> Result<Claims, Error> {
-    Err(Error::InvalidIdToken("validation is being wired".into()))
+pub(crate) struct JwksCache {
+    keys: RwLock<Option<Arc<JwkSet>>>,
+    /// Bumped at every fetch, so a waiter can tell that someone else already refetched.
+    generation: AtomicU64,
+    /// Serialises fetches; holds when the last unknown-kid refetch happened.
+    fetching: tokio::sync::Mutex<Option<Instant>>,
 }
 
-pub(crate) fn unverified_claims(_raw: &str) -> Result<Claims, Error> {
-    Err(Error::InvalidIdToken("validation is being wired".into()))
+impl JwksCache {
+    fn current(&self) -> Option<(Arc<JwkSet>, u64)> {
+        let keys = self
+            .keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        Some((keys, self.generation.load(Ordering::Acquire)))
+    }
+
+    fn store(&self, keys: JwkSet) -> Arc<JwkSet> {
+        let keys = Arc::new(keys);
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        keys
+    }
+
+    async fn get(
+        &self,
+        client: &OAuthClient,
+        resolved: &Resolved,
+    ) -> Result<(Arc<JwkSet>, u64), Error> {
+        if let Some(current) = self.current() {
+            return Ok(current);
+        }
+        let _guard = self.fetching.lock().await;
+        if let Some(current) = self.current() {
+            return Ok(current);
+        }
+        let keys = self.store(fetch_jwks(client, resolved).await?);
+        Ok((keys, self.generation.load(Ordering::Acquire)))
+    }
+
+    /// After an unknown key id: the refreshed set, or `None` when the rate limit forbids a
+    /// fetch and nobody refetched since `seen`.
+    async fn refetch(
+        &self,
+        client: &OAuthClient,
+        resolved: &Resolved,
+        seen: u64,
+    ) -> Result<Option<Arc<JwkSet>>, Error> {
+        let mut last = self.fetching.lock().await;
+        if let Some((keys, generation)) = self.current()
+            && generation != seen
+        {
+            return Ok(Some(keys));
+        }
+        if last.is_some_and(|at| at.elapsed() < MIN_REFETCH_INTERVAL) {
+            return Ok(None);
+        }
+        *last = Some(Instant::now());
+        tracing::info!(
+            client = client.name(),
+            "unknown key id in an ID token: refetching the provider's keys"
+        );
+        Ok(Some(self.store(fetch_jwks(client, resolved).await?)))
+    }
+}
+
+async fn fetch_jwks(client: &OAuthClient, resolved: &Resolved) -> Result<JwkSet, Error> {
+    let Some(url) = &resolved.jwks_uri else {
+        return Err(client.misconfigured("no jwks_uri: set it or server_metadata_url"));
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    let inner = &client.inner;
+    let response = inner
+        .http
+        .send("JWKS fetch", &inner.limits, Method::GET, url, headers, None)
+        .await?;
+    if !response.is_success() {
+        return Err(Error::Jwks(format!(
+            "{url} answered HTTP {}",
+            response.status
+        )));
+    }
+    JwkSet::from_json(&response.body).map_err(|e| Error::Jwks(e.to_string()))
+}
+
+/// Validates an ID token for this client: signature with the provider's keys (or the
+/// client secret for an explicitly allowed HS* algorithm), then every claim check of
+/// OpenID Connect Core §3.1.3.7.
+pub(crate) async fn validate_id_token(
+    client: &OAuthClient,
+    resolved: &Resolved,
+    raw: &str,
+    check: IdTokenCheck<'_>,
+) -> Result<Claims, Error> {
+    let issuer = resolved.issuer.as_deref().ok_or_else(|| {
+        client.misconfigured("an ID token needs an issuer: set issuer or server_metadata_url")
+    })?;
+    let mut issuers = Vec::with_capacity(1 + resolved.issuer_aliases.len());
+    issuers.push(issuer);
+    issuers.extend(resolved.issuer_aliases.iter().map(String::as_str));
+    let settings = client.settings();
+    let hmac_secret = resolved
+        .id_token_algs
+        .iter()
+        .any(|a| a.is_symmetric())
+        .then(|| {
+            settings
+                .client_secret
+                .as_ref()
+                .map(|s| s.expose().as_bytes())
+        })
+        .flatten();
+    let params = IdTokenValidation {
+        allowed_algs: &resolved.id_token_algs,
+        nonce: check.nonce,
+        access_token: check.access_token,
+        leeway_secs: settings
+            .client_kwargs
+            .leeway
+            .unwrap_or(id_token::DEFAULT_LEEWAY_SECS),
+        ..IdTokenValidation::new(&issuers, client.client_id(), random::now())
+    };
+    let only_symmetric = resolved.id_token_algs.iter().all(|a| a.is_symmetric());
+    let (keys, generation) = if only_symmetric {
+        (Arc::new(JwkSet::from_keys(Vec::new())), 0)
+    } else {
+        client.inner.jwks.get(client, resolved).await?
+    };
+    let result = match id_token::validate(raw, &keys, hmac_secret, &params) {
+        Err(IdTokenError::KeySelection(KeySelectError::UnknownKid)) => match client
+            .inner
+            .jwks
+            .refetch(client, resolved, generation)
+            .await?
+        {
+            Some(fresh) => id_token::validate(raw, &fresh, hmac_secret, &params),
+            None => Err(IdTokenError::KeySelection(KeySelectError::UnknownKid)),
+        },
+        other => other,
+    };
+    let claims = result.map_err(|e| {
+        tracing::warn!(
+            client = client.name(),
+            reason = e.reason(),
+            "ID token refused"
+        );
+        Error::InvalidIdToken(e.to_string())
+    })?;
+    Ok(claims.into_claims())
+}
+
+/// The claims of an ID token this client validated earlier (kept in the session), without
+/// verifying it again: used to compare `iss` and `sub` across a refresh.
+pub(crate) fn unverified_claims(raw: &str) -> Result<Claims, Error> {
+    let payload = raw
+        .split('.')
+        .nth(1)
+        .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
+        .ok_or_else(|| Error::InvalidIdToken("the stored ID token is malformed".into()))?;
+    match serde_json::from_slice(&payload) {
+        Ok(Value::Object(claims)) => Ok(claims),
+        _ => Err(Error::InvalidIdToken(
+            "the stored ID token is malformed".into(),
+        )),
+    }
 }

@@ -1,0 +1,74 @@
+//! Zero-setup mode: the demo with an embedded development provider (ferroauth-testkit)
+//! served by the same process under `/idp`, and clients for it already configured.
+
+use ferroauth::Settings;
+use ferroauth_testkit::{Client, TestProvider, User};
+
+/// The registered name of the OpenID Connect client.
+pub const OIDC_CLIENT: &str = "dev";
+/// The registered name of the OAuth 1.0a client.
+pub const OAUTH1_CLIENT: &str = "dev-oauth1";
+
+/// A development provider at `{base}/idp` and settings for the demo's two clients.
+///
+/// `base` is the demo's own origin (`http://127.0.0.1:8000`). Secrets are fresh random
+/// values per start. `auto_approve` skips the provider's login page (for load tests).
+pub fn provider(
+    base: &str,
+    auto_approve: bool,
+    fast: bool,
+) -> Result<(TestProvider, Settings), Box<dyn std::error::Error>> {
+    let issuer = format!("{base}/idp");
+    let oidc_secret = random_secret()?;
+    let oauth1_secret = random_secret()?;
+    let alternate = base.replace("127.0.0.1", "localhost");
+    let provider = TestProvider::builder()
+        .issuer(&issuer)
+        .users([
+            User::new("alice")
+                .name("Alice Example")
+                .email("alice@example.test")
+                .email_verified(true),
+            User::new("bob")
+                .name("Bob Example")
+                .email("bob@example.test")
+                .email_verified(true),
+        ])
+        .client(
+            Client::confidential(
+                "demo-oidc",
+                &oidc_secret,
+                format!("{base}/auth/{OIDC_CLIENT}"),
+            )
+            .redirect_uri(format!("{alternate}/auth/{OIDC_CLIENT}")),
+        )
+        .client(Client::oauth1("demo-oauth1", &oauth1_secret, None))
+        .auto_approve(auto_approve)
+        .fast(fast)
+        .build()?;
+    let toml = format!(
+        r#"
+[clients.{OIDC_CLIENT}]
+client_id = "demo-oidc"
+client_secret = "{oidc_secret}"
+server_metadata_url = "{issuer}/.well-known/openid-configuration"
+api_base_url = "{issuer}/api/"
+client_kwargs = {{ scope = "openid email profile" }}
+
+[clients.{OAUTH1_CLIENT}]
+client_id = "demo-oauth1"
+client_secret = "{oauth1_secret}"
+request_token_url = "{issuer}/oauth1/request_token"
+authorize_url = "{issuer}/oauth1/authorize"
+access_token_url = "{issuer}/oauth1/access_token"
+api_base_url = "{issuer}/oauth1/api/"
+"#
+    );
+    Ok((provider, Settings::from_toml_str(&toml)?))
+}
+
+fn random_secret() -> Result<String, Box<dyn std::error::Error>> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| format!("OS random generator: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
