@@ -702,12 +702,18 @@ async fn discovery_names_a_plain_http_endpoint() {
 // ---------------------------------------------------------------------------------------
 // ID tokens
 
-/// Logs in with an ID token made bad by `spoil`, and expects `invalid_id_token`.
-async fn id_token_refused(spoil: impl FnOnce(&Provider)) -> Provider {
+/// Logs in with an ID token made bad by `spoil`, and expects `invalid_id_token` for the
+/// reason `why` (a fragment of the message, so that a token refused for another reason
+/// than the one under test does not pass).
+async fn id_token_refused(why: &str, spoil: impl FnOnce(&Provider)) -> Provider {
     let p = Provider::start().await;
     let client = p.client(&Opts::default());
     spoil(&p);
     let e = assert_refused(p.login(&client).await, "invalid_id_token", 502);
+    assert!(
+        e.to_string().contains(why),
+        "refused for another reason: {e}"
+    );
     assert!(p.problems().is_empty(), "{e}: {:?}", p.problems());
     assert_eq!(
         Hits::get(&p.hits().userinfo),
@@ -719,17 +725,20 @@ async fn id_token_refused(spoil: impl FnOnce(&Provider)) -> Provider {
 
 #[tokio::test]
 async fn id_token_bad_signature() {
-    id_token_refused(|p| p.set(|b| b.signing = Signing::BadSignature)).await;
+    id_token_refused("signature", |p| {
+        p.set(|b| b.signing = Signing::BadSignature)
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn id_token_alg_none() {
-    id_token_refused(|p| p.set(|b| b.signing = Signing::Unsigned)).await;
+    id_token_refused("alg: none", |p| p.set(|b| b.signing = Signing::Unsigned)).await;
 }
 
 #[tokio::test]
 async fn id_token_alg_none_without_kid() {
-    id_token_refused(|p| {
+    id_token_refused("alg: none", |p| {
         p.set(|b| b.signing = Signing::Unsigned);
         p.header("kid", Value::Null);
     })
@@ -738,32 +747,41 @@ async fn id_token_alg_none_without_kid() {
 
 #[tokio::test]
 async fn id_token_hs256_keyed_with_the_rsa_public_key() {
-    id_token_refused(|p| p.set(|b| b.signing = Signing::Hs256WithPublicKey)).await;
+    id_token_refused("HS256", |p| {
+        p.set(|b| b.signing = Signing::Hs256WithPublicKey)
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn id_token_crit_header() {
-    id_token_refused(|p| p.header("crit", json!(["exp"]))).await;
+    id_token_refused("crit", |p| p.header("crit", json!(["exp"]))).await;
 }
 
 #[tokio::test]
 async fn id_token_wrong_iss() {
-    id_token_refused(|p| p.claim("iss", json!("http://127.0.0.1:1/evil"))).await;
+    id_token_refused("`iss`", |p| {
+        p.claim("iss", json!("http://127.0.0.1:1/evil"))
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn id_token_aud_without_the_client_id() {
-    id_token_refused(|p| p.claim("aud", json!("another-app"))).await;
+    id_token_refused("`aud`", |p| p.claim("aud", json!("another-app"))).await;
 }
 
 #[tokio::test]
 async fn id_token_several_audiences_without_azp() {
-    id_token_refused(|p| p.claim("aud", json!(["hostile-app", "another-app"]))).await;
+    id_token_refused("`azp`", |p| {
+        p.claim("aud", json!(["hostile-app", "another-app"]))
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn id_token_azp_of_another_client() {
-    id_token_refused(|p| {
+    id_token_refused("`azp`", |p| {
         p.claim("aud", json!(["hostile-app", "another-app"]));
         p.claim("azp", json!("another-app"));
     })
@@ -772,7 +790,7 @@ async fn id_token_azp_of_another_client() {
 
 #[tokio::test]
 async fn id_token_expired_beyond_leeway() {
-    id_token_refused(|p| {
+    id_token_refused("`exp`", |p| {
         p.claim("iat", json!(now() - 7200));
         p.claim("exp", json!(now() - 3600));
     })
@@ -781,7 +799,7 @@ async fn id_token_expired_beyond_leeway() {
 
 #[tokio::test]
 async fn id_token_issued_in_the_future() {
-    id_token_refused(|p| {
+    id_token_refused("`iat`", |p| {
         p.claim("iat", json!(now() + 3600));
         p.claim("exp", json!(now() + 7200));
     })
@@ -790,27 +808,89 @@ async fn id_token_issued_in_the_future() {
 
 #[tokio::test]
 async fn id_token_nonce_missing() {
-    id_token_refused(|p| p.claim("nonce", Value::Null)).await;
+    id_token_refused("`nonce`", |p| p.claim("nonce", Value::Null)).await;
 }
 
 #[tokio::test]
 async fn id_token_nonce_mismatch() {
-    id_token_refused(|p| p.claim("nonce", json!("a-nonce-from-another-login"))).await;
+    id_token_refused("`nonce`", |p| {
+        p.claim("nonce", json!("a-nonce-from-another-login"))
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn id_token_at_hash_mismatch() {
-    id_token_refused(|p| p.claim("at_hash", json!(hostile::at_hash("another-token")))).await;
+    id_token_refused("`at_hash`", |p| {
+        p.claim("at_hash", json!(hostile::at_hash("another-token")))
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn id_token_missing_sub() {
-    id_token_refused(|p| p.claim("sub", Value::Null)).await;
+    id_token_refused("`sub`", |p| p.claim("sub", Value::Null)).await;
 }
 
 #[tokio::test]
 async fn id_token_absent_although_scope_has_openid() {
-    id_token_refused(|p| p.set(|b| b.id_token = false)).await;
+    id_token_refused("no id_token", |p| p.set(|b| b.id_token = false)).await;
+}
+
+/// Long enough for HS256 (RFC 7518 §3.2: at least 256 bits).
+const LONG_SECRET: &str = "a-client-secret-long-enough-for-hs256-keys";
+
+#[tokio::test]
+async fn id_token_hs256_keyed_with_the_rsa_public_key_even_when_hs256_is_allowed() {
+    // With HS256 explicitly allowed the HMAC key is the client secret, never a JWK.
+    let p = Provider::start().await;
+    p.set(|b| b.client_secret = Some(LONG_SECRET.into()));
+    let client = p.client(&Opts::default().kwarg("id_token_signing_algs = \"RS256 HS256\""));
+    p.set(|b| b.signing = Signing::Hs256WithPublicKey);
+    let e = assert_refused(p.login(&client).await, "invalid_id_token", 502);
+    assert!(e.to_string().contains("signature"), "{e}");
+}
+
+#[tokio::test]
+async fn id_token_hs256_with_a_client_secret_too_short_to_be_a_key() {
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default().kwarg("id_token_signing_algs = \"HS256\""));
+    p.set(|b| b.signing = Signing::Hs256With(b.client_secret.clone().unwrap()));
+    let e = assert_refused(p.login(&client).await, "invalid_id_token", 502);
+    assert!(e.to_string().contains("shorter"), "{e}");
+}
+
+#[tokio::test]
+async fn id_token_hs256_with_the_client_secret_when_allowed_passes() {
+    // The counterpart of the test above: the harness's HS256 tokens are good ones.
+    let p = Provider::start().await;
+    p.set(|b| b.client_secret = Some(LONG_SECRET.into()));
+    let client = p.client(&Opts::default().kwarg("id_token_signing_algs = \"HS256\""));
+    p.set(|b| b.signing = Signing::Hs256With(LONG_SECRET.into()));
+    let login = p
+        .login(&client)
+        .await
+        .expect("HS256 with the client secret");
+    assert_eq!(login.userinfo["sub"], SUBJECT);
+    // And the same token is refused when HS256 was not opted into.
+    let client = p.client(&Opts::default());
+    let e = assert_refused(p.login(&client).await, "invalid_id_token", 502);
+    assert!(e.to_string().contains("HS256"), "{e}");
+}
+
+#[tokio::test]
+async fn id_token_edge_cases_that_must_pass() {
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default());
+    // Expired 30 s ago: within the default 60 s leeway.
+    p.claim("iat", json!(now() - 600));
+    p.claim("exp", json!(now() - 30));
+    p.login(&client).await.expect("exp within leeway");
+    // Several audiences with azp = client_id.
+    p.claim("exp", json!(now() + 300));
+    p.claim("aud", json!(["another-app", "hostile-app"]));
+    p.claim("azp", json!("hostile-app"));
+    p.login(&client).await.expect("several audiences with azp");
 }
 
 #[tokio::test]
@@ -902,6 +982,15 @@ async fn jwks_kid_unknown_even_after_refetch_and_no_refetch_storm() {
     p.set(|b| b.sign_key = 0);
     p.login(&client).await.expect("k0 still verifies");
     assert_eq!(p.jwks_hits(), 2);
+}
+
+#[tokio::test]
+async fn jwks_unavailable() {
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default());
+    p.set(|b| b.jwks_status = Some(503));
+    assert_refused(p.login(&client).await, "jwks_failed", 502);
+    assert_eq!(Hits::get(&p.hits().userinfo), 0);
 }
 
 // ---------------------------------------------------------------------------------------

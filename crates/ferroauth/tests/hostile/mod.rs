@@ -88,7 +88,7 @@ pub enum TokenMode {
 }
 
 /// How the ID token is signed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Signing {
     /// RS256 with `KEYS[sign_key]`.
     Rs256,
@@ -99,6 +99,8 @@ pub enum Signing {
     /// HS256 keyed with the DER bytes of `KEYS[sign_key]`'s public key (algorithm
     /// confusion).
     Hs256WithPublicKey,
+    /// HS256 keyed with this secret.
+    Hs256With(String),
 }
 
 /// How the token endpoint expects the client to authenticate.
@@ -136,6 +138,8 @@ pub struct Behaviour {
     pub header: Map<String, Value>,
     /// Indexes into [`KEYS`] of the published keys.
     pub jwks: Vec<usize>,
+    /// Answer this HTTP status from `/jwks` instead of the keys.
+    pub jwks_status: Option<u16>,
     /// The `sub` userinfo answers (default [`SUBJECT`]).
     pub userinfo_sub: String,
     /// Answer this from userinfo instead: status, content type, body.
@@ -160,6 +164,7 @@ impl Default for Behaviour {
             claims: Map::new(),
             header: Map::new(),
             jwks: vec![0],
+            jwks_status: None,
             userinfo_sub: SUBJECT.into(),
             userinfo_raw: None,
             access_token: None,
@@ -521,8 +526,14 @@ async fn discovery(State(s): State<Arc<Shared>>) -> Response {
 
 async fn jwks(State(s): State<Arc<Shared>>) -> Response {
     s.hits.jwks.fetch_add(1, Ordering::SeqCst);
-    let keys: Vec<Value> = s
-        .behaviour()
+    let b = s.behaviour();
+    if let Some(status) = b.jwks_status {
+        return Response::builder()
+            .status(status)
+            .body(Body::from("unavailable"))
+            .unwrap();
+    }
+    let keys: Vec<Value> = b
         .jwks
         .iter()
         .map(|&i| {
@@ -695,18 +706,23 @@ fn make_id_token(base: &str, b: &Behaviour, grant: &Grant, access_token: &str) -
     let alg = match b.signing {
         Signing::Rs256 | Signing::BadSignature => "RS256",
         Signing::Unsigned => "none",
-        Signing::Hs256WithPublicKey => "HS256",
+        Signing::Hs256WithPublicKey | Signing::Hs256With(_) => "HS256",
     };
     let mut head = Map::new();
     head.insert("alg".into(), json!(alg));
     head.insert("typ".into(), json!("JWT"));
     head.insert("kid".into(), json!(key.kid));
     patch(&mut head, &b.header);
-    sign_jwt(&Value::Object(head), &Value::Object(claims), b.signing, key)
+    sign_jwt(
+        &Value::Object(head),
+        &Value::Object(claims),
+        &b.signing,
+        key,
+    )
 }
 
 /// Compact JWS by hand, so that it can be made wrong on purpose.
-pub fn sign_jwt(head: &Value, claims: &Value, signing: Signing, key: &TestKey) -> String {
+pub fn sign_jwt(head: &Value, claims: &Value, signing: &Signing, key: &TestKey) -> String {
     let input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(head.to_string()),
@@ -724,14 +740,17 @@ pub fn sign_jwt(head: &Value, claims: &Value, signing: Signing, key: &TestKey) -
                     &mut sig,
                 )
                 .expect("RSA signing");
-            if signing == Signing::BadSignature {
+            if *signing == Signing::BadSignature {
                 let last = sig.len() - 1;
                 sig[last] ^= 1;
             }
             sig
         }
-        Signing::Hs256WithPublicKey => {
-            let secret = key.pair.public_key().as_ref().to_vec();
+        Signing::Hs256WithPublicKey | Signing::Hs256With(_) => {
+            let secret = match signing {
+                Signing::Hs256With(secret) => secret.as_bytes().to_vec(),
+                _ => key.pair.public_key().as_ref().to_vec(),
+            };
             let hmac_key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
             aws_lc_rs::hmac::sign(&hmac_key, input.as_bytes())
                 .as_ref()
