@@ -250,6 +250,26 @@ async fn iss_differing_is_refused_even_without_the_metadata_flag() {
 }
 
 #[tokio::test]
+async fn iss_differing_on_an_error_response() {
+    // RFC 9207 §2.4: error responses carry `iss` too, and a mix-up there is still a mix-up.
+    let p = Provider::start().await;
+    p.set(|b| b.iss_param_supported = true);
+    let client = p.client(&plain(&p));
+    let store = MemoryPendingStore::new();
+    let approval = p.start_login(&client, &store).await;
+    let query = qs(&[
+        ("error", "access_denied"),
+        ("state", &approval.state),
+        ("iss", "http://127.0.0.1:1/evil"),
+    ]);
+    assert_refused(
+        finish(&client, &store, &query).await,
+        "issuer_mismatch",
+        400,
+    );
+}
+
+#[tokio::test]
 async fn iss_absent_while_advertised() {
     let p = Provider::start().await;
     p.set(|b| b.iss_param_supported = true);
