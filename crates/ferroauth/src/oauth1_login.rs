@@ -213,6 +213,7 @@ impl OAuthClient {
             redirect_uri: redirect_uri.to_owned(),
             code_verifier: None,
             nonce: None,
+            openid: false,
             issuer: None,
             require_iss: false,
             token_secret: Some(temporary.token_secret),
