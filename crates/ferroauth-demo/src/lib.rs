@@ -185,25 +185,7 @@ async fn login(
     }
     .await;
     match result {
-        // 302 as the contract says; axum's Redirect::to would answer 303.
-        Ok(redirect) => {
-            let location = redirect
-                .into_response()
-                .headers()
-                .get(header::LOCATION)
-                .cloned();
-            match location {
-                Some(location) => {
-                    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
-                }
-                None => failure(
-                    json,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "no redirect location",
-                ),
-            }
-        }
+        Ok(redirect) => redirect.into_response(),
         Err(e) => auth_failure(json, e),
     }
 }

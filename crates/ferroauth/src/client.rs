@@ -12,6 +12,7 @@ use crate::Secret;
 use crate::callback::CallbackParams;
 use crate::error::{Error, HttpFailure, ProviderError};
 use crate::http::{CallLimits, HttpClient, HttpResponse, Method};
+use crate::oauth1_login::OAuth1Setup;
 use crate::oauth2::{client_auth, pkce, token_response};
 use crate::oidc::jws::Algorithm;
 use crate::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
@@ -81,6 +82,7 @@ pub(crate) struct ClientInner {
     pub(crate) policy: PendingPolicy,
     resolved: OnceCell<Arc<Resolved>>,
     pub(crate) jwks: JwksCache,
+    pub(crate) oauth1: Option<OAuth1Setup>,
 }
 
 /// Everything derived from settings and metadata, computed once per client.
@@ -105,7 +107,7 @@ impl OAuthClient {
         http: HttpClient,
         http_settings: &HttpSettings,
         policy: PendingPolicy,
-    ) -> Self {
+    ) -> Result<Self, Error> {
         let timeout = settings
             .client_kwargs
             .timeout
@@ -118,7 +120,12 @@ impl OAuthClient {
                 .max_response_bytes
                 .unwrap_or(http_settings.max_response_bytes),
         };
-        Self {
+        let oauth1 = if settings.is_oauth1() {
+            Some(OAuth1Setup::from_settings(name, &settings)?)
+        } else {
+            None
+        };
+        Ok(Self {
             inner: Arc::new(ClientInner {
                 name: name.to_owned(),
                 settings,
@@ -127,8 +134,9 @@ impl OAuthClient {
                 policy,
                 resolved: OnceCell::new(),
                 jwks: JwksCache::default(),
+                oauth1,
             }),
-        }
+        })
     }
 
     /// The client's registered name.
@@ -264,6 +272,7 @@ impl OAuthClient {
             redirect_uri: redirect_uri.to_owned(),
             code_verifier: verifier.map(Secret::new),
             nonce: nonce.map(Secret::new),
+            openid,
             issuer: resolved.issuer.clone(),
             require_iss: resolved.require_iss,
             token_secret: None,
@@ -369,7 +378,7 @@ impl OAuthClient {
                     },
                 )
                 .await?;
-        } else if record.nonce.is_some() {
+        } else if record.openid {
             return Err(Error::InvalidIdToken(
                 "the token response has no id_token although the scope has openid".into(),
             ));
@@ -934,6 +943,7 @@ mod tests {
             redirect_uri: "http://127.0.0.1/cb".into(),
             code_verifier: None,
             nonce: None,
+            openid: false,
             issuer: issuer.map(str::to_owned),
             require_iss,
             token_secret: None,

@@ -1,41 +1,317 @@
-//! OAuth 1.0a login and signed requests for a registered client.
+//! OAuth 1.0a login and signed requests for a registered client (RFC 5849 §2, §3).
+//!
+//! The temporary credentials are fetched before the redirect and kept as a pending-login
+//! record keyed by the request token, under the same rules as an OAuth 2.0 `state`:
+//! single use, expiry, a bounded count. The callback's `oauth_token` must match a record of
+//! *this* browser session — the fix for the 2009 session-fixation attack, where an attacker
+//! starts a login and lures a victim into authorizing the attacker's request token.
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use serde_json::Value;
 use url::Url;
 
-use crate::Error;
 use crate::callback::CallbackParams;
 use crate::client::{Login, OAuthClient};
+use crate::error::{Error, ProviderError};
 use crate::http::{HttpResponse, Method};
-use crate::pending::PendingStore;
-use crate::token::OAuth1Token;
+use crate::oauth1::{
+    Consumer, Credentials, Placement, RequestSigner, SignatureMethod, SignedRequest,
+};
+use crate::pending::{PendingLogin, PendingStore};
+use crate::settings::{ClientSettings, SettingsError, SignatureType};
+use crate::token::{Claims, OAuth1Token, Token};
+use crate::{Secret, random};
+
+/// An OAuth 1.0a client's signing setup, built once at registration.
+#[derive(Debug)]
+pub(crate) struct OAuth1Setup {
+    consumer: Consumer,
+    method: SignatureMethod,
+    placement: Placement,
+}
+
+impl OAuth1Setup {
+    /// Reads the signing setup from settings; errors name the key.
+    pub(crate) fn from_settings(
+        name: &str,
+        settings: &ClientSettings,
+    ) -> Result<Self, SettingsError> {
+        let kwargs = &settings.client_kwargs;
+        let method: SignatureMethod = match &kwargs.signature_method {
+            None => SignatureMethod::HmacSha1,
+            Some(m) => m.parse().map_err(|e: crate::oauth1::Error| {
+                SettingsError::for_key(name, "client_kwargs.signature_method", e.to_string())
+            })?,
+        };
+        let key = settings.client_id.clone().unwrap_or_default();
+        let secret = settings.client_secret.clone().unwrap_or_default();
+        let consumer = if method.uses_rsa_key() {
+            rsa_consumer(name, key, secret, kwargs.rsa_private_key.as_ref())?
+        } else {
+            if secret.is_empty() {
+                return Err(SettingsError::for_key(
+                    name,
+                    "client_secret",
+                    "is required for HMAC and PLAINTEXT signatures",
+                ));
+            }
+            Consumer::new(key, secret)
+        };
+        let placement = match kwargs.signature_type.unwrap_or_default() {
+            SignatureType::Header => Placement::Header {
+                realm: kwargs.realm.clone(),
+            },
+            SignatureType::Query => Placement::Query,
+            SignatureType::Body => Placement::Body,
+        };
+        Ok(Self {
+            consumer,
+            method,
+            placement,
+        })
+    }
+}
+
+#[cfg(feature = "rsa")]
+fn rsa_consumer(
+    name: &str,
+    key: String,
+    secret: Secret,
+    pem: Option<&Secret>,
+) -> Result<Consumer, SettingsError> {
+    let pem = pem.ok_or_else(|| {
+        SettingsError::for_key(
+            name,
+            "client_kwargs.rsa_private_key",
+            "is required for RSA signatures",
+        )
+    })?;
+    let rsa = crate::oauth1::RsaKey::from_pem(pem.expose()).map_err(|e| {
+        SettingsError::for_key(name, "client_kwargs.rsa_private_key", e.to_string())
+    })?;
+    Ok(Consumer::new(key, secret).rsa_key(rsa))
+}
+
+#[cfg(not(feature = "rsa"))]
+fn rsa_consumer(
+    _: &str,
+    _: String,
+    _: Secret,
+    _: Option<&Secret>,
+) -> Result<Consumer, SettingsError> {
+    unreachable!("RSA signature methods do not parse without the `rsa` feature")
+}
 
 impl OAuthClient {
+    fn oauth1(&self) -> Result<&OAuth1Setup, Error> {
+        self.inner
+            .oauth1
+            .as_ref()
+            .ok_or_else(|| self.misconfigured("not an OAuth 1.0a client"))
+    }
+
+    fn oauth1_endpoint(&self, key: &str, value: &Option<String>) -> Result<Url, Error> {
+        let raw = value
+            .as_deref()
+            .ok_or_else(|| self.misconfigured(format!("{key} is required for OAuth 1.0a")))?;
+        self.endpoint(raw)
+    }
+
+    /// Sends a signed request.
+    async fn send_signed(
+        &self,
+        what: &'static str,
+        method: Method,
+        signed: SignedRequest,
+        mut headers: HeaderMap,
+    ) -> Result<HttpResponse, Error> {
+        let url = Url::parse(&signed.url)
+            .map_err(|_| self.misconfigured("the signed URL does not parse"))?;
+        if let Some(authorization) = signed.authorization {
+            let mut value = HeaderValue::try_from(authorization).map_err(|_| {
+                self.misconfigured(
+                    "the Authorization header has characters not allowed in a header",
+                )
+            })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        let body = signed
+            .form_body
+            .map(|b| ("application/x-www-form-urlencoded", b.into_bytes()));
+        self.inner
+            .http
+            .send(what, &self.inner.limits, method, &url, headers, body)
+            .await
+    }
+
+    /// Signs and sends a temporary- or token-credentials request (RFC 5849 §2.1, §2.3).
+    async fn credentials_request(
+        &self,
+        what: &'static str,
+        signer: RequestSigner<'_>,
+        params: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Credentials, Error> {
+        let setup = self.oauth1()?;
+        let signed = signer
+            .form_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .placement(setup.placement.clone())
+            .sign(&setup.consumer, setup.method)?;
+        let response = self
+            .send_signed(what, Method::POST, signed, HeaderMap::new())
+            .await?;
+        let content_type = response.content_type();
+        Ok(Credentials::from_response(
+            response.status,
+            content_type.as_deref(),
+            &response.body,
+        )?)
+    }
+
     pub(crate) async fn oauth1_authorize_redirect<S: PendingStore>(
         &self,
-        _store: &S,
-        _redirect_uri: &str,
-        _params: &[(&str, &str)],
+        store: &S,
+        redirect_uri: &str,
+        params: &[(&str, &str)],
     ) -> Result<Url, Error> {
-        Err(Error::Unsupported("OAuth 1.0a is being wired".into()))
+        let settings = &self.inner.settings;
+        Url::parse(redirect_uri).map_err(|e| {
+            self.misconfigured(format!("redirect_uri {redirect_uri:?} is not a URL ({e})"))
+        })?;
+        let request_url = self.oauth1_endpoint("request_token_url", &settings.request_token_url)?;
+        let mut authorize = self.oauth1_endpoint("authorize_url", &settings.authorize_url)?;
+
+        let signer = RequestSigner::new("POST", request_url.as_str()).callback(redirect_uri);
+        let temporary = self
+            .credentials_request(
+                "temporary credentials request",
+                signer,
+                &settings.request_token_params,
+            )
+            .await?;
+        temporary.ensure_callback_confirmed()?;
+
+        {
+            let mut q = authorize.query_pairs_mut();
+            q.append_pair("oauth_token", temporary.token.expose());
+            let configured = settings
+                .authorize_params
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()));
+            for (name, value) in configured.chain(params.iter().copied()) {
+                if name == "oauth_token" {
+                    return Err(self.misconfigured(
+                        "authorization parameter `oauth_token` is set by ferroauth",
+                    ));
+                }
+                q.append_pair(name, value);
+            }
+        }
+        let record = PendingLogin {
+            key: temporary.token,
+            client: self.inner.name.clone(),
+            redirect_uri: redirect_uri.to_owned(),
+            code_verifier: None,
+            nonce: None,
+            openid: false,
+            issuer: None,
+            require_iss: false,
+            token_secret: Some(temporary.token_secret),
+            created_at: random::now(),
+        };
+        self.remember(store, record).await?;
+        Ok(authorize)
     }
 
     pub(crate) async fn oauth1_authorize_access_token<S: PendingStore>(
         &self,
-        _store: &S,
-        _callback: &CallbackParams,
+        store: &S,
+        callback: &CallbackParams,
     ) -> Result<Login, Error> {
-        Err(Error::Unsupported("OAuth 1.0a is being wired".into()))
+        if let Some(denied) = callback.get("denied") {
+            // Twitter's denial names the request token; consume its record so it cannot
+            // be used later, whatever the outcome.
+            let _ = self.take_pending(store, denied).await;
+            return Err(Error::Authorization(ProviderError {
+                error: "access_denied".into(),
+                description: Some("the user denied the authorization at the provider".into()),
+                uri: None,
+            }));
+        }
+        if let Some(error) = callback.get("error") {
+            if let Some(token) = callback.get("oauth_token") {
+                let _ = self.take_pending(store, token).await;
+            }
+            return Err(Error::Authorization(ProviderError {
+                error: error.to_owned(),
+                description: callback.get("error_description").map(str::to_owned),
+                uri: None,
+            }));
+        }
+        let token = callback.get("oauth_token").ok_or(Error::MissingState)?;
+        let record = self.take_pending(store, token).await?;
+        let verifier = callback
+            .get("oauth_verifier")
+            .filter(|v| !v.is_empty())
+            .ok_or(Error::MissingCode)?;
+        let token_secret = record.token_secret.clone().unwrap_or_default();
+
+        let settings = &self.inner.settings;
+        let access_url = self.oauth1_endpoint("access_token_url", &settings.access_token_url)?;
+        let signer = RequestSigner::new("POST", access_url.as_str())
+            .token(record.key.expose(), token_secret.expose())
+            .verifier(verifier);
+        let credentials = self
+            .credentials_request(
+                "token credentials request",
+                signer,
+                &settings.access_token_params,
+            )
+            .await?;
+        let userinfo: Claims = credentials
+            .extra
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        tracing::info!(client = %self.inner.name, "OAuth 1.0a login complete");
+        Ok(Login {
+            client: self.inner.name.clone(),
+            token: Token::OAuth1(OAuth1Token {
+                token: credentials.token,
+                token_secret: credentials.token_secret,
+                extra: credentials.extra,
+            }),
+            userinfo,
+        })
     }
 
     pub(crate) async fn oauth1_request(
         &self,
-        _method: Method,
-        _url: Url,
-        _headers: HeaderMap,
-        _token: &OAuth1Token,
-        _form: Option<Vec<(String, String)>>,
+        method: Method,
+        url: Url,
+        headers: HeaderMap,
+        token: &OAuth1Token,
+        form: Option<Vec<(String, String)>>,
     ) -> Result<HttpResponse, Error> {
-        Err(Error::Unsupported("OAuth 1.0a is being wired".into()))
+        let setup = self.oauth1()?;
+        let form = form.unwrap_or_default();
+        // RFC 5849 §3.5.2 puts protocol parameters in a form body only when the request
+        // has one; GET, HEAD and DELETE carry them in the query instead (§3.5.3).
+        let placement = match setup.placement {
+            Placement::Body
+                if form.is_empty()
+                    && matches!(method, Method::GET | Method::HEAD | Method::DELETE) =>
+            {
+                Placement::Query
+            }
+            ref other => other.clone(),
+        };
+        let signed = RequestSigner::new(method.as_str(), url.as_str())
+            .token(token.token.expose(), token.token_secret.expose())
+            .form_params(form.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .placement(placement)
+            .sign(&setup.consumer, setup.method)?;
+        self.send_signed("API request", method, signed, headers)
+            .await
     }
 }

@@ -1,0 +1,201 @@
+//! Percent-encoding as RFC 5849 §3.6 demands, and form-urlencoded decoding.
+//!
+//! OAuth 1.0a signatures only verify when both sides encode byte-for-byte alike, so this
+//! module does not use a general-purpose encoder whose reserved set or hex case might
+//! differ: only `ALPHA / DIGIT / "-" / "." / "_" / "~"` pass through, every other UTF-8 byte
+//! becomes `%XX` with upper-case hex.
+
+use std::borrow::Cow;
+
+/// Whether `b` is in the RFC 3986 unreserved set (kept as-is by §3.6).
+#[inline]
+const fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Lookup table: `true` for bytes that must be escaped.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [true; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = !is_unreserved(i as u8);
+        i += 1;
+    }
+    t
+};
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Percent-encodes `s` per RFC 5849 §3.6 and appends the result to `out`.
+///
+/// Appending lets the signer build the base string, header and body in reused buffers
+/// instead of allocating one `String` per parameter.
+pub fn percent_encode_into(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if NEEDS_ESCAPE[usize::from(b)] {
+            // Runs between escapes are unreserved ASCII, so `get` only declines the empty
+            // run that starts inside a multi-byte character.
+            if let Some(run) = s.get(start..i) {
+                out.push_str(run);
+            }
+            out.push('%');
+            out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
+            out.push(char::from(HEX_UPPER[usize::from(b & 0x0f)]));
+            start = i + 1;
+        }
+    }
+    if let Some(run) = s.get(start..) {
+        out.push_str(run);
+    }
+}
+
+/// Percent-encodes `s` per RFC 5849 §3.6.
+///
+/// Borrows when nothing needs escaping, which is the common case for keys, nonces and
+/// timestamps.
+pub fn percent_encode(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(is_unreserved) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + s.len() / 2 + 8);
+    percent_encode_into(&mut out, s);
+    Cow::Owned(out)
+}
+
+/// The value of one ASCII hex digit.
+#[inline]
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component: `+` is a space, `%XX` a byte.
+///
+/// Malformed escapes are kept literally and invalid UTF-8 is replaced with U+FFFD rather
+/// than failing: query strings come from callers and providers, and a signature over a
+/// best-effort reading is better than refusing to sign.
+pub fn form_decode(s: &str) -> Cow<'_, str> {
+    let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' => {
+                let hi = bytes.get(i + 1).copied().and_then(hex_value);
+                let lo = bytes.get(i + 2).copied().and_then(hex_value);
+                if let (Some(hi), Some(lo)) = (hi, lo) {
+                    out.push((hi << 4) | lo);
+                    i += 3;
+                } else {
+                    out.push(b'%');
+                    i += 1;
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
+}
+
+/// Iterates over the decoded `name=value` pairs of a form-urlencoded string.
+///
+/// Used for URL queries as well as request bodies. Empty segments (`a=1&&b=2`) are
+/// skipped; a segment without `=` is a name with an empty value, as in RFC 5849's own
+/// example (`c2`).
+pub fn parse_form(s: &str) -> FormPairs<'_> {
+    FormPairs { rest: s.split('&') }
+}
+
+/// Iterator returned by [`parse_form`].
+#[derive(Debug, Clone)]
+pub struct FormPairs<'a> {
+    rest: std::str::Split<'a, char>,
+}
+
+impl<'a> Iterator for FormPairs<'a> {
+    type Item = (Cow<'a, str>, Cow<'a, str>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let segment = self.rest.next()?;
+            if segment.is_empty() {
+                continue;
+            }
+            let (name, value) = segment.split_once('=').unwrap_or((segment, ""));
+            return Some((form_decode(name), form_decode(value)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_rfc5849_examples() {
+        // RFC 5849 §3.6 / §3.4.1.3.1 examples.
+        assert_eq!(percent_encode("r b"), "r%20b");
+        assert_eq!(percent_encode("=%3D"), "%3D%253D");
+        assert_eq!(percent_encode("c@"), "c%40");
+        assert_eq!(percent_encode("abcXYZ019-._~"), "abcXYZ019-._~");
+        assert_eq!(
+            percent_encode("Ladies + Gentlemen"),
+            "Ladies%20%2B%20Gentlemen"
+        );
+        assert_eq!(percent_encode("ü☃"), "%C3%BC%E2%98%83");
+        assert_eq!(percent_encode("*!'()"), "%2A%21%27%28%29");
+        assert!(matches!(percent_encode("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn decodes_form_components() {
+        assert_eq!(form_decode("2+q"), "2 q");
+        assert_eq!(form_decode("%3D%253D"), "=%3D");
+        assert_eq!(form_decode("r%20b"), "r b");
+        assert_eq!(form_decode("%e2%98%83"), "☃");
+        // Malformed escapes stay literal.
+        assert_eq!(form_decode("100%"), "100%");
+        assert_eq!(form_decode("%zz%4"), "%zz%4");
+        // Invalid UTF-8 is replaced, not an error.
+        assert_eq!(form_decode("%FF"), "\u{FFFD}");
+    }
+
+    #[test]
+    fn parses_pairs() {
+        let pairs: Vec<(String, String)> = parse_form("c2&a3=2+q&&x=&=v&k=a=b")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let expect = [
+            ("c2", ""),
+            ("a3", "2 q"),
+            ("x", ""),
+            ("", "v"),
+            ("k", "a=b"),
+        ];
+        let expect: Vec<(String, String)> = expect
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(pairs, expect);
+        assert_eq!(parse_form("").count(), 0);
+    }
+}
