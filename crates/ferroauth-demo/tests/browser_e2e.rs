@@ -455,6 +455,52 @@ async fn openid_connect_login_in_a_browser() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth1_login_in_a_browser() {
+    let started = Instant::now();
+    let driver = Driver::start().await;
+    let demo = Demo::start().await;
+    let browser = driver.browser().await;
+    let client = dev::OAUTH1_CLIENT;
+
+    log_in(&browser, &demo, client, Some("oauth1")).await;
+    let who = text(&browser, "#account-dev-oauth1 .who").await;
+    assert!(who.to_lowercase().contains("alice"), "logged in as {who}");
+    assert_eq!(text(&browser, "#token-type").await, "OAuth1");
+    let expires = text(&browser, "#token-expires").await;
+    assert!(expires.contains("never"), "expiry shown: {expires}");
+    // OAuth 1.0a tokens cannot be refreshed: no button for it.
+    assert!(absent(&browser, "#refresh-dev-oauth1").await);
+    let secrets = demo.secrets(&browser).await;
+    assert!(
+        secrets.len() >= 4,
+        "expected 2 client secrets and the token and its secret, got {}",
+        secrets.len()
+    );
+    assert_no_secrets(&browser, &secrets).await;
+    screenshot(&browser, "oauth1-3-logged-in").await;
+
+    let answer = call_api(&browser, client).await;
+    assert!(answer.contains("\"user_id\": \"alice\""), "API: {answer}");
+    assert!(answer.contains("alice@example.test"), "API: {answer}");
+    assert!(
+        answer.contains("\"consumer_key\": \"demo-oauth1\""),
+        "API: {answer}"
+    );
+    assert_no_secrets(&browser, &secrets).await;
+    screenshot(&browser, "oauth1-4-api-result").await;
+
+    // Logged in with both providers at once, then out of both.
+    log_in(&browser, &demo, dev::OIDC_CLIENT, None).await;
+    find(&browser, "#account-dev-oauth1").await;
+    let both = call_api(&browser, client).await;
+    assert!(both.contains("\"user_id\": \"alice\""), "API: {both}");
+    log_out(&browser, client).await;
+    assert!(absent(&browser, "#account-dev").await);
+    browser.close().await.expect("close the browser");
+    println!("OAuth 1.0a browser flow: {:.1?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn error_pages_in_a_browser() {
     let started = Instant::now();
     let driver = Driver::start().await;
