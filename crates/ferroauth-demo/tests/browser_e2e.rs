@@ -23,7 +23,7 @@ use tower_sessions::{MemoryStore, SessionStore};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// How long any one page or element may take.
-const PATIENCE: Duration = Duration::from_secs(20);
+const PATIENCE: Duration = Duration::from_secs(60);
 /// Window width for the screenshots.
 const WIDTH: u32 = 900;
 
