@@ -97,7 +97,9 @@ impl Peer {
         });
         // Generous: a provider generating its keys on a loaded 2-core machine can take a
         // while, and a slow start is not what these tests are about.
-        let line = rx.recv_timeout(Duration::from_secs(120)).unwrap_or_default();
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_default();
         let Some(issuer) = line.trim().strip_prefix("READY ") else {
             let _ = child.kill();
             std::thread::sleep(Duration::from_millis(200));
