@@ -43,7 +43,7 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 
 use ferroauth::pending::{PendingLogins, PendingStore, SESSION_KEY};
@@ -129,13 +129,36 @@ impl TokenStore for SessionTokens<'_> {
     }
 }
 
-/// Starts a login: stores the pending login in the session and redirects (302 Found... in
-/// practice axum's `Redirect::to`, 303 See Other) to the provider.
+/// The redirect to the provider: `302 Found` with `Cache-Control: no-store`, since the URL
+/// carries a one-time state.
+#[derive(Debug, Clone)]
+pub struct LoginRedirect(pub url::Url);
+
+impl IntoResponse for LoginRedirect {
+    fn into_response(self) -> Response {
+        match header::HeaderValue::from_str(self.0.as_str()) {
+            Ok(location) => (
+                StatusCode::FOUND,
+                [
+                    (header::LOCATION, location),
+                    (
+                        header::CACHE_CONTROL,
+                        header::HeaderValue::from_static("no-store"),
+                    ),
+                ],
+            )
+                .into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    }
+}
+
+/// Starts a login: stores the pending login in the session and redirects to the provider.
 pub async fn authorize_redirect(
     client: &OAuthClient,
     session: &Session,
     redirect_uri: &str,
-) -> Result<Redirect, AuthError> {
+) -> Result<LoginRedirect, AuthError> {
     authorize_redirect_with(client, session, redirect_uri, &[]).await
 }
 
@@ -145,11 +168,11 @@ pub async fn authorize_redirect_with(
     session: &Session,
     redirect_uri: &str,
     params: &[(&str, &str)],
-) -> Result<Redirect, AuthError> {
+) -> Result<LoginRedirect, AuthError> {
     let url = client
         .authorize_redirect_with(&SessionPending(session), redirect_uri, params)
         .await?;
-    Ok(Redirect::to(url.as_str()))
+    Ok(LoginRedirect(url))
 }
 
 /// Finishes a login on the callback.
@@ -305,6 +328,11 @@ impl From<Error> for AuthError {
 impl AuthError {
     /// The HTTP status for this error.
     pub fn status(&self) -> StatusCode {
+        if let Error::UnknownClient(_) = self.0 {
+            // The name comes from the URL (`/login/{name}`): an unknown one is a 404, not
+            // a server fault.
+            return StatusCode::NOT_FOUND;
+        }
         StatusCode::from_u16(self.0.kind().http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
@@ -413,7 +441,7 @@ mod tests {
         );
         assert_eq!(
             AuthError(Error::UnknownClient("x".into())).status(),
-            StatusCode::INTERNAL_SERVER_ERROR
+            StatusCode::NOT_FOUND
         );
         assert_eq!(
             AuthError(Error::StateReused).body()["error"],

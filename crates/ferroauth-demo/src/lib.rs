@@ -34,9 +34,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
 
-/// The session key of the logged-in users' claims, by provider (tokens are kept by
-/// [`SessionTokens`]).
-const USERS_KEY: &str = "ferroauth.demo.users";
+/// The session key of the logged-in users' claims, by provider. Tokens are kept apart, by
+/// [`SessionTokens`] under [`ferroauth_axum::TOKENS_KEY`]; [`accounts_in_session_data`]
+/// joins the two.
+pub const USERS_KEY: &str = "ferroauth.demo.users";
 
 /// Authorization parameters a browser may pass through `/login/{name}?...`.
 const PASSTHROUGH_PARAMS: &[&str] = &["prompt", "login_hint", "max_age", "ui_locales"];
@@ -55,7 +56,14 @@ pub struct Account {
 pub struct DemoOptions {
     /// How redirect URIs are built.
     pub redirect_uri: RedirectUriConfig,
+    /// Per provider name: the path under its `api_base_url` that the home page's
+    /// "Call the API" button requests (the API root when absent), e.g. `me`.
+    pub api_paths: BTreeMap<String, String>,
 }
+
+/// The API paths of [`DemoOptions::api_paths`], for the pages.
+#[derive(Debug, Clone, Default)]
+struct ApiPaths(std::sync::Arc<BTreeMap<String, String>>);
 
 /// The demo's routes over the given session store.
 pub fn router_with_store<S: SessionStore + Clone>(
@@ -76,6 +84,9 @@ pub fn router_with_store<S: SessionStore + Clone>(
         .route("/refresh/{name}", post(refresh))
         .route("/logout", post(logout))
         .layer(axum::Extension(options.redirect_uri))
+        .layer(axum::Extension(ApiPaths(std::sync::Arc::new(
+            options.api_paths,
+        ))))
         .layer(sessions)
         .with_state(oauth)
 }
@@ -121,6 +132,25 @@ async fn users(session: &Session) -> Result<BTreeMap<String, Claims>, AuthError>
         .map_err(|e| AuthError(Error::Session(e.to_string())))
 }
 
+/// The accounts in a session record's data (as a session store holds it): each provider's
+/// claims with its current token. For tests that inspect the server-side session.
+pub fn accounts_in_session_data(
+    data: &std::collections::HashMap<String, serde_json::Value>,
+) -> Result<BTreeMap<String, Account>, serde_json::Error> {
+    let read = |key: &str| data.get(key).cloned().unwrap_or(serde_json::Value::Null);
+    let users: Option<BTreeMap<String, Claims>> = serde_json::from_value(read(USERS_KEY))?;
+    let mut tokens: BTreeMap<String, Token> =
+        serde_json::from_value::<Option<_>>(read(ferroauth_axum::TOKENS_KEY))?.unwrap_or_default();
+    Ok(users
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(name, userinfo)| {
+            let token = tokens.remove(&name)?;
+            Some((name, Account { userinfo, token }))
+        })
+        .collect())
+}
+
 /// The logged-in accounts: each provider's claims with its current token.
 async fn accounts(session: &Session) -> Result<BTreeMap<String, Account>, AuthError> {
     let mut tokens = SessionTokens(session).load_all().await?;
@@ -144,7 +174,11 @@ async fn save_account(session: &Session, name: &str, account: &Account) -> Resul
     Ok(SessionTokens(session).save(name, &account.token).await?)
 }
 
-async fn home(State(oauth): State<OAuth>, session: Session) -> Response {
+async fn home(
+    State(oauth): State<OAuth>,
+    axum::Extension(ApiPaths(api_paths)): axum::Extension<ApiPaths>,
+    session: Session,
+) -> Response {
     let providers: Vec<(String, bool)> = oauth
         .names()
         .into_iter()
@@ -157,6 +191,7 @@ async fn home(State(oauth): State<OAuth>, session: Session) -> Response {
         Ok(accounts) => Html(pages::home(
             &providers,
             &accounts.into_iter().collect::<Vec<_>>(),
+            &api_paths,
         ))
         .into_response(),
         Err(e) => auth_failure(false, e),
@@ -188,25 +223,7 @@ async fn login(
     }
     .await;
     match result {
-        // 302 as the contract says; axum's Redirect::to would answer 303.
-        Ok(redirect) => {
-            let location = redirect
-                .into_response()
-                .headers()
-                .get(header::LOCATION)
-                .cloned();
-            match location {
-                Some(location) => {
-                    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
-                }
-                None => failure(
-                    json,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "no redirect location",
-                ),
-            }
-        }
+        Ok(redirect) => redirect.into_response(),
         Err(e) => auth_failure(json, e),
     }
 }

@@ -363,6 +363,7 @@ impl OAuthClient {
             redirect_uri: redirect_uri.to_owned(),
             code_verifier: verifier.map(Secret::new),
             nonce: nonce.map(Secret::new),
+            openid,
             issuer: resolved.issuer.clone(),
             require_iss: resolved.require_iss,
             token_secret: None,
@@ -468,7 +469,7 @@ impl OAuthClient {
                     },
                 )
                 .await?;
-        } else if record.nonce.is_some() {
+        } else if record.openid {
             return Err(Error::InvalidIdToken(
                 "the token response has no id_token although the scope has openid".into(),
             ));
@@ -1169,6 +1170,7 @@ mod tests {
             redirect_uri: "http://127.0.0.1/cb".into(),
             code_verifier: None,
             nonce: None,
+            openid: false,
             issuer: issuer.map(str::to_owned),
             require_iss,
             token_secret: None,

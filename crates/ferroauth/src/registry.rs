@@ -109,10 +109,17 @@ impl OAuth {
             .into());
         }
         crate::settings::validate_client(name, &settings)?;
+        let http = match settings.client_kwargs.connect_timeout {
+            Some(connect_timeout) => HttpClient::new(&HttpSettings {
+                connect_timeout,
+                ..self.inner.http_settings.clone()
+            })?,
+            None => self.inner.http.clone(),
+        };
         let client = OAuthClient::new(
             name,
             settings,
-            self.inner.http.clone(),
+            http,
             &self.inner.http_settings,
             self.inner.policy,
             self.inner.refresher.clone(),

@@ -219,6 +219,10 @@ pub struct ClientKwargs {
     /// Seconds for a whole back-channel call (default from `[http]`, 30).
     #[serde(default, deserialize_with = "de_opt_f64")]
     pub timeout: Option<f64>,
+    /// Seconds to wait for a connection to this provider (default from `[http]`, 5).
+    /// A client with its own value gets its own connection pool.
+    #[serde(default, deserialize_with = "de_opt_f64")]
+    pub connect_timeout: Option<f64>,
     /// Largest response accepted from this provider, in bytes.
     pub max_response_bytes: Option<usize>,
     /// Allow plain-http endpoints on non-loopback hosts. Unsafe: tokens travel in clear.
@@ -517,14 +521,22 @@ pub(crate) fn validate_client(name: &str, c: &ClientSettings) -> Result<(), Sett
             }
         }
     }
-    if let Some(t) = c.client_kwargs.timeout
-        && !(t.is_finite() && t > 0.0)
-    {
-        return Err(SettingsError::for_key(
-            name,
-            "client_kwargs.timeout",
-            "must be a positive number of seconds",
-        ));
+    for (key, value) in [
+        ("client_kwargs.timeout", c.client_kwargs.timeout),
+        (
+            "client_kwargs.connect_timeout",
+            c.client_kwargs.connect_timeout,
+        ),
+    ] {
+        if let Some(t) = value
+            && !(t.is_finite() && t > 0.0)
+        {
+            return Err(SettingsError::for_key(
+                name,
+                key,
+                "must be a positive number of seconds",
+            ));
+        }
     }
     Ok(())
 }
