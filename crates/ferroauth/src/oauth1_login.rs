@@ -171,6 +171,30 @@ impl OAuthClient {
             .await
     }
 
+    /// Signs and sends a temporary- or token-credentials request (RFC 5849 §2.1, §2.3).
+    async fn credentials_request(
+        &self,
+        what: &'static str,
+        url: &Url,
+        signer: RequestSigner<'_>,
+        params: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Credentials, Error> {
+        let setup = self.oauth1()?;
+        let signed = signer
+            .form_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .placement(setup.placement.clone())
+            .sign(&setup.consumer, setup.method)?;
+        let response = self
+            .send_signed(what, Method::POST, url.clone(), signed, HeaderMap::new())
+            .await?;
+        let content_type = response.content_type();
+        Ok(Credentials::from_response(
+            response.status,
+            content_type.as_deref(),
+            &response.body,
+        )?)
+    }
+
     pub(crate) async fn oauth1_authorize_redirect<S: PendingStore>(
         &self,
         store: &S,
@@ -193,31 +217,16 @@ impl OAuthClient {
             &settings.authorize_url,
         )?;
 
-        let signed = RequestSigner::new("POST", request_url.as_str())
-            .callback(redirect_uri)
-            .form_params(
-                settings
-                    .request_token_params
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str())),
-            )
-            .placement(setup.placement.clone())
-            .sign(&setup.consumer, setup.method)?;
-        let response = self
-            .send_signed(
+        let signer = RequestSigner::new("POST", request_url.as_str()).callback(redirect_uri);
+        let temporary = self
+            .credentials_request(
                 "temporary credentials request",
-                Method::POST,
-                request_url,
-                signed,
-                HeaderMap::new(),
+                &request_url,
+                signer,
+                &settings.request_token_params,
             )
             .await?;
-        let content_type = response.content_type();
-        let temporary = Credentials::temporary_from_response(
-            response.status,
-            content_type.as_deref(),
-            &response.body,
-        )?;
+        temporary.ensure_callback_confirmed()?;
 
         {
             let mut q = authorize.query_pairs_mut();
@@ -241,6 +250,7 @@ impl OAuthClient {
             redirect_uri: redirect_uri.to_owned(),
             code_verifier: None,
             nonce: None,
+            openid: false,
             issuer: None,
             require_iss: false,
             token_secret: Some(temporary.token_secret),
@@ -255,7 +265,6 @@ impl OAuthClient {
         store: &S,
         callback: &CallbackParams,
     ) -> Result<Login, Error> {
-        let setup = self.oauth1()?;
         if let Some(denied) = callback.get("denied") {
             // Twitter's denial names the request token; consume its record so it cannot
             // be used later, whatever the outcome.
@@ -284,35 +293,24 @@ impl OAuthClient {
             .ok_or(Error::MissingCode)?;
         let token_secret = record.token_secret.clone().unwrap_or_default();
 
+        let setup = self.oauth1()?;
         let settings = &self.inner.settings;
         let access_url = self.oauth1_endpoint(
             "access_token_url",
             &setup.access_token_url,
             &settings.access_token_url,
         )?;
-        let signed = RequestSigner::new("POST", access_url.as_str())
+        let signer = RequestSigner::new("POST", access_url.as_str())
             .token(record.key.expose(), token_secret.expose())
-            .verifier(verifier)
-            .form_params(
-                settings
-                    .access_token_params
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str())),
-            )
-            .placement(setup.placement.clone())
-            .sign(&setup.consumer, setup.method)?;
-        let response = self
-            .send_signed(
+            .verifier(verifier);
+        let credentials = self
+            .credentials_request(
                 "token credentials request",
-                Method::POST,
-                access_url,
-                signed,
-                HeaderMap::new(),
+                &access_url,
+                signer,
+                &settings.access_token_params,
             )
             .await?;
-        let content_type = response.content_type();
-        let credentials =
-            Credentials::from_response(response.status, content_type.as_deref(), &response.body)?;
         let userinfo: Claims = credentials
             .extra
             .iter()
