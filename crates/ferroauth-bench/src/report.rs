@@ -20,6 +20,8 @@ pub struct Row {
     pub p99: Duration,
     /// The demo's CPU time per login, µs.
     pub cpu_us: f64,
+    /// Of which in the kernel, µs.
+    pub sys_us: f64,
     /// The demo's peak RSS at the end of the batch, KiB.
     pub peak_rss_kib: u64,
     /// How much the demo's RSS grew over the batch, KiB.
@@ -41,7 +43,7 @@ fn opt(v: Option<u64>) -> String {
 /// A Markdown table of the rows.
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::new();
-    out.push_str("| flow | logins | failures | logins/s | p50 ms | p99 ms | app CPU µs/login | peak RSS MiB | RSS growth KiB/1k logins | new provider connections | discovery + JWKS fetches |\n");
+    out.push_str("| flow | logins | failures | logins/s | p50 ms | p99 ms | app CPU µs/login (kernel) | peak RSS MiB | RSS growth KiB/1k logins | new provider connections | discovery + JWKS fetches |\n");
     out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in rows {
         let growth = if r.logins == 0 {
@@ -51,7 +53,7 @@ pub fn table(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.0} | {} | {} | {:.0} | {:.1} | {:.0} | {} | {} |",
+            "| {} | {} | {} | {:.0} | {} | {} | {:.0} ({:.0}) | {:.1} | {:.0} | {} | {} |",
             r.flow,
             r.logins,
             r.failures,
@@ -59,6 +61,7 @@ pub fn table(rows: &[Row]) -> String {
             ms(r.p50),
             ms(r.p99),
             r.cpu_us,
+            r.sys_us,
             r.peak_rss_kib as f64 / 1024.0,
             growth,
             opt(r.provider_connections),
@@ -82,13 +85,14 @@ mod tests {
             p50: Duration::from_micros(1500),
             p99: Duration::from_micros(4250),
             cpu_us: 98.6,
+            sys_us: 40.2,
             peak_rss_kib: 20 * 1024,
             rss_growth_kib: 4000,
             provider_connections: Some(0),
             metadata_fetches: None,
         }]);
         assert!(t.contains(
-            "| OpenID Connect | 2000 | 0 | 1234 | 1.50 | 4.25 | 99 | 20.0 | 2000 | 0 | – |"
+            "| OpenID Connect | 2000 | 0 | 1234 | 1.50 | 4.25 | 99 (40) | 20.0 | 2000 | 0 | – |"
         ));
     }
 }

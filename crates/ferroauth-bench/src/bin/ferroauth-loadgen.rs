@@ -298,6 +298,7 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
             p50: total.percentile(50),
             p99: total.percentile(99),
             cpu_us: (after.cpu_secs - before.cpu_secs) * 1e6 / total.ok.max(1) as f64,
+            sys_us: (after.sys_secs - before.sys_secs) * 1e6 / total.ok.max(1) as f64,
             peak_rss_kib: after.peak_rss_kib,
             rss_growth_kib: after.rss_kib as i64 - before.rss_kib as i64,
             provider_connections: counters.map(|c| c.back_connections),
