@@ -13,25 +13,28 @@
 
 pub mod dev;
 pub mod pages;
+pub mod store;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use ferroauth::{Claims, Error, OAuth, Token};
-use ferroauth_axum::{
-    AuthError, Callback, RedirectUri, RedirectUriConfig, authorize_access_token,
-    authorize_redirect_with,
-};
+use ferroauth::{Claims, OAuth, Token};
+use ferroauth_axum::cookie_store::{CookieSealer, sealed_cookies};
+use ferroauth_axum::memory_store::PurgingMemoryStore;
+use ferroauth_axum::store_guard::{GuardedStore, session_store_guard};
+use ferroauth_axum::{AuthError, Callback, RedirectUri, RedirectUriConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
+use store::DemoSession;
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
 /// The session key of the logged-in accounts.
-const ACCOUNTS_KEY: &str = "ferroauth.demo.accounts";
+pub(crate) const ACCOUNTS_KEY: &str = "ferroauth.demo.accounts";
 
 /// Authorization parameters a browser may pass through `/login/{name}?...`.
 const PASSTHROUGH_PARAMS: &[&str] = &["prompt", "login_hint", "max_age", "ui_locales"];
@@ -52,16 +55,32 @@ pub struct DemoOptions {
     pub redirect_uri: RedirectUriConfig,
 }
 
-/// The demo's routes over the given session store.
+/// The demo's routes over the given session store. A failing store answers 503
+/// (`session_unavailable`).
 pub fn router_with_store<S: SessionStore + Clone>(
     oauth: OAuth,
     options: DemoOptions,
     store: S,
 ) -> Router {
-    let sessions = SessionManagerLayer::new(store)
+    let sessions = SessionManagerLayer::new(GuardedStore::new(store))
         // The demo serves plain http on loopback; a deployment behind TLS keeps Secure.
         .with_secure(false)
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+    routes(options)
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(session_store_guard))
+        .with_state(oauth)
+}
+
+/// The demo's routes without server-side state: pending logins and accounts in sealed
+/// cookies (see [`store`]).
+pub fn router_with_cookies(oauth: OAuth, options: DemoOptions, sealer: Arc<CookieSealer>) -> Router {
+    routes(options)
+        .layer(axum::middleware::from_fn_with_state(sealer, sealed_cookies))
+        .with_state(oauth)
+}
+
+fn routes(options: DemoOptions) -> Router<OAuth> {
     Router::new()
         .route("/", get(home))
         .route("/login/{name}", get(login))
@@ -71,13 +90,11 @@ pub fn router_with_store<S: SessionStore + Clone>(
         .route("/refresh/{name}", post(refresh))
         .route("/logout", post(logout))
         .layer(axum::Extension(options.redirect_uri))
-        .layer(sessions)
-        .with_state(oauth)
 }
 
-/// The demo's routes with the in-memory session store.
+/// The demo's routes with the in-memory session store (expired sessions are swept out).
 pub fn router(oauth: OAuth, options: DemoOptions) -> Router {
-    router_with_store(oauth, options, MemoryStore::default())
+    router_with_store(oauth, options, PurgingMemoryStore::new())
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {
@@ -108,25 +125,18 @@ fn auth_failure(json: bool, e: AuthError) -> Response {
     failure(json, e.status(), e.0.code(), &e.0.to_string())
 }
 
-async fn accounts(session: &Session) -> Result<BTreeMap<String, Account>, AuthError> {
-    session
-        .get(ACCOUNTS_KEY)
-        .await
-        .map(Option::unwrap_or_default)
-        .map_err(|e| AuthError(Error::Session(e.to_string())))
+async fn accounts(session: &DemoSession) -> Result<BTreeMap<String, Account>, AuthError> {
+    session.accounts().await
 }
 
 async fn save_accounts(
-    session: &Session,
+    session: &DemoSession,
     accounts: &BTreeMap<String, Account>,
 ) -> Result<(), AuthError> {
-    session
-        .insert(ACCOUNTS_KEY, accounts)
-        .await
-        .map_err(|e| AuthError(Error::Session(e.to_string())))
+    session.save_accounts(accounts).await
 }
 
-async fn home(State(oauth): State<OAuth>, session: Session) -> Response {
+async fn home(State(oauth): State<OAuth>, session: DemoSession) -> Response {
     let providers: Vec<(String, bool)> = oauth
         .names()
         .into_iter()
@@ -150,7 +160,7 @@ async fn login(
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    session: Session,
+    session: DemoSession,
     uri: Result<RedirectUri, AuthError>,
 ) -> Response {
     let json = wants_json(&headers);
@@ -166,7 +176,10 @@ async fn login(
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        authorize_redirect_with(&client, &session, &redirect_uri, &params).await
+        let url = client
+            .authorize_redirect_with(&session.pending(), &redirect_uri, &params)
+            .await?;
+        Ok::<_, AuthError>(Redirect::to(url.as_str()))
     }
     .await;
     match result {
@@ -197,19 +210,18 @@ async fn callback(
     State(oauth): State<OAuth>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    session: Session,
+    session: DemoSession,
     callback: Result<Callback, AuthError>,
 ) -> Response {
     let json = wants_json(&headers);
     let result = async {
         let client = oauth.client(&name)?;
         let Callback(params) = callback?;
-        let login = authorize_access_token(&client, &session, &params).await?;
+        let login = client
+            .authorize_access_token(&session.pending(), &params)
+            .await?;
         // A new login is a privilege change: a fresh session id defeats fixation.
-        session
-            .cycle_id()
-            .await
-            .map_err(|e| AuthError(Error::Session(e.to_string())))?;
+        session.renew().await?;
         let mut all = accounts(&session).await?;
         let account = Account {
             userinfo: login.userinfo,
@@ -246,7 +258,7 @@ async fn api_root(
     Path(name): Path<String>,
     query: RawQuery,
     headers: HeaderMap,
-    session: Session,
+    session: DemoSession,
 ) -> Response {
     api(state, Path((name, String::new())), query, headers, session).await
 }
@@ -256,7 +268,7 @@ async fn api(
     Path((name, path)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    session: Session,
+    session: DemoSession,
 ) -> Response {
     let json = wants_json(&headers);
     let result = async {
@@ -301,7 +313,7 @@ async fn refresh(
     State(oauth): State<OAuth>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    session: Session,
+    session: DemoSession,
 ) -> Response {
     let json = wants_json(&headers);
     let result = async {
@@ -345,11 +357,11 @@ async fn refresh(
     }
 }
 
-async fn logout(headers: HeaderMap, session: Session) -> Response {
+async fn logout(headers: HeaderMap, session: DemoSession) -> Response {
     let json = wants_json(&headers);
-    match session.flush().await {
+    match session.clear().await {
         Ok(()) if json => axum::Json(json!({ "logged_out": true })).into_response(),
         Ok(()) => Redirect::to("/").into_response(),
-        Err(e) => auth_failure(json, AuthError(Error::Session(e.to_string()))),
+        Err(e) => auth_failure(json, e),
     }
 }
