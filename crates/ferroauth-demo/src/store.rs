@@ -34,7 +34,8 @@ use ferroauth_axum::cookie_store::{CookieKeys, CookiePending, CookieSealer, Seal
 use ferroauth_axum::memory_store::PurgingMemoryStore;
 use ferroauth_axum::{AuthError, SessionPending};
 use tower_sessions::Session;
-use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use crate::Account;
 
@@ -139,7 +140,7 @@ pub async fn router_for(
                 .await
                 .map_err(|e| format!("session store {url}: migration failed: {e}"))?;
             spawn_expiry_sweep(store.clone());
-            crate::router_with_store(oauth, options, store)
+            crate::router_with_store(oauth, options, RetryBusy(store))
         }
         StoreChoice::Postgres(url) => {
             use tower_sessions_sqlx_store::sqlx::postgres::PgPoolOptions;
@@ -201,6 +202,53 @@ pub async fn redis_pool(
         .build_pool(4)?;
     pool.init().await?;
     Ok(pool)
+}
+
+/// SQLite answers `SQLITE_BUSY` ("database is locked") at once, without waiting, when a
+/// deferred transaction meets another writer (several processes share the file, or a
+/// pool's connections write at the same moment). Those calls are retried a few times
+/// before the request fails with 503.
+#[derive(Debug, Clone)]
+struct RetryBusy<S>(S);
+
+const BUSY_RETRIES: u32 = 8;
+
+fn is_busy(e: &session_store::Error) -> bool {
+    matches!(e, session_store::Error::Backend(m) if m.contains("database is locked") || m.contains("(code: 5)"))
+}
+
+macro_rules! retry_busy {
+    ($call:expr) => {{
+        let mut attempt = 0;
+        loop {
+            match $call {
+                Err(e) if is_busy(&e) && attempt < BUSY_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
+#[async_trait::async_trait]
+impl<S: SessionStore> SessionStore for RetryBusy<S> {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        retry_busy!(self.0.create(record).await)
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        retry_busy!(self.0.save(record).await)
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        retry_busy!(self.0.load(session_id).await)
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        retry_busy!(self.0.delete(session_id).await)
+    }
 }
 
 fn spawn_expiry_sweep<S: ExpiredDeletion + Clone + 'static>(store: S) {
