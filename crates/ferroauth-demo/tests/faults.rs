@@ -227,7 +227,7 @@ async fn junk_callbacks_never_reach_the_provider() {
     let cases = [
         ("code=x".to_owned(), "state_missing"),
         ("code=x&state=forged".to_owned(), "state_unknown"),
-        (format!("code=x&state={long}"), "state_unknown"),
+        (format!("code=x&state={long}"), "callback_invalid"),
         (format!("code=x&state={state}&state=other"), "callback_invalid"),
         (format!("code=x&code=y&state={state}"), "callback_invalid"),
     ];

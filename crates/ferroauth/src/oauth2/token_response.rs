@@ -72,9 +72,9 @@ pub fn parse(client: &str, response: &HttpResponse, now: u64) -> Result<OAuth2To
                 failure: HttpFailure::Status(response.status),
             });
         }
-        return Err(Error::InvalidTokenResponse(
-            "the body is neither a JSON object nor a form".into(),
-        ));
+        return Err(Error::InvalidTokenResponse(format!(
+            "client `{client}`: the body is neither a JSON object nor a form"
+        )));
     };
     if let Some(error) = provider_error(&object) {
         return Err(Error::Token(error));
@@ -86,7 +86,13 @@ pub fn parse(client: &str, response: &HttpResponse, now: u64) -> Result<OAuth2To
             failure: HttpFailure::Status(response.status),
         });
     }
-    from_object(&mut object, now)
+    // Name the client, so that an app with several providers can tell which one failed.
+    from_object(&mut object, now).map_err(|e| match e {
+        Error::InvalidTokenResponse(why) => {
+            Error::InvalidTokenResponse(format!("client `{client}`: {why}"))
+        }
+        other => other,
+    })
 }
 
 /// Builds a token from a response object, consuming the members it understands.
