@@ -541,7 +541,10 @@ mod tests {
             Err(OpenError::Tampered),
             "bound to the cookie name"
         );
-        assert_eq!(sealer.open::<u32>("fa_x", "junk"), Err(OpenError::Malformed));
+        assert_eq!(
+            sealer.open::<u32>("fa_x", "junk"),
+            Err(OpenError::Malformed)
+        );
     }
 
     #[test]
@@ -550,8 +553,7 @@ mod tests {
         let sealed_old = old.seal("fa_x", &7u32).unwrap();
         let stranger = CookieSealer::new(keys("other", 3));
         let sealed_stranger = stranger.seal("fa_x", &7u32).unwrap();
-        let rotated =
-            CookieSealer::new(keys("new", 2).with_old_key("old", &[1; 32]).unwrap());
+        let rotated = CookieSealer::new(keys("new", 2).with_old_key("old", &[1; 32]).unwrap());
         assert_eq!(rotated.open::<u32>("fa_x", &sealed_old), Ok(7));
         assert!(rotated.seal("fa_x", &7u32).unwrap().starts_with("new."));
         assert_eq!(
@@ -585,7 +587,11 @@ mod tests {
         assert!(CookieKeys::parse("").is_err());
         assert!(CookieKeys::parse("k:AAAA").is_err(), "too short");
         assert!(CookieKeys::parse("bad id:AAAA").is_err());
-        let dup = format!("{},{}", CookieKeys::generate("a").unwrap(), CookieKeys::generate("a").unwrap());
+        let dup = format!(
+            "{},{}",
+            CookieKeys::generate("a").unwrap(),
+            CookieKeys::generate("a").unwrap()
+        );
         assert!(CookieKeys::parse(&dup).is_err());
         assert!(!format!("{keys:?}").contains(text.split(':').nth(1).unwrap()));
     }
@@ -619,13 +625,33 @@ mod tests {
         assert_eq!(headers.len(), 1);
         let cookie = headers[0].to_str().unwrap();
         let pair = cookie.split(';').next().unwrap();
-        assert!(pair.len() <= DEFAULT_MAX_COOKIE_BYTES, "{} bytes", pair.len());
+        assert!(
+            pair.len() <= DEFAULT_MAX_COOKIE_BYTES,
+            "{} bytes",
+            pair.len()
+        );
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
         assert!(cookie.contains("Secure"));
         let logins = store.load().await.unwrap();
         assert!(logins.len() >= 3, "several logins still fit");
         let mut logins = logins;
-        assert!(logins.take("state-0000000000000000000000000000000000000049", now(), &policy).is_ok());
-        assert!(logins.take("state-0000000000000000000000000000000000000000", now(), &policy).is_err());
+        assert!(
+            logins
+                .take(
+                    "state-0000000000000000000000000000000000000049",
+                    now(),
+                    &policy
+                )
+                .is_ok()
+        );
+        assert!(
+            logins
+                .take(
+                    "state-0000000000000000000000000000000000000000",
+                    now(),
+                    &policy
+                )
+                .is_err()
+        );
     }
 }

@@ -74,7 +74,11 @@ pub fn router_with_store<S: SessionStore + Clone>(
 
 /// The demo's routes without server-side state: pending logins and accounts in sealed
 /// cookies (see [`store`]).
-pub fn router_with_cookies(oauth: OAuth, options: DemoOptions, sealer: Arc<CookieSealer>) -> Router {
+pub fn router_with_cookies(
+    oauth: OAuth,
+    options: DemoOptions,
+    sealer: Arc<CookieSealer>,
+) -> Router {
     routes(options)
         .layer(axum::middleware::from_fn_with_state(sealer, sealed_cookies))
         .with_state(oauth)

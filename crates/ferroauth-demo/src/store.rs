@@ -160,9 +160,9 @@ pub async fn router_for(
             crate::router_with_store(oauth, options, store)
         }
         StoreChoice::Redis(url) => {
-            let pool = redis_pool(url).await.map_err(|e| {
-                format!("session store {}: {e}", choice.describe())
-            })?;
+            let pool = redis_pool(url)
+                .await
+                .map_err(|e| format!("session store {}: {e}", choice.describe()))?;
             // Redis expires the keys itself (EXAT); no sweep needed.
             crate::router_with_store(
                 oauth,

@@ -108,9 +108,17 @@ client_kwargs = {{ scope = "profile", timeout = {TIMEOUT_SECS} }}
 }
 
 /// `GET /login/fake`: the state from the redirect to the provider.
-async fn start(http: &reqwest::Client, agent: &mut Agent, demo: &str) -> Result<String, (u16, Value)> {
+async fn start(
+    http: &reqwest::Client,
+    agent: &mut Agent,
+    demo: &str,
+) -> Result<String, (u16, Value)> {
     let r = agent
-        .send(http, reqwest::Method::GET, &format!("{demo}/login/{CLIENT}"))
+        .send(
+            http,
+            reqwest::Method::GET,
+            &format!("{demo}/login/{CLIENT}"),
+        )
         .await
         .unwrap();
     if r.status() != 302 {
@@ -132,7 +140,11 @@ async fn callback(
     query: &str,
 ) -> (u16, Value) {
     let r = agent
-        .send(http, reqwest::Method::GET, &format!("{demo}/auth/{CLIENT}?{query}"))
+        .send(
+            http,
+            reqwest::Method::GET,
+            &format!("{demo}/auth/{CLIENT}?{query}"),
+        )
         .await
         .unwrap();
     let status = r.status().as_u16();
@@ -143,7 +155,13 @@ async fn callback(
 async fn normal_login(http: &reqwest::Client, demo: &str, code: &str) {
     let mut agent = Agent::new();
     let state = start(http, &mut agent, demo).await.expect("login starts");
-    let (status, body) = callback(http, &mut agent, demo, &format!("code={code}&state={state}")).await;
+    let (status, body) = callback(
+        http,
+        &mut agent,
+        demo,
+        &format!("code={code}&state={state}"),
+    )
+    .await;
     assert_eq!(status, 200, "normal login: {body}");
     assert_eq!(body["userinfo"]["sub"], "fake-user");
 }
@@ -154,7 +172,13 @@ async fn token_fault(code: &str, want_status: u16, want_code: &str) {
     let demo = &s.demo.base;
     let mut agent = Agent::new();
     let state = start(&http, &mut agent, demo).await.unwrap();
-    let (status, body) = callback(&http, &mut agent, demo, &format!("code={code}&state={state}")).await;
+    let (status, body) = callback(
+        &http,
+        &mut agent,
+        demo,
+        &format!("code={code}&state={state}"),
+    )
+    .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (want_status, Some(want_code)),
@@ -194,7 +218,13 @@ async fn token_endpoint_hangs_and_the_app_keeps_serving() {
     let hung = {
         let (http, demo) = (http.clone(), demo.clone());
         tokio::spawn(async move {
-            callback(&http, &mut agent, &demo, &format!("code=hang&state={state}")).await
+            callback(
+                &http,
+                &mut agent,
+                &demo,
+                &format!("code=hang&state={state}"),
+            )
+            .await
         })
     };
     hanging.await;
@@ -212,7 +242,12 @@ async fn token_endpoint_hangs_and_the_app_keeps_serving() {
         (504, Some("provider_timeout")),
         "{body}"
     );
-    assert!(body["error_description"].as_str().unwrap().contains("`fake`"));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("`fake`")
+    );
     normal_login(&http, &demo, "ok-after").await;
 }
 
@@ -228,21 +263,43 @@ async fn junk_callbacks_never_reach_the_provider() {
         ("code=x".to_owned(), "state_missing"),
         ("code=x&state=forged".to_owned(), "state_unknown"),
         (format!("code=x&state={long}"), "callback_invalid"),
-        (format!("code=x&state={state}&state=other"), "callback_invalid"),
+        (
+            format!("code=x&state={state}&state=other"),
+            "callback_invalid",
+        ),
         (format!("code=x&code=y&state={state}"), "callback_invalid"),
     ];
     for (query, want) in &cases {
         let (status, body) = callback(&http, &mut agent, demo, query).await;
-        assert_eq!((status, body["error"].as_str()), (400, Some(*want)), "{query:.60}");
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some(*want)),
+            "{query:.60}"
+        );
     }
     // A fresh browser (no session at all) is refused too.
-    let (status, body) =
-        callback(&http, &mut Agent::new(), demo, &format!("code=x&state={state}")).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("state_unknown")));
+    let (status, body) = callback(
+        &http,
+        &mut Agent::new(),
+        demo,
+        &format!("code=x&state={state}"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("state_unknown"))
+    );
     // The real login is still pending and needs no provider call to refuse a bad code.
     let (status, body) = callback(&http, &mut agent, demo, &format!("code=&state={state}")).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("code_missing")));
-    assert_eq!(s.fake.token_hits.load(Ordering::SeqCst), 0, "no token request");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("code_missing"))
+    );
+    assert_eq!(
+        s.fake.token_hits.load(Ordering::SeqCst),
+        0,
+        "no token request"
+    );
     normal_login(&http, demo, "ok-after").await;
     assert_eq!(s.fake.token_hits.load(Ordering::SeqCst), 1);
 }
@@ -274,9 +331,18 @@ async fn redis_down_answers_503_and_recovers() {
         );
     }
     // The HTML answer says so too.
-    let r = http.get(format!("{demo}/login/{CLIENT}")).send().await.unwrap();
+    let r = http
+        .get(format!("{demo}/login/{CLIENT}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 503);
-    assert!(r.text().await.unwrap().contains("session store is unavailable"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("session store is unavailable")
+    );
 
     redis.restart();
     // The pool reconnects by itself (every 250 ms): poll, boundedly, until it has.
@@ -288,6 +354,9 @@ async fn redis_down_answers_503_and_recovers() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    assert!(recovered, "the demo did not recover after redis-server returned");
+    assert!(
+        recovered,
+        "the demo did not recover after redis-server returned"
+    );
     normal_login(&http, &demo, "ok-after").await;
 }

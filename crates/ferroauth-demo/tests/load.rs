@@ -8,11 +8,17 @@ use std::path::Path;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_under_load_memory_store() {
-    let demo = support::load::DemoProcess::spawn(Path::new(env!("CARGO_BIN_EXE_ferroauth-demo")), &[]);
+    let demo =
+        support::load::DemoProcess::spawn(Path::new(env!("CARGO_BIN_EXE_ferroauth-demo")), &[]);
     let report = support::load::run(&demo, 300, 32).await;
     println!("{}", report.summary());
     assert_eq!(report.tally.mixups, 0, "{:?}", report.tally.failures);
-    assert_eq!(report.tally.ok, 300, "{:?}", &report.tally.failures[..report.tally.failures.len().min(5)]);
+    assert_eq!(
+        report.tally.ok,
+        300,
+        "{:?}",
+        &report.tally.failures[..report.tally.failures.len().min(5)]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,5 +30,10 @@ async fn logins_under_load_cookie_store() {
     let report = support::load::run(&demo, 300, 32).await;
     println!("{}", report.summary());
     assert_eq!(report.tally.mixups, 0, "{:?}", report.tally.failures);
-    assert_eq!(report.tally.ok, 300, "{:?}", &report.tally.failures[..report.tally.failures.len().min(5)]);
+    assert_eq!(
+        report.tally.ok,
+        300,
+        "{:?}",
+        &report.tally.failures[..report.tally.failures.len().min(5)]
+    );
 }

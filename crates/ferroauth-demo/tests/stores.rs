@@ -96,7 +96,11 @@ async fn suite(name: &str, backend: Backend) {
     let mut agent = Agent::new();
     agent.login(&http, &a, &a, "u1").await.unwrap();
     let api = agent
-        .send(&http, reqwest::Method::GET, &format!("{b}/api/{CLIENT}/userinfo"))
+        .send(
+            &http,
+            reqwest::Method::GET,
+            &format!("{b}/api/{CLIENT}/userinfo"),
+        )
         .await
         .unwrap();
     assert_ne!(api.status(), 401, "{name}: logged in on A, known on B");
@@ -106,7 +110,11 @@ async fn suite(name: &str, backend: Backend) {
         .unwrap();
     assert_eq!(out.status(), 200, "{name}: logout");
     let api = agent
-        .send(&http, reqwest::Method::GET, &format!("{a}/api/{CLIENT}/userinfo"))
+        .send(
+            &http,
+            reqwest::Method::GET,
+            &format!("{a}/api/{CLIENT}/userinfo"),
+        )
         .await
         .unwrap();
     assert_eq!(api.status(), 401, "{name}: logged out everywhere");
@@ -128,7 +136,12 @@ async fn suite(name: &str, backend: Backend) {
             tally.ok, tally.mixups
         );
         assert_eq!(tally.mixups, 0, "{name} {label}: {:?}", tally.failures);
-        assert_eq!(tally.ok, n, "{name} {label}: {:?}", &tally.failures[..tally.failures.len().min(5)]);
+        assert_eq!(
+            tally.ok,
+            n,
+            "{name} {label}: {:?}",
+            &tally.failures[..tally.failures.len().min(5)]
+        );
     }
 
     // 3. A callback is single use, on either instance.
@@ -161,14 +174,21 @@ async fn suite(name: &str, backend: Backend) {
         assert_eq!(r.status(), 302, "{name}: flood");
     }
     let last = agent.start_login(&http, &b, "u3").await.unwrap();
-    let cookie_bytes: usize = agent.cookies.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let cookie_bytes: usize = agent
+        .cookies
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 2)
+        .sum();
     assert!(
         cookie_bytes < 4096,
         "{name}: cookies grew to {cookie_bytes} bytes"
     );
     if let Backend::Memory(store) = &backend {
         let largest = store.largest_session_bytes();
-        assert!(largest < 16 * 1024, "{name}: a session grew to {largest} bytes");
+        assert!(
+            largest < 16 * 1024,
+            "{name}: a session grew to {largest} bytes"
+        );
     }
     let (status, body) = agent.finish(&http, &first, &b).await.unwrap();
     assert_eq!(
@@ -189,7 +209,11 @@ async fn suite(name: &str, backend: Backend) {
         ("code=x&state=a&state=b".to_owned(), "callback_invalid"),
     ] {
         let r = agent
-            .send(&http, reqwest::Method::GET, &format!("{b}/auth/{CLIENT}?{query}"))
+            .send(
+                &http,
+                reqwest::Method::GET,
+                &format!("{b}/auth/{CLIENT}?{query}"),
+            )
             .await
             .unwrap();
         let status = r.status().as_u16();
@@ -271,14 +295,21 @@ async fn cookie_tampered_is_rejected() {
     let http = harness::http();
     let mut agent = Agent::new();
     let callback = agent.start_login(&http, &p.a.base, "u5").await.unwrap();
-    let sealed = agent.cookies.get(PENDING_COOKIE).expect("pending cookie").clone();
+    let sealed = agent
+        .cookies
+        .get(PENDING_COOKIE)
+        .expect("pending cookie")
+        .clone();
     assert!(!sealed.contains("u5") && sealed.starts_with("k1."));
     let mut tampered = agent.clone();
     tampered
         .cookies
         .insert(PENDING_COOKIE.into(), flip_one_char(&sealed));
     let (status, body) = tampered.finish(&http, &callback, &p.b.base).await.unwrap();
-    assert_eq!((status, body["error"].as_str()), (400, Some("state_unknown")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("state_unknown"))
+    );
     // The untouched cookie still works: the test can fail for the right reason only.
     let (status, _) = agent.finish(&http, &callback, &p.b.base).await.unwrap();
     assert_eq!(status, 200);

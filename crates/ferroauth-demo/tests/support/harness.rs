@@ -77,8 +77,13 @@ pub async fn provider(bases: &[&str], users: usize) -> TestProvider {
 
 /// Demo settings for the provider's client.
 pub fn settings_for(provider: &TestProvider) -> ferroauth::Settings {
+    ferroauth::Settings::from_toml_str(&settings_toml(provider)).expect("settings")
+}
+
+/// [`settings_for`] as TOML text, for a demo process's `--config`.
+pub fn settings_toml(provider: &TestProvider) -> String {
     let issuer = provider.issuer();
-    ferroauth::Settings::from_toml_str(&format!(
+    format!(
         r#"
 [clients.{CLIENT}]
 client_id = "demo-oidc"
@@ -87,8 +92,7 @@ server_metadata_url = "{issuer}/.well-known/openid-configuration"
 api_base_url = "{issuer}/api/"
 client_kwargs = {{ scope = "openid email profile" }}
 "#
-    ))
-    .expect("settings")
+    )
 }
 
 /// A shared HTTP client: no redirects, no cookie store (agents keep their own).
@@ -174,9 +178,7 @@ impl Agent {
             if next.path() == format!("/auth/{CLIENT}") {
                 return Ok(next);
             }
-            let response = self
-                .send(http, reqwest::Method::GET, next.as_str())
-                .await?;
+            let response = self.send(http, reqwest::Method::GET, next.as_str()).await?;
             if !response.status().is_redirection() {
                 return Err(format!("{next} answered {}", response.status()));
             }

@@ -15,12 +15,18 @@ pub struct DemoProcess {
 }
 
 impl DemoProcess {
-    /// Starts `bin --listen 127.0.0.1:0 --auto-approve --fast` plus `extra`, and waits
-    /// for the line that gives its address.
+    /// Starts `bin --listen 127.0.0.1:0 --auto-approve --fast` plus `extra` (zero-setup
+    /// mode), and waits for the line that gives its address.
     pub fn spawn(bin: &Path, extra: &[&str]) -> DemoProcess {
+        let mut args = vec!["--listen", "127.0.0.1:0", "--auto-approve", "--fast"];
+        args.extend_from_slice(extra);
+        Self::spawn_args(bin, &args)
+    }
+
+    /// Starts `bin` with exactly these arguments.
+    pub fn spawn_args(bin: &Path, args: &[&str]) -> DemoProcess {
         let mut child = Command::new(bin)
-            .args(["--listen", "127.0.0.1:0", "--auto-approve", "--fast"])
-            .args(extra)
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -46,6 +52,11 @@ impl DemoProcess {
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         DemoProcess { base, child }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// A field of /proc/PID/status in KiB (`VmHWM` = peak resident memory).
@@ -94,8 +105,10 @@ impl Report {
             self.tally.mixups,
             self.elapsed.as_secs_f64(),
             self.logins_per_second(),
-            self.peak_rss_kib.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
-            self.rss_kib.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
+            self.peak_rss_kib
+                .map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
+            self.rss_kib
+                .map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
         )
     }
 }

@@ -65,7 +65,14 @@ impl Redis {
         let log = self.dir.path().join("redis.log");
         let child = Command::new(&program)
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--appendonly", "no", "--protected-mode", "yes"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ])
             .arg("--dir")
             .arg(self.dir.path())
             .arg("--logfile")
@@ -209,8 +216,8 @@ impl Postgres {
             .output()
             .unwrap_or_else(|e| missing(program, e));
         if !output.status.success() {
-            let log = std::fs::read_to_string(self.dir.path().join("postgres.log"))
-                .unwrap_or_default();
+            let log =
+                std::fs::read_to_string(self.dir.path().join("postgres.log")).unwrap_or_default();
             panic!(
                 "{program} failed: {}\n{}\n{log}",
                 String::from_utf8_lossy(&output.stdout),
@@ -242,7 +249,7 @@ fn is_root() -> bool {
 }
 
 fn pg_bin_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("FERROAUTH_PG_BIN") {
+    if let Some(dir) = std::env::var_os("FERROAUTH_PG_BIN").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
     let debian = Path::new("/usr/lib/postgresql");
@@ -264,7 +271,10 @@ fn pg_bin_dir() -> PathBuf {
         Ok(o) if o.status.success() => {
             PathBuf::from(String::from_utf8_lossy(&o.stdout).trim().to_owned())
         }
-        Ok(o) => missing("PostgreSQL (initdb, pg_ctl)", String::from_utf8_lossy(&o.stderr)),
+        Ok(o) => missing(
+            "PostgreSQL (initdb, pg_ctl)",
+            String::from_utf8_lossy(&o.stderr),
+        ),
         Err(e) => missing("PostgreSQL (initdb, pg_ctl)", e),
     }
 }
