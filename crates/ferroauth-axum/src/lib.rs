@@ -50,9 +50,11 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+
 use ferroauth::pending::{PendingLogins, PendingStore, SESSION_KEY};
-use ferroauth::{CallbackParams, Error, Login, OAuthClient};
+use ferroauth::{CallbackParams, Error, Login, OAuthClient, Token, TokenStore};
 use tower_sessions::Session;
 
 pub mod cookie_store;
@@ -85,13 +87,89 @@ impl PendingStore for SessionPending<'_> {
     }
 }
 
-/// Starts a login: stores the pending login in the session and redirects (302 Found... in
-/// practice axum's `Redirect::to`, 303 See Other) to the provider.
+/// The session key under which [`SessionTokens`] keeps the tokens, by client name.
+pub const TOKENS_KEY: &str = "ferroauth.tokens";
+
+/// A tower-sessions [`Session`] as a [`TokenStore`]: the default place for a user's
+/// tokens, server-side next to the rest of the session (never in the cookie itself).
+///
+/// Concurrent requests of one session that refresh the same token share one refresh and
+/// one save (the single flight is in the [`ferroauth::OAuth`] registry).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionTokens<'a>(pub &'a Session);
+
+impl SessionTokens<'_> {
+    async fn all(&self) -> Result<BTreeMap<String, Token>, Error> {
+        self.0
+            .get::<BTreeMap<String, Token>>(TOKENS_KEY)
+            .await
+            .map(Option::unwrap_or_default)
+            .map_err(|e| Error::Session(e.to_string()))
+    }
+
+    /// Every stored token, by client name.
+    pub async fn load_all(&self) -> Result<BTreeMap<String, Token>, Error> {
+        self.all().await
+    }
+
+    /// Forgets the token of `client`.
+    pub async fn remove(&self, client: &str) -> Result<(), Error> {
+        let mut all = self.all().await?;
+        if all.remove(client).is_some() {
+            self.0
+                .insert(TOKENS_KEY, all)
+                .await
+                .map_err(|e| Error::Session(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+impl TokenStore for SessionTokens<'_> {
+    async fn load(&self, client: &str) -> Result<Option<Token>, Error> {
+        Ok(self.all().await?.remove(client))
+    }
+
+    async fn save(&self, client: &str, token: &Token) -> Result<(), Error> {
+        let mut all = self.all().await?;
+        all.insert(client.to_owned(), token.clone());
+        self.0
+            .insert(TOKENS_KEY, all)
+            .await
+            .map_err(|e| Error::Session(e.to_string()))
+    }
+}
+
+/// The redirect to the provider: `302 Found` with `Cache-Control: no-store`, since the URL
+/// carries a one-time state.
+#[derive(Debug, Clone)]
+pub struct LoginRedirect(pub url::Url);
+
+impl IntoResponse for LoginRedirect {
+    fn into_response(self) -> Response {
+        match header::HeaderValue::from_str(self.0.as_str()) {
+            Ok(location) => (
+                StatusCode::FOUND,
+                [
+                    (header::LOCATION, location),
+                    (
+                        header::CACHE_CONTROL,
+                        header::HeaderValue::from_static("no-store"),
+                    ),
+                ],
+            )
+                .into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    }
+}
+
+/// Starts a login: stores the pending login in the session and redirects to the provider.
 pub async fn authorize_redirect(
     client: &OAuthClient,
     session: &Session,
     redirect_uri: &str,
-) -> Result<Redirect, AuthError> {
+) -> Result<LoginRedirect, AuthError> {
     authorize_redirect_with(client, session, redirect_uri, &[]).await
 }
 
@@ -101,11 +179,11 @@ pub async fn authorize_redirect_with(
     session: &Session,
     redirect_uri: &str,
     params: &[(&str, &str)],
-) -> Result<Redirect, AuthError> {
+) -> Result<LoginRedirect, AuthError> {
     let url = client
         .authorize_redirect_with(&SessionPending(session), redirect_uri, params)
         .await?;
-    Ok(Redirect::to(url.as_str()))
+    Ok(LoginRedirect(url))
 }
 
 /// Finishes a login on the callback.
@@ -261,6 +339,11 @@ impl From<Error> for AuthError {
 impl AuthError {
     /// The HTTP status for this error.
     pub fn status(&self) -> StatusCode {
+        if let Error::UnknownClient(_) = self.0 {
+            // The name comes from the URL (`/login/{name}`): an unknown one is a 404, not
+            // a server fault.
+            return StatusCode::NOT_FOUND;
+        }
         StatusCode::from_u16(self.0.kind().http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
@@ -369,7 +452,7 @@ mod tests {
         );
         assert_eq!(
             AuthError(Error::UnknownClient("x".into())).status(),
-            StatusCode::INTERNAL_SERVER_ERROR
+            StatusCode::NOT_FOUND
         );
         assert_eq!(
             AuthError(Error::StateReused).body()["error"],

@@ -67,6 +67,15 @@ api_base_url = "{issuer}/oauth1/api/"
     Ok((provider, Settings::from_toml_str(&toml)?))
 }
 
+/// The demo options' [`crate::DemoOptions::api_paths`] for the two clients: both
+/// providers' demo APIs answer at `me`.
+pub fn api_paths() -> std::collections::BTreeMap<String, String> {
+    [OIDC_CLIENT, OAUTH1_CLIENT]
+        .into_iter()
+        .map(|name| (name.to_owned(), "me".to_owned()))
+        .collect()
+}
+
 fn random_secret() -> Result<String, Box<dyn std::error::Error>> {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).map_err(|e| format!("OS random generator: {e}"))?;

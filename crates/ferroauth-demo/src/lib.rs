@@ -5,9 +5,13 @@
 //! | `GET /` | providers as login buttons, the logged-in user |
 //! | `GET /login/{name}` | redirect to the provider |
 //! | `GET` or `POST /auth/{name}` | the callback; JSON with `Accept: application/json`, else HTML |
-//! | `GET /api/{name}/{*path}` | the provider's API at `api_base_url` + path, with the stored token |
+//! | `GET /api/{name}/{*path}` | the provider's API at `api_base_url` + path, with the stored token (refreshed when it expires within a minute, or once after a 401 `invalid_token`) |
 //! | `POST /refresh/{name}` | refresh the stored OAuth 2.0 token |
-//! | `POST /logout` | clear the session |
+//! | `POST /logout` | clear the session; then the provider's end-session endpoint when an account has an ID token and the provider one (HTML: redirect; JSON: `end_session_url`) |
+//!
+//! Tokens live in the session through [`ferroauth_axum::SessionTokens`] (or, with the
+//! cookie store, in sealed cookies: see [`store`]), so every route goes through the
+//! registry's single-flight refresh.
 //!
 //! Tests and benchmarks drive the demo through these routes; keep them stable.
 
@@ -23,18 +27,21 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use ferroauth::{Claims, OAuth, Token};
+use ferroauth::http::Method;
+use ferroauth::{ApiRequest, Claims, Error, OAuth, Token, TokenStore};
 use ferroauth_axum::cookie_store::{CookieSealer, sealed_cookies};
 use ferroauth_axum::memory_store::PurgingMemoryStore;
 use ferroauth_axum::store_guard::{GuardedStore, session_store_guard};
-use ferroauth_axum::{AuthError, Callback, RedirectUri, RedirectUriConfig};
+use ferroauth_axum::{AuthError, Callback, LoginRedirect, RedirectUri, RedirectUriConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::DemoSession;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
-/// The session key of the logged-in accounts.
-pub(crate) const ACCOUNTS_KEY: &str = "ferroauth.demo.accounts";
+/// The session key of the logged-in users' claims, by provider. Tokens are kept apart, by
+/// [`SessionTokens`] under [`ferroauth_axum::TOKENS_KEY`]; [`accounts_in_session_data`]
+/// joins the two.
+pub const USERS_KEY: &str = "ferroauth.demo.users";
 
 /// Authorization parameters a browser may pass through `/login/{name}?...`.
 const PASSTHROUGH_PARAMS: &[&str] = &["prompt", "login_hint", "max_age", "ui_locales"];
@@ -53,7 +60,14 @@ pub struct Account {
 pub struct DemoOptions {
     /// How redirect URIs are built.
     pub redirect_uri: RedirectUriConfig,
+    /// Per provider name: the path under its `api_base_url` that the home page's
+    /// "Call the API" button requests (the API root when absent), e.g. `me`.
+    pub api_paths: BTreeMap<String, String>,
 }
+
+/// The API paths of [`DemoOptions::api_paths`], for the pages.
+#[derive(Debug, Clone, Default)]
+struct ApiPaths(std::sync::Arc<BTreeMap<String, String>>);
 
 /// The demo's routes over the given session store. A failing store answers 503
 /// (`session_unavailable`).
@@ -72,8 +86,8 @@ pub fn router_with_store<S: SessionStore + Clone>(
         .with_state(oauth)
 }
 
-/// The demo's routes without server-side state: pending logins and accounts in sealed
-/// cookies (see [`store`]).
+/// The demo's routes without server-side state: pending logins, claims and tokens in
+/// sealed cookies (see [`store`]).
 pub fn router_with_cookies(
     oauth: OAuth,
     options: DemoOptions,
@@ -94,6 +108,7 @@ fn routes(options: DemoOptions) -> Router<OAuth> {
         .route("/refresh/{name}", post(refresh))
         .route("/logout", post(logout))
         .layer(axum::Extension(options.redirect_uri))
+        .layer(axum::Extension(ApiPaths(Arc::new(options.api_paths))))
 }
 
 /// The demo's routes with the in-memory session store (expired sessions are swept out).
@@ -129,18 +144,58 @@ fn auth_failure(json: bool, e: AuthError) -> Response {
     failure(json, e.status(), e.0.code(), &e.0.to_string())
 }
 
+async fn users(session: &DemoSession) -> Result<BTreeMap<String, Claims>, AuthError> {
+    session.users().await
+}
+
+/// The accounts in a session record's data (as a session store holds it): each provider's
+/// claims with its current token. For tests that inspect the server-side session.
+pub fn accounts_in_session_data(
+    data: &std::collections::HashMap<String, serde_json::Value>,
+) -> Result<BTreeMap<String, Account>, serde_json::Error> {
+    let read = |key: &str| data.get(key).cloned().unwrap_or(serde_json::Value::Null);
+    let users: Option<BTreeMap<String, Claims>> = serde_json::from_value(read(USERS_KEY))?;
+    let mut tokens: BTreeMap<String, Token> =
+        serde_json::from_value::<Option<_>>(read(ferroauth_axum::TOKENS_KEY))?.unwrap_or_default();
+    Ok(users
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(name, userinfo)| {
+            let token = tokens.remove(&name)?;
+            Some((name, Account { userinfo, token }))
+        })
+        .collect())
+}
+
+/// The logged-in accounts: each provider's claims with its current token.
 async fn accounts(session: &DemoSession) -> Result<BTreeMap<String, Account>, AuthError> {
-    session.accounts().await
+    let mut tokens = session.tokens().load_all().await?;
+    Ok(users(session)
+        .await?
+        .into_iter()
+        .filter_map(|(name, userinfo)| {
+            let token = tokens.remove(&name)?;
+            Some((name, Account { userinfo, token }))
+        })
+        .collect())
 }
 
-async fn save_accounts(
+async fn save_account(
     session: &DemoSession,
-    accounts: &BTreeMap<String, Account>,
+    name: &str,
+    account: &Account,
 ) -> Result<(), AuthError> {
-    session.save_accounts(accounts).await
+    let mut all = users(session).await?;
+    all.insert(name.to_owned(), account.userinfo.clone());
+    session.save_users(&all).await?;
+    Ok(session.tokens().save(name, &account.token).await?)
 }
 
-async fn home(State(oauth): State<OAuth>, session: DemoSession) -> Response {
+async fn home(
+    State(oauth): State<OAuth>,
+    axum::Extension(ApiPaths(api_paths)): axum::Extension<ApiPaths>,
+    session: DemoSession,
+) -> Response {
     let providers: Vec<(String, bool)> = oauth
         .names()
         .into_iter()
@@ -153,6 +208,7 @@ async fn home(State(oauth): State<OAuth>, session: DemoSession) -> Response {
         Ok(accounts) => Html(pages::home(
             &providers,
             &accounts.into_iter().collect::<Vec<_>>(),
+            &api_paths,
         ))
         .into_response(),
         Err(e) => auth_failure(false, e),
@@ -183,29 +239,11 @@ async fn login(
         let url = client
             .authorize_redirect_with(&session.pending(), &redirect_uri, &params)
             .await?;
-        Ok::<_, AuthError>(Redirect::to(url.as_str()))
+        Ok::<_, AuthError>(LoginRedirect(url))
     }
     .await;
     match result {
-        // 302 as the contract says; axum's Redirect::to would answer 303.
-        Ok(redirect) => {
-            let location = redirect
-                .into_response()
-                .headers()
-                .get(header::LOCATION)
-                .cloned();
-            match location {
-                Some(location) => {
-                    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
-                }
-                None => failure(
-                    json,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "no redirect location",
-                ),
-            }
-        }
+        Ok(redirect) => redirect.into_response(),
         Err(e) => auth_failure(json, e),
     }
 }
@@ -226,13 +264,11 @@ async fn callback(
             .await?;
         // A new login is a privilege change: a fresh session id defeats fixation.
         session.renew().await?;
-        let mut all = accounts(&session).await?;
         let account = Account {
             userinfo: login.userinfo,
             token: login.token,
         };
-        all.insert(name.clone(), account.clone());
-        save_accounts(&session, &all).await?;
+        save_account(&session, &name, &account).await?;
         Ok::<_, AuthError>(account)
     }
     .await;
@@ -277,15 +313,18 @@ async fn api(
     let json = wants_json(&headers);
     let result = async {
         let client = oauth.client(&name)?;
-        let all = accounts(&session).await?;
-        let Some(account) = all.get(&name) else {
-            return Ok(None);
-        };
         let target = match &query {
             Some(q) if !q.is_empty() => format!("{path}?{q}"),
             _ => path,
         };
-        Ok::<_, AuthError>(Some(client.get(&target, &account.token).await?))
+        let store = session.tokens();
+        match client
+            .request_with_store(&store, Method::GET, &target, ApiRequest::default())
+            .await
+        {
+            Err(Error::NoToken { .. }) => Ok(None),
+            other => Ok::<_, AuthError>(Some(other?)),
+        }
     }
     .await;
     match result {
@@ -322,33 +361,27 @@ async fn refresh(
     let json = wants_json(&headers);
     let result = async {
         let client = oauth.client(&name)?;
-        let mut all = accounts(&session).await?;
-        let Some(account) = all.get_mut(&name) else {
-            return Ok(Err((
+        let refused =
+            |status, code: &'static str, description: String| Ok(Err((status, code, description)));
+        match client.refresh_stored_token(&session.tokens()).await {
+            Ok(token) => Ok(Ok(token_summary(&token))),
+            Err(Error::NoToken { .. }) => refused(
                 StatusCode::UNAUTHORIZED,
                 "not_logged_in",
                 format!("not logged in with {name}"),
-            )));
-        };
-        let Token::OAuth2(token) = &account.token else {
-            return Ok(Err((
-                StatusCode::BAD_REQUEST,
-                "refresh_unsupported",
-                "OAuth 1.0a tokens do not expire and cannot be refreshed".to_owned(),
-            )));
-        };
-        if token.refresh_token.is_none() {
-            return Ok(Err((
+            ),
+            Err(Error::NoRefreshToken { .. }) => refused(
                 StatusCode::BAD_REQUEST,
                 "no_refresh_token",
                 "the provider issued no refresh token for this login".to_owned(),
-            )));
+            ),
+            Err(Error::Unsupported(_)) => refused(
+                StatusCode::BAD_REQUEST,
+                "refresh_unsupported",
+                "OAuth 1.0a tokens do not expire and cannot be refreshed".to_owned(),
+            ),
+            Err(e) => Err(AuthError(e)),
         }
-        let fresh = client.refresh_token(token).await?;
-        account.token = Token::OAuth2(fresh);
-        let summary = token_summary(&account.token);
-        save_accounts(&session, &all).await?;
-        Ok::<_, AuthError>(Ok(summary))
     }
     .await;
     match result {
@@ -361,11 +394,50 @@ async fn refresh(
     }
 }
 
-async fn logout(headers: HeaderMap, session: DemoSession) -> Response {
+async fn logout(
+    State(oauth): State<OAuth>,
+    headers: HeaderMap,
+    session: DemoSession,
+    uri: Result<RedirectUri, AuthError>,
+) -> Response {
     let json = wants_json(&headers);
-    match session.clear().await {
-        Ok(()) if json => axum::Json(json!({ "logged_out": true })).into_response(),
-        Ok(()) => Redirect::to("/").into_response(),
+    let result = async {
+        // RP-initiated logout at the first provider that can do it: one with an
+        // end_session_endpoint, for an account with an ID token to name the session.
+        let mut end_session = None;
+        for (name, account) in accounts(&session).await? {
+            let Some(id_token) = account.token.as_oauth2().and_then(|t| t.id_token.as_ref()) else {
+                continue;
+            };
+            let Ok(client) = oauth.client(&name) else {
+                continue;
+            };
+            let back = uri.as_ref().ok().map(|u| u.to("/"));
+            // Local logout must not depend on the provider: a failed lookup only skips it.
+            match client
+                .end_session_url(Some(id_token), back.as_deref(), None)
+                .await
+            {
+                Ok(Some(url)) => {
+                    end_session = Some(url);
+                    break;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(client = %name, code = e.code(), "no end-session URL"),
+            }
+        }
+        session.clear().await?;
+        Ok::<_, AuthError>(end_session)
+    }
+    .await;
+    match result {
+        Ok(url) if json => axum::Json(json!({
+            "logged_out": true,
+            "end_session_url": url.as_ref().map(|u| u.as_str()),
+        }))
+        .into_response(),
+        Ok(Some(url)) => Redirect::to(url.as_str()).into_response(),
+        Ok(None) => Redirect::to("/").into_response(),
         Err(e) => auth_failure(json, e),
     }
 }

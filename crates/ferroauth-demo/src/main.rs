@@ -103,6 +103,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         // Nothing configured: the zero-setup mode with the embedded development provider.
         let (provider, dev_settings) = dev::provider(&base, args.auto_approve, args.fast)?;
         let oauth = OAuth::from_settings(&dev_settings)?;
+        options.api_paths = dev::api_paths();
         let app = store::router_for(
             oauth.clone(),
             options,

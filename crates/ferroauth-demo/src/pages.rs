@@ -1,5 +1,7 @@
 //! The demo's HTML pages: small, dependency-free, escaped.
 
+use std::collections::BTreeMap;
+
 use ferroauth::{Claims, Token};
 use serde_json::Value;
 
@@ -22,23 +24,35 @@ pub fn escape(text: &str) -> String {
 }
 
 const STYLE: &str = r#"
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f5f6f8;color:#1d2330;margin:0}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f5f9;color:#1d2330;margin:0;line-height:1.45}
 main{max-width:46rem;margin:2.5rem auto;padding:0 1rem}
-h1{font-size:1.6rem;margin:0 0 .25rem} h1 span{color:#b4461b}
-.lede{color:#5b6475;margin:0 0 1.5rem}
-.card{background:#fff;border:1px solid #e2e5ea;border-radius:10px;padding:1.1rem 1.3rem;margin:0 0 1rem}
-.card h2{font-size:1.1rem;margin:0 0 .6rem}
-.providers{display:flex;flex-wrap:wrap;gap:.6rem}
-a.button,button{display:inline-block;background:#1f5eff;color:#fff;border:0;border-radius:7px;padding:.55rem 1rem;font-size:.95rem;text-decoration:none;cursor:pointer}
-button.secondary,a.secondary{background:#eef1f6;color:#1d2330}
+header{margin:0 0 1.5rem} h1{font-size:1.7rem;margin:0 0 .25rem;letter-spacing:-.01em} h1 span{color:#b4461b}
+.lede{color:#5b6475;margin:0}
+.card{background:#fff;border:1px solid #e2e5ea;border-radius:12px;padding:1.2rem 1.4rem;margin:0 0 1rem;box-shadow:0 1px 3px rgba(16,24,40,.05)}
+.card h2{font-size:1.1rem;margin:0 0 .8rem}
+.card h3{font-size:.8rem;text-transform:uppercase;letter-spacing:.06em;color:#5b6475;margin:1.1rem 0 .4rem}
+.providers{display:flex;flex-wrap:wrap;gap:.7rem}
+a.button,button{display:inline-block;background:#1f5eff;color:#fff;border:0;border-radius:8px;padding:.6rem 1.05rem;font:inherit;font-size:.95rem;text-decoration:none;cursor:pointer}
+a.button:hover,button:hover{background:#1849cc}
+a.provider{display:flex;flex-direction:column;align-items:flex-start;min-width:12rem;padding:.7rem 1.1rem}
+a.provider strong{font-size:1rem} a.provider small{opacity:.85;font-size:.8rem}
+button.secondary,a.secondary{background:#eef1f6;color:#1d2330} button.secondary:hover{background:#e0e5ee}
+.badge{display:inline-block;background:#e8f5ee;color:#17683c;border-radius:99px;padding:.1rem .6rem;font-size:.8rem;font-weight:600;vertical-align:middle;margin-left:.3rem}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
-td{border-top:1px solid #eef0f3;padding:.35rem .4rem;vertical-align:top;word-break:break-all}
-td:first-child{color:#5b6475;width:11rem;word-break:normal}
-pre{background:#0f1420;color:#d6deeb;border-radius:7px;padding:.8rem;overflow:auto;font-size:.85rem;max-height:20rem}
-.actions{display:flex;gap:.5rem;flex-wrap:wrap;margin-top:.8rem} .actions form{margin:0}
-.error{border-color:#f0b4a8;background:#fff7f5} .error code{color:#b4461b}
-.muted{color:#5b6475;font-size:.9rem}
+td{border-top:1px solid #eef0f3;padding:.4rem .45rem;vertical-align:top;word-break:break-all}
+td:first-child{color:#5b6475;width:10rem;word-break:normal}
+pre{background:#0f1420;color:#d6deeb;border-radius:8px;padding:.8rem;overflow:auto;font-size:.85rem;max-height:22rem;margin:.8rem 0 0;white-space:pre-wrap;word-break:break-all}
+.actions{display:flex;gap:.5rem;flex-wrap:wrap;align-items:center;margin-top:1rem} .actions form{margin:0}
+.error{border-color:#f0b4a8;background:#fff8f6} .error h2{color:#a1341a}
+code{background:#f1f3f7;border-radius:4px;padding:.1rem .35rem;font-size:.9em} .error code{color:#a1341a;background:#fdeae5}
+.muted{color:#5b6475;font-size:.88rem}
+tr.protocol td{color:#8a92a3;font-size:.85rem} tr.protocol td:first-child{color:#8a92a3}
+footer{margin-top:1.5rem}
 "#;
+
+/// Fetches `/api/<provider>/<path>` and shows the answer (pretty-printed JSON) under the button.
+const SCRIPT: &str = "async function callApi(b){const p=b.dataset.provider;const out=document.getElementById('api-result-'+p);out.hidden=false;out.textContent='Calling '+b.dataset.url+' \u{2026}';try{const r=await fetch(b.dataset.url,{headers:{accept:'application/json'}});let t=await r.text();try{t=JSON.stringify(JSON.parse(t),null,2);}catch(e){}out.textContent='HTTP '+r.status+'\\n'+t;}catch(e){out.textContent='The request failed: '+e;}}";
 
 fn layout(title: &str, body: &str) -> String {
     format!(
@@ -47,11 +61,18 @@ fn layout(title: &str, body: &str) -> String {
     )
 }
 
+const HEADER: &str = "<header><h1><span>ferro</span>auth demo</h1><p class=\"lede\">Log in with a provider, see who you are, and call its API with your token.</p></header>";
+
 /// The home page: login buttons and, for each provider logged in, the user and token.
-pub fn home(providers: &[(String, bool)], accounts: &[(String, Account)]) -> String {
-    let mut body = String::from(
-        "<h1><span>ferro</span>auth demo</h1><p class=\"lede\">Log in with a provider, then call its API with your token.</p>",
-    );
+///
+/// `api_paths` gives, per provider, the path under its API base URL that the
+/// "Call the API" button requests (the API root when absent).
+pub fn home(
+    providers: &[(String, bool)],
+    accounts: &[(String, Account)],
+    api_paths: &BTreeMap<String, String>,
+) -> String {
+    let mut body = String::from(HEADER);
     body.push_str("<section class=\"card\"><h2>Log in with</h2><div class=\"providers\">");
     for (name, oauth1) in providers {
         let kind = if *oauth1 {
@@ -60,7 +81,7 @@ pub fn home(providers: &[(String, bool)], accounts: &[(String, Account)]) -> Str
             "OAuth 2.0 / OpenID Connect"
         };
         body.push_str(&format!(
-            "<a class=\"button\" id=\"login-{n}\" href=\"/login/{n}\" title=\"{kind}\">{n}</a>",
+            "<a class=\"button provider\" id=\"login-{n}\" href=\"/login/{n}\" title=\"Log in with {n} ({kind})\"><strong>{n}</strong><small>{kind}</small></a>",
             n = escape(name)
         ));
     }
@@ -71,15 +92,18 @@ pub fn home(providers: &[(String, bool)], accounts: &[(String, Account)]) -> Str
     }
     body.push_str("</div></section>");
     for (name, account) in accounts {
-        body.push_str(&account_card(name, account));
+        let path = api_paths.get(name).map_or("", String::as_str);
+        body.push_str(&account_card(name, account, path));
     }
     if !accounts.is_empty() {
-        body.push_str("<form method=\"post\" action=\"/logout\"><button class=\"secondary\" id=\"logout\">Log out</button></form>");
+        body.push_str(&format!(
+            "<footer class=\"actions\"><form method=\"post\" action=\"/logout\"><button class=\"secondary\" id=\"logout\">Log out</button></form><span class=\"muted\">Logging out forgets every token of this browser session.</span></footer><script>{SCRIPT}</script>"
+        ));
     }
     layout("ferroauth demo", &body)
 }
 
-fn account_card(name: &str, account: &Account) -> String {
+fn account_card(name: &str, account: &Account, api_path: &str) -> String {
     let n = escape(name);
     let who = [
         "name",
@@ -94,54 +118,131 @@ fn account_card(name: &str, account: &Account) -> String {
     .find_map(|k| account.userinfo.get(*k).and_then(Value::as_str))
     .unwrap_or("someone");
     let refresh = matches!(&account.token, Token::OAuth2(t) if t.refresh_token.is_some());
+    let url = format!(
+        "/api/{}/{}",
+        url_path_segment(name),
+        api_path.trim_start_matches('/')
+    );
     let mut card = format!(
-        "<section class=\"card\" id=\"account-{n}\"><h2>Logged in with {n} as <span class=\"who\">{}</span></h2>",
+        "<section class=\"card\" id=\"account-{n}\"><h2>Logged in as <span class=\"who\">{}</span> <span class=\"badge\">{n}</span></h2>",
         escape(who)
     );
-    card.push_str("<table>");
+    card.push_str("<h3>Token</h3><table class=\"token\">");
     card.push_str(&token_rows(&account.token));
-    card.push_str("</table><h2 style=\"margin-top:1rem\">Claims</h2>");
+    card.push_str("</table><p class=\"muted\">The token itself stays on the server; only its type, expiry and scope are shown.</p><h3>Claims</h3>");
     card.push_str(&claims_table(&account.userinfo));
     card.push_str(&format!(
-        "<div class=\"actions\"><button id=\"call-api-{n}\" data-provider=\"{n}\" onclick=\"callApi(this)\">Call the API</button>"
+        "<div class=\"actions\"><button id=\"call-api-{n}\" data-provider=\"{n}\" data-url=\"{u}\" onclick=\"callApi(this)\">Call the API</button>",
+        u = escape(&url)
     ));
     if refresh {
         card.push_str(&format!("<form method=\"post\" action=\"/refresh/{n}\"><button class=\"secondary\" id=\"refresh-{n}\">Refresh token</button></form>"));
     }
     card.push_str(&format!(
-        "</div><pre id=\"api-result-{n}\" hidden></pre><script>async function callApi(b){{const p=b.dataset.provider;const r=await fetch('/api/'+p+'/'+(b.dataset.path||''),{{headers:{{accept:'application/json'}}}});const out=document.getElementById('api-result-'+p);out.hidden=false;out.textContent='HTTP '+r.status+'\\n'+await r.text();}}</script></section>"
+        "<span class=\"muted\">GET <code>{}</code></span></div><pre id=\"api-result-{n}\" hidden></pre></section>",
+        escape(&url)
     ));
     card
 }
 
+/// Percent-encodes a provider name for a URL path segment.
+fn url_path_segment(name: &str) -> String {
+    url::form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
 fn token_rows(token: &Token) -> String {
-    let expires = token.expires_at().map_or_else(
-        || "not given".to_owned(),
-        |at| {
-            let left = at as i64 - now() as i64;
-            format!("{at} (in {left} s)")
-        },
-    );
+    let expires = match (token, token.expires_at()) {
+        (Token::OAuth1(_), _) => "never (OAuth 1.0a tokens do not expire)".to_owned(),
+        (_, None) => "not said by the provider".to_owned(),
+        (_, Some(at)) => format!("{} ({})", utc(at), relative(at as i64 - now() as i64)),
+    };
+    let scope = match token {
+        Token::OAuth1(_) => "— (OAuth 1.0a has no scopes)",
+        _ => token.scope().unwrap_or("— (not said by the provider)"),
+    };
     format!(
-        "<tr><td>token type</td><td id=\"token-type\">{}</td></tr><tr><td>expires</td><td id=\"token-expires\">{}</td></tr><tr><td>scope</td><td id=\"token-scope\">{}</td></tr>",
+        "<tr><td>type</td><td id=\"token-type\">{}</td></tr><tr><td>expires</td><td id=\"token-expires\">{}</td></tr><tr><td>scope</td><td id=\"token-scope\">{}</td></tr>",
         escape(token.token_type()),
         escape(&expires),
-        escape(token.scope().unwrap_or("—"))
+        escape(scope)
     )
 }
 
+/// `2025-01-31 12:00:00 UTC`.
+fn utc(unix: u64) -> String {
+    match i64::try_from(unix)
+        .ok()
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+    {
+        Some(t) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        None => unix.to_string(),
+    }
+}
+
+/// `in 59 min 58 s`, `expired 3 s ago`.
+fn relative(seconds: i64) -> String {
+    let span = |s: i64| match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    };
+    if seconds >= 0 {
+        format!("in {}", span(seconds))
+    } else {
+        format!("expired {} ago", span(-seconds))
+    }
+}
+
+/// Claims about the login itself rather than the user: listed after the user's claims.
+const PROTOCOL_CLAIMS: &[&str] = &[
+    "iss",
+    "aud",
+    "azp",
+    "iat",
+    "exp",
+    "nbf",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "c_hash",
+    "sid",
+    "acr",
+    "amr",
+    "jti",
+];
+/// Claims holding Unix times, shown as dates.
+const TIME_CLAIMS: &[&str] = &["iat", "exp", "nbf", "auth_time", "updated_at"];
+
 fn claims_table(claims: &Claims) -> String {
     let mut rows = String::from("<table class=\"claims\">");
-    for (k, v) in claims {
-        let shown = match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td></tr>",
-            escape(k),
-            escape(&shown)
-        ));
+    let (user, protocol): (Vec<_>, Vec<_>) = claims
+        .iter()
+        .partition(|(k, _)| !PROTOCOL_CLAIMS.contains(&k.as_str()));
+    for (class, group) in [("", user), (" class=\"protocol\"", protocol)] {
+        for (k, v) in group {
+            let shown = match v {
+                Value::Number(n) if TIME_CLAIMS.contains(&k.as_str()) => n
+                    .as_u64()
+                    .map_or_else(|| n.to_string(), |t| format!("{} ({t})", utc(t))),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            rows.push_str(&format!(
+                "<tr{class}><td>{}</td><td>{}</td></tr>",
+                escape(k),
+                escape(&shown)
+            ));
+        }
     }
     rows.push_str("</table>");
     rows
@@ -149,33 +250,45 @@ fn claims_table(claims: &Claims) -> String {
 
 /// An error page saying what went wrong and what to do.
 pub fn error(status: u16, code: &str, description: &str) -> String {
-    let advice = match code {
+    let (title, advice) = match code {
         "state_missing"
         | "state_unknown"
         | "state_expired"
         | "state_reused"
-        | "state_client_mismatch" => {
-            "The login could not be matched to this browser session. Start the login again from the home page."
-        }
-        "access_denied" => {
-            "You declined the request at the provider. Nothing was shared; you can try again."
-        }
-        "session_unavailable" => "The session store is down. Wait a moment and try again.",
-        "provider_timeout" | "provider_unreachable" | "provider_http_error" => {
-            "The provider did not answer properly. Try again in a moment."
-        }
-        "not_logged_in" => "Log in with this provider first.",
-        _ => {
-            "Start the login again; if it keeps failing, check the provider's settings and the server log."
-        }
+        | "state_client_mismatch" => (
+            "Login failed",
+            "The login could not be matched to this browser session (it may have expired, been used already, or been started in another browser). Start the login again from the home page.",
+        ),
+        "access_denied" => (
+            "Login cancelled",
+            "You declined the request at the provider. Nothing was shared; you can try again.",
+        ),
+        "session_unavailable" => (
+            "Session unavailable",
+            "The session store is down. Wait a moment and try again.",
+        ),
+        "provider_timeout" | "provider_unreachable" | "provider_http_error" => (
+            "The provider did not answer",
+            "The provider did not answer properly. Try again in a moment.",
+        ),
+        "not_logged_in" => ("Not logged in", "Log in with this provider first."),
+        "refresh_unsupported" | "no_refresh_token" => (
+            "Cannot refresh",
+            "This login has no token that can be refreshed. Log in again to get a fresh one.",
+        ),
+        _ => (
+            "Something went wrong",
+            "Start the login again; if it keeps failing, check the provider's settings and the server log.",
+        ),
     };
     let body = format!(
-        "<h1><span>ferro</span>auth demo</h1><section class=\"card error\"><h2>Login failed (HTTP {status})</h2><p><code id=\"error-code\">{}</code></p><p id=\"error-description\">{}</p><p class=\"muted\">{}</p><div class=\"actions\"><a class=\"button\" href=\"/\">Back to the home page</a></div></section>",
+        "{HEADER}<section class=\"card error\"><h2>{t}</h2><p>What went wrong: <code id=\"error-code\">{}</code> <span class=\"muted\">(HTTP {status})</span></p><p id=\"error-description\">{}</p><p><strong>What to do:</strong> {}</p><div class=\"actions\"><a class=\"button\" href=\"/\">Back to the home page</a></div></section>",
         escape(code),
         escape(description),
-        escape(advice)
+        escape(advice),
+        t = escape(title),
     );
-    layout("Login failed", &body)
+    layout(title, &body)
 }
 
 fn now() -> u64 {

@@ -11,10 +11,11 @@
 //! Every instance behind a load balancer must use the same store (and, in cookie mode, the
 //! same keys): a login starts on one instance and may finish on another.
 //!
-//! **Cookie mode and tokens.** Without server-side state the logged-in account (claims and
-//! token) has to live in the browser too. It is kept in its own sealed cookie per provider
-//! (`fa_acct_<name>`), encrypted like the pending logins, never in clear. A token too large
-//! for one cookie is refused with a clear error rather than stored in clear or truncated.
+//! **Cookie mode and tokens.** Without server-side state the logged-in account has to live
+//! in the browser too: the claims in one sealed cookie (`fa_users`), each provider's token
+//! in its own (`fa_tok_<name>`), encrypted like the pending logins, never in clear. A token
+//! too large for one cookie is refused with a clear error (503 `session_unavailable`)
+//! rather than stored in clear or truncated.
 //!
 //! A store that fails answers 503 (`session_unavailable`): the handlers' own loads map
 //! to [`Error::Session`], and a failed save after the handler is turned into a 503 by
@@ -28,22 +29,23 @@ use std::time::Duration;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use ferroauth::Error;
 use ferroauth::pending::{PendingLogins, PendingStore};
+use ferroauth::{Claims, Error, Token, TokenStore};
 use ferroauth_axum::cookie_store::{CookieKeys, CookiePending, CookieSealer, SealedJar};
 use ferroauth_axum::memory_store::PurgingMemoryStore;
-use ferroauth_axum::{AuthError, SessionPending};
+use ferroauth_axum::{AuthError, SessionPending, SessionTokens};
 use tower_sessions::Session;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
-use crate::Account;
-
 /// How long a store call may take before the request fails with 503.
 pub const STORE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The prefix of the per-provider account cookies in cookie mode.
-const ACCOUNT_COOKIE_PREFIX: &str = "fa_acct_";
+/// The cookie of the logged-in users' claims in cookie mode.
+const USERS_COOKIE: &str = "fa_users";
+
+/// The prefix of the per-provider token cookies in cookie mode.
+pub const TOKEN_COOKIE_PREFIX: &str = "fa_tok_";
 
 /// Which session store the demo uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,6 +313,61 @@ impl PendingStore for DemoPending<'_> {
     }
 }
 
+/// The tokens of a [`DemoSession`]: a [`TokenStore`].
+#[derive(Debug)]
+pub enum DemoTokens<'a> {
+    /// In the server-side session.
+    Server(SessionTokens<'a>),
+    /// One sealed cookie per provider.
+    Cookie(SealedJar),
+}
+
+fn token_cookie(client: &str) -> Result<String, Error> {
+    if client.is_empty()
+        || !client
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Error::Session(format!(
+            "client name {client:?} cannot be part of a cookie name"
+        )));
+    }
+    Ok(format!("{TOKEN_COOKIE_PREFIX}{client}"))
+}
+
+impl DemoTokens<'_> {
+    /// Every stored token, by client name.
+    pub async fn load_all(&self) -> Result<BTreeMap<String, Token>, Error> {
+        match self {
+            DemoTokens::Server(s) => s.load_all().await,
+            DemoTokens::Cookie(jar) => Ok(jar
+                .names()
+                .into_iter()
+                .filter_map(|cookie| {
+                    let name = cookie.strip_prefix(TOKEN_COOKIE_PREFIX)?.to_owned();
+                    Some((name, jar.get::<Token>(&cookie)?))
+                })
+                .collect()),
+        }
+    }
+}
+
+impl TokenStore for DemoTokens<'_> {
+    async fn load(&self, client: &str) -> Result<Option<Token>, Error> {
+        match self {
+            DemoTokens::Server(s) => s.load(client).await,
+            DemoTokens::Cookie(jar) => Ok(jar.get(&token_cookie(client)?)),
+        }
+    }
+
+    async fn save(&self, client: &str, token: &Token) -> Result<(), Error> {
+        match self {
+            DemoTokens::Server(s) => s.save(client, token).await,
+            DemoTokens::Cookie(jar) => jar.set(&token_cookie(client)?, token),
+        }
+    }
+}
+
 fn session_error(e: impl std::fmt::Display) -> AuthError {
     AuthError(Error::Session(e.to_string()))
 }
@@ -324,57 +381,34 @@ impl DemoSession {
         }
     }
 
-    /// The logged-in accounts, by provider name.
-    pub async fn accounts(&self) -> Result<BTreeMap<String, Account>, AuthError> {
+    /// Where the tokens are kept.
+    pub fn tokens(&self) -> DemoTokens<'_> {
         match self {
-            DemoSession::Server(s) => s
-                .get(crate::ACCOUNTS_KEY)
-                .await
-                .map(Option::unwrap_or_default)
-                .map_err(session_error),
-            DemoSession::Cookie(jar) => Ok(jar
-                .names()
-                .into_iter()
-                .filter_map(|cookie| {
-                    let name = cookie.strip_prefix(ACCOUNT_COOKIE_PREFIX)?.to_owned();
-                    Some((name, jar.get::<Account>(&cookie)?))
-                })
-                .collect()),
+            DemoSession::Server(s) => DemoTokens::Server(SessionTokens(s)),
+            DemoSession::Cookie(jar) => DemoTokens::Cookie(jar.clone()),
         }
     }
 
-    /// Replaces the logged-in accounts.
-    pub async fn save_accounts(
-        &self,
-        accounts: &BTreeMap<String, Account>,
-    ) -> Result<(), AuthError> {
+    /// The logged-in users' claims, by provider name.
+    pub async fn users(&self) -> Result<BTreeMap<String, Claims>, AuthError> {
         match self {
             DemoSession::Server(s) => s
-                .insert(crate::ACCOUNTS_KEY, accounts)
+                .get(crate::USERS_KEY)
+                .await
+                .map(Option::unwrap_or_default)
+                .map_err(session_error),
+            DemoSession::Cookie(jar) => Ok(jar.get(USERS_COOKIE).unwrap_or_default()),
+        }
+    }
+
+    /// Replaces the logged-in users' claims.
+    pub async fn save_users(&self, users: &BTreeMap<String, Claims>) -> Result<(), AuthError> {
+        match self {
+            DemoSession::Server(s) => s
+                .insert(crate::USERS_KEY, users)
                 .await
                 .map_err(session_error),
-            DemoSession::Cookie(jar) => {
-                for cookie in jar.names() {
-                    if let Some(name) = cookie.strip_prefix(ACCOUNT_COOKIE_PREFIX) {
-                        if !accounts.contains_key(name) {
-                            jar.remove(&cookie);
-                        }
-                    }
-                }
-                for (name, account) in accounts {
-                    if !name
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                    {
-                        return Err(session_error(format!(
-                            "client name {name:?} cannot be a cookie name"
-                        )));
-                    }
-                    jar.set(&format!("{ACCOUNT_COOKIE_PREFIX}{name}"), account)
-                        .map_err(AuthError)?;
-                }
-                Ok(())
-            }
+            DemoSession::Cookie(jar) => jar.set(USERS_COOKIE, users).map_err(AuthError),
         }
     }
 

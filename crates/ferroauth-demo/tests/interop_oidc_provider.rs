@@ -35,6 +35,14 @@ async fn setup() -> (Peer, Demo) {
             c
         })
         .collect();
+    let mut clients = clients;
+    clients.push(json!({
+        "client_id": "formpost",
+        "client_secret": SECRET,
+        "redirect_uris": [demo.redirect_uri("formpost")],
+        "response_types": ["code"],
+        "grant_types": ["authorization_code"],
+    }));
     let peer = Peer::oidc_provider(&Value::Array(clients), &[]);
     let mut toml = String::new();
     for (name, id, method, _) in CLIENTS {
@@ -46,6 +54,10 @@ async fn setup() -> (Peer, Demo) {
             toml.push_str(&format!("client_secret = \"{SECRET}\"\n"));
         }
     }
+    toml.push_str(&format!(
+        "[clients.formpost]\nclient_id = \"formpost\"\nclient_secret = \"{SECRET}\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nauthorize_params = {{ response_mode = \"form_post\" }}\nclient_kwargs = {{ scope = \"openid email\" }}\n",
+        peer.issuer
+    ));
     demo.serve(&toml);
     (peer, demo)
 }
@@ -186,4 +198,15 @@ async fn a_callback_at_the_wrong_client_route_is_refused() {
         (status, body["error"].as_str()),
         (400, Some("state_client_mismatch"))
     );
+}
+
+#[tokio::test]
+async fn form_post_callbacks() {
+    // response_mode=form_post: the provider's page posts the response to the callback,
+    // which must accept a POST form as well as a GET query.
+    let (_peer, demo) = setup().await;
+    let browser = Browser::new(&demo);
+    let (status, body) = browser.login_form_post("formpost", "carol").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["userinfo"]["sub"], "carol");
 }

@@ -345,10 +345,11 @@ async fn cookie_under_old_rotation_key_is_accepted() {
     let (status, body) = agent.finish(&http, &callback, &p.b.base).await.unwrap();
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["userinfo"]["sub"], "u7");
-    // What B writes back is sealed under the new key, and the account is sealed too.
-    let account = &agent.cookies[&format!("fa_acct_{CLIENT}")];
+    // What B writes back is sealed under the new key, and the token is sealed too.
+    let account = &agent.cookies[&format!("fa_tok_{CLIENT}")];
     assert!(account.starts_with("new."), "{account:.12}");
-    assert!(!account.contains("u7"));
+    assert!(!account.contains("u7") && !account.contains("Bearer"));
+    assert!(agent.cookies["fa_users"].starts_with("new."));
     // An instance without the old key no longer reads the old cookie.
     let c = Backend::Cookie(new);
     let p2 = pair_with(&a, &c).await;

@@ -1,6 +1,6 @@
 //! One registered client: login, userinfo and API calls.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::Value;
@@ -10,7 +10,9 @@ use url::Url;
 
 use crate::Secret;
 use crate::callback::CallbackParams;
+use crate::client_assertion::ClientAssertionKey;
 use crate::error::{Error, HttpFailure, ProviderError};
+use crate::hooks::{ComplianceHooks, ProtectedRequest};
 use crate::http::{CallLimits, HttpClient, HttpResponse, Method};
 use crate::oauth1_login::OAuth1Setup;
 use crate::oauth2::{client_auth, pkce, token_response};
@@ -19,6 +21,7 @@ use crate::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
 use crate::oidc::{IdTokenCheck, JwksCache};
 use crate::pending::{PendingLogin, PendingPolicy, PendingStore};
 use crate::random;
+use crate::refresh::RefreshCoordinator;
 use crate::settings::{ClientSettings, CodeChallengeMethod, HttpSettings, TokenEndpointAuthMethod};
 use crate::token::{Claims, OAuth2Token, Token};
 
@@ -83,6 +86,15 @@ pub(crate) struct ClientInner {
     resolved: OnceCell<Arc<Resolved>>,
     pub(crate) jwks: JwksCache,
     pub(crate) oauth1: Option<OAuth1Setup>,
+    pub(crate) hooks: RwLock<Arc<ComplianceHooks>>,
+    /// The registry's single-flight refresh coordinator, shared by every client.
+    pub(crate) refresher: Arc<RefreshCoordinator>,
+    /// The `private_key_jwt` key, when configured.
+    pub(crate) private_key: Option<ClientAssertionKey>,
+    /// The `client_secret_jwt` key, when the secret can be one.
+    pub(crate) secret_jwt_key: Option<ClientAssertionKey>,
+    /// The cached client-credentials token (see `client_credentials_token`).
+    pub(crate) service_token: tokio::sync::Mutex<Option<OAuth2Token>>,
 }
 
 /// Everything derived from settings and metadata, computed once per client.
@@ -92,6 +104,9 @@ pub(crate) struct Resolved {
     pub(crate) token: Url,
     pub(crate) userinfo: Option<Url>,
     pub(crate) jwks_uri: Option<Url>,
+    pub(crate) revocation: Option<Url>,
+    pub(crate) introspection: Option<Url>,
+    pub(crate) end_session: Option<Url>,
     pub(crate) issuer: Option<String>,
     pub(crate) issuer_aliases: Vec<String>,
     pub(crate) require_iss: bool,
@@ -107,6 +122,8 @@ impl OAuthClient {
         http: HttpClient,
         http_settings: &HttpSettings,
         policy: PendingPolicy,
+        refresher: Arc<RefreshCoordinator>,
+        hooks: ComplianceHooks,
     ) -> Result<Self, Error> {
         let timeout = settings
             .client_kwargs
@@ -125,6 +142,53 @@ impl OAuthClient {
         } else {
             None
         };
+        let kwargs = &settings.client_kwargs;
+        let key_error = |e: crate::client_assertion::KeyError| Error::InvalidClientAssertionKey {
+            client: name.to_owned(),
+            reason: e.0,
+        };
+        let private_key = kwargs
+            .client_assertion_key
+            .as_ref()
+            .map(|pem| {
+                ClientAssertionKey::from_private_key(
+                    pem.expose(),
+                    kwargs.client_assertion_alg.as_deref(),
+                    kwargs.client_assertion_kid.as_deref(),
+                )
+            })
+            .transpose()
+            .map_err(key_error)?;
+        let wants_secret_jwt =
+            kwargs.token_endpoint_auth_method == Some(TokenEndpointAuthMethod::ClientSecretJwt);
+        let secret_jwt_key = match &settings.client_secret {
+            Some(secret) => {
+                let alg = kwargs
+                    .client_assertion_alg
+                    .as_deref()
+                    .filter(|_| private_key.is_none());
+                match ClientAssertionKey::from_client_secret(secret, alg) {
+                    Ok(key) => Some(key),
+                    // Only an error when the settings ask for client_secret_jwt; otherwise
+                    // the method is simply not available for this secret.
+                    Err(e) if wants_secret_jwt => return Err(key_error(e)),
+                    Err(_) => None,
+                }
+            }
+            None if wants_secret_jwt => {
+                return Err(key_error(crate::client_assertion::KeyError(
+                    "client_secret_jwt needs client_secret".into(),
+                )));
+            }
+            None => None,
+        };
+        if kwargs.token_endpoint_auth_method == Some(TokenEndpointAuthMethod::PrivateKeyJwt)
+            && private_key.is_none()
+        {
+            return Err(key_error(crate::client_assertion::KeyError(
+                "private_key_jwt needs client_kwargs.client_assertion_key".into(),
+            )));
+        }
         Ok(Self {
             inner: Arc::new(ClientInner {
                 name: name.to_owned(),
@@ -135,6 +199,11 @@ impl OAuthClient {
                 resolved: OnceCell::new(),
                 jwks: JwksCache::default(),
                 oauth1,
+                hooks: RwLock::new(Arc::new(hooks)),
+                refresher,
+                private_key,
+                secret_jwt_key,
+                service_token: tokio::sync::Mutex::new(None),
             }),
         })
     }
@@ -147,6 +216,28 @@ impl OAuthClient {
     /// The client's settings.
     pub fn settings(&self) -> &ClientSettings {
         &self.inner.settings
+    }
+
+    /// Replaces the client's compliance hooks (for every clone of this client).
+    pub fn set_hooks(&self, hooks: ComplianceHooks) {
+        *self.inner.hooks.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(hooks);
+    }
+
+    /// The client's compliance hooks.
+    pub fn hooks(&self) -> Arc<ComplianceHooks> {
+        self.inner
+            .hooks
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The public JWK of the `private_key_jwt` key, to register at the provider.
+    pub fn client_assertion_jwk(&self) -> Option<Value> {
+        self.inner
+            .private_key
+            .as_ref()
+            .and_then(ClientAssertionKey::public_jwk)
     }
 
     /// Whether this is an OAuth 1.0a client.
@@ -272,6 +363,7 @@ impl OAuthClient {
             redirect_uri: redirect_uri.to_owned(),
             code_verifier: verifier.map(Secret::new),
             nonce: nonce.map(Secret::new),
+            openid,
             issuer: resolved.issuer.clone(),
             require_iss: resolved.require_iss,
             token_secret: None,
@@ -377,7 +469,7 @@ impl OAuthClient {
                     },
                 )
                 .await?;
-        } else if record.nonce.is_some() {
+        } else if record.openid {
             return Err(Error::InvalidIdToken(
                 "the token response has no id_token although the scope has openid".into(),
             ));
@@ -410,7 +502,17 @@ impl OAuthClient {
     pub(crate) async fn token_request(
         &self,
         resolved: &Resolved,
+        form: Vec<(String, String)>,
+    ) -> Result<OAuth2Token, Error> {
+        self.token_request_hooked(resolved, form, false).await
+    }
+
+    /// [`Self::token_request`], also running the `refresh_response` hook when `refresh`.
+    pub(crate) async fn token_request_hooked(
+        &self,
+        resolved: &Resolved,
         mut form: Vec<(String, String)>,
+        refresh: bool,
     ) -> Result<OAuth2Token, Error> {
         let settings = &self.inner.settings;
         for (k, v) in &settings.access_token_params {
@@ -419,13 +521,7 @@ impl OAuthClient {
         let mut headers = HeaderMap::new();
         // GitHub answers form-encoded unless asked for JSON.
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        client_auth::apply(
-            resolved.auth_method,
-            self.client_id(),
-            settings.client_secret.as_ref(),
-            &mut headers,
-            &mut form,
-        );
+        self.authenticate(resolved, &mut headers, &mut form)?;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&form)
             .finish();
@@ -441,22 +537,109 @@ impl OAuthClient {
                 Some(("application/x-www-form-urlencoded", body.into_bytes())),
             )
             .await?;
-        token_response::parse(&self.inner.name, &response, random::now())
+        let hooks = self.hooks();
+        token_response::parse_with(&self.inner.name, &response, random::now(), |object| {
+            if let Some(hook) = &hooks.token_response {
+                hook(object);
+            }
+            if refresh && let Some(hook) = &hooks.refresh_response {
+                hook(object);
+            }
+        })
     }
 
-    /// Uses a refresh token (RFC 6749 §6). A new ID token, when the provider sends one,
-    /// is validated and must name the same issuer and subject (OpenID Connect Core §12.2).
-    /// The new token keeps the old refresh token when the response carries none.
-    pub async fn refresh_token(&self, token: &OAuth2Token) -> Result<OAuth2Token, Error> {
-        let refresh = token.refresh_token.as_ref().ok_or_else(|| {
-            Error::Unsupported("this token has no refresh token; log in again".into())
+    /// Adds the client's authentication to a request to the token, revocation or
+    /// introspection endpoint. JWT assertions are addressed to the token endpoint URL
+    /// whatever the endpoint (see [`crate::client_assertion`]).
+    pub(crate) fn authenticate(
+        &self,
+        resolved: &Resolved,
+        headers: &mut HeaderMap,
+        form: &mut Vec<(String, String)>,
+    ) -> Result<(), Error> {
+        let method = resolved.auth_method;
+        let key = match method {
+            TokenEndpointAuthMethod::PrivateKeyJwt => self.inner.private_key.as_ref(),
+            TokenEndpointAuthMethod::ClientSecretJwt => self.inner.secret_jwt_key.as_ref(),
+            other => {
+                client_auth::apply(
+                    other,
+                    self.client_id(),
+                    self.inner.settings.client_secret.as_ref(),
+                    headers,
+                    form,
+                );
+                return Ok(());
+            }
+        };
+        let key_error = |reason: String| Error::InvalidClientAssertionKey {
+            client: self.inner.name.clone(),
+            reason,
+        };
+        let key = key.ok_or_else(|| {
+            key_error(format!(
+                "{} was chosen but no usable key is configured",
+                method.as_str()
+            ))
         })?;
+        let assertion = key
+            .client_assertion(self.client_id(), resolved.token.as_str(), random::now())
+            .map_err(|e| key_error(e.0))?;
+        form.push(("client_id".into(), self.client_id().into()));
+        form.push((
+            "client_assertion_type".into(),
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+        ));
+        form.push(("client_assertion".into(), assertion));
+        Ok(())
+    }
+
+    /// Uses a refresh token (RFC 6749 §6), by hand. A new ID token, when the provider
+    /// sends one, is validated and must name the same issuer and subject (OpenID Connect
+    /// Core §12.2). The new token keeps the old refresh token when the response carries
+    /// none.
+    ///
+    /// Single flight: concurrent calls with the same refresh token, from any client of
+    /// this registry, make one request and share its result, and a call with a refresh
+    /// token refreshed moments ago gets that result (see [`crate::refresh`]). Saving the
+    /// new token is up to the caller; [`OAuthClient::refresh_stored_token`] does it too.
+    pub async fn refresh_token(&self, token: &OAuth2Token) -> Result<OAuth2Token, Error> {
+        let refresh = token
+            .refresh_token
+            .as_ref()
+            .ok_or_else(|| Error::NoRefreshToken {
+                client: self.inner.name.clone(),
+            })?;
+        let refresher = self.inner.refresher.clone();
+        refresher
+            .run(&self.inner.name, refresh.expose(), || {
+                self.refresh_uncoordinated(token)
+            })
+            .await
+            .map(|(token, _)| token)
+    }
+
+    /// The refresh request itself, outside the single flight.
+    pub(crate) async fn refresh_uncoordinated(
+        &self,
+        token: &OAuth2Token,
+    ) -> Result<OAuth2Token, Error> {
+        let refresh = token
+            .refresh_token
+            .as_ref()
+            .ok_or_else(|| Error::NoRefreshToken {
+                client: self.inner.name.clone(),
+            })?;
         let resolved = self.resolved().await?;
-        let form = vec![
+        let mut form = vec![
             ("grant_type".to_owned(), "refresh_token".to_owned()),
             ("refresh_token".to_owned(), refresh.expose().to_owned()),
         ];
-        let mut fresh = self.token_request(&resolved, form).await?;
+        if let Some(hook) = &self.hooks().refresh_request {
+            hook(&mut form);
+        }
+        tracing::debug!(client = %self.inner.name, "refreshing a token");
+        let mut fresh = self.token_request_hooked(&resolved, form, true).await?;
         if fresh.refresh_token.is_none() {
             fresh.refresh_token = token.refresh_token.clone();
         }
@@ -541,7 +724,12 @@ impl OAuthClient {
             });
         }
         match response.json::<Value>() {
-            Ok(Value::Object(claims)) => Ok(claims),
+            Ok(Value::Object(mut claims)) => {
+                if let Some(hook) = &self.hooks().userinfo {
+                    hook(&mut claims);
+                }
+                Ok(claims)
+            }
             Ok(_) => Err(Error::InvalidUserinfo("not a JSON object".into())),
             Err(_) if response.content_type().as_deref() == Some("application/jwt") => Err(
                 Error::InvalidUserinfo("signed userinfo responses are not supported".into()),
@@ -570,6 +758,18 @@ impl OAuthClient {
         match token {
             Token::OAuth2(t) => {
                 headers.insert(AUTHORIZATION, bearer(t)?);
+                let (method, url, headers) = match &self.hooks().protected_request {
+                    Some(hook) => {
+                        let mut call = ProtectedRequest {
+                            method,
+                            url,
+                            headers,
+                        };
+                        hook(&mut call);
+                        (call.method, call.url, call.headers)
+                    }
+                    None => (method, url, headers),
+                };
                 let body = if let Some(form) = &request.form {
                     let encoded = url::form_urlencoded::Serializer::new(String::new())
                         .extend_pairs(form)
@@ -770,6 +970,18 @@ impl OAuthClient {
             m.and_then(|m| m.userinfo_endpoint.as_ref()),
         )?;
         let jwks_uri = optional(&settings.jwks_uri, m.and_then(|m| m.jwks_uri.as_ref()))?;
+        let revocation = optional(
+            &settings.revocation_endpoint,
+            m.and_then(|m| m.revocation_endpoint.as_ref()),
+        )?;
+        let introspection = optional(
+            &settings.introspection_endpoint,
+            m.and_then(|m| m.introspection_endpoint.as_ref()),
+        )?;
+        let end_session = optional(
+            &settings.end_session_endpoint,
+            m.and_then(|m| m.end_session_endpoint.as_ref()),
+        )?;
         let api_base = optional(&settings.api_base_url, None)?;
         let issuer = pick(&settings.issuer, m.map(|m| &m.issuer));
         Ok(Resolved {
@@ -777,6 +989,9 @@ impl OAuthClient {
             token,
             userinfo,
             jwks_uri,
+            revocation,
+            introspection,
+            end_session,
             issuer,
             issuer_aliases: settings
                 .client_kwargs
@@ -791,25 +1006,38 @@ impl OAuthClient {
         })
     }
 
+    /// The token-endpoint authentication: the configured method; else `private_key_jwt`
+    /// when a key is configured; `none` without a secret; with a secret, basic unless the
+    /// metadata lists other methods and not basic (RFC 8414 §2 makes basic the default),
+    /// then post, then `client_secret_jwt`.
     fn auth_method(&self, metadata: Option<&ProviderMetadata>) -> TokenEndpointAuthMethod {
         let kwargs = &self.inner.settings.client_kwargs;
         if let Some(method) = kwargs.token_endpoint_auth_method {
             return method;
         }
+        if self.inner.private_key.is_some() {
+            return TokenEndpointAuthMethod::PrivateKeyJwt;
+        }
         if self.inner.settings.client_secret.is_none() {
             return TokenEndpointAuthMethod::None;
         }
-        // Metadata default is client_secret_basic (RFC 8414 §2); prefer it when offered.
         let supported = metadata.and_then(|m| m.token_endpoint_auth_methods_supported.as_ref());
-        match supported {
-            Some(list)
-                if !list.iter().any(|m| m == "client_secret_basic")
-                    && list.iter().any(|m| m == "client_secret_post") =>
-            {
-                TokenEndpointAuthMethod::ClientSecretPost
-            }
-            _ => TokenEndpointAuthMethod::ClientSecretBasic,
-        }
+        let Some(list) = supported else {
+            return TokenEndpointAuthMethod::ClientSecretBasic;
+        };
+        let offers = |m: TokenEndpointAuthMethod| list.iter().any(|s| s == m.as_str());
+        [
+            TokenEndpointAuthMethod::ClientSecretBasic,
+            TokenEndpointAuthMethod::ClientSecretPost,
+        ]
+        .into_iter()
+        .find(|m| offers(*m))
+        .or_else(|| {
+            (offers(TokenEndpointAuthMethod::ClientSecretJwt)
+                && self.inner.secret_jwt_key.is_some())
+            .then_some(TokenEndpointAuthMethod::ClientSecretJwt)
+        })
+        .unwrap_or(TokenEndpointAuthMethod::ClientSecretBasic)
     }
 
     fn id_token_algs(&self, metadata: Option<&ProviderMetadata>) -> Result<Vec<Algorithm>, Error> {
@@ -942,6 +1170,7 @@ mod tests {
             redirect_uri: "http://127.0.0.1/cb".into(),
             code_verifier: None,
             nonce: None,
+            openid: false,
             issuer: issuer.map(str::to_owned),
             require_iss,
             token_secret: None,

@@ -29,6 +29,8 @@ pub enum ErrorKind {
     Unavailable,
     /// The application is misconfigured (settings, unknown client). HTTP 500.
     Configuration,
+    /// The user must log in (again): no token, or one that cannot be refreshed. HTTP 401.
+    Unauthenticated,
 }
 
 impl ErrorKind {
@@ -40,6 +42,7 @@ impl ErrorKind {
             ErrorKind::Timeout => 504,
             ErrorKind::Unavailable => 503,
             ErrorKind::Configuration => 500,
+            ErrorKind::Unauthenticated => 401,
         }
     }
 }
@@ -251,10 +254,55 @@ pub enum Error {
     #[error("the session store is unavailable: {0}")]
     Session(String),
 
-    /// The operation needs a token of the other protocol (OAuth 1.0a vs 2.0), or a refresh
-    /// token that is absent.
+    /// The operation needs a token of the other protocol (OAuth 1.0a vs 2.0).
     #[error("{0}")]
     Unsupported(String),
+
+    /// A refresh was needed but the token has no refresh token (the provider issued none,
+    /// e.g. because `offline_access` was not granted): the user must log in again.
+    #[error("client `{client}`: the token has no refresh token; log in again")]
+    NoRefreshToken {
+        /// The client's name.
+        client: String,
+    },
+
+    /// There is no stored token for this client: the user is not logged in with it.
+    #[error("client `{client}`: no token is stored; log in first")]
+    NoToken {
+        /// The client's name.
+        client: String,
+    },
+
+    /// A refresh run by another request of this process failed; this is its error, passed
+    /// on to the requests that waited for it.
+    #[error("the token refresh for client `{client}` failed: {reason}")]
+    RefreshFailed {
+        /// The client's name.
+        client: String,
+        /// The stable code of the original error.
+        code: String,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// The key for `private_key_jwt` / `client_secret_jwt` client authentication is
+    /// unusable (bad PEM or JWK, unsupported key type, algorithm not fitting the key).
+    #[error("client `{client}`: the client assertion key is unusable: {reason}")]
+    InvalidClientAssertionKey {
+        /// The client's name.
+        client: String,
+        /// What is wrong (never the key material).
+        reason: String,
+    },
+
+    /// The revocation or introspection endpoint refused the request.
+    #[error("the provider's {what} endpoint refused the request: {error}")]
+    TokenManagement {
+        /// `revocation` or `introspection`.
+        what: &'static str,
+        /// The provider's error.
+        error: ProviderError,
+    },
 }
 
 /// RFC 6749 §4.1.2.1 and OpenID Connect Core §3.1.2.6 authorization error codes, kept as
@@ -297,6 +345,34 @@ fn known_or<'a>(code: &'a str, known: &[&str], fallback: &'static str) -> &'a st
 }
 
 impl Error {
+    /// A copy of this error for the requests that waited for a shared operation (a
+    /// single-flight refresh): the provider's answer is kept as it is, anything else is
+    /// summarised as [`Error::RefreshFailed`] with the original code.
+    pub(crate) fn shared_copy(&self, client: &str) -> Error {
+        match self {
+            Error::Token(e) => Error::Token(e.clone()),
+            Error::InvalidIdToken(s) => Error::InvalidIdToken(s.clone()),
+            Error::InvalidTokenResponse(s) => Error::InvalidTokenResponse(s.clone()),
+            Error::NoRefreshToken { client } => Error::NoRefreshToken {
+                client: client.clone(),
+            },
+            Error::Http {
+                client,
+                what,
+                failure,
+            } => Error::Http {
+                client: client.clone(),
+                what,
+                failure: failure.clone(),
+            },
+            other => Error::RefreshFailed {
+                client: client.to_owned(),
+                code: other.code().to_owned(),
+                reason: other.to_string(),
+            },
+        }
+    }
+
     /// A stable snake_case code for this error, for programs and tests to match on.
     pub fn code(&self) -> &str {
         match self {
@@ -331,6 +407,14 @@ impl Error {
             Error::OAuth1(e) => e.code(),
             Error::Session(_) => "session_unavailable",
             Error::Unsupported(_) => "unsupported",
+            Error::NoRefreshToken { .. } => "no_refresh_token",
+            Error::NoToken { .. } => "no_token",
+            Error::RefreshFailed { .. } => "refresh_failed",
+            Error::InvalidClientAssertionKey { .. } => "invalid_client_assertion_key",
+            Error::TokenManagement { what, .. } => match *what {
+                "revocation" => "revocation_failed",
+                _ => "introspection_failed",
+            },
         }
     }
 
@@ -341,7 +425,9 @@ impl Error {
             | Error::UnknownClient(_)
             | Error::Misconfigured { .. }
             | Error::InsecureEndpoint { .. }
-            | Error::Unsupported(_) => ErrorKind::Configuration,
+            | Error::Unsupported(_)
+            | Error::InvalidClientAssertionKey { .. } => ErrorKind::Configuration,
+            Error::NoRefreshToken { .. } | Error::NoToken { .. } => ErrorKind::Unauthenticated,
             Error::InvalidCallback(_)
             | Error::MissingState
             | Error::UnknownState

@@ -1,8 +1,52 @@
 //! ferroauth: OAuth 1.0a, OAuth 2.0 and OpenID Connect login for Rust web applications.
+//!
+//! A registry of named providers read from the app's settings; `authorize_redirect` keeps
+//! the pending login (state, PKCE verifier, nonce, or the OAuth 1.0a request token) in the
+//! session and returns the provider URL; `authorize_access_token` finishes the login on the
+//! callback; API calls go out with the stored token. This crate has no web-framework
+//! types: `ferroauth-axum` adapts it to axum and tower-sessions, and any framework can do
+//! the same by implementing [`PendingStore`] over its session.
+//!
+//! ```
+//! use ferroauth::{CallbackParams, MemoryPendingStore, OAuth, Settings};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), ferroauth::Error> {
+//! let settings = Settings::from_toml_str(r#"
+//!     [clients.example]
+//!     client_id = "my-app"
+//!     client_secret = "from the environment in real life"
+//!     authorize_url = "https://provider.example/authorize"
+//!     access_token_url = "https://provider.example/token"
+//!     client_kwargs = { scope = "read" }
+//! "#)?;
+//! let oauth = OAuth::from_settings(&settings)?;
+//! let client = oauth.client("example")?;
+//!
+//! // One session's pending logins; a web app uses its session store instead.
+//! let session = MemoryPendingStore::new();
+//! let url = client.authorize_redirect(&session, "https://app.example/auth/example").await?;
+//! assert!(url.as_str().starts_with("https://provider.example/authorize?response_type=code"));
+//! assert!(url.query_pairs().any(|(k, v)| k == "code_challenge_method" && v == "S256"));
+//!
+//! // The callback: a forged or replayed state is refused before any provider call.
+//! let forged = CallbackParams::parse("code=abc&state=not-ours")?;
+//! let error = client.authorize_access_token(&session, &forged).await.unwrap_err();
+//! assert_eq!(error.code(), "state_unknown");
+//! # Ok(()) }
+//! ```
+//!
+//! Module map: [`settings`] (Authlib key names, TOML + environment), [`registry`]
+//! ([`OAuth`]), [`client`] (login, userinfo, API calls), [`pending`] (pending-login
+//! records), [`oauth1`] (RFC 5849), [`oauth2`] (RFC 6749/7636), [`oidc`] (discovery, JWKS,
+//! ID tokens), [`token`], [`http`], [`error`] (typed errors with stable codes).
 
 pub mod callback;
 pub mod client;
+pub mod client_assertion;
 pub mod error;
+mod grants;
+pub mod hooks;
 pub mod http;
 pub mod oauth1;
 mod oauth1_login;
@@ -10,16 +54,23 @@ pub mod oauth2;
 pub mod oidc;
 pub mod pending;
 mod random;
+pub mod refresh;
 pub mod registry;
+pub mod revocation;
 pub mod secret;
 pub mod settings;
 pub mod token;
+pub mod token_store;
 
 pub use callback::CallbackParams;
 pub use client::{ApiRequest, Login, OAuthClient};
+pub use client_assertion::ClientAssertionKey;
 pub use error::{Error, ErrorKind, ProviderError};
+pub use hooks::ComplianceHooks;
 pub use pending::{MemoryPendingStore, PendingStore};
 pub use registry::OAuth;
+pub use revocation::Introspection;
 pub use secret::Secret;
 pub use settings::{ClientSettings, Settings};
 pub use token::{Claims, OAuth1Token, OAuth2Token, Token};
+pub use token_store::{MemoryTokenStore, TokenStore};

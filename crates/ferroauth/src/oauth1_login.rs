@@ -145,13 +145,35 @@ impl OAuthClient {
             .await
     }
 
+    /// Signs and sends a temporary- or token-credentials request (RFC 5849 §2.1, §2.3).
+    async fn credentials_request(
+        &self,
+        what: &'static str,
+        signer: RequestSigner<'_>,
+        params: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Credentials, Error> {
+        let setup = self.oauth1()?;
+        let signed = signer
+            .form_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .placement(setup.placement.clone())
+            .sign(&setup.consumer, setup.method)?;
+        let response = self
+            .send_signed(what, Method::POST, signed, HeaderMap::new())
+            .await?;
+        let content_type = response.content_type();
+        Ok(Credentials::from_response(
+            response.status,
+            content_type.as_deref(),
+            &response.body,
+        )?)
+    }
+
     pub(crate) async fn oauth1_authorize_redirect<S: PendingStore>(
         &self,
         store: &S,
         redirect_uri: &str,
         params: &[(&str, &str)],
     ) -> Result<Url, Error> {
-        let setup = self.oauth1()?;
         let settings = &self.inner.settings;
         Url::parse(redirect_uri).map_err(|e| {
             self.misconfigured(format!("redirect_uri {redirect_uri:?} is not a URL ({e})"))
@@ -159,30 +181,15 @@ impl OAuthClient {
         let request_url = self.oauth1_endpoint("request_token_url", &settings.request_token_url)?;
         let mut authorize = self.oauth1_endpoint("authorize_url", &settings.authorize_url)?;
 
-        let signed = RequestSigner::new("POST", request_url.as_str())
-            .callback(redirect_uri)
-            .form_params(
-                settings
-                    .request_token_params
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str())),
-            )
-            .placement(setup.placement.clone())
-            .sign(&setup.consumer, setup.method)?;
-        let response = self
-            .send_signed(
+        let signer = RequestSigner::new("POST", request_url.as_str()).callback(redirect_uri);
+        let temporary = self
+            .credentials_request(
                 "temporary credentials request",
-                Method::POST,
-                signed,
-                HeaderMap::new(),
+                signer,
+                &settings.request_token_params,
             )
             .await?;
-        let content_type = response.content_type();
-        let temporary = Credentials::temporary_from_response(
-            response.status,
-            content_type.as_deref(),
-            &response.body,
-        )?;
+        temporary.ensure_callback_confirmed()?;
 
         {
             let mut q = authorize.query_pairs_mut();
@@ -206,6 +213,7 @@ impl OAuthClient {
             redirect_uri: redirect_uri.to_owned(),
             code_verifier: None,
             nonce: None,
+            openid: false,
             issuer: None,
             require_iss: false,
             token_secret: Some(temporary.token_secret),
@@ -220,7 +228,6 @@ impl OAuthClient {
         store: &S,
         callback: &CallbackParams,
     ) -> Result<Login, Error> {
-        let setup = self.oauth1()?;
         if let Some(denied) = callback.get("denied") {
             // Twitter's denial names the request token; consume its record so it cannot
             // be used later, whatever the outcome.
@@ -251,28 +258,16 @@ impl OAuthClient {
 
         let settings = &self.inner.settings;
         let access_url = self.oauth1_endpoint("access_token_url", &settings.access_token_url)?;
-        let signed = RequestSigner::new("POST", access_url.as_str())
+        let signer = RequestSigner::new("POST", access_url.as_str())
             .token(record.key.expose(), token_secret.expose())
-            .verifier(verifier)
-            .form_params(
-                settings
-                    .access_token_params
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str())),
-            )
-            .placement(setup.placement.clone())
-            .sign(&setup.consumer, setup.method)?;
-        let response = self
-            .send_signed(
+            .verifier(verifier);
+        let credentials = self
+            .credentials_request(
                 "token credentials request",
-                Method::POST,
-                signed,
-                HeaderMap::new(),
+                signer,
+                &settings.access_token_params,
             )
             .await?;
-        let content_type = response.content_type();
-        let credentials =
-            Credentials::from_response(response.status, content_type.as_deref(), &response.body)?;
         let userinfo: Claims = credentials
             .extra
             .iter()

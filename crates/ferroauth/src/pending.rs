@@ -13,6 +13,13 @@
 //!   log in at once.
 //!
 //! Web integrations implement [`PendingStore`] over their session type.
+//!
+//! What single use does not cover: `take` is a load, a change and a save, not one atomic
+//! operation on the store, so two copies of the same callback arriving at the same moment
+//! *in the same browser session* can both pass the state check. The provider's single-use
+//! authorization code (RFC 6749 §4.1.2) is then the second line: only one code exchange
+//! succeeds, and the other fails as `invalid_grant`. An attacker would need the victim's
+//! session cookie to try it, which is a larger compromise than this check guards against.
 
 use std::future::Future;
 use std::time::Duration;
@@ -43,6 +50,10 @@ pub struct PendingLogin {
     /// The OpenID Connect nonce, when the scope has `openid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<Secret>,
+    /// Whether the scope asked for `openid`: the token response must then carry an ID
+    /// token, whether or not a nonce was sent.
+    #[serde(default)]
+    pub openid: bool,
     /// The issuer the authorization response must name (RFC 9207).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
@@ -262,6 +273,7 @@ mod tests {
             redirect_uri: "http://127.0.0.1/cb".into(),
             code_verifier: None,
             nonce: None,
+            openid: false,
             issuer: None,
             require_iss: false,
             token_secret: None,

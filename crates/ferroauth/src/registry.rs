@@ -5,8 +5,10 @@ use std::sync::{Arc, RwLock};
 
 use crate::Error;
 use crate::client::OAuthClient;
+use crate::hooks::ComplianceHooks;
 use crate::http::HttpClient;
 use crate::pending::PendingPolicy;
+use crate::refresh::RefreshCoordinator;
 use crate::settings::{ClientSettings, HttpSettings, LoginSettings, Settings, SettingsError};
 
 /// The registry of named clients: one per provider, all sharing one HTTP connection pool.
@@ -37,6 +39,8 @@ struct Registry {
     http: HttpClient,
     http_settings: HttpSettings,
     policy: PendingPolicy,
+    /// One refresh coordinator for every client: single flight across client objects.
+    refresher: Arc<RefreshCoordinator>,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -64,6 +68,7 @@ impl OAuth {
                     ttl: std::time::Duration::from_secs(login.pending_ttl),
                     max_pending: login.max_pending,
                 },
+                refresher: Arc::new(RefreshCoordinator::default()),
             }),
         })
     }
@@ -80,6 +85,17 @@ impl OAuth {
     /// Registers (or replaces) a client from code. The settings are checked as a settings
     /// file's would be.
     pub fn register(&self, name: &str, settings: ClientSettings) -> Result<OAuthClient, Error> {
+        self.register_with_hooks(name, settings, ComplianceHooks::default())
+    }
+
+    /// Registers (or replaces) a client with compliance hooks for a provider that bends
+    /// the specifications (see [`crate::hooks`]).
+    pub fn register_with_hooks(
+        &self,
+        name: &str,
+        settings: ClientSettings,
+        hooks: ComplianceHooks,
+    ) -> Result<OAuthClient, Error> {
         if name.is_empty()
             || !name
                 .chars()
@@ -93,12 +109,21 @@ impl OAuth {
             .into());
         }
         crate::settings::validate_client(name, &settings)?;
+        let http = match settings.client_kwargs.connect_timeout {
+            Some(connect_timeout) => HttpClient::new(&HttpSettings {
+                connect_timeout,
+                ..self.inner.http_settings.clone()
+            })?,
+            None => self.inner.http.clone(),
+        };
         let client = OAuthClient::new(
             name,
             settings,
-            self.inner.http.clone(),
+            http,
             &self.inner.http_settings,
             self.inner.policy,
+            self.inner.refresher.clone(),
+            hooks,
         )?;
         self.inner
             .clients

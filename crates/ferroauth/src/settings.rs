@@ -132,6 +132,12 @@ pub struct ClientSettings {
     pub userinfo_endpoint: Option<String>,
     /// The JWKS URL, for providers without discovery.
     pub jwks_uri: Option<String>,
+    /// RFC 7009 token revocation endpoint; from discovery when absent.
+    pub revocation_endpoint: Option<String>,
+    /// RFC 7662 token introspection endpoint; from discovery when absent.
+    pub introspection_endpoint: Option<String>,
+    /// OpenID Connect RP-Initiated Logout endpoint; from discovery when absent.
+    pub end_session_endpoint: Option<String>,
 }
 
 impl ClientSettings {
@@ -151,6 +157,12 @@ pub enum TokenEndpointAuthMethod {
     ClientSecretPost,
     /// A public client: only `client_id` in the body (the default without a secret).
     None,
+    /// A JWT signed with the client secret (HMAC, HS256 by default; RFC 7523, OpenID
+    /// Connect Core §9). The secret never travels.
+    ClientSecretJwt,
+    /// A JWT signed with the client's private key (`client_kwargs.client_assertion_key`):
+    /// no shared secret at all.
+    PrivateKeyJwt,
 }
 
 impl TokenEndpointAuthMethod {
@@ -160,6 +172,8 @@ impl TokenEndpointAuthMethod {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
             Self::None => "none",
+            Self::ClientSecretJwt => "client_secret_jwt",
+            Self::PrivateKeyJwt => "private_key_jwt",
         }
     }
 }
@@ -205,6 +219,10 @@ pub struct ClientKwargs {
     /// Seconds for a whole back-channel call (default from `[http]`, 30).
     #[serde(default, deserialize_with = "de_opt_f64")]
     pub timeout: Option<f64>,
+    /// Seconds to wait for a connection to this provider (default from `[http]`, 5).
+    /// A client with its own value gets its own connection pool.
+    #[serde(default, deserialize_with = "de_opt_f64")]
+    pub connect_timeout: Option<f64>,
     /// Largest response accepted from this provider, in bytes.
     pub max_response_bytes: Option<usize>,
     /// Allow plain-http endpoints on non-loopback hosts. Unsafe: tokens travel in clear.
@@ -238,6 +256,16 @@ pub struct ClientKwargs {
     pub realm: Option<String>,
     /// OAuth 1.0a RSA private key, PEM. Prefer the environment.
     pub rsa_private_key: Option<Secret>,
+    /// The private key for `private_key_jwt`: PEM (PKCS#8, PKCS#1 RSA or SEC1 EC) or a
+    /// private JWK as JSON. RSA, EC P-256/P-384 and Ed25519. Prefer the environment.
+    pub client_assertion_key: Option<Secret>,
+    /// The `kid` put in client assertions (default: the JWK's own `kid`, else none).
+    pub client_assertion_kid: Option<String>,
+    /// The client assertion's signing algorithm (default: RS256 for RSA keys, ES256/ES384
+    /// for EC keys, EdDSA for Ed25519, HS256 for `client_secret_jwt`).
+    pub client_assertion_alg: Option<String>,
+    /// Seconds before expiry at which a stored token is refreshed before use (default 60).
+    pub token_refresh_leeway: Option<u64>,
 }
 
 fn de_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
@@ -450,6 +478,9 @@ pub(crate) fn validate_client(name: &str, c: &ClientSettings) -> Result<(), Sett
         ("server_metadata_url", &c.server_metadata_url),
         ("userinfo_endpoint", &c.userinfo_endpoint),
         ("jwks_uri", &c.jwks_uri),
+        ("revocation_endpoint", &c.revocation_endpoint),
+        ("introspection_endpoint", &c.introspection_endpoint),
+        ("end_session_endpoint", &c.end_session_endpoint),
     ];
     for (key, value) in urls {
         if let Some(value) = value {
@@ -490,14 +521,22 @@ pub(crate) fn validate_client(name: &str, c: &ClientSettings) -> Result<(), Sett
             }
         }
     }
-    if let Some(t) = c.client_kwargs.timeout
-        && !(t.is_finite() && t > 0.0)
-    {
-        return Err(SettingsError::for_key(
-            name,
-            "client_kwargs.timeout",
-            "must be a positive number of seconds",
-        ));
+    for (key, value) in [
+        ("client_kwargs.timeout", c.client_kwargs.timeout),
+        (
+            "client_kwargs.connect_timeout",
+            c.client_kwargs.connect_timeout,
+        ),
+    ] {
+        if let Some(t) = value
+            && !(t.is_finite() && t > 0.0)
+        {
+            return Err(SettingsError::for_key(
+                name,
+                key,
+                "must be a positive number of seconds",
+            ));
+        }
     }
     Ok(())
 }

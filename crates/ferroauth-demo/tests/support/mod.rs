@@ -99,7 +99,11 @@ impl Peer {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+        // Generous: a provider generating its keys on a loaded 2-core machine can take a
+        // while, and a slow start is not what these tests are about.
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_default();
         let Some(issuer) = line.trim().strip_prefix("READY ") else {
             let _ = child.kill();
             std::thread::sleep(Duration::from_millis(200));
@@ -229,10 +233,23 @@ impl Browser {
             "login: {}",
             response.text().await.unwrap_or_default()
         );
-        let mut next = location(&response, &Url::parse(&login).unwrap());
+        let next = location(&response, &Url::parse(&login).unwrap());
         let callback_prefix = format!("{}/auth/{name}", self.demo);
+        agent.through_provider(next, &callback_prefix, user).await
+    }
+
+    /// From an authorization URL through the provider's pages to the redirect back to
+    /// `callback_prefix` (not requested).
+    pub async fn through_provider(
+        &self,
+        start: Url,
+        callback_prefix: &str,
+        user: AtProvider<'_>,
+    ) -> Url {
+        let agent = self;
+        let mut next = start;
         for _ in 0..20 {
-            if next.as_str().starts_with(&callback_prefix) {
+            if next.as_str().starts_with(callback_prefix) {
                 return next;
             }
             if user == AtProvider::Abort
@@ -282,6 +299,46 @@ impl Browser {
             response.status()
         );
         location(&response, &action)
+    }
+
+    /// A login whose provider answers with `response_mode=form_post`: the provider's page
+    /// auto-submits a form to the callback, which this agent posts to the demo.
+    pub async fn login_form_post(&self, name: &str, user: &str) -> (u16, Value) {
+        let login = format!("{}/login/{name}", self.demo);
+        let response = self.http.get(&login).send().await.unwrap();
+        assert_eq!(response.status(), 302);
+        let mut next = location(&response, &Url::parse(&login).unwrap());
+        let callback_prefix = format!("{}/auth/{name}", self.demo);
+        for _ in 0..20 {
+            assert!(
+                !next.as_str().starts_with(&callback_prefix),
+                "a query callback despite form_post: {next}"
+            );
+            let response = self.http.get(next.clone()).send().await.unwrap();
+            if response.status().is_redirection() {
+                next = location(&response, &next);
+                continue;
+            }
+            let page = next.clone();
+            let html = response.text().await.unwrap();
+            let action = attr(&html, "<form", "action").map(|a| page.join(&a).unwrap());
+            if let Some(action) = action.filter(|a| a.as_str().starts_with(&callback_prefix)) {
+                let response = self
+                    .http
+                    .post(action)
+                    .header(ACCEPT, "application/json")
+                    .form(&inputs(&html))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                return (status, response.json().await.unwrap_or(Value::Null));
+            }
+            next = self
+                .submit_interaction(&page, &html, AtProvider::LogIn(user))
+                .await;
+        }
+        panic!("too many hops before the form_post callback");
     }
 
     /// Requests the callback on the demo with `Accept: application/json`.
@@ -366,6 +423,22 @@ fn hidden_value(html: &str, name: &str) -> Option<String> {
     let from = element.find("value=\"")? + 7;
     let to = from + element[from..].find('"')?;
     Some(unescape(&element[from..to]))
+}
+
+/// Every `<input name=... value=...>` of a page.
+fn inputs(html: &str) -> Vec<(String, String)> {
+    html.match_indices("<input")
+        .filter_map(|(at, _)| {
+            let element = &html[at..at + html[at..].find('>')?];
+            let get = |key: &str| {
+                let marker = format!("{key}=\"");
+                let from = element.find(&marker)? + marker.len();
+                let to = from + element[from..].find('"')?;
+                Some(unescape(&element[from..to]))
+            };
+            Some((get("name")?, get("value").unwrap_or_default()))
+        })
+        .collect()
 }
 
 fn unescape(s: &str) -> String {

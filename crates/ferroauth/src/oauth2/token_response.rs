@@ -64,6 +64,17 @@ pub fn provider_error(object: &Map<String, Value>) -> Option<ProviderError> {
 
 /// Parses a token endpoint response.
 pub fn parse(client: &str, response: &HttpResponse, now: u64) -> Result<OAuth2Token, Error> {
+    parse_with(client, response, now, |_| {})
+}
+
+/// Parses a token endpoint response after `adjust` (a compliance hook) has seen the body
+/// object; errors are recognised after the hook, so it can also repair them.
+pub fn parse_with(
+    client: &str,
+    response: &HttpResponse,
+    now: u64,
+    adjust: impl FnOnce(&mut Map<String, Value>),
+) -> Result<OAuth2Token, Error> {
     let Some(mut object) = body_object(response) else {
         if !response.is_success() {
             return Err(Error::Http {
@@ -76,6 +87,7 @@ pub fn parse(client: &str, response: &HttpResponse, now: u64) -> Result<OAuth2To
             "client `{client}`: the body is neither a JSON object nor a form"
         )));
     };
+    adjust(&mut object);
     if let Some(error) = provider_error(&object) {
         return Err(Error::Token(error));
     }
