@@ -605,6 +605,7 @@ mod tests {
             nonce: Some(Secret::new("n".repeat(43))),
             issuer: Some("http://127.0.0.1:8000/idp".into()),
             require_iss: false,
+            openid: true,
             token_secret: None,
             created_at: now(),
         }
