@@ -41,6 +41,7 @@
 //! records), [`oauth1`] (RFC 5849), [`oauth2`] (RFC 6749/7636), [`oidc`] (discovery, JWKS,
 //! ID tokens), [`token`], [`http`], [`error`] (typed errors with stable codes).
 
+pub mod api;
 pub mod callback;
 pub mod client;
 pub mod client_assertion;
@@ -48,6 +49,7 @@ pub mod error;
 mod grants;
 pub mod hooks;
 pub mod http;
+pub mod login;
 pub mod oauth1;
 mod oauth1_login;
 pub mod oauth2;
@@ -60,6 +62,7 @@ pub mod revocation;
 pub mod secret;
 pub mod settings;
 pub mod token;
+pub mod token_endpoint;
 pub mod token_store;
 
 pub use callback::CallbackParams;

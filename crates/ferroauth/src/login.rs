@@ -1,0 +1,452 @@
+//! The OAuth 2.0 / OpenID Connect login: `authorize_redirect` and `authorize_access_token`,
+//! with the ID token and userinfo checks.
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use serde_json::Value;
+use tracing::Instrument;
+use url::Url;
+
+use crate::Secret;
+use crate::api::bearer;
+use crate::callback::CallbackParams;
+use crate::client::{OAuthClient, Resolved};
+use crate::error::{Error, HttpFailure, ProviderError};
+use crate::http::Method;
+use crate::oauth2::pkce;
+use crate::oidc::IdTokenCheck;
+use crate::pending::{PendingLogin, PendingStore};
+use crate::random;
+use crate::settings::CodeChallengeMethod;
+use crate::token::{Claims, OAuth2Token, Token};
+
+/// Parameters ferroauth sets itself on an authorization request; settings and callers may
+/// not override them, or a check (state, PKCE, nonce) could be silently defeated.
+const RESERVED_AUTHORIZE_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+];
+
+/// A finished login.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// The client's registered name.
+    pub client: String,
+    /// The token.
+    pub token: Token,
+    /// The user's claims: the validated ID token's claims merged with userinfo (OpenID
+    /// Connect), the profile from `userinfo_endpoint` (plain OAuth 2.0), or the extra
+    /// fields of the token response (OAuth 1.0a).
+    pub userinfo: Claims,
+}
+
+impl OAuthClient {
+    /// Starts a login: stores a pending-login record in the session and returns the URL to
+    /// send the browser to.
+    ///
+    /// OAuth 2.0: a fresh `state` (256 bits from the OS), PKCE S256 unless turned off, a
+    /// `nonce` when the scope has `openid`, and the configured `authorize_params`.
+    pub async fn authorize_redirect<S: PendingStore>(
+        &self,
+        store: &S,
+        redirect_uri: &str,
+    ) -> Result<Url, Error> {
+        self.authorize_redirect_with(store, redirect_uri, &[]).await
+    }
+
+    /// [`OAuthClient::authorize_redirect`] with extra per-call authorization parameters
+    /// (`prompt`, `login_hint`, `scope`, ...). They override the configured ones, except the
+    /// parameters the protocol's checks depend on, which are refused.
+    pub async fn authorize_redirect_with<S: PendingStore>(
+        &self,
+        store: &S,
+        redirect_uri: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Url, Error> {
+        let span = tracing::info_span!("authorize_redirect", client = %self.inner.name);
+        async {
+            if self.is_oauth1() {
+                return self
+                    .oauth1_authorize_redirect(store, redirect_uri, params)
+                    .await;
+            }
+            self.oauth2_authorize_redirect(store, redirect_uri, params)
+                .await
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn oauth2_authorize_redirect<S: PendingStore>(
+        &self,
+        store: &S,
+        redirect_uri: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Url, Error> {
+        let settings = &self.inner.settings;
+        let resolved = self.resolved().await?;
+        Url::parse(redirect_uri).map_err(|e| {
+            self.misconfigured(format!("redirect_uri {redirect_uri:?} is not a URL ({e})"))
+        })?;
+        let mut scope = settings.client_kwargs.scope.clone();
+        let mut extra: Vec<(&str, &str)> = Vec::new();
+        let configured = settings
+            .authorize_params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        for (name, value) in configured.chain(params.iter().copied()) {
+            if RESERVED_AUTHORIZE_PARAMS.contains(&name) {
+                return Err(self.misconfigured(format!(
+                    "authorization parameter `{name}` is set by ferroauth and cannot be overridden"
+                )));
+            }
+            if name == "scope" {
+                scope = Some(value.to_owned());
+            } else if let Some(slot) = extra.iter_mut().find(|(n, _)| *n == name) {
+                slot.1 = value;
+            } else {
+                extra.push((name, value));
+            }
+        }
+        let state = random::token(32)?;
+        let verifier = match settings
+            .client_kwargs
+            .code_challenge_method
+            .unwrap_or_default()
+        {
+            CodeChallengeMethod::S256 => Some(random::token(32)?),
+            CodeChallengeMethod::Disabled => None,
+        };
+        let openid = scope
+            .as_deref()
+            .is_some_and(|s| s.split_ascii_whitespace().any(|p| p == "openid"));
+        let nonce = if openid && settings.client_kwargs.check_nonce.unwrap_or(true) {
+            Some(random::token(24)?)
+        } else {
+            None
+        };
+
+        let mut url = resolved.authorize.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("response_type", "code");
+            q.append_pair("client_id", self.client_id());
+            q.append_pair("redirect_uri", redirect_uri);
+            if let Some(scope) = &scope {
+                q.append_pair("scope", scope);
+            }
+            q.append_pair("state", &state);
+            if let Some(verifier) = &verifier {
+                q.append_pair("code_challenge", &pkce::s256_challenge(verifier));
+                q.append_pair("code_challenge_method", "S256");
+            }
+            if let Some(nonce) = &nonce {
+                q.append_pair("nonce", nonce);
+            }
+            for (name, value) in extra {
+                q.append_pair(name, value);
+            }
+        }
+        let record = PendingLogin {
+            key: Secret::new(state),
+            client: self.inner.name.clone(),
+            redirect_uri: redirect_uri.to_owned(),
+            code_verifier: verifier.map(Secret::new),
+            nonce: nonce.map(Secret::new),
+            openid,
+            issuer: resolved.issuer.clone(),
+            require_iss: resolved.require_iss,
+            token_secret: None,
+            created_at: random::now(),
+        };
+        self.remember(store, record).await?;
+        Ok(url)
+    }
+
+    pub(crate) async fn remember<S: PendingStore>(
+        &self,
+        store: &S,
+        record: PendingLogin,
+    ) -> Result<(), Error> {
+        let mut pending = store.load().await?;
+        pending.insert(record, random::now(), &self.inner.policy);
+        store.save(pending).await
+    }
+
+    /// Consumes the pending login for `key`; the record is gone whatever happens next.
+    pub(crate) async fn take_pending<S: PendingStore>(
+        &self,
+        store: &S,
+        key: &str,
+    ) -> Result<PendingLogin, Error> {
+        let mut pending = store.load().await?;
+        let taken = pending.take(key, random::now(), &self.inner.policy);
+        store.save(pending).await?;
+        let record = taken?;
+        if record.client != self.inner.name {
+            return Err(Error::ClientMismatch {
+                expected: record.client,
+                actual: self.inner.name.clone(),
+            });
+        }
+        Ok(record)
+    }
+
+    /// Finishes a login on the callback: checks the callback against the pending login,
+    /// exchanges the code (or the OAuth 1.0a verifier) for a token, validates the ID token
+    /// and fetches userinfo.
+    pub async fn authorize_access_token<S: PendingStore>(
+        &self,
+        store: &S,
+        callback: &CallbackParams,
+    ) -> Result<Login, Error> {
+        let span = tracing::info_span!("authorize_access_token", client = %self.inner.name);
+        async {
+            let result = if self.is_oauth1() {
+                self.oauth1_authorize_access_token(store, callback).await
+            } else {
+                self.oauth2_authorize_access_token(store, callback).await
+            };
+            if let Err(e) = &result {
+                tracing::info!(code = e.code(), "login failed");
+            }
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn oauth2_authorize_access_token<S: PendingStore>(
+        &self,
+        store: &S,
+        callback: &CallbackParams,
+    ) -> Result<Login, Error> {
+        let state = callback.get("state").ok_or(Error::MissingState)?;
+        let record = self.take_pending(store, state).await?;
+        check_issuer(&record, callback.get("iss"))?;
+        if let Some(error) = callback.get("error") {
+            return Err(Error::Authorization(ProviderError {
+                error: error.to_owned(),
+                description: callback.get("error_description").map(str::to_owned),
+                uri: callback.get("error_uri").map(str::to_owned),
+            }));
+        }
+        let code = callback
+            .get("code")
+            .filter(|c| !c.is_empty())
+            .ok_or(Error::MissingCode)?;
+        let resolved = self.resolved().await?;
+
+        let mut form = vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("code".to_owned(), code.to_owned()),
+            ("redirect_uri".to_owned(), record.redirect_uri.clone()),
+        ];
+        if let Some(verifier) = &record.code_verifier {
+            form.push(("code_verifier".into(), verifier.expose().to_owned()));
+        }
+        let mut token = self.token_request(&resolved, form).await?;
+
+        let mut userinfo = Claims::new();
+        if let Some(id_token) = token.id_token.clone() {
+            userinfo = self
+                .validate_id_token(
+                    &resolved,
+                    id_token.expose(),
+                    IdTokenCheck {
+                        nonce: record.nonce.as_ref().map(Secret::expose),
+                        access_token: Some(token.access_token.expose()),
+                    },
+                )
+                .await?;
+        } else if record.openid {
+            return Err(Error::InvalidIdToken(
+                "the token response has no id_token although the scope has openid".into(),
+            ));
+        }
+        if self
+            .inner
+            .settings
+            .client_kwargs
+            .fetch_userinfo
+            .unwrap_or(true)
+            && resolved.userinfo.is_some()
+        {
+            let fetched = self.fetch_userinfo(&resolved, &token).await?;
+            merge_userinfo(&mut userinfo, fetched)?;
+        }
+        if token.scope.is_none() {
+            // RFC 6749 §5.1: an absent scope means the requested one was granted.
+            token.scope = self.inner.settings.client_kwargs.scope.clone();
+        }
+        let sub = userinfo.get("sub").and_then(Value::as_str).unwrap_or("");
+        tracing::info!(sub, "login complete");
+        Ok(Login {
+            client: self.inner.name.clone(),
+            token: Token::OAuth2(token),
+            userinfo,
+        })
+    }
+
+    pub(crate) async fn validate_id_token(
+        &self,
+        resolved: &Resolved,
+        raw: &str,
+        check: IdTokenCheck<'_>,
+    ) -> Result<Claims, Error> {
+        crate::oidc::validate_id_token(self, resolved, raw, check).await
+    }
+
+    /// Calls the userinfo endpoint with the token.
+    pub async fn userinfo(&self, token: &Token) -> Result<Claims, Error> {
+        let token = token
+            .as_oauth2()
+            .ok_or_else(|| Error::Unsupported("userinfo needs an OAuth 2.0 token".into()))?;
+        let resolved = self.resolved().await?;
+        self.fetch_userinfo(&resolved, token).await
+    }
+
+    async fn fetch_userinfo(
+        &self,
+        resolved: &Resolved,
+        token: &OAuth2Token,
+    ) -> Result<Claims, Error> {
+        let Some(endpoint) = &resolved.userinfo else {
+            return Err(self.misconfigured(
+                "no userinfo endpoint: set userinfo_endpoint or server_metadata_url",
+            ));
+        };
+        let mut headers = self.api_headers();
+        headers.insert(AUTHORIZATION, bearer(token)?);
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let response = self
+            .inner
+            .http
+            .send(
+                "userinfo request",
+                &self.inner.limits,
+                Method::GET,
+                endpoint,
+                headers,
+                None,
+            )
+            .await?;
+        if !response.is_success() {
+            return Err(Error::Http {
+                client: self.inner.name.clone(),
+                what: "userinfo request",
+                failure: HttpFailure::Status(response.status),
+            });
+        }
+        match response.json::<Value>() {
+            Ok(Value::Object(mut claims)) => {
+                if let Some(hook) = &self.hooks().userinfo {
+                    hook(&mut claims);
+                }
+                Ok(claims)
+            }
+            Ok(_) => Err(Error::InvalidUserinfo("not a JSON object".into())),
+            Err(_) if response.content_type().as_deref() == Some("application/jwt") => Err(
+                Error::InvalidUserinfo("signed userinfo responses are not supported".into()),
+            ),
+            Err(e) => Err(Error::InvalidUserinfo(format!("not JSON ({e})"))),
+        }
+    }
+}
+
+/// RFC 9207: the authorization response's `iss` must name the issuer the login started
+/// with, and must be present when the provider's metadata promises it.
+fn check_issuer(record: &PendingLogin, iss: Option<&str>) -> Result<(), Error> {
+    match (&record.issuer, iss) {
+        (Some(expected), Some(actual)) if actual != expected => Err(Error::IssuerMismatch {
+            expected: expected.clone(),
+            actual: Some(actual.to_owned()),
+        }),
+        (Some(expected), None) if record.require_iss => Err(Error::IssuerMismatch {
+            expected: expected.clone(),
+            actual: None,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Adds userinfo claims to the ID token's; the subject must be the same (OpenID Connect
+/// Core §5.3.2), or a token for one user could be paired with another's profile.
+fn merge_userinfo(claims: &mut Claims, userinfo: Claims) -> Result<(), Error> {
+    if let Some(sub) = claims.get("sub") {
+        if userinfo.get("sub") != Some(sub) {
+            return Err(Error::InvalidUserinfo(
+                "its `sub` differs from the ID token's".into(),
+            ));
+        }
+    }
+    for (k, v) in userinfo {
+        claims.entry(k).or_insert(v);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(issuer: Option<&str>, require_iss: bool) -> PendingLogin {
+        PendingLogin {
+            key: Secret::new("s"),
+            client: "c".into(),
+            redirect_uri: "http://127.0.0.1/cb".into(),
+            code_verifier: None,
+            nonce: None,
+            openid: false,
+            issuer: issuer.map(str::to_owned),
+            require_iss,
+            token_secret: None,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn rfc9207_issuer_checks() {
+        let r = record(Some("https://op.example"), false);
+        assert!(check_issuer(&r, Some("https://op.example")).is_ok());
+        assert!(check_issuer(&r, None).is_ok());
+        assert_eq!(
+            check_issuer(&r, Some("https://evil.example"))
+                .unwrap_err()
+                .code(),
+            "issuer_mismatch"
+        );
+        let r = record(Some("https://op.example"), true);
+        assert_eq!(
+            check_issuer(&r, None).unwrap_err().code(),
+            "issuer_mismatch"
+        );
+        assert!(check_issuer(&record(None, false), Some("https://any")).is_ok());
+    }
+
+    #[test]
+    fn userinfo_must_name_the_same_subject() {
+        let mut claims: Claims = serde_json::from_str(r#"{"sub":"alice","iss":"x"}"#).unwrap();
+        let good: Claims =
+            serde_json::from_str(r#"{"sub":"alice","email":"a@x","iss":"ignored"}"#).unwrap();
+        merge_userinfo(&mut claims, good).unwrap();
+        assert_eq!(claims["email"], "a@x");
+        assert_eq!(claims["iss"], "x");
+        let bad: Claims = serde_json::from_str(r#"{"sub":"mallory"}"#).unwrap();
+        assert_eq!(
+            merge_userinfo(&mut claims, bad).unwrap_err().code(),
+            "invalid_userinfo"
+        );
+        let mut plain = Claims::new();
+        merge_userinfo(
+            &mut plain,
+            serde_json::from_str(r#"{"id":1,"login":"octocat"}"#).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(plain["login"], "octocat");
+    }
+}

@@ -1,0 +1,189 @@
+//! The token endpoint: grants with the client's authentication, and refresh.
+
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+
+use crate::client::{OAuthClient, Resolved};
+use crate::error::Error;
+use crate::http::Method;
+use crate::oauth2::{client_auth, token_response};
+use crate::oidc::IdTokenCheck;
+use crate::random;
+use crate::settings::TokenEndpointAuthMethod;
+use crate::token::OAuth2Token;
+
+impl OAuthClient {
+    /// Sends a grant to the token endpoint with the client's authentication.
+    pub(crate) async fn token_request(
+        &self,
+        resolved: &Resolved,
+        form: Vec<(String, String)>,
+    ) -> Result<OAuth2Token, Error> {
+        self.token_request_hooked(resolved, form, false).await
+    }
+
+    /// [`Self::token_request`], also running the `refresh_response` hook when `refresh`.
+    pub(crate) async fn token_request_hooked(
+        &self,
+        resolved: &Resolved,
+        mut form: Vec<(String, String)>,
+        refresh: bool,
+    ) -> Result<OAuth2Token, Error> {
+        let settings = &self.inner.settings;
+        for (k, v) in &settings.access_token_params {
+            form.push((k.clone(), v.clone()));
+        }
+        let mut headers = HeaderMap::new();
+        // GitHub answers form-encoded unless asked for JSON.
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        self.authenticate(resolved, &mut headers, &mut form)?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&form)
+            .finish();
+        let response = self
+            .inner
+            .http
+            .send(
+                "token request",
+                &self.inner.limits,
+                Method::POST,
+                &resolved.token,
+                headers,
+                Some(("application/x-www-form-urlencoded", body.into_bytes())),
+            )
+            .await?;
+        let hooks = self.hooks();
+        token_response::parse_with(&self.inner.name, &response, random::now(), |object| {
+            if let Some(hook) = &hooks.token_response {
+                hook(object);
+            }
+            if refresh && let Some(hook) = &hooks.refresh_response {
+                hook(object);
+            }
+        })
+    }
+
+    /// Adds the client's authentication to a request to the token, revocation or
+    /// introspection endpoint. JWT assertions are addressed to the token endpoint URL
+    /// whatever the endpoint (see [`crate::client_assertion`]).
+    pub(crate) fn authenticate(
+        &self,
+        resolved: &Resolved,
+        headers: &mut HeaderMap,
+        form: &mut Vec<(String, String)>,
+    ) -> Result<(), Error> {
+        let method = resolved.auth_method;
+        let key = match method {
+            TokenEndpointAuthMethod::PrivateKeyJwt => self.inner.private_key.as_ref(),
+            TokenEndpointAuthMethod::ClientSecretJwt => self.inner.secret_jwt_key.as_ref(),
+            other => {
+                client_auth::apply(
+                    other,
+                    self.client_id(),
+                    self.inner.settings.client_secret.as_ref(),
+                    headers,
+                    form,
+                );
+                return Ok(());
+            }
+        };
+        let key_error = |reason: String| Error::InvalidClientAssertionKey {
+            client: self.inner.name.clone(),
+            reason,
+        };
+        let key = key.ok_or_else(|| {
+            key_error(format!(
+                "{} was chosen but no usable key is configured",
+                method.as_str()
+            ))
+        })?;
+        let assertion = key
+            .client_assertion(self.client_id(), resolved.token.as_str(), random::now())
+            .map_err(|e| key_error(e.0))?;
+        form.push(("client_id".into(), self.client_id().into()));
+        form.push((
+            "client_assertion_type".into(),
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+        ));
+        form.push(("client_assertion".into(), assertion));
+        Ok(())
+    }
+
+    /// Uses a refresh token (RFC 6749 §6), by hand. A new ID token, when the provider
+    /// sends one, is validated and must name the same issuer and subject (OpenID Connect
+    /// Core §12.2). The new token keeps the old refresh token when the response carries
+    /// none.
+    ///
+    /// Single flight: concurrent calls with the same refresh token, from any client of
+    /// this registry, make one request and share its result, and a call with a refresh
+    /// token refreshed moments ago gets that result (see [`crate::refresh`]). Saving the
+    /// new token is up to the caller; [`OAuthClient::refresh_stored_token`] does it too.
+    pub async fn refresh_token(&self, token: &OAuth2Token) -> Result<OAuth2Token, Error> {
+        let refresh = token
+            .refresh_token
+            .as_ref()
+            .ok_or_else(|| Error::NoRefreshToken {
+                client: self.inner.name.clone(),
+            })?;
+        let refresher = self.inner.refresher.clone();
+        refresher
+            .run(&self.inner.name, refresh.expose(), || {
+                self.refresh_uncoordinated(token)
+            })
+            .await
+            .map(|(token, _)| token)
+    }
+
+    /// The refresh request itself, outside the single flight.
+    pub(crate) async fn refresh_uncoordinated(
+        &self,
+        token: &OAuth2Token,
+    ) -> Result<OAuth2Token, Error> {
+        let refresh = token
+            .refresh_token
+            .as_ref()
+            .ok_or_else(|| Error::NoRefreshToken {
+                client: self.inner.name.clone(),
+            })?;
+        let resolved = self.resolved().await?;
+        let mut form = vec![
+            ("grant_type".to_owned(), "refresh_token".to_owned()),
+            ("refresh_token".to_owned(), refresh.expose().to_owned()),
+        ];
+        if let Some(hook) = &self.hooks().refresh_request {
+            hook(&mut form);
+        }
+        tracing::debug!(client = %self.inner.name, "refreshing a token");
+        let mut fresh = self.token_request_hooked(&resolved, form, true).await?;
+        if fresh.refresh_token.is_none() {
+            fresh.refresh_token = token.refresh_token.clone();
+        }
+        if fresh.scope.is_none() {
+            fresh.scope = token.scope.clone();
+        }
+        if let Some(new_id) = &fresh.id_token {
+            let claims = self
+                .validate_id_token(
+                    &resolved,
+                    new_id.expose(),
+                    IdTokenCheck {
+                        nonce: None,
+                        access_token: Some(fresh.access_token.expose()),
+                    },
+                )
+                .await?;
+            if let Some(old_id) = &token.id_token {
+                let old = crate::oidc::unverified_claims(old_id.expose())?;
+                for claim in ["iss", "sub"] {
+                    if old.get(claim) != claims.get(claim) {
+                        return Err(Error::InvalidIdToken(format!(
+                            "the refreshed ID token names another `{claim}`"
+                        )));
+                    }
+                }
+            }
+        } else {
+            fresh.id_token = token.id_token.clone();
+        }
+        Ok(fresh)
+    }
+}
