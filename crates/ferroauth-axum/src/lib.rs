@@ -39,6 +39,13 @@
 //! GET, which `SameSite=Lax` cookies (tower-sessions' default) survive. A
 //! `response_mode=form_post` callback is a cross-site POST: it needs `SameSite=None`, and
 //! so `Secure` and https.
+//!
+//! Session stores: [`memory_store::PurgingMemoryStore`] for one instance (it forgets
+//! expired sessions, unlike tower-sessions' `MemoryStore`); a database or Redis store
+//! (tower-sessions-sqlx-store, tower-sessions-redis-store) shared by every instance behind
+//! a load balancer, wrapped in [`store_guard::GuardedStore`] so that an unavailable store
+//! answers 503; or no server-side state at all, with pending logins in an encrypted cookie
+//! ([`cookie_store`]).
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -49,6 +56,10 @@ use std::collections::BTreeMap;
 use ferroauth::pending::{PendingLogins, PendingStore, SESSION_KEY};
 use ferroauth::{CallbackParams, Error, Login, OAuthClient, Token, TokenStore};
 use tower_sessions::Session;
+
+pub mod cookie_store;
+pub mod memory_store;
+pub mod store_guard;
 
 /// Largest callback body accepted (`form_post`).
 const MAX_CALLBACK_BODY: usize = 16 * 1024;

@@ -9,15 +9,18 @@
 //! | `POST /refresh/{name}` | refresh the stored OAuth 2.0 token |
 //! | `POST /logout` | clear the session; then the provider's end-session endpoint when an account has an ID token and the provider one (HTML: redirect; JSON: `end_session_url`) |
 //!
-//! Tokens live in the session through [`ferroauth_axum::SessionTokens`], so every route
-//! goes through the registry's single-flight refresh.
+//! Tokens live in the session through [`ferroauth_axum::SessionTokens`] (or, with the
+//! cookie store, in sealed cookies: see [`store`]), so every route goes through the
+//! registry's single-flight refresh.
 //!
 //! Tests and benchmarks drive the demo through these routes; keep them stable.
 
 pub mod dev;
 pub mod pages;
+pub mod store;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -26,13 +29,14 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use ferroauth::http::Method;
 use ferroauth::{ApiRequest, Claims, Error, OAuth, Token, TokenStore};
-use ferroauth_axum::{
-    AuthError, Callback, RedirectUri, RedirectUriConfig, SessionTokens, authorize_access_token,
-    authorize_redirect_with,
-};
+use ferroauth_axum::cookie_store::{CookieSealer, sealed_cookies};
+use ferroauth_axum::memory_store::PurgingMemoryStore;
+use ferroauth_axum::store_guard::{GuardedStore, session_store_guard};
+use ferroauth_axum::{AuthError, Callback, LoginRedirect, RedirectUri, RedirectUriConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
+use store::DemoSession;
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
 /// The session key of the logged-in users' claims, by provider. Tokens are kept apart, by
 /// [`SessionTokens`] under [`ferroauth_axum::TOKENS_KEY`]; [`accounts_in_session_data`]
@@ -65,16 +69,36 @@ pub struct DemoOptions {
 #[derive(Debug, Clone, Default)]
 struct ApiPaths(std::sync::Arc<BTreeMap<String, String>>);
 
-/// The demo's routes over the given session store.
+/// The demo's routes over the given session store. A failing store answers 503
+/// (`session_unavailable`).
 pub fn router_with_store<S: SessionStore + Clone>(
     oauth: OAuth,
     options: DemoOptions,
     store: S,
 ) -> Router {
-    let sessions = SessionManagerLayer::new(store)
+    let sessions = SessionManagerLayer::new(GuardedStore::new(store))
         // The demo serves plain http on loopback; a deployment behind TLS keeps Secure.
         .with_secure(false)
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+    routes(options)
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(session_store_guard))
+        .with_state(oauth)
+}
+
+/// The demo's routes without server-side state: pending logins, claims and tokens in
+/// sealed cookies (see [`store`]).
+pub fn router_with_cookies(
+    oauth: OAuth,
+    options: DemoOptions,
+    sealer: Arc<CookieSealer>,
+) -> Router {
+    routes(options)
+        .layer(axum::middleware::from_fn_with_state(sealer, sealed_cookies))
+        .with_state(oauth)
+}
+
+fn routes(options: DemoOptions) -> Router<OAuth> {
     Router::new()
         .route("/", get(home))
         .route("/login/{name}", get(login))
@@ -84,16 +108,12 @@ pub fn router_with_store<S: SessionStore + Clone>(
         .route("/refresh/{name}", post(refresh))
         .route("/logout", post(logout))
         .layer(axum::Extension(options.redirect_uri))
-        .layer(axum::Extension(ApiPaths(std::sync::Arc::new(
-            options.api_paths,
-        ))))
-        .layer(sessions)
-        .with_state(oauth)
+        .layer(axum::Extension(ApiPaths(Arc::new(options.api_paths))))
 }
 
-/// The demo's routes with the in-memory session store.
+/// The demo's routes with the in-memory session store (expired sessions are swept out).
 pub fn router(oauth: OAuth, options: DemoOptions) -> Router {
-    router_with_store(oauth, options, MemoryStore::default())
+    router_with_store(oauth, options, PurgingMemoryStore::new())
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {
@@ -124,12 +144,8 @@ fn auth_failure(json: bool, e: AuthError) -> Response {
     failure(json, e.status(), e.0.code(), &e.0.to_string())
 }
 
-async fn users(session: &Session) -> Result<BTreeMap<String, Claims>, AuthError> {
-    session
-        .get(USERS_KEY)
-        .await
-        .map(Option::unwrap_or_default)
-        .map_err(|e| AuthError(Error::Session(e.to_string())))
+async fn users(session: &DemoSession) -> Result<BTreeMap<String, Claims>, AuthError> {
+    session.users().await
 }
 
 /// The accounts in a session record's data (as a session store holds it): each provider's
@@ -152,8 +168,8 @@ pub fn accounts_in_session_data(
 }
 
 /// The logged-in accounts: each provider's claims with its current token.
-async fn accounts(session: &Session) -> Result<BTreeMap<String, Account>, AuthError> {
-    let mut tokens = SessionTokens(session).load_all().await?;
+async fn accounts(session: &DemoSession) -> Result<BTreeMap<String, Account>, AuthError> {
+    let mut tokens = session.tokens().load_all().await?;
     Ok(users(session)
         .await?
         .into_iter()
@@ -164,20 +180,21 @@ async fn accounts(session: &Session) -> Result<BTreeMap<String, Account>, AuthEr
         .collect())
 }
 
-async fn save_account(session: &Session, name: &str, account: &Account) -> Result<(), AuthError> {
+async fn save_account(
+    session: &DemoSession,
+    name: &str,
+    account: &Account,
+) -> Result<(), AuthError> {
     let mut all = users(session).await?;
     all.insert(name.to_owned(), account.userinfo.clone());
-    session
-        .insert(USERS_KEY, all)
-        .await
-        .map_err(|e| AuthError(Error::Session(e.to_string())))?;
-    Ok(SessionTokens(session).save(name, &account.token).await?)
+    session.save_users(&all).await?;
+    Ok(session.tokens().save(name, &account.token).await?)
 }
 
 async fn home(
     State(oauth): State<OAuth>,
     axum::Extension(ApiPaths(api_paths)): axum::Extension<ApiPaths>,
-    session: Session,
+    session: DemoSession,
 ) -> Response {
     let providers: Vec<(String, bool)> = oauth
         .names()
@@ -203,7 +220,7 @@ async fn login(
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    session: Session,
+    session: DemoSession,
     uri: Result<RedirectUri, AuthError>,
 ) -> Response {
     let json = wants_json(&headers);
@@ -219,7 +236,10 @@ async fn login(
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        authorize_redirect_with(&client, &session, &redirect_uri, &params).await
+        let url = client
+            .authorize_redirect_with(&session.pending(), &redirect_uri, &params)
+            .await?;
+        Ok::<_, AuthError>(LoginRedirect(url))
     }
     .await;
     match result {
@@ -232,19 +252,18 @@ async fn callback(
     State(oauth): State<OAuth>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    session: Session,
+    session: DemoSession,
     callback: Result<Callback, AuthError>,
 ) -> Response {
     let json = wants_json(&headers);
     let result = async {
         let client = oauth.client(&name)?;
         let Callback(params) = callback?;
-        let login = authorize_access_token(&client, &session, &params).await?;
+        let login = client
+            .authorize_access_token(&session.pending(), &params)
+            .await?;
         // A new login is a privilege change: a fresh session id defeats fixation.
-        session
-            .cycle_id()
-            .await
-            .map_err(|e| AuthError(Error::Session(e.to_string())))?;
+        session.renew().await?;
         let account = Account {
             userinfo: login.userinfo,
             token: login.token,
@@ -279,7 +298,7 @@ async fn api_root(
     Path(name): Path<String>,
     query: RawQuery,
     headers: HeaderMap,
-    session: Session,
+    session: DemoSession,
 ) -> Response {
     api(state, Path((name, String::new())), query, headers, session).await
 }
@@ -289,7 +308,7 @@ async fn api(
     Path((name, path)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    session: Session,
+    session: DemoSession,
 ) -> Response {
     let json = wants_json(&headers);
     let result = async {
@@ -298,7 +317,7 @@ async fn api(
             Some(q) if !q.is_empty() => format!("{path}?{q}"),
             _ => path,
         };
-        let store = SessionTokens(&session);
+        let store = session.tokens();
         match client
             .request_with_store(&store, Method::GET, &target, ApiRequest::default())
             .await
@@ -337,14 +356,14 @@ async fn refresh(
     State(oauth): State<OAuth>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    session: Session,
+    session: DemoSession,
 ) -> Response {
     let json = wants_json(&headers);
     let result = async {
         let client = oauth.client(&name)?;
         let refused =
             |status, code: &'static str, description: String| Ok(Err((status, code, description)));
-        match client.refresh_stored_token(&SessionTokens(&session)).await {
+        match client.refresh_stored_token(&session.tokens()).await {
             Ok(token) => Ok(Ok(token_summary(&token))),
             Err(Error::NoToken { .. }) => refused(
                 StatusCode::UNAUTHORIZED,
@@ -378,7 +397,7 @@ async fn refresh(
 async fn logout(
     State(oauth): State<OAuth>,
     headers: HeaderMap,
-    session: Session,
+    session: DemoSession,
     uri: Result<RedirectUri, AuthError>,
 ) -> Response {
     let json = wants_json(&headers);
@@ -407,10 +426,7 @@ async fn logout(
                 Err(e) => tracing::warn!(client = %name, code = e.code(), "no end-session URL"),
             }
         }
-        session
-            .flush()
-            .await
-            .map_err(|e| AuthError(Error::Session(e.to_string())))?;
+        session.clear().await?;
         Ok::<_, AuthError>(end_session)
     }
     .await;

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use ferroauth::{OAuth, Settings};
-use ferroauth_demo::{DemoOptions, dev, router};
+use ferroauth_axum::cookie_store::CookieKeys;
+use ferroauth_demo::store::{self, StoreChoice};
+use ferroauth_demo::{DemoOptions, dev};
 
 /// The ferroauth demo: log in with OAuth 1.0a, OAuth 2.0 and OpenID Connect providers.
 #[derive(Debug, Parser)]
@@ -33,6 +35,19 @@ struct Args {
     /// checks).
     #[arg(long)]
     fast: bool,
+    /// Where sessions live: `memory` (one instance), `cookie` (sealed cookies, no
+    /// server-side state), `sqlite://FILE`, `postgres://USER@HOST:PORT/DB` or
+    /// `redis://HOST:PORT`. Every instance behind a load balancer must use the same store.
+    #[arg(long, env = "FERROAUTH_SESSION_STORE", default_value = "memory")]
+    session_store: StoreChoice,
+    /// Keys of the cookie store: `id:base64url-32-bytes`, comma-separated, the current key
+    /// first; the others are still accepted for reading (rotation). Without it, cookie mode
+    /// makes a random key per start (cookies then die with the process).
+    #[arg(long, env = "FERROAUTH_COOKIE_KEYS", hide_env_values = true)]
+    cookie_keys: Option<String>,
+    /// Give sealed cookies the `Secure` attribute (when served over https).
+    #[arg(long)]
+    secure_cookies: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -71,6 +86,17 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => Settings::from_file(path)?,
         None => Settings::from_env()?,
     };
+    let cookie_keys = match (&args.cookie_keys, &args.session_store) {
+        (Some(text), _) => Some(CookieKeys::parse(text)?),
+        (None, StoreChoice::Cookie) => {
+            eprintln!(
+                "ferroauth-demo: no --cookie-keys: using a random key; cookies will not survive a restart or reach another instance"
+            );
+            Some(CookieKeys::parse(&CookieKeys::generate("k1")?)?)
+        }
+        (None, _) => None,
+    };
+    let choice = args.session_store.clone();
     let mut options = DemoOptions::default();
     options.redirect_uri.public_base_url = args.public_url.clone();
     let (app, oauth) = if settings.clients.is_empty() && args.config.is_none() {
@@ -78,16 +104,35 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         let (provider, dev_settings) = dev::provider(&base, args.auto_approve, args.fast)?;
         let oauth = OAuth::from_settings(&dev_settings)?;
         options.api_paths = dev::api_paths();
-        let app = router(oauth.clone(), options).nest("/idp", provider.router());
+        let app = store::router_for(
+            oauth.clone(),
+            options,
+            &choice,
+            cookie_keys,
+            args.secure_cookies,
+        )
+        .await
+        .map_err(|e| e as Box<dyn std::error::Error>)?
+        .nest("/idp", provider.router());
         println!("development provider at {base}/idp (users: alice, bob)");
         (app, oauth)
     } else {
         let oauth = OAuth::from_settings(&settings)?;
-        (router(oauth.clone(), options), oauth)
+        let app = store::router_for(
+            oauth.clone(),
+            options,
+            &choice,
+            cookie_keys,
+            args.secure_cookies,
+        )
+        .await
+        .map_err(|e| e as Box<dyn std::error::Error>)?;
+        (app, oauth)
     };
     println!(
-        "ferroauth demo: open {base}/ (providers: {})",
-        oauth.names().join(", ")
+        "ferroauth demo: open {base}/ (providers: {}; sessions: {})",
+        oauth.names().join(", "),
+        choice.describe()
     );
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

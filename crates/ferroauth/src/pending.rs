@@ -140,6 +140,20 @@ impl PendingLogins {
         self.records.drain(..excess);
     }
 
+    /// Drops the oldest record (or, when there is none, the oldest tombstone), to make
+    /// room in a size-capped store such as a cookie. Returns whether anything was dropped.
+    pub fn drop_oldest(&mut self) -> bool {
+        if !self.records.is_empty() {
+            self.records.remove(0);
+            true
+        } else if !self.used.is_empty() {
+            self.used.remove(0);
+            true
+        } else {
+            false
+        }
+    }
+
     /// Takes the record for `key`, once.
     ///
     /// Errors: [`Error::UnknownState`] when no record matches, [`Error::StateReused`] when
@@ -355,6 +369,20 @@ mod tests {
             p.take("b", 10_001, &policy()),
             Err(Error::UnknownState)
         ));
+    }
+
+    #[test]
+    fn drop_oldest_goes_records_first() {
+        let mut p = PendingLogins::default();
+        p.insert(record("a", 100), 100, &policy());
+        p.insert(record("b", 100), 100, &policy());
+        p.take("b", 101, &policy()).unwrap();
+        assert!(p.drop_oldest());
+        assert_eq!(p.len(), 0);
+        assert!(!p.is_empty());
+        assert!(p.drop_oldest());
+        assert!(p.is_empty());
+        assert!(!p.drop_oldest());
     }
 
     #[test]

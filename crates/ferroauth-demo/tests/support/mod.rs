@@ -2,6 +2,10 @@
 //! scripted user agent that plays the browser.
 #![allow(dead_code)]
 
+pub mod harness;
+pub mod load;
+pub mod services;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

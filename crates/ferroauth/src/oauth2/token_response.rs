@@ -83,9 +83,9 @@ pub fn parse_with(
                 failure: HttpFailure::Status(response.status),
             });
         }
-        return Err(Error::InvalidTokenResponse(
-            "the body is neither a JSON object nor a form".into(),
-        ));
+        return Err(Error::InvalidTokenResponse(format!(
+            "client `{client}`: the body is neither a JSON object nor a form"
+        )));
     };
     adjust(&mut object);
     if let Some(error) = provider_error(&object) {
@@ -98,7 +98,13 @@ pub fn parse_with(
             failure: HttpFailure::Status(response.status),
         });
     }
-    from_object(&mut object, now)
+    // Name the client, so that an app with several providers can tell which one failed.
+    from_object(&mut object, now).map_err(|e| match e {
+        Error::InvalidTokenResponse(why) => {
+            Error::InvalidTokenResponse(format!("client `{client}`: {why}"))
+        }
+        other => other,
+    })
 }
 
 /// Builds a token from a response object, consuming the members it understands.
