@@ -63,6 +63,9 @@ pub struct DemoOptions {
     /// Per provider name: the path under its `api_base_url` that the home page's
     /// "Call the API" button requests (the API root when absent), e.g. `me`.
     pub api_paths: BTreeMap<String, String>,
+    /// How long an unused server-side session lives (default 8 hours). Benchmarks shorten
+    /// it to see expired sessions purged within a run.
+    pub session_inactivity: Option<time::Duration>,
 }
 
 /// The API paths of [`DemoOptions::api_paths`], for the pages.
@@ -76,10 +79,13 @@ pub fn router_with_store<S: SessionStore + Clone>(
     options: DemoOptions,
     store: S,
 ) -> Router {
+    let inactivity = options
+        .session_inactivity
+        .unwrap_or(time::Duration::hours(8));
     let sessions = SessionManagerLayer::new(GuardedStore::new(store))
         // The demo serves plain http on loopback; a deployment behind TLS keeps Secure.
         .with_secure(false)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+        .with_expiry(Expiry::OnInactivity(inactivity));
     routes(options)
         .layer(sessions)
         .layer(axum::middleware::from_fn(session_store_guard))

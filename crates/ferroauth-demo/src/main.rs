@@ -48,6 +48,9 @@ struct Args {
     /// Give sealed cookies the `Secure` attribute (when served over https).
     #[arg(long)]
     secure_cookies: bool,
+    /// Seconds an unused server-side session lives (default 8 hours).
+    #[arg(long)]
+    session_ttl: Option<u32>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -99,6 +102,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let choice = args.session_store.clone();
     let mut options = DemoOptions::default();
     options.redirect_uri.public_base_url = args.public_url.clone();
+    options.session_inactivity = args
+        .session_ttl
+        .map(|secs| time::Duration::seconds(i64::from(secs.max(1))));
     let (app, oauth) = if settings.clients.is_empty() && args.config.is_none() {
         // Nothing configured: the zero-setup mode with the embedded development provider.
         let (provider, dev_settings) = dev::provider(&base, args.auto_approve, args.fast)?;

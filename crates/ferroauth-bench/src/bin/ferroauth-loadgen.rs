@@ -50,6 +50,10 @@ struct Args {
     /// Print the demo's RSS every this many measured logins (memory over a long run).
     #[arg(long)]
     rss_every: Option<u64>,
+    /// An extra argument for the demo, repeatable (`--demo-arg=--session-ttl=30`,
+    /// `--demo-arg=--session-store=cookie`).
+    #[arg(long, allow_hyphen_values = true)]
+    demo_arg: Vec<String>,
     /// Exit non-zero when any login failed.
     #[arg(long)]
     fail_on_error: bool,
@@ -188,6 +192,7 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
         .arg(format!("127.0.0.1:{port}"))
         .arg("--workers")
         .arg(args.workers.to_string())
+        .args(&args.demo_arg)
         .env("RUST_LOG", &args.demo_log)
         .env_remove("FERROAUTH_CONFIG")
         .stdin(Stdio::null())
