@@ -2,7 +2,7 @@
 //!
 //! | value | store | instances |
 //! |---|---|---|
-//! | `memory` (default) | [`PurgingMemoryStore`], expired sessions swept out | one |
+//! | `memory` (default) | [`ferroauth_axum::memory_store::PurgingMemoryStore`], expired sessions swept out | one |
 //! | `sqlite://FILE` | SQLite through tower-sessions-sqlx-store; survives restarts | several on one host |
 //! | `postgres://...` | PostgreSQL through tower-sessions-sqlx-store | many |
 //! | `redis://HOST:PORT` | Redis through tower-sessions-redis-store | many |
@@ -32,7 +32,6 @@ use axum::response::{IntoResponse, Response};
 use ferroauth::pending::{PendingLogins, PendingStore};
 use ferroauth::{Claims, Error, Token, TokenStore};
 use ferroauth_axum::cookie_store::{CookieKeys, CookiePending, CookieSealer, SealedJar};
-use ferroauth_axum::memory_store::PurgingMemoryStore;
 use ferroauth_axum::{AuthError, SessionPending, SessionTokens};
 use tower_sessions::Session;
 use tower_sessions::session::{Id, Record};
@@ -119,7 +118,10 @@ pub async fn router_for(
     secure_cookies: bool,
 ) -> Result<axum::Router, Box<dyn std::error::Error + Send + Sync>> {
     Ok(match choice {
-        StoreChoice::Memory => crate::router_with_store(oauth, options, PurgingMemoryStore::new()),
+        StoreChoice::Memory => {
+            let store = crate::memory_store_for(&options);
+            crate::router_with_store(oauth, options, store)
+        }
         StoreChoice::Sqlite(url) => {
             use tower_sessions_sqlx_store::sqlx::sqlite::{
                 SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions,

@@ -268,14 +268,15 @@ impl OAuthClient {
                 "the token response has no id_token although the scope has openid".into(),
             ));
         }
-        if self
-            .inner
-            .settings
-            .client_kwargs
-            .fetch_userinfo
-            .unwrap_or(true)
-            && resolved.userinfo.is_some()
-        {
+        let scope = token
+            .scope
+            .as_deref()
+            .or(self.inner.settings.client_kwargs.scope.as_deref());
+        let wanted = match self.inner.settings.client_kwargs.fetch_userinfo {
+            Some(forced) => forced,
+            None => token.id_token.is_none() || scope_claims_missing(&userinfo, scope),
+        };
+        if wanted && resolved.userinfo.is_some() {
             let fetched = self.fetch_userinfo(&resolved, &token).await?;
             merge_userinfo(&mut userinfo, fetched)?;
         }
@@ -374,6 +375,31 @@ fn check_issuer(record: &PendingLogin, iss: Option<&str>) -> Result<(), Error> {
     }
 }
 
+/// Standard claims each scope asks for (OpenID Connect Core §5.4), by the claim that shows
+/// the scope was answered.
+const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
+    (
+        "profile",
+        &["name", "preferred_username", "given_name", "nickname"],
+    ),
+    ("email", &["email"]),
+    ("address", &["address"]),
+    ("phone", &["phone_number"]),
+];
+
+/// Whether the ID token lacks claims the scope asked for, so that userinfo must supply them.
+/// Providers differ: some put the profile in the ID token (Authlib, Google), others only
+/// in userinfo (oidc-provider); asking userinfo only when needed saves a round trip per login.
+fn scope_claims_missing(claims: &Claims, scope: Option<&str>) -> bool {
+    let Some(scope) = scope else { return false };
+    scope.split_ascii_whitespace().any(|s| {
+        SCOPE_CLAIMS
+            .iter()
+            .find(|(name, _)| *name == s)
+            .is_some_and(|(_, shown_by)| !shown_by.iter().any(|c| claims.contains_key(*c)))
+    })
+}
+
 /// Adds userinfo claims to the ID token's; the subject must be the same (OpenID Connect
 /// Core §5.3.2), or a token for one user could be paired with another's profile.
 fn merge_userinfo(claims: &mut Claims, userinfo: Claims) -> Result<(), Error> {
@@ -426,6 +452,18 @@ mod tests {
             "issuer_mismatch"
         );
         assert!(check_issuer(&record(None, false), Some("https://any")).is_ok());
+    }
+
+    #[test]
+    fn userinfo_is_needed_only_for_missing_scope_claims() {
+        let claims: Claims =
+            serde_json::from_str(r#"{"sub":"a","email":"a@x","name":"A"}"#).unwrap();
+        assert!(!scope_claims_missing(&claims, Some("openid email profile")));
+        assert!(scope_claims_missing(&claims, Some("openid phone")));
+        let bare: Claims = serde_json::from_str(r#"{"sub":"a"}"#).unwrap();
+        assert!(scope_claims_missing(&bare, Some("openid email")));
+        assert!(!scope_claims_missing(&bare, Some("openid offline_access")));
+        assert!(!scope_claims_missing(&bare, None));
     }
 
     #[test]

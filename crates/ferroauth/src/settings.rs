@@ -239,7 +239,9 @@ pub struct ClientKwargs {
     pub issuer_aliases: Option<Vec<String>>,
     /// Clock leeway for ID token times, seconds (default 60).
     pub leeway: Option<u64>,
-    /// Call the userinfo endpoint after login when one is known (default true).
+    /// Call the userinfo endpoint after login: `true` always, `false` never. By default
+    /// it is called when there is no ID token, or when the ID token lacks the claims the
+    /// scope asked for (`email`, `profile`, `address`, `phone`).
     pub fetch_userinfo: Option<bool>,
     /// Send and check a nonce when the scope has `openid` (default true). Turning it off is
     /// for providers that drop it (LinkedIn).
