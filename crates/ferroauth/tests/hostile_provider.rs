@@ -452,7 +452,7 @@ async fn token_endpoint_hangs() {
     let r = finish(&client, &store, &approval.query()).await;
     let took = started.elapsed();
     assert_refused(r, "provider_timeout", 504);
-    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
     assert!(took >= Duration::from_millis(900), "took only {took:?}");
     assert_eq!(p.token_hits(), 1);
 }
@@ -472,7 +472,7 @@ async fn token_body_stops_half_way() {
     let started = Instant::now();
     assert_refused(p.login(&client).await, "provider_timeout", 504);
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
@@ -501,7 +501,7 @@ async fn token_endless_chunked_body_is_cut_at_the_cap() {
     let started = Instant::now();
     assert_refused(p.login(&client).await, "response_too_large", 502);
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
