@@ -85,7 +85,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    let settings = match &args.config {
+    let mut settings = match &args.config {
         Some(path) => Settings::from_file(path)?,
         None => Settings::from_env()?,
     };
@@ -105,36 +105,29 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     options.session_inactivity = args
         .session_ttl
         .map(|secs| time::Duration::seconds(i64::from(secs.max(1))));
-    let (app, oauth) = if settings.clients.is_empty() && args.config.is_none() {
-        // Nothing configured: the zero-setup mode with the embedded development provider.
+    // Nothing configured: the zero-setup mode with the embedded development provider.
+    let dev_provider = if settings.clients.is_empty() && args.config.is_none() {
         let (provider, dev_settings) = dev::provider(&base, args.auto_approve, args.fast)?;
-        let oauth = OAuth::from_settings(&dev_settings)?;
+        settings = dev_settings;
         options.api_paths = dev::api_paths();
-        let app = store::router_for(
-            oauth.clone(),
-            options,
-            &choice,
-            cookie_keys,
-            args.secure_cookies,
-        )
-        .await
-        .map_err(|e| e as Box<dyn std::error::Error>)?
-        .nest("/idp", provider.router());
         println!("development provider at {base}/idp (users: alice, bob)");
-        (app, oauth)
+        Some(provider)
     } else {
-        let oauth = OAuth::from_settings(&settings)?;
-        let app = store::router_for(
-            oauth.clone(),
-            options,
-            &choice,
-            cookie_keys,
-            args.secure_cookies,
-        )
-        .await
-        .map_err(|e| e as Box<dyn std::error::Error>)?;
-        (app, oauth)
+        None
     };
+    let oauth = OAuth::from_settings(&settings)?;
+    let mut app = store::router_for(
+        oauth.clone(),
+        options,
+        &choice,
+        cookie_keys,
+        args.secure_cookies,
+    )
+    .await
+    .map_err(|e| e as Box<dyn std::error::Error>)?;
+    if let Some(provider) = dev_provider {
+        app = app.nest("/idp", provider.router());
+    }
     println!(
         "ferroauth demo: open {base}/ (providers: {}; sessions: {})",
         oauth.names().join(", "),

@@ -101,12 +101,11 @@ async fn logins_and_signed_calls_with_every_method_and_placement() {
 }
 
 /// Settings for the core-API tests: one HMAC-SHA1 client.
-fn core_client(peer: &Peer, redirect_uri: &str) -> ferroauth::OAuthClient {
+fn core_client(peer: &Peer) -> ferroauth::OAuthClient {
     let toml = format!(
         "[clients.x]\nclient_id = \"hmac-client\"\nclient_secret = \"{HMAC_SECRET}\"\nrequest_token_url = \"{i}/oauth1/request_token\"\nauthorize_url = \"{i}/oauth1/authorize\"\naccess_token_url = \"{i}/oauth1/access_token\"\napi_base_url = \"{i}/oauth1/api/\"\n",
         i = peer.issuer
     );
-    let _ = redirect_uri;
     OAuth::from_settings(&Settings::from_toml_str(&toml).unwrap())
         .unwrap()
         .client("x")
@@ -136,7 +135,7 @@ async fn signed_form_post_and_denials_through_the_core_api() {
         &json!([{ "client_id": "hmac-client", "client_secret": HMAC_SECRET, "redirect_uris": [redirect] }]),
         &[],
     );
-    let client = core_client(&peer, redirect);
+    let client = core_client(&peer);
     let store = MemoryPendingStore::new();
 
     // Login, then a POST whose form body is signed.
@@ -218,7 +217,7 @@ async fn a_request_token_from_another_session_is_refused() {
         &json!([{ "client_id": "hmac-client", "client_secret": HMAC_SECRET, "redirect_uris": [redirect] }]),
         &[],
     );
-    let client = core_client(&peer, redirect);
+    let client = core_client(&peer);
     // The attacker starts a login in their session and gets the victim to approve it.
     let attacker = MemoryPendingStore::new();
     let authorize = client
@@ -255,7 +254,7 @@ async fn a_wrong_consumer_secret_is_a_provider_error() {
         &json!([{ "client_id": "hmac-client", "client_secret": "the-real-secret", "redirect_uris": [redirect] }]),
         &[],
     );
-    let client = core_client(&peer, redirect);
+    let client = core_client(&peer);
     let e = client
         .authorize_redirect(&MemoryPendingStore::new(), redirect)
         .await

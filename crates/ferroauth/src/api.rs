@@ -145,13 +145,7 @@ impl OAuthClient {
     }
 
     pub(crate) fn api_headers(&self) -> HeaderMap {
-        self.inner
-            .settings
-            .client_kwargs
-            .api_headers
-            .iter()
-            .filter_map(|(k, v)| crate::http::header(k, v))
-            .collect()
+        self.inner.api_headers.clone()
     }
 
     /// OAuth 1.0a clients have no metadata to resolve.

@@ -17,12 +17,13 @@ use crate::error::Error;
 use crate::hooks::ComplianceHooks;
 use crate::http::{CallLimits, HttpClient, Method};
 use crate::oauth1_login::OAuth1Setup;
+use crate::oauth2::client_auth::ClientCredentials;
 use crate::oidc::JwksCache;
 use crate::oidc::jws::Algorithm;
 use crate::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
 use crate::pending::PendingPolicy;
 use crate::refresh::RefreshCoordinator;
-use crate::settings::{ClientSettings, HttpSettings, TokenEndpointAuthMethod};
+use crate::settings::{ClientSettings, HttpSettings, SettingsError, TokenEndpointAuthMethod};
 use crate::token::OAuth2Token;
 
 pub use crate::api::ApiRequest;
@@ -56,6 +57,10 @@ pub(crate) struct ClientInner {
     pub(crate) refresher: Arc<RefreshCoordinator>,
     /// The `private_key_jwt` key, when configured.
     pub(crate) private_key: Option<ClientAssertionKey>,
+    /// Id and secret for basic/post/none, with the Basic header built once.
+    pub(crate) credentials: ClientCredentials,
+    /// `client_kwargs.api_headers`, parsed and checked once at registration.
+    pub(crate) api_headers: HeaderMap,
     /// The `client_secret_jwt` key, when the secret can be one.
     pub(crate) secret_jwt_key: Option<ClientAssertionKey>,
     /// The cached client-credentials token (see `client_credentials_token`).
@@ -154,6 +159,23 @@ impl OAuthClient {
                 "private_key_jwt needs client_kwargs.client_assertion_key".into(),
             )));
         }
+        let credentials = ClientCredentials::new(
+            settings.client_id.as_deref().unwrap_or_default(),
+            settings.client_secret.as_ref(),
+        );
+        let api_headers = kwargs
+            .api_headers
+            .iter()
+            .map(|(k, v)| {
+                crate::http::header(k, v).ok_or_else(|| {
+                    SettingsError::for_key(
+                        name,
+                        &format!("client_kwargs.api_headers.{k}"),
+                        "is not a valid HTTP header name and value",
+                    )
+                })
+            })
+            .collect::<Result<HeaderMap, _>>()?;
         Ok(Self {
             inner: Arc::new(ClientInner {
                 name: name.to_owned(),
@@ -167,6 +189,8 @@ impl OAuthClient {
                 hooks: RwLock::new(Arc::new(hooks)),
                 refresher,
                 private_key,
+                credentials,
+                api_headers,
                 secret_jwt_key,
                 service_token: tokio::sync::Mutex::new(None),
             }),

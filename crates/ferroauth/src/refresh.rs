@@ -228,12 +228,7 @@ impl OAuthClient {
         store: &impl TokenStore,
         token: &OAuth2Token,
     ) -> Result<OAuth2Token, Error> {
-        let refresh = token
-            .refresh_token
-            .as_ref()
-            .ok_or_else(|| Error::NoRefreshToken {
-                client: self.name().to_owned(),
-            })?;
+        let refresh = self.refresh_secret(token)?;
         let mut save_error = None;
         let save_slot = &mut save_error;
         let (fresh, _) = self

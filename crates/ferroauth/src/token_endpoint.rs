@@ -2,10 +2,11 @@
 
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 
+use crate::Secret;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::Error;
 use crate::http::Method;
-use crate::oauth2::{client_auth, token_response};
+use crate::oauth2::token_response;
 use crate::oidc::IdTokenCheck;
 use crate::random;
 use crate::settings::TokenEndpointAuthMethod;
@@ -76,13 +77,7 @@ impl OAuthClient {
             TokenEndpointAuthMethod::PrivateKeyJwt => self.inner.private_key.as_ref(),
             TokenEndpointAuthMethod::ClientSecretJwt => self.inner.secret_jwt_key.as_ref(),
             other => {
-                client_auth::apply(
-                    other,
-                    self.client_id(),
-                    self.inner.settings.client_secret.as_ref(),
-                    headers,
-                    form,
-                );
+                self.inner.credentials.apply(other, headers, form);
                 return Ok(());
             }
         };
@@ -118,12 +113,7 @@ impl OAuthClient {
     /// token refreshed moments ago gets that result (see [`crate::refresh`]). Saving the
     /// new token is up to the caller; [`OAuthClient::refresh_stored_token`] does it too.
     pub async fn refresh_token(&self, token: &OAuth2Token) -> Result<OAuth2Token, Error> {
-        let refresh = token
-            .refresh_token
-            .as_ref()
-            .ok_or_else(|| Error::NoRefreshToken {
-                client: self.inner.name.clone(),
-            })?;
+        let refresh = self.refresh_secret(token)?;
         let refresher = self.inner.refresher.clone();
         refresher
             .run(&self.inner.name, refresh.expose(), || {
@@ -133,17 +123,22 @@ impl OAuthClient {
             .map(|(token, _)| token)
     }
 
+    /// The token's refresh token, or the typed error saying there is none.
+    pub(crate) fn refresh_secret<'t>(&self, token: &'t OAuth2Token) -> Result<&'t Secret, Error> {
+        token
+            .refresh_token
+            .as_ref()
+            .ok_or_else(|| Error::NoRefreshToken {
+                client: self.inner.name.clone(),
+            })
+    }
+
     /// The refresh request itself, outside the single flight.
     pub(crate) async fn refresh_uncoordinated(
         &self,
         token: &OAuth2Token,
     ) -> Result<OAuth2Token, Error> {
-        let refresh = token
-            .refresh_token
-            .as_ref()
-            .ok_or_else(|| Error::NoRefreshToken {
-                client: self.inner.name.clone(),
-            })?;
+        let refresh = self.refresh_secret(token)?;
         let resolved = self.resolved().await?;
         let mut form = vec![
             ("grant_type".to_owned(), "refresh_token".to_owned()),

@@ -8,27 +8,54 @@ use url::form_urlencoded::byte_serialize;
 use crate::Secret;
 use crate::settings::TokenEndpointAuthMethod;
 
-/// Adds the client's credentials to a token-endpoint request.
-///
-/// `client_secret_basic` form-urlencodes the id and the secret before base64 (RFC 6749
-/// §2.3.1 and Appendix B): a secret with `:` or non-ASCII characters would otherwise be
-/// mangled, and strict servers decode it that way.
-pub fn apply(
-    method: TokenEndpointAuthMethod,
-    client_id: &str,
-    secret: Option<&Secret>,
-    headers: &mut HeaderMap,
-    form: &mut Vec<(String, String)>,
-) {
-    match (method, secret) {
-        (TokenEndpointAuthMethod::ClientSecretBasic, Some(secret)) => {
-            headers.insert(AUTHORIZATION, basic_header(client_id, secret));
+/// A client's id and secret, with the Basic header computed once at registration rather
+/// than on every token request.
+#[derive(Clone)]
+pub struct ClientCredentials {
+    client_id: String,
+    secret: Option<Secret>,
+    basic: Option<HeaderValue>,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCredentials {
+    /// The credentials of one client.
+    pub fn new(client_id: &str, secret: Option<&Secret>) -> Self {
+        Self {
+            client_id: client_id.to_owned(),
+            secret: secret.cloned(),
+            basic: secret.map(|s| basic_header(client_id, s)),
         }
-        (TokenEndpointAuthMethod::ClientSecretPost, Some(secret)) => {
-            form.push(("client_id".into(), client_id.into()));
-            form.push(("client_secret".into(), secret.expose().into()));
+    }
+
+    /// Adds the client's credentials to a token-endpoint request.
+    ///
+    /// `client_secret_basic` form-urlencodes the id and the secret before base64 (RFC 6749
+    /// §2.3.1 and Appendix B): a secret with `:` or non-ASCII characters would otherwise be
+    /// mangled, and strict servers decode it that way.
+    pub fn apply(
+        &self,
+        method: TokenEndpointAuthMethod,
+        headers: &mut HeaderMap,
+        form: &mut Vec<(String, String)>,
+    ) {
+        match (method, &self.basic, &self.secret) {
+            (TokenEndpointAuthMethod::ClientSecretBasic, Some(basic), _) => {
+                headers.insert(AUTHORIZATION, basic.clone());
+            }
+            (TokenEndpointAuthMethod::ClientSecretPost, _, Some(secret)) => {
+                form.push(("client_id".into(), self.client_id.clone()));
+                form.push(("client_secret".into(), secret.expose().into()));
+            }
+            _ => form.push(("client_id".into(), self.client_id.clone())),
         }
-        _ => form.push(("client_id".into(), client_id.into())),
     }
 }
 
@@ -58,15 +85,10 @@ mod tests {
 
     #[test]
     fn post_and_none_use_the_body() {
+        let creds = ClientCredentials::new("id", Some(&Secret::new("s")));
         let mut h = HeaderMap::new();
         let mut form = vec![];
-        apply(
-            TokenEndpointAuthMethod::ClientSecretPost,
-            "id",
-            Some(&Secret::new("s")),
-            &mut h,
-            &mut form,
-        );
+        creds.apply(TokenEndpointAuthMethod::ClientSecretPost, &mut h, &mut form);
         assert!(h.is_empty());
         assert_eq!(
             form,
@@ -76,14 +98,36 @@ mod tests {
             ]
         );
         let mut form = vec![];
-        apply(
-            TokenEndpointAuthMethod::None,
-            "id",
-            Some(&Secret::new("s")),
+        creds.apply(TokenEndpointAuthMethod::None, &mut h, &mut form);
+        assert_eq!(form, [("client_id".to_owned(), "id".to_owned())]);
+        assert!(h.is_empty());
+    }
+
+    #[test]
+    fn basic_uses_the_header_computed_once() {
+        let creds = ClientCredentials::new("my client", Some(&Secret::new("p:ss")));
+        let mut h = HeaderMap::new();
+        let mut form = vec![];
+        creds.apply(
+            TokenEndpointAuthMethod::ClientSecretBasic,
             &mut h,
             &mut form,
         );
-        assert_eq!(form, [("client_id".to_owned(), "id".to_owned())]);
+        assert!(form.is_empty());
+        assert_eq!(
+            h[AUTHORIZATION],
+            basic_header("my client", &Secret::new("p:ss"))
+        );
+        assert!(!format!("{creds:?}").contains("p:ss"));
+        // Without a secret, basic falls back to identifying the client in the body.
+        let public = ClientCredentials::new("pub", None);
+        let mut h = HeaderMap::new();
+        public.apply(
+            TokenEndpointAuthMethod::ClientSecretBasic,
+            &mut h,
+            &mut form,
+        );
         assert!(h.is_empty());
+        assert_eq!(form, [("client_id".to_owned(), "pub".to_owned())]);
     }
 }
