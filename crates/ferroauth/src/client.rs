@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use http::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 use url::Url;

@@ -18,7 +18,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use reqwest::header::HeaderMap;
+use http::header::HeaderMap;
 use serde_json::{Map, Value};
 use url::Url;
 

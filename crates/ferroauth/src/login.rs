@@ -1,7 +1,7 @@
 //! The OAuth 2.0 / OpenID Connect login: `authorize_redirect` and `authorize_access_token`,
 //! with the ID token and userinfo checks.
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use http::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use serde_json::Value;
 use tracing::Instrument;
 use url::Url;

@@ -6,7 +6,7 @@
 //! *this* browser session — the fix for the 2009 session-fixation attack, where an attacker
 //! starts a login and lures a victim into authorizing the attacker's request token.
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::Value;
 use url::Url;
 

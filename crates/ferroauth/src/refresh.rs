@@ -136,7 +136,7 @@ pub fn is_invalid_token(response: &HttpResponse) -> bool {
     response.status == 401
         && response
             .headers
-            .get_all(reqwest::header::WWW_AUTHENTICATE)
+            .get_all(http::header::WWW_AUTHENTICATE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| {

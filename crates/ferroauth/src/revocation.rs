@@ -5,7 +5,7 @@
 //! `end_session_endpoint`) or the provider metadata. Revocation and introspection requests
 //! carry the client's token-endpoint authentication (RFC 7009 §2.1, RFC 7662 §2.1).
 
-use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use http::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::Value;
 use url::Url;
 

@@ -81,6 +81,11 @@ pub struct HttpSettings {
     pub max_response_bytes: usize,
     /// The User-Agent sent to providers (default `ferroauth/<version>`).
     pub user_agent: Option<String>,
+    /// The proxy for https calls: `http://[user:password@]host:port`, or `"off"`. When
+    /// absent, `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` from the environment apply, as
+    /// curl reads them. Plain-http calls (loopback providers) never use a proxy. See
+    /// [`crate::http`].
+    pub proxy: Option<Secret>,
 }
 
 impl Default for HttpSettings {
@@ -90,6 +95,7 @@ impl Default for HttpSettings {
             timeout: 30.0,
             max_response_bytes: 1024 * 1024,
             user_agent: None,
+            proxy: None,
         }
     }
 }

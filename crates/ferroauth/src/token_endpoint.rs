@@ -1,6 +1,6 @@
 //! The token endpoint: grants with the client's authentication, and refresh.
 
-use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use http::header::{ACCEPT, HeaderMap, HeaderValue};
 
 use crate::Secret;
 use crate::client::{OAuthClient, Resolved};

@@ -4,7 +4,7 @@
 
 use ferroauth::{CallbackParams, MemoryPendingStore, OAuth, OAuthClient, Settings, Token};
 use ferroauth_testkit::{Client, TestProvider, User};
-use reqwest::header::LOCATION;
+use http::header::LOCATION;
 
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
 const SECRET: &str = "testkit-client-secret-0123456789abcdef";

@@ -192,7 +192,7 @@ fn number(v: &Value) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+    use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
     fn response(status: u16, content_type: &str, body: &str) -> HttpResponse {
         let mut headers = HeaderMap::new();
