@@ -1,7 +1,8 @@
 //! Complete logins against the demo, as a browser would do them.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -90,6 +91,9 @@ pub struct Driver {
     /// (the provider's browser-facing listener), so that the provider can count the demo's
     /// own connections apart from the driver's.
     rewrite: Option<(String, String)>,
+    /// Returning users: browsers waiting for their next login, each with the session
+    /// cookie it was last given (`None`: a fresh browser for every login).
+    browsers: Option<Arc<Mutex<VecDeque<Option<String>>>>>,
 }
 
 impl Driver {
@@ -105,26 +109,60 @@ impl Driver {
             http,
             demo: demo_base.trim_end_matches('/').to_owned(),
             rewrite,
+            browsers: None,
         })
     }
 
-    /// One complete login.
+    /// Logins by `users` returning users instead of a fresh browser each time: every login
+    /// takes the browser that has waited longest and sends the session cookie the app last
+    /// gave it, as a user logging in again would. Needs at least as many users as logins
+    /// in flight, so that no browser runs two logins at once.
+    pub fn with_returning_users(mut self, users: usize) -> Self {
+        self.browsers = (users > 0).then(|| Arc::new(Mutex::new(vec![None; users].into())));
+        self
+    }
+
+    fn take_browser(&self) -> Option<String> {
+        let browsers = self.browsers.as_ref()?;
+        browsers.lock().ok()?.pop_front().flatten()
+    }
+
+    fn return_browser(&self, cookie: Option<String>) {
+        if let Some(browsers) = &self.browsers
+            && let Ok(mut idle) = browsers.lock()
+        {
+            idle.push_back(cookie);
+        }
+    }
+
+    /// One complete login, in a fresh browser or a returning user's.
     pub async fn login(&self, flow: Flow) -> Result<(), String> {
+        let previous = self.take_browser();
+        let result = self.login_with(flow, previous.as_deref()).await;
+        let keep = match &result {
+            Ok(cookie) => Some(cookie.clone()),
+            Err(_) => previous,
+        };
+        self.return_browser(keep);
+        result.map(drop)
+    }
+
+    /// One complete login; `previous` is the browser's session cookie, if it has one.
+    /// Returns the session cookie the browser holds afterwards.
+    async fn login_with(&self, flow: Flow, previous: Option<&str>) -> Result<String, String> {
         let client = flow.client();
         // 1. The app's login route: a redirect to the provider and a session cookie.
-        let start = self
-            .http
-            .get(format!("{}/login/{client}", self.demo))
+        let mut request = self.http.get(format!("{}/login/{client}", self.demo));
+        if let Some(cookie) = previous {
+            request = request.header(COOKIE, cookie);
+        }
+        let start = request
             .send()
             .await
             .map_err(|e| format!("GET /login/{client}: {e}"))?;
         let authorize = redirect_target(&start, "GET /login")?;
-        let cookie = start
-            .headers()
-            .get(SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(str::to_owned)
+        let cookie = session_cookie(&start)
+            .or_else(|| previous.map(str::to_owned))
             .ok_or("GET /login: no session cookie")?;
         drop(start.bytes().await);
         let authorize = match &self.rewrite {
@@ -149,12 +187,14 @@ impl Driver {
         let done = self
             .http
             .get(&callback)
-            .header(COOKIE, cookie)
+            .header(COOKIE, &cookie)
             .header(ACCEPT, "application/json")
             .send()
             .await
             .map_err(|e| format!("GET /auth/{client}: {e}"))?;
         let status = done.status();
+        // The app gives a new session id after a login (against session fixation).
+        let cookie = session_cookie(&done).unwrap_or(cookie);
         let body = done
             .bytes()
             .await
@@ -170,7 +210,7 @@ impl Driver {
         if json["provider"] != client || json["userinfo"].as_object().is_none_or(|u| u.is_empty()) {
             return Err(format!("GET /auth/{client}: unexpected answer {json}"));
         }
-        Ok(())
+        Ok(cookie)
     }
 
     /// `logins` logins of one flow, `concurrency` at a time.
@@ -222,6 +262,16 @@ impl Driver {
         total.elapsed = started.elapsed();
         total
     }
+}
+
+/// The `name=value` of the response's session cookie, if it sets one.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
 }
 
 fn redirect_target(response: &reqwest::Response, what: &str) -> Result<String, String> {

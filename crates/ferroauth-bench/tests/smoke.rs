@@ -48,3 +48,33 @@ async fn a_few_hundred_logins_complete_without_error() {
     );
     server.abort();
 }
+
+/// Users who log in again keep one session each: the store holds as many sessions as there
+/// are browsers, however many logins they make (the old session id is dropped at each
+/// login, and a used pending login leaves only its small tombstone behind).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn returning_users_keep_one_session_each() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let demo_base = format!("http://{}", listener.local_addr().unwrap());
+    let provider = BenchProvider::start(&demo_base).await.unwrap();
+    let settings = Settings::from_toml_str(&provider.demo_settings()).unwrap();
+    let oauth = OAuth::from_settings(&settings).unwrap();
+    let store = ferroauth_axum::memory_store::PurgingMemoryStore::new();
+    let app = ferroauth_demo::router_with_store(oauth, DemoOptions::default(), store.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let driver = Driver::new(&demo_base, Some(provider.rewrite()))
+        .unwrap()
+        .with_returning_users(6);
+
+    for flow in [Flow::Oidc, Flow::OAuth1] {
+        let run = driver.run(flow, 120, 3).await;
+        assert_eq!(
+            (run.ok, run.failures),
+            (120, 0),
+            "first failure: {:?}",
+            run.first_error
+        );
+        assert_eq!(store.len(), 6, "one session per browser after {flow:?}");
+    }
+    server.abort();
+}

@@ -31,6 +31,11 @@ struct Args {
     /// Logins in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Returning users: each login is one of this many browsers logging in again with the
+    /// session cookie the demo last gave it (at least `--concurrency`). 0: a fresh browser
+    /// for every login, so every login leaves a new session behind.
+    #[arg(long, default_value_t = 0)]
+    users: usize,
     /// Flows to run, in order: oidc, oauth1.
     #[arg(long, value_delimiter = ',', default_value = "oidc,oauth1")]
     flows: Vec<String>,
@@ -83,6 +88,13 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if args.users > 0 && args.users < args.concurrency {
+        eprintln!(
+            "ferroauth-loadgen: --users {} is fewer than --concurrency {}: one browser would run two logins at once",
+            args.users, args.concurrency
+        );
+        return std::process::ExitCode::FAILURE;
+    }
     match runtime.block_on(run(args)) {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => std::process::ExitCode::from(1),
@@ -90,6 +102,21 @@ fn main() -> std::process::ExitCode {
             eprintln!("ferroauth-loadgen: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// The session store and lifetime the demo was given, for the report's header.
+fn sessions_label(demo_args: &[String]) -> String {
+    let value = |flag: &str| {
+        demo_args
+            .iter()
+            .find_map(|a| a.strip_prefix(flag)?.strip_prefix('='))
+            .map(str::to_owned)
+    };
+    let store = value("--session-store").unwrap_or_else(|| "memory".to_owned());
+    match value("--session-ttl") {
+        Some(ttl) => format!("{store} sessions, idle expiry {ttl} s"),
+        None => format!("{store} sessions"),
     }
 }
 
@@ -222,12 +249,14 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     }
     up?;
     let pid = demo.0.id().ok_or("the demo has no process id")?;
-    let driver = Driver::new(&demo_base, provider.as_ref().map(BenchProvider::rewrite))?;
+    let driver = Driver::new(&demo_base, provider.as_ref().map(BenchProvider::rewrite))?
+        .with_returning_users(args.users);
 
     println!(
-        "ferroauth-loadgen: {} | demo pid {pid}, {} worker threads, in-memory sessions | provider: {} | {} logins per flow after {} warm-up, {} at a time",
+        "ferroauth-loadgen: {} | demo pid {pid}, {} worker threads, {} | provider: {} | {} logins per flow after {} warm-up, {} at a time, {}",
         machine(),
         args.workers,
+        sessions_label(&args.demo_arg),
         if args.embedded {
             "embedded in the demo (its CPU is counted as the app's)"
         } else {
@@ -236,6 +265,11 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
         args.logins,
         args.warmup,
         args.concurrency,
+        if args.users == 0 {
+            "a fresh browser for each login".to_owned()
+        } else {
+            format!("{} returning users", args.users)
+        },
     );
 
     let mut rows = Vec::new();
