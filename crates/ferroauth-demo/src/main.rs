@@ -9,6 +9,13 @@ use ferroauth_axum::cookie_store::CookieKeys;
 use ferroauth_demo::store::{self, StoreChoice};
 use ferroauth_demo::{DemoOptions, dev};
 
+// The allocator is the host app's choice; ferroauth sets none. Logins allocate many small,
+// short-lived objects (headers, JSON, session records), where mimalloc does about 15% fewer
+// instructions per login than glibc's malloc (callgrind, README "Performance").
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The ferroauth demo: log in with OAuth 1.0a, OAuth 2.0 and OpenID Connect providers.
 #[derive(Debug, Parser)]
 #[command(version, about)]
