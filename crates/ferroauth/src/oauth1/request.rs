@@ -7,7 +7,7 @@ use url::Url;
 
 use super::base_string::{EncodedParams, write_base_string};
 use super::credentials::Credentials;
-use super::encode::{parse_form, percent_encode_into};
+use super::encode::{parse_form, percent_encode_into, write_u64};
 use super::error::{Error, Result, truncate};
 use super::signature::{Consumer, SignatureMethod, sign_base_string};
 
@@ -396,22 +396,6 @@ fn authorization_header(realm: Option<&str>, protocol: &[(&str, &str)]) -> Strin
     out
 }
 
-/// Formats `n` in decimal into the end of `buf` without allocating.
-fn write_u64(buf: &mut [u8; 20], mut n: u64) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        // `n % 10` is below 10, so the cast cannot truncate.
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[i..]).unwrap_or("0")
-}
-
 /// Fills `buf` with 128 random bits from the OS CSPRNG, as 32 lower-case hex digits.
 ///
 /// Hex keeps the nonce inside the unreserved set, so it needs no encoding anywhere and is
@@ -797,13 +781,5 @@ mod tests {
             .expect_err("fails");
         let text = format!("{e} {e:?}");
         assert!(!text.contains("topsecret") && !text.contains("tokensecret"));
-    }
-
-    #[test]
-    fn writes_integers() {
-        let mut buf = [0u8; 20];
-        assert_eq!(write_u64(&mut buf, 0), "0");
-        let mut buf = [0u8; 20];
-        assert_eq!(write_u64(&mut buf, u64::MAX), "18446744073709551615");
     }
 }
