@@ -6,6 +6,8 @@
 //! *this* browser session — the fix for the 2009 session-fixation attack, where an attacker
 //! starts a login and lures a victim into authorizing the attacker's request token.
 
+use std::borrow::Cow;
+
 use http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::Value;
 use url::Url;
@@ -122,19 +124,20 @@ impl OAuthClient {
             .ok_or_else(|| self.misconfigured("not an OAuth 1.0a client"))
     }
 
-    fn oauth1_endpoint(
+    /// The endpoint parsed at registration, or the error that parsing it again gives.
+    fn oauth1_endpoint<'u>(
         &self,
         key: &str,
-        parsed: &Option<Url>,
+        parsed: &'u Option<Url>,
         value: &Option<String>,
-    ) -> Result<Url, Error> {
+    ) -> Result<Cow<'u, Url>, Error> {
         if let Some(url) = parsed {
-            return Ok(url.clone());
+            return Ok(Cow::Borrowed(url));
         }
         let raw = value
             .as_deref()
             .ok_or_else(|| self.misconfigured(format!("{key} is required for OAuth 1.0a")))?;
-        self.endpoint(raw)
+        self.endpoint(raw).map(Cow::Owned)
     }
 
     /// Sends a signed request. `unsigned` is the URL that was signed: when the signer left
@@ -143,15 +146,17 @@ impl OAuthClient {
         &self,
         what: &'static str,
         method: Method,
-        unsigned: Url,
+        unsigned: &Url,
         signed: SignedRequest,
         mut headers: HeaderMap,
     ) -> Result<HttpResponse, Error> {
+        let reparsed;
         let url = if signed.url == unsigned.as_str() {
             unsigned
         } else {
-            Url::parse(&signed.url)
-                .map_err(|_| self.misconfigured("the signed URL does not parse"))?
+            reparsed = Url::parse(&signed.url)
+                .map_err(|_| self.misconfigured("the signed URL does not parse"))?;
+            &reparsed
         };
         if let Some(authorization) = signed.authorization {
             let mut value = HeaderValue::try_from(authorization).map_err(|_| {
@@ -167,7 +172,7 @@ impl OAuthClient {
             .map(|b| ("application/x-www-form-urlencoded", b.into_bytes()));
         self.inner
             .http
-            .send(what, &self.inner.limits, method, &url, headers, body)
+            .send(what, &self.inner.limits, method, url, headers, body)
             .await
     }
 
@@ -185,7 +190,7 @@ impl OAuthClient {
             .placement(setup.placement.clone())
             .sign(&setup.consumer, setup.method)?;
         let response = self
-            .send_signed(what, Method::POST, url.clone(), signed, HeaderMap::new())
+            .send_signed(what, Method::POST, url, signed, HeaderMap::new())
             .await?;
         let content_type = response.content_type();
         Ok(Credentials::from_response(
@@ -211,13 +216,15 @@ impl OAuthClient {
             &setup.request_token_url,
             &settings.request_token_url,
         )?;
-        let mut authorize = self.oauth1_endpoint(
-            "authorize_url",
-            &setup.authorize_url,
-            &settings.authorize_url,
-        )?;
+        let mut authorize = self
+            .oauth1_endpoint(
+                "authorize_url",
+                &setup.authorize_url,
+                &settings.authorize_url,
+            )?
+            .into_owned();
 
-        let signer = RequestSigner::new("POST", request_url.as_str()).callback(redirect_uri);
+        let signer = RequestSigner::for_url("POST", &request_url).callback(redirect_uri);
         let temporary = self
             .credentials_request(
                 "temporary credentials request",
@@ -300,7 +307,7 @@ impl OAuthClient {
             &setup.access_token_url,
             &settings.access_token_url,
         )?;
-        let signer = RequestSigner::new("POST", access_url.as_str())
+        let signer = RequestSigner::for_url("POST", &access_url)
             .token(record.key.expose(), token_secret.expose())
             .verifier(verifier);
         let credentials = self
@@ -349,12 +356,12 @@ impl OAuthClient {
             }
             ref other => other.clone(),
         };
-        let signed = RequestSigner::new(method.as_str(), url.as_str())
+        let signed = RequestSigner::for_url(method.as_str(), &url)
             .token(token.token.expose(), token.token_secret.expose())
             .form_params(form.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .placement(placement)
             .sign(&setup.consumer, setup.method)?;
-        self.send_signed("API request", method, url, signed, headers)
+        self.send_signed("API request", method, &url, signed, headers)
             .await
     }
 }

@@ -4,11 +4,9 @@
 //! difference (a port, a `+` in the body, the order of repeated names) breaks the
 //! signature, so each rule of §3.4.1 has its own small function here.
 
-use std::fmt::Write as _;
-
 use url::Url;
 
-use super::encode::{parse_form, percent_encode_into};
+use super::encode::{parse_form, percent_encode_into, write_u64};
 use super::error::{Error, Result};
 
 /// Whether `b` may appear in an HTTP method (RFC 9110 `tchar`).
@@ -28,6 +26,18 @@ pub(crate) fn write_method(out: &mut String, method: &str) -> Result<()> {
 
 /// Appends the base string URI of §3.4.1.2 (not yet percent-encoded) to `out`.
 pub(crate) fn write_base_string_uri(out: &mut String, url: &Url) -> Result<()> {
+    write_uri(out, url, false)
+}
+
+/// Appends the base string URI percent-encoded, as it appears in the base string,
+/// without building the plain URI first.
+fn write_base_string_uri_encoded(out: &mut String, url: &Url) -> Result<()> {
+    write_uri(out, url, true)
+}
+
+/// Appends the base string URI, percent-encoded once more when `encoded`; encoding
+/// works character by character, so encoding each part equals encoding the whole.
+fn write_uri(out: &mut String, url: &Url, encoded: bool) -> Result<()> {
     let scheme = url.scheme();
     if scheme != "http" && scheme != "https" {
         return Err(Error::InvalidUrl {
@@ -37,17 +47,25 @@ pub(crate) fn write_base_string_uri(out: &mut String, url: &Url) -> Result<()> {
     let host = url.host_str().ok_or(Error::InvalidUrl {
         reason: "URL has no host",
     })?;
+    let push = |out: &mut String, s: &str| {
+        if encoded {
+            percent_encode_into(out, s);
+        } else {
+            out.push_str(s);
+        }
+    };
     // `Url` already lower-cases the scheme and host of http(s) URLs and reports no port
     // when the port is the scheme's default, which is exactly what §3.4.1.2 asks for.
     out.push_str(scheme);
-    out.push_str("://");
-    out.push_str(host);
+    push(out, "://");
+    push(out, host);
     if let Some(port) = url.port() {
-        // Writing to a `String` cannot fail.
-        let _ = write!(out, ":{port}");
+        push(out, ":");
+        let mut buf = [0; 20];
+        out.push_str(write_u64(&mut buf, port.into()));
     }
     // The path as it goes on the wire; `Url::path` is never empty for http(s).
-    out.push_str(url.path());
+    push(out, url.path());
     Ok(())
 }
 
@@ -76,8 +94,19 @@ pub fn base_string_uri(url: &Url) -> Result<String> {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct EncodedParams {
     text: String,
-    /// `(name_start, name_end = value_start, value_end)` into `text`.
-    spans: Vec<(usize, usize, usize)>,
+    spans: Vec<Span>,
+}
+
+/// One parameter in [`EncodedParams::text`].
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    name_start: usize,
+    /// Where the name ends and the value starts.
+    value_start: usize,
+    value_end: usize,
+    /// Nothing was escaped, so encoding the pair again changes nothing; most
+    /// parameters (keys, nonces, timestamps) are like this.
+    unescaped: bool,
 }
 
 impl EncodedParams {
@@ -94,11 +123,18 @@ impl EncodedParams {
         if name == "oauth_signature" {
             return;
         }
-        let start = self.text.len();
+        let name_start = self.text.len();
         percent_encode_into(&mut self.text, name);
-        let mid = self.text.len();
+        let value_start = self.text.len();
         percent_encode_into(&mut self.text, value);
-        self.spans.push((start, mid, self.text.len()));
+        let value_end = self.text.len();
+        self.spans.push(Span {
+            name_start,
+            value_start,
+            value_end,
+            // Escaping lengthens the text, so an unchanged length means none happened.
+            unescaped: value_end - name_start == name.len() + value.len(),
+        });
     }
 
     /// Adds every pair of a form-urlencoded string (a URL query or a request body).
@@ -112,16 +148,14 @@ impl EncodedParams {
     pub(crate) fn sort(&mut self) {
         let text = &self.text;
         self.spans.sort_unstable_by(|a, b| {
-            text[a.0..a.1]
-                .cmp(&text[b.0..b.1])
-                .then_with(|| text[a.1..a.2].cmp(&text[b.1..b.2]))
+            let (a_name, a_value) = a.pair(text);
+            let (b_name, b_value) = b.pair(text);
+            a_name.cmp(b_name).then_with(|| a_value.cmp(b_value))
         });
     }
 
     fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.spans
-            .iter()
-            .map(|&(s, m, e)| (&self.text[s..m], &self.text[m..e]))
+        self.spans.iter().map(|span| span.pair(&self.text))
     }
 
     /// Appends `name=value&…` in the current order (the normalized parameter string).
@@ -139,19 +173,36 @@ impl EncodedParams {
     /// Appends the normalized parameter string percent-encoded once more, as it
     /// appears in the base string, without building the intermediate string.
     pub(crate) fn write_normalized_encoded(&self, out: &mut String) {
-        for (i, (name, value)) in self.pairs().enumerate() {
+        for (i, span) in self.spans.iter().enumerate() {
             if i > 0 {
                 out.push_str("%26");
             }
-            percent_encode_into(out, name);
+            let (name, value) = span.pair(&self.text);
+            let encode = |out: &mut String, s: &str| {
+                if span.unescaped {
+                    out.push_str(s);
+                } else {
+                    percent_encode_into(out, s);
+                }
+            };
+            encode(out, name);
             out.push_str("%3D");
-            percent_encode_into(out, value);
+            encode(out, value);
         }
     }
 
     /// Length of the normalized string, to size buffers up front.
     pub(crate) fn text_len(&self) -> usize {
         self.text.len()
+    }
+}
+
+impl Span {
+    fn pair<'t>(&self, text: &'t str) -> (&'t str, &'t str) {
+        (
+            &text[self.name_start..self.value_start],
+            &text[self.value_start..self.value_end],
+        )
     }
 }
 
@@ -211,9 +262,7 @@ pub(crate) fn write_base_string(
     out.reserve(method.len() + url.as_str().len() * 2 + params.text_len() * 2);
     write_method(out, method)?;
     out.push('&');
-    let mut uri = String::with_capacity(url.as_str().len());
-    write_base_string_uri(&mut uri, url)?;
-    percent_encode_into(out, &uri);
+    write_base_string_uri_encoded(out, url)?;
     out.push('&');
     params.write_normalized_encoded(out);
     Ok(())
@@ -262,6 +311,21 @@ mod tests {
                 .as_deref(),
             Some("https://example.com/x")
         );
+    }
+
+    #[test]
+    fn encoded_uri_is_the_encoded_plain_uri() {
+        for u in [
+            "http://example.com:8080/r%20v/X?id=1",
+            "https://[::1]:8443/a/b~c",
+            "https://xn--bcher-kva.example/%E2%98%83/",
+        ] {
+            let u = url(u);
+            let plain = base_string_uri(&u).expect("plain");
+            let mut encoded = String::new();
+            write_base_string_uri_encoded(&mut encoded, &u).expect("encoded");
+            assert_eq!(encoded, crate::oauth1::percent_encode(&plain));
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! `{"errors":[{"code":…,"message":…}]}`); all of them end up in [`Credentials`] or in
 //! [`Error::Provider`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -57,25 +58,26 @@ impl Credentials {
         let text = std::str::from_utf8(body).map_err(|_| Error::InvalidCredentialsResponse {
             reason: "body is not UTF-8",
         })?;
-        let fields = fields(content_type, text)?;
-
         let mut token = None;
         let mut token_secret = None;
         let mut callback_confirmed = None;
         let mut extra = BTreeMap::new();
-        for (name, value) in fields {
-            match name.as_str() {
-                "oauth_token" if token.is_none() => token = Some(value),
-                "oauth_token_secret" if token_secret.is_none() => token_secret = Some(value),
-                "oauth_callback_confirmed" if callback_confirmed.is_none() => {
-                    let v = value.trim();
-                    callback_confirmed = Some(v.eq_ignore_ascii_case("true") || v == "1");
-                }
-                _ => {
-                    extra.entry(name).or_insert(value);
-                }
+        // The first occurrence of a field wins; only what is kept gets copied.
+        for_each_field(content_type, text, |name, value| match name.as_ref() {
+            "oauth_token" if token.is_none() => token = Some(value.into_owned()),
+            "oauth_token_secret" if token_secret.is_none() => {
+                token_secret = Some(value.into_owned());
             }
-        }
+            "oauth_callback_confirmed" if callback_confirmed.is_none() => {
+                let v = value.trim();
+                callback_confirmed = Some(v.eq_ignore_ascii_case("true") || v == "1");
+            }
+            _ => {
+                extra
+                    .entry(name.into_owned())
+                    .or_insert_with(|| value.into_owned());
+            }
+        })?;
 
         let token = match token {
             Some(t) if !t.is_empty() => t,
@@ -129,18 +131,34 @@ impl Credentials {
     }
 }
 
-/// Whether the body should be read as JSON rather than as a form.
-fn is_json(content_type: Option<&str>, text: &str) -> bool {
-    content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("json"))
-        || text.trim_start().starts_with('{')
+/// Whether `content_type` names `kind` (such as `json`), in any case.
+fn content_type_has(content_type: Option<&str>, kind: &str) -> bool {
+    content_type.is_some_and(|ct| {
+        ct.as_bytes()
+            .windows(kind.len())
+            .any(|w| w.eq_ignore_ascii_case(kind.as_bytes()))
+    })
 }
 
-/// The body's top-level fields as strings, in order.
-fn fields(content_type: Option<&str>, text: &str) -> Result<Vec<(String, String)>> {
+/// Whether the body should be read as JSON rather than as a form.
+fn is_json(content_type: Option<&str>, text: &str) -> bool {
+    content_type_has(content_type, "json") || text.trim_start().starts_with('{')
+}
+
+/// Calls `field` with each of the body's top-level fields as strings, in order.
+///
+/// Form fields are handed over borrowed where no decoding was needed, so callers copy
+/// only the fields they keep.
+fn for_each_field<'t>(
+    content_type: Option<&str>,
+    text: &'t str,
+    mut field: impl FnMut(Cow<'t, str>, Cow<'t, str>),
+) -> Result<()> {
     if !is_json(content_type, text) {
-        return Ok(parse_form(text.trim())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect());
+        for (name, value) in parse_form(text.trim()) {
+            field(name, value);
+        }
+        return Ok(());
     }
     let value: Value =
         serde_json::from_str(text).map_err(|_| Error::InvalidCredentialsResponse {
@@ -151,10 +169,12 @@ fn fields(content_type: Option<&str>, text: &str) -> Result<Vec<(String, String)
             reason: "JSON body is not an object",
         });
     };
-    Ok(map
-        .into_iter()
-        .filter_map(|(k, v)| json_to_string(v).map(|v| (k, v)))
-        .collect())
+    for (name, value) in map {
+        if let Some(value) = json_to_string(value) {
+            field(Cow::Owned(name), Cow::Owned(value));
+        }
+    }
+    Ok(())
 }
 
 /// A JSON value as a field string: strings as-is, scalars printed, nested values as
@@ -231,8 +251,13 @@ pub fn provider_error(status: u16, content_type: Option<&str>, body: &[u8]) -> E
     let Ok(text) = std::str::from_utf8(body) else {
         return unknown;
     };
-    if let Ok(fields) = fields(content_type, text) {
-        let map: BTreeMap<String, String> = fields.into_iter().rev().collect();
+    let mut map = BTreeMap::new();
+    let parsed = for_each_field(content_type, text, |name, value| {
+        // The first occurrence wins, as in `Credentials::from_response`.
+        map.entry(name.into_owned())
+            .or_insert_with(|| value.into_owned());
+    });
+    if parsed.is_ok() {
         if let Some(e) = error_in_fields(status, &map) {
             return e;
         }
@@ -243,7 +268,7 @@ pub fn provider_error(status: u16, content_type: Option<&str>, body: &[u8]) -> E
     let is_plain = !t.is_empty()
         && t.len() <= 256
         && !t.contains(['<', '=', '{', '\n'])
-        && !content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("html"));
+        && !content_type_has(content_type, "html");
     if is_plain {
         return Error::Provider {
             status,
@@ -356,6 +381,19 @@ mod tests {
         assert_eq!(e.map(|e| e.code()), Some("invalid_credentials_response"));
         let e = Credentials::from_response(200, None, &[0xff, 0xfe]).err();
         assert_eq!(e.map(|e| e.code()), Some("invalid_credentials_response"));
+    }
+
+    #[test]
+    fn first_field_wins_and_content_type_case_is_ignored() {
+        let c = Credentials::parse("oauth_token=a&oauth_token=b&oauth_token_secret=s&x=1&x=2")
+            .expect("parses");
+        assert_eq!(c.token.expose(), "a");
+        assert_eq!(c.extra.get("x").map(String::as_str), Some("1"));
+        let body = br#"  {"oauth_token":"t","oauth_token_secret":"s"}"#;
+        let c = Credentials::from_response(200, Some("Application/JSON"), body).expect("json");
+        assert_eq!(c.token_secret.expose(), "s");
+        let e = provider_error(400, None, b"error=first&error=second");
+        assert!(matches!(e, Error::Provider { code: Some(ref c), .. } if c == "first"));
     }
 
     #[test]

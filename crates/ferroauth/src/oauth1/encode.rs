@@ -64,6 +64,22 @@ pub fn percent_encode(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Formats `n` in decimal into the end of `buf` without allocating.
+pub(crate) fn write_u64(buf: &mut [u8; 20], mut n: u64) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        // `n % 10` is below 10, so the cast cannot truncate.
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
+}
+
 /// The value of one ASCII hex digit.
 #[inline]
 fn hex_value(b: u8) -> Option<u8> {
@@ -197,5 +213,13 @@ mod tests {
             .collect();
         assert_eq!(pairs, expect);
         assert_eq!(parse_form("").count(), 0);
+    }
+
+    #[test]
+    fn writes_integers() {
+        let mut buf = [0u8; 20];
+        assert_eq!(write_u64(&mut buf, 0), "0");
+        let mut buf = [0u8; 20];
+        assert_eq!(write_u64(&mut buf, u64::MAX), "18446744073709551615");
     }
 }

@@ -7,7 +7,7 @@ use url::Url;
 
 use super::base_string::{EncodedParams, write_base_string};
 use super::credentials::Credentials;
-use super::encode::{parse_form, percent_encode_into};
+use super::encode::{parse_form, percent_encode_into, write_u64};
 use super::error::{Error, Result, truncate};
 use super::signature::{Consumer, SignatureMethod, sign_base_string};
 
@@ -86,7 +86,7 @@ type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 #[derive(Debug, Clone)]
 pub struct RequestSigner<'a> {
     method: &'a str,
-    url: &'a str,
+    url: Target<'a>,
     form: Vec<Pair<'a>>,
     token: Option<(&'a str, &'a str)>,
     extra: Vec<Pair<'a>>,
@@ -96,9 +96,28 @@ pub struct RequestSigner<'a> {
     include_version: bool,
 }
 
+/// The request URL as the caller gave it.
+#[derive(Debug, Clone, Copy)]
+enum Target<'a> {
+    /// Text, parsed when signing.
+    Text(&'a str),
+    /// Already parsed by the caller, who usually keeps endpoints parsed.
+    Parsed(&'a Url),
+}
+
 impl<'a> RequestSigner<'a> {
     /// Starts a request to `url` (which may carry a query) with the HTTP `method`.
     pub fn new(method: &'a str, url: &'a str) -> Self {
+        Self::with_target(method, Target::Text(url))
+    }
+
+    /// Starts a request to an already parsed `url` (which may carry a query) with the
+    /// HTTP `method`; the same as [`RequestSigner::new`] without parsing the URL again.
+    pub fn for_url(method: &'a str, url: &'a Url) -> Self {
+        Self::with_target(method, Target::Parsed(url))
+    }
+
+    fn with_target(method: &'a str, url: Target<'a>) -> Self {
         Self {
             method,
             url,
@@ -226,10 +245,7 @@ impl<'a> RequestSigner<'a> {
     /// default timestamp or nonce cannot be made, and the errors of
     /// [`sign_base_string`].
     pub fn sign(&self, consumer: &Consumer, method: SignatureMethod) -> Result<SignedRequest> {
-        let mut url = Url::parse(self.url).map_err(|_| Error::InvalidUrl {
-            reason: "not an absolute URL",
-        })?;
-        url.set_fragment(None);
+        let url = self.url_without_fragment()?;
 
         for (name, _) in &self.extra {
             if !name.starts_with("oauth_") || MANAGED.contains(&name.as_ref()) {
@@ -310,7 +326,7 @@ impl<'a> RequestSigner<'a> {
             Placement::Query | Placement::Body => None,
         };
 
-        let mut url = String::from(url);
+        let mut url = String::from(url.into_owned());
         if self.placement == Placement::Query {
             // `Url` serialises an empty query as a bare `?`.
             if !url.ends_with('?') {
@@ -324,6 +340,19 @@ impl<'a> RequestSigner<'a> {
             authorization,
             form_body,
         })
+    }
+
+    /// The URL to sign and send: a fragment is never sent, so it is dropped.
+    fn url_without_fragment(&self) -> Result<Cow<'a, Url>> {
+        let mut url = match self.url {
+            Target::Parsed(url) if url.fragment().is_none() => return Ok(Cow::Borrowed(url)),
+            Target::Parsed(url) => url.clone(),
+            Target::Text(text) => Url::parse(text).map_err(|_| Error::InvalidUrl {
+                reason: "not an absolute URL",
+            })?,
+        };
+        url.set_fragment(None);
+        Ok(Cow::Owned(url))
     }
 }
 
@@ -365,22 +394,6 @@ fn authorization_header(realm: Option<&str>, protocol: &[(&str, &str)]) -> Strin
         out.push('"');
     }
     out
-}
-
-/// Formats `n` in decimal into the end of `buf` without allocating.
-fn write_u64(buf: &mut [u8; 20], mut n: u64) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        // `n % 10` is below 10, so the cast cannot truncate.
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
 /// Fills `buf` with 128 random bits from the OS CSPRNG, as 32 lower-case hex digits.
@@ -689,6 +702,31 @@ mod tests {
     }
 
     #[test]
+    fn parsed_url_signs_like_text() {
+        let text = "http://photos.example.net/photos?file=vacation.jpg&size=original#top";
+        let parsed = Url::parse(text).expect("url");
+        let sign = |signer: RequestSigner<'_>| {
+            signer
+                .token("nnch734d00sl2jdk", "pfkkdhi9sl3r4s00")
+                .timestamp(137_131_202)
+                .nonce("chapoH")
+                .include_version(false)
+                .placement(Placement::Query)
+                .sign(&rfc_consumer(), SignatureMethod::HmacSha1)
+                .expect("signs")
+        };
+        let from_text = sign(RequestSigner::new("GET", text));
+        let from_url = sign(RequestSigner::for_url("GET", &parsed));
+        assert_eq!(from_text, from_url);
+        assert!(
+            from_url
+                .url
+                .contains("oauth_signature=MdpQcU8iPSUjWoN%2FUDMsK2sui9I%3D")
+        );
+        assert!(!from_url.url.contains('#'));
+    }
+
+    #[test]
     fn realm_and_values_are_encoded() {
         let signed = RequestSigner::new("GET", "https://example.com/")
             .timestamp(5)
@@ -743,13 +781,5 @@ mod tests {
             .expect_err("fails");
         let text = format!("{e} {e:?}");
         assert!(!text.contains("topsecret") && !text.contains("tokensecret"));
-    }
-
-    #[test]
-    fn writes_integers() {
-        let mut buf = [0u8; 20];
-        assert_eq!(write_u64(&mut buf, 0), "0");
-        let mut buf = [0u8; 20];
-        assert_eq!(write_u64(&mut buf, u64::MAX), "18446744073709551615");
     }
 }
