@@ -44,6 +44,8 @@
 //! memory (7.7 KiB as a `Value` tree) and an OAuth 1.0a one about 0.6 KiB (5.6 KiB).
 //! Encoding on writes and decoding on loads cost no more than cloning the trees did: a
 //! login takes slightly fewer instructions than before (0.8 % fewer for OAuth 1.0a).
+//! Storing the data as JSON instead took 2–3 % more instructions per login than this
+//! encoding (parsing strings and numbers on every load) and 5–8 % more memory.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
