@@ -41,11 +41,11 @@
 //! so `Secure` and https.
 //!
 //! Session stores: [`memory_store::PurgingMemoryStore`] for one instance (it forgets
-//! expired sessions, unlike tower-sessions' `MemoryStore`); a database or Redis store
-//! (tower-sessions-sqlx-store, tower-sessions-redis-store) shared by every instance behind
-//! a load balancer, wrapped in [`store_guard::GuardedStore`] so that an unavailable store
-//! answers 503; or no server-side state at all, with pending logins in an encrypted cookie
-//! ([`cookie_store`]).
+//! expired sessions, unlike tower-sessions' `MemoryStore`, and keeps each one compactly
+//! encoded); a database or Redis store (tower-sessions-sqlx-store,
+//! tower-sessions-redis-store) shared by every instance behind a load balancer, wrapped in
+//! [`store_guard::GuardedStore`] so that an unavailable store answers 503; or no
+//! server-side state at all, with pending logins in an encrypted cookie ([`cookie_store`]).
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
