@@ -119,8 +119,7 @@ fn routes(options: DemoOptions) -> Router<OAuth> {
 
 /// The demo's routes with the in-memory session store (expired sessions are swept out).
 pub fn router(oauth: OAuth, options: DemoOptions) -> Router {
-    let store = memory_store_for(&options);
-    router_with_store(oauth, options, store)
+    router_with_store(oauth, options, PurgingMemoryStore::new())
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {
@@ -447,17 +446,4 @@ async fn logout(
         Ok(None) => Redirect::to("/").into_response(),
         Err(e) => auth_failure(json, e),
     }
-}
-
-/// The in-memory store, sweeping at least as often as sessions expire: with short-lived
-/// sessions (benchmarks, `--session-ttl`) memory then levels off at about two lifetimes'
-/// worth of sessions instead of a whole default sweep period's.
-pub fn memory_store_for(options: &DemoOptions) -> PurgingMemoryStore {
-    let period = options
-        .session_inactivity
-        .and_then(|ttl| std::time::Duration::try_from(ttl).ok())
-        .map_or(ferroauth_axum::memory_store::DEFAULT_SWEEP_PERIOD, |ttl| {
-            ttl.min(ferroauth_axum::memory_store::DEFAULT_SWEEP_PERIOD)
-        });
-    PurgingMemoryStore::with_sweep_period(period)
 }

@@ -119,7 +119,7 @@ pub async fn router_for(
 ) -> Result<axum::Router, Box<dyn std::error::Error + Send + Sync>> {
     Ok(match choice {
         StoreChoice::Memory => {
-            let store = crate::memory_store_for(&options);
+            let store = ferroauth_axum::memory_store::PurgingMemoryStore::new();
             crate::router_with_store(oauth, options, store)
         }
         StoreChoice::Sqlite(url) => {
