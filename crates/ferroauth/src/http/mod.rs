@@ -24,7 +24,7 @@ use tracing::Instrument;
 use url::{Host, Position, Url};
 
 use crate::error::{Error, HttpFailure};
-use crate::settings::HttpSettings;
+use crate::settings::{HttpSettings, SettingsError};
 use proxy::{Dialer, ProxyChoice};
 
 pub use http::Method;
@@ -91,21 +91,28 @@ impl std::fmt::Debug for HttpClient {
 
 impl HttpClient {
     pub(crate) fn new(settings: &HttpSettings) -> Result<Self, Error> {
-        let unsupported = |what: &str, e: &dyn std::fmt::Display| {
-            Error::Unsupported(format!("cannot build the HTTP client: {what}: {e}"))
-        };
         let user_agent = settings.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
-        let user_agent = HeaderValue::from_str(user_agent)
-            .map_err(|e| unsupported("http.user_agent is not a valid header value", &e))?;
+        let user_agent = HeaderValue::from_str(user_agent).map_err(|_| SettingsError {
+            file: None,
+            client: None,
+            key: Some("http.user_agent".into()),
+            message: "not a valid header value (visible ASCII only)".into(),
+        })?;
         let mut tcp = HttpConnector::new();
         // TLS is layered on top; the TCP connector must accept https destinations.
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
         tcp.set_connect_timeout(Some(secs(settings.connect_timeout)));
         let dialer = Dialer::new(tcp, &ProxyChoice::from_setting(settings.proxy.as_ref())?);
+        // The provider is named rather than taken from the process default, which is
+        // ambiguous (and a panic) when another crate of the app enables a second one.
         let connector = HttpsConnectorBuilder::new()
-            .try_with_platform_verifier()
-            .map_err(|e| unsupported("no certificate verifier", &e))?
+            .with_provider_and_platform_verifier(rustls::crypto::aws_lc_rs::default_provider())
+            .map_err(|e| {
+                Error::Unsupported(format!(
+                    "cannot build the HTTP client: no certificate verifier: {e}"
+                ))
+            })?
             .https_or_http()
             .enable_http1()
             .enable_http2()
@@ -291,6 +298,17 @@ pub(crate) fn header(name: &str, value: &str) -> Option<(HeaderName, HeaderValue
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_user_agent_is_a_settings_error() {
+        let settings = HttpSettings {
+            user_agent: Some("line\nbreak".into()),
+            ..HttpSettings::default()
+        };
+        let e = HttpClient::new(&settings).unwrap_err();
+        assert_eq!(e.code(), "invalid_settings");
+        assert!(e.to_string().contains("http.user_agent"), "{e}");
+    }
 
     #[test]
     fn https_required_except_loopback() {
