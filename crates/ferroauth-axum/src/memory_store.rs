@@ -16,7 +16,7 @@
 //! array and object (a JSON object's B-tree leaf is about 600 bytes even for three
 //! entries), several times the size of the data, and millions of such small, long-lived
 //! allocations fragment the heap. The encoding is a small tagged binary form of `Value`
-//! (see `codec` below): about the size of the data's JSON, faster to decode than JSON
+//! (module `memory_store::codec`): about the size of the data's JSON, faster to decode than JSON
 //! (lengths up front, no escapes, no decimal numbers) and exact, floats included (serde_json
 //! without its `float_roundtrip` feature may read a float back one unit in the last place
 //! off). `load` decodes a fresh record, `create` and `save` encode one, both outside the
