@@ -16,8 +16,8 @@
 //! array and object (a JSON object's B-tree leaf is about 600 bytes even for three
 //! entries), several times the size of the data, and millions of such small, long-lived
 //! allocations fragment the heap. The encoding is a small tagged binary form of `Value`
-//! (module `memory_store::codec`): about the size of the data's JSON, faster to decode than JSON
-//! (lengths up front, no escapes, no decimal numbers) and exact, floats included (serde_json
+//! (the private `codec` module): about the size of the data's JSON, faster to decode than
+//! JSON (lengths up front, no escapes, no decimal numbers) and exact, floats included (serde_json
 //! without its `float_roundtrip` feature may read a float back one unit in the last place
 //! off). `load` decodes a fresh record, `create` and `save` encode one, both outside the
 //! lock: the buffer is shared (`Arc<[u8]>`), so the lock is held only to look it up.
