@@ -334,6 +334,14 @@ impl SettingsError {
         }
     }
 
+    /// An error about a key outside the clients' tables (`http.proxy`).
+    pub fn for_setting(key: &str, message: impl Into<String>) -> Self {
+        Self {
+            key: Some(key.to_owned()),
+            ..Self::new(message)
+        }
+    }
+
     /// An error about one client's key.
     pub fn for_key(client: &str, key: &str, message: impl Into<String>) -> Self {
         Self {
@@ -428,10 +436,9 @@ impl Settings {
         for (section, value) in root {
             match section.as_str() {
                 "clients" => {
-                    let table = value.into_table().map_err(|e| SettingsError {
-                        key: Some("clients".into()),
-                        ..SettingsError::new(e.to_string())
-                    })?;
+                    let table = value
+                        .into_table()
+                        .map_err(|e| SettingsError::for_setting("clients", e.to_string()))?;
                     for (name, value) in table {
                         let client = deserialize_at(value, |key, msg| {
                             SettingsError::for_key(&name, key, msg)
@@ -441,12 +448,17 @@ impl Settings {
                     }
                 }
                 "login" => settings.login = deserialize_at(value, section_error("login"))?,
-                "http" => settings.http = deserialize_at(value, section_error("http"))?,
+                "http" => {
+                    settings.http = deserialize_at(value, section_error("http"))?;
+                    // Checked here too, not only when the client is built, so that the
+                    // error names the settings file.
+                    crate::http::check_settings(&settings.http)?;
+                }
                 other => {
-                    return Err(SettingsError {
-                        key: Some(other.to_owned()),
-                        ..SettingsError::new("unknown section; expected clients, login or http")
-                    });
+                    return Err(SettingsError::for_setting(
+                        other,
+                        "unknown section; expected clients, login or http",
+                    ));
                 }
             }
         }
@@ -455,13 +467,12 @@ impl Settings {
 }
 
 fn section_error(section: &'static str) -> impl Fn(&str, String) -> SettingsError {
-    move |key, message| SettingsError {
-        key: Some(if key.is_empty() {
-            section.to_owned()
+    move |key, message| {
+        if key.is_empty() {
+            SettingsError::for_setting(section, message)
         } else {
-            format!("{section}.{key}")
-        }),
-        ..SettingsError::new(message)
+            SettingsError::for_setting(&format!("{section}.{key}"), message)
+        }
     }
 }
 

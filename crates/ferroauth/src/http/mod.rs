@@ -91,13 +91,7 @@ impl std::fmt::Debug for HttpClient {
 
 impl HttpClient {
     pub(crate) fn new(settings: &HttpSettings) -> Result<Self, Error> {
-        let user_agent = settings.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
-        let user_agent = HeaderValue::from_str(user_agent).map_err(|_| SettingsError {
-            file: None,
-            client: None,
-            key: Some("http.user_agent".into()),
-            message: "not a valid header value (visible ASCII only)".into(),
-        })?;
+        let user_agent = user_agent(settings)?;
         let mut tcp = HttpConnector::new();
         // TLS is layered on top; the TCP connector must accept https destinations.
         tcp.enforce_http(false);
@@ -201,6 +195,23 @@ impl HttpClient {
         *request.headers_mut() = headers;
         Ok(request)
     }
+}
+
+/// Checks the `[http]` settings that can be wrong beyond their types.
+pub(crate) fn check_settings(settings: &HttpSettings) -> Result<(), SettingsError> {
+    user_agent(settings)?;
+    ProxyChoice::from_setting(settings.proxy.as_ref())?;
+    Ok(())
+}
+
+fn user_agent(settings: &HttpSettings) -> Result<HeaderValue, SettingsError> {
+    let value = settings.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
+    HeaderValue::from_str(value).map_err(|_| {
+        SettingsError::for_setting(
+            "http.user_agent",
+            "not a valid header value (visible ASCII only)",
+        )
+    })
 }
 
 /// Reads a body, refusing it as soon as it is known to exceed `limit`: by its declared
@@ -308,6 +319,17 @@ mod tests {
         let e = HttpClient::new(&settings).unwrap_err();
         assert_eq!(e.code(), "invalid_settings");
         assert!(e.to_string().contains("http.user_agent"), "{e}");
+    }
+
+    #[test]
+    fn http_settings_are_checked_when_read() {
+        for (toml, key) in [
+            ("[http]\nproxy = \"socks5://p:1080\"", "http.proxy"),
+            ("[http]\nuser_agent = \"a\\nb\"", "http.user_agent"),
+        ] {
+            let e = crate::Settings::from_toml_str(toml).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{e}");
+        }
     }
 
     #[test]

@@ -23,7 +23,6 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::error::Error;
 use crate::secret::Secret;
 use crate::settings::SettingsError;
 
@@ -44,7 +43,7 @@ pub(crate) enum ProxyChoice {
 impl ProxyChoice {
     /// Reads the `http.proxy` setting: absent means the environment, `"off"` no proxy,
     /// anything else an `http://[user:password@]host:port` URL.
-    pub(crate) fn from_setting(setting: Option<&Secret>) -> Result<Self, Error> {
+    pub(crate) fn from_setting(setting: Option<&Secret>) -> Result<Self, SettingsError> {
         let Some(raw) = setting.map(Secret::expose) else {
             return Ok(ProxyChoice::Environment);
         };
@@ -52,14 +51,11 @@ impl ProxyChoice {
             return Ok(ProxyChoice::Off);
         }
         // The value may hold a password: errors describe it without repeating it.
-        let bad = |why: &str| -> Error {
-            SettingsError {
-                file: None,
-                client: None,
-                key: Some("http.proxy".into()),
-                message: format!("{why}; expected \"off\" or http://host:port"),
-            }
-            .into()
+        let bad = |why: &str| {
+            SettingsError::for_setting(
+                "http.proxy",
+                format!("{why}; expected \"off\" or http://host:port"),
+            )
         };
         let uri: Uri = raw.parse().map_err(|_| bad("not a URL"))?;
         if uri.scheme_str() != Some("http") {
@@ -144,9 +140,10 @@ impl Service<Uri> for Dialer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     fn choice(raw: Option<&str>) -> Result<ProxyChoice, Error> {
-        ProxyChoice::from_setting(raw.map(Secret::from).as_ref())
+        Ok(ProxyChoice::from_setting(raw.map(Secret::from).as_ref())?)
     }
 
     #[test]
