@@ -107,11 +107,15 @@ fn main() -> std::process::ExitCode {
 
 /// The session store and lifetime the demo was given, for the report's header.
 fn sessions_label(demo_args: &[String]) -> String {
+    // As clap reads them: `--flag=value`, or `--flag` then `value`.
     let value = |flag: &str| {
         demo_args
             .iter()
-            .find_map(|a| a.strip_prefix(flag)?.strip_prefix('='))
-            .map(str::to_owned)
+            .enumerate()
+            .find_map(|(i, a)| match a.strip_prefix(flag)? {
+                "" => demo_args.get(i + 1).cloned(),
+                rest => rest.strip_prefix('=').map(str::to_owned),
+            })
     };
     let store = value("--session-store").unwrap_or_else(|| "memory".to_owned());
     match value("--session-ttl") {
@@ -347,4 +351,21 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     println!();
     print!("{}", report::table(&rows));
     Ok(all_ok || !args.fail_on_error)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sessions_label_reads_both_argument_forms() {
+        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(super::sessions_label(&[]), "memory sessions");
+        assert_eq!(
+            super::sessions_label(&args(&["--session-store=cookie", "--session-ttl", "5"])),
+            "cookie sessions, idle expiry 5 s"
+        );
+        assert_eq!(
+            super::sessions_label(&args(&["--session-store", "redis://127.0.0.1:6379"])),
+            "redis://127.0.0.1:6379 sessions"
+        );
+    }
 }
