@@ -12,10 +12,13 @@
 //!    demo with the session cookie and `Accept: application/json`: the demo exchanges the
 //!    code, validates the ID token, fetches userinfo and answers 200 with the user.
 //!
+//! [`floor`] is the same routes without ferroauth: what the messages alone cost.
+//!
 //! The binary `ferroauth-loadgen` runs the provider in its own process and the demo as a
 //! child process, so that the demo's `/proc` figures are the app's alone.
 
 pub mod driver;
+pub mod floor;
 pub mod procstat;
 pub mod provider;
 pub mod report;

@@ -78,3 +78,35 @@ async fn returning_users_keep_one_session_each() {
     }
     server.abort();
 }
+
+/// The floor app (`ferroauth-loadgen --floor`) completes logins through the same driver and
+/// makes the same calls to the provider as the demo, so that its figures compare.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_floor_app_makes_the_same_provider_calls() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let provider = BenchProvider::start(&base).await.unwrap();
+    let settings = Settings::from_toml_str(&provider.demo_settings()).unwrap();
+    let app = ferroauth_bench::floor::router(&settings, &base)
+        .await
+        .unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let driver = Driver::new(&base, Some(provider.rewrite())).unwrap();
+
+    for (flow, n) in [(Flow::Oidc, 50), (Flow::OAuth1, 30)] {
+        let run = driver.run(flow, n, 3).await;
+        assert_eq!(
+            (run.ok, run.failures),
+            (n, 0),
+            "first failure: {:?}",
+            run.first_error
+        );
+    }
+    let c = provider.counters.snapshot();
+    // The provider checked PKCE and issued an ID token for each code, as for the demo.
+    assert_eq!(c.token, 50);
+    assert_eq!(c.oauth1_credentials, 60);
+    assert_eq!(c.authorize, 80);
+    assert_eq!((c.discovery, c.jwks), (1, 0));
+    server.abort();
+}

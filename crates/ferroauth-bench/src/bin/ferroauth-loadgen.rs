@@ -52,6 +52,11 @@ struct Args {
     /// one: the demo's CPU figures then include the provider's.
     #[arg(long)]
     embedded: bool,
+    /// Run the floor app (`ferroauth-floor`: the demo's routes making the same calls to
+    /// the provider without ferroauth, sessions or any check) instead of the demo: what a
+    /// login's HTTP messages alone cost on this machine.
+    #[arg(long, conflicts_with_all = ["embedded", "demo_arg", "users", "demo_bin"])]
+    floor: bool,
     /// Print the demo's RSS every this many measured logins (memory over a long run).
     #[arg(long)]
     rss_every: Option<u64>,
@@ -128,13 +133,18 @@ fn demo_binary(args: &Args) -> Result<PathBuf, String> {
     if let Some(path) = &args.demo_bin {
         return Ok(path.clone());
     }
+    let (name, package) = if args.floor {
+        ("ferroauth-floor", "ferroauth-bench")
+    } else {
+        ("ferroauth-demo", "ferroauth-demo")
+    };
     let me = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let path = me.with_file_name(format!("ferroauth-demo{}", std::env::consts::EXE_SUFFIX));
+    let path = me.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if path.exists() {
         Ok(path)
     } else {
         Err(format!(
-            "{} not found: build it (cargo build --release -p ferroauth-demo) or pass --demo-bin",
+            "{} not found: build it (cargo build --release -p {package}) or pass --demo-bin",
             path.display()
         ))
     }
@@ -257,10 +267,15 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
         .with_returning_users(args.users);
 
     println!(
-        "ferroauth-loadgen: {} | demo pid {pid}, {} worker threads, {} | provider: {} | {} logins per flow after {} warm-up, {} at a time, {}",
+        "ferroauth-loadgen: {} | {} pid {pid}, {} worker threads, {} | provider: {} | {} logins per flow after {} warm-up, {} at a time, {}",
         machine(),
+        if args.floor { "floor app" } else { "demo" },
         args.workers,
-        sessions_label(&args.demo_arg),
+        if args.floor {
+            "no ferroauth, no sessions, no checks".to_owned()
+        } else {
+            sessions_label(&args.demo_arg)
+        },
         if args.embedded {
             "embedded in the demo (its CPU is counted as the app's)"
         } else {
