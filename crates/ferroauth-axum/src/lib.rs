@@ -59,6 +59,7 @@ use tower_sessions::Session;
 
 pub mod cookie_store;
 pub mod memory_store;
+pub mod session_json;
 pub mod store_guard;
 
 /// Largest callback body accepted (`form_post`).
@@ -70,20 +71,21 @@ pub struct SessionPending<'a>(pub &'a Session);
 
 impl PendingStore for SessionPending<'_> {
     async fn load(&self) -> Result<PendingLogins, Error> {
-        self.0
-            .get::<PendingLogins>(SESSION_KEY)
-            .await
-            .map(Option::unwrap_or_default)
-            .map_err(|e| Error::Session(e.to_string()))
+        Ok(session_json::get(self.0, SESSION_KEY)
+            .await?
+            .unwrap_or_default())
     }
 
     async fn save(&self, logins: PendingLogins) -> Result<(), Error> {
-        let result = if logins.is_empty() {
-            self.0.remove::<PendingLogins>(SESSION_KEY).await.map(drop)
+        if logins.is_empty() {
+            self.0
+                .remove_value(SESSION_KEY)
+                .await
+                .map(drop)
+                .map_err(|e| Error::Session(e.to_string()))
         } else {
-            self.0.insert(SESSION_KEY, logins).await
-        };
-        result.map_err(|e| Error::Session(e.to_string()))
+            session_json::insert(self.0, SESSION_KEY, &logins).await
+        }
     }
 }
 
@@ -100,11 +102,9 @@ pub struct SessionTokens<'a>(pub &'a Session);
 
 impl SessionTokens<'_> {
     async fn all(&self) -> Result<BTreeMap<String, Token>, Error> {
-        self.0
-            .get::<BTreeMap<String, Token>>(TOKENS_KEY)
-            .await
-            .map(Option::unwrap_or_default)
-            .map_err(|e| Error::Session(e.to_string()))
+        Ok(session_json::get(self.0, TOKENS_KEY)
+            .await?
+            .unwrap_or_default())
     }
 
     /// Every stored token, by client name.
@@ -116,10 +116,7 @@ impl SessionTokens<'_> {
     pub async fn remove(&self, client: &str) -> Result<(), Error> {
         let mut all = self.all().await?;
         if all.remove(client).is_some() {
-            self.0
-                .insert(TOKENS_KEY, all)
-                .await
-                .map_err(|e| Error::Session(e.to_string()))?;
+            session_json::insert(self.0, TOKENS_KEY, &all).await?;
         }
         Ok(())
     }
@@ -133,10 +130,7 @@ impl TokenStore for SessionTokens<'_> {
     async fn save(&self, client: &str, token: &Token) -> Result<(), Error> {
         let mut all = self.all().await?;
         all.insert(client.to_owned(), token.clone());
-        self.0
-            .insert(TOKENS_KEY, all)
-            .await
-            .map_err(|e| Error::Session(e.to_string()))
+        session_json::insert(self.0, TOKENS_KEY, &all).await
     }
 }
 

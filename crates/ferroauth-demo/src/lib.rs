@@ -158,11 +158,15 @@ async fn users(session: &DemoSession) -> Result<BTreeMap<String, Claims>, AuthEr
 /// claims with its current token. For tests that inspect the server-side session.
 pub fn accounts_in_session_data(
     data: &std::collections::HashMap<String, serde_json::Value>,
-) -> Result<BTreeMap<String, Account>, serde_json::Error> {
+) -> Result<BTreeMap<String, Account>, Error> {
     let read = |key: &str| data.get(key).cloned().unwrap_or(serde_json::Value::Null);
-    let users: Option<BTreeMap<String, Claims>> = serde_json::from_value(read(USERS_KEY))?;
-    let mut tokens: BTreeMap<String, Token> =
-        serde_json::from_value::<Option<_>>(read(ferroauth_axum::TOKENS_KEY))?.unwrap_or_default();
+    let users: Option<BTreeMap<String, Claims>> =
+        ferroauth_axum::session_json::decode(USERS_KEY, read(USERS_KEY))?;
+    let mut tokens: BTreeMap<String, Token> = ferroauth_axum::session_json::decode::<Option<_>>(
+        ferroauth_axum::TOKENS_KEY,
+        read(ferroauth_axum::TOKENS_KEY),
+    )?
+    .unwrap_or_default();
     Ok(users
         .unwrap_or_default()
         .into_iter()

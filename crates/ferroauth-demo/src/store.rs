@@ -32,7 +32,7 @@ use axum::response::{IntoResponse, Response};
 use ferroauth::pending::{PendingLogins, PendingStore};
 use ferroauth::{Claims, Error, Token, TokenStore};
 use ferroauth_axum::cookie_store::{CookieKeys, CookiePending, CookieSealer, SealedJar};
-use ferroauth_axum::{AuthError, SessionPending, SessionTokens};
+use ferroauth_axum::{AuthError, SessionPending, SessionTokens, session_json};
 use tower_sessions::Session;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
@@ -394,11 +394,9 @@ impl DemoSession {
     /// The logged-in users' claims, by provider name.
     pub async fn users(&self) -> Result<BTreeMap<String, Claims>, AuthError> {
         match self {
-            DemoSession::Server(s) => s
-                .get(crate::USERS_KEY)
-                .await
-                .map(Option::unwrap_or_default)
-                .map_err(session_error),
+            DemoSession::Server(s) => Ok(session_json::get(s, crate::USERS_KEY)
+                .await?
+                .unwrap_or_default()),
             DemoSession::Cookie(jar) => Ok(jar.get(USERS_COOKIE).unwrap_or_default()),
         }
     }
@@ -406,10 +404,7 @@ impl DemoSession {
     /// Replaces the logged-in users' claims.
     pub async fn save_users(&self, users: &BTreeMap<String, Claims>) -> Result<(), AuthError> {
         match self {
-            DemoSession::Server(s) => s
-                .insert(crate::USERS_KEY, users)
-                .await
-                .map_err(session_error),
+            DemoSession::Server(s) => Ok(session_json::insert(s, crate::USERS_KEY, users).await?),
             DemoSession::Cookie(jar) => jar.set(USERS_COOKIE, users).map_err(AuthError),
         }
     }
