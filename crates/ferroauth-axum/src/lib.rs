@@ -46,6 +46,10 @@
 //! tower-sessions-redis-store) shared by every instance behind a load balancer, wrapped in
 //! [`store_guard::GuardedStore`] so that an unavailable store answers 503; or no
 //! server-side state at all, with pending logins in an encrypted cookie ([`cookie_store`]).
+//!
+//! In a tower-sessions session, the pending logins ([`ferroauth::pending::SESSION_KEY`])
+//! and the tokens ([`TOKENS_KEY`]) are each kept as one JSON text, read and written through
+//! [`session_json`], which an app can use for its own entries too.
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
