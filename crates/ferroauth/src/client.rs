@@ -5,7 +5,7 @@
 //! OAuth 2.0 / OpenID Connect login), [`crate::token_endpoint`] (grants and client
 //! authentication), [`crate::api`] (API calls), `oauth1_login` (OAuth 1.0a).
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use http::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::Value;
@@ -65,6 +65,8 @@ pub(crate) struct ClientInner {
     pub(crate) secret_jwt_key: Option<ClientAssertionKey>,
     /// The cached client-credentials token (see `client_credentials_token`).
     pub(crate) service_token: tokio::sync::Mutex<Option<OAuth2Token>>,
+    /// The last redirect URI found to be a URL (see `check_redirect_uri`).
+    redirect_uri_checked: Mutex<Option<Box<str>>>,
 }
 
 /// Everything derived from settings and metadata, computed once per client.
@@ -193,6 +195,7 @@ impl OAuthClient {
                 api_headers,
                 secret_jwt_key,
                 service_token: tokio::sync::Mutex::new(None),
+                redirect_uri_checked: Mutex::new(None),
             }),
         })
     }
@@ -242,6 +245,25 @@ impl OAuthClient {
 
     pub(crate) fn client_id(&self) -> &str {
         self.inner.settings.client_id.as_deref().unwrap_or_default()
+    }
+
+    /// Refuses a `redirect_uri` that is not an absolute URL, as a misconfiguration rather
+    /// than the provider's less clear error. An app passes the same one on nearly every
+    /// login, so the last one accepted is remembered instead of parsed again.
+    pub(crate) fn check_redirect_uri(&self, redirect_uri: &str) -> Result<(), Error> {
+        let mut checked = self
+            .inner
+            .redirect_uri_checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if checked.as_deref() == Some(redirect_uri) {
+            return Ok(());
+        }
+        Url::parse(redirect_uri).map_err(|e| {
+            self.misconfigured(format!("redirect_uri {redirect_uri:?} is not a URL ({e})"))
+        })?;
+        *checked = Some(redirect_uri.into());
+        Ok(())
     }
 
     pub(crate) fn misconfigured(&self, reason: impl Into<String>) -> Error {

@@ -89,9 +89,7 @@ impl OAuthClient {
     ) -> Result<Url, Error> {
         let settings = &self.inner.settings;
         let resolved = self.resolved().await?;
-        Url::parse(redirect_uri).map_err(|e| {
-            self.misconfigured(format!("redirect_uri {redirect_uri:?} is not a URL ({e})"))
-        })?;
+        self.check_redirect_uri(redirect_uri)?;
         let mut scope = settings.client_kwargs.scope.clone();
         let mut extra: Vec<(&str, &str)> = Vec::new();
         let configured = settings
@@ -464,6 +462,39 @@ mod tests {
         assert!(scope_claims_missing(&bare, Some("openid email")));
         assert!(!scope_claims_missing(&bare, Some("openid offline_access")));
         assert!(!scope_claims_missing(&bare, None));
+    }
+
+    #[tokio::test]
+    async fn a_redirect_uri_that_is_not_a_url_is_refused_every_time() {
+        let settings = crate::Settings::from_toml_str(
+            r#"
+[clients.plain]
+client_id = "id"
+client_secret = "secret"
+authorize_url = "https://op.example/authorize"
+access_token_url = "https://op.example/token"
+"#,
+        )
+        .unwrap();
+        let client = crate::OAuth::from_settings(&settings)
+            .unwrap()
+            .client("plain")
+            .unwrap();
+        let store = crate::MemoryPendingStore::new();
+        let refused = |e: Error| matches!(e, Error::Misconfigured { ref reason, .. } if reason.contains("is not a URL"));
+        // A good URI remembered in between must not let the bad one through.
+        for uri in [
+            "/auth/plain",
+            "https://app.example/auth/plain",
+            "/auth/plain",
+        ] {
+            let result = client.authorize_redirect(&store, uri).await;
+            if uri.starts_with('/') {
+                assert!(refused(result.unwrap_err()), "{uri}");
+            } else {
+                assert!(result.is_ok(), "{uri}");
+            }
+        }
     }
 
     #[test]

@@ -208,9 +208,7 @@ impl OAuthClient {
     ) -> Result<Url, Error> {
         let setup = self.oauth1()?;
         let settings = &self.inner.settings;
-        Url::parse(redirect_uri).map_err(|e| {
-            self.misconfigured(format!("redirect_uri {redirect_uri:?} is not a URL ({e})"))
-        })?;
+        self.check_redirect_uri(redirect_uri)?;
         let request_url = self.oauth1_endpoint(
             "request_token_url",
             &setup.request_token_url,
