@@ -283,24 +283,42 @@ async fn callback(
     }
     .await;
     match result {
-        Ok(account) if json => axum::Json(json!({
-            "provider": name,
-            "userinfo": account.userinfo,
-            "token": token_summary(&account.token),
-        }))
+        Ok(account) if json => axum::Json(LoginAnswer {
+            provider: &name,
+            userinfo: &account.userinfo,
+            token: TokenSummary::of(&account.token),
+        })
         .into_response(),
         Ok(_) => Redirect::to("/").into_response(),
         Err(e) => auth_failure(json, e),
     }
 }
 
+/// The JSON answer of a login: written straight from the claims, without building a
+/// `serde_json::Value` copy of them first.
+#[derive(Serialize)]
+struct LoginAnswer<'a> {
+    provider: &'a str,
+    userinfo: &'a Claims,
+    token: TokenSummary<'a>,
+}
+
 /// The token without secret values.
-fn token_summary(token: &Token) -> serde_json::Value {
-    json!({
-        "token_type": token.token_type(),
-        "expires_at": token.expires_at(),
-        "scope": token.scope(),
-    })
+#[derive(Serialize)]
+struct TokenSummary<'a> {
+    token_type: &'a str,
+    expires_at: Option<u64>,
+    scope: Option<&'a str>,
+}
+
+impl<'a> TokenSummary<'a> {
+    fn of(token: &'a Token) -> Self {
+        Self {
+            token_type: token.token_type(),
+            expires_at: token.expires_at(),
+            scope: token.scope(),
+        }
+    }
 }
 
 async fn api_root(
@@ -374,7 +392,7 @@ async fn refresh(
         let refused =
             |status, code: &'static str, description: String| Ok(Err((status, code, description)));
         match client.refresh_stored_token(&session.tokens()).await {
-            Ok(token) => Ok(Ok(token_summary(&token))),
+            Ok(token) => Ok(Ok(token)),
             Err(Error::NoToken { .. }) => refused(
                 StatusCode::UNAUTHORIZED,
                 "not_logged_in",
@@ -395,8 +413,9 @@ async fn refresh(
     }
     .await;
     match result {
-        Ok(Ok(summary)) if json => {
-            axum::Json(json!({ "provider": name, "token": summary })).into_response()
+        Ok(Ok(token)) if json => {
+            axum::Json(json!({ "provider": name, "token": TokenSummary::of(&token) }))
+                .into_response()
         }
         Ok(Ok(_)) => Redirect::to("/").into_response(),
         Ok(Err((status, code, description))) => failure(json, status, code, &description),
