@@ -60,6 +60,17 @@ pub struct PhaseResult {
 }
 
 impl PhaseResult {
+    /// Adds a later batch: its logins, failures, latencies and time.
+    pub fn add(&mut self, part: PhaseResult) {
+        self.ok += part.ok;
+        self.failures += part.failures;
+        self.latencies.extend(part.latencies);
+        self.elapsed += part.elapsed;
+        if self.first_error.is_none() {
+            self.first_error = part.first_error;
+        }
+    }
+
     /// Completed logins per second of wall-clock time.
     pub fn rate(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -245,14 +256,7 @@ impl Driver {
         let mut total = PhaseResult::default();
         for task in tasks {
             match task.await {
-                Ok(part) => {
-                    total.ok += part.ok;
-                    total.failures += part.failures;
-                    total.latencies.extend(part.latencies);
-                    if total.first_error.is_none() {
-                        total.first_error = part.first_error;
-                    }
-                }
+                Ok(part) => total.add(part),
                 Err(e) => {
                     total.failures += 1;
                     total.first_error.get_or_insert(format!("driver task: {e}"));

@@ -12,11 +12,13 @@
 //!    demo with the session cookie and `Accept: application/json`: the demo exchanges the
 //!    code, validates the ID token, fetches userinfo and answers 200 with the user.
 //!
-//! [`floor`] is the same routes without ferroauth: what the messages alone cost.
+//! [`floor`] is the same routes without ferroauth: what the messages alone cost;
+//! [`compare`] runs the demo and the floor in alternating rounds.
 //!
 //! The binary `ferroauth-loadgen` runs the provider in its own process and the demo as a
 //! child process, so that the demo's `/proc` figures are the app's alone.
 
+pub mod compare;
 pub mod driver;
 pub mod floor;
 pub mod procstat;

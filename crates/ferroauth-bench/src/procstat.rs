@@ -33,6 +33,47 @@ pub fn sample(pid: u32) -> io::Result<ProcSample> {
     })
 }
 
+/// CPU time of each of a process's threads, in nanoseconds, from
+/// `/proc/<pid>/task/<tid>/schedstat`. Exact, where `/proc/<pid>/stat` counts in ticks of
+/// 10 ms: short batches of logins need it. Differences are taken per thread (see
+/// [`ThreadTimes::since`]) because a thread that exits takes its time with it.
+pub fn thread_times(pid: u32) -> io::Result<ThreadTimes> {
+    let mut times = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let entry = entry?;
+        let Ok(tid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        // A thread may exit between the listing and the read.
+        let Ok(text) = std::fs::read_to_string(entry.path().join("schedstat")) else {
+            continue;
+        };
+        if let Some(ns) = text
+            .split_ascii_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+        {
+            times.insert(tid, ns);
+        }
+    }
+    Ok(ThreadTimes(times))
+}
+
+/// CPU nanoseconds by thread id: see [`thread_times`].
+#[derive(Debug, Clone, Default)]
+pub struct ThreadTimes(std::collections::BTreeMap<u32, u64>);
+
+impl ThreadTimes {
+    /// CPU nanoseconds spent since `earlier` by the threads alive at both readings, and by
+    /// those started in between.
+    pub fn since(&self, earlier: &Self) -> u64 {
+        self.0
+            .iter()
+            .map(|(tid, ns)| ns.saturating_sub(earlier.0.get(tid).copied().unwrap_or(0)))
+            .sum()
+    }
+}
+
 /// `(utime, stime)` from a `/proc/<pid>/stat` line. The command name (field 2) may hold
 /// spaces and parentheses, so fields are counted from the last `)`.
 fn cpu_ticks(stat: &str) -> Option<(u64, u64)> {
@@ -71,5 +112,25 @@ mod tests {
     fn reads_this_process() {
         let s = sample(std::process::id()).unwrap();
         assert!(s.rss_kib > 0 && s.peak_rss_kib >= s.rss_kib);
+    }
+
+    #[test]
+    fn thread_times_count_work_done_in_between() {
+        let before = thread_times(std::process::id()).unwrap();
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < std::time::Duration::from_millis(30) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let spent = thread_times(std::process::id()).unwrap().since(&before);
+        // The loop ran on this thread for 30 ms of wall time; allow for being descheduled.
+        assert!(spent >= 10_000_000, "{spent} ns");
+    }
+
+    #[test]
+    fn an_exited_thread_does_not_make_the_difference_negative() {
+        let earlier = ThreadTimes([(1, 500), (2, 900)].into());
+        let later = ThreadTimes([(1, 800), (3, 100)].into());
+        assert_eq!(later.since(&earlier), 300 + 100);
     }
 }

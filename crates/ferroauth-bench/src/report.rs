@@ -71,6 +71,62 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
+/// One flow of `--against-floor`.
+#[derive(Debug, Clone)]
+pub struct ComparisonRow {
+    /// The flow's label.
+    pub flow: String,
+    /// Completed logins, demo and floor app.
+    pub logins: (u64, u64),
+    /// Failed logins, demo and floor app.
+    pub failures: (u64, u64),
+    /// CPU µs per login over all rounds, demo and floor app.
+    pub cpu_us: (f64, f64),
+    /// The per-round differences: median, smallest, largest (µs per login).
+    pub difference_us: (f64, f64, f64),
+    /// Rounds.
+    pub rounds: usize,
+}
+
+impl ComparisonRow {
+    /// The row of a comparison.
+    pub fn of(flow: &str, c: &crate::compare::Comparison) -> Self {
+        let (min, max) = c.difference_range_us();
+        Self {
+            flow: flow.to_owned(),
+            logins: (c.demo.logins.ok, c.floor.logins.ok),
+            failures: (c.demo.logins.failures, c.floor.logins.failures),
+            cpu_us: (c.demo.cpu_us_per_login(), c.floor.cpu_us_per_login()),
+            difference_us: (c.median_difference_us(), min, max),
+            rounds: c.round_differences_us.len(),
+        }
+    }
+}
+
+/// A Markdown table of `--against-floor` rows.
+pub fn comparison_table(rows: &[ComparisonRow]) -> String {
+    let mut out = String::new();
+    out.push_str("| flow | logins (demo / floor) | failures | demo CPU µs/login | floor CPU µs/login | demo − floor µs/login: median of rounds (range) |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} / {} | {} | {:.1} | {:.1} | {:.1} ({:.1} to {:.1}, {} rounds) |",
+            r.flow,
+            r.logins.0,
+            r.logins.1,
+            r.failures.0 + r.failures.1,
+            r.cpu_us.0,
+            r.cpu_us.1,
+            r.difference_us.0,
+            r.difference_us.1,
+            r.difference_us.2,
+            r.rounds,
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

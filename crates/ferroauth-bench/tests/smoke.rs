@@ -110,3 +110,56 @@ async fn the_floor_app_makes_the_same_provider_calls() {
     assert_eq!((c.discovery, c.jwks), (1, 0));
     server.abort();
 }
+
+/// `--against-floor`'s rounds: both apps get every round's logins, and each round gives a
+/// difference. (Both apps run in this test's process, so the CPU figures mean nothing
+/// here; the load benchmark runs them as separate processes.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alternating_rounds_drive_both_apps() {
+    async fn serve(app: axum::Router, listener: tokio::net::TcpListener) {
+        let _ = axum::serve(listener, app).await;
+    }
+    let demo_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let floor_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let demo_base = format!("http://{}", demo_listener.local_addr().unwrap());
+    let floor_base = format!("http://{}", floor_listener.local_addr().unwrap());
+    let demo_provider = BenchProvider::start(&demo_base).await.unwrap();
+    let floor_provider = BenchProvider::start(&floor_base).await.unwrap();
+    let demo_settings = Settings::from_toml_str(&demo_provider.demo_settings()).unwrap();
+    let floor_settings = Settings::from_toml_str(&floor_provider.demo_settings()).unwrap();
+    let demo = router(
+        OAuth::from_settings(&demo_settings).unwrap(),
+        DemoOptions::default(),
+    );
+    let floor = ferroauth_bench::floor::router(&floor_settings, &floor_base)
+        .await
+        .unwrap();
+    let servers = [
+        tokio::spawn(serve(demo, demo_listener)),
+        tokio::spawn(serve(floor, floor_listener)),
+    ];
+    let demo_driver = Driver::new(&demo_base, Some(demo_provider.rewrite())).unwrap();
+    let floor_driver = Driver::new(&floor_base, Some(floor_provider.rewrite())).unwrap();
+    let pid = std::process::id();
+    let side = |driver| ferroauth_bench::compare::Side { driver, pid };
+
+    let c = ferroauth_bench::compare::alternate(
+        Flow::OAuth1,
+        side(&demo_driver),
+        side(&floor_driver),
+        4,
+        5,
+        2,
+    )
+    .await
+    .unwrap();
+    assert_eq!((c.demo.logins.ok, c.demo.logins.failures), (20, 0));
+    assert_eq!((c.floor.logins.ok, c.floor.logins.failures), (20, 0));
+    assert_eq!(c.round_differences_us.len(), 4);
+    assert!(c.demo.cpu_ns > 0 && c.floor.cpu_ns > 0);
+    assert_eq!(demo_provider.counters.snapshot().oauth1_credentials, 40);
+    assert_eq!(floor_provider.counters.snapshot().oauth1_credentials, 40);
+    for server in servers {
+        server.abort();
+    }
+}

@@ -9,6 +9,10 @@
 //! the demo (`ferroauth-demo --config <generated> --workers 2`) as a child process, then
 //! per flow: warm-up logins, measured logins, and a table row with the demo's CPU time
 //! per login and memory read from `/proc/<demo pid>`.
+//!
+//! `--floor` measures the floor app instead ([`ferroauth_bench::floor`]);
+//! `--against-floor` runs both and switches between them every round
+//! ([`ferroauth_bench::compare`]), for what the demo costs beyond the floor.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -17,7 +21,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use ferroauth_bench::procstat::{self, ProcSample};
 use ferroauth_bench::report::{self, Row};
-use ferroauth_bench::{BenchProvider, Driver, Flow, PhaseResult};
+use ferroauth_bench::{BenchProvider, Driver, Flow, PhaseResult, compare};
 
 #[derive(Debug, Parser)]
 #[command(about = "Login-flow load benchmark for ferroauth-demo")]
@@ -57,6 +61,14 @@ struct Args {
     /// login's HTTP messages alone cost on this machine.
     #[arg(long, conflicts_with_all = ["embedded", "demo_arg", "users", "demo_bin"])]
     floor: bool,
+    /// Run the demo and the floor app side by side, switching between them every round,
+    /// and report what the demo costs beyond the floor (median and range of the rounds):
+    /// steadier than two runs minutes apart on a machine whose speed drifts.
+    #[arg(long, conflicts_with_all = ["floor", "embedded", "users", "wrapper", "rss_every"])]
+    against_floor: bool,
+    /// Rounds of `--against-floor` (each app gets `--logins / --rounds` per round).
+    #[arg(long, default_value_t = 10, requires = "against_floor")]
+    rounds: usize,
     /// Print the demo's RSS every this many measured logins (memory over a long run).
     #[arg(long)]
     rss_every: Option<u64>,
@@ -129,11 +141,11 @@ fn sessions_label(demo_args: &[String]) -> String {
     }
 }
 
-fn demo_binary(args: &Args) -> Result<PathBuf, String> {
-    if let Some(path) = &args.demo_bin {
+fn demo_binary(args: &Args, floor: bool) -> Result<PathBuf, String> {
+    if let (Some(path), false) = (&args.demo_bin, floor) {
         return Ok(path.clone());
     }
-    let (name, package) = if args.floor {
+    let (name, package) = if floor {
         ("ferroauth-floor", "ferroauth-bench")
     } else {
         ("ferroauth-demo", "ferroauth-demo")
@@ -206,65 +218,101 @@ fn machine() -> String {
     format!("{model}, {cores} cores")
 }
 
-async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
-    let flows: Vec<Flow> = args
-        .flows
-        .iter()
-        .map(|f| Flow::parse(f).ok_or_else(|| format!("unknown flow {f:?} (oidc, oauth1)")))
-        .collect::<Result<_, _>>()?;
-    let demo_bin = demo_binary(&args)?;
+/// A started app (the demo or the floor app) with its provider and a driver for it.
+struct App {
+    process: DemoProcess,
+    pid: u32,
+    driver: Driver,
+    provider: Option<BenchProvider>,
+}
 
-    // A free port for the demo: the provider's clients must know its redirect URIs.
+impl App {
+    fn side(&self) -> compare::Side<'_> {
+        compare::Side {
+            driver: &self.driver,
+            pid: self.pid,
+        }
+    }
+}
+
+/// Starts the demo, or the floor app when `floor`, as a child process with a provider of
+/// its own (or the demo's embedded one with `--embedded`).
+async fn start_app(args: &Args, floor: bool) -> Result<App, Box<dyn std::error::Error>> {
+    let bin = demo_binary(args, floor)?;
+    // A free port for the app: the provider's clients must know its redirect URIs.
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let demo_base = format!("http://127.0.0.1:{port}");
+    let base = format!("http://127.0.0.1:{port}");
 
     let mut command = match args.wrapper.as_deref().map(str::split_ascii_whitespace) {
         Some(mut words) => {
             let mut c = tokio::process::Command::new(words.next().ok_or("empty --wrapper")?);
-            c.args(words).arg(&demo_bin);
+            c.args(words).arg(&bin);
             c
         }
-        None => tokio::process::Command::new(&demo_bin),
+        None => tokio::process::Command::new(&bin),
     };
     command
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--workers")
         .arg(args.workers.to_string())
-        .args(&args.demo_arg)
         .env("RUST_LOG", &args.demo_log)
         .env_remove("FERROAUTH_CONFIG")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .kill_on_drop(true);
+    if !floor {
+        command.args(&args.demo_arg);
+    }
     let mut config_file = None;
     let provider = if args.embedded {
         command.arg("--auto-approve").arg("--fast");
         None
     } else {
-        let provider = BenchProvider::start(&demo_base).await?;
-        let path =
-            std::env::temp_dir().join(format!("ferroauth-loadgen-{}.toml", std::process::id()));
+        let provider = BenchProvider::start(&base).await?;
+        let path = std::env::temp_dir().join(format!(
+            "ferroauth-loadgen-{}-{port}.toml",
+            std::process::id()
+        ));
         std::fs::write(&path, provider.demo_settings())?;
         command.arg("--config").arg(&path);
         config_file = Some(path);
         Some(provider)
     };
-    let mut demo = DemoProcess(
+    let mut process = DemoProcess(
         command
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", demo_bin.display()))?,
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?,
     );
-    let up = wait_until_up(&demo_base, &mut demo.0).await;
+    let up = wait_until_up(&base, &mut process.0).await;
     if let Some(path) = &config_file {
         let _ = std::fs::remove_file(path);
     }
     up?;
-    let pid = demo.0.id().ok_or("the demo has no process id")?;
-    let driver = Driver::new(&demo_base, provider.as_ref().map(BenchProvider::rewrite))?
+    let pid = process.0.id().ok_or("the app has no process id")?;
+    let driver = Driver::new(&base, provider.as_ref().map(BenchProvider::rewrite))?
         .with_returning_users(args.users);
+    Ok(App {
+        process,
+        pid,
+        driver,
+        provider,
+    })
+}
+
+async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
+    let flows: Vec<Flow> = args
+        .flows
+        .iter()
+        .map(|f| Flow::parse(f).ok_or_else(|| format!("unknown flow {f:?} (oidc, oauth1)")))
+        .collect::<Result<_, _>>()?;
+    if args.against_floor {
+        return against_floor(&args, &flows).await;
+    }
+    let app = start_app(&args, args.floor).await?;
+    let (pid, driver, provider) = (app.pid, &app.driver, app.provider.as_ref());
 
     println!(
         "ferroauth-loadgen: {} | {} pid {pid}, {} worker threads, {} | provider: {} | {} logins per flow after {} warm-up, {} at a time, {}",
@@ -295,33 +343,17 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     let mut all_ok = true;
     for flow in flows {
         let warm = driver.run(flow, args.warmup, args.concurrency).await;
-        if warm.failures > 0 {
-            all_ok = false;
-            eprintln!(
-                "{}: {} of {} warm-up logins failed; first: {}",
-                flow.label(),
-                warm.failures,
-                args.warmup,
-                warm.first_error.as_deref().unwrap_or("?")
-            );
-        }
+        all_ok &= report_failures(flow, "warm-up", &warm);
         hook(args.hook_before.as_deref(), pid).await?;
-        let counters_before = provider.as_ref().map(|p| p.counters.snapshot());
+        let counters_before = provider.map(|p| p.counters.snapshot());
         let before = procstat::sample(pid)?;
         let chunk = args.rss_every.unwrap_or(args.logins).max(1);
         let mut total = PhaseResult::default();
         let mut done = 0;
         while done < args.logins {
             let n = chunk.min(args.logins - done);
-            let part = driver.run(flow, n, args.concurrency).await;
+            total.add(driver.run(flow, n, args.concurrency).await);
             done += n;
-            total.ok += part.ok;
-            total.failures += part.failures;
-            total.latencies.extend(part.latencies);
-            total.elapsed += part.elapsed;
-            if total.first_error.is_none() {
-                total.first_error = part.first_error;
-            }
             if args.rss_every.is_some() {
                 let s = procstat::sample(pid)?;
                 println!(
@@ -335,19 +367,9 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
         let after: ProcSample = procstat::sample(pid)?;
         hook(args.hook_after.as_deref(), pid).await?;
         let counters = provider
-            .as_ref()
             .zip(counters_before)
             .map(|(p, before)| p.counters.snapshot().since(&before));
-        if total.failures > 0 {
-            all_ok = false;
-            eprintln!(
-                "{}: {} of {} logins failed; first: {}",
-                flow.label(),
-                total.failures,
-                args.logins,
-                total.first_error.as_deref().unwrap_or("?")
-            );
-        }
+        all_ok &= report_failures(flow, "measured", &total);
         rows.push(Row {
             flow: flow.label().to_owned(),
             logins: total.ok,
@@ -365,7 +387,63 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     }
     println!();
     print!("{}", report::table(&rows));
+    drop(app.process);
     Ok(all_ok || !args.fail_on_error)
+}
+
+/// `--against-floor`: the demo and the floor app in alternating rounds.
+async fn against_floor(args: &Args, flows: &[Flow]) -> Result<bool, Box<dyn std::error::Error>> {
+    let demo = start_app(args, false).await?;
+    let floor = start_app(args, true).await?;
+    let rounds = args.rounds.max(1);
+    let per_round = (args.logins / rounds as u64).max(1);
+    println!(
+        "ferroauth-loadgen: {} | demo pid {} and floor app pid {}, {} worker threads each, {} | {rounds} rounds of {per_round} logins per app and flow, after {} warm-up, {} at a time; CPU from /proc/<pid>/task/*/schedstat",
+        machine(),
+        demo.pid,
+        floor.pid,
+        args.workers,
+        sessions_label(&args.demo_arg),
+        args.warmup,
+        args.concurrency,
+    );
+    let mut rows = Vec::new();
+    let mut all_ok = true;
+    for &flow in flows {
+        for (app, name) in [(&demo, "demo"), (&floor, "floor app")] {
+            let warm = app.driver.run(flow, args.warmup, args.concurrency).await;
+            all_ok &= report_failures(flow, &format!("{name} warm-up"), &warm);
+        }
+        let c = compare::alternate(
+            flow,
+            demo.side(),
+            floor.side(),
+            rounds,
+            per_round,
+            args.concurrency,
+        )
+        .await?;
+        all_ok &= report_failures(flow, "demo", &c.demo.logins);
+        all_ok &= report_failures(flow, "floor app", &c.floor.logins);
+        rows.push(report::ComparisonRow::of(flow.label(), &c));
+    }
+    println!();
+    print!("{}", report::comparison_table(&rows));
+    Ok(all_ok || !args.fail_on_error)
+}
+
+/// Prints the first failure of a batch; whether there was none.
+fn report_failures(flow: Flow, what: &str, batch: &PhaseResult) -> bool {
+    if batch.failures > 0 {
+        eprintln!(
+            "{} ({what}): {} of {} logins failed; first: {}",
+            flow.label(),
+            batch.failures,
+            batch.ok + batch.failures,
+            batch.first_error.as_deref().unwrap_or("?")
+        );
+    }
+    batch.failures == 0
 }
 
 #[cfg(test)]
