@@ -110,23 +110,26 @@ impl OAuthClient {
                 extra.push((name, value));
             }
         }
-        let state = random::token(32)?;
-        let verifier = match settings
+        let pkce = match settings
             .client_kwargs
             .code_challenge_method
             .unwrap_or_default()
         {
-            CodeChallengeMethod::S256 => Some(random::token(32)?),
-            CodeChallengeMethod::Disabled => None,
+            CodeChallengeMethod::S256 => true,
+            CodeChallengeMethod::Disabled => false,
         };
         let openid = scope
             .as_deref()
             .is_some_and(|s| s.split_ascii_whitespace().any(|p| p == "openid"));
-        let nonce = if openid && settings.client_kwargs.check_nonce.unwrap_or(true) {
-            Some(random::token(24)?)
-        } else {
-            None
-        };
+        let with_nonce = openid && settings.client_kwargs.check_nonce.unwrap_or(true);
+        // State, verifier and nonce from one read of the OS generator; unused ones are empty.
+        let [state, verifier, nonce] = random::tokens([
+            32,
+            if pkce { 32 } else { 0 },
+            if with_nonce { 24 } else { 0 },
+        ])?;
+        let verifier = pkce.then_some(verifier);
+        let nonce = with_nonce.then_some(nonce);
 
         let mut url = resolved.authorize.clone();
         {
