@@ -51,7 +51,7 @@
 //! | `POST /oauth1/request_token` | OAuth 1.0a temporary credentials |
 //! | `GET /oauth1/authorize` | OAuth 1.0a resource owner authorization |
 //! | `POST /oauth1/access_token` | OAuth 1.0a token credentials |
-//! | `GET, POST /oauth1/api/me` | OAuth 1.0a protected demo API |
+//! | `GET, POST /oauth1/api/me` | OAuth 1.0a protected demo API (echoes a JSON body as `received_json`) |
 //!
 //! # Behaviour worth knowing
 //!

@@ -640,11 +640,22 @@ pub(crate) async fn api_me(
     let Some(user) = sub.as_deref().and_then(|sub| s.settings.user(sub)) else {
         return unauthorized("token_rejected", "token revoked");
     };
+    // A JSON body comes back as it arrived, so that clients can see it was sent.
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let received = if is_json {
+        serde_json::from_slice(&body).unwrap_or(Value::Null)
+    } else {
+        Value::Null
+    };
     Json(json!({
         "user_id": user.sub,
         "screen_name": user.display_username(),
         "consumer_key": v.consumer.client_id,
         "user": Value::Object(all_claims(user)),
+        "received_json": received,
     }))
     .into_response()
 }

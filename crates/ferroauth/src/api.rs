@@ -82,7 +82,7 @@ impl OAuthClient {
                     .await
             }
             Token::OAuth1(t) => {
-                self.oauth1_request(method, url, headers, t, request.form)
+                self.oauth1_request(method, url, headers, t, request.form, request.json.as_ref())
                     .await
             }
         }
@@ -159,7 +159,9 @@ impl OAuthClient {
 
     fn api_url(&self, resolved: Option<&Resolved>, path_or_url: &str) -> Result<Url, Error> {
         let allow = self.inner.settings.client_kwargs.allow_insecure_http;
-        if path_or_url.starts_with("https://") || path_or_url.starts_with("http://") {
+        // Anything with a scheme is absolute, whatever its case (`HTTP://`, `ftp:`): it
+        // must pass the endpoint check, which joining onto the base would skip.
+        if Url::parse(path_or_url).is_ok() {
             return crate::http::endpoint(&self.inner.name, path_or_url, allow);
         }
         let base = match resolved {

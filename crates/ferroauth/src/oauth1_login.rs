@@ -142,6 +142,7 @@ impl OAuthClient {
 
     /// Sends a signed request. `unsigned` is the URL that was signed: when the signer left
     /// it as it was (header and body placements), it is sent without parsing it again.
+    /// `unsigned_body` is sent when the signed request has no form body of its own.
     async fn send_signed(
         &self,
         what: &'static str,
@@ -149,6 +150,7 @@ impl OAuthClient {
         unsigned: &Url,
         signed: SignedRequest,
         mut headers: HeaderMap,
+        unsigned_body: Option<(&'static str, Vec<u8>)>,
     ) -> Result<HttpResponse, Error> {
         let reparsed;
         let url = if signed.url == unsigned.as_str() {
@@ -169,7 +171,8 @@ impl OAuthClient {
         }
         let body = signed
             .form_body
-            .map(|b| ("application/x-www-form-urlencoded", b.into_bytes()));
+            .map(|b| ("application/x-www-form-urlencoded", b.into_bytes()))
+            .or(unsigned_body);
         self.inner
             .http
             .send(what, &self.inner.limits, method, url, headers, body)
@@ -190,7 +193,7 @@ impl OAuthClient {
             .placement(setup.placement.clone())
             .sign(&setup.consumer, setup.method)?;
         let response = self
-            .send_signed(what, Method::POST, url, signed, HeaderMap::new())
+            .send_signed(what, Method::POST, url, signed, HeaderMap::new(), None)
             .await?;
         let content_type = response.content_type();
         Ok(Credentials::from_response(
@@ -340,12 +343,20 @@ impl OAuthClient {
         headers: HeaderMap,
         token: &OAuth1Token,
         form: Option<Vec<(String, String)>>,
+        json: Option<&serde_json::Value>,
     ) -> Result<HttpResponse, Error> {
         let setup = self.oauth1()?;
         let form = form.unwrap_or_default();
+        // A JSON body (only when there is no form) is sent as it is: RFC 5849 §3.4.1.3.1
+        // signs only form-encoded bodies, so its protocol parameters cannot go in it.
+        let json = json
+            .filter(|_| form.is_empty())
+            .map(|j| ("application/json", j.to_string().into_bytes()));
         // RFC 5849 §3.5.2 puts protocol parameters in a form body only when the request
-        // has one; GET, HEAD and DELETE carry them in the query instead (§3.5.3).
+        // has one; GET, HEAD and DELETE carry them in the query instead (§3.5.3), and a
+        // request with a JSON body in the header (§3.5.1).
         let placement = match setup.placement {
+            Placement::Body if json.is_some() => Placement::HEADER,
             Placement::Body
                 if form.is_empty()
                     && matches!(method, Method::GET | Method::HEAD | Method::DELETE) =>
@@ -359,7 +370,7 @@ impl OAuthClient {
             .form_params(form.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .placement(placement)
             .sign(&setup.consumer, setup.method)?;
-        self.send_signed("API request", method, &url, signed, headers)
+        self.send_signed("API request", method, &url, signed, headers, json)
             .await
     }
 }

@@ -101,4 +101,38 @@ async fn oauth1_login_and_signed_call() {
         "{}",
         String::from_utf8_lossy(&response.body)
     );
+    // A JSON body is sent, unsigned (RFC 5849 signs only form bodies), with the protocol
+    // parameters in the header; the provider checks the signature.
+    let response = c
+        .request(
+            http::Method::POST,
+            "me",
+            &done.token,
+            ferroauth::ApiRequest {
+                json: Some(serde_json::json!({"status": "hello"})),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    let answer: serde_json::Value = response.json().unwrap();
+    assert_eq!(
+        answer["received_json"],
+        serde_json::json!({"status": "hello"})
+    );
+    // An absolute URL in any letter case is checked as an endpoint: no token over plain
+    // http to another host.
+    for url in ["HTTP://api.example.test/me", "ftp://api.example.test/me"] {
+        let e = c.get(url, &done.token).await.unwrap_err();
+        assert!(
+            matches!(e, ferroauth::Error::InsecureEndpoint { .. }),
+            "{url}: {e:?}"
+        );
+    }
 }
