@@ -172,9 +172,10 @@ impl Driver {
             .await
             .map_err(|e| format!("GET /login/{client}: {e}"))?;
         let authorize = redirect_target(&start, "GET /login")?;
-        let cookie = session_cookie(&start)
-            .or_else(|| previous.map(str::to_owned))
-            .ok_or("GET /login: no session cookie")?;
+        let cookie = cookies_after(previous.unwrap_or(""), &start);
+        if cookie.is_empty() {
+            return Err("GET /login: no session cookie".into());
+        }
         drop(start.bytes().await);
         let authorize = match &self.rewrite {
             Some((from, to)) if authorize.starts_with(from.as_str()) => {
@@ -205,7 +206,7 @@ impl Driver {
             .map_err(|e| format!("GET /auth/{client}: {e}"))?;
         let status = done.status();
         // The app gives a new session id after a login (against session fixation).
-        let cookie = session_cookie(&done).unwrap_or(cookie);
+        let cookie = cookies_after(&cookie, &done);
         let body = done
             .bytes()
             .await
@@ -268,14 +269,31 @@ impl Driver {
     }
 }
 
-/// The `name=value` of the response's session cookie, if it sets one.
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
+/// The `Cookie` header a browser holding `jar` (`name=value; ...`) sends after this
+/// response: the cookies it sets replace those of the same name, the ones it removes (empty
+/// value) are dropped, the others are kept. The sealed-cookie store sets several cookies and
+/// removes its pending-login cookie in one answer.
+fn cookies_after(jar: &str, response: &reqwest::Response) -> String {
+    let mut cookies: Vec<(&str, &str)> = jar
+        .split("; ")
+        .filter_map(|pair| pair.split_once('='))
+        .collect();
+    let set = response
         .headers()
-        .get(SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned)
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next()?.split_once('='));
+    for (name, value) in set {
+        cookies.retain(|(n, _)| *n != name);
+        if !value.is_empty() {
+            cookies.push((name, value));
+        }
+    }
+    cookies
+        .iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn redirect_target(response: &reqwest::Response, what: &str) -> Result<String, String> {
@@ -306,6 +324,22 @@ mod tests {
         assert_eq!(percentile_of_sorted(&[], 50), Duration::ZERO);
         let one = [Duration::from_millis(7)];
         assert_eq!(percentile_of_sorted(&one, 1), Duration::from_millis(7));
+    }
+
+    #[test]
+    fn the_cookie_jar_follows_set_cookie() {
+        let response = axum::http::Response::builder()
+            .header(SET_COOKIE, "fa_pending=; Path=/; Max-Age=0")
+            .header(SET_COOKIE, "fa_users=z; Path=/; HttpOnly")
+            .header(SET_COOKIE, "id=2; Path=/")
+            .body("")
+            .unwrap();
+        let response = reqwest::Response::from(response);
+        assert_eq!(
+            cookies_after("id=1; fa_pending=x; fa_tok=y", &response),
+            "fa_tok=y; fa_users=z; id=2"
+        );
+        assert_eq!(cookies_after("", &response), "fa_users=z; id=2");
     }
 
     #[test]
