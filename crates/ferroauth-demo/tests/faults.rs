@@ -21,8 +21,9 @@ use tokio::sync::Notify;
 use url::Url;
 
 const CLIENT: &str = "fake";
-/// The client's `client_kwargs.timeout`, in seconds.
-const TIMEOUT_SECS: u64 = 3;
+/// The client's `client_kwargs.timeout`, in seconds. Only the hanging token request waits
+/// it out; it must leave five whole logins room to finish meanwhile on a loaded machine.
+const TIMEOUT_SECS: u64 = 10;
 
 /// A provider whose token endpoint behaves as the `code` says: `ok-*`, `500`, `garbage`,
 /// `huge`, `hang`. It counts token requests.

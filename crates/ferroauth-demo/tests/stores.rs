@@ -96,25 +96,19 @@ async fn suite(name: &str, backend: Backend) {
     let mut agent = Agent::new();
     agent.login(&http, &a, &a, "u1").await.unwrap();
     let api = agent
-        .send(
-            &http,
-            reqwest::Method::GET,
-            &format!("{b}/api/{CLIENT}/userinfo"),
-        )
+        .send(&http, reqwest::Method::GET, &format!("{b}/api/{CLIENT}/me"))
         .await
         .unwrap();
-    assert_ne!(api.status(), 401, "{name}: logged in on A, known on B");
+    assert_eq!(api.status(), 200, "{name}: logged in on A, known on B");
+    let me: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(me["sub"], "u1", "{name}: the provider saw u1's token: {me}");
     let out = agent
         .send(&http, reqwest::Method::POST, &format!("{b}/logout"))
         .await
         .unwrap();
     assert_eq!(out.status(), 200, "{name}: logout");
     let api = agent
-        .send(
-            &http,
-            reqwest::Method::GET,
-            &format!("{a}/api/{CLIENT}/userinfo"),
-        )
+        .send(&http, reqwest::Method::GET, &format!("{a}/api/{CLIENT}/me"))
         .await
         .unwrap();
     assert_eq!(api.status(), 401, "{name}: logged out everywhere");
