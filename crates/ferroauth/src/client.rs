@@ -5,7 +5,7 @@
 //! OAuth 2.0 / OpenID Connect login), [`crate::token_endpoint`] (grants and client
 //! authentication), [`crate::api`] (API calls), `oauth1_login` (OAuth 1.0a).
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use http::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::Value;
@@ -65,8 +65,8 @@ pub(crate) struct ClientInner {
     pub(crate) secret_jwt_key: Option<ClientAssertionKey>,
     /// The cached client-credentials token (see `client_credentials_token`).
     pub(crate) service_token: tokio::sync::Mutex<Option<OAuth2Token>>,
-    /// The last redirect URI found to be a URL (see `check_redirect_uri`).
-    redirect_uri_checked: Mutex<Option<Box<str>>>,
+    /// The first redirect URI found to be a URL (see `check_redirect_uri`).
+    redirect_uri_checked: OnceLock<Box<str>>,
 }
 
 /// Everything derived from settings and metadata, computed once per client.
@@ -195,7 +195,7 @@ impl OAuthClient {
                 api_headers,
                 secret_jwt_key,
                 service_token: tokio::sync::Mutex::new(None),
-                redirect_uri_checked: Mutex::new(None),
+                redirect_uri_checked: OnceLock::new(),
             }),
         })
     }
@@ -249,20 +249,16 @@ impl OAuthClient {
 
     /// Refuses a `redirect_uri` that is not an absolute URL, as a misconfiguration rather
     /// than the provider's less clear error. An app passes the same one on nearly every
-    /// login, so the last one accepted is remembered instead of parsed again.
+    /// login, so the first one accepted is kept (without a lock) and not parsed again.
     pub(crate) fn check_redirect_uri(&self, redirect_uri: &str) -> Result<(), Error> {
-        let mut checked = self
-            .inner
-            .redirect_uri_checked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if checked.as_deref() == Some(redirect_uri) {
+        let known = &self.inner.redirect_uri_checked;
+        if known.get().is_some_and(|k| **k == *redirect_uri) {
             return Ok(());
         }
         Url::parse(redirect_uri).map_err(|e| {
             self.misconfigured(format!("redirect_uri {redirect_uri:?} is not a URL ({e})"))
         })?;
-        *checked = Some(redirect_uri.into());
+        let _ = known.set(redirect_uri.into());
         Ok(())
     }
 

@@ -174,7 +174,9 @@ impl OAuthClient {
         record: PendingLogin,
     ) -> Result<(), Error> {
         let mut pending = store.load().await?;
-        pending.insert(record, random::now(), &self.inner.policy);
+        // The record was made just now: its time stands for the clock.
+        let now = record.created_at;
+        pending.insert(record, now, &self.inner.policy);
         store.save(pending).await
     }
 
@@ -245,7 +247,7 @@ impl OAuthClient {
         let mut form = vec![
             ("grant_type".to_owned(), "authorization_code".to_owned()),
             ("code".to_owned(), code.to_owned()),
-            ("redirect_uri".to_owned(), record.redirect_uri.clone()),
+            ("redirect_uri".to_owned(), record.redirect_uri),
         ];
         if let Some(verifier) = &record.code_verifier {
             form.push(("code_verifier".into(), verifier.expose().to_owned()));
@@ -253,7 +255,7 @@ impl OAuthClient {
         let mut token = self.token_request(&resolved, form).await?;
 
         let mut userinfo = Claims::new();
-        if let Some(id_token) = token.id_token.clone() {
+        if let Some(id_token) = &token.id_token {
             userinfo = self
                 .validate_id_token(
                     &resolved,

@@ -299,7 +299,7 @@ impl OAuthClient {
             .get("oauth_verifier")
             .filter(|v| !v.is_empty())
             .ok_or(Error::MissingCode)?;
-        let token_secret = record.token_secret.clone().unwrap_or_default();
+        let token_secret = record.token_secret.unwrap_or_default();
 
         let setup = self.oauth1()?;
         let settings = &self.inner.settings;
