@@ -69,6 +69,15 @@ pub mod store_guard;
 /// Largest callback body accepted (`form_post`).
 const MAX_CALLBACK_BODY: usize = 16 * 1024;
 
+/// Whether the request asks for JSON (`Accept` names `application/json`): API clients and
+/// scripts get JSON answers and errors, browsers pages.
+pub fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
 /// A tower-sessions [`Session`] as a [`PendingStore`].
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPending<'a>(pub &'a Session);
@@ -105,20 +114,16 @@ pub const TOKENS_KEY: &str = "ferroauth.tokens";
 pub struct SessionTokens<'a>(pub &'a Session);
 
 impl SessionTokens<'_> {
-    async fn all(&self) -> Result<BTreeMap<String, Token>, Error> {
+    /// Every stored token, by client name.
+    pub async fn load_all(&self) -> Result<BTreeMap<String, Token>, Error> {
         Ok(session_json::get(self.0, TOKENS_KEY)
             .await?
             .unwrap_or_default())
     }
 
-    /// Every stored token, by client name.
-    pub async fn load_all(&self) -> Result<BTreeMap<String, Token>, Error> {
-        self.all().await
-    }
-
     /// Forgets the token of `client`.
     pub async fn remove(&self, client: &str) -> Result<(), Error> {
-        let mut all = self.all().await?;
+        let mut all = self.load_all().await?;
         if all.remove(client).is_some() {
             session_json::insert(self.0, TOKENS_KEY, &all).await?;
         }
@@ -128,11 +133,11 @@ impl SessionTokens<'_> {
 
 impl TokenStore for SessionTokens<'_> {
     async fn load(&self, client: &str) -> Result<Option<Token>, Error> {
-        Ok(self.all().await?.remove(client))
+        Ok(self.load_all().await?.remove(client))
     }
 
     async fn save(&self, client: &str, token: &Token) -> Result<(), Error> {
-        let mut all = self.all().await?;
+        let mut all = self.load_all().await?;
         all.insert(client.to_owned(), token.clone());
         session_json::insert(self.0, TOKENS_KEY, &all).await
     }

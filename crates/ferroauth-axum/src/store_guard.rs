@@ -26,12 +26,11 @@
 //! Errors the handler itself sees (a failed load) are [`Error::Session`] and already answer
 //! 503 through [`AuthError`](crate::AuthError).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::cell::Cell;
 
 use async_trait::async_trait;
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use ferroauth::Error;
@@ -39,13 +38,15 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 tokio::task_local! {
-    static STORE_FAILED: Arc<AtomicBool>;
+    /// Whether the session store failed during the current request. A task-local, not a
+    /// shared flag: the store runs on the request's own task.
+    static STORE_FAILED: Cell<bool>;
 }
 
 fn note_failure<T>(result: session_store::Result<T>) -> session_store::Result<T> {
     if let Err(e) = &result {
         tracing::warn!(error = %e, "session store failed");
-        let _ = STORE_FAILED.try_with(|flag| flag.store(true, Ordering::Relaxed));
+        let _ = STORE_FAILED.try_with(|failed| failed.set(true));
     }
     result
 }
@@ -96,14 +97,14 @@ impl<S: ExpiredDeletion> ExpiredDeletion for GuardedStore<S> {
 /// Middleware: a 500 from a request during which the session store failed becomes a 503
 /// naming the session store. Place it outside (after, in `.layer` order) the session layer.
 pub async fn session_store_guard(request: Request, next: Next) -> Response {
-    let json = request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
-    let flag = Arc::new(AtomicBool::new(false));
-    let response = STORE_FAILED.scope(flag.clone(), next.run(request)).await;
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !flag.load(Ordering::Relaxed) {
+    let json = crate::wants_json(request.headers());
+    let (response, failed) = STORE_FAILED
+        .scope(Cell::new(false), async move {
+            let response = next.run(request).await;
+            (response, STORE_FAILED.with(Cell::get))
+        })
+        .await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !failed {
         return response;
     }
     store_unavailable(json)
@@ -171,7 +172,7 @@ mod tests {
             .oneshot(
                 Request::builder()
                     .uri("/set")
-                    .header(header::ACCEPT, "application/json")
+                    .header(axum::http::header::ACCEPT, "application/json")
                     .body(axum::body::Body::empty())
                     .unwrap(),
             )

@@ -32,7 +32,9 @@ use ferroauth::{ApiRequest, Claims, Error, OAuth, Token, TokenStore};
 use ferroauth_axum::cookie_store::{CookieSealer, sealed_cookies};
 use ferroauth_axum::memory_store::PurgingMemoryStore;
 use ferroauth_axum::store_guard::{GuardedStore, session_store_guard};
-use ferroauth_axum::{AuthError, Callback, LoginRedirect, RedirectUri, RedirectUriConfig};
+use ferroauth_axum::{
+    AuthError, Callback, LoginRedirect, RedirectUri, RedirectUriConfig, wants_json,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::DemoSession;
@@ -122,13 +124,6 @@ pub fn router(oauth: OAuth, options: DemoOptions) -> Router {
     router_with_store(oauth, options, PurgingMemoryStore::new())
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
-}
-
 /// An error as JSON or as a readable page.
 fn failure(json: bool, status: StatusCode, code: &str, description: &str) -> Response {
     if json {
@@ -150,10 +145,6 @@ fn auth_failure(json: bool, e: AuthError) -> Response {
     failure(json, e.status(), e.0.code(), &e.0.to_string())
 }
 
-async fn users(session: &DemoSession) -> Result<BTreeMap<String, Claims>, AuthError> {
-    session.users().await
-}
-
 /// The accounts in a session record's data (as a session store holds it): each provider's
 /// claims with its current token. For tests that inspect the server-side session.
 pub fn accounts_in_session_data(
@@ -162,43 +153,46 @@ pub fn accounts_in_session_data(
     let read = |key: &str| data.get(key).cloned().unwrap_or(serde_json::Value::Null);
     let users: Option<BTreeMap<String, Claims>> =
         ferroauth_axum::session_json::decode(USERS_KEY, read(USERS_KEY))?;
-    let mut tokens: BTreeMap<String, Token> = ferroauth_axum::session_json::decode::<Option<_>>(
+    let tokens: Option<BTreeMap<String, Token>> = ferroauth_axum::session_json::decode(
         ferroauth_axum::TOKENS_KEY,
         read(ferroauth_axum::TOKENS_KEY),
-    )?
-    .unwrap_or_default();
-    Ok(users
-        .unwrap_or_default()
+    )?;
+    Ok(join(users.unwrap_or_default(), tokens.unwrap_or_default()))
+}
+
+/// Each provider's claims with its token; a provider with only one of the two is left out.
+fn join(
+    users: BTreeMap<String, Claims>,
+    mut tokens: BTreeMap<String, Token>,
+) -> BTreeMap<String, Account> {
+    users
         .into_iter()
         .filter_map(|(name, userinfo)| {
             let token = tokens.remove(&name)?;
             Some((name, Account { userinfo, token }))
         })
-        .collect())
+        .collect()
 }
 
 /// The logged-in accounts: each provider's claims with its current token.
 async fn accounts(session: &DemoSession) -> Result<BTreeMap<String, Account>, AuthError> {
-    let mut tokens = session.tokens().load_all().await?;
-    Ok(users(session)
-        .await?
-        .into_iter()
-        .filter_map(|(name, userinfo)| {
-            let token = tokens.remove(&name)?;
-            Some((name, Account { userinfo, token }))
-        })
-        .collect())
+    let tokens = session.tokens().load_all().await?;
+    Ok(join(session.users().await?, tokens))
 }
 
+/// Records a login with `name` in the session; returns every logged-in user's claims,
+/// this one's included.
 async fn save_account(
     session: &DemoSession,
     name: &str,
-    account: &Account,
-) -> Result<(), AuthError> {
-    let mut all = users(session).await?;
-    all.insert(name.to_owned(), account.userinfo.clone());
+    userinfo: Claims,
+    token: &Token,
+) -> Result<BTreeMap<String, Claims>, AuthError> {
+    let mut all = session.users().await?;
+    all.insert(name.to_owned(), userinfo);
     session.save_users(&all).await?;
-    Ok(session.tokens().save(name, &account.token).await?)
+    session.tokens().save(name, token).await?;
+    Ok(all)
 }
 
 async fn home(
@@ -274,19 +268,16 @@ async fn callback(
             .await?;
         // A new login is a privilege change: a fresh session id defeats fixation.
         session.renew().await?;
-        let account = Account {
-            userinfo: login.userinfo,
-            token: login.token,
-        };
-        save_account(&session, &name, &account).await?;
-        Ok::<_, AuthError>(account)
+        let mut users = save_account(&session, &name, login.userinfo, &login.token).await?;
+        let userinfo = users.remove(&name).unwrap_or_default();
+        Ok::<_, AuthError>((userinfo, login.token))
     }
     .await;
     match result {
-        Ok(account) if json => axum::Json(LoginAnswer {
+        Ok((userinfo, token)) if json => axum::Json(LoginAnswer {
             provider: &name,
-            userinfo: &account.userinfo,
-            token: TokenSummary::of(&account.token),
+            userinfo: &userinfo,
+            token: TokenSummary::of(&token),
         })
         .into_response(),
         Ok(_) => Redirect::to("/").into_response(),
