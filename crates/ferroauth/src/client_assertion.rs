@@ -184,14 +184,12 @@ impl ClientAssertionKey {
         audience: &str,
         now: u64,
     ) -> Result<String, KeyError> {
-        let mut jti = [0u8; 24];
-        getrandom::fill(&mut jti)
-            .map_err(|e| bad(format!("the OS random generator failed: {e}")))?;
+        let [jti] = crate::random::tokens([24]).map_err(|e| bad(e.to_string()))?;
         let mut claims = Map::new();
         claims.insert("iss".into(), json!(client_id));
         claims.insert("sub".into(), json!(client_id));
         claims.insert("aud".into(), json!(audience));
-        claims.insert("jti".into(), json!(b64(&jti)));
+        claims.insert("jti".into(), json!(jti));
         claims.insert("iat".into(), json!(now));
         claims.insert("exp".into(), json!(now + ASSERTION_LIFETIME_SECS));
         self.sign(&claims)

@@ -287,7 +287,8 @@ mod tests {
                 .await
             }));
         }
-        // Let every task reach the cell, then release the one refresh.
+        // Wait until the refresh has started (the others then find it in flight or done),
+        // then release it.
         while calls.load(Ordering::SeqCst) == 0 {
             tokio::task::yield_now().await;
         }

@@ -114,10 +114,8 @@ mod tests {
             &mut form,
         );
         assert!(form.is_empty());
-        assert_eq!(
-            h[AUTHORIZATION],
-            basic_header("my client", &Secret::new("p:ss"))
-        );
+        // RFC 6749 §2.3.1: id and secret form-encoded ("my+client", "p%3Ass"), then Basic.
+        assert_eq!(h[AUTHORIZATION], "Basic bXkrY2xpZW50OnAlM0Fzcw==");
         assert!(!format!("{creds:?}").contains("p:ss"));
         // Without a secret, basic falls back to identifying the client in the body.
         let public = ClientCredentials::new("pub", None);
