@@ -524,22 +524,32 @@ async fn token_redirect_is_not_followed() {
 
 #[tokio::test]
 async fn token_endpoint_failures_never_echo_credentials() {
+    // Each failure with the error it must be, so that an earlier failure (settings,
+    // discovery) cannot pass for it.
     let modes = [
-        TokenMode::Raw {
-            status: 500,
-            content_type: "text/plain",
-            body: "Internal Server Error".into(),
-        },
-        TokenMode::Raw {
-            status: 200,
-            content_type: "text/html",
-            body: "<html></html>".into(),
-        },
-        TokenMode::Redirect,
-        TokenMode::Sized(64 * 1024),
-        TokenMode::Hang,
+        (
+            TokenMode::Raw {
+                status: 500,
+                content_type: "text/plain",
+                body: "Internal Server Error".into(),
+            },
+            "provider_http_error",
+            502,
+        ),
+        (
+            TokenMode::Raw {
+                status: 200,
+                content_type: "text/html",
+                body: "<html></html>".into(),
+            },
+            "invalid_token_response",
+            502,
+        ),
+        (TokenMode::Redirect, "provider_http_error", 502),
+        (TokenMode::Sized(64 * 1024), "response_too_large", 502),
+        (TokenMode::Hang, "provider_timeout", 504),
     ];
-    for mode in modes {
+    for (mode, code, status) in modes {
         let p = Provider::start().await;
         p.set(|b| b.client_secret = Some(AWKWARD_SECRET.into()));
         let opts = plain(&p)
@@ -549,9 +559,12 @@ async fn token_endpoint_failures_never_echo_credentials() {
         let store = MemoryPendingStore::new();
         let approval = p.start_login(&client, &store).await;
         p.set(|b| b.token = mode.clone());
-        let e = finish(&client, &store, &approval.query())
-            .await
-            .expect_err("must fail");
+        let e = assert_refused(
+            finish(&client, &store, &approval.query()).await,
+            code,
+            status,
+        );
+        assert_eq!(p.token_hits(), 1, "{mode:?}");
         let text = format!("{e} {e:?}");
         for secret in [AWKWARD_SECRET, &approval.code, &approval.state] {
             assert!(!text.contains(secret), "{mode:?}: {text}");
@@ -956,9 +969,11 @@ async fn jwks_concurrent_callbacks_with_an_unknown_kid_share_one_refetch() {
     let client = p.client(&Opts::default());
     p.login(&client).await.expect("login with k0");
     assert_eq!(p.jwks_hits(), 1);
+    // The refetch takes a while, and the callbacks start together: they overlap it.
     p.set(|b| {
         b.jwks = vec![0, 1];
         b.sign_key = 1;
+        b.jwks_delay = Some(std::time::Duration::from_millis(300));
     });
     let mut sessions = Vec::new();
     for _ in 0..20 {
@@ -966,12 +981,14 @@ async fn jwks_concurrent_callbacks_with_an_unknown_kid_share_one_refetch() {
         let approval = p.start_login(&client, &store).await;
         sessions.push((store, approval));
     }
+    let start = Arc::new(tokio::sync::Barrier::new(sessions.len()));
     let tasks: Vec<_> = sessions
         .into_iter()
         .map(|(store, approval)| {
-            let client = client.clone();
+            let (client, start) = (client.clone(), start.clone());
             tokio::spawn(async move {
                 let params = CallbackParams::parse(&approval.query()).unwrap();
+                start.wait().await;
                 client.authorize_access_token(&store, &params).await
             })
         })

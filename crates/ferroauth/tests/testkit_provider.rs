@@ -2,6 +2,11 @@
 //! independent server-side implementation): RFC 8414 discovery, key rotation, and both
 //! protocols through the core API.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::extract::Request;
+use axum::middleware::Next;
 use ferroauth::{CallbackParams, MemoryPendingStore, OAuth, OAuthClient, Settings, Token};
 use ferroauth_testkit::{Client, TestProvider, User};
 use http::header::LOCATION;
@@ -70,16 +75,41 @@ async fn rfc8414_metadata_discovery() {
 
 #[tokio::test]
 async fn key_rotation_is_followed_by_one_refetch() {
-    let idp = provider().await;
-    let c = client(&format!(
-        "[clients.t]\nclient_id = \"web\"\nclient_secret = \"{SECRET}\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid\" }}\n",
-        idp.issuer()
+    // The provider served here, behind a layer that counts JWKS fetches.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let idp = TestProvider::builder()
+        .issuer(&issuer)
+        .user(User::new("alice"))
+        .user(User::new("bob"))
+        .client(Client::confidential("web", SECRET, REDIRECT))
+        .auto_approve(true)
+        .build()
+        .unwrap();
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counter = fetches.clone();
+    let app = idp.router().layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| {
+            if req.uri().path() == "/jwks" {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            next.run(req)
+        },
     ));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let c = client(&format!(
+        "[clients.t]\nclient_id = \"web\"\nclient_secret = \"{SECRET}\"\nserver_metadata_url = \"{issuer}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid\" }}\n",
+    ));
+    let jwks = || fetches.load(Ordering::SeqCst);
     assert_eq!(login(&c, "alice").await.userinfo["sub"], "alice");
+    assert_eq!(jwks(), 1);
     idp.rotate_keys().unwrap();
     // The new ID token names a key id the cached set lacks: one refetch, then it verifies.
     assert_eq!(login(&c, "bob").await.userinfo["sub"], "bob");
+    assert_eq!(jwks(), 2);
     assert_eq!(login(&c, "alice").await.userinfo["sub"], "alice");
+    assert_eq!(jwks(), 2, "the new keys are cached");
+    server.abort();
 }
 
 #[tokio::test]

@@ -140,6 +140,8 @@ pub struct Behaviour {
     pub jwks: Vec<usize>,
     /// Answer this HTTP status from `/jwks` instead of the keys.
     pub jwks_status: Option<u16>,
+    /// Answer `/jwks` only after this long (to make concurrent fetches overlap).
+    pub jwks_delay: Option<std::time::Duration>,
     /// The `sub` userinfo answers (default [`SUBJECT`]).
     pub userinfo_sub: String,
     /// Answer this from userinfo instead: status, content type, body.
@@ -165,6 +167,7 @@ impl Default for Behaviour {
             header: Map::new(),
             jwks: vec![0],
             jwks_status: None,
+            jwks_delay: None,
             userinfo_sub: SUBJECT.into(),
             userinfo_raw: None,
             access_token: None,
@@ -527,6 +530,9 @@ async fn discovery(State(s): State<Arc<Shared>>) -> Response {
 async fn jwks(State(s): State<Arc<Shared>>) -> Response {
     s.hits.jwks.fetch_add(1, Ordering::SeqCst);
     let b = s.behaviour();
+    if let Some(delay) = b.jwks_delay {
+        tokio::time::sleep(delay).await;
+    }
     if let Some(status) = b.jwks_status {
         return Response::builder()
             .status(status)
