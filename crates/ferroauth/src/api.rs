@@ -1,12 +1,12 @@
 //! API calls with a token: Bearer for OAuth 2.0, signed for OAuth 1.0a.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
 use http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::Value;
 use url::Url;
 
-use crate::client::{OAuthClient, Resolved};
+use crate::client::OAuthClient;
 use crate::error::Error;
 use crate::hooks::ProtectedRequest;
 use crate::http::{HttpResponse, Method};
@@ -36,8 +36,7 @@ impl OAuthClient {
         token: &Token,
         request: ApiRequest,
     ) -> Result<HttpResponse, Error> {
-        let resolved = self.resolved_for_api().await?;
-        let mut url = self.api_url(resolved.as_deref(), path_or_url)?;
+        let mut url = self.api_url(path_or_url)?;
         if !request.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&request.query);
         }
@@ -148,45 +147,38 @@ impl OAuthClient {
         self.inner.api_headers.clone()
     }
 
-    /// OAuth 1.0a clients have no metadata to resolve.
-    async fn resolved_for_api(&self) -> Result<Option<Arc<Resolved>>, Error> {
-        if self.is_oauth1() {
-            Ok(None)
-        } else {
-            self.resolved().await.map(Some)
-        }
-    }
-
-    fn api_url(&self, resolved: Option<&Resolved>, path_or_url: &str) -> Result<Url, Error> {
+    fn api_url(&self, path_or_url: &str) -> Result<Url, Error> {
+        let name = &self.inner.name;
         let allow = self.inner.settings.client_kwargs.allow_insecure_http;
         // Anything with a scheme is absolute, whatever its case (`HTTP://`, `ftp:`): it
         // must pass the endpoint check, which joining onto the base would skip.
         if Url::parse(path_or_url).is_ok() {
-            return crate::http::endpoint(&self.inner.name, path_or_url, allow);
+            return crate::http::endpoint(name, path_or_url, allow);
         }
-        let base = match resolved {
-            Some(r) => r.api_base.clone(),
-            None => self
-                .settings()
-                .api_base_url
-                .as_deref()
-                .map(|b| crate::http::endpoint(&self.inner.name, b, allow))
-                .transpose()?,
+        let base = match (&self.inner.api_base, &self.settings().api_base_url) {
+            (Some(base), _) => Cow::Borrowed(base),
+            // Refused at registration; the same check again gives the error.
+            (None, Some(raw)) => Cow::Owned(api_base(crate::http::endpoint(name, raw, allow)?)),
+            (None, None) => {
+                return Err(self.misconfigured("a relative API path needs api_base_url"));
+            }
         };
-        let mut base =
-            base.ok_or_else(|| self.misconfigured("a relative API path needs api_base_url"))?;
-        // Treat the base as a directory whatever its spelling, so that `https://x/v1` and
-        // `/me` make `https://x/v1/me` rather than dropping `v1` as RFC 3986 joining would.
-        if !base.path().ends_with('/') {
-            let path = format!("{}/", base.path());
-            base.set_path(&path);
-        }
         base.join(path_or_url.trim_start_matches('/')).map_err(|e| {
             self.misconfigured(format!(
                 "API path {path_or_url:?} does not make a URL ({e})"
             ))
         })
     }
+}
+
+/// `api_base_url` as a directory whatever its spelling, so that `https://x/v1` and `/me`
+/// make `https://x/v1/me` rather than dropping `v1` as RFC 3986 joining would.
+pub(crate) fn api_base(mut base: Url) -> Url {
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    base
 }
 
 pub(crate) fn bearer(token: &OAuth2Token) -> Result<HeaderValue, Error> {
@@ -198,4 +190,49 @@ pub(crate) fn bearer(token: &OAuth2Token) -> Result<HeaderValue, Error> {
         })?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Error, OAuth, Settings};
+
+    fn client(api_base_url: Option<&str>) -> crate::OAuthClient {
+        let base = api_base_url.map_or(String::new(), |b| format!("api_base_url = \"{b}\"\n"));
+        let settings = Settings::from_toml_str(&format!(
+            "[clients.c]\nclient_id = \"id\"\nauthorize_url = \"https://op.example/a\"\naccess_token_url = \"https://op.example/t\"\n{base}"
+        ))
+        .unwrap();
+        OAuth::from_settings(&settings)
+            .unwrap()
+            .client("c")
+            .unwrap()
+    }
+
+    #[test]
+    fn paths_join_the_base_as_a_directory() {
+        let c = client(Some("https://api.example/v1"));
+        for path in ["me", "/me"] {
+            assert_eq!(
+                c.api_url(path).unwrap().as_str(),
+                "https://api.example/v1/me"
+            );
+        }
+        assert_eq!(
+            c.api_url("https://other.example/x?y=1").unwrap().as_str(),
+            "https://other.example/x?y=1"
+        );
+    }
+
+    #[test]
+    fn a_refused_or_missing_base_is_reported_by_the_call() {
+        let insecure = client(Some("http://api.example/"));
+        assert!(matches!(
+            insecure.api_url("me"),
+            Err(Error::InsecureEndpoint { .. })
+        ));
+        assert!(matches!(
+            client(None).api_url("me"),
+            Err(Error::Misconfigured { reason, .. }) if reason.contains("api_base_url")
+        ));
+    }
 }

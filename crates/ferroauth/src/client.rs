@@ -65,6 +65,9 @@ pub(crate) struct ClientInner {
     pub(crate) secret_jwt_key: Option<ClientAssertionKey>,
     /// The cached client-credentials token (see `client_credentials_token`).
     pub(crate) service_token: tokio::sync::Mutex<Option<OAuth2Token>>,
+    /// `api_base_url`, parsed, checked and made a directory at registration; `None` when
+    /// unset or refused (the API call that needs it then reports why).
+    pub(crate) api_base: Option<Url>,
     /// The first redirect URI found to be a URL (see `check_redirect_uri`).
     redirect_uri_checked: OnceLock<Box<str>>,
 }
@@ -84,7 +87,6 @@ pub(crate) struct Resolved {
     pub(crate) require_iss: bool,
     pub(crate) auth_method: TokenEndpointAuthMethod,
     pub(crate) id_token_algs: Vec<crate::oidc::jws::Algorithm>,
-    pub(crate) api_base: Option<Url>,
 }
 
 impl OAuthClient {
@@ -161,6 +163,11 @@ impl OAuthClient {
                 "private_key_jwt needs client_kwargs.client_assertion_key".into(),
             )));
         }
+        let api_base = settings
+            .api_base_url
+            .as_deref()
+            .and_then(|raw| crate::http::endpoint(name, raw, kwargs.allow_insecure_http).ok())
+            .map(crate::api::api_base);
         let credentials = ClientCredentials::new(
             settings.client_id.as_deref().unwrap_or_default(),
             settings.client_secret.as_ref(),
@@ -195,6 +202,7 @@ impl OAuthClient {
                 api_headers,
                 secret_jwt_key,
                 service_token: tokio::sync::Mutex::new(None),
+                api_base,
                 redirect_uri_checked: OnceLock::new(),
             }),
         })
@@ -336,7 +344,6 @@ impl OAuthClient {
             &settings.end_session_endpoint,
             m.and_then(|m| m.end_session_endpoint.as_ref()),
         )?;
-        let api_base = optional(&settings.api_base_url, None)?;
         let issuer = pick(&settings.issuer, m.map(|m| &m.issuer));
         Ok(Resolved {
             authorize,
@@ -355,7 +362,6 @@ impl OAuthClient {
             require_iss: m.is_some_and(|m| m.authorization_response_iss_parameter_supported),
             auth_method: self.auth_method(m),
             id_token_algs: self.id_token_algs(m)?,
-            api_base,
             metadata: metadata.map(Arc::new),
         })
     }
