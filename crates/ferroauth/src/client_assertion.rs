@@ -19,12 +19,14 @@
 use std::fmt;
 
 use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPairComponents, PublicKeyComponents};
 use aws_lc_rs::signature::{
     self, EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair as _, RsaEncoding,
     RsaKeyPair,
 };
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rustls_pki_types::pem::{self, PemObject, SectionKind};
 use serde_json::{Map, Value, json};
 
 use crate::Secret;
@@ -281,28 +283,21 @@ const EC_ALGS: [(&EcdsaSigningAlgorithm, &str); 2] = [
 ];
 
 fn from_pem(text: &str) -> Result<Signer, KeyError> {
-    let begin = text
-        .find("-----BEGIN ")
-        .ok_or_else(|| bad("neither PEM nor a JSON Web Key"))?;
-    let rest = &text[begin + 11..];
-    let label_end = rest
-        .find("-----")
-        .ok_or_else(|| bad("malformed PEM header"))?;
-    let label = &rest[..label_end];
-    let body_start = label_end + 5;
-    let end_marker = format!("-----END {label}-----");
-    let body_end = rest
-        .find(&end_marker)
-        .ok_or_else(|| bad("PEM without its END line"))?;
-    let body: String = rest[body_start..body_end]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    let der = STANDARD
-        .decode(body)
-        .map_err(|_| bad("the PEM body is not base64"))?;
-    match label {
-        "PRIVATE KEY" => {
+    // Not a section kind the PEM reader knows, so it would only say "nothing found".
+    if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return Err(bad("encrypted PEM keys are not supported; decrypt it"));
+    }
+    // The reader's own messages may quote lines of the input: fixed texts instead.
+    let (kind, der) = <(SectionKind, Vec<u8>)>::from_pem_slice(text.as_bytes()).map_err(|e| {
+        bad(match e {
+            pem::Error::NoItemsFound => "neither PEM nor a JSON Web Key",
+            pem::Error::MissingSectionEnd { .. } => "PEM without its END line",
+            pem::Error::Base64Decode(_) => "the PEM body is not base64",
+            _ => "malformed PEM",
+        })
+    })?;
+    match kind {
+        SectionKind::PrivateKey => {
             if let Ok(k) = RsaKeyPair::from_pkcs8(&der) {
                 return Ok(Signer::Rsa(k));
             }
@@ -315,15 +310,14 @@ fn from_pem(text: &str) -> Result<Signer, KeyError> {
                 .map(Signer::Ed25519)
                 .map_err(|_| bad("a PKCS#8 key that is not RSA, EC P-256/P-384 or Ed25519"))
         }
-        "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der)
+        SectionKind::RsaPrivateKey => RsaKeyPair::from_der(&der)
             .map(Signer::Rsa)
             .map_err(|e| bad(format!("unusable RSA key ({e})"))),
-        "EC PRIVATE KEY" => EC_ALGS
+        SectionKind::EcPrivateKey => EC_ALGS
             .iter()
             .find_map(|(alg, _)| EcdsaKeyPair::from_private_key_der(alg, &der).ok())
             .map(Signer::Ec)
             .ok_or_else(|| bad("an EC key not on P-256 or P-384")),
-        "ENCRYPTED PRIVATE KEY" => Err(bad("encrypted PEM keys are not supported; decrypt it")),
         other => Err(bad(format!("PEM block {other:?} is not a private key"))),
     }
 }
@@ -353,13 +347,21 @@ fn from_jwk(text: &str) -> Result<JwkParts, KeyError> {
             if jwk.contains_key("oth") {
                 return Err(bad("multi-prime RSA keys are not supported"));
             }
-            let mut parts = Vec::new();
-            for name in ["n", "e", "d", "p", "q", "dp", "dq", "qi"] {
-                parts.push(bytes(name)?);
-            }
-            let der = rsa_private_key_der(&parts);
+            let components = KeyPairComponents {
+                public_key: PublicKeyComponents {
+                    n: bytes("n")?,
+                    e: bytes("e")?,
+                },
+                d: bytes("d")?,
+                p: bytes("p")?,
+                q: bytes("q")?,
+                dP: bytes("dp")?,
+                dQ: bytes("dq")?,
+                qInv: bytes("qi")?,
+            };
             Signer::Rsa(
-                RsaKeyPair::from_der(&der).map_err(|e| bad(format!("unusable RSA JWK ({e})")))?,
+                RsaKeyPair::from_components(&components)
+                    .map_err(|e| bad(format!("unusable RSA JWK ({e})")))?,
             )
         }
         Some("EC") => {
@@ -390,52 +392,13 @@ fn from_jwk(text: &str) -> Result<JwkParts, KeyError> {
     Ok((signer, text_member("kid"), text_member("alg")))
 }
 
-/// DER of a two-prime PKCS#1 `RSAPrivateKey` (RFC 8017 Appendix A.1.2) from the JWK's
-/// big-endian members, in order n, e, d, p, q, dp, dq, qi.
-fn rsa_private_key_der(parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut body = Vec::new();
-    der_uint(&[0], &mut body);
-    for part in parts {
-        der_uint(part, &mut body);
-    }
-    let mut out = vec![0x30];
-    der_len(body.len(), &mut out);
-    out.extend(body);
-    out
-}
-
-fn der_uint(value: &[u8], out: &mut Vec<u8>) {
-    let start = value.iter().position(|b| *b != 0).unwrap_or(value.len());
-    let digits = &value[start..];
-    let pad = digits.first().is_none_or(|b| b & 0x80 != 0);
-    out.push(0x02);
-    der_len(digits.len() + usize::from(pad), out);
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(digits);
-}
-
-fn der_len(len: usize, out: &mut Vec<u8>) {
-    if len < 0x80 {
-        out.push(len as u8);
-        return;
-    }
-    let bytes = len.to_be_bytes();
-    let skip = bytes
-        .iter()
-        .position(|b| *b != 0)
-        .unwrap_or(bytes.len() - 1);
-    out.push(0x80 | (bytes.len() - skip) as u8);
-    out.extend_from_slice(&bytes[skip..]);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::oidc::jwk::JwkSet;
     use crate::oidc::jws::UnverifiedJws;
     use aws_lc_rs::encoding::{AsBigEndian, AsDer, Pkcs8V1Der};
+    use base64::engine::general_purpose::STANDARD;
 
     const AUD: &str = "https://op.example/token";
 
@@ -550,6 +513,41 @@ mod tests {
     }
 
     #[test]
+    fn pkcs1_sec1_and_encrypted_pem() {
+        // The PKCS#1 and SEC1 keys are the OCTET STRING inside a PKCS#8 key.
+        let inner = |pkcs8: &[u8]| {
+            der_items(pkcs8)
+                .into_iter()
+                .find(|(tag, _)| *tag == 0x04)
+                .unwrap()
+                .1
+        };
+        let rsa = pem("RSA PRIVATE KEY", &inner(&rsa_pkcs8()));
+        let key = ClientAssertionKey::from_private_key(&rsa, None, None).unwrap();
+        assert_eq!(key.alg(), Algorithm::RS256);
+        check_claims(&verify(
+            &key.client_assertion("client-1", AUD, 1_000_000).unwrap(),
+            &key,
+        ));
+        let rng = SystemRandom::new();
+        let ec = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .unwrap();
+        let sec1 = pem("EC PRIVATE KEY", &inner(ec.as_ref()));
+        let key = ClientAssertionKey::from_private_key(&sec1, None, None).unwrap();
+        assert_eq!(key.alg(), Algorithm::ES256);
+        check_claims(&verify(
+            &key.client_assertion("client-1", AUD, 1_000_000).unwrap(),
+            &key,
+        ));
+        let encrypted = pem("ENCRYPTED PRIVATE KEY", &[0x30, 0x00]);
+        let e = ClientAssertionKey::from_private_key(&encrypted, None, None).unwrap_err();
+        assert!(e.0.contains("encrypted"), "{e}");
+        let cut = "-----BEGIN PRIVATE KEY-----\nAAAA\n";
+        let e = ClientAssertionKey::from_private_key(cut, None, None).unwrap_err();
+        assert!(e.0.contains("END line"), "{e}");
+    }
+
+    #[test]
     fn private_jwks_of_every_type() {
         // RSA: take the PKCS#1 members out of a generated PKCS#8 key.
         let pkcs8 = rsa_pkcs8();
@@ -658,18 +656,5 @@ mod tests {
             let e = ClientAssertionKey::from_private_key(text, None, None).unwrap_err();
             assert!(e.0.contains(want), "{text}: {e}");
         }
-    }
-
-    #[test]
-    fn der_lengths() {
-        let mut out = Vec::new();
-        der_len(300, &mut out);
-        assert_eq!(out, [0x82, 0x01, 0x2c]);
-        let mut out = Vec::new();
-        der_uint(&[0x00, 0x80], &mut out);
-        assert_eq!(out, [0x02, 0x02, 0x00, 0x80]);
-        let mut out = Vec::new();
-        der_uint(&[0x00], &mut out);
-        assert_eq!(out, [0x02, 0x01, 0x00]);
     }
 }
