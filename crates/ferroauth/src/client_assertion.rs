@@ -53,7 +53,8 @@ fn bad(why: impl Into<String>) -> KeyError {
 }
 
 enum Signer {
-    Hmac(Secret),
+    // Boxed: the HMAC key state is over a kilobyte, the others a few pointers.
+    Hmac(Box<aws_lc_rs::hmac::Key>),
     Rsa(RsaKeyPair),
     Ec(EcdsaKeyPair),
     Ed25519(Ed25519KeyPair),
@@ -66,6 +67,8 @@ pub struct ClientAssertionKey {
     signer: Signer,
     alg: Algorithm,
     kid: Option<String>,
+    /// The JWT header, base64url-encoded: fixed by `alg` and `kid`, so built once.
+    header_b64: String,
 }
 
 impl fmt::Debug for ClientAssertionKey {
@@ -97,11 +100,26 @@ impl ClientAssertionKey {
                 "{alg} needs a client secret of at least {min} bytes (RFC 7518 §3.2)"
             )));
         }
-        Ok(Self {
-            signer: Signer::Hmac(secret.clone()),
+        let hmac = match alg {
+            Algorithm::HS384 => aws_lc_rs::hmac::HMAC_SHA384,
+            Algorithm::HS512 => aws_lc_rs::hmac::HMAC_SHA512,
+            _ => aws_lc_rs::hmac::HMAC_SHA256,
+        };
+        let key = aws_lc_rs::hmac::Key::new(hmac, secret.expose().as_bytes());
+        Ok(Self::new(Signer::Hmac(Box::new(key)), alg, None))
+    }
+
+    fn new(signer: Signer, alg: Algorithm, kid: Option<String>) -> Self {
+        let mut header = json!({ "alg": alg.name(), "typ": "JWT" });
+        if let Some(kid) = &kid {
+            header["kid"] = json!(kid);
+        }
+        Self {
+            signer,
             alg,
-            kid: None,
-        })
+            header_b64: b64(header.to_string().as_bytes()),
+            kid,
+        }
     }
 
     /// A `private_key_jwt` key from PEM text or a private JWK (JSON). `alg` overrides the
@@ -119,11 +137,7 @@ impl ClientAssertionKey {
         };
         let requested = alg.or(jwk_alg.as_deref());
         let alg = pick_alg(&signer, requested)?;
-        Ok(Self {
-            signer,
-            alg,
-            kid: kid.map(str::to_owned).or(jwk_kid),
-        })
+        Ok(Self::new(signer, alg, kid.map(str::to_owned).or(jwk_kid)))
     }
 
     /// The signing algorithm (`alg` header).
@@ -199,15 +213,8 @@ impl ClientAssertionKey {
 
     /// Signs a JWT with these claims.
     pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, KeyError> {
-        let mut header = json!({ "alg": self.alg.name(), "typ": "JWT" });
-        if let Some(kid) = &self.kid {
-            header["kid"] = json!(kid);
-        }
-        let input = format!(
-            "{}.{}",
-            b64(header.to_string().as_bytes()),
-            b64(Value::Object(claims.clone()).to_string().as_bytes())
-        );
+        let claims = serde_json::to_string(claims).map_err(|_| bad("unserializable claims"))?;
+        let input = format!("{}.{}", self.header_b64, b64(claims.as_bytes()));
         let signature = self.signature(input.as_bytes())?;
         Ok(format!("{input}.{}", b64(&signature)))
     }
@@ -216,15 +223,7 @@ impl ClientAssertionKey {
         let failed = |_| bad("signing failed");
         let rng = SystemRandom::new();
         match &self.signer {
-            Signer::Hmac(secret) => {
-                let alg = match self.alg {
-                    Algorithm::HS384 => aws_lc_rs::hmac::HMAC_SHA384,
-                    Algorithm::HS512 => aws_lc_rs::hmac::HMAC_SHA512,
-                    _ => aws_lc_rs::hmac::HMAC_SHA256,
-                };
-                let key = aws_lc_rs::hmac::Key::new(alg, secret.expose().as_bytes());
-                Ok(aws_lc_rs::hmac::sign(&key, input).as_ref().to_vec())
-            }
+            Signer::Hmac(key) => Ok(aws_lc_rs::hmac::sign(key, input).as_ref().to_vec()),
             Signer::Rsa(key) => {
                 let mut out = vec![0u8; key.public_modulus_len()];
                 key.sign(rsa_padding(self.alg)?, &rng, input, &mut out)
