@@ -426,10 +426,7 @@ impl SealedJar {
 
     /// The pending logins of this browser, in the [`PENDING_COOKIE`] cookie.
     pub fn pending(&self) -> CookiePending {
-        CookiePending {
-            jar: self.clone(),
-            name: PENDING_COOKIE,
-        }
+        CookiePending { jar: self.clone() }
     }
 
     fn set_cookie_headers(&self) -> Vec<HeaderValue> {
@@ -476,21 +473,20 @@ pub async fn sealed_cookies(
 #[derive(Debug, Clone)]
 pub struct CookiePending {
     jar: SealedJar,
-    name: &'static str,
 }
 
 impl PendingStore for CookiePending {
     async fn load(&self) -> Result<PendingLogins, Error> {
-        Ok(self.jar.get(self.name).unwrap_or_default())
+        Ok(self.jar.get(PENDING_COOKIE).unwrap_or_default())
     }
 
     async fn save(&self, mut logins: PendingLogins) -> Result<(), Error> {
         loop {
             if logins.is_empty() {
-                self.jar.remove(self.name);
+                self.jar.remove(PENDING_COOKIE);
                 return Ok(());
             }
-            match self.jar.set(self.name, &logins) {
+            match self.jar.set(PENDING_COOKIE, &logins) {
                 Ok(()) => return Ok(()),
                 Err(e) if !logins.drop_oldest() => return Err(e),
                 Err(_) => {}
