@@ -46,6 +46,12 @@
 //! login takes slightly fewer instructions than before (0.8 % fewer for OAuth 1.0a).
 //! Storing the data as JSON instead took 2–3 % more instructions per login than this
 //! encoding (parsing strings and numbers on every load) and 5–8 % more memory.
+//!
+//! Those figures were taken while ferroauth still stored its entries as `Value` trees.
+//! They are now one JSON text each ([`crate::session_json`]), which the encoding keeps as
+//! one string; the tree form still matters for what an app stores itself. With that, the
+//! encoded session of a login is 1,588 bytes (OpenID Connect) and 374 bytes (OAuth 1.0a),
+//! about 1.8 and 0.6 KiB of memory.
 
 mod codec;
 
