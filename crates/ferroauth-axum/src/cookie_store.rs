@@ -424,6 +424,25 @@ impl SealedJar {
         names
     }
 
+    /// Whether the request carried cookie `name` (readable or not).
+    pub fn arrived(&self, name: &str) -> bool {
+        self.lock().incoming.contains_key(name)
+    }
+
+    /// Seals every managed cookie again, with fresh nonces, the current key and a new
+    /// expiry: after a login, nothing the browser held before stays valid as it was
+    /// (the sealed-cookie counterpart of a new session id). Cookies that cannot be opened
+    /// are removed.
+    pub fn renew(&self) -> Result<(), Error> {
+        for name in self.names() {
+            match self.get::<serde_json::Value>(&name) {
+                Some(value) => self.set(&name, &value)?,
+                None => self.remove(&name),
+            }
+        }
+        Ok(())
+    }
+
     /// The pending logins of this browser, in the [`PENDING_COOKIE`] cookie.
     pub fn pending(&self) -> CookiePending {
         CookiePending { jar: self.clone() }
@@ -492,6 +511,15 @@ impl PendingStore for CookiePending {
                 Err(_) => {}
             }
         }
+    }
+
+    /// The pending-login cookie is this store's session.
+    fn session_present(&self) -> bool {
+        self.jar.arrived(PENDING_COOKIE)
+    }
+
+    async fn renew(&self) -> Result<(), Error> {
+        self.jar.renew()
     }
 }
 
@@ -590,6 +618,37 @@ mod tests {
         );
         assert!(CookieKeys::parse(&dup).is_err());
         assert!(!format!("{keys:?}").contains(text.split(':').nth(1).unwrap()));
+    }
+
+    #[test]
+    fn renew_reseals_what_the_browser_sent() {
+        let sealer = Arc::new(CookieSealer::new(
+            keys("new", 2).with_old_key("old", &[1; 32]).unwrap(),
+        ));
+        let old = CookieSealer::new(keys("old", 1));
+        let mut headers = axum::http::HeaderMap::new();
+        let cookie = format!(
+            "fa_a={}; fa_b=junk; other=1",
+            old.seal("fa_a", &"kept").unwrap()
+        );
+        headers.insert(header::COOKIE, cookie.parse().unwrap());
+        let jar = SealedJar::from_headers(sealer.clone(), &headers);
+        assert!(jar.arrived("fa_a") && jar.arrived("fa_b") && !jar.arrived("other"));
+        jar.renew().unwrap();
+        let sent = jar.set_cookie_headers();
+        let a = sent
+            .iter()
+            .map(|h| h.to_str().unwrap())
+            .find(|h| h.starts_with("fa_a="))
+            .expect("fa_a sealed again");
+        assert!(a.starts_with("fa_a=new."), "under the current key: {a}");
+        assert_eq!(jar.get::<String>("fa_a").as_deref(), Some("kept"));
+        let b = sent
+            .iter()
+            .map(|h| h.to_str().unwrap())
+            .find(|h| h.starts_with("fa_b="))
+            .expect("the unreadable cookie is removed");
+        assert!(b.contains("Max-Age=0"), "{b}");
     }
 
     fn record(i: u64) -> PendingLogin {

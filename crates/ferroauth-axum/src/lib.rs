@@ -57,6 +57,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 
+use ferroauth::form_post::{self, ResubmitPage};
 use ferroauth::pending::{PendingLogins, PendingStore, SESSION_KEY};
 use ferroauth::{CallbackParams, Error, Login, OAuthClient, Token, TokenStore};
 use tower_sessions::Session;
@@ -64,6 +65,7 @@ use tower_sessions::Session;
 pub mod cookie_store;
 pub mod memory_store;
 pub mod session_json;
+pub mod sessions;
 pub mod store_guard;
 
 /// Largest callback body accepted (`form_post`).
@@ -99,6 +101,19 @@ impl PendingStore for SessionPending<'_> {
         } else {
             session_json::insert(self.0, SESSION_KEY, &logins).await
         }
+    }
+
+    /// tower-sessions forgets the id when the cookie did not come or named a session the
+    /// store does not have.
+    fn session_present(&self) -> bool {
+        self.0.id().is_some()
+    }
+
+    async fn renew(&self) -> Result<(), Error> {
+        self.0
+            .cycle_id()
+            .await
+            .map_err(|e| Error::Session(e.to_string()))
     }
 }
 
@@ -202,39 +217,105 @@ pub async fn authorize_access_token(
 
 /// The callback's parameters: the query string of a GET, or the form body of a POST
 /// (`response_mode=form_post`).
+///
+/// A form_post callback is a cross-site POST, which does not carry a `SameSite=Lax`
+/// session cookie. When a POST arrives without the session (tower-sessions' [`Session`]
+/// or the [`cookie_store::SealedJar`] tells), the extractor rejects it with
+/// [`CallbackRejection::Resubmit`]: a page from the app's own origin that posts the same
+/// fields again, this time with the cookie. See [`ferroauth::form_post`] for why this is
+/// as strict as before.
 #[derive(Debug, Clone)]
 pub struct Callback(pub CallbackParams);
 
+/// Why the [`Callback`] extractor did not produce parameters; answers as a response.
+#[derive(Debug)]
+pub enum CallbackRejection {
+    /// The callback is malformed: 400 with the error's code.
+    Invalid(AuthError),
+    /// A form_post callback without the session: the page that posts it again from the
+    /// app's own origin.
+    Resubmit(ResubmitPage),
+}
+
+impl From<Error> for CallbackRejection {
+    fn from(e: Error) -> Self {
+        Self::Invalid(AuthError(e))
+    }
+}
+
+impl IntoResponse for CallbackRejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Invalid(e) => e.into_response(),
+            Self::Resubmit(page) => resubmit_response(&page),
+        }
+    }
+}
+
+/// A [`ResubmitPage`] as a response, with its headers.
+pub fn resubmit_response(page: &ResubmitPage) -> Response {
+    let mut response = (StatusCode::OK, page.html().to_owned()).into_response();
+    for (name, value) in page.headers() {
+        if let Ok(value) = header::HeaderValue::from_str(value) {
+            response
+                .headers_mut()
+                .insert(header::HeaderName::from_static(name), value);
+        }
+    }
+    response
+}
+
+/// Whether the request brought the app's session: tower-sessions' cookie, the sealed
+/// pending-login cookie, or (with neither layer installed) any cookie at all.
+fn session_arrived(parts: &Parts) -> bool {
+    if let Some(session) = parts.extensions.get::<Session>() {
+        return session.id().is_some();
+    }
+    if let Some(jar) = parts.extensions.get::<cookie_store::SealedJar>() {
+        return jar.arrived(cookie_store::PENDING_COOKIE);
+    }
+    parts.headers.contains_key(header::COOKIE)
+}
+
 impl<S: Send + Sync> FromRequest<S> for Callback {
-    type Rejection = AuthError;
+    type Rejection = CallbackRejection;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        if req.method() == Method::POST {
-            let is_form = req
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-            if !is_form {
-                return Err(Error::InvalidCallback("a POST callback must be a form".into()).into());
-            }
-            let body = axum::body::to_bytes(req.into_body(), MAX_CALLBACK_BODY)
-                .await
-                .map_err(|_| {
-                    AuthError(Error::InvalidCallback(
-                        "the callback body is too large".into(),
-                    ))
-                })?;
-            let text = std::str::from_utf8(&body).map_err(|_| {
-                AuthError(Error::InvalidCallback(
-                    "the callback body is not UTF-8".into(),
-                ))
-            })?;
-            return Ok(Callback(CallbackParams::parse(text)?));
+        if req.method() != Method::POST {
+            return Ok(Callback(CallbackParams::parse(
+                req.uri().query().unwrap_or(""),
+            )?));
         }
-        Ok(Callback(CallbackParams::parse(
-            req.uri().query().unwrap_or(""),
-        )?))
+        let (parts, body) = req.into_parts();
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(Error::InvalidCallback("a POST callback must be a form".into()).into());
+        }
+        let body = axum::body::to_bytes(body, MAX_CALLBACK_BODY)
+            .await
+            .map_err(|_| Error::InvalidCallback("the callback body is too large".into()))?;
+        let text = std::str::from_utf8(&body)
+            .map_err(|_| Error::InvalidCallback("the callback body is not UTF-8".into()))?;
+        let mut params = CallbackParams::parse(text)?;
+        if form_post::needs_resubmit(
+            &mut params,
+            session_arrived(&parts),
+            wants_json(&parts.headers),
+        ) {
+            let action = parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_owned();
+            return Err(CallbackRejection::Resubmit(ResubmitPage::new(
+                &action, &params,
+            )?));
+        }
+        Ok(Callback(params))
     }
 }
 
@@ -475,6 +556,7 @@ mod tests {
             .method(Method::POST)
             .uri("/auth/x")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, "id=some-session")
             .body(axum::body::Body::from("code=c2&state=s2"))
             .unwrap();
         let Callback(p) = Callback::from_request(req, &()).await.unwrap();
@@ -485,9 +567,42 @@ mod tests {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(axum::body::Body::from("a".repeat(MAX_CALLBACK_BODY + 1)))
             .unwrap();
-        assert_eq!(
-            Callback::from_request(req, &()).await.unwrap_err().0.code(),
-            "callback_invalid"
+        let Err(CallbackRejection::Invalid(e)) = Callback::from_request(req, &()).await else {
+            panic!("an oversized body is invalid");
+        };
+        assert_eq!(e.0.code(), "callback_invalid");
+    }
+
+    fn form_post(body: &str) -> Request {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/auth/x?tab=2")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_sessionless_form_post_is_posted_again_once() {
+        let rejection = Callback::from_request(form_post("code=c&state=s"), &())
+            .await
+            .unwrap_err();
+        let CallbackRejection::Resubmit(page) = &rejection else {
+            panic!("expected the re-post page, got {rejection:?}");
+        };
+        assert!(page.html().contains("action=\"/auth/x?tab=2\""));
+        let response = rejection.into_response();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        assert!(
+            response.headers()[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .contains("'nonce-")
         );
+        let body = format!("code=c&state=s&{}=1", form_post::RESUBMITTED_FIELD);
+        let Callback(p) = Callback::from_request(form_post(&body), &()).await.unwrap();
+        assert_eq!(p.get("code"), Some("c"));
+        assert_eq!(p.get(form_post::RESUBMITTED_FIELD), None);
     }
 }

@@ -90,7 +90,18 @@ pub fn provider(
     auto_approve: bool,
     fast: bool,
 ) -> Result<(TestProvider, Settings), Box<dyn std::error::Error>> {
-    let issuer = format!("{base}/idp");
+    provider_at(base, base, auto_approve, fast)
+}
+
+/// A development provider at `{provider_base}/idp` for the demo at `base`: with another
+/// origin than the demo's, the provider is another site, as real providers are.
+pub fn provider_at(
+    base: &str,
+    provider_base: &str,
+    auto_approve: bool,
+    fast: bool,
+) -> Result<(TestProvider, Settings), Box<dyn std::error::Error>> {
+    let issuer = format!("{provider_base}/idp");
     let clients = DevClients::new()?;
     let provider = clients
         .provider_builder(base, auto_approve, fast)

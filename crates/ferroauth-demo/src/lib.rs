@@ -31,14 +31,15 @@ use ferroauth::http::Method;
 use ferroauth::{ApiRequest, Claims, Error, OAuth, Token, TokenStore};
 use ferroauth_axum::cookie_store::{CookieSealer, sealed_cookies};
 use ferroauth_axum::memory_store::PurgingMemoryStore;
-use ferroauth_axum::store_guard::{GuardedStore, session_store_guard};
+use ferroauth_axum::sessions::SessionConfig;
 use ferroauth_axum::{
-    AuthError, Callback, LoginRedirect, RedirectUri, RedirectUriConfig, wants_json,
+    AuthError, Callback, CallbackRejection, LoginRedirect, RedirectUri, RedirectUriConfig,
+    wants_json,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::DemoSession;
-use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use tower_sessions::SessionStore;
 
 /// The session key of the logged-in users' claims, by provider. Tokens are kept apart, by
 /// [`SessionTokens`] under [`ferroauth_axum::TOKENS_KEY`]; [`accounts_in_session_data`]
@@ -68,6 +69,9 @@ pub struct DemoOptions {
     /// How long an unused server-side session lives (default 8 hours). Benchmarks shorten
     /// it to see expired sessions purged within a run.
     pub session_inactivity: Option<time::Duration>,
+    /// Whether cookies are `Secure`. Off by default because the demo itself serves plain
+    /// http; `main` turns it on for an https public URL or `--secure-cookies`.
+    pub secure_cookies: bool,
 }
 
 /// The API paths of [`DemoOptions::api_paths`], for the pages.
@@ -81,17 +85,14 @@ pub fn router_with_store<S: SessionStore + Clone>(
     options: DemoOptions,
     store: S,
 ) -> Router {
-    let inactivity = options
-        .session_inactivity
-        .unwrap_or(time::Duration::hours(8));
-    let sessions = SessionManagerLayer::new(GuardedStore::new(store))
-        // The demo serves plain http on loopback; a deployment behind TLS keeps Secure.
-        .with_secure(false)
-        .with_expiry(Expiry::OnInactivity(inactivity));
-    routes(options)
-        .layer(sessions)
-        .layer(axum::middleware::from_fn(session_store_guard))
-        .with_state(oauth)
+    let sessions = SessionConfig::new()
+        .secure(options.secure_cookies)
+        .inactivity(
+            options
+                .session_inactivity
+                .unwrap_or(ferroauth_axum::sessions::DEFAULT_INACTIVITY),
+        );
+    sessions.apply(routes(options), store).with_state(oauth)
 }
 
 /// The demo's routes without server-side state: pending logins, claims and tokens in
@@ -257,17 +258,22 @@ async fn callback(
     Path(name): Path<String>,
     headers: HeaderMap,
     session: DemoSession,
-    callback: Result<Callback, AuthError>,
+    callback: Result<Callback, CallbackRejection>,
 ) -> Response {
     let json = wants_json(&headers);
+    let callback = match callback {
+        Ok(Callback(params)) => Ok(params),
+        Err(CallbackRejection::Invalid(e)) => Err(e),
+        // A form_post callback without the session cookie: posted again from this origin.
+        Err(resubmit) => return resubmit.into_response(),
+    };
     let result = async {
         let client = oauth.client(&name)?;
-        let Callback(params) = callback?;
+        let params = callback?;
+        // The library renews the session id once the login succeeds (session fixation).
         let login = client
             .authorize_access_token(&session.pending(), &params)
             .await?;
-        // A new login is a privilege change: a fresh session id defeats fixation.
-        session.renew().await?;
         let mut users = save_account(&session, &name, login.userinfo, &login.token).await?;
         let userinfo = users.remove(&name).unwrap_or_default();
         Ok::<_, AuthError>((userinfo, login.token))

@@ -52,9 +52,15 @@ struct Args {
     /// makes a random key per start (cookies then die with the process).
     #[arg(long, env = "FERROAUTH_COOKIE_KEYS", hide_env_values = true)]
     cookie_keys: Option<String>,
-    /// Give sealed cookies the `Secure` attribute (when served over https).
+    /// Give every cookie the `Secure` attribute: for a demo served over https by a proxy
+    /// in front of it. On by itself when `--public-url` is https.
     #[arg(long)]
     secure_cookies: bool,
+    /// Development provider only: serve it on its own address (e.g. `127.0.0.1:9000`)
+    /// instead of under the demo's `/idp`, so that it is another site than the demo, as
+    /// every real provider is (open the demo at `http://localhost:PORT` then).
+    #[arg(long)]
+    dev_provider_listen: Option<SocketAddr>,
     /// Seconds an unused server-side session lives (default 8 hours).
     #[arg(long)]
     session_ttl: Option<u32>,
@@ -109,31 +115,49 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let choice = args.session_store.clone();
     let mut options = DemoOptions::default();
     options.redirect_uri.public_base_url = args.public_url.clone();
+    options.secure_cookies = args.secure_cookies
+        || args
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https:"));
     options.session_inactivity = args
         .session_ttl
         .map(|secs| time::Duration::seconds(i64::from(secs.max(1))));
-    // Nothing configured: the zero-setup mode with the embedded development provider.
+    // Nothing configured: the zero-setup mode with the embedded development provider,
+    // under /idp or on its own address.
+    let dev_listener = match args.dev_provider_listen {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
+        None => None,
+    };
+    let provider_base = match &dev_listener {
+        Some(l) => format!("http://{}", l.local_addr()?),
+        None => base.clone(),
+    };
     let dev_provider = if settings.clients.is_empty() && args.config.is_none() {
-        let (provider, dev_settings) = dev::provider(&base, args.auto_approve, args.fast)?;
+        let (provider, dev_settings) =
+            dev::provider_at(&base, &provider_base, args.auto_approve, args.fast)?;
         settings = dev_settings;
         options.api_paths = dev::api_paths();
-        println!("development provider at {base}/idp (users: alice, bob)");
+        println!("development provider at {provider_base}/idp (users: alice, bob)");
         Some(provider)
     } else {
         None
     };
     let oauth = OAuth::from_settings(&settings)?;
-    let mut app = store::router_for(
-        oauth.clone(),
-        options,
-        &choice,
-        cookie_keys,
-        args.secure_cookies,
-    )
-    .await
-    .map_err(|e| e as Box<dyn std::error::Error>)?;
-    if let Some(provider) = dev_provider {
-        app = app.nest("/idp", provider.router());
+    let mut app = store::router_for(oauth.clone(), options, &choice, cookie_keys)
+        .await
+        .map_err(|e| e as Box<dyn std::error::Error>)?;
+    match (dev_provider, dev_listener) {
+        (Some(provider), Some(listener)) => {
+            let idp = axum::Router::new().nest("/idp", provider.router());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, idp).await {
+                    eprintln!("ferroauth-demo: the development provider stopped: {e}");
+                }
+            });
+        }
+        (Some(provider), None) => app = app.nest("/idp", provider.router()),
+        (None, _) => {}
     }
     println!(
         "ferroauth demo: open {base}/ (providers: {}; sessions: {})",

@@ -108,14 +108,13 @@ impl FromStr for StoreChoice {
 /// The demo's routes over the chosen store. Connects (and migrates a database) first, so
 /// that a wrong URL fails at start with a clear error.
 ///
-/// `cookie_keys` is needed for [`StoreChoice::Cookie`]; `secure_cookies` sets `Secure` on
-/// the sealed cookies.
+/// `cookie_keys` is needed for [`StoreChoice::Cookie`]; [`crate::DemoOptions::secure_cookies`]
+/// sets `Secure` on every cookie.
 pub async fn router_for(
     oauth: ferroauth::OAuth,
     options: crate::DemoOptions,
     choice: &StoreChoice,
     cookie_keys: Option<CookieKeys>,
-    secure_cookies: bool,
 ) -> Result<axum::Router, Box<dyn std::error::Error + Send + Sync>> {
     Ok(match choice {
         StoreChoice::Memory => {
@@ -178,7 +177,7 @@ pub async fn router_for(
             let keys = cookie_keys.ok_or(
                 "the cookie store needs keys: --cookie-keys or FERROAUTH_COOKIE_KEYS (id:base64url-32-bytes,...)",
             )?;
-            let sealer = Arc::new(CookieSealer::new(keys).secure(secure_cookies));
+            let sealer = Arc::new(CookieSealer::new(keys).secure(options.secure_cookies));
             crate::router_with_cookies(oauth, options, sealer)
         }
     })
@@ -313,6 +312,20 @@ impl PendingStore for DemoPending<'_> {
             DemoPending::Cookie(c) => c.save(logins).await,
         }
     }
+
+    fn session_present(&self) -> bool {
+        match self {
+            DemoPending::Server(s) => s.session_present(),
+            DemoPending::Cookie(c) => c.session_present(),
+        }
+    }
+
+    async fn renew(&self) -> Result<(), Error> {
+        match self {
+            DemoPending::Server(s) => s.renew().await,
+            DemoPending::Cookie(c) => c.renew().await,
+        }
+    }
 }
 
 /// The tokens of a [`DemoSession`]: a [`TokenStore`].
@@ -406,15 +419,6 @@ impl DemoSession {
         match self {
             DemoSession::Server(s) => Ok(session_json::insert(s, crate::USERS_KEY, users).await?),
             DemoSession::Cookie(jar) => jar.set(USERS_COOKIE, users).map_err(AuthError),
-        }
-    }
-
-    /// After a login: a new session id (defeats session fixation). Sealed cookies are
-    /// rewritten with fresh nonces on every change and have no id to renew.
-    pub async fn renew(&self) -> Result<(), AuthError> {
-        match self {
-            DemoSession::Server(s) => s.cycle_id().await.map_err(session_error),
-            DemoSession::Cookie(_) => Ok(()),
         }
     }
 

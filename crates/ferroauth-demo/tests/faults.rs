@@ -98,7 +98,7 @@ client_kwargs = {{ scope = "profile", timeout = {TIMEOUT_SECS} }}
     ))
     .unwrap();
     let oauth = OAuth::from_settings(&settings).unwrap();
-    let app = store::router_for(oauth, DemoOptions::default(), choice, None, false)
+    let app = store::router_for(oauth, DemoOptions::default(), choice, None)
         .await
         .unwrap();
     Setup {
@@ -278,7 +278,7 @@ async fn junk_callbacks_never_reach_the_provider() {
             "{query:.60}"
         );
     }
-    // A fresh browser (no session at all) is refused too.
+    // A fresh browser (no session at all) is refused too, naming the missing session.
     let (status, body) = callback(
         &http,
         &mut Agent::new(),
@@ -288,7 +288,7 @@ async fn junk_callbacks_never_reach_the_provider() {
     .await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (400, Some("state_unknown"))
+        (400, Some("session_missing"))
     );
     // The real login is still pending and needs no provider call to refuse a bad code.
     let (status, body) = callback(&http, &mut agent, demo, &format!("code=&state={state}")).await;

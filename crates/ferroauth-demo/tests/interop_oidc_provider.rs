@@ -150,8 +150,18 @@ async fn callbacks_are_single_use_and_bound_to_the_session() {
     let callback = browser
         .to_callback("basic", "", AtProvider::LogIn("alice"))
         .await;
-    // Another browser (another session) cannot use the callback.
-    let (status, body) = Browser::new(&demo).finish(&callback).await;
+    // Another browser cannot use the callback: without a session it is told so; with a
+    // session of its own, the state is not one of its logins.
+    let stranger = Browser::new(&demo);
+    let (status, body) = stranger.finish(&callback).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("session_missing"))
+    );
+    let _ = stranger
+        .to_callback("basic", "", AtProvider::LogIn("mallory"))
+        .await;
+    let (status, body) = stranger.finish(&callback).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("state_unknown"))

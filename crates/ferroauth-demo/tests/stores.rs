@@ -48,7 +48,7 @@ impl Backend {
             Backend::Memory(store) => {
                 ferroauth_demo::router_with_store(oauth, options, store.clone())
             }
-            Backend::Url(choice) => store::router_for(oauth, options, choice, None, false)
+            Backend::Url(choice) => store::router_for(oauth, options, choice, None)
                 .await
                 .unwrap(),
             Backend::Cookie(keys) => store::router_for(
@@ -56,7 +56,6 @@ impl Backend {
                 options,
                 &StoreChoice::Cookie,
                 Some(CookieKeys::parse(keys).unwrap()),
-                false,
             )
             .await
             .unwrap(),
@@ -157,10 +156,11 @@ async fn suite(name: &str, backend: Backend) {
     let mut old = before;
     let (status, body) = old.finish(&http, &callback, &b).await.unwrap();
     // Server-side stores renewed the session id at the login, so the old cookie names no
-    // session; the old sealed cookie still holds the record, and the provider refuses.
+    // session any more; the old sealed cookie still holds the record, and the provider
+    // refuses.
     let expected = match backend {
         Backend::Cookie(_) => (502, Some("invalid_grant")),
-        _ => (400, Some("state_unknown")),
+        _ => (400, Some("session_missing")),
     };
     assert_eq!(
         (status, body["error"].as_str()),
@@ -204,13 +204,13 @@ async fn suite(name: &str, backend: Backend) {
     let (status, body) = agent.finish(&http, &last, &a).await.unwrap();
     assert_eq!(status, 200, "{name}: the newest of a flood works {body}");
 
-    // 5. Junk callbacks are refused as bad requests.
+    // 5. Junk callbacks are refused as bad requests (this browser has no session yet).
     let mut agent = Agent::new();
     let long = "x".repeat(2000);
     for (query, code) in [
         ("code=x".to_owned(), "state_missing"),
-        (format!("code=x&state={long}"), "state_unknown"),
-        ("code=x&state=nope".to_owned(), "state_unknown"),
+        (format!("code=x&state={long}"), "session_missing"),
+        ("code=x&state=nope".to_owned(), "session_missing"),
         ("code=x&state=a&state=b".to_owned(), "callback_invalid"),
     ] {
         let r = agent
@@ -229,6 +229,23 @@ async fn suite(name: &str, backend: Backend) {
             "{name}: junk {query:.40}"
         );
     }
+    // Once the browser has a session, a state it never issued is unknown.
+    agent.start_login(&http, &a, "u3").await.unwrap();
+    let r = agent
+        .send(
+            &http,
+            reqwest::Method::GET,
+            &format!("{b}/auth/{CLIENT}?code=x&state=nope"),
+        )
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: serde_json::Value = r.json().await.unwrap_or_default();
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("state_unknown")),
+        "{name}: a foreign state with a session"
+    );
     println!("{name}: suite passed");
 }
 

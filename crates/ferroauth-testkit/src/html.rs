@@ -60,6 +60,44 @@ pub(crate) fn error_page(status: StatusCode, error: &str, description: &str) -> 
     )
 }
 
+/// The `form_post` response: a form with the response parameters as hidden fields, posted
+/// to the client's redirect URI by a script (allowed by a per-response CSP nonce), or by
+/// the user's click where scripts are off.
+pub(crate) fn form_post_page(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
+    let nonce = crate::util::random_token(16);
+    let fields: String = pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                esc(k),
+                esc(v)
+            )
+        })
+        .collect();
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Submit this form</title></head><body>\
+<form method=\"post\" action=\"{action}\">{fields}\
+<noscript><button type=\"submit\">Continue</button></noscript></form>\
+<script nonce=\"{nonce}\">document.forms[0].submit();</script></body></html>",
+        action = esc(redirect_uri),
+    );
+    let mut resp = (StatusCode::OK, html).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(csp) = HeaderValue::from_str(&format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; form-action http: https:; frame-ancestors 'none'"
+    )) {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    resp
+}
+
 pub(crate) struct LoginPage<'a> {
     pub(crate) action: &'a str,
     pub(crate) request_id: &'a str,

@@ -127,7 +127,7 @@ pub(crate) async fn discovery(State(s): St) -> Response {
         "introspection_endpoint": st.url("/introspect"),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
@@ -229,12 +229,15 @@ fn authorize_params(s: &Shared, p: &Params) -> Response {
             );
         }
     };
-    // From here on errors are returned to the client by redirection.
+    // From here on errors are returned to the client by redirection (or, in form_post
+    // mode, by a form the browser posts to the redirect URI).
     let state = p.get("state").map(str::to_owned);
+    let form_post = p.get("response_mode") == Some("form_post");
     let fail = |error: &str, description: &str| {
         error_redirect(
             st.issuer.as_str(),
             &redirect_uri,
+            form_post,
             state.as_deref(),
             error,
             description,
@@ -263,8 +266,13 @@ fn authorize_params(s: &Shared, p: &Params) -> Response {
             );
         }
     }
-    if p.get("response_mode").is_some_and(|m| m != "query") {
-        return fail("invalid_request", "only response_mode=query is supported");
+    if p.get("response_mode")
+        .is_some_and(|m| m != "query" && m != "form_post")
+    {
+        return fail(
+            "invalid_request",
+            "only response_mode=query and form_post are supported",
+        );
     }
     if p.get("request").is_some() {
         return fail("request_not_supported", "request objects are not supported");
@@ -309,6 +317,7 @@ fn authorize_params(s: &Shared, p: &Params) -> Response {
         state: state.clone(),
         nonce: p.get("nonce").map(str::to_owned),
         code_challenge,
+        form_post,
     };
     if st.auto_approve {
         let user = match p.get("login_hint") {
@@ -356,6 +365,7 @@ fn normalize_scope(scope: &str) -> String {
 fn error_redirect(
     issuer: &str,
     redirect_uri: &str,
+    form_post: bool,
     state: Option<&str>,
     error: &str,
     description: &str,
@@ -365,7 +375,23 @@ fn error_redirect(
         pairs.push(("state", state));
     }
     pairs.push(("iss", issuer));
-    redirect(StatusCode::FOUND, &append_query(redirect_uri, &pairs))
+    respond(StatusCode::FOUND, redirect_uri, form_post, &pairs)
+}
+
+/// The authorization response: a redirect with the parameters in the query, or in
+/// `form_post` mode a page that posts them to the redirect URI (OAuth 2.0 Form Post
+/// Response Mode).
+fn respond(
+    status: StatusCode,
+    redirect_uri: &str,
+    form_post: bool,
+    pairs: &[(&str, &str)],
+) -> Response {
+    if form_post {
+        html::form_post_page(redirect_uri, pairs)
+    } else {
+        redirect(status, &append_query(redirect_uri, pairs))
+    }
 }
 
 /// Issues a code for `sub` and redirects back to the client.
@@ -387,7 +413,7 @@ fn approve(s: &Shared, req: &AuthRequest, sub: &str, status: StatusCode) -> Resp
         pairs.push(("state", state));
     }
     pairs.push(("iss", s.settings.issuer.as_str()));
-    redirect(status, &append_query(&req.redirect_uri, &pairs))
+    respond(status, &req.redirect_uri, req.form_post, &pairs)
 }
 
 /// Target of the login page form (both protocols).
@@ -460,11 +486,14 @@ pub(crate) async fn login(State(s): St, headers: HeaderMap, body: Bytes) -> Resp
                 let mut resp = error_redirect(
                     &s.settings.issuer,
                     &req.redirect_uri,
+                    req.form_post,
                     req.state.as_deref(),
                     "access_denied",
                     "the user denied the request",
                 );
-                *resp.status_mut() = StatusCode::SEE_OTHER;
+                if !req.form_post {
+                    *resp.status_mut() = StatusCode::SEE_OTHER;
+                }
                 resp
             }
         },

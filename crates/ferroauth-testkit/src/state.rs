@@ -53,6 +53,8 @@ pub(crate) struct AuthRequest {
     pub(crate) state: Option<String>,
     pub(crate) nonce: Option<String>,
     pub(crate) code_challenge: Option<String>,
+    /// `response_mode=form_post`: the response goes back as an auto-submitted form.
+    pub(crate) form_post: bool,
 }
 
 #[derive(Debug, Clone)]

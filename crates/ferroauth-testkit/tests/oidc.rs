@@ -2,6 +2,7 @@ mod common;
 
 use common::*;
 use jsonwebtoken::Algorithm;
+use std::collections::HashMap;
 
 #[tokio::test]
 async fn discovery_and_jwks() {
@@ -909,5 +910,99 @@ async fn garbage_requests_get_errors_not_panics() {
     assert!(resp.status().is_client_error());
     // The server is still healthy.
     assert_eq!(c.get(p.url("/jwks")).send().await.unwrap().status(), 200);
+    p.shutdown().await;
+}
+
+/// Pulls `name="..." value="..."` pairs out of the hidden inputs of a form page.
+fn hidden_fields(html: &str) -> HashMap<String, String> {
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|input| {
+            let name = input.split("name=\"").nth(1)?.split('"').next()?;
+            let value = input.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_owned(), value.replace("&amp;", "&")))
+        })
+        .collect()
+}
+
+/// `response_mode=form_post`: the code comes back as a page that posts it to the redirect
+/// URI, with a nonce'd script, and is redeemable like a query-mode code; errors too.
+#[tokio::test]
+async fn form_post_response_mode() {
+    let p = start(true).await;
+    let (verifier, challenge) = pkce();
+    let query = [
+        ("response_type", "code"),
+        ("response_mode", "form_post"),
+        ("client_id", "basic-client"),
+        ("redirect_uri", BASIC_REDIRECT),
+        ("scope", "openid"),
+        ("state", "st-1"),
+        ("nonce", "n-1"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let resp = http()
+        .get(p.url("/authorize"))
+        .query(&query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let csp = resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            "<form method=\"post\" action=\"{BASIC_REDIRECT}\">"
+        )),
+        "{html}"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .expect("a script nonce in the CSP");
+    assert!(html.contains(&format!("<script nonce=\"{nonce}\">")));
+    let fields = hidden_fields(&html);
+    assert_eq!(fields.get("state").map(String::as_str), Some("st-1"));
+    assert_eq!(fields.get("iss").map(String::as_str), Some(p.issuer()));
+    let token = post_form(
+        &p,
+        "/token",
+        &Auth::Basic("basic-client", "basic secret:with+chars"),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &fields["code"]),
+            ("redirect_uri", BASIC_REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(token.status(), 200);
+
+    // An error after the redirect URI is known goes back the same way.
+    let resp = http()
+        .get(p.url("/authorize"))
+        .query(&[
+            ("response_type", "token"),
+            ("response_mode", "form_post"),
+            ("client_id", "basic-client"),
+            ("redirect_uri", BASIC_REDIRECT),
+            ("state", "st-2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let fields = hidden_fields(&resp.text().await.unwrap());
+    assert_eq!(
+        fields.get("error").map(String::as_str),
+        Some("unsupported_response_type")
+    );
+    assert_eq!(fields.get("state").map(String::as_str), Some("st-2"));
     p.shutdown().await;
 }

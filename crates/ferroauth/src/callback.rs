@@ -67,6 +67,16 @@ impl CallbackParams {
         self.params.get(name).map(String::as_str)
     }
 
+    /// Removes a parameter, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        self.params.remove(name)
+    }
+
+    /// Every parameter, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Whether there are no parameters at all.
     pub fn is_empty(&self) -> bool {
         self.params.is_empty()

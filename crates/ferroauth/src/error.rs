@@ -169,6 +169,15 @@ pub enum Error {
     #[error("the callback has no state parameter; start the login again")]
     MissingState,
 
+    /// The callback arrived without the browser's session: its session cookie was not sent,
+    /// so no login started in this browser can be found. Usually the cookie is
+    /// `SameSite=Strict` (a browser does not send it on the provider's cross-site redirect),
+    /// the browser blocks it, or the login was started in another browser.
+    #[error(
+        "the callback arrived without this browser's session: its cookie may be SameSite=Strict (not sent on the provider's cross-site redirect), blocked by the browser or expired, or the login was started in another browser; start the login again"
+    )]
+    SessionMissing,
+
     /// The callback's state matches no login started in this browser session.
     #[error(
         "the callback does not belong to a login started in this browser session; start the login again"
@@ -382,6 +391,7 @@ impl Error {
             Error::InsecureEndpoint { .. } => "insecure_endpoint",
             Error::InvalidCallback(_) => "callback_invalid",
             Error::MissingState => "state_missing",
+            Error::SessionMissing => "session_missing",
             Error::UnknownState => "state_unknown",
             Error::StateExpired => "state_expired",
             Error::StateReused => "state_reused",
@@ -430,6 +440,7 @@ impl Error {
             Error::NoRefreshToken { .. } | Error::NoToken { .. } => ErrorKind::Unauthenticated,
             Error::InvalidCallback(_)
             | Error::MissingState
+            | Error::SessionMissing
             | Error::UnknownState
             | Error::StateExpired
             | Error::StateReused
@@ -469,6 +480,7 @@ mod tests {
     fn state_errors_have_distinct_codes() {
         let codes = [
             Error::MissingState.code(),
+            Error::SessionMissing.code(),
             Error::UnknownState.code(),
             Error::StateExpired.code(),
             Error::StateReused.code(),

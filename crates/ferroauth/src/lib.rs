@@ -46,6 +46,7 @@ pub mod callback;
 pub mod client;
 pub mod client_assertion;
 pub mod error;
+pub mod form_post;
 mod grants;
 pub mod hooks;
 pub mod http;

@@ -187,6 +187,10 @@ impl OAuthClient {
         key: &str,
     ) -> Result<PendingLogin, Error> {
         let mut pending = store.load().await?;
+        if pending.is_empty() && !store.session_present() {
+            crate::pending::warn_session_missing_once();
+            return Err(Error::SessionMissing);
+        }
         let taken = pending.take(key, random::now(), &self.inner.policy);
         store.save(pending).await?;
         let record = taken?;
@@ -209,11 +213,17 @@ impl OAuthClient {
     ) -> Result<Login, Error> {
         let span = tracing::info_span!("authorize_access_token", client = %self.inner.name);
         async {
-            let result = if self.is_oauth1() {
+            let mut result = if self.is_oauth1() {
                 self.oauth1_authorize_access_token(store, callback).await
             } else {
                 self.oauth2_authorize_access_token(store, callback).await
             };
+            if result.is_ok() {
+                // A login is a privilege change: a new session id defeats fixation.
+                if let Err(e) = store.renew().await {
+                    result = Err(e);
+                }
+            }
             if let Err(e) = &result {
                 tracing::info!(code = e.code(), "login failed");
             }

@@ -225,8 +225,38 @@ pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
 pub trait PendingStore: Send + Sync {
     /// Reads the pending logins of this session.
     fn load(&self) -> impl Future<Output = Result<PendingLogins, Error>> + Send;
+
     /// Replaces the pending logins of this session.
     fn save(&self, logins: PendingLogins) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Whether the request brought an existing session (its cookie arrived and, for a
+    /// server-side store, the store knew it). Asked after [`load`](Self::load) on a
+    /// callback: a callback without a session fails as [`Error::SessionMissing`], which
+    /// names the usual cause (a `SameSite=Strict` or blocked cookie) instead of the
+    /// misleading [`Error::UnknownState`]. Stores that cannot tell answer `true`.
+    fn session_present(&self) -> bool {
+        true
+    }
+
+    /// Called once a login has completed, before the app stores anything of the user: a
+    /// login is a privilege change, so the session must get a new identifier (session
+    /// fixation, OWASP ASVS 3.2.1). Server-side sessions cycle their id; sealed cookies are
+    /// sealed again. Stores without an identifier do nothing.
+    fn renew(&self) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// Logs, once per process, that callbacks arrive without a session: the cause is almost
+/// always configuration (a `SameSite=Strict` or misplaced cookie), which one line explains.
+pub(crate) fn warn_session_missing_once() {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            code = "session_missing",
+            "an OAuth callback arrived without the browser's session cookie: check that the \
+             session cookie is SameSite=Lax (not Strict), has Path=/, and is not Secure on a \
+             plain-http site; logged once"
+        );
+    }
 }
 
 /// A [`PendingStore`] for one session held in memory: for tests, benchmarks and
@@ -258,6 +288,11 @@ impl PendingStore for MemoryPendingStore {
 
     async fn save(&self, logins: PendingLogins) -> Result<(), Error> {
         *self.logins.lock().unwrap_or_else(|e| e.into_inner()) = logins;
+        Ok(())
+    }
+
+    /// One in-memory session has no identifier to renew.
+    async fn renew(&self) -> Result<(), Error> {
         Ok(())
     }
 }
