@@ -52,6 +52,9 @@ OAuth 1.0a (RFC 5849) endpoints
 * ``GET  /oauth1/authorize?oauth_token=T[&user=NAME][&deny=1|&deny=error]`` -
   auto-approves as NAME (default ``alice``): ``302 <callback>?oauth_token=T&oauth_verifier=V``.
   ``deny=1``: ``302 <callback>?denied=T``; ``deny=error``: ``302 <callback>?error=access_denied``.
+  With ``--approval-page`` a request without ``approved=1`` first gets an HTML page
+  whose "Allow" button (``#approve``) repeats it with ``approved=1`` and a ``user``
+  field: a person's click on the provider's own site, as real providers ask for.
   With ``oob`` and no registered redirect URI: ``200`` form-encoded
   ``oauth_token=T&oauth_verifier=V`` (the "PIN" page).
 * ``POST /oauth1/access_token`` - needs ``oauth_verifier``. Answers
@@ -90,6 +93,7 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import html
 import json
 import logging
 import os
@@ -625,7 +629,23 @@ class BearerValidator(BearerTokenValidator):
 # Flask app
 
 
-def create_app(access_token_ttl: int) -> Flask:
+def approval_page(token: str) -> Response:
+    """The page a person approves an OAuth 1.0a request on (``--approval-page``)."""
+    token = html.escape(token, quote=True)
+    body = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Authorize</title></head>'
+        '<body><h1>Authorize the application?</h1>'
+        '<form method="get" action="/oauth1/authorize">'
+        f'<input type="hidden" name="oauth_token" value="{token}">'
+        '<input type="hidden" name="approved" value="1">'
+        '<label>User <input name="user" value="alice"></label> '
+        '<button type="submit" id="approve">Allow</button></form></body></html>'
+    )
+    return Response(body, status=200, content_type="text/html; charset=utf-8",
+                    headers={"Cache-Control": "no-store"})
+
+
+def create_app(access_token_ttl: int, approval: bool = False) -> Flask:
     app = Flask("ferroauth-authlib-provider")
     app.config.update(
         OAUTH2_REFRESH_TOKEN_GENERATOR=True,
@@ -665,6 +685,8 @@ def create_app(access_token_ttl: int) -> Flask:
         except OAuth1Error as err:
             return server1.handle_error_response(err)
         cred = req.credential
+        if approval and not deny and request.args.get("approved") != "1":
+            return approval_page(cred.get_oauth_token())
         callback = cred.get_redirect_uri()
         if not callback or callback == "oob":
             callback = CLIENTS[cred.get_client_id()].get_default_redirect_uri()
@@ -817,6 +839,8 @@ def main() -> None:
     ap.add_argument("--clients", required=True, help="JSON file: array of client objects (see module doc)")
     ap.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = pick a free one)")
     ap.add_argument("--access-token-ttl", type=int, default=3600, help="OAuth 2 access token lifetime, seconds")
+    ap.add_argument("--approval-page", action="store_true",
+                    help="OAuth 1.0a authorization asks for a click on an HTML page instead of approving at once")
     args = ap.parse_args()
     if not 0 <= args.port <= 65535:
         die(f"--port out of range: {args.port}")
@@ -840,7 +864,7 @@ def main() -> None:
         CLIENTS[client.client_id] = client
 
     KEYS = SigningKeys()
-    app = create_app(args.access_token_ttl)
+    app = create_app(args.access_token_ttl, args.approval_page)
     try:
         server = make_server("127.0.0.1", args.port, app, threaded=True)
     except OSError as err:

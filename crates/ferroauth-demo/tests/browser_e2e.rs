@@ -1,200 +1,154 @@
-//! The demo in a real browser: headless Chromium driven through WebDriver (Debian's
-//! `chromium` and `chromium-driver`, installed by `scripts/setup-browser`), against the
-//! embedded development provider, as a person would use it: buttons, the provider's login
-//! page, the logged-in page, the API call, refresh, logout and the error pages.
+//! Logins in a real browser, with the provider on **another site** than the app, as every
+//! real provider is: the app is opened at `http://localhost:PORT` and every provider runs at
+//! `http://127.0.0.1:PORT` (two different hosts, so two sites for the browser's SameSite
+//! rules), one case at `https://localhost:PORT`. Headless Chromium through chromedriver
+//! clicks through the providers' real pages.
+//!
+//! | test | provider | response mode | sessions |
+//! |---|---|---|---|
+//! | `openid_connect_login_in_a_browser` (login, API, refresh, logout, screenshots, new session id) | testkit | query | memory |
+//! | `oauth1_login_in_a_browser` | testkit | OAuth 1.0a | memory |
+//! | `error_pages_in_a_browser` | testkit | query | memory |
+//! | `logins_with_{memory,redis,cookie}_sessions` | testkit | query, form_post, OAuth 1.0a | each store |
+//! | `oidc_provider_logins_in_a_browser` | panva oidc-provider's login and consent forms | query, form_post | memory |
+//! | `authlib_oauth1_login_in_a_browser` | Authlib | OAuth 1.0a | memory |
+//! | `https_login_with_a_secure_cookie` | testkit | form_post | memory, over TLS |
+//! | `a_strict_session_cookie_is_named_on_the_callback` | testkit | query | `SameSite=Strict` on purpose |
+//! | `readme_quick_start_in_a_browser` | testkit | query, form_post | the quick start binary |
 //!
 //! Screenshots of the key pages go to `target/e2e-artifacts/` (or the folder named by
 //! `FERROAUTH_E2E_ARTIFACTS`). With `FERROAUTH_UPDATE_DOCS=1` the logged-in page is also
 //! copied to `docs/demo-logged-in.png`, the picture in the README.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::str::FromStr;
-use std::time::{Duration, Instant};
+mod browser;
+mod support;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use ferroauth::Token;
-use ferroauth_demo::{Account, DemoOptions, accounts_in_session_data, dev};
+use std::str::FromStr;
+use std::time::Instant;
+
+use axum::Router;
+use browser::{
+    Driver, TestCertificate, TlsListener, absent, click, cookie, find, press, screenshot, text,
+    type_into, wait_text, wait_url,
+};
+use fantoccini::Client;
+use ferroauth::{OAuth, Settings, Token};
+use ferroauth_axum::cookie_store::CookieKeys;
+use ferroauth_demo::dev::{self, DevClients};
+use ferroauth_demo::store::{self, StoreChoice};
+use ferroauth_demo::{Account, DemoOptions, accounts_in_session_data};
+use ferroauth_testkit::TestProvider;
 use serde_json::{Value, json};
+use support::Peer;
+use support::services::Redis;
 use tower_sessions::session::Id;
 use tower_sessions::{MemoryStore, SessionStore};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// How long any one page or element may take.
-const PATIENCE: Duration = Duration::from_secs(60);
-/// Window width for the screenshots.
-const WIDTH: u32 = 900;
-
-/// The folder for screenshots.
-fn artifacts() -> PathBuf {
-    let dir = std::env::var_os("FERROAUTH_E2E_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/e2e-artifacts"));
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-    dir
+/// Where the demo keeps sessions in a test.
+enum Sessions {
+    /// tower-sessions' memory store, which the test can read.
+    Memory(MemoryStore),
+    /// A real redis-server.
+    Redis(Redis),
+    /// Sealed cookies.
+    Cookie,
 }
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+/// How the OpenID Connect client asks for the authorization response.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Query,
+    FormPost,
 }
 
-/// A chromedriver child process in its own process group; the group (chromedriver and
-/// the Chromium it started) is killed on drop.
-struct Driver {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
+/// The demo served on 127.0.0.1 and opened by the browser at `localhost`, with the
+/// development provider on its own port at `127.0.0.1`: another site.
+struct CrossSiteDemo {
+    /// The demo's origin as the browser sees it (`http://localhost:PORT`).
+    origin: String,
+    sessions: Sessions,
+    settings: Settings,
+    provider: TestProvider,
 }
 
-impl Driver {
-    async fn start() -> Driver {
-        for program in [CHROMIUM, CHROMEDRIVER] {
-            assert!(
-                Path::new(program).exists(),
-                "{program} is missing: the browser test needs Chromium and chromedriver. \
-                 Run scripts/setup-browser (scripts/test does) to install them."
-            );
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let log = std::fs::File::create(dir.path().join("chromedriver.log")).unwrap();
-        let mut command = Command::new(CHROMEDRIVER);
-        command
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log);
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
-        let mut driver = Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            dir,
-        };
-        driver.wait_ready().await;
-        driver
+impl CrossSiteDemo {
+    async fn start(sessions: Sessions, mode: Mode) -> CrossSiteDemo {
+        Self::start_with(sessions, mode, None).await
     }
 
-    async fn wait_ready(&mut self) {
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("chromedriver exited with {status}:\n{}", self.log());
-            }
-            let status = match http.get(format!("{}/status", self.url)).send().await {
-                Ok(response) => response.json::<Value>().await.ok(),
-                Err(_) => None,
-            };
-            if status.is_some_and(|body| body["value"]["ready"] == true) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver not ready after {PATIENCE:?}:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("chromedriver.log")).unwrap_or_default()
-    }
-
-    /// A headless Chromium session with a fresh profile.
-    async fn browser(&self) -> Client {
-        let profile = self.dir.path().join("profile");
-        let args = [
-            "--headless=new".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-dev-shm-usage".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--disable-component-update".to_owned(),
-            "--disable-sync".to_owned(),
-            "--no-first-run".to_owned(),
-            format!("--window-size={WIDTH},900"),
-            format!("--user-data-dir={}", profile.display()),
-        ];
-        let capabilities = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
-        });
-        let Value::Object(capabilities) = capabilities else {
-            unreachable!()
-        };
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&self.url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot start Chromium: {e}\n{}", self.log()))
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // Our own process group: chromedriver and the browser it started.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The demo with the embedded development provider, served in-process.
-struct Demo {
-    base: String,
-    store: MemoryStore,
-    settings: ferroauth::Settings,
-    _provider: ferroauth_testkit::TestProvider,
-}
-
-impl Demo {
-    async fn start() -> Demo {
+    async fn start_with(
+        sessions: Sessions,
+        mode: Mode,
+        tls: Option<&TestCertificate>,
+    ) -> CrossSiteDemo {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (provider, settings) = dev::provider(&base, false, false).expect("dev provider");
-        let oauth = ferroauth::OAuth::from_settings(&settings).expect("clients");
-        let options = DemoOptions {
+        let port = listener.local_addr().unwrap().port();
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let clients = DevClients::new().expect("secrets");
+        // Registered redirect URIs: the demo at 127.0.0.1 and at localhost.
+        let provider = clients
+            .provider_builder(&format!("{scheme}://127.0.0.1:{port}"), false, false)
+            .start()
+            .await
+            .expect("provider");
+        let mut settings =
+            Settings::from_toml_str(&clients.settings_toml(provider.issuer())).expect("settings");
+        if mode == Mode::FormPost {
+            settings
+                .clients
+                .get_mut(dev::OIDC_CLIENT)
+                .expect("the OpenID Connect client")
+                .authorize_params
+                .insert("response_mode".into(), "form_post".into());
+        }
+        let oauth = OAuth::from_settings(&settings).expect("clients");
+        let origin = format!("{scheme}://localhost:{port}");
+        let mut options = DemoOptions {
             api_paths: dev::api_paths(),
+            secure_cookies: tls.is_some(),
             ..DemoOptions::default()
         };
-        let store = MemoryStore::default();
-        let app = ferroauth_demo::router_with_store(oauth, options, store.clone())
-            .nest("/idp", provider.router());
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        Demo {
-            base,
-            store,
-            settings,
-            _provider: provider,
+        if tls.is_some() {
+            // A request that came over TLS does not say so in its URI: an app serving https
+            // names its public URL (or trusts its proxy's X-Forwarded-Proto).
+            options.redirect_uri.public_base_url = Some(origin.clone());
         }
+        let app = demo_app(oauth, options, &sessions).await;
+        match tls {
+            Some(cert) => {
+                let listener = TlsListener::new(listener, cert.config.clone());
+                tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            }
+            None => {
+                tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            }
+        }
+        let demo = CrossSiteDemo {
+            origin,
+            sessions,
+            settings,
+            provider,
+        };
+        assert!(
+            !demo.provider.issuer().contains("localhost"),
+            "the provider must be another site than the demo"
+        );
+        demo
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!("{}{path}", self.origin)
     }
 
-    /// The accounts the browser's demo session holds, read from the server-side store.
+    /// The accounts the browser's demo session holds, read from the memory store.
     async fn accounts(&self, browser: &Client) -> Vec<(String, Account)> {
-        let cookies = browser.get_all_cookies().await.expect("cookies");
-        let Some(cookie) = cookies.iter().find(|c| c.name() == "id") else {
+        let Sessions::Memory(store) = &self.sessions else {
+            panic!("only the memory store is read by the tests");
+        };
+        let Some(id) = session_id(browser).await else {
             return Vec::new();
         };
-        let id = Id::from_str(cookie.value()).expect("session id");
-        let Some(record) = self.store.load(&id).await.expect("session store") else {
+        let Some(record) = store.load(&id).await.expect("session store") else {
             return Vec::new();
         };
         accounts_in_session_data(&record.data)
@@ -218,6 +172,30 @@ impl Demo {
         }
         secrets
     }
+}
+
+async fn demo_app(oauth: OAuth, options: DemoOptions, sessions: &Sessions) -> Router {
+    match sessions {
+        Sessions::Memory(store) => ferroauth_demo::router_with_store(oauth, options, store.clone()),
+        Sessions::Redis(redis) => {
+            let choice = StoreChoice::from_str(&redis.url()).unwrap();
+            store::router_for(oauth, options, &choice, None)
+                .await
+                .expect("redis store")
+        }
+        Sessions::Cookie => {
+            let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
+            store::router_for(oauth, options, &StoreChoice::Cookie, Some(keys))
+                .await
+                .expect("cookie store")
+        }
+    }
+}
+
+/// The demo's session id (the `id` cookie of the page's site).
+async fn session_id(browser: &Client) -> Option<Id> {
+    let cookie = cookie(browser, "id").await?;
+    Some(Id::from_str(cookie.value()).expect("session id"))
 }
 
 fn token_secrets(token: &Token) -> Vec<String> {
@@ -250,95 +228,9 @@ async fn assert_no_secrets(browser: &Client, secrets: &[String]) {
     }
 }
 
-async fn find(browser: &Client, css: &str) -> fantoccini::elements::Element {
-    match browser
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
-        .await
-    {
-        Ok(element) => element,
-        Err(e) => {
-            let url = browser.current_url().await.map(|u| u.to_string());
-            let source = browser.source().await.unwrap_or_default();
-            panic!("no {css} at {url:?} ({e}):\n{source}");
-        }
-    }
-}
-
-async fn text(browser: &Client, css: &str) -> String {
-    find(browser, css).await.text().await.expect("element text")
-}
-
-/// Clicks an element that loads another page (a link or a form button) and waits until
-/// the old page is gone.
-async fn click(browser: &Client, css: &str) {
-    let old_page = find(browser, "html").await;
-    find(browser, css).await.click().await.expect("click");
-    let deadline = Instant::now() + PATIENCE;
-    // An element of the old document goes stale once the new one has replaced it.
-    while old_page.tag_name().await.is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "clicking {css} loaded no new page"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Clicks an element that changes the page in place (the API button).
-async fn press(browser: &Client, css: &str) {
-    find(browser, css).await.click().await.expect("click");
-}
-
-async fn absent(browser: &Client, css: &str) -> bool {
-    browser
-        .find_all(Locator::Css(css))
-        .await
-        .expect("find")
-        .is_empty()
-}
-
-/// Waits until the element's text contains `wanted`; returns the text.
-async fn wait_text(browser: &Client, css: &str, wanted: &str) -> String {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let shown = text(browser, css).await;
-        if shown.contains(wanted) {
-            return shown;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{css} never showed {wanted:?}; it shows {shown:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A PNG of the whole page (the window is fitted to the page's height first).
-async fn screenshot(browser: &Client, name: &str) -> PathBuf {
-    // The window's height is the page's plus whatever the browser keeps for itself.
-    let sizes = browser
-        .execute(
-            "return [Math.ceil(document.documentElement.scrollHeight), window.outerHeight - window.innerHeight];",
-            vec![],
-        )
-        .await
-        .expect("page height");
-    let height = sizes[0].as_u64().unwrap_or(900).clamp(400, 4000) + sizes[1].as_u64().unwrap_or(0);
-    browser
-        .set_window_size(WIDTH, height as u32)
-        .await
-        .expect("resize");
-    let png = browser.screenshot().await.expect("screenshot");
-    let path = artifacts().join(format!("{name}.png"));
-    std::fs::write(&path, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-    println!("screenshot: {}", path.display());
-    path
-}
-
-/// From the home page through the provider's login page (as alice) back to the demo.
-async fn log_in(browser: &Client, demo: &Demo, client: &str, shots: Option<&str>) {
+/// From the demo's home page through the provider's login page (as alice) back to the
+/// demo's home page, logged in.
+async fn log_in(browser: &Client, demo: &CrossSiteDemo, client: &str, shots: Option<&str>) {
     browser.goto(&demo.url("/")).await.expect("home");
     let login = format!("a#login-{client}");
     find(browser, &login).await;
@@ -347,11 +239,7 @@ async fn log_in(browser: &Client, demo: &Demo, client: &str, shots: Option<&str>
     }
     click(browser, &login).await;
     find(browser, "button.user[value=\"alice\"]").await;
-    let at = browser.current_url().await.unwrap();
-    assert!(
-        at.as_str().starts_with(&demo.url("/idp/")),
-        "expected the provider's login page, at {at}"
-    );
+    wait_url(browser, demo.provider.issuer()).await;
     if let Some(prefix) = shots {
         screenshot(browser, &format!("{prefix}-2-provider-login")).await;
     }
@@ -381,11 +269,38 @@ async fn log_out(browser: &Client, client: &str) {
 async fn openid_connect_login_in_a_browser() {
     let started = Instant::now();
     let driver = Driver::start().await;
-    let demo = Demo::start().await;
+    let demo = CrossSiteDemo::start(Sessions::Memory(MemoryStore::default()), Mode::Query).await;
     let browser = driver.browser().await;
     let client = dev::OIDC_CLIENT;
 
+    // A login started and abandoned gives the browser a session; its id must not survive
+    // the login that follows (session fixation).
+    browser.goto(&demo.url("/")).await.expect("home");
+    click(&browser, "a#login-dev").await;
+    find(&browser, "button.user[value=\"alice\"]").await;
+    browser.goto(&demo.url("/")).await.expect("home");
+    let before = session_id(&browser).await.expect("a session after /login");
+
     log_in(&browser, &demo, client, Some("oidc")).await;
+    let after = session_id(&browser)
+        .await
+        .expect("a session after the login");
+    assert_ne!(before, after, "the login renews the session id");
+    let Sessions::Memory(store) = &demo.sessions else {
+        unreachable!()
+    };
+    assert!(
+        store.load(&before).await.unwrap().is_none(),
+        "the old session is gone from the store"
+    );
+    let id_cookie = cookie(&browser, "id").await.unwrap();
+    assert_eq!(
+        id_cookie.same_site(),
+        Some(cookie::SameSite::Lax),
+        "{id_cookie}"
+    );
+    assert_eq!(id_cookie.http_only(), Some(true), "{id_cookie}");
+
     assert_eq!(text(&browser, "#account-dev .who").await, "Alice Example");
     assert_eq!(text(&browser, "#token-type").await, "Bearer");
     let scope = text(&browser, "#token-scope").await;
@@ -406,7 +321,11 @@ async fn openid_connect_login_in_a_browser() {
     assert_no_secrets(&browser, &secrets).await;
     let logged_in = screenshot(&browser, "oidc-3-logged-in").await;
     if std::env::var_os("FERROAUTH_UPDATE_DOCS").is_some() {
-        std::fs::copy(&logged_in, workspace().join("docs/demo-logged-in.png")).unwrap();
+        std::fs::copy(
+            &logged_in,
+            browser::workspace().join("docs/demo-logged-in.png"),
+        )
+        .unwrap();
     }
 
     let answer = call_api(&browser, client).await;
@@ -442,7 +361,12 @@ async fn openid_connect_login_in_a_browser() {
     let answer = call_api(&browser, client).await;
     assert!(answer.contains("\"sub\": \"alice\""), "API: {answer}");
 
+    let last = session_id(&browser).await.unwrap();
     log_out(&browser, client).await;
+    assert!(
+        store.load(&last).await.unwrap().is_none(),
+        "logout deletes the session"
+    );
     screenshot(&browser, "oidc-5-logged-out").await;
     browser.close().await.expect("close the browser");
     println!("OpenID Connect browser flow: {:.1?}", started.elapsed());
@@ -452,7 +376,7 @@ async fn openid_connect_login_in_a_browser() {
 async fn oauth1_login_in_a_browser() {
     let started = Instant::now();
     let driver = Driver::start().await;
-    let demo = Demo::start().await;
+    let demo = CrossSiteDemo::start(Sessions::Memory(MemoryStore::default()), Mode::Query).await;
     let browser = driver.browser().await;
     let client = dev::OAUTH1_CLIENT;
 
@@ -498,7 +422,7 @@ async fn oauth1_login_in_a_browser() {
 async fn error_pages_in_a_browser() {
     let started = Instant::now();
     let driver = Driver::start().await;
-    let demo = Demo::start().await;
+    let demo = CrossSiteDemo::start(Sessions::Memory(MemoryStore::default()), Mode::Query).await;
     let browser = driver.browser().await;
 
     // A login is pending, but the callback carries a state this session never issued.
@@ -531,4 +455,321 @@ async fn error_pages_in_a_browser() {
     assert!(absent(&browser, "#account-dev").await);
     browser.close().await.expect("close the browser");
     println!("error pages browser flow: {:.1?}", started.elapsed());
+}
+
+/// With one store: an OpenID Connect login in query mode and one in form_post mode, and an
+/// OAuth 1.0a login, each cross-site, each ending on the demo's page as alice.
+async fn logins_with(sessions: impl Fn() -> Sessions, label: &str) {
+    let started = Instant::now();
+    let driver = Driver::start().await;
+    for mode in [Mode::Query, Mode::FormPost] {
+        let demo = CrossSiteDemo::start(sessions(), mode).await;
+        let browser = driver.browser().await;
+        log_in(&browser, &demo, dev::OIDC_CLIENT, None).await;
+        assert_eq!(text(&browser, "#account-dev .who").await, "Alice Example");
+        if mode == Mode::FormPost {
+            screenshot(&browser, &format!("{label}-form-post-logged-in")).await;
+        } else {
+            log_in(&browser, &demo, dev::OAUTH1_CLIENT, None).await;
+            let who = text(&browser, "#account-dev-oauth1 .who").await;
+            assert!(who.to_lowercase().contains("alice"), "logged in as {who}");
+            find(&browser, "#account-dev").await;
+            call_api(&browser, dev::OAUTH1_CLIENT).await;
+        }
+        call_api(&browser, dev::OIDC_CLIENT).await;
+        browser.close().await.expect("close the browser");
+    }
+    println!("{label}: cross-site logins in {:.1?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_with_memory_sessions() {
+    logins_with(|| Sessions::Memory(MemoryStore::default()), "memory").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_with_redis_sessions() {
+    logins_with(|| Sessions::Redis(Redis::start()), "redis").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_with_cookie_sessions() {
+    logins_with(|| Sessions::Cookie, "cookie").await;
+}
+
+/// panva's oidc-provider with its own login and consent pages, in query and form_post
+/// mode, at 127.0.0.1 while the demo is at localhost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_provider_logins_in_a_browser() {
+    const SECRET: &str = "a-long-client-secret-for-browser-tests-0123456789";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let clients = json!([
+        { "client_id": "op-client", "client_secret": SECRET,
+          "redirect_uris": [format!("{origin}/auth/op"), format!("{origin}/auth/op-form")] },
+    ]);
+    let peer = Peer::oidc_provider(&clients, &[]);
+    let metadata = format!("{}/.well-known/openid-configuration", peer.issuer);
+    let settings = Settings::from_toml_str(&format!(
+        "[clients.op]\nclient_id = \"op-client\"\nclient_secret = \"{SECRET}\"\nserver_metadata_url = \"{metadata}\"\nclient_kwargs = {{ scope = \"openid profile email\" }}\n\
+         [clients.op-form]\nclient_id = \"op-client\"\nclient_secret = \"{SECRET}\"\nserver_metadata_url = \"{metadata}\"\nauthorize_params = {{ response_mode = \"form_post\" }}\nclient_kwargs = {{ scope = \"openid profile email\" }}\n"
+    ))
+    .unwrap();
+    let oauth = OAuth::from_settings(&settings).unwrap();
+    let app = ferroauth_demo::router(oauth, DemoOptions::default());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let driver = Driver::start().await;
+    for (client, user) in [("op", "carol"), ("op-form", "dave")] {
+        let browser = driver.browser().await;
+        browser.goto(&format!("{origin}/")).await.expect("home");
+        click(&browser, &format!("a#login-{client}")).await;
+        // oidc-provider's own login form, then its consent form.
+        wait_url(&browser, &peer.issuer).await;
+        type_into(&browser, "input[name=login]", user).await;
+        type_into(&browser, "input[name=password]", "any password").await;
+        if client == "op-form" {
+            screenshot(&browser, "oidc-provider-login-form").await;
+        }
+        click(&browser, "button[type=submit]").await;
+        find(&browser, "input[name=prompt][value=consent]").await;
+        click(&browser, "button[type=submit]").await;
+        find(&browser, &format!("#account-{client}")).await;
+        let who = text(&browser, &format!("#account-{client} .who")).await;
+        let name = format!("{}{} Example", user[..1].to_uppercase(), &user[1..]);
+        assert_eq!(who, name, "{}", peer.log());
+        let claims = text(&browser, &format!("#account-{client} table.claims")).await;
+        assert!(claims.contains(user), "claims: {claims}");
+        browser.close().await.expect("close the browser");
+    }
+}
+
+/// Authlib's OAuth 1.0a server at 127.0.0.1, the demo at localhost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authlib_oauth1_login_in_a_browser() {
+    const SECRET: &str = "authlib-browser-consumer-secret";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let clients = json!([
+        { "client_id": "browser-client", "client_secret": SECRET,
+          "redirect_uris": [format!("{origin}/auth/authlib")] },
+    ]);
+    // The approval page: a click on the provider's own site, so that the way back is a
+    // cross-site navigation (an instant redirect chain would count as same-site).
+    let peer = Peer::authlib(&clients, &["--approval-page"]);
+    let i = &peer.issuer;
+    let settings = Settings::from_toml_str(&format!(
+        "[clients.authlib]\nclient_id = \"browser-client\"\nclient_secret = \"{SECRET}\"\nrequest_token_url = \"{i}/oauth1/request_token\"\nauthorize_url = \"{i}/oauth1/authorize\"\naccess_token_url = \"{i}/oauth1/access_token\"\napi_base_url = \"{i}/oauth1/api/\"\n"
+    ))
+    .unwrap();
+    let oauth = OAuth::from_settings(&settings).unwrap();
+    let options = DemoOptions {
+        api_paths: [("authlib".to_owned(), "me".to_owned())].into(),
+        ..DemoOptions::default()
+    };
+    let app = ferroauth_demo::router(oauth, options);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+    browser.goto(&format!("{origin}/")).await.expect("home");
+    click(&browser, "a#login-authlib").await;
+    wait_url(&browser, &peer.issuer).await;
+    click(&browser, "#approve").await;
+    find(&browser, "#account-authlib").await;
+    let who = text(&browser, "#account-authlib .who").await;
+    assert_eq!(who, "alice", "{}", peer.log());
+    let answer = call_api(&browser, "authlib").await;
+    assert!(
+        answer.contains("\"screen_name\": \"alice\""),
+        "API: {answer}"
+    );
+    browser.close().await.expect("close the browser");
+}
+
+/// Over https with a certificate made for the test: the session cookie is `Secure`, and a
+/// form_post login completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_login_with_a_secure_cookie() {
+    let cert = TestCertificate::localhost();
+    let driver = Driver::start().await;
+    let demo = CrossSiteDemo::start_with(
+        Sessions::Memory(MemoryStore::default()),
+        Mode::FormPost,
+        Some(&cert),
+    )
+    .await;
+    assert!(demo.origin.starts_with("https://localhost:"));
+    let browser = driver.browser_with(&[cert.chromium_flag.clone()]).await;
+    log_in(&browser, &demo, dev::OIDC_CLIENT, Some("https")).await;
+    let id = cookie(&browser, "id").await.expect("the session cookie");
+    assert_eq!(id.secure(), Some(true), "{id}");
+    assert_eq!(id.same_site(), Some(cookie::SameSite::Lax), "{id}");
+    assert_eq!(id.http_only(), Some(true), "{id}");
+    assert_eq!(id.path(), Some("/"), "{id}");
+    assert_eq!(demo.accounts(&browser).await.len(), 1);
+    call_api(&browser, dev::OIDC_CLIENT).await;
+    browser.close().await.expect("close the browser");
+}
+
+/// An app that keeps tower-sessions' `SameSite=Strict` default: the browser does not send
+/// the cookie on the provider's redirect, and the callback says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strict_session_cookie_is_named_on_the_callback() {
+    use axum::extract::{Path, State};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::get;
+    use ferroauth_axum::{AuthError, Callback, RedirectUri};
+    use tower_sessions::cookie::SameSite;
+    use tower_sessions::{Session, SessionManagerLayer};
+
+    async fn login(
+        State(oauth): State<OAuth>,
+        Path(name): Path<String>,
+        session: Session,
+        uri: RedirectUri,
+    ) -> Result<Response, AuthError> {
+        let client = oauth.client(&name)?;
+        let to = uri.to(&format!("/auth/{name}"));
+        Ok(ferroauth_axum::authorize_redirect(&client, &session, &to)
+            .await?
+            .into_response())
+    }
+    async fn auth(
+        State(oauth): State<OAuth>,
+        Path(name): Path<String>,
+        session: Session,
+        Callback(params): Callback,
+    ) -> Result<String, AuthError> {
+        ferroauth_axum::authorize_access_token(&oauth.client(&name)?, &session, &params).await?;
+        Ok("logged in".into())
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let clients = DevClients::new().unwrap();
+    let provider = clients
+        .provider_builder(&format!("http://127.0.0.1:{port}"), false, false)
+        .start()
+        .await
+        .unwrap();
+    let settings = Settings::from_toml_str(&clients.settings_toml(provider.issuer())).unwrap();
+    let app = Router::new()
+        .route("/login/{name}", get(login))
+        .route("/auth/{name}", get(auth).post(auth))
+        .layer(
+            SessionManagerLayer::new(MemoryStore::default())
+                .with_same_site(SameSite::Strict)
+                .with_secure(false),
+        )
+        .with_state(OAuth::from_settings(&settings).unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+    browser
+        .goto(&format!("http://localhost:{port}/login/dev"))
+        .await
+        .expect("login");
+    wait_url(&browser, provider.issuer()).await;
+    click(&browser, "button.user[value=\"alice\"]").await;
+    let body = text(&browser, "body").await;
+    let answer: Value = serde_json::from_str(&body).expect("a JSON error");
+    assert_eq!(answer["error"], "session_missing", "{body}");
+    assert!(
+        answer["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("SameSite=Strict"),
+        "{body}"
+    );
+    browser.close().await.expect("close the browser");
+}
+
+/// The README's quick start as it is (`src/bin/quickstart.rs`, the same text as the
+/// README's block), run as its own process with a settings file, logging in across sites
+/// in query and form_post mode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_quick_start_in_a_browser() {
+    let port = support::services::free_port();
+    let origin = format!("http://localhost:{port}");
+    let provider = TestProvider::builder()
+        .user(ferroauth_testkit::User::new("alice").name("Alice Example"))
+        .client(
+            ferroauth_testkit::Client::confidential("qs", "qs-secret", format!("{origin}/auth/qs"))
+                .redirect_uri(format!("{origin}/auth/qs-form")),
+        )
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = format!("{}/.well-known/openid-configuration", provider.issuer());
+    std::fs::write(
+        dir.path().join("ferroauth.toml"),
+        format!(
+            "[clients.qs]\nclient_id = \"qs\"\nclient_secret = \"qs-secret\"\nserver_metadata_url = \"{metadata}\"\nclient_kwargs = {{ scope = \"openid profile\" }}\n\
+             [clients.qs-form]\nclient_id = \"qs\"\nclient_secret = \"qs-secret\"\nserver_metadata_url = \"{metadata}\"\nauthorize_params = {{ response_mode = \"form_post\" }}\nclient_kwargs = {{ scope = \"openid profile\" }}\n"
+        ),
+    )
+    .unwrap();
+    let app = QuickStart::spawn(dir.path(), port).await;
+
+    let driver = Driver::start().await;
+    for client in ["qs", "qs-form"] {
+        let browser = driver.browser().await;
+        browser
+            .goto(&format!("{origin}/login/{client}"))
+            .await
+            .expect("login");
+        wait_url(&browser, provider.issuer()).await;
+        click(&browser, "button.user[value=\"alice\"]").await;
+        let body = wait_text(&browser, "body", "hello").await;
+        assert_eq!(body, "hello Alice Example", "{client}: {}", app.log());
+        browser.close().await.expect("close the browser");
+    }
+}
+
+/// The quick start binary as a child process; killed on drop.
+struct QuickStart {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl QuickStart {
+    async fn spawn(dir: &std::path::Path, port: u16) -> QuickStart {
+        let log = dir.join("quickstart.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_quickstart"))
+            .current_dir(dir)
+            .env("LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("the quickstart binary");
+        let app = QuickStart { child, log };
+        let deadline = Instant::now() + browser::PATIENCE;
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "quickstart never listened: {}",
+                app.log()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        app
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for QuickStart {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
