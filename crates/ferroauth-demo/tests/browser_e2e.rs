@@ -600,7 +600,7 @@ async fn https_login_with_a_secure_cookie() {
     )
     .await;
     assert!(demo.origin.starts_with("https://localhost:"));
-    let browser = driver.browser_with(&[cert.chromium_flag.clone()]).await;
+    let browser = driver.browser_with(std::slice::from_ref(&cert.chromium_flag)).await;
     log_in(&browser, &demo, dev::OIDC_CLIENT, Some("https")).await;
     let id = cookie(&browser, "id").await.expect("the session cookie");
     assert_eq!(id.secure(), Some(true), "{id}");
