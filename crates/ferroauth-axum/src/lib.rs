@@ -7,7 +7,8 @@
 //! use axum::{Router, extract::{Path, State}, response::{IntoResponse, Response}, routing::get};
 //! use ferroauth::OAuth;
 //! use ferroauth_axum::{AuthError, Callback, RedirectUri, authorize_access_token, authorize_redirect};
-//! use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+//! use ferroauth_axum::{memory_store::PurgingMemoryStore, sessions::SessionConfig};
+//! use tower_sessions::Session;
 //!
 //! async fn login(State(oauth): State<OAuth>, Path(name): Path<String>, session: Session, uri: RedirectUri)
 //!     -> Result<Response, AuthError>
@@ -25,10 +26,12 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let oauth = OAuth::from_settings(&ferroauth::Settings::from_file("ferroauth.toml")?)?;
-//! let app = Router::new()
+//! let routes = Router::new()
 //!     .route("/login/{name}", get(login))
-//!     .route("/auth/{name}", get(auth).post(auth))
-//!     .layer(SessionManagerLayer::new(MemoryStore::default()))
+//!     .route("/auth/{name}", get(auth).post(auth));
+//! // SameSite=Lax, HttpOnly, Path=/; Secure except for plain http on loopback.
+//! let app = SessionConfig::for_public_url("http://127.0.0.1:8000")?
+//!     .apply(routes, PurgingMemoryStore::new())
 //!     .with_state(oauth);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 //! axum::serve(listener, app).await?;
@@ -36,9 +39,12 @@
 //! ```
 //!
 //! Session cookies: the provider's redirect back to the callback is a cross-site top-level
-//! GET, which `SameSite=Lax` cookies (tower-sessions' default) survive. A
-//! `response_mode=form_post` callback is a cross-site POST: it needs `SameSite=None`, and
-//! so `Secure` and https.
+//! GET, which `SameSite=Lax` cookies survive and tower-sessions' default, `Strict`, does
+//! not: [`sessions::SessionConfig`] sets the cookie up for logins. A
+//! `response_mode=form_post` callback is a cross-site POST, which no `Lax` cookie follows:
+//! the [`Callback`] extractor answers it with a page that posts it again from the app's own
+//! origin ([`ferroauth::form_post`]). A callback that still arrives without the session
+//! fails as `session_missing`, and a completed login renews the session id.
 //!
 //! Session stores: [`memory_store::PurgingMemoryStore`] for one instance (it forgets
 //! expired sessions, unlike tower-sessions' `MemoryStore`, and keeps each one compactly

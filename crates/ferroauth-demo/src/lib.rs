@@ -42,7 +42,7 @@ use store::DemoSession;
 use tower_sessions::SessionStore;
 
 /// The session key of the logged-in users' claims, by provider. Tokens are kept apart, by
-/// [`SessionTokens`] under [`ferroauth_axum::TOKENS_KEY`]; [`accounts_in_session_data`]
+/// [`ferroauth_axum::SessionTokens`] under [`ferroauth_axum::TOKENS_KEY`]; [`accounts_in_session_data`]
 /// joins the two.
 pub const USERS_KEY: &str = "ferroauth.demo.users";
 

@@ -15,6 +15,7 @@
 //! | `https_login_with_a_secure_cookie` | testkit | form_post | memory, over TLS |
 //! | `a_strict_session_cookie_is_named_on_the_callback` | testkit | query | `SameSite=Strict` on purpose |
 //! | `readme_quick_start_in_a_browser` | testkit | query, form_post | the quick start binary |
+//! | `demo_binary_with_the_dev_provider_on_its_own_port` | the demo's own dev provider | query | the demo binary |
 //!
 //! Screenshots of the key pages go to `target/e2e-artifacts/` (or the folder named by
 //! `FERROAUTH_E2E_ARTIFACTS`). With `FERROAUTH_UPDATE_DOCS=1` the logged-in page is also
@@ -600,7 +601,9 @@ async fn https_login_with_a_secure_cookie() {
     )
     .await;
     assert!(demo.origin.starts_with("https://localhost:"));
-    let browser = driver.browser_with(std::slice::from_ref(&cert.chromium_flag)).await;
+    let browser = driver
+        .browser_with(std::slice::from_ref(&cert.chromium_flag))
+        .await;
     log_in(&browser, &demo, dev::OIDC_CLIENT, Some("https")).await;
     let id = cookie(&browser, "id").await.expect("the session cookie");
     assert_eq!(id.secure(), Some(true), "{id}");
@@ -712,7 +715,14 @@ async fn readme_quick_start_in_a_browser() {
         ),
     )
     .unwrap();
-    let app = QuickStart::spawn(dir.path(), port).await;
+    let app = ChildApp::spawn(
+        env!("CARGO_BIN_EXE_quickstart"),
+        &[],
+        dir.path(),
+        &[("LISTEN", format!("127.0.0.1:{port}"))],
+        port,
+    )
+    .await;
 
     let driver = Driver::start().await;
     for client in ["qs", "qs-form"] {
@@ -729,32 +739,86 @@ async fn readme_quick_start_in_a_browser() {
     }
 }
 
-/// The quick start binary as a child process; killed on drop.
-struct QuickStart {
+/// The demo binary in its zero-setup mode with `--dev-provider-listen`: the development
+/// provider on its own port, another site than the demo opened at localhost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_binary_with_the_dev_provider_on_its_own_port() {
+    let (port, idp_port) = (
+        support::services::free_port(),
+        support::services::free_port(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let app = ChildApp::spawn(
+        env!("CARGO_BIN_EXE_ferroauth-demo"),
+        &[
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--dev-provider-listen",
+            &format!("127.0.0.1:{idp_port}"),
+        ],
+        dir.path(),
+        &[],
+        port,
+    )
+    .await;
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+    browser
+        .goto(&format!("http://localhost:{port}/"))
+        .await
+        .expect("home");
+    click(&browser, "a#login-dev").await;
+    wait_url(&browser, &format!("http://127.0.0.1:{idp_port}/idp/")).await;
+    click(&browser, "button.user[value=\"bob\"]").await;
+    find(&browser, "#account-dev").await;
+    assert_eq!(
+        text(&browser, "#account-dev .who").await,
+        "Bob Example",
+        "{}",
+        app.log()
+    );
+    browser.close().await.expect("close the browser");
+}
+
+/// An app binary as a child process (output to a log file); killed on drop.
+struct ChildApp {
     child: std::process::Child,
     log: std::path::PathBuf,
 }
 
-impl QuickStart {
-    async fn spawn(dir: &std::path::Path, port: u16) -> QuickStart {
-        let log = dir.join("quickstart.log");
+impl ChildApp {
+    /// Starts `program` in `dir` and waits until it listens on `port`.
+    async fn spawn(
+        program: &str,
+        args: &[&str],
+        dir: &std::path::Path,
+        env: &[(&str, String)],
+        port: u16,
+    ) -> ChildApp {
+        let log = dir.join("app.log");
         let out = std::fs::File::create(&log).unwrap();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_quickstart"))
+        let child = std::process::Command::new(program)
+            .args(args)
             .current_dir(dir)
-            .env("LISTEN", format!("127.0.0.1:{port}"))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env_remove("FERROAUTH_CONFIG")
+            .stdin(std::process::Stdio::null())
             .stdout(out.try_clone().unwrap())
             .stderr(out)
             .spawn()
-            .expect("the quickstart binary");
-        let app = QuickStart { child, log };
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        let mut app = ChildApp { child, log };
         let deadline = Instant::now() + browser::PATIENCE;
         while tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_err()
         {
+            if let Ok(Some(status)) = app.child.try_wait() {
+                panic!("{program} exited with {status}: {}", app.log());
+            }
             assert!(
                 Instant::now() < deadline,
-                "quickstart never listened: {}",
+                "{program} never listened: {}",
                 app.log()
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -767,7 +831,7 @@ impl QuickStart {
     }
 }
 
-impl Drop for QuickStart {
+impl Drop for ChildApp {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

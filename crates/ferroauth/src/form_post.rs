@@ -25,7 +25,7 @@
 //!
 //! **No loops.** The re-posted form carries [`RESUBMITTED_FIELD`]; a callback that has it is
 //! never re-posted again, so a browser that blocks the cookie altogether ends on
-//! [`Error::SessionMissing`](crate::Error::SessionMissing) after one round trip.
+//! [`Error::SessionMissing`] after one round trip.
 
 use crate::{CallbackParams, Error};
 
