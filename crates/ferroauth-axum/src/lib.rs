@@ -6,18 +6,17 @@
 //! ```no_run
 //! use axum::{Router, extract::{Path, State}, response::{IntoResponse, Response}, routing::get};
 //! use ferroauth::OAuth;
-//! use ferroauth_axum::{AuthError, Callback, RedirectUri, authorize_access_token, authorize_redirect};
+//! use ferroauth_axum::{AuthError, AuthSession, Callback, RedirectUri, authorize_access_token, authorize_redirect};
 //! use ferroauth_axum::{memory_store::PurgingMemoryStore, sessions::SessionConfig};
-//! use tower_sessions::Session;
 //!
-//! async fn login(State(oauth): State<OAuth>, Path(name): Path<String>, session: Session, uri: RedirectUri)
+//! async fn login(State(oauth): State<OAuth>, Path(name): Path<String>, session: AuthSession, uri: RedirectUri)
 //!     -> Result<Response, AuthError>
 //! {
 //!     let client = oauth.client(&name)?;
 //!     Ok(authorize_redirect(&client, &session, &uri.to(&format!("/auth/{name}"))).await?.into_response())
 //! }
 //!
-//! async fn auth(State(oauth): State<OAuth>, Path(name): Path<String>, session: Session, Callback(params): Callback)
+//! async fn auth(State(oauth): State<OAuth>, Path(name): Path<String>, session: AuthSession, Callback(params): Callback)
 //!     -> Result<String, AuthError>
 //! {
 //!     let login = authorize_access_token(&oauth.client(&name)?, &session, &params).await?;
@@ -51,28 +50,33 @@
 //! encoded); a database or Redis store (tower-sessions-sqlx-store,
 //! tower-sessions-redis-store) shared by every instance behind a load balancer, wrapped in
 //! [`store_guard::GuardedStore`] so that an unavailable store answers 503; or no
-//! server-side state at all, with pending logins in an encrypted cookie ([`cookie_store`]).
+//! server-side state at all, with every entry in an encrypted cookie ([`sealed_cookies`]).
 //!
-//! In a tower-sessions session, the pending logins ([`ferroauth::pending::SESSION_KEY`])
-//! and the tokens ([`TOKENS_KEY`]) are each kept as one JSON text, read and written through
-//! [`session_json`], which an app can use for its own entries too.
+//! Whichever store, handlers see one [`AuthSession`]: a [`ferroauth::session::Session`]
+//! over tower-sessions or the sealed cookies, in which ferroauth keeps the pending logins,
+//! the tokens and the accounts (each one JSON text; [`ferroauth::session`] lists them).
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use std::collections::BTreeMap;
 
 use ferroauth::form_post::{self, ResubmitPage};
-use ferroauth::pending::{PendingLogins, PendingStore, SESSION_KEY};
-use ferroauth::{CallbackParams, Error, Login, OAuthClient, Token, TokenStore};
-use tower_sessions::Session;
+use ferroauth::session::Session as _;
+use ferroauth::session::sealed::SealedCookies;
+use ferroauth::{CallbackParams, Error, Login, OAuthClient};
 
-pub mod cookie_store;
+pub mod extract;
 pub mod memory_store;
+pub mod routes;
+pub mod sealed_cookies;
+mod session;
 pub mod session_json;
 pub mod sessions;
 pub mod store_guard;
+pub mod stores;
+
+pub use session::AuthSession;
 
 /// Largest callback body accepted (`form_post`).
 const MAX_CALLBACK_BODY: usize = 16 * 1024;
@@ -84,84 +88,6 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/json"))
-}
-
-/// A tower-sessions [`Session`] as a [`PendingStore`].
-#[derive(Debug, Clone, Copy)]
-pub struct SessionPending<'a>(pub &'a Session);
-
-impl PendingStore for SessionPending<'_> {
-    async fn load(&self) -> Result<PendingLogins, Error> {
-        Ok(session_json::get(self.0, SESSION_KEY)
-            .await?
-            .unwrap_or_default())
-    }
-
-    async fn save(&self, logins: PendingLogins) -> Result<(), Error> {
-        if logins.is_empty() {
-            self.0
-                .remove_value(SESSION_KEY)
-                .await
-                .map(drop)
-                .map_err(|e| Error::Session(e.to_string()))
-        } else {
-            session_json::insert(self.0, SESSION_KEY, &logins).await
-        }
-    }
-
-    /// tower-sessions forgets the id when the cookie did not come or named a session the
-    /// store does not have.
-    fn session_present(&self) -> bool {
-        self.0.id().is_some()
-    }
-
-    async fn renew(&self) -> Result<(), Error> {
-        self.0
-            .cycle_id()
-            .await
-            .map_err(|e| Error::Session(e.to_string()))
-    }
-}
-
-/// The session key under which [`SessionTokens`] keeps the tokens, by client name.
-pub const TOKENS_KEY: &str = "ferroauth.tokens";
-
-/// A tower-sessions [`Session`] as a [`TokenStore`]: the default place for a user's
-/// tokens, server-side next to the rest of the session (never in the cookie itself).
-///
-/// Concurrent requests of one session that refresh the same token share one refresh and
-/// one save (the single flight is in the [`ferroauth::OAuth`] registry).
-#[derive(Debug, Clone, Copy)]
-pub struct SessionTokens<'a>(pub &'a Session);
-
-impl SessionTokens<'_> {
-    /// Every stored token, by client name.
-    pub async fn load_all(&self) -> Result<BTreeMap<String, Token>, Error> {
-        Ok(session_json::get(self.0, TOKENS_KEY)
-            .await?
-            .unwrap_or_default())
-    }
-
-    /// Forgets the token of `client`.
-    pub async fn remove(&self, client: &str) -> Result<(), Error> {
-        let mut all = self.load_all().await?;
-        if all.remove(client).is_some() {
-            session_json::insert(self.0, TOKENS_KEY, &all).await?;
-        }
-        Ok(())
-    }
-}
-
-impl TokenStore for SessionTokens<'_> {
-    async fn load(&self, client: &str) -> Result<Option<Token>, Error> {
-        Ok(self.load_all().await?.remove(client))
-    }
-
-    async fn save(&self, client: &str, token: &Token) -> Result<(), Error> {
-        let mut all = self.load_all().await?;
-        all.insert(client.to_owned(), token.clone());
-        session_json::insert(self.0, TOKENS_KEY, &all).await
-    }
 }
 
 /// The redirect to the provider: `302 Found` with `Cache-Control: no-store`, since the URL
@@ -191,7 +117,7 @@ impl IntoResponse for LoginRedirect {
 /// Starts a login: stores the pending login in the session and redirects to the provider.
 pub async fn authorize_redirect(
     client: &OAuthClient,
-    session: &Session,
+    session: &AuthSession,
     redirect_uri: &str,
 ) -> Result<LoginRedirect, AuthError> {
     authorize_redirect_with(client, session, redirect_uri, &[]).await
@@ -200,24 +126,24 @@ pub async fn authorize_redirect(
 /// [`authorize_redirect`] with extra authorization parameters (`prompt`, `login_hint`, ...).
 pub async fn authorize_redirect_with(
     client: &OAuthClient,
-    session: &Session,
+    session: &AuthSession,
     redirect_uri: &str,
     params: &[(&str, &str)],
 ) -> Result<LoginRedirect, AuthError> {
     let url = client
-        .authorize_redirect_with(&SessionPending(session), redirect_uri, params)
+        .authorize_redirect_with(&session.pending(), redirect_uri, params)
         .await?;
     Ok(LoginRedirect(url))
 }
 
-/// Finishes a login on the callback.
+/// Finishes a login on the callback; the session gets a new id once it succeeds.
 pub async fn authorize_access_token(
     client: &OAuthClient,
-    session: &Session,
+    session: &AuthSession,
     callback: &CallbackParams,
 ) -> Result<Login, AuthError> {
     Ok(client
-        .authorize_access_token(&SessionPending(session), callback)
+        .authorize_access_token(&session.pending(), callback)
         .await?)
 }
 
@@ -226,7 +152,7 @@ pub async fn authorize_access_token(
 ///
 /// A form_post callback is a cross-site POST, which does not carry a `SameSite=Lax`
 /// session cookie. When a POST arrives without the session (tower-sessions' [`Session`]
-/// or the [`cookie_store::SealedJar`] tells), the extractor rejects it with
+/// or the [`SealedCookies`] jar tells), the extractor rejects it with
 /// [`CallbackRejection::Resubmit`]: a page from the app's own origin that posts the same
 /// fields again, this time with the cookie. See [`ferroauth::form_post`] for why this is
 /// as strict as before.
@@ -274,11 +200,11 @@ pub fn resubmit_response(page: &ResubmitPage) -> Response {
 /// Whether the request brought the app's session: tower-sessions' cookie, the sealed
 /// pending-login cookie, or (with neither layer installed) any cookie at all.
 fn session_arrived(parts: &Parts) -> bool {
-    if let Some(session) = parts.extensions.get::<Session>() {
+    if let Some(session) = parts.extensions.get::<tower_sessions::Session>() {
         return session.id().is_some();
     }
-    if let Some(jar) = parts.extensions.get::<cookie_store::SealedJar>() {
-        return jar.arrived(cookie_store::PENDING_COOKIE);
+    if let Some(jar) = parts.extensions.get::<SealedCookies>() {
+        return jar.is_present();
     }
     parts.headers.contains_key(header::COOKIE)
 }

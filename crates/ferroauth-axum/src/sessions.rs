@@ -38,8 +38,11 @@
 
 use std::borrow::Cow;
 
+use std::sync::Arc;
+
 use axum::Router;
 use ferroauth::Error;
+use ferroauth::session::sealed::{CookieKeys, CookieSealer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
@@ -130,6 +133,27 @@ impl SessionConfig {
             .with_secure(self.secure)
             .with_path("/")
             .with_expiry(Expiry::OnInactivity(self.inactivity))
+    }
+
+    /// `router` with sessions in sealed cookies under `keys` ([`crate::sealed_cookies`]):
+    /// no server-side state. The cookies are `SameSite=Lax; HttpOnly; Path=/` and `Secure`
+    /// as this config says; they live as long as [`inactivity`](Self::inactivity).
+    pub fn apply_sealed<St>(&self, router: Router<St>, keys: CookieKeys) -> Router<St>
+    where
+        St: Clone + Send + Sync + 'static,
+    {
+        let lifetime = std::time::Duration::from_secs(
+            u64::try_from(self.inactivity.whole_seconds()).unwrap_or(0),
+        );
+        let sealer = Arc::new(
+            CookieSealer::new(keys)
+                .secure(self.secure)
+                .max_age(lifetime),
+        );
+        router.layer(axum::middleware::from_fn_with_state(
+            sealer,
+            crate::sealed_cookies::sealed_cookies,
+        ))
     }
 
     /// `router` with sessions in `store`: the session layer and, outside it, the

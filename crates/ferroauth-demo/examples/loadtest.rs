@@ -92,7 +92,7 @@ async fn pair(store: &str, logins: usize, in_flight: usize) -> bool {
         "sqlite" => format!("sqlite://{}", dir.path().join("sessions.db").display()),
         "cookie" => {
             extra.push("--cookie-keys".into());
-            extra.push(ferroauth_axum::cookie_store::CookieKeys::generate("k1").unwrap());
+            extra.push(ferroauth::session::sealed::CookieKeys::generate("k1").unwrap());
             "cookie".into()
         }
         other => panic!("unknown store {other}: redis, postgres, sqlite or cookie"),

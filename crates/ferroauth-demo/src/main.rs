@@ -4,9 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+use ferroauth::session::sealed::CookieKeys;
 use ferroauth::{OAuth, Settings};
-use ferroauth_axum::cookie_store::CookieKeys;
-use ferroauth_demo::store::{self, StoreChoice};
+use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::{DemoOptions, dev};
 
 // The allocator is the host app's choice; ferroauth sets none. Logins allocate many small,
@@ -144,9 +144,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None
     };
     let oauth = OAuth::from_settings(&settings)?;
-    let mut app = store::router_for(oauth.clone(), options, &choice, cookie_keys)
-        .await
-        .map_err(|e| e as Box<dyn std::error::Error>)?;
+    let mut app = ferroauth_demo::router_for(oauth.clone(), options, &choice, cookie_keys).await?;
     match (dev_provider, dev_listener) {
         (Some(provider), Some(listener)) => {
             let idp = axum::Router::new().nest("/idp", provider.router());

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use ferroauth::{Claims, Token};
 use serde_json::Value;
 
-use crate::Account;
+use ferroauth_axum::extract::Account;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -115,7 +115,7 @@ fn account_card(name: &str, account: &Account, api_path: &str) -> String {
         "user_id",
     ]
     .iter()
-    .find_map(|k| account.userinfo.get(*k).and_then(Value::as_str))
+    .find_map(|k| account.profile.raw.get(*k).and_then(Value::as_str))
     .unwrap_or("someone");
     let refresh = matches!(&account.token, Token::OAuth2(t) if t.refresh_token.is_some());
     let url = format!(
@@ -130,7 +130,7 @@ fn account_card(name: &str, account: &Account, api_path: &str) -> String {
     card.push_str("<h3>Token</h3><table class=\"token\">");
     card.push_str(&token_rows(&account.token));
     card.push_str("</table><p class=\"muted\">The token itself stays on the server; only its type, expiry and scope are shown.</p><h3>Claims</h3>");
-    card.push_str(&claims_table(&account.userinfo));
+    card.push_str(&claims_table(&account.profile.raw));
     card.push_str(&format!(
         "<div class=\"actions\"><button id=\"call-api-{n}\" data-provider=\"{n}\" data-url=\"{u}\" onclick=\"callApi(this)\">Call the API</button>",
         u = escape(&url)

@@ -33,11 +33,12 @@ use browser::{
     type_into, wait_text, wait_url,
 };
 use fantoccini::Client;
+use ferroauth::session::sealed::CookieKeys;
 use ferroauth::{OAuth, Settings, Token};
-use ferroauth_axum::cookie_store::CookieKeys;
+use ferroauth_axum::extract::Account;
+use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::dev::{self, DevClients};
-use ferroauth_demo::store::{self, StoreChoice};
-use ferroauth_demo::{Account, DemoOptions, accounts_in_session_data};
+use ferroauth_demo::{DemoOptions, accounts_in_session_data};
 use ferroauth_testkit::TestProvider;
 use serde_json::{Value, json};
 use support::Peer;
@@ -180,13 +181,13 @@ async fn demo_app(oauth: OAuth, options: DemoOptions, sessions: &Sessions) -> Ro
         Sessions::Memory(store) => ferroauth_demo::router_with_store(oauth, options, store.clone()),
         Sessions::Redis(redis) => {
             let choice = StoreChoice::from_str(&redis.url()).unwrap();
-            store::router_for(oauth, options, &choice, None)
+            ferroauth_demo::router_for(oauth, options, &choice, None)
                 .await
                 .expect("redis store")
         }
         Sessions::Cookie => {
             let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
-            store::router_for(oauth, options, &StoreChoice::Cookie, Some(keys))
+            ferroauth_demo::router_for(oauth, options, &StoreChoice::Cookie, Some(keys))
                 .await
                 .expect("cookie store")
         }
@@ -622,14 +623,14 @@ async fn a_strict_session_cookie_is_named_on_the_callback() {
     use axum::extract::{Path, State};
     use axum::response::{IntoResponse, Response};
     use axum::routing::get;
-    use ferroauth_axum::{AuthError, Callback, RedirectUri};
+    use ferroauth_axum::{AuthError, AuthSession, Callback, RedirectUri};
+    use tower_sessions::SessionManagerLayer;
     use tower_sessions::cookie::SameSite;
-    use tower_sessions::{Session, SessionManagerLayer};
 
     async fn login(
         State(oauth): State<OAuth>,
         Path(name): Path<String>,
-        session: Session,
+        session: AuthSession,
         uri: RedirectUri,
     ) -> Result<Response, AuthError> {
         let client = oauth.client(&name)?;
@@ -641,7 +642,7 @@ async fn a_strict_session_cookie_is_named_on_the_callback() {
     async fn auth(
         State(oauth): State<OAuth>,
         Path(name): Path<String>,
-        session: Session,
+        session: AuthSession,
         Callback(params): Callback,
     ) -> Result<String, AuthError> {
         ferroauth_axum::authorize_access_token(&oauth.client(&name)?, &session, &params).await?;

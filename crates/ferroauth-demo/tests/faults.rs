@@ -12,8 +12,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ferroauth::OAuth;
+use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::DemoOptions;
-use ferroauth_demo::store::{self, StoreChoice};
 use serde_json::{Value, json};
 use support::harness::{self, Agent, Instance};
 use support::services::Redis;
@@ -98,7 +98,7 @@ client_kwargs = {{ scope = "profile", timeout = {TIMEOUT_SECS} }}
     ))
     .unwrap();
     let oauth = OAuth::from_settings(&settings).unwrap();
-    let app = store::router_for(oauth, DemoOptions::default(), choice, None)
+    let app = ferroauth_demo::router_for(oauth, DemoOptions::default(), choice, None)
         .await
         .unwrap();
     Setup {

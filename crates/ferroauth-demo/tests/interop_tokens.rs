@@ -155,6 +155,19 @@ impl Setup {
     fn token_requests(&self) -> usize {
         self.peer.log().matches("POST /token ->").count()
     }
+
+    /// The token requests in the provider's log once it shows at least `least`: the log
+    /// comes through a pipe, a moment after the responses.
+    async fn token_requests_at_least(&self, least: usize) -> usize {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let seen = self.token_requests();
+            if seen >= least || std::time::Instant::now() > deadline {
+                return seen;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 fn oauth2(token: &Token) -> &ferroauth::OAuth2Token {
@@ -191,8 +204,8 @@ async fn refresh_rotation_and_a_reused_refresh_token() {
 
     // Inside this registry, the first refresh token was just used: its result is handed
     // out again instead of spending it at the provider.
-    let before = s.token_requests();
     // The login and two refreshes are in the provider's log: the count reads it.
+    let before = s.token_requests_at_least(3).await;
     assert!(before >= 3, "{before} token requests counted");
     let again = client.refresh_token(&first).await.unwrap();
     assert_eq!(again.access_token, oauth2(&second).access_token);
@@ -254,10 +267,14 @@ async fn the_reactive_refresh_then_revocation_and_introspection() {
         t.access_token = ferroauth::Secret::new("an-access-token-the-provider-does-not-know");
     }
     let store = MemoryTokenStore::with_token("pkjwt-ec", stale);
-    let before = s.token_requests();
+    let before = s.token_requests_at_least(1).await;
     let (status, me) = json_of(client.get_with_store(&store, "me").await.unwrap());
     assert_eq!((status, me["sub"].as_str()), (200, Some("carol")));
-    assert_eq!(s.token_requests(), before + 1, "one refresh");
+    assert_eq!(
+        s.token_requests_at_least(before + 1).await,
+        before + 1,
+        "one refresh"
+    );
     assert_eq!(store.saves(), 1);
     assert!(s.peer.log().contains("GET /me -> 401"), "{}", s.peer.log());
 
@@ -298,14 +315,14 @@ async fn an_expired_stored_token_is_refreshed_before_use() {
         t.expires_at = Some(1);
     }
     let store = MemoryTokenStore::with_token("secretjwt", token);
-    let before = s.token_requests();
+    let before = s.token_requests_at_least(1).await;
     let response = s
         .client("secretjwt")
         .request_with_store(&store, Method::GET, "me", ApiRequest::default())
         .await
         .unwrap();
     assert_eq!(response.status, 200);
-    assert_eq!(s.token_requests(), before + 1);
+    assert_eq!(s.token_requests_at_least(before + 1).await, before + 1);
     assert_eq!(store.saves(), 1);
     let saved = store.get("secretjwt").unwrap();
     assert!(saved.expires_at().unwrap() > 1_000_000);

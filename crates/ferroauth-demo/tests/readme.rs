@@ -9,7 +9,7 @@ fn the_readme_quick_start_is_the_quickstart_binary() {
         .nth(1)
         .expect("the README has a 'Use it with axum' section");
     let block = section
-        .split("```rust,ignore\n")
+        .split("```rust,no_run\n")
         .nth(1)
         .and_then(|rest| rest.split("```").next())
         .expect("a rust block in that section");

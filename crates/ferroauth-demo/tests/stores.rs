@@ -10,10 +10,13 @@
 mod support;
 
 use ferroauth::OAuth;
-use ferroauth_axum::cookie_store::{CookieKeys, PENDING_COOKIE};
+use ferroauth::session::sealed::CookieKeys;
+
+/// The sealed cookie of the pending logins.
+const PENDING_COOKIE: &str = "fa_pending";
 use ferroauth_axum::memory_store::PurgingMemoryStore;
+use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::DemoOptions;
-use ferroauth_demo::store::{self, StoreChoice};
 use ferroauth_testkit::TestProvider;
 use support::harness::{self, Agent, CLIENT, Instance};
 use support::services::{Postgres, Redis};
@@ -48,10 +51,10 @@ impl Backend {
             Backend::Memory(store) => {
                 ferroauth_demo::router_with_store(oauth, options, store.clone())
             }
-            Backend::Url(choice) => store::router_for(oauth, options, choice, None)
+            Backend::Url(choice) => ferroauth_demo::router_for(oauth, options, choice, None)
                 .await
                 .unwrap(),
-            Backend::Cookie(keys) => store::router_for(
+            Backend::Cookie(keys) => ferroauth_demo::router_for(
                 oauth,
                 options,
                 &StoreChoice::Cookie,
@@ -379,7 +382,7 @@ async fn cookie_under_old_rotation_key_is_accepted() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["userinfo"]["sub"], "u7");
     // What B writes back is sealed under the new key, and the token is sealed too.
-    let account = &agent.cookies[&format!("fa_tok_{CLIENT}")];
+    let account = &agent.cookies[&format!("fa_token_{CLIENT}")];
     assert!(account.starts_with("new."), "{account:.12}");
     let raw = {
         use base64::Engine;
@@ -392,7 +395,7 @@ async fn cookie_under_old_rotation_key_is_accepted() {
         assert!(!raw.windows(plain.len()).any(|w| w == plain));
     }
     assert!(!account.contains("Bearer"));
-    assert!(agent.cookies["fa_users"].starts_with("new."));
+    assert!(agent.cookies["fa_accounts"].starts_with("new."));
     // An instance without the old key no longer reads the old cookie.
     let c = Backend::Cookie(new);
     let p2 = pair_with(&a, &c).await;

@@ -8,9 +8,9 @@ use aws_lc_rs::signature::{self, KeyPair as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
+use ferroauth::jose::jwk::JwkSet;
+use ferroauth::jose::jws::Algorithm;
 use ferroauth::oidc::id_token::{IdTokenValidation, validate};
-use ferroauth::oidc::jwk::JwkSet;
-use ferroauth::oidc::jws::Algorithm;
 use serde_json::json;
 
 const ISS: &str = "https://accounts.example.com";

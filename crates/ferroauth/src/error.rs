@@ -178,6 +178,17 @@ pub enum Error {
     )]
     SessionMissing,
 
+    /// A session entry is larger than the session can hold (a sealed cookie's cap).
+    #[error("session entry {entry:?} would be {bytes} bytes, over the session's {cap}-byte cap")]
+    SessionEntryTooLarge {
+        /// The entry (for sealed cookies, the cookie's name).
+        entry: String,
+        /// Its size.
+        bytes: usize,
+        /// The cap.
+        cap: usize,
+    },
+
     /// The callback's state matches no login started in this browser session.
     #[error(
         "the callback does not belong to a login started in this browser session; start the login again"
@@ -415,7 +426,7 @@ impl Error {
                 HttpFailure::Body(_) => "invalid_provider_response",
             },
             Error::OAuth1(e) => e.code(),
-            Error::Session(_) => "session_unavailable",
+            Error::Session(_) | Error::SessionEntryTooLarge { .. } => "session_unavailable",
             Error::Unsupported(_) => "unsupported",
             Error::NoRefreshToken { .. } => "no_refresh_token",
             Error::NoToken { .. } => "no_token",
@@ -452,7 +463,7 @@ impl Error {
                 failure: HttpFailure::Timeout,
                 ..
             } => ErrorKind::Timeout,
-            Error::Session(_) => ErrorKind::Unavailable,
+            Error::Session(_) | Error::SessionEntryTooLarge { .. } => ErrorKind::Unavailable,
             _ => ErrorKind::Provider,
         }
     }

@@ -41,40 +41,35 @@
 //! records), [`oauth1`] (RFC 5849), [`oauth2`] (RFC 6749/7636), [`oidc`] (discovery, JWKS,
 //! ID tokens), [`token`], [`http`], [`error`] (typed errors with stable codes).
 
-pub mod api;
-pub mod callback;
+mod callback;
 pub mod client;
-pub mod client_assertion;
-pub mod error;
+mod error;
 pub mod form_post;
-mod grants;
 pub mod hooks;
 pub mod http;
-pub mod login;
+pub mod jose;
 pub mod oauth1;
-mod oauth1_login;
 pub mod oauth2;
 pub mod oidc;
-pub mod pending;
+mod profile;
+
 mod random;
-pub mod refresh;
-pub mod registry;
-pub mod revocation;
-pub mod secret;
+mod registry;
+mod secret;
+pub mod session;
 pub mod settings;
-pub mod token;
-pub mod token_endpoint;
-pub mod token_store;
+mod token;
 
 pub use callback::CallbackParams;
-pub use client::{ApiRequest, Login, OAuthClient};
-pub use client_assertion::ClientAssertionKey;
-pub use error::{Error, ErrorKind, ProviderError};
+pub use callback::{MAX_PARAMS, MAX_VALUE_LEN};
+pub use client::{ApiRequest, Introspection, Login, OAuthClient};
+pub use error::{Error, ErrorKind, HttpFailure, ProviderError};
 pub use hooks::ComplianceHooks;
-pub use pending::{MemoryPendingStore, PendingStore};
+pub use jose::client_assertion::ClientAssertionKey;
+pub use profile::Profile;
 pub use registry::OAuth;
-pub use revocation::Introspection;
 pub use secret::Secret;
+pub use session::pending::{MemoryPendingStore, PendingStore};
+pub use session::tokens::{MemoryTokenStore, TokenStore};
 pub use settings::{ClientSettings, Settings};
 pub use token::{Claims, OAuth1Token, OAuth2Token, Token};
-pub use token_store::{MemoryTokenStore, TokenStore};

@@ -5,10 +5,10 @@ use std::sync::{Arc, RwLock};
 
 use crate::Error;
 use crate::client::OAuthClient;
+use crate::client::refresh::RefreshCoordinator;
 use crate::hooks::ComplianceHooks;
 use crate::http::HttpClient;
-use crate::pending::PendingPolicy;
-use crate::refresh::RefreshCoordinator;
+use crate::session::pending::PendingPolicy;
 use crate::settings::{ClientSettings, HttpSettings, LoginSettings, Settings, SettingsError};
 
 /// The registry of named clients: one per provider, all sharing one HTTP connection pool.

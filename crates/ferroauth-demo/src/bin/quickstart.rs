@@ -1,56 +1,28 @@
-use axum::{
-    Router,
-    extract::{Path, State},
-    response::{IntoResponse, Response},
-    routing::get,
-};
-use ferroauth::OAuth;
-use ferroauth_axum::{
-    AuthError, Callback, RedirectUri, authorize_access_token, authorize_redirect,
-};
-use ferroauth_axum::{memory_store::PurgingMemoryStore, sessions::SessionConfig};
-use tower_sessions::Session;
+use axum::{Router, routing::get};
+use ferroauth::{OAuth, Settings};
+use ferroauth_axum::{extract::Accounts, memory_store::PurgingMemoryStore};
+use ferroauth_axum::{routes::AuthRoutes, sessions::SessionConfig};
 
-async fn login(
-    State(oauth): State<OAuth>,
-    Path(name): Path<String>,
-    session: Session,
-    uri: RedirectUri,
-) -> Result<Response, AuthError> {
-    let client = oauth.client(&name)?;
-    Ok(
-        authorize_redirect(&client, &session, &uri.to(&format!("/auth/{name}")))
-            .await?
-            .into_response(),
-    )
-}
-
-async fn auth(
-    State(oauth): State<OAuth>,
-    Path(name): Path<String>,
-    session: Session,
-    Callback(params): Callback,
-) -> Result<String, AuthError> {
-    // Checks state, iss, PKCE and the ID token, then gives the session a new id.
-    let login = authorize_access_token(&oauth.client(&name)?, &session, &params).await?;
-    // login.token: keep it server-side (e.g. ferroauth_axum::SessionTokens); login.userinfo: the claims.
-    let who = login
-        .userinfo
-        .get("name")
-        .or(login.userinfo.get("sub"))
-        .and_then(|v| v.as_str());
-    Ok(format!("hello {}", who.unwrap_or("there")))
+async fn home(Accounts(accounts): Accounts) -> String {
+    match accounts.values().next() {
+        Some(account) => format!(
+            "hello {}",
+            account.profile.display_name().unwrap_or("there")
+        ),
+        None => "not logged in: open /login/<name>".into(),
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let oauth = OAuth::from_settings(&ferroauth::Settings::from_file("ferroauth.toml")?)?;
+    let oauth = OAuth::from_settings(&Settings::from_file("ferroauth.toml")?)?;
     let listen = std::env::var("LISTEN").unwrap_or_else(|_| "127.0.0.1:8000".into());
-    // The app's public URL: https makes the session cookie Secure (it is SameSite=Lax either way).
+    // https makes the session cookie Secure; it is SameSite=Lax and HttpOnly either way.
     let public_url = std::env::var("PUBLIC_URL").unwrap_or_else(|_| format!("http://{listen}"));
+    // GET /login/{name}, GET|POST /auth/{name} (then back to `?next=` or /), POST /logout.
     let routes = Router::new()
-        .route("/login/{name}", get(login))
-        .route("/auth/{name}", get(auth).post(auth));
+        .route("/", get(home))
+        .merge(AuthRoutes::new().router());
     let app = SessionConfig::for_public_url(&public_url)?
         .apply(routes, PurgingMemoryStore::new())
         .with_state(oauth);

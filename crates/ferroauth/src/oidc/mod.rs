@@ -8,8 +8,6 @@
 //! provider.
 
 pub mod id_token;
-pub mod jwk;
-pub mod jws;
 pub mod metadata;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,10 +21,10 @@ use serde_json::Value;
 
 use crate::client::{OAuthClient, Resolved};
 use crate::http::Method;
+use crate::jose::jwk::{JwkSet, KeySelectError};
 use crate::token::Claims;
 use crate::{Error, random};
 use id_token::{IdTokenError, IdTokenValidation};
-use jwk::{JwkSet, KeySelectError};
 
 /// The shortest time between two refetches of a provider's keys caused by unknown key ids.
 pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(10);

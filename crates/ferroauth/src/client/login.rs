@@ -7,15 +7,15 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::Secret;
-use crate::api::bearer;
 use crate::callback::CallbackParams;
+use crate::client::api::bearer;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::{Error, HttpFailure, ProviderError};
 use crate::http::Method;
 use crate::oauth2::pkce;
 use crate::oidc::IdTokenCheck;
-use crate::pending::{PendingLogin, PendingStore};
 use crate::random;
+use crate::session::pending::{PendingLogin, PendingStore};
 use crate::settings::CodeChallengeMethod;
 use crate::token::{Claims, OAuth2Token, Token};
 
@@ -42,6 +42,9 @@ pub struct Login {
     /// Connect), the profile from `userinfo_endpoint` (plain OAuth 2.0), or the extra
     /// fields of the token response (OAuth 1.0a).
     pub userinfo: Claims,
+    /// Where the app asked to send the user once the login completes
+    /// ([`OAuthClient::authorize_redirect_returning`]).
+    pub return_to: Option<String>,
 }
 
 impl OAuthClient {
@@ -67,14 +70,29 @@ impl OAuthClient {
         redirect_uri: &str,
         params: &[(&str, &str)],
     ) -> Result<Url, Error> {
+        self.authorize_redirect_returning(store, redirect_uri, params, None)
+            .await
+    }
+
+    /// [`OAuthClient::authorize_redirect_with`] that also remembers, with the pending
+    /// login, where the app wants the user to go once the login completes
+    /// ([`Login::return_to`]). The app checks that place (an open redirect otherwise).
+    pub async fn authorize_redirect_returning<S: PendingStore>(
+        &self,
+        store: &S,
+        redirect_uri: &str,
+        params: &[(&str, &str)],
+        return_to: Option<&str>,
+    ) -> Result<Url, Error> {
         let span = tracing::info_span!("authorize_redirect", client = %self.inner.name);
+        let return_to = return_to.map(str::to_owned);
         async {
             if self.is_oauth1() {
                 return self
-                    .oauth1_authorize_redirect(store, redirect_uri, params)
+                    .oauth1_authorize_redirect(store, redirect_uri, params, return_to)
                     .await;
             }
-            self.oauth2_authorize_redirect(store, redirect_uri, params)
+            self.oauth2_authorize_redirect(store, redirect_uri, params, return_to)
                 .await
         }
         .instrument(span)
@@ -86,6 +104,7 @@ impl OAuthClient {
         store: &S,
         redirect_uri: &str,
         params: &[(&str, &str)],
+        return_to: Option<String>,
     ) -> Result<Url, Error> {
         let settings = &self.inner.settings;
         let resolved = self.resolved().await?;
@@ -163,6 +182,7 @@ impl OAuthClient {
             require_iss: resolved.require_iss,
             token_secret: None,
             created_at: random::now(),
+            return_to,
         };
         self.remember(store, record).await?;
         Ok(url)
@@ -188,7 +208,7 @@ impl OAuthClient {
     ) -> Result<PendingLogin, Error> {
         let mut pending = store.load().await?;
         if pending.is_empty() && !store.session_present() {
-            crate::pending::warn_session_missing_once();
+            crate::session::pending::warn_session_missing_once();
             return Err(Error::SessionMissing);
         }
         let taken = pending.take(key, random::now(), &self.inner.policy);
@@ -240,6 +260,7 @@ impl OAuthClient {
     ) -> Result<Login, Error> {
         let state = callback.get("state").ok_or(Error::MissingState)?;
         let record = self.take_pending(store, state).await?;
+        let record_return_to = record.return_to.clone();
         check_issuer(&record, callback.get("iss"))?;
         if let Some(error) = callback.get("error") {
             return Err(Error::Authorization(ProviderError {
@@ -303,6 +324,7 @@ impl OAuthClient {
             client: self.inner.name.clone(),
             token: Token::OAuth2(token),
             userinfo,
+            return_to: record_return_to,
         })
     }
 
@@ -313,6 +335,15 @@ impl OAuthClient {
         check: IdTokenCheck<'_>,
     ) -> Result<Claims, Error> {
         crate::oidc::validate_id_token(self, resolved, raw, check).await
+    }
+
+    /// Whether the client has a userinfo endpoint (configured or from discovery); OAuth 1.0a
+    /// clients have none.
+    pub async fn has_userinfo_endpoint(&self) -> Result<bool, Error> {
+        if self.is_oauth1() {
+            return Ok(false);
+        }
+        Ok(self.resolved().await?.userinfo.is_some())
     }
 
     /// Calls the userinfo endpoint with the token.
@@ -445,6 +476,7 @@ mod tests {
             require_iss,
             token_secret: None,
             created_at: 0,
+            return_to: None,
         }
     }
 

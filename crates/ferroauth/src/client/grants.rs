@@ -1,9 +1,9 @@
 //! Grants besides the authorization code: client credentials (with a cached,
 //! automatically re-fetched token) and extension grants by URI.
 
+use crate::client::refresh::{DEFAULT_REFRESH_LEEWAY_SECS, is_invalid_token};
 use crate::client::{ApiRequest, OAuthClient};
 use crate::http::{HttpResponse, Method};
-use crate::refresh::{DEFAULT_REFRESH_LEEWAY_SECS, is_invalid_token};
 use crate::token::{OAuth2Token, Token};
 use crate::{Error, random};
 

@@ -23,8 +23,8 @@ use tokio::sync::OnceCell;
 use crate::Error;
 use crate::client::{ApiRequest, OAuthClient};
 use crate::http::{HttpResponse, Method};
+use crate::session::tokens::TokenStore;
 use crate::token::{OAuth2Token, Token};
-use crate::token_store::TokenStore;
 
 /// How long a finished refresh's result is handed to late arrivals holding the old token.
 pub const RESULT_GRACE: Duration = Duration::from_secs(30);

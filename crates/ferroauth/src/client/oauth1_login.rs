@@ -19,7 +19,7 @@ use crate::http::{HttpResponse, Method};
 use crate::oauth1::{
     Consumer, Credentials, Placement, RequestSigner, SignatureMethod, SignedRequest,
 };
-use crate::pending::{PendingLogin, PendingStore};
+use crate::session::pending::{PendingLogin, PendingStore};
 use crate::settings::{ClientSettings, SettingsError, SignatureType};
 use crate::token::{Claims, OAuth1Token, Token};
 use crate::{Secret, random};
@@ -208,6 +208,7 @@ impl OAuthClient {
         store: &S,
         redirect_uri: &str,
         params: &[(&str, &str)],
+        return_to: Option<String>,
     ) -> Result<Url, Error> {
         let setup = self.oauth1()?;
         let settings = &self.inner.settings;
@@ -263,6 +264,7 @@ impl OAuthClient {
             require_iss: false,
             token_secret: Some(temporary.token_secret),
             created_at: random::now(),
+            return_to,
         };
         self.remember(store, record).await?;
         Ok(authorize)
@@ -333,6 +335,7 @@ impl OAuthClient {
                 extra: credentials.extra,
             }),
             userinfo,
+            return_to: record.return_to,
         })
     }
 

@@ -1,9 +1,12 @@
 //! One registered client: its settings, and what it derives from them and the provider's
 //! metadata (endpoints, client authentication, ID token algorithms), resolved once.
 //!
-//! The client's work is spread over modules named after it: [`crate::login`] (the
-//! OAuth 2.0 / OpenID Connect login), [`crate::token_endpoint`] (grants and client
-//! authentication), [`crate::api`] (API calls), `oauth1_login` (OAuth 1.0a).
+//! [`OAuthClient`]'s operations are grouped in this module's private files, each named
+//! after what it does: `login` (the OAuth 2.0 / OpenID Connect login), `oauth1_login`
+//! (OAuth 1.0a), `token_endpoint` (token requests and client authentication), `grants`
+//! (client credentials and extension grants), `refresh` (the single-flight refresh),
+//! `api` (API calls), `revocation` (revocation, introspection, logout URL). They reach the
+//! client's internals here; none of them knows about web frameworks or sessions.
 
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -12,22 +15,31 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::client_assertion::ClientAssertionKey;
+use crate::client::oauth1_login::OAuth1Setup;
+use crate::client::refresh::RefreshCoordinator;
 use crate::error::Error;
 use crate::hooks::ComplianceHooks;
 use crate::http::{CallLimits, HttpClient, Method};
-use crate::oauth1_login::OAuth1Setup;
+use crate::jose::client_assertion::ClientAssertionKey;
+use crate::jose::jws::Algorithm;
 use crate::oauth2::client_auth::ClientCredentials;
 use crate::oidc::JwksCache;
-use crate::oidc::jws::Algorithm;
 use crate::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
-use crate::pending::PendingPolicy;
-use crate::refresh::RefreshCoordinator;
+use crate::session::pending::PendingPolicy;
 use crate::settings::{ClientSettings, HttpSettings, SettingsError, TokenEndpointAuthMethod};
 use crate::token::OAuth2Token;
 
-pub use crate::api::ApiRequest;
-pub use crate::login::Login;
+mod api;
+mod grants;
+mod login;
+mod oauth1_login;
+pub(crate) mod refresh;
+mod revocation;
+mod token_endpoint;
+
+pub use api::ApiRequest;
+pub use login::Login;
+pub use revocation::Introspection;
 
 /// A registered client. Cheap to clone.
 #[derive(Clone)]
@@ -86,7 +98,7 @@ pub(crate) struct Resolved {
     pub(crate) issuer_aliases: Vec<String>,
     pub(crate) require_iss: bool,
     pub(crate) auth_method: TokenEndpointAuthMethod,
-    pub(crate) id_token_algs: Vec<crate::oidc::jws::Algorithm>,
+    pub(crate) id_token_algs: Vec<crate::jose::jws::Algorithm>,
 }
 
 impl OAuthClient {
@@ -117,10 +129,11 @@ impl OAuthClient {
             None
         };
         let kwargs = &settings.client_kwargs;
-        let key_error = |e: crate::client_assertion::KeyError| Error::InvalidClientAssertionKey {
-            client: name.to_owned(),
-            reason: e.0,
-        };
+        let key_error =
+            |e: crate::jose::client_assertion::KeyError| Error::InvalidClientAssertionKey {
+                client: name.to_owned(),
+                reason: e.0,
+            };
         let private_key = kwargs
             .client_assertion_key
             .as_ref()
@@ -150,7 +163,7 @@ impl OAuthClient {
                 }
             }
             None if wants_secret_jwt => {
-                return Err(key_error(crate::client_assertion::KeyError(
+                return Err(key_error(crate::jose::client_assertion::KeyError(
                     "client_secret_jwt needs client_secret".into(),
                 )));
             }
@@ -159,7 +172,7 @@ impl OAuthClient {
         if kwargs.token_endpoint_auth_method == Some(TokenEndpointAuthMethod::PrivateKeyJwt)
             && private_key.is_none()
         {
-            return Err(key_error(crate::client_assertion::KeyError(
+            return Err(key_error(crate::jose::client_assertion::KeyError(
                 "private_key_jwt needs client_kwargs.client_assertion_key".into(),
             )));
         }
@@ -167,7 +180,7 @@ impl OAuthClient {
             .api_base_url
             .as_deref()
             .and_then(|raw| crate::http::endpoint(name, raw, kwargs.allow_insecure_http).ok())
-            .map(crate::api::api_base);
+            .map(crate::client::api::api_base);
         let credentials = ClientCredentials::new(
             settings.client_id.as_deref().unwrap_or_default(),
             settings.client_secret.as_ref(),

@@ -12,7 +12,8 @@
 //!   `/login` requests or abandoned tabs cannot grow it without end; several tabs can still
 //!   log in at once.
 //!
-//! Web integrations implement [`PendingStore`] over their session type.
+//! [`crate::session::SessionPending`] keeps them in any [`crate::session::Session`]; other
+//! places implement [`PendingStore`].
 //!
 //! What single use does not cover: `take` is a load, a change and a save, not one atomic
 //! operation on the store, so two copies of the same callback arriving at the same moment
@@ -27,9 +28,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Secret};
-
-/// The session key under which integrations store [`PendingLogins`].
-pub const SESSION_KEY: &str = "ferroauth.pending";
 
 /// Longest key accepted from a callback; anything longer is junk and refused before any
 /// lookup.
@@ -65,6 +63,10 @@ pub struct PendingLogin {
     pub token_secret: Option<Secret>,
     /// When the login started, Unix seconds.
     pub created_at: u64,
+    /// Where the app sends the user once the login completes (a path of the app), if the
+    /// app said so when it started the login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
 }
 
 impl std::fmt::Debug for PendingLogin {
@@ -313,6 +315,7 @@ mod tests {
             require_iss: false,
             token_secret: None,
             created_at,
+            return_to: None,
         }
     }
 

@@ -1,5 +1,5 @@
-//! Encrypted cookies: pending logins (and other small state) kept in the browser, for apps
-//! without a server-side session store.
+//! Sealed cookies: session entries kept in the browser, encrypted, for apps without a
+//! server-side session store.
 //!
 //! A signed-only cookie would let anyone who sees it read an OAuth 1.0a request-token
 //! secret or a PKCE verifier. These cookies are sealed with AES-256-GCM (aws-lc-rs): the
@@ -15,7 +15,9 @@
 //! - **Expiry**: the sealed payload carries its own expiry, so a copied old value stops
 //!   working even if a browser keeps it.
 //! - **Size**: a cookie is at most [`CookieSealer::max_cookie_bytes`] (default 3,584, under
-//!   browsers' 4 KiB). [`CookiePending`] drops the oldest pending logins to fit.
+//!   browsers' 4 KiB). Pending logins drop their oldest records to fit
+//!   ([`crate::session::SessionPending`]); any other entry that does not fit is refused
+//!   with [`Error::SessionEntryTooLarge`], never stored in clear or cut.
 //! - **Attributes**: `HttpOnly; SameSite=Lax; Path=/`, plus `Secure` unless turned off for
 //!   plain-http development.
 //!
@@ -25,48 +27,29 @@
 //! authorization code and the expiry inside the payload limit what that gives; a
 //! server-side store gives strict single use.
 //!
-//! Wiring: the [`sealed_cookies`] middleware reads the request's cookies and writes the
-//! changed ones back; handlers extract a [`SealedJar`].
-//!
-//! ```no_run
-//! # use std::sync::Arc;
-//! # use axum::{Router, routing::get};
-//! use ferroauth_axum::cookie_store::{CookieKeys, CookieSealer, SealedJar, sealed_cookies};
-//!
-//! # fn app() -> Result<Router, Box<dyn std::error::Error>> {
-//! let keys = CookieKeys::parse(&std::env::var("APP_COOKIE_KEYS")?)?;
-//! let sealer = Arc::new(CookieSealer::new(keys));
-//! let app: Router = Router::new()
-//!     .route("/", get(|jar: SealedJar| async move { format!("{:?}", jar.get::<u32>("fa_n")) }))
-//!     .layer(axum::middleware::from_fn_with_state(sealer, sealed_cookies));
-//! # Ok(app) }
-//! ```
+//! [`SealedCookies`] is one request's jar: built from the request's `Cookie` headers, it
+//! is a [`Session`] whose entries are cookies (the entry `ferroauth.pending` is the cookie
+//! `fa_pending`), and it gives back the `Set-Cookie` values of what changed. A web
+//! integration wires it into its request cycle.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use ferroauth::Error;
-use ferroauth::pending::{PendingLogins, PendingStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use super::Session;
+use crate::Error;
 
 /// The default cap on one cookie (`name=value`), in bytes.
 pub const DEFAULT_MAX_COOKIE_BYTES: usize = 3584;
 
 /// The default lifetime of a sealed cookie.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(8 * 3600);
-
-/// The cookie that holds pending logins.
-pub const PENDING_COOKIE: &str = "fa_pending";
 
 /// The prefix of every cookie the jar manages; others are neither read nor written.
 pub const COOKIE_PREFIX: &str = "fa_";
@@ -254,10 +237,11 @@ impl CookieSealer {
         let sealed = format!("{id}.{}", B64.encode(raw));
         let size = name.len() + 1 + sealed.len();
         if size > self.max_cookie_bytes {
-            return Err(Error::Session(format!(
-                "cookie {name} would be {size} bytes, over the {}-byte cap",
-                self.max_cookie_bytes
-            )));
+            return Err(Error::SessionEntryTooLarge {
+                entry: name.to_owned(),
+                bytes: size,
+                cap: self.max_cookie_bytes,
+            });
         }
         Ok(sealed)
     }
@@ -286,16 +270,24 @@ impl CookieSealer {
         Ok(envelope.v)
     }
 
-    fn set_cookie(&self, name: &str, value: Option<&str>) -> Option<HeaderValue> {
+    /// The `Set-Cookie` value that sets (`Some`) or removes (`None`) cookie `name`:
+    /// `HttpOnly; SameSite=Lax; Path=/`, `Secure` unless turned off, `Max-Age` of the
+    /// sealer's lifetime (0 to remove).
+    pub fn set_cookie(&self, name: &str, value: Option<&str>) -> String {
         let (value, max_age) = match value {
-            Some(v) => (v, self.max_age.as_secs()),
-            None => ("", 0),
+            Some(v) => (v, self.max_age),
+            None => ("", Duration::ZERO),
         };
-        let secure = if self.secure { "; Secure" } else { "" };
-        HeaderValue::from_str(&format!(
-            "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
-        ))
-        .ok()
+        cookie::Cookie::build((name, value))
+            .path("/")
+            .max_age(cookie::time::Duration::seconds(
+                i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
+            ))
+            .http_only(true)
+            .same_site(cookie::SameSite::Lax)
+            .secure(self.secure)
+            .build()
+            .to_string()
     }
 }
 
@@ -309,6 +301,26 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The cookie that holds the session entry `key`: `ferroauth.pending` is `fa_pending`,
+/// `ferroauth.token.github` is `fa_token_github`, an app's own `cart` is `fa_app_cart`.
+pub fn cookie_name(key: &str) -> Result<String, Error> {
+    let (prefix, rest) = match key.strip_prefix("ferroauth.") {
+        Some(rest) => (COOKIE_PREFIX.to_owned(), rest),
+        None => (format!("{COOKIE_PREFIX}app_"), key),
+    };
+    let ok = !rest.is_empty()
+        && rest.len() <= 48
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !ok {
+        return Err(Error::Session(format!(
+            "session key {key:?} cannot name a cookie (1-48 of A-Z a-z 0-9 . _ -)"
+        )));
+    }
+    Ok(format!("{prefix}{}", rest.replace('.', "_")))
+}
+
 #[derive(Debug, Default)]
 struct JarState {
     /// Sealed values as they came with the request.
@@ -317,28 +329,29 @@ struct JarState {
     changes: BTreeMap<String, Option<String>>,
 }
 
-/// The sealed cookies of one request: read, change, and have the changes sent back by the
-/// [`sealed_cookies`] middleware. Only cookies named with [`COOKIE_PREFIX`] are managed.
+/// The sealed cookies of one request: read and change them, then send
+/// [`set_cookie_headers`](Self::set_cookie_headers) back. Only cookies named with
+/// [`COOKIE_PREFIX`] are managed. Cheap to clone: clones share the jar.
 #[derive(Debug, Clone)]
-pub struct SealedJar {
+pub struct SealedCookies {
     sealer: Arc<CookieSealer>,
     state: Arc<Mutex<JarState>>,
 }
 
-impl SealedJar {
-    /// A jar over the `Cookie` headers of a request.
-    pub fn from_headers(sealer: Arc<CookieSealer>, headers: &axum::http::HeaderMap) -> Self {
+impl SealedCookies {
+    /// A jar over the values of a request's `Cookie` headers.
+    pub fn from_cookie_headers<'a>(
+        sealer: Arc<CookieSealer>,
+        headers: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
         let mut incoming = BTreeMap::new();
-        for value in headers.get_all(header::COOKIE) {
-            let Ok(text) = value.to_str() else { continue };
-            for pair in text.split(';') {
-                let Some((name, value)) = pair.trim().split_once('=') else {
-                    continue;
-                };
+        for header in headers {
+            for cookie in cookie::Cookie::split_parse(header).flatten() {
+                let name = cookie.name();
                 if name.starts_with(COOKIE_PREFIX) && name.len() <= 64 {
                     incoming
                         .entry(name.to_owned())
-                        .or_insert_with(|| value.to_owned());
+                        .or_insert_with(|| cookie.value().to_owned());
                 }
             }
         }
@@ -388,20 +401,13 @@ impl SealedJar {
     }
 
     /// Removes cookie `name`.
-    pub fn remove(&self, name: &str) {
+    pub fn remove_cookie(&self, name: &str) {
         self.lock().changes.insert(name.to_owned(), None);
     }
 
-    /// Removes every managed cookie the request carried.
-    pub fn clear(&self) {
-        let mut state = self.lock();
-        let names: Vec<String> = state.incoming.keys().cloned().collect();
-        for name in names {
-            state.changes.insert(name, None);
-        }
-        for change in state.changes.values_mut() {
-            *change = None;
-        }
+    /// Whether the request carried cookie `name` (readable or not).
+    pub fn arrived(&self, name: &str) -> bool {
+        self.lock().incoming.contains_key(name)
     }
 
     /// Names of the managed cookies present after the changes so far.
@@ -424,110 +430,78 @@ impl SealedJar {
         names
     }
 
-    /// Whether the request carried cookie `name` (readable or not).
-    pub fn arrived(&self, name: &str) -> bool {
-        self.lock().incoming.contains_key(name)
+    /// Removes every managed cookie.
+    pub fn remove_all(&self) {
+        let mut state = self.lock();
+        let names: Vec<String> = state.incoming.keys().cloned().collect();
+        for name in names {
+            state.changes.insert(name, None);
+        }
+        for change in state.changes.values_mut() {
+            *change = None;
+        }
     }
 
     /// Seals every managed cookie again, with fresh nonces, the current key and a new
     /// expiry: after a login, nothing the browser held before stays valid as it was
     /// (the sealed-cookie counterpart of a new session id). Cookies that cannot be opened
     /// are removed.
-    pub fn renew(&self) -> Result<(), Error> {
+    pub fn reseal(&self) -> Result<(), Error> {
         for name in self.names() {
             match self.get::<serde_json::Value>(&name) {
                 Some(value) => self.set(&name, &value)?,
-                None => self.remove(&name),
+                None => self.remove_cookie(&name),
             }
         }
         Ok(())
     }
 
-    /// The pending logins of this browser, in the [`PENDING_COOKIE`] cookie.
-    pub fn pending(&self) -> CookiePending {
-        CookiePending { jar: self.clone() }
-    }
-
-    fn set_cookie_headers(&self) -> Vec<HeaderValue> {
+    /// The `Set-Cookie` values for every change: new values, and removals of cookies the
+    /// request carried.
+    pub fn set_cookie_headers(&self) -> Vec<String> {
         let state = self.lock();
         state
             .changes
             .iter()
             .filter(|(name, value)| value.is_some() || state.incoming.contains_key(*name))
-            .filter_map(|(name, value)| self.sealer.set_cookie(name, value.as_deref()))
+            .map(|(name, value)| self.sealer.set_cookie(name, value.as_deref()))
             .collect()
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for SealedJar {
-    type Rejection = (StatusCode, &'static str);
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<SealedJar>().cloned().ok_or((
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the sealed_cookies middleware is not installed",
-        ))
-    }
-}
-
-/// Middleware: gives the request a [`SealedJar`] and writes its changes as `Set-Cookie`.
-pub async fn sealed_cookies(
-    State(sealer): State<Arc<CookieSealer>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let jar = SealedJar::from_headers(sealer, request.headers());
-    request.extensions_mut().insert(jar.clone());
-    let mut response = next.run(request).await;
-    for value in jar.set_cookie_headers() {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
-}
-
-/// Pending logins in a sealed cookie: a [`PendingStore`].
-///
-/// When the set does not fit under the size cap, the oldest pending logins are dropped
-/// (a browser with many abandoned tabs loses the oldest ones first).
-#[derive(Debug, Clone)]
-pub struct CookiePending {
-    jar: SealedJar,
-}
-
-impl PendingStore for CookiePending {
-    async fn load(&self) -> Result<PendingLogins, Error> {
-        Ok(self.jar.get(PENDING_COOKIE).unwrap_or_default())
+/// Entries as cookies: see [`cookie_name`]. The value is sealed as a JSON string.
+impl Session for SealedCookies {
+    async fn get(&self, key: &str) -> Result<Option<String>, Error> {
+        Ok(SealedCookies::get(self, &cookie_name(key)?))
     }
 
-    async fn save(&self, mut logins: PendingLogins) -> Result<(), Error> {
-        loop {
-            if logins.is_empty() {
-                self.jar.remove(PENDING_COOKIE);
-                return Ok(());
-            }
-            match self.jar.set(PENDING_COOKIE, &logins) {
-                Ok(()) => return Ok(()),
-                Err(e) if !logins.drop_oldest() => return Err(e),
-                Err(_) => {}
-            }
-        }
+    async fn insert(&self, key: &str, json: String) -> Result<(), Error> {
+        self.set(&cookie_name(key)?, &json)
     }
 
-    /// The pending-login cookie is this store's session.
-    fn session_present(&self) -> bool {
-        self.jar.arrived(PENDING_COOKIE)
+    async fn remove(&self, key: &str) -> Result<(), Error> {
+        self.remove_cookie(&cookie_name(key)?);
+        Ok(())
     }
 
     async fn renew(&self) -> Result<(), Error> {
-        self.jar.renew()
+        self.reseal()
+    }
+
+    async fn clear(&self) -> Result<(), Error> {
+        self.remove_all();
+        Ok(())
+    }
+
+    /// Whether the request carried any managed cookie.
+    fn is_present(&self) -> bool {
+        !self.lock().incoming.is_empty()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferroauth::Secret;
-    use ferroauth::pending::{PendingLogin, PendingPolicy};
 
     fn keys(id: &str, byte: u8) -> CookieKeys {
         CookieKeys::new(id, &[byte; 32]).unwrap()
@@ -621,93 +595,44 @@ mod tests {
     }
 
     #[test]
-    fn renew_reseals_what_the_browser_sent() {
+    fn cookie_names_for_keys() {
+        assert_eq!(cookie_name("ferroauth.pending").unwrap(), "fa_pending");
+        assert_eq!(
+            cookie_name("ferroauth.token.git-hub").unwrap(),
+            "fa_token_git-hub"
+        );
+        assert_eq!(cookie_name("cart").unwrap(), "fa_app_cart");
+        assert!(cookie_name("a b").is_err());
+        assert!(cookie_name("").is_err());
+    }
+
+    #[test]
+    fn reseal_renews_what_the_browser_sent() {
         let sealer = Arc::new(CookieSealer::new(
             keys("new", 2).with_old_key("old", &[1; 32]).unwrap(),
         ));
         let old = CookieSealer::new(keys("old", 1));
-        let mut headers = axum::http::HeaderMap::new();
         let cookie = format!(
             "fa_a={}; fa_b=junk; other=1",
             old.seal("fa_a", &"kept").unwrap()
         );
-        headers.insert(header::COOKIE, cookie.parse().unwrap());
-        let jar = SealedJar::from_headers(sealer.clone(), &headers);
+        let jar = SealedCookies::from_cookie_headers(sealer, [cookie.as_str()]);
         assert!(jar.arrived("fa_a") && jar.arrived("fa_b") && !jar.arrived("other"));
-        jar.renew().unwrap();
+        jar.reseal().unwrap();
         let sent = jar.set_cookie_headers();
         let a = sent
             .iter()
-            .map(|h| h.to_str().unwrap())
             .find(|h| h.starts_with("fa_a="))
             .expect("fa_a sealed again");
         assert!(a.starts_with("fa_a=new."), "under the current key: {a}");
         assert_eq!(jar.get::<String>("fa_a").as_deref(), Some("kept"));
         let b = sent
             .iter()
-            .map(|h| h.to_str().unwrap())
             .find(|h| h.starts_with("fa_b="))
             .expect("the unreadable cookie is removed");
         assert!(b.contains("Max-Age=0"), "{b}");
-    }
-
-    fn record(i: u64) -> PendingLogin {
-        PendingLogin {
-            key: Secret::new(format!("state-{i:040}")),
-            client: "dev".into(),
-            redirect_uri: "http://127.0.0.1:8000/auth/dev".into(),
-            code_verifier: Some(Secret::new("v".repeat(43))),
-            nonce: Some(Secret::new("n".repeat(43))),
-            issuer: Some("http://127.0.0.1:8000/idp".into()),
-            require_iss: false,
-            openid: true,
-            token_secret: None,
-            created_at: now(),
+        for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+            assert!(a.contains(attribute), "{attribute}: {a}");
         }
-    }
-
-    #[tokio::test]
-    async fn pending_logins_stay_under_the_cap() {
-        let sealer = Arc::new(CookieSealer::new(keys("k1", 1)));
-        let jar = SealedJar::from_headers(sealer.clone(), &Default::default());
-        let store = jar.pending();
-        let policy = PendingPolicy::default();
-        for i in 0..50 {
-            let mut logins = store.load().await.unwrap();
-            logins.insert(record(i), now(), &policy);
-            store.save(logins).await.unwrap();
-        }
-        let headers = jar.set_cookie_headers();
-        assert_eq!(headers.len(), 1);
-        let cookie = headers[0].to_str().unwrap();
-        let pair = cookie.split(';').next().unwrap();
-        assert!(
-            pair.len() <= DEFAULT_MAX_COOKIE_BYTES,
-            "{} bytes",
-            pair.len()
-        );
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
-        assert!(cookie.contains("Secure"));
-        let logins = store.load().await.unwrap();
-        assert!(logins.len() >= 3, "several logins still fit");
-        let mut logins = logins;
-        assert!(
-            logins
-                .take(
-                    "state-0000000000000000000000000000000000000049",
-                    now(),
-                    &policy
-                )
-                .is_ok()
-        );
-        assert!(
-            logins
-                .take(
-                    "state-0000000000000000000000000000000000000000",
-                    now(),
-                    &policy
-                )
-                .is_err()
-        );
     }
 }

@@ -1,0 +1,145 @@
+//! Extractors for an app's own handlers: the logged-in [`Accounts`], the client a route
+//! names ([`NamedClient`]), and API calls with the user's token ([`UserApi`]).
+//!
+//! ```no_run
+//! use ferroauth_axum::extract::{Accounts, UserApi};
+//!
+//! // GET /me: who is logged in, with which providers.
+//! async fn me(Accounts(accounts): Accounts) -> String {
+//!     accounts
+//!         .iter()
+//!         .map(|(client, a)| format!("{client}: {}", a.profile.display_name().unwrap_or("?")))
+//!         .collect::<Vec<_>>()
+//!         .join("\n")
+//! }
+//!
+//! // GET /repos/{name}: the provider's API with the stored token, refreshed when due.
+//! async fn repos(api: UserApi) -> Result<String, ferroauth_axum::AuthError> {
+//!     let response = api.get("user/repos").await?;
+//!     Ok(String::from_utf8_lossy(&response.body).into_owned())
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+
+use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use ferroauth::http::{HttpResponse, Method};
+use ferroauth::session as store;
+use ferroauth::{ApiRequest, Error, OAuth, OAuthClient, Profile, Token, TokenStore};
+
+use crate::{AuthError, AuthSession};
+
+/// One provider the user is logged in with.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The user as that provider describes them; `profile.raw` holds every claim.
+    pub profile: Profile,
+    /// The token, kept server-side (or sealed): never send it to the browser.
+    pub token: Token,
+}
+
+/// The accounts of the request's session, by client name: each login's profile with its
+/// current token. A client whose token is gone is left out.
+#[derive(Debug, Clone, Default)]
+pub struct Accounts(pub BTreeMap<String, Account>);
+
+impl Accounts {
+    /// The accounts kept in `session`.
+    pub async fn of(session: &AuthSession) -> Result<Self, Error> {
+        let mut accounts = BTreeMap::new();
+        for (name, claims) in store::accounts(session).await? {
+            if let Some(token) = session.tokens().load(&name).await? {
+                let profile = Profile::from_claims(&claims);
+                accounts.insert(name, Account { profile, token });
+            }
+        }
+        Ok(Self(accounts))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Accounts {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = AuthSession::from_request_parts(parts, state).await?;
+        Ok(Self::of(&session).await?)
+    }
+}
+
+/// The registered client named by the route's `{name}` segment; an unknown name answers
+/// 404 `unknown_client`.
+#[derive(Debug, Clone)]
+pub struct NamedClient(pub OAuthClient);
+
+impl<S> FromRequestParts<S> for NamedClient
+where
+    S: Send + Sync,
+    OAuth: FromRef<S>,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AuthError(Error::InvalidCallback(e.body_text())))?;
+        let name = params
+            .iter()
+            .find(|(key, _)| *key == "name")
+            .map(|(_, value)| value.to_owned())
+            .ok_or_else(|| {
+                AuthError(Error::Misconfigured {
+                    client: String::new(),
+                    reason: "NamedClient needs a `{name}` segment in the route".into(),
+                })
+            })?;
+        Ok(Self(OAuth::from_ref(state).client(&name)?))
+    }
+}
+
+/// API calls to the provider of the route's `{name}` with the user's stored token:
+/// refreshed when it expires within the client's leeway and once after a 401
+/// `invalid_token`, in the registry's single flight (concurrent requests share one
+/// refresh), and saved back to the session.
+#[derive(Debug, Clone)]
+pub struct UserApi {
+    /// The provider's client.
+    pub client: OAuthClient,
+    /// The session holding the token.
+    pub session: AuthSession,
+}
+
+impl UserApi {
+    /// A request to `path_or_url` (relative to the client's `api_base_url`). Without a
+    /// stored token: [`Error::NoToken`].
+    pub async fn request(
+        &self,
+        method: Method,
+        path_or_url: &str,
+        request: ApiRequest,
+    ) -> Result<HttpResponse, Error> {
+        self.client
+            .request_with_store(&self.session.tokens(), method, path_or_url, request)
+            .await
+    }
+
+    /// A `GET` of `path_or_url`.
+    pub async fn get(&self, path_or_url: &str) -> Result<HttpResponse, Error> {
+        self.request(Method::GET, path_or_url, ApiRequest::default())
+            .await
+    }
+}
+
+impl<S> FromRequestParts<S> for UserApi
+where
+    S: Send + Sync,
+    OAuth: FromRef<S>,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let NamedClient(client) = NamedClient::from_request_parts(parts, state).await?;
+        let session = AuthSession::from_request_parts(parts, state).await?;
+        Ok(Self { client, session })
+    }
+}

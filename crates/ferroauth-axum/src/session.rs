@@ -1,0 +1,114 @@
+//! [`AuthSession`]: the request's session, whichever way the app keeps sessions, as a
+//! [`ferroauth::session::Session`].
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use ferroauth::Error;
+use ferroauth::session::sealed::SealedCookies;
+use ferroauth::session::{Session, SessionPending, SessionTokens};
+use serde_json::Value;
+
+use crate::AuthError;
+
+/// The session of a request: tower-sessions' (server-side, any store) or the sealed
+/// cookies of [`crate::sealed_cookies`]. An extractor; everything ferroauth keeps for a
+/// browser goes through it ([`ferroauth::session`] lists the entries).
+#[derive(Debug, Clone)]
+pub enum AuthSession {
+    /// A tower-sessions session: entries are JSON text values in the session record.
+    Server(tower_sessions::Session),
+    /// Sealed cookies: each entry is its own encrypted cookie.
+    Cookies(SealedCookies),
+}
+
+impl AuthSession {
+    /// The pending logins.
+    pub fn pending(&self) -> SessionPending<'_, Self> {
+        SessionPending(self)
+    }
+
+    /// The user's tokens, by client name.
+    pub fn tokens(&self) -> SessionTokens<'_, Self> {
+        SessionTokens(self)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AuthSession {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(jar) = parts.extensions.get::<SealedCookies>() {
+            return Ok(AuthSession::Cookies(jar.clone()));
+        }
+        parts
+            .extensions
+            .get::<tower_sessions::Session>()
+            .cloned()
+            .map(AuthSession::Server)
+            .ok_or_else(|| {
+                AuthError(Error::Session(
+                    "no session layer: add SessionConfig::apply or apply_sealed to the router"
+                        .into(),
+                ))
+            })
+    }
+}
+
+fn store_error(e: impl std::fmt::Display) -> Error {
+    Error::Session(e.to_string())
+}
+
+impl Session for AuthSession {
+    async fn get(&self, key: &str) -> Result<Option<String>, Error> {
+        match self {
+            AuthSession::Server(s) => Ok(match s.get_value(key).await.map_err(store_error)? {
+                Some(Value::String(text)) => Some(text),
+                // The object form earlier versions wrote (see crate::session_json).
+                Some(other) => Some(other.to_string()),
+                None => None,
+            }),
+            AuthSession::Cookies(jar) => Session::get(jar, key).await,
+        }
+    }
+
+    async fn insert(&self, key: &str, json: String) -> Result<(), Error> {
+        match self {
+            AuthSession::Server(s) => s
+                .insert_value(key, Value::String(json))
+                .await
+                .map(drop)
+                .map_err(store_error),
+            AuthSession::Cookies(jar) => Session::insert(jar, key, json).await,
+        }
+    }
+
+    async fn remove(&self, key: &str) -> Result<(), Error> {
+        match self {
+            AuthSession::Server(s) => s.remove_value(key).await.map(drop).map_err(store_error),
+            AuthSession::Cookies(jar) => Session::remove(jar, key).await,
+        }
+    }
+
+    async fn renew(&self) -> Result<(), Error> {
+        match self {
+            AuthSession::Server(s) => s.cycle_id().await.map_err(store_error),
+            AuthSession::Cookies(jar) => jar.renew().await,
+        }
+    }
+
+    async fn clear(&self) -> Result<(), Error> {
+        match self {
+            AuthSession::Server(s) => s.flush().await.map_err(store_error),
+            AuthSession::Cookies(jar) => jar.clear().await,
+        }
+    }
+
+    /// tower-sessions forgets the id when the cookie did not come or named a session the
+    /// store does not have.
+    fn is_present(&self) -> bool {
+        match self {
+            AuthSession::Server(s) => s.id().is_some(),
+            AuthSession::Cookies(jar) => jar.is_present(),
+        }
+    }
+}
