@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 
 use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use ferroauth::http::{HttpResponse, Method};
 use ferroauth::session as store;
 use ferroauth::{ApiRequest, Error, OAuth, OAuthClient, Profile, Token, TokenStore};
@@ -50,6 +52,34 @@ impl Accounts {
         let mut accounts = BTreeMap::new();
         for (name, claims) in store::accounts(session).await? {
             if let Some(token) = session.tokens().load(&name).await? {
+                let profile = Profile::from_claims(&claims);
+                accounts.insert(name, Account { profile, token });
+            }
+        }
+        Ok(Self(accounts))
+    }
+}
+
+impl Accounts {
+    /// The accounts in a tower-sessions record's data, as a session store holds it: for
+    /// tools and tests that inspect stored sessions.
+    pub fn from_record(
+        data: &std::collections::HashMap<String, serde_json::Value>,
+    ) -> Result<Self, Error> {
+        fn decode<T: serde::de::DeserializeOwned>(
+            data: &std::collections::HashMap<String, serde_json::Value>,
+            key: &str,
+        ) -> Result<Option<T>, Error> {
+            data.get(key)
+                .cloned()
+                .map(|v| crate::session_json::decode(key, v))
+                .transpose()
+        }
+        let claims: BTreeMap<String, ferroauth::Claims> =
+            decode(data, store::ACCOUNTS_KEY)?.unwrap_or_default();
+        let mut accounts = BTreeMap::new();
+        for (name, claims) in claims {
+            if let Some(token) = decode::<Token>(data, &store::token_key(&name))? {
                 let profile = Profile::from_claims(&claims);
                 accounts.insert(name, Account { profile, token });
             }
@@ -128,6 +158,22 @@ impl UserApi {
         self.request(Method::GET, path_or_url, ApiRequest::default())
             .await
     }
+}
+
+/// A provider's API answer as this app's response: its status, `Content-Type` and body.
+pub fn api_response(response: HttpResponse) -> Response {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let content_type = response
+        .headers
+        .get(header::CONTENT_TYPE)
+        .cloned()
+        .unwrap_or(header::HeaderValue::from_static("application/octet-stream"));
+    (
+        status,
+        [(header::CONTENT_TYPE, content_type)],
+        response.body,
+    )
+        .into_response()
 }
 
 impl<S> FromRequestParts<S> for UserApi

@@ -92,7 +92,8 @@ impl FromStr for StoreChoice {
 impl SessionConfig {
     /// `router` with sessions in the store `choice` names: connects (and migrates a
     /// database) first, so that a wrong URL fails at start with a clear error. The cookie
-    /// store needs `cookie_keys`.
+    /// store uses `cookie_keys`; without them, a random key (logged at warn), so cookies
+    /// then die with the process.
     pub async fn apply_store<St>(
         &self,
         router: Router<St>,
@@ -157,9 +158,17 @@ impl SessionConfig {
                 self.apply(router, tower_sessions_redis_store::RedisStore::new(pool))
             }
             StoreChoice::Cookie => {
-                let keys = cookie_keys.ok_or_else(|| {
-                    StoreError("the cookie store needs keys (id:base64url-32-bytes,...)".into())
-                })?;
+                let keys = match cookie_keys {
+                    Some(keys) => keys,
+                    None => {
+                        tracing::warn!(
+                            "sealed-cookie sessions without keys: using a random key; cookies will not survive a restart or reach another instance"
+                        );
+                        let key =
+                            CookieKeys::generate("k1").map_err(|e| StoreError(e.to_string()))?;
+                        CookieKeys::parse(&key).map_err(|e| StoreError(e.to_string()))?
+                    }
+                };
                 self.apply_sealed(router, keys)
             }
             #[allow(unreachable_patterns)]

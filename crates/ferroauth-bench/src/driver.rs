@@ -21,8 +21,8 @@ impl Flow {
     /// The demo's client name for this flow.
     pub fn client(self) -> &'static str {
         match self {
-            Flow::Oidc => ferroauth_demo::dev::OIDC_CLIENT,
-            Flow::OAuth1 => ferroauth_demo::dev::OAUTH1_CLIENT,
+            Flow::Oidc => ferroauth_testkit::dev::OIDC_CLIENT,
+            Flow::OAuth1 => ferroauth_testkit::dev::OAUTH1_CLIENT,
         }
     }
 

@@ -28,7 +28,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
 use ferroauth::Settings;
-use ferroauth_demo::dev::{OAUTH1_CLIENT, OIDC_CLIENT};
+use ferroauth_testkit::dev::{OAUTH1_CLIENT, OIDC_CLIENT};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;

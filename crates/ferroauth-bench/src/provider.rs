@@ -13,8 +13,8 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::serve::ListenerExt;
-use ferroauth_demo::dev::DevClients;
 use ferroauth_testkit::TestProvider;
+use ferroauth_testkit::dev::DevClients;
 use tokio::net::TcpListener;
 
 /// What the provider was asked, by endpoint.

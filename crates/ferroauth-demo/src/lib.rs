@@ -9,7 +9,6 @@
 //!
 //! Tests and benchmarks drive the demo through these routes; keep them stable.
 
-pub mod dev;
 pub mod pages;
 
 /// The README's code blocks, compiled as doc tests (the quick start among them).
@@ -22,17 +21,16 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{RawPathParams, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use ferroauth::session::sealed::CookieKeys;
-use ferroauth::session::{ACCOUNTS_KEY, TOKEN_KEY_PREFIX};
-use ferroauth::{Claims, Error, OAuth, Profile, Token};
-use ferroauth_axum::extract::{Account, Accounts, UserApi};
+use ferroauth::OAuth;
+use ferroauth_axum::extract::{Accounts, UserApi, api_response};
 use ferroauth_axum::routes::{AuthRoutes, Failure};
 use ferroauth_axum::sessions::SessionConfig;
 use ferroauth_axum::stores::{StoreChoice, StoreError};
-use ferroauth_axum::{AuthError, RedirectUriConfig, wants_json};
+use ferroauth_axum::{AuthError, RedirectUriConfig};
 use tower_sessions::SessionStore;
 
 /// How the demo builds its pages, redirect URIs and cookies.
@@ -119,32 +117,6 @@ fn error_page(status: StatusCode, code: &str, description: &str) -> Response {
         .into_response()
 }
 
-/// The accounts in a session record's data (as a session store holds it): each provider's
-/// profile with its current token. For tests that inspect the server-side session.
-pub fn accounts_in_session_data(
-    data: &std::collections::HashMap<String, serde_json::Value>,
-) -> Result<BTreeMap<String, Account>, Error> {
-    fn decode<T: serde::de::DeserializeOwned>(
-        data: &std::collections::HashMap<String, serde_json::Value>,
-        key: &str,
-    ) -> Result<Option<T>, Error> {
-        data.get(key)
-            .cloned()
-            .map(|v| ferroauth_axum::session_json::decode(key, v))
-            .transpose()
-    }
-    let users: BTreeMap<String, Claims> = decode(data, ACCOUNTS_KEY)?.unwrap_or_default();
-    let mut accounts = BTreeMap::new();
-    for (name, claims) in users {
-        let key = format!("{TOKEN_KEY_PREFIX}{name}");
-        if let Some(token) = decode::<Token>(data, &key)? {
-            let profile = Profile::from_claims(&claims);
-            accounts.insert(name, Account { profile, token });
-        }
-    }
-    Ok(accounts)
-}
-
 async fn home(
     State(oauth): State<OAuth>,
     axum::Extension(ApiPaths(api_paths)): axum::Extension<ApiPaths>,
@@ -172,48 +144,15 @@ async fn home(
 async fn api(
     params: RawPathParams,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
     api: Result<UserApi, AuthError>,
-) -> Response {
-    let json = wants_json(&headers);
+) -> Result<Response, AuthError> {
     let path = params
         .iter()
         .find(|(k, _)| *k == "path")
-        .map(|(_, v)| v.to_owned())
-        .unwrap_or_default();
-    let target = match &query {
+        .map_or("", |(_, v)| v);
+    let target = match query.as_deref() {
         Some(q) if !q.is_empty() => format!("{path}?{q}"),
-        _ => path,
+        _ => path.to_owned(),
     };
-    let result = async { Ok::<_, AuthError>(api?.get(&target).await?) }.await;
-    let failure = |status: StatusCode, code: &str, description: String| {
-        if json {
-            let body = serde_json::json!({ "error": code, "error_description": description });
-            (status, axum::Json(body)).into_response()
-        } else {
-            error_page(status, code, &description)
-        }
-    };
-    match result {
-        Ok(response) => {
-            let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::BAD_GATEWAY);
-            let content_type = response
-                .headers
-                .get(header::CONTENT_TYPE)
-                .cloned()
-                .unwrap_or(header::HeaderValue::from_static("application/octet-stream"));
-            (
-                status,
-                [(header::CONTENT_TYPE, content_type)],
-                response.body,
-            )
-                .into_response()
-        }
-        Err(AuthError(Error::NoToken { client })) => failure(
-            StatusCode::UNAUTHORIZED,
-            "not_logged_in",
-            format!("not logged in with {client}"),
-        ),
-        Err(e) => failure(e.status(), e.0.code(), e.0.to_string()),
-    }
+    Ok(api_response(api?.get(&target).await?))
 }

@@ -7,7 +7,8 @@ use clap::Parser;
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth::{OAuth, Settings};
 use ferroauth_axum::stores::StoreChoice;
-use ferroauth_demo::{DemoOptions, dev};
+use ferroauth_demo::DemoOptions;
+use ferroauth_testkit::dev;
 
 // The allocator is the host app's choice; ferroauth sets none. Logins allocate many small,
 // short-lived objects (headers, JSON, session records), where mimalloc does about 15% fewer
@@ -78,20 +79,15 @@ fn main() -> std::process::ExitCode {
     if let Some(workers) = args.workers {
         runtime.worker_threads(workers.max(1));
     }
-    let runtime = match runtime.enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("ferroauth-demo: cannot start the runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
+    let result = match runtime.enable_all().build() {
+        Ok(rt) => rt.block_on(run(args)),
+        Err(e) => Err(e.into()),
     };
-    match runtime.block_on(run(args)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ferroauth-demo: {e}");
-            std::process::ExitCode::FAILURE
-        }
+    if let Err(e) = result {
+        eprintln!("ferroauth-demo: {e}");
+        return std::process::ExitCode::FAILURE;
     }
+    std::process::ExitCode::SUCCESS
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -102,16 +98,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => Settings::from_file(path)?,
         None => Settings::from_env()?,
     };
-    let cookie_keys = match (&args.cookie_keys, &args.session_store) {
-        (Some(text), _) => Some(CookieKeys::parse(text)?),
-        (None, StoreChoice::Cookie) => {
-            eprintln!(
-                "ferroauth-demo: no --cookie-keys: using a random key; cookies will not survive a restart or reach another instance"
-            );
-            Some(CookieKeys::parse(&CookieKeys::generate("k1")?)?)
-        }
-        (None, _) => None,
-    };
+    let cookie_keys = args
+        .cookie_keys
+        .as_deref()
+        .map(CookieKeys::parse)
+        .transpose()?;
     let choice = args.session_store.clone();
     let mut options = DemoOptions::default();
     options.redirect_uri.public_base_url = args.public_url.clone();
@@ -134,9 +125,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None => base.clone(),
     };
     let dev_provider = if settings.clients.is_empty() && args.config.is_none() {
-        let (provider, dev_settings) =
+        let (provider, toml) =
             dev::provider_at(&base, &provider_base, args.auto_approve, args.fast)?;
-        settings = dev_settings;
+        settings = Settings::from_toml_str(&toml)?;
         options.api_paths = dev::api_paths();
         println!("development provider at {provider_base}/idp (users: alice, bob)");
         Some(provider)

@@ -35,11 +35,11 @@ use browser::{
 use fantoccini::Client;
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth::{OAuth, Settings, Token};
-use ferroauth_axum::extract::Account;
+use ferroauth_axum::extract::{Account, Accounts};
 use ferroauth_axum::stores::StoreChoice;
-use ferroauth_demo::dev::{self, DevClients};
-use ferroauth_demo::{DemoOptions, accounts_in_session_data};
+use ferroauth_demo::DemoOptions;
 use ferroauth_testkit::TestProvider;
+use ferroauth_testkit::dev::{self, DevClients};
 use serde_json::{Value, json};
 use support::Peer;
 use support::services::Redis;
@@ -153,8 +153,9 @@ impl CrossSiteDemo {
         let Some(record) = store.load(&id).await.expect("session store") else {
             return Vec::new();
         };
-        accounts_in_session_data(&record.data)
+        Accounts::from_record(&record.data)
             .expect("accounts")
+            .0
             .into_iter()
             .collect()
     }

@@ -118,6 +118,7 @@
 #![allow(clippy::result_large_err)]
 
 mod config;
+pub mod dev;
 mod error;
 mod html;
 mod keys;

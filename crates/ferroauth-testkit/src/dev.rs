@@ -1,18 +1,18 @@
-//! Zero-setup mode: the demo with an embedded development provider (ferroauth-testkit)
-//! served by the same process under `/idp`, and clients for it already configured.
+//! The development setup an app embeds for zero-setup demos: a provider with two users
+//! (alice and bob) and two clients, an OpenID Connect one and an OAuth 1.0a one, and the
+//! app's settings for them (Authlib's key names, as TOML).
 //!
 //! [`DevClients`] is the same setup for a provider running elsewhere (the login benchmark
-//! runs it in another process, so that the demo's CPU figures are the app's alone).
+//! runs it in another process, so that the app's CPU figures are the app's alone).
 
-use ferroauth::Settings;
-use ferroauth_testkit::{Client, ProviderBuilder, TestProvider, User};
+use crate::{Client, ProviderBuilder, TestProvider, User};
 
 /// The registered name of the OpenID Connect client.
 pub const OIDC_CLIENT: &str = "dev";
 /// The registered name of the OAuth 1.0a client.
 pub const OAUTH1_CLIENT: &str = "dev-oauth1";
 
-/// The demo's two clients at the development provider, with fresh random secrets.
+/// The app's two clients at the development provider, with fresh random secrets.
 #[derive(Debug, Clone)]
 pub struct DevClients {
     oidc_secret: String,
@@ -29,7 +29,7 @@ impl DevClients {
     }
 
     /// A provider builder with the two users and the two clients, whose redirect URIs
-    /// point at the demo at `base` (`http://127.0.0.1:8000`).
+    /// point at the app at `base` (`http://127.0.0.1:8000`, and the same at `localhost`).
     pub fn provider_builder(&self, base: &str, auto_approve: bool, fast: bool) -> ProviderBuilder {
         let alternate = base.replace("127.0.0.1", "localhost");
         TestProvider::builder()
@@ -56,7 +56,8 @@ impl DevClients {
             .fast(fast)
     }
 
-    /// The demo's settings (TOML) for a provider with this `issuer`.
+    /// The app's settings (TOML, `[clients.<name>]` tables) for a provider with this
+    /// `issuer`.
     pub fn settings_toml(&self, issuer: &str) -> String {
         let issuer = issuer.trim_end_matches('/');
         let (oidc_secret, oauth1_secret) = (&self.oidc_secret, &self.oauth1_secret);
@@ -81,40 +82,27 @@ api_base_url = "{issuer}/oauth1/api/"
     }
 }
 
-/// A development provider at `{base}/idp` and settings for the demo's two clients.
-///
-/// `base` is the demo's own origin (`http://127.0.0.1:8000`). Secrets are fresh random
-/// values per start. `auto_approve` skips the provider's login page (for load tests).
-pub fn provider(
-    base: &str,
-    auto_approve: bool,
-    fast: bool,
-) -> Result<(TestProvider, Settings), Box<dyn std::error::Error>> {
-    provider_at(base, base, auto_approve, fast)
-}
-
-/// A development provider at `{provider_base}/idp` for the demo at `base`: with another
-/// origin than the demo's, the provider is another site, as real providers are.
+/// A development provider at `{provider_base}/idp` for the app at `base`
+/// (`http://127.0.0.1:8000`), to serve with [`TestProvider::router`], and the app's
+/// settings (TOML) for its two clients. With another origin than the app's, the provider
+/// is another site, as real providers are. Secrets are fresh random values per call;
+/// `auto_approve` skips the login page and `fast` signature checks (for load tests).
 pub fn provider_at(
     base: &str,
     provider_base: &str,
     auto_approve: bool,
     fast: bool,
-) -> Result<(TestProvider, Settings), Box<dyn std::error::Error>> {
+) -> Result<(TestProvider, String), Box<dyn std::error::Error>> {
     let issuer = format!("{provider_base}/idp");
     let clients = DevClients::new()?;
     let provider = clients
         .provider_builder(base, auto_approve, fast)
         .issuer(&issuer)
         .build()?;
-    Ok((
-        provider,
-        Settings::from_toml_str(&clients.settings_toml(&issuer))?,
-    ))
+    Ok((provider, clients.settings_toml(&issuer)))
 }
 
-/// The demo options' [`crate::DemoOptions::api_paths`] for the two clients: both
-/// providers' demo APIs answer at `me`.
+/// The API path of each client where the provider's demo API answers (`me`).
 pub fn api_paths() -> std::collections::BTreeMap<String, String> {
     [OIDC_CLIENT, OAUTH1_CLIENT]
         .into_iter()
