@@ -151,7 +151,7 @@ pub async fn authorize_access_token(
 /// (`response_mode=form_post`).
 ///
 /// A form_post callback is a cross-site POST, which does not carry a `SameSite=Lax`
-/// session cookie. When a POST arrives without the session (tower-sessions' [`Session`]
+/// session cookie. When a POST arrives without the session (tower-sessions' [`tower_sessions::Session`]
 /// or the [`SealedCookies`] jar tells), the extractor rejects it with
 /// [`CallbackRejection::Resubmit`]: a page from the app's own origin that posts the same
 /// fields again, this time with the cookie. See [`ferroauth::form_post`] for why this is

@@ -1,3 +1,5 @@
+//! The OAuth 1.0a side of the testkit provider, driven by hand-written client code.
+
 mod common;
 
 use common::*;

@@ -1,3 +1,5 @@
+//! The OpenID Connect side of the testkit provider, driven by hand-written client code.
+
 mod common;
 
 use common::*;

@@ -4,6 +4,9 @@
 //!
 //! Run with `cargo bench -p ferroauth --bench authorize_url`.
 
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

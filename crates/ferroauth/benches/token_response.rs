@@ -3,6 +3,9 @@
 //!
 //! Run with `cargo bench -p ferroauth --bench token_response`.
 
+// criterion_group! defines an undocumented public function.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -36,10 +36,18 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Module map: [`settings`] (Authlib key names, TOML + environment), [`registry`]
-//! ([`OAuth`]), [`client`] (login, userinfo, API calls), [`pending`] (pending-login
-//! records), [`oauth1`] (RFC 5849), [`oauth2`] (RFC 6749/7636), [`oidc`] (discovery, JWKS,
-//! ID tokens), [`token`], [`http`], [`error`] (typed errors with stable codes).
+//! The layout follows what things are:
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`settings`] | Authlib key names, read from TOML and the environment |
+//! | the crate root | the registry [`OAuth`], [`OAuthClient`] and its operations (login, userinfo, API calls, refresh, grants, revocation), [`Token`], [`Profile`], [`Error`] |
+//! | [`session`] | what a login keeps in a browser's session: the [`session::Session`] trait, pending logins, tokens, accounts, sealed cookies |
+//! | [`form_post`] | `response_mode=form_post` callbacks in `SameSite=Lax` browsers |
+//! | [`oauth1`], [`oauth2`], [`oidc`] | the protocols (RFC 5849; RFC 6749/7636; discovery, JWKS cache, ID tokens), knowing nothing of clients or sessions |
+//! | [`jose`] | JWS and JWK, shared by ID-token checks and client assertions |
+//! | [`http`] | the one pooled HTTP client: timeouts, size cap, no redirects |
+//! | [`hooks`] | compliance hooks for providers that bend the rules |
 
 mod callback;
 pub mod client;

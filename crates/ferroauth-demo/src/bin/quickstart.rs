@@ -1,3 +1,4 @@
+//! Log in with the providers of ferroauth.toml, then say hello.
 use axum::{Router, routing::get};
 use ferroauth::{OAuth, Settings};
 use ferroauth_axum::{extract::Accounts, memory_store::PurgingMemoryStore};

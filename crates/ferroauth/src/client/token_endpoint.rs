@@ -110,7 +110,7 @@ impl OAuthClient {
     ///
     /// Single flight: concurrent calls with the same refresh token, from any client of
     /// this registry, make one request and share its result, and a call with a refresh
-    /// token refreshed moments ago gets that result (see [`crate::client::refresh`]). Saving the
+    /// token refreshed moments ago gets that result (for `RESULT_GRACE`, 30 s). Saving the
     /// new token is up to the caller; [`OAuthClient::refresh_stored_token`] does it too.
     pub async fn refresh_token(&self, token: &OAuth2Token) -> Result<OAuth2Token, Error> {
         let refresh = self.refresh_secret(token)?;

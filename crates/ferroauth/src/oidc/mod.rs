@@ -1,6 +1,6 @@
 //! OpenID Connect: discovery, the JWKS cache and ID token validation.
 //!
-//! The pure parts ([`jwk`], [`jws`], [`id_token`]) take every input explicitly, clock
+//! The pure parts ([`crate::jose::jwk`], [`crate::jose::jws`], [`id_token`]) take every input explicitly, clock
 //! included; this module adds what needs the network: the provider's key set, fetched once
 //! and refetched at most once per [`MIN_REFETCH_INTERVAL`] when a token names a key id the
 //! cached set lacks (key rotation). Concurrent callbacks that hit the same unknown key id

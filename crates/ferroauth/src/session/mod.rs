@@ -8,8 +8,8 @@
 //!
 //! | entry | what | through |
 //! |---|---|---|
-//! | `ferroauth.pending` | the pending logins ([`pending::PendingLogins`]) | [`SessionPending`], a [`PendingStore`](crate::PendingStore) |
-//! | `ferroauth.token.<client>` | each client's token | [`SessionTokens`], a [`TokenStore`](crate::TokenStore) |
+//! | `ferroauth.pending` | the pending logins ([`pending::PendingLogins`]) | [`SessionPending`], a [`PendingStore`] |
+//! | `ferroauth.token.<client>` | each client's token | [`SessionTokens`], a [`TokenStore`] |
 //! | `ferroauth.accounts` | the claims of each client the user logged in with | [`accounts`], [`save_login`] |
 //!
 //! Entries are JSON text: one string per entry in the framework's session, parsed straight
