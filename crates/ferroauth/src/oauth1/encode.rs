@@ -1,54 +1,27 @@
-//! Percent-encoding as RFC 5849 §3.6 demands, and form-urlencoded decoding.
+//! Percent-encoding as RFC 5849 §3.6 demands, and form-urlencoded decoding, through the
+//! `percent-encoding` crate (the one `url` uses).
 //!
-//! OAuth 1.0a signatures only verify when both sides encode byte-for-byte alike, so this
-//! module does not use a general-purpose encoder whose reserved set or hex case might
-//! differ: only `ALPHA / DIGIT / "-" / "." / "_" / "~"` pass through, every other UTF-8 byte
-//! becomes `%XX` with upper-case hex.
+//! OAuth 1.0a signatures only verify when both sides encode byte-for-byte alike: only
+//! `ALPHA / DIGIT / "-" / "." / "_" / "~"` pass through ([`RFC5849`]), every other UTF-8
+//! byte becomes `%XX` with upper-case hex, which is what the crate writes.
 
 use std::borrow::Cow;
 
-/// Whether `b` is in the RFC 3986 unreserved set (kept as-is by §3.6).
-#[inline]
-const fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
-/// Lookup table: `true` for bytes that must be escaped.
-static NEEDS_ESCAPE: [bool; 256] = {
-    let mut t = [true; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = !is_unreserved(i as u8);
-        i += 1;
-    }
-    t
-};
-
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+/// The bytes RFC 5849 §3.6 escapes: all but the RFC 3986 unreserved set.
+pub const RFC5849: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Percent-encodes `s` per RFC 5849 §3.6 and appends the result to `out`.
 ///
 /// Appending lets the signer build the base string, header and body in reused buffers
 /// instead of allocating one `String` per parameter.
 pub fn percent_encode_into(out: &mut String, s: &str) {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if NEEDS_ESCAPE[usize::from(b)] {
-            // Runs between escapes are unreserved ASCII, so `get` only declines the empty
-            // run that starts inside a multi-byte character.
-            if let Some(run) = s.get(start..i) {
-                out.push_str(run);
-            }
-            out.push('%');
-            out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-            out.push(char::from(HEX_UPPER[usize::from(b & 0x0f)]));
-            start = i + 1;
-        }
-    }
-    if let Some(run) = s.get(start..) {
-        out.push_str(run);
-    }
+    out.extend(utf8_percent_encode(s, RFC5849));
 }
 
 /// Percent-encodes `s` per RFC 5849 §3.6.
@@ -56,12 +29,7 @@ pub fn percent_encode_into(out: &mut String, s: &str) {
 /// Borrows when nothing needs escaping, which is the common case for keys, nonces and
 /// timestamps.
 pub fn percent_encode(s: &str) -> Cow<'_, str> {
-    if s.bytes().all(is_unreserved) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + s.len() / 2 + 8);
-    percent_encode_into(&mut out, s);
-    Cow::Owned(out)
+    utf8_percent_encode(s, RFC5849).into()
 }
 
 /// Formats `n` in decimal into the end of `buf` without allocating.
@@ -80,56 +48,17 @@ pub(crate) fn write_u64(buf: &mut [u8; 20], mut n: u64) -> &str {
     std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
-/// The value of one ASCII hex digit.
-#[inline]
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Decodes one `application/x-www-form-urlencoded` component: `+` is a space, `%XX` a byte.
 ///
 /// Malformed escapes are kept literally and invalid UTF-8 is replaced with U+FFFD rather
 /// than failing: query strings come from callers and providers, and a signature over a
 /// best-effort reading is better than refusing to sign.
 pub fn form_decode(s: &str) -> Cow<'_, str> {
-    let bytes = s.as_bytes();
-    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
-        return Cow::Borrowed(s);
+    if !s.contains('+') {
+        return percent_decode_str(s).decode_utf8_lossy();
     }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                let hi = bytes.get(i + 1).copied().and_then(hex_value);
-                let lo = bytes.get(i + 2).copied().and_then(hex_value);
-                if let (Some(hi), Some(lo)) = (hi, lo) {
-                    out.push((hi << 4) | lo);
-                    i += 3;
-                } else {
-                    out.push(b'%');
-                    i += 1;
-                }
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    match String::from_utf8(out) {
-        Ok(s) => Cow::Owned(s),
-        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    }
+    let spaced = s.replace('+', " ");
+    Cow::Owned(percent_decode_str(&spaced).decode_utf8_lossy().into_owned())
 }
 
 /// Iterates over the decoded `name=value` pairs of a form-urlencoded string.
