@@ -2,6 +2,7 @@
 //! scripted user agent that plays the browser.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod harness;
 pub mod load;
 pub mod services;
