@@ -39,8 +39,6 @@ const PASSTHROUGH_PARAMS: &[&str] = &["prompt", "login_hint", "max_age", "ui_loc
 pub struct Completed {
     /// The login: client name, token, claims, and where the user asked to go.
     pub login: Login,
-    /// The user, normalized from the claims.
-    pub profile: Profile,
     /// The session the login was kept in (its id already renewed).
     pub session: AuthSession,
     /// Whether the request asked for JSON.
@@ -56,6 +54,13 @@ pub struct Failure {
     pub code: String,
     /// What went wrong, for people.
     pub description: String,
+}
+
+impl Completed {
+    /// The user, normalized from the login's claims.
+    pub fn profile(&self) -> Profile {
+        Profile::from_claims(&self.login.userinfo)
+    }
 }
 
 impl Failure {
@@ -274,10 +279,8 @@ async fn callback(
     .await;
     match result {
         Ok((login, session)) => {
-            let profile = Profile::from_claims(&login.userinfo);
             (config.on_login)(Completed {
                 login,
-                profile,
                 session,
                 json,
             })

@@ -94,14 +94,7 @@ impl World {
     }
 
     fn browser(&self) -> Browser {
-        Browser {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            demo: self.base.clone(),
-        }
+        Browser::at(&self.base)
     }
 }
 

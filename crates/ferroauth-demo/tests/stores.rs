@@ -216,40 +216,40 @@ async fn suite(name: &str, backend: Backend) {
         ("code=x&state=nope".to_owned(), "session_missing"),
         ("code=x&state=a&state=b".to_owned(), "callback_invalid"),
     ] {
-        let r = agent
-            .send(
-                &http,
-                reqwest::Method::GET,
-                &format!("{b}/auth/{CLIENT}?{query}"),
-            )
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let body: serde_json::Value = r.json().await.unwrap_or_default();
         assert_eq!(
-            (status, body["error"].as_str()),
-            (400, Some(code)),
+            junk_callback(&http, &mut agent, &b, &query).await,
+            (400, Some(code.to_owned())),
             "{name}: junk {query:.40}"
         );
     }
     // Once the browser has a session, a state it never issued is unknown.
     agent.start_login(&http, &a, "u3").await.unwrap();
+    assert_eq!(
+        junk_callback(&http, &mut agent, &b, "code=x&state=nope").await,
+        (400, Some("state_unknown".to_owned())),
+        "{name}: a foreign state with a session"
+    );
+    println!("{name}: suite passed");
+}
+
+/// A callback with `query` at the instance `base`: the status and the error code.
+async fn junk_callback(
+    http: &reqwest::Client,
+    agent: &mut Agent,
+    base: &str,
+    query: &str,
+) -> (u16, Option<String>) {
     let r = agent
         .send(
-            &http,
+            http,
             reqwest::Method::GET,
-            &format!("{b}/auth/{CLIENT}?code=x&state=nope"),
+            &format!("{base}/auth/{CLIENT}?{query}"),
         )
         .await
         .unwrap();
     let status = r.status().as_u16();
     let body: serde_json::Value = r.json().await.unwrap_or_default();
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("state_unknown")),
-        "{name}: a foreign state with a session"
-    );
-    println!("{name}: suite passed");
+    (status, body["error"].as_str().map(str::to_owned))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

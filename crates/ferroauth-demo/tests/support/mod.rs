@@ -211,13 +211,18 @@ pub enum AtProvider<'a> {
 
 impl Browser {
     pub fn new(demo: &Demo) -> Browser {
+        Browser::at(&demo.base)
+    }
+
+    /// A fresh browser for the app at `base`.
+    pub fn at(base: &str) -> Browser {
         Browser {
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            demo: demo.base.clone(),
+            demo: base.to_owned(),
         }
     }
 

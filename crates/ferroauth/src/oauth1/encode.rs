@@ -21,7 +21,22 @@ pub const RFC5849: &AsciiSet = &NON_ALPHANUMERIC
 /// Appending lets the signer build the base string, header and body in reused buffers
 /// instead of allocating one `String` per parameter.
 pub fn percent_encode_into(out: &mut String, s: &str) {
-    out.extend(utf8_percent_encode(s, RFC5849));
+    // Keys, nonces, timestamps and most values need no escape: one scan, one copy, instead
+    // of the crate's chunk-by-chunk iteration (a measurable share of an OAuth 1.0a login).
+    match s.bytes().position(|b| !is_unreserved(b)) {
+        None => out.push_str(s),
+        Some(first) => {
+            // `first` is an ASCII byte or the start of a multi-byte character: a boundary.
+            let (plain, rest) = s.split_at(first);
+            out.push_str(plain);
+            out.extend(utf8_percent_encode(rest, RFC5849));
+        }
+    }
+}
+
+/// Whether `b` passes through [`RFC5849`] unescaped (the RFC 3986 unreserved set).
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 /// Percent-encodes `s` per RFC 5849 §3.6.
@@ -29,6 +44,9 @@ pub fn percent_encode_into(out: &mut String, s: &str) {
 /// Borrows when nothing needs escaping, which is the common case for keys, nonces and
 /// timestamps.
 pub fn percent_encode(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(is_unreserved) {
+        return Cow::Borrowed(s);
+    }
     utf8_percent_encode(s, RFC5849).into()
 }
 
@@ -54,6 +72,9 @@ pub(crate) fn write_u64(buf: &mut [u8; 20], mut n: u64) -> &str {
 /// than failing: query strings come from callers and providers, and a signature over a
 /// best-effort reading is better than refusing to sign.
 pub fn form_decode(s: &str) -> Cow<'_, str> {
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(s);
+    }
     if !s.contains('+') {
         return percent_decode_str(s).decode_utf8_lossy();
     }

@@ -160,8 +160,10 @@ pub async fn accounts(session: &impl Session) -> Result<BTreeMap<String, Claims>
 /// Keeps a finished login in the session: its token (through [`SessionTokens`]) and its
 /// claims (in [`accounts`]). The session id was already renewed by the login itself.
 pub async fn save_login(session: &impl Session, login: &Login) -> Result<(), Error> {
-    let mut all = accounts(session).await?;
-    all.insert(login.client.clone(), login.userinfo.clone());
+    let others = accounts(session).await?;
+    // Written from references: the login's claims are not copied to be stored.
+    let mut all: BTreeMap<&str, &Claims> = others.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    all.insert(&login.client, &login.userinfo);
     insert_json(session, ACCOUNTS_KEY, &all).await?;
     SessionTokens(session)
         .save(&login.client, &login.token)
