@@ -162,17 +162,51 @@ impl AuthRoutes {
         S: Clone + Send + Sync + 'static,
         OAuth: FromRef<S>,
     {
-        let refresh = self.refresh;
-        let routes = Router::new()
-            .route("/login/{name}", get(login))
-            .route("/auth/{name}", get(callback).post(callback))
-            .route("/logout", post(logout));
-        let routes = if refresh {
-            routes.route("/refresh/{name}", post(refresh_token))
-        } else {
-            routes
+        // The configuration goes to the handlers through their closures, not as a request
+        // extension: no insert into every request's extension map.
+        let config = Arc::new(self);
+        let c = config.clone();
+        let login_route = move |o: State<OAuth>,
+                                p: Path<String>,
+                                u: OriginalUri,
+                                h: HeaderMap,
+                                s: Result<AuthSession, AuthError>,
+                                r: Result<RedirectUri, AuthError>| {
+            login(c.clone(), o, p, u, h, s, r)
         };
-        routes.layer(axum::Extension(Arc::new(self)))
+        let c = config.clone();
+        let callback_route =
+            move |o: State<OAuth>,
+                  p: Path<String>,
+                  h: HeaderMap,
+                  s: Result<AuthSession, AuthError>,
+                  cb: Result<Callback, CallbackRejection>| {
+                callback(c.clone(), o, p, h, s, cb)
+            };
+        let c = config.clone();
+        let logout_route =
+            move |o: State<OAuth>,
+                  h: HeaderMap,
+                  s: Result<AuthSession, AuthError>,
+                  r: Result<RedirectUri, AuthError>| { logout(c.clone(), o, h, s, r) };
+        let routes = Router::new()
+            .route("/login/{name}", get(login_route))
+            .route(
+                "/auth/{name}",
+                get(callback_route.clone()).post(callback_route),
+            )
+            .route("/logout", post(logout_route));
+        if !config.refresh {
+            return routes;
+        }
+        let c = config;
+        let refresh_route = move |o: State<OAuth>,
+                                  p: Path<String>,
+                                  h: HeaderMap,
+                                  s: Result<AuthSession, AuthError>| {
+            refresh_token(c.clone(), o, p, h, s)
+        };
+        routes.route("/refresh/{name}", post(refresh_route))
     }
 
     fn fail(&self, json: bool, failure: &Failure) -> Response {
@@ -195,8 +229,6 @@ impl AuthRoutes {
     }
 }
 
-type Config = axum::Extension<Arc<AuthRoutes>>;
-
 /// `next` when it is a path of this app: one leading `/`, not `//` or `/\` (which browsers
 /// read as another host), no control characters. Anything else is dropped: no open
 /// redirect.
@@ -210,8 +242,8 @@ pub fn same_origin_path(next: &str) -> Option<&str> {
 }
 
 async fn login(
+    config: Arc<AuthRoutes>,
     State(oauth): State<OAuth>,
-    axum::Extension(config): Config,
     Path(name): Path<String>,
     OriginalUri(original): OriginalUri,
     headers: HeaderMap,
@@ -252,8 +284,8 @@ async fn login(
 }
 
 async fn callback(
+    config: Arc<AuthRoutes>,
     State(oauth): State<OAuth>,
-    axum::Extension(config): Config,
     Path(name): Path<String>,
     headers: HeaderMap,
     session: Result<AuthSession, AuthError>,
@@ -360,8 +392,8 @@ pub fn default_error_page(failure: &Failure) -> Response {
 }
 
 async fn refresh_token(
+    config: Arc<AuthRoutes>,
     State(oauth): State<OAuth>,
-    axum::Extension(config): Config,
     Path(name): Path<String>,
     headers: HeaderMap,
     session: Result<AuthSession, AuthError>,
@@ -413,8 +445,8 @@ fn refresh_failure(name: &str, e: &AuthError) -> Failure {
 }
 
 async fn logout(
+    config: Arc<AuthRoutes>,
     State(oauth): State<OAuth>,
-    axum::Extension(config): Config,
     headers: HeaderMap,
     session: Result<AuthSession, AuthError>,
     uri: Result<RedirectUri, AuthError>,
