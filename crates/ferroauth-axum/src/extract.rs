@@ -27,8 +27,11 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ferroauth::http::{HttpResponse, Method};
-use ferroauth::session as store;
+use std::collections::HashMap;
+
+use ferroauth::session::{self as store, Session, SessionTokens};
 use ferroauth::{ApiRequest, Error, OAuth, OAuthClient, Profile, Token, TokenStore};
+use serde_json::Value;
 
 use crate::{AuthError, AuthSession};
 
@@ -48,44 +51,57 @@ pub struct Accounts(pub BTreeMap<String, Account>);
 
 impl Accounts {
     /// The accounts kept in `session`.
-    pub async fn of(session: &AuthSession) -> Result<Self, Error> {
+    pub async fn of(session: &impl Session) -> Result<Self, Error> {
         let mut accounts = BTreeMap::new();
         for (name, claims) in store::accounts(session).await? {
-            if let Some(token) = session.tokens().load(&name).await? {
+            if let Some(token) = SessionTokens(session).load(&name).await? {
                 let profile = Profile::from_claims(&claims);
                 accounts.insert(name, Account { profile, token });
             }
         }
         Ok(Self(accounts))
+    }
+
+    /// The accounts in a tower-sessions record's data, as a session store holds it: for
+    /// tools and tests that inspect stored sessions.
+    pub async fn from_record(data: &HashMap<String, Value>) -> Result<Self, Error> {
+        Self::of(&RecordView(data)).await
     }
 }
 
-impl Accounts {
-    /// The accounts in a tower-sessions record's data, as a session store holds it: for
-    /// tools and tests that inspect stored sessions.
-    pub fn from_record(
-        data: &std::collections::HashMap<String, serde_json::Value>,
-    ) -> Result<Self, Error> {
-        fn decode<T: serde::de::DeserializeOwned>(
-            data: &std::collections::HashMap<String, serde_json::Value>,
-            key: &str,
-        ) -> Result<Option<T>, Error> {
-            data.get(key)
-                .cloned()
-                .map(|v| crate::session_json::decode(key, v))
-                .transpose()
-        }
-        let claims: BTreeMap<String, ferroauth::Claims> =
-            decode(data, store::ACCOUNTS_KEY)?.unwrap_or_default();
-        let mut accounts = BTreeMap::new();
-        for (name, claims) in claims {
-            if let Some(token) = decode::<Token>(data, &store::token_key(&name))? {
-                let profile = Profile::from_claims(&claims);
-                accounts.insert(name, Account { profile, token });
-            }
-        }
-        Ok(Self(accounts))
+/// A stored session record's data, read-only, as a [`Session`].
+struct RecordView<'a>(&'a HashMap<String, Value>);
+
+impl Session for RecordView<'_> {
+    async fn get(&self, key: &str) -> Result<Option<String>, Error> {
+        Ok(self.0.get(key).cloned().map(crate::session::entry_text))
     }
+
+    async fn insert(&self, key: &str, _json: String) -> Result<(), Error> {
+        Err(read_only(key))
+    }
+
+    async fn remove(&self, key: &str) -> Result<(), Error> {
+        Err(read_only(key))
+    }
+
+    async fn renew(&self) -> Result<(), Error> {
+        Err(read_only("the id"))
+    }
+
+    async fn clear(&self) -> Result<(), Error> {
+        Err(read_only("the record"))
+    }
+
+    fn is_present(&self) -> bool {
+        true
+    }
+}
+
+fn read_only(what: &str) -> Error {
+    Error::Session(format!(
+        "a stored record is read-only: cannot change {what}"
+    ))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Accounts {

@@ -63,7 +63,6 @@ use axum::response::{IntoResponse, Response};
 
 use ferroauth::form_post::{self, ResubmitPage};
 use ferroauth::session::Session as _;
-use ferroauth::session::sealed::SealedCookies;
 use ferroauth::{CallbackParams, Error, Login, OAuthClient};
 
 pub mod extract;
@@ -152,7 +151,7 @@ pub async fn authorize_access_token(
 ///
 /// A form_post callback is a cross-site POST, which does not carry a `SameSite=Lax`
 /// session cookie. When a POST arrives without the session (tower-sessions' [`tower_sessions::Session`]
-/// or the [`SealedCookies`] jar tells), the extractor rejects it with
+/// or the [`ferroauth::session::sealed::SealedCookies`] jar tells), the extractor rejects it with
 /// [`CallbackRejection::Resubmit`]: a page from the app's own origin that posts the same
 /// fields again, this time with the cookie. See [`ferroauth::form_post`] for why this is
 /// as strict as before.
@@ -197,16 +196,13 @@ pub fn resubmit_response(page: &ResubmitPage) -> Response {
     response
 }
 
-/// Whether the request brought the app's session: tower-sessions' cookie, the sealed
-/// pending-login cookie, or (with neither layer installed) any cookie at all.
+/// Whether the request brought the app's session ([`AuthSession`]'s own answer), or, with
+/// no session layer installed, any cookie at all.
 fn session_arrived(parts: &Parts) -> bool {
-    if let Some(session) = parts.extensions.get::<tower_sessions::Session>() {
-        return session.id().is_some();
-    }
-    if let Some(jar) = parts.extensions.get::<SealedCookies>() {
-        return jar.is_present();
-    }
-    parts.headers.contains_key(header::COOKIE)
+    AuthSession::from_extensions(&parts.extensions).map_or_else(
+        || parts.headers.contains_key(header::COOKIE),
+        |session| session.is_present(),
+    )
 }
 
 impl<S: Send + Sync> FromRequest<S> for Callback {
@@ -238,13 +234,9 @@ impl<S: Send + Sync> FromRequest<S> for Callback {
             session_arrived(&parts),
             wants_json(&parts.headers),
         ) {
-            let action = parts
-                .uri
-                .path_and_query()
-                .map_or("/", |p| p.as_str())
-                .to_owned();
+            let action = parts.uri.path_and_query().map_or("/", |p| p.as_str());
             return Err(CallbackRejection::Resubmit(ResubmitPage::new(
-                &action, &params,
+                action, &params,
             )?));
         }
         Ok(Callback(params))

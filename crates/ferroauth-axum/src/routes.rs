@@ -50,7 +50,7 @@ pub struct Completed {
 pub struct Failure {
     /// The HTTP status.
     pub status: StatusCode,
-    /// The stable error code (`state_expired`, `not_logged_in`, ...).
+    /// The stable error code (`state_expired`, `no_token`, ...).
     pub code: String,
     /// What went wrong, for people.
     pub description: String,
@@ -229,13 +229,12 @@ impl AuthRoutes {
     }
 }
 
-/// `next` when it is a path of this app: one leading `/`, not `//` or `/\` (which browsers
-/// read as another host), no control characters. Anything else is dropped: no open
-/// redirect.
+/// `next` when it is a path of this app: one leading `/`, not `//`, no backslash (browsers
+/// read `/\` as `//`, another host) and no control characters. Anything else is dropped:
+/// no open redirect.
 pub fn same_origin_path(next: &str) -> Option<&str> {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
-        && !next.starts_with("/\\")
         && next.len() <= 2048
         && !next.chars().any(|c| c.is_control() || c == '\\');
     ok.then_some(next)
@@ -372,22 +371,11 @@ pub fn default_on_login(done: Completed) -> Response {
     Redirect::to(done.login.return_to.as_deref().unwrap_or("/")).into_response()
 }
 
-/// The default error page: the code and description, and a way back.
+/// The default error page: the code and description, and a way back
+/// ([`ferroauth::html::error_page`]).
 pub fn default_error_page(failure: &Failure) -> Response {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Login failed</title></head>\
-         <body><h1>Login failed</h1><p><code id=\"error-code\">{}</code> (HTTP {})</p>\
-         <p id=\"error-description\">{}</p><p><a href=\"/\">Back to the home page</a></p></body></html>",
-        esc(&failure.code),
-        failure.status.as_u16(),
-        esc(&failure.description)
-    );
+    let page =
+        ferroauth::html::error_page(failure.status.as_u16(), &failure.code, &failure.description);
     (failure.status, Html(page)).into_response()
 }
 
@@ -403,33 +391,29 @@ async fn refresh_token(
         let client = oauth.client(&name)?;
         let session = session?;
         let token = client.refresh_stored_token(&session.tokens()).await?;
-        let mut claims = store::accounts(&session)
-            .await?
-            .remove(&name)
-            .unwrap_or_default();
-        if client.has_userinfo_endpoint().await? {
-            claims = client.userinfo(&token).await?;
-            store::save_claims(&session, &name, claims.clone()).await?;
-        }
+        let claims = if client.has_userinfo_endpoint().await? {
+            let claims = client.userinfo(&token).await?;
+            store::save_claims(&session, &name, &claims).await?;
+            claims
+        } else {
+            let mut all = store::accounts(&session).await?;
+            all.remove(&name).unwrap_or_default()
+        };
         Ok::<_, AuthError>((token, claims))
     }
     .await;
     match result {
         Ok((token, claims)) if json => answer(&name, &claims, &token),
         Ok(_) => Redirect::to("/").into_response(),
-        Err(e) => config.fail(json, &refresh_failure(&name, &e)),
+        Err(e) => config.fail(json, &refresh_failure(&e)),
     }
 }
 
-/// Refresh errors in the words of the routes: `not_logged_in`, `no_refresh_token`,
-/// `refresh_unsupported`, or the error's own code.
-fn refresh_failure(name: &str, e: &AuthError) -> Failure {
+/// Refresh errors the error's own kind gets wrong for this route: a login without a refresh
+/// token and an OAuth 1.0a token are the request's fault (400), not the configuration's or
+/// the credentials'. Everything else (`no_token` among them) keeps its code and status.
+fn refresh_failure(e: &AuthError) -> Failure {
     match &e.0 {
-        Error::NoToken { .. } => Failure::new(
-            StatusCode::UNAUTHORIZED,
-            "not_logged_in",
-            format!("not logged in with {name}"),
-        ),
         Error::NoRefreshToken { .. } => Failure::new(
             StatusCode::BAD_REQUEST,
             "no_refresh_token",

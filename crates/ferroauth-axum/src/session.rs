@@ -22,6 +22,18 @@ pub enum AuthSession {
 }
 
 impl AuthSession {
+    /// The session the session layer (tower-sessions' or the sealed cookies') put in a
+    /// request's extensions; `None` without a session layer.
+    pub fn from_extensions(extensions: &axum::http::Extensions) -> Option<Self> {
+        if let Some(jar) = extensions.get::<SealedCookies>() {
+            return Some(AuthSession::Cookies(jar.clone()));
+        }
+        extensions
+            .get::<tower_sessions::Session>()
+            .cloned()
+            .map(AuthSession::Server)
+    }
+
     /// The pending logins.
     pub fn pending(&self) -> SessionPending<'_, Self> {
         SessionPending(self)
@@ -37,20 +49,20 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthSession {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(jar) = parts.extensions.get::<SealedCookies>() {
-            return Ok(AuthSession::Cookies(jar.clone()));
-        }
-        parts
-            .extensions
-            .get::<tower_sessions::Session>()
-            .cloned()
-            .map(AuthSession::Server)
-            .ok_or_else(|| {
-                AuthError(Error::Session(
-                    "no session layer: add SessionConfig::apply or apply_sealed to the router"
-                        .into(),
-                ))
-            })
+        AuthSession::from_extensions(&parts.extensions).ok_or_else(|| {
+            AuthError(Error::Session(
+                "no session layer: add SessionConfig::apply or apply_sealed to the router".into(),
+            ))
+        })
+    }
+}
+
+/// An entry of a tower-sessions record as JSON text: ferroauth writes a JSON string
+/// holding the text; earlier versions wrote the object itself (see crate::session_json).
+pub(crate) fn entry_text(value: Value) -> String {
+    match value {
+        Value::String(text) => text,
+        other => other.to_string(),
     }
 }
 
@@ -61,12 +73,9 @@ fn store_error(e: impl std::fmt::Display) -> Error {
 impl Session for AuthSession {
     async fn get(&self, key: &str) -> Result<Option<String>, Error> {
         match self {
-            AuthSession::Server(s) => Ok(match s.get_value(key).await.map_err(store_error)? {
-                Some(Value::String(text)) => Some(text),
-                // The object form earlier versions wrote (see crate::session_json).
-                Some(other) => Some(other.to_string()),
-                None => None,
-            }),
+            AuthSession::Server(s) => {
+                Ok(s.get_value(key).await.map_err(store_error)?.map(entry_text))
+            }
             AuthSession::Cookies(jar) => Session::get(jar, key).await,
         }
     }

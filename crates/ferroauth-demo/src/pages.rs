@@ -7,21 +7,7 @@ use serde_json::Value;
 
 use ferroauth_axum::extract::Account;
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use ferroauth::html::escape;
 
 const STYLE: &str = r#"
 *{box-sizing:border-box}
@@ -271,7 +257,7 @@ pub fn error(status: u16, code: &str, description: &str) -> String {
             "The provider did not answer",
             "The provider did not answer properly. Try again in a moment.",
         ),
-        "not_logged_in" => ("Not logged in", "Log in with this provider first."),
+        "no_token" => ("Not logged in", "Log in with this provider first."),
         "refresh_unsupported" | "no_refresh_token" => (
             "Cannot refresh",
             "This login has no token that can be refreshed. Log in again to get a fresh one.",

@@ -154,6 +154,7 @@ impl CrossSiteDemo {
             return Vec::new();
         };
         Accounts::from_record(&record.data)
+            .await
             .expect("accounts")
             .0
             .into_iter()

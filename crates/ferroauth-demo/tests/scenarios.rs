@@ -231,8 +231,30 @@ async fn api_and_refresh(w: &World) {
         "{}",
         w.op.log()
     );
+    let count = |what: &str| w.op.log().matches(what).count();
+    // The API call above is the last request in the log so far: once it shows, so does
+    // everything before it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while count("GET /me ->") == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (tokens, userinfos) = (count("POST /token ->"), count("GET /me ->"));
     let (status, refreshed) = b.post("/refresh/op").await;
     assert_eq!(status, 200, "{refreshed}");
+    // One refresh at the provider, then userinfo read again with the new token (the log
+    // comes through a pipe, a moment after the answers).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while (count("POST /token ->"), count("GET /me ->")) != (tokens + 1, userinfos + 1)
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        (count("POST /token ->"), count("GET /me ->")),
+        (tokens + 1, userinfos + 1),
+        "{}",
+        w.op.log()
+    );
     assert_eq!(refreshed["provider"], "op");
     assert_eq!(refreshed["userinfo"]["sub"], "frank", "userinfo re-read");
     assert_ne!(

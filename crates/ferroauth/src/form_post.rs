@@ -27,6 +27,7 @@
 //! never re-posted again, so a browser that blocks the cookie altogether ends on
 //! [`Error::SessionMissing`] after one round trip.
 
+use crate::html::escape;
 use crate::{CallbackParams, Error};
 
 /// The marker field the re-posted form adds; removed before the callback is checked.
@@ -106,22 +107,6 @@ impl ResubmitPage {
             ("x-frame-options", "DENY"),
         ]
     }
-}
-
-/// HTML escaping for text and double-quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -54,6 +54,7 @@ pub mod client;
 mod error;
 pub mod form_post;
 pub mod hooks;
+pub mod html;
 pub mod http;
 pub mod jose;
 pub mod oauth1;

@@ -160,24 +160,23 @@ pub async fn accounts(session: &impl Session) -> Result<BTreeMap<String, Claims>
 /// Keeps a finished login in the session: its token (through [`SessionTokens`]) and its
 /// claims (in [`accounts`]). The session id was already renewed by the login itself.
 pub async fn save_login(session: &impl Session, login: &Login) -> Result<(), Error> {
-    let others = accounts(session).await?;
-    // Written from references: the login's claims are not copied to be stored.
-    let mut all: BTreeMap<&str, &Claims> = others.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    all.insert(&login.client, &login.userinfo);
-    insert_json(session, ACCOUNTS_KEY, &all).await?;
+    save_claims(session, &login.client, &login.userinfo).await?;
     SessionTokens(session)
         .save(&login.client, &login.token)
         .await
 }
 
-/// Replaces the claims kept for `client` (after a refresh re-read userinfo).
+/// Replaces the claims kept for `client` (at a login, or after a refresh re-read
+/// userinfo).
 pub async fn save_claims(
     session: &impl Session,
     client: &str,
-    claims: Claims,
+    claims: &Claims,
 ) -> Result<(), Error> {
-    let mut all = accounts(session).await?;
-    all.insert(client.to_owned(), claims);
+    let others = accounts(session).await?;
+    // Written from references: the claims are not copied to be stored.
+    let mut all: BTreeMap<&str, &Claims> = others.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    all.insert(client, claims);
     insert_json(session, ACCOUNTS_KEY, &all).await
 }
 

@@ -41,6 +41,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use super::Session;
 use crate::Error;
@@ -448,7 +449,7 @@ impl SealedCookies {
     /// are removed.
     pub fn reseal(&self) -> Result<(), Error> {
         for name in self.names() {
-            match self.get::<serde_json::Value>(&name) {
+            match self.get::<Box<RawValue>>(&name) {
                 Some(value) => self.set(&name, &value)?,
                 None => self.remove_cookie(&name),
             }
@@ -469,14 +470,18 @@ impl SealedCookies {
     }
 }
 
-/// Entries as cookies: see [`cookie_name`]. The value is sealed as a JSON string.
+/// Entries as cookies: see [`cookie_name`]. The entry's JSON is sealed as it is (not as a
+/// JSON string holding it, which would escape every quote and waste cookie bytes).
 impl Session for SealedCookies {
     async fn get(&self, key: &str) -> Result<Option<String>, Error> {
-        Ok(SealedCookies::get(self, &cookie_name(key)?))
+        let raw: Option<Box<RawValue>> = SealedCookies::get(self, &cookie_name(key)?);
+        Ok(raw.map(|raw| raw.get().to_owned()))
     }
 
     async fn insert(&self, key: &str, json: String) -> Result<(), Error> {
-        self.set(&cookie_name(key)?, &json)
+        let raw = RawValue::from_string(json)
+            .map_err(|e| Error::Session(format!("session entry {key:?} is not JSON: {e}")))?;
+        self.set(&cookie_name(key)?, &raw)
     }
 
     async fn remove(&self, key: &str) -> Result<(), Error> {
@@ -592,6 +597,33 @@ mod tests {
         );
         assert!(CookieKeys::parse(&dup).is_err());
         assert!(!format!("{keys:?}").contains(text.split(':').nth(1).unwrap()));
+    }
+
+    #[tokio::test]
+    async fn entries_are_sealed_as_the_json_they_are() {
+        let sealer = Arc::new(CookieSealer::new(keys("k1", 1)));
+        let jar = SealedCookies::from_cookie_headers(sealer.clone(), []);
+        let json = r#"{"a":"b","list":[1,2,"three"]}"#;
+        Session::insert(&jar, "ferroauth.pending", json.to_owned())
+            .await
+            .unwrap();
+        assert_eq!(
+            Session::get(&jar, "ferroauth.pending")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(json)
+        );
+        // Sealed as JSON, not as a JSON string: the envelope's `v` opens as the object.
+        let sent = jar.set_cookie_headers();
+        let value = sent[0]
+            .strip_prefix("fa_pending=")
+            .and_then(|rest| rest.split(';').next())
+            .unwrap();
+        let opened: serde_json::Value = sealer.open("fa_pending", value).unwrap();
+        assert_eq!(opened["a"], "b");
+        let refused = Session::insert(&jar, "ferroauth.pending", "not json".into()).await;
+        assert_eq!(refused.unwrap_err().code(), "session_unavailable");
     }
 
     #[test]
