@@ -41,7 +41,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 
 use super::Session;
 use crate::Error;
@@ -54,6 +53,9 @@ pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(8 * 3600);
 
 /// The prefix of every cookie the jar manages; others are neither read nor written.
 pub const COOKIE_PREFIX: &str = "fa_";
+
+/// The prefix of the cookies of an app's own session entries (keys outside `ferroauth.`).
+const APP_COOKIE_PREFIX: &str = "fa_app_";
 
 const KEY_LEN: usize = 32;
 const AAD_PREFIX: &str = "ferroauth sealed cookie v1 ";
@@ -217,11 +219,34 @@ impl CookieSealer {
     /// Seals `value` for the cookie `name`; fails when the result would exceed the cap.
     pub fn seal<T: Serialize>(&self, name: &str, value: &T) -> Result<String, Error> {
         let envelope = Envelope {
-            exp: now().saturating_add(self.max_age.as_secs()),
+            exp: self.expiry(),
             v: value,
         };
-        let mut in_out = serde_json::to_vec(&envelope)
+        let plain = serde_json::to_vec(&envelope)
             .map_err(|e| Error::Session(format!("cannot encode cookie {name}: {e}")))?;
+        self.seal_plain(name, plain)
+    }
+
+    /// Seals JSON text for the cookie `name`, in the same envelope as [`seal`](Self::seal)
+    /// writes, without parsing or re-encoding the text. The text must be JSON: what does
+    /// not parse opens as absent for [`open`](Self::open).
+    pub fn seal_json(&self, name: &str, json: &str) -> Result<String, Error> {
+        let mut digits = [0u8; 20];
+        let exp = crate::oauth1::encode::write_u64(&mut digits, self.expiry());
+        let mut plain = Vec::with_capacity(json.len() + 32);
+        plain.extend_from_slice(b"{\"exp\":");
+        plain.extend_from_slice(exp.as_bytes());
+        plain.extend_from_slice(b",\"v\":");
+        plain.extend_from_slice(json.as_bytes());
+        plain.push(b'}');
+        self.seal_plain(name, plain)
+    }
+
+    fn expiry(&self) -> u64 {
+        now().saturating_add(self.max_age.as_secs())
+    }
+
+    fn seal_plain(&self, name: &str, mut in_out: Vec<u8>) -> Result<String, Error> {
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce)
             .map_err(|_| Error::Session("no randomness for a cookie nonce".into()))?;
@@ -249,6 +274,33 @@ impl CookieSealer {
 
     /// Opens a value sealed for the cookie `name`.
     pub fn open<T: DeserializeOwned>(&self, name: &str, sealed: &str) -> Result<T, OpenError> {
+        let plain = self.open_plain(name, sealed)?;
+        let envelope: Envelope<T> =
+            serde_json::from_slice(&plain).map_err(|_| OpenError::Tampered)?;
+        if envelope.exp <= now() {
+            return Err(OpenError::Expired);
+        }
+        Ok(envelope.v)
+    }
+
+    /// Opens the JSON text sealed for the cookie `name` (by [`seal_json`](Self::seal_json)
+    /// or [`seal`](Self::seal)), without parsing it: the envelope is split where both
+    /// writers put its parts, which the authentication tag vouches for.
+    pub fn open_json(&self, name: &str, sealed: &str) -> Result<String, OpenError> {
+        let plain = self.open_plain(name, sealed)?;
+        let text = String::from_utf8(plain).map_err(|_| OpenError::Tampered)?;
+        let (exp, json) = text
+            .strip_prefix("{\"exp\":")
+            .and_then(|rest| rest.split_once(",\"v\":"))
+            .and_then(|(exp, rest)| Some((exp.parse::<u64>().ok()?, rest.strip_suffix('}')?)))
+            .ok_or(OpenError::Tampered)?;
+        if exp <= now() {
+            return Err(OpenError::Expired);
+        }
+        Ok(json.to_owned())
+    }
+
+    fn open_plain(&self, name: &str, sealed: &str) -> Result<Vec<u8>, OpenError> {
         if sealed.len() > self.max_cookie_bytes {
             return Err(OpenError::Malformed);
         }
@@ -260,15 +312,12 @@ impl CookieSealer {
         }
         let mut in_out = raw.split_off(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(&raw).map_err(|_| OpenError::Malformed)?;
-        let plain = key
+        let plain_len = key
             .open_in_place(nonce, Aad::from(aad(name).as_bytes()), &mut in_out)
-            .map_err(|_| OpenError::Tampered)?;
-        let envelope: Envelope<T> =
-            serde_json::from_slice(plain).map_err(|_| OpenError::Tampered)?;
-        if envelope.exp <= now() {
-            return Err(OpenError::Expired);
-        }
-        Ok(envelope.v)
+            .map_err(|_| OpenError::Tampered)?
+            .len();
+        in_out.truncate(plain_len);
+        Ok(in_out)
     }
 
     /// The `Set-Cookie` value that sets (`Some`) or removes (`None`) cookie `name`:
@@ -306,8 +355,8 @@ fn now() -> u64 {
 /// `ferroauth.token.github` is `fa_token_github`, an app's own `cart` is `fa_app_cart`.
 pub fn cookie_name(key: &str) -> Result<String, Error> {
     let (prefix, rest) = match key.strip_prefix("ferroauth.") {
-        Some(rest) => (COOKIE_PREFIX.to_owned(), rest),
-        None => (format!("{COOKIE_PREFIX}app_"), key),
+        Some(rest) => (COOKIE_PREFIX, rest),
+        None => (APP_COOKIE_PREFIX, key),
     };
     let ok = !rest.is_empty()
         && rest.len() <= 48
@@ -319,7 +368,20 @@ pub fn cookie_name(key: &str) -> Result<String, Error> {
             "session key {key:?} cannot name a cookie (1-48 of A-Z a-z 0-9 . _ -)"
         )));
     }
-    Ok(format!("{prefix}{}", rest.replace('.', "_")))
+    let mut name = String::with_capacity(prefix.len() + rest.len());
+    name.push_str(prefix);
+    name.extend(rest.chars().map(|c| if c == '.' { '_' } else { c }));
+    Ok(name)
+}
+
+fn check_name(name: &str) -> Result<(), Error> {
+    if name.starts_with(COOKIE_PREFIX) {
+        Ok(())
+    } else {
+        Err(Error::Session(format!(
+            "cookie {name} must start with {COOKIE_PREFIX}"
+        )))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -372,6 +434,19 @@ impl SealedCookies {
     /// The value of cookie `name`, or `None` when absent, expired, tampered with or sealed
     /// under an unknown key (the last two are logged).
     pub fn get<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+        self.opened(name, |sealer, sealed| sealer.open(name, sealed))
+    }
+
+    /// The JSON text of cookie `name`, unparsed; `None` as for [`get`](Self::get).
+    pub fn get_json(&self, name: &str) -> Option<String> {
+        self.opened(name, |sealer, sealed| sealer.open_json(name, sealed))
+    }
+
+    fn opened<R>(
+        &self,
+        name: &str,
+        open: impl FnOnce(&CookieSealer, &str) -> Result<R, OpenError>,
+    ) -> Option<R> {
         let sealed = {
             let state = self.lock();
             match state.changes.get(name) {
@@ -379,7 +454,7 @@ impl SealedCookies {
                 None => state.incoming.get(name).cloned(),
             }
         }?;
-        match self.sealer.open(name, &sealed) {
+        match open(&self.sealer, &sealed) {
             Ok(value) => Some(value),
             Err(OpenError::Expired) => None,
             Err(e) => {
@@ -391,12 +466,16 @@ impl SealedCookies {
 
     /// Sets cookie `name` (which must start with [`COOKIE_PREFIX`]).
     pub fn set<T: Serialize>(&self, name: &str, value: &T) -> Result<(), Error> {
-        if !name.starts_with(COOKIE_PREFIX) {
-            return Err(Error::Session(format!(
-                "cookie {name} must start with {COOKIE_PREFIX}"
-            )));
-        }
+        check_name(name)?;
         let sealed = self.sealer.seal(name, value)?;
+        self.lock().changes.insert(name.to_owned(), Some(sealed));
+        Ok(())
+    }
+
+    /// Sets cookie `name` to JSON text, sealed without parsing it again.
+    pub fn set_json(&self, name: &str, json: &str) -> Result<(), Error> {
+        check_name(name)?;
+        let sealed = self.sealer.seal_json(name, json)?;
         self.lock().changes.insert(name.to_owned(), Some(sealed));
         Ok(())
     }
@@ -446,11 +525,21 @@ impl SealedCookies {
     /// Seals every managed cookie again, with fresh nonces, the current key and a new
     /// expiry: after a login, nothing the browser held before stays valid as it was
     /// (the sealed-cookie counterpart of a new session id). Cookies that cannot be opened
-    /// are removed.
+    /// are removed. Cookies this request already changed were sealed afresh by that change
+    /// and are left as they are (no second decryption and encryption per login).
     pub fn reseal(&self) -> Result<(), Error> {
-        for name in self.names() {
-            match self.get::<Box<RawValue>>(&name) {
-                Some(value) => self.set(&name, &value)?,
+        let unchanged: Vec<String> = {
+            let state = self.lock();
+            state
+                .incoming
+                .keys()
+                .filter(|name| !state.changes.contains_key(*name))
+                .cloned()
+                .collect()
+        };
+        for name in unchanged {
+            match self.get_json(&name) {
+                Some(json) => self.set_json(&name, &json)?,
                 None => self.remove_cookie(&name),
             }
         }
@@ -470,18 +559,16 @@ impl SealedCookies {
     }
 }
 
-/// Entries as cookies: see [`cookie_name`]. The entry's JSON is sealed as it is (not as a
-/// JSON string holding it, which would escape every quote and waste cookie bytes).
+/// Entries as cookies: see [`cookie_name`]. The entry's JSON is sealed as it is: not as a
+/// JSON string holding it (which would escape every quote and waste cookie bytes), and not
+/// parsed on the way in or out (the caller parses it once).
 impl Session for SealedCookies {
     async fn get(&self, key: &str) -> Result<Option<String>, Error> {
-        let raw: Option<Box<RawValue>> = SealedCookies::get(self, &cookie_name(key)?);
-        Ok(raw.map(|raw| raw.get().to_owned()))
+        Ok(self.get_json(&cookie_name(key)?))
     }
 
     async fn insert(&self, key: &str, json: String) -> Result<(), Error> {
-        let raw = RawValue::from_string(json)
-            .map_err(|e| Error::Session(format!("session entry {key:?} is not JSON: {e}")))?;
-        self.set(&cookie_name(key)?, &raw)
+        self.set_json(&cookie_name(key)?, &json)
     }
 
     async fn remove(&self, key: &str) -> Result<(), Error> {
@@ -622,8 +709,14 @@ mod tests {
             .unwrap();
         let opened: serde_json::Value = sealer.open("fa_pending", value).unwrap();
         assert_eq!(opened["a"], "b");
-        let refused = Session::insert(&jar, "ferroauth.pending", "not json".into()).await;
-        assert_eq!(refused.unwrap_err().code(), "session_unavailable");
+        // What seal writes, open_json reads, and the other way round.
+        let typed = sealer.seal("fa_x", &vec!["a", "b"]).unwrap();
+        assert_eq!(sealer.open_json("fa_x", &typed).unwrap(), r#"["a","b"]"#);
+        let text = sealer.seal_json("fa_x", "[1,2]").unwrap();
+        assert_eq!(sealer.open::<Vec<u8>>("fa_x", &text).unwrap(), vec![1, 2]);
+        let expired = CookieSealer::new(keys("k1", 1)).max_age(Duration::ZERO);
+        let old = expired.seal_json("fa_x", "1").unwrap();
+        assert_eq!(expired.open_json("fa_x", &old), Err(OpenError::Expired));
     }
 
     #[test]
