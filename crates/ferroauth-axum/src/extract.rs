@@ -29,20 +29,13 @@ use axum::response::{IntoResponse, Response};
 use ferroauth::http::{HttpResponse, Method};
 use std::collections::HashMap;
 
-use ferroauth::session::{self as store, Session, SessionTokens};
-use ferroauth::{ApiRequest, Error, OAuth, OAuthClient, Profile, Token, TokenStore};
+use ferroauth::session::Session;
+use ferroauth::{ApiRequest, Error, OAuth, OAuthClient};
 use serde_json::Value;
 
 use crate::{AuthError, AuthSession};
 
-/// One provider the user is logged in with.
-#[derive(Debug, Clone)]
-pub struct Account {
-    /// The user as that provider describes them; `profile.raw` holds every claim.
-    pub profile: Profile,
-    /// The token, kept server-side (or sealed): never send it to the browser.
-    pub token: Token,
-}
+pub use ferroauth::session::Account;
 
 /// The accounts of the request's session, by client name: each login's profile with its
 /// current token. A client whose token is gone is left out.
@@ -52,14 +45,7 @@ pub struct Accounts(pub BTreeMap<String, Account>);
 impl Accounts {
     /// The accounts kept in `session`.
     pub async fn of(session: &impl Session) -> Result<Self, Error> {
-        let mut accounts = BTreeMap::new();
-        for (name, claims) in store::accounts(session).await? {
-            if let Some(token) = SessionTokens(session).load(&name).await? {
-                let profile = Profile::from_claims(&claims);
-                accounts.insert(name, Account { profile, token });
-            }
-        }
-        Ok(Self(accounts))
+        Ok(Self(ferroauth::session::logged_in(session).await?))
     }
 
     /// The accounts in a tower-sessions record's data, as a session store holds it: for

@@ -61,8 +61,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use ferroauth::form_post::{self, ResubmitPage};
+use ferroauth::form_post::ResubmitPage;
 use ferroauth::session::Session as _;
+use ferroauth::web::{AppUrl, CallbackForm, RequestOrigin};
+pub use ferroauth::web::{MAX_CALLBACK_BODY, RedirectUriConfig};
 use ferroauth::{CallbackParams, Error, Login, OAuthClient};
 
 pub mod extract;
@@ -77,16 +79,10 @@ pub mod stores;
 
 pub use session::AuthSession;
 
-/// Largest callback body accepted (`form_post`).
-const MAX_CALLBACK_BODY: usize = 16 * 1024;
-
 /// Whether the request asks for JSON (`Accept` names `application/json`): API clients and
-/// scripts get JSON answers and errors, browsers pages.
+/// scripts get JSON answers and errors, browsers pages ([`ferroauth::web::wants_json`]).
 pub fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
+    ferroauth::web::wants_json(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
 }
 
 /// The redirect to the provider: `302 Found` with `Cache-Control: no-store`, since the URL
@@ -215,31 +211,26 @@ impl<S: Send + Sync> FromRequest<S> for Callback {
             )?));
         }
         let (parts, body) = req.into_parts();
-        let is_form = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
-            return Err(Error::InvalidCallback("a POST callback must be a form".into()).into());
-        }
-        let body = axum::body::to_bytes(body, MAX_CALLBACK_BODY)
+        // One byte over the limit, so that the core tells an oversized body apart.
+        let body = axum::body::to_bytes(body, MAX_CALLBACK_BODY + 1)
             .await
             .map_err(|_| Error::InvalidCallback("the callback body is too large".into()))?;
-        let text = std::str::from_utf8(&body)
-            .map_err(|_| Error::InvalidCallback("the callback body is not UTF-8".into()))?;
-        let mut params = CallbackParams::parse(text)?;
-        if form_post::needs_resubmit(
-            &mut params,
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let action = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let json = wants_json(&parts.headers);
+        match ferroauth::web::callback_from_form(
+            content_type,
+            &body,
             session_arrived(&parts),
-            wants_json(&parts.headers),
-        ) {
-            let action = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            return Err(CallbackRejection::Resubmit(ResubmitPage::new(
-                action, &params,
-            )?));
+            json,
+            action,
+        )? {
+            CallbackForm::Params(params) => Ok(Callback(params)),
+            CallbackForm::Resubmit(page) => Err(CallbackRejection::Resubmit(page)),
         }
-        Ok(Callback(params))
     }
 }
 
@@ -251,71 +242,37 @@ impl<S: Send + Sync> FromRequest<S> for Callback {
 /// with `axum::Extension`), and otherwise trusts no forwarded headers.
 #[derive(Debug, Clone)]
 pub struct RedirectUri {
-    base: String,
-}
-
-/// How [`RedirectUri`] derives the app's base URL.
-#[derive(Debug, Clone, Default)]
-pub struct RedirectUriConfig {
-    /// A fixed public base URL (`https://app.example`): the request's headers are then
-    /// ignored. The safest choice in production.
-    pub public_base_url: Option<String>,
-    /// Use `X-Forwarded-Proto` and `X-Forwarded-Host`. Only behind a proxy that sets them:
-    /// otherwise any client can choose the redirect URI's host.
-    pub trust_forwarded_headers: bool,
+    url: AppUrl,
 }
 
 impl RedirectUri {
-    /// The base URL for a request's headers.
+    /// The base URL for a request's headers ([`AppUrl::from_request`]).
     pub fn from_headers(
         headers: &HeaderMap,
         uri: &axum::http::Uri,
         config: &RedirectUriConfig,
     ) -> Result<Self, AuthError> {
-        if let Some(base) = &config.public_base_url {
-            return Ok(Self {
-                base: base.trim_end_matches('/').to_owned(),
-            });
-        }
-        let forwarded = |name: &str| {
-            config
-                .trust_forwarded_headers
-                .then(|| headers.get(name).and_then(|v| v.to_str().ok()))
-                .flatten()
-                .and_then(|v| v.split(',').next())
-                .map(str::trim)
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let origin = RequestOrigin {
+            host: header("host"),
+            forwarded_proto: header("x-forwarded-proto"),
+            forwarded_host: header("x-forwarded-host"),
+            scheme: uri.scheme_str(),
+            authority: uri.authority().map(|a| a.as_str()),
         };
-        let scheme = match forwarded("x-forwarded-proto") {
-            Some("https") => "https",
-            Some("http") | None => uri.scheme_str().unwrap_or("http"),
-            Some(_) => {
-                return Err(Error::InvalidCallback("unknown X-Forwarded-Proto".into()).into());
-            }
-        };
-        let host = forwarded("x-forwarded-host")
-            .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
-            .or_else(|| uri.authority().map(|a| a.as_str()))
-            .ok_or_else(|| AuthError(Error::InvalidCallback("the request has no Host".into())))?;
-        if host.is_empty()
-            || !host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
-        {
-            return Err(Error::InvalidCallback("the Host header is not a host name".into()).into());
-        }
         Ok(Self {
-            base: format!("{scheme}://{host}"),
+            url: AppUrl::from_request(&origin, config)?,
         })
     }
 
     /// The base URL, without a trailing slash.
     pub fn base(&self) -> &str {
-        &self.base
+        self.url.base()
     }
 
     /// The absolute URL of a path of this app.
     pub fn to(&self, path: &str) -> String {
-        format!("{}/{}", self.base, path.trim_start_matches('/'))
+        self.url.to(path)
     }
 }
 
@@ -347,18 +304,13 @@ impl From<Error> for AuthError {
 impl AuthError {
     /// The HTTP status for this error.
     pub fn status(&self) -> StatusCode {
-        if let Error::UnknownClient(_) = self.0 {
-            // The name comes from the URL (`/login/{name}`): an unknown one is a 404, not
-            // a server fault.
-            return StatusCode::NOT_FOUND;
-        }
-        StatusCode::from_u16(self.0.kind().http_status())
+        StatusCode::from_u16(ferroauth::web::http_status(&self.0))
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The JSON body for this error.
     pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({ "error": self.0.code(), "error_description": self.0.to_string() })
+        ferroauth::web::Failure::of(&self.0).json()
     }
 }
 
@@ -376,10 +328,9 @@ impl std::error::Error for AuthError {
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        if self.status().is_server_error() {
-            tracing::warn!(code = self.0.code(), error = %self.0, "OAuth request failed");
-        }
-        (self.status(), axum::Json(self.body())).into_response()
+        let failure = ferroauth::web::Failure::of(&self.0);
+        failure.log();
+        (self.status(), axum::Json(failure.json())).into_response()
     }
 }
 
@@ -387,6 +338,7 @@ impl IntoResponse for AuthError {
 mod tests {
     use super::*;
     use axum::http::Uri;
+    use ferroauth::form_post;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         pairs

@@ -22,16 +22,13 @@ use axum::extract::{FromRef, OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use ferroauth::session::{self as store, Session as _};
-use ferroauth::{Claims, Error, Login, OAuth, Profile, Token, TokenStore};
-use serde::Serialize;
+use ferroauth::web::flows::{self, LoginAnswer};
+pub use ferroauth::web::{Failure, TokenSummary, same_origin_path};
+use ferroauth::{Login, OAuth, Profile};
 
 use crate::{
     AuthError, AuthSession, Callback, CallbackRejection, LoginRedirect, RedirectUri, wants_json,
 };
-
-/// Authorization parameters a browser may pass through `/login/{name}?...`.
-const PASSTHROUGH_PARAMS: &[&str] = &["prompt", "login_hint", "max_age", "ui_locales"];
 
 /// A finished login, as the login hook receives it: the token and claims are already in
 /// the session.
@@ -45,39 +42,10 @@ pub struct Completed {
     pub json: bool,
 }
 
-/// A failure of one of the routes, as the error page receives it.
-#[derive(Debug)]
-pub struct Failure {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// The stable error code (`state_expired`, `no_token`, ...).
-    pub code: String,
-    /// What went wrong, for people.
-    pub description: String,
-}
-
 impl Completed {
     /// The user, normalized from the login's claims.
     pub fn profile(&self) -> Profile {
         Profile::from_claims(&self.login.userinfo)
-    }
-}
-
-impl Failure {
-    fn of(e: &AuthError) -> Self {
-        Self {
-            status: e.status(),
-            code: e.0.code().to_owned(),
-            description: e.0.to_string(),
-        }
-    }
-
-    fn new(status: StatusCode, code: &str, description: String) -> Self {
-        Self {
-            status,
-            code: code.to_owned(),
-            description,
-        }
     }
 }
 
@@ -210,34 +178,19 @@ impl AuthRoutes {
     }
 
     fn fail(&self, json: bool, failure: &Failure) -> Response {
+        failure.log();
         if json {
-            let body = serde_json::json!({
-                "error": failure.code,
-                "error_description": failure.description,
-            });
-            (failure.status, axum::Json(body)).into_response()
+            let status =
+                StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, axum::Json(failure.json())).into_response()
         } else {
             (self.error_page)(failure)
         }
     }
 
     fn fail_with(&self, json: bool, e: &AuthError) -> Response {
-        if e.status().is_server_error() {
-            tracing::warn!(code = e.0.code(), error = %e.0, "OAuth request failed");
-        }
-        self.fail(json, &Failure::of(e))
+        self.fail(json, &Failure::of(&e.0))
     }
-}
-
-/// `next` when it is a path of this app: one leading `/`, not `//`, no backslash (browsers
-/// read `/\` as `//`, another host) and no control characters. Anything else is dropped:
-/// no open redirect.
-pub fn same_origin_path(next: &str) -> Option<&str> {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && next.len() <= 2048
-        && !next.chars().any(|c| c.is_control() || c == '\\');
-    ok.then_some(next)
 }
 
 async fn login(
@@ -253,26 +206,9 @@ async fn login(
     let result = async {
         let client = oauth.client(&name)?;
         let session = session?;
-        // The callback is this router's own `/auth/{name}`, wherever it is mounted.
-        let path = original.path();
-        let prefix = path.strip_suffix(&format!("/login/{name}")).unwrap_or("");
-        let redirect_uri = uri?.to(&format!("{prefix}/auth/{name}"));
-        let pairs: Vec<(String, String)> =
-            url::form_urlencoded::parse(original.query().unwrap_or_default().as_bytes())
-                .into_owned()
-                .collect();
-        let params: Vec<(&str, &str)> = pairs
-            .iter()
-            .filter(|(k, _)| PASSTHROUGH_PARAMS.contains(&k.as_str()))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let next = pairs
-            .iter()
-            .find(|(k, _)| k == "next")
-            .and_then(|(_, v)| same_origin_path(v));
-        let url = client
-            .authorize_redirect_returning(&session.pending(), &redirect_uri, &params, next)
-            .await?;
+        let redirect_uri = uri?.to(&flows::callback_path(original.path(), &name));
+        let query = original.query().unwrap_or_default();
+        let url = flows::start_login(&client, &session, &redirect_uri, query).await?;
         Ok::<_, AuthError>(LoginRedirect(url))
     }
     .await;
@@ -301,10 +237,7 @@ async fn callback(
         let client = oauth.client(&name)?;
         let session = session?;
         // Renews the session id once the login succeeds (session fixation).
-        let login = client
-            .authorize_access_token(&session.pending(), &params)
-            .await?;
-        store::save_login(&session, &login).await?;
+        let login = flows::finish_login(&client, &session, &params).await?;
         Ok::<_, AuthError>((login, session))
     }
     .await;
@@ -321,52 +254,14 @@ async fn callback(
     }
 }
 
-/// The answer of a login or a refresh to a JSON request: no secret values.
-#[derive(Serialize)]
-pub struct LoginAnswer<'a> {
-    /// The client's name.
-    pub provider: &'a str,
-    /// The user's claims.
-    pub userinfo: &'a Claims,
-    /// The token without its secrets.
-    pub token: TokenSummary<'a>,
-}
-
-/// A token without secret values: type, expiry and scope.
-#[derive(Serialize)]
-pub struct TokenSummary<'a> {
-    /// `Bearer`, `DPoP`, or `OAuth1`.
-    pub token_type: &'a str,
-    /// Expiry, Unix seconds.
-    pub expires_at: Option<u64>,
-    /// The granted scope.
-    pub scope: Option<&'a str>,
-}
-
-impl<'a> TokenSummary<'a> {
-    /// The summary of `token`.
-    pub fn of(token: &'a Token) -> Self {
-        Self {
-            token_type: token.token_type(),
-            expires_at: token.expires_at(),
-            scope: token.scope(),
-        }
-    }
-}
-
-fn answer(name: &str, userinfo: &Claims, token: &Token) -> Response {
-    axum::Json(LoginAnswer {
-        provider: name,
-        userinfo,
-        token: TokenSummary::of(token),
-    })
-    .into_response()
+fn answer(answer: &LoginAnswer<'_>) -> Response {
+    axum::Json(answer).into_response()
 }
 
 /// The default login hook: JSON for JSON requests, else a redirect to `next` or `/`.
 pub fn default_on_login(done: Completed) -> Response {
     if done.json {
-        return answer(&done.login.client, &done.login.userinfo, &done.login.token);
+        return answer(&LoginAnswer::of(&done.login));
     }
     Redirect::to(done.login.return_to.as_deref().unwrap_or("/")).into_response()
 }
@@ -374,9 +269,8 @@ pub fn default_on_login(done: Completed) -> Response {
 /// The default error page: the code and description, and a way back
 /// ([`ferroauth::html::error_page`]).
 pub fn default_error_page(failure: &Failure) -> Response {
-    let page =
-        ferroauth::html::error_page(failure.status.as_u16(), &failure.code, &failure.description);
-    (failure.status, Html(page)).into_response()
+    let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Html(failure.page())).into_response()
 }
 
 async fn refresh_token(
@@ -390,41 +284,13 @@ async fn refresh_token(
     let result = async {
         let client = oauth.client(&name)?;
         let session = session?;
-        let token = client.refresh_stored_token(&session.tokens()).await?;
-        let claims = if client.has_userinfo_endpoint().await? {
-            let claims = client.userinfo(&token).await?;
-            store::save_claims(&session, &name, &claims).await?;
-            claims
-        } else {
-            let mut all = store::accounts(&session).await?;
-            all.remove(&name).unwrap_or_default()
-        };
-        Ok::<_, AuthError>((token, claims))
+        Ok::<_, AuthError>(flows::refresh(&client, &session).await?)
     }
     .await;
     match result {
-        Ok((token, claims)) if json => answer(&name, &claims, &token),
+        Ok((token, claims)) if json => answer(&LoginAnswer::new(&name, &claims, &token)),
         Ok(_) => Redirect::to("/").into_response(),
-        Err(e) => config.fail(json, &refresh_failure(&e)),
-    }
-}
-
-/// Refresh errors the error's own kind gets wrong for this route: a login without a refresh
-/// token and an OAuth 1.0a token are the request's fault (400), not the configuration's or
-/// the credentials'. Everything else (`no_token` among them) keeps its code and status.
-fn refresh_failure(e: &AuthError) -> Failure {
-    match &e.0 {
-        Error::NoRefreshToken { .. } => Failure::new(
-            StatusCode::BAD_REQUEST,
-            "no_refresh_token",
-            "the provider issued no refresh token for this login".to_owned(),
-        ),
-        Error::Unsupported(_) => Failure::new(
-            StatusCode::BAD_REQUEST,
-            "refresh_unsupported",
-            "OAuth 1.0a tokens do not expire and cannot be refreshed".to_owned(),
-        ),
-        _ => Failure::of(e),
+        Err(e) => config.fail(json, &Failure::of_refresh(&e.0)),
     }
 }
 
@@ -439,67 +305,13 @@ async fn logout(
     let result = async {
         let session = session?;
         let back = uri.as_ref().ok().map(|u| u.to("/"));
-        let end_session = end_session_url(&oauth, &session, back.as_deref()).await?;
-        session.clear().await?;
-        Ok::<_, AuthError>(end_session)
+        Ok::<_, AuthError>(flows::logout(&oauth, &session, back.as_deref()).await?)
     }
     .await;
     match result {
-        Ok(url) if json => axum::Json(serde_json::json!({
-            "logged_out": true,
-            "end_session_url": url.as_ref().map(|u| u.as_str()),
-        }))
-        .into_response(),
+        Ok(url) if json => axum::Json(flows::logout_answer(url.as_ref())).into_response(),
         Ok(Some(url)) => Redirect::to(url.as_str()).into_response(),
         Ok(None) => Redirect::to("/").into_response(),
         Err(e) => config.fail_with(json, &e),
-    }
-}
-
-/// RP-initiated logout at the first provider that can do it: one with an
-/// `end_session_endpoint`, for an account with an ID token to name the session. Local
-/// logout must not depend on the provider: a failed lookup only skips it.
-async fn end_session_url(
-    oauth: &OAuth,
-    session: &AuthSession,
-    back: Option<&str>,
-) -> Result<Option<url::Url>, Error> {
-    for name in store::accounts(session).await?.into_keys() {
-        let Ok(client) = oauth.client(&name) else {
-            continue;
-        };
-        let Some(token) = session.tokens().load(&name).await? else {
-            continue;
-        };
-        let Some(id_token) = token.as_oauth2().and_then(|t| t.id_token.as_ref()) else {
-            continue;
-        };
-        match client.end_session_url(Some(id_token), back, None).await {
-            Ok(Some(url)) => return Ok(Some(url)),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(client = %name, code = e.code(), "no end-session URL"),
-        }
-    }
-    Ok(None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_must_be_a_path_of_this_app() {
-        assert_eq!(same_origin_path("/"), Some("/"));
-        assert_eq!(same_origin_path("/account?tab=2"), Some("/account?tab=2"));
-        for evil in [
-            "https://evil.example/",
-            "//evil.example/",
-            "/\\evil.example",
-            "evil",
-            "/a\r\nLocation: x",
-            "",
-        ] {
-            assert_eq!(same_origin_path(evil), None, "{evil:?}");
-        }
     }
 }

@@ -109,12 +109,9 @@ fn routes(options: DemoOptions) -> Router<OAuth> {
         .layer(axum::Extension(ApiPaths(Arc::new(options.api_paths))))
 }
 
-fn error_page(status: StatusCode, code: &str, description: &str) -> Response {
-    (
-        status,
-        Html(pages::error(status.as_u16(), code, description)),
-    )
-        .into_response()
+fn error_page(status: u16, code: &str, description: &str) -> Response {
+    let status_code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status_code, Html(pages::error(status, code, description))).into_response()
 }
 
 async fn home(
@@ -137,7 +134,7 @@ async fn home(
             &api_paths,
         ))
         .into_response(),
-        Err(e) => error_page(e.status(), e.0.code(), &e.0.to_string()),
+        Err(e) => error_page(e.status().as_u16(), e.0.code(), &e.0.to_string()),
     }
 }
 

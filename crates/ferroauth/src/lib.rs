@@ -68,6 +68,7 @@ mod secret;
 pub mod session;
 pub mod settings;
 mod token;
+pub mod web;
 
 pub use callback::CallbackParams;
 pub use callback::{MAX_PARAMS, MAX_VALUE_LEN};

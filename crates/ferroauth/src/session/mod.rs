@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | `ferroauth.pending` | the pending logins ([`pending::PendingLogins`]) | [`SessionPending`], a [`PendingStore`] |
 //! | `ferroauth.token.<client>` | each client's token | [`SessionTokens`], a [`TokenStore`] |
-//! | `ferroauth.accounts` | the claims of each client the user logged in with | [`accounts`], [`save_login`] |
+//! | `ferroauth.accounts` | the claims of each client the user logged in with | [`accounts`], [`save_login`], [`logged_in`] |
 //!
 //! Entries are JSON text: one string per entry in the framework's session, parsed straight
 //! into its Rust type (no tree of JSON values to build and walk on every request).
@@ -178,6 +178,28 @@ pub async fn save_claims(
     let mut all: BTreeMap<&str, &Claims> = others.iter().map(|(k, v)| (k.as_str(), v)).collect();
     all.insert(client, claims);
     insert_json(session, ACCOUNTS_KEY, &all).await
+}
+
+/// One provider the user is logged in with.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The user as that provider describes them; `profile.raw` holds every claim.
+    pub profile: crate::Profile,
+    /// The token, kept server-side (or sealed): never send it to the browser.
+    pub token: Token,
+}
+
+/// The accounts of a session, by client name: each login's profile with its current token.
+/// A client whose token is gone is left out.
+pub async fn logged_in(session: &impl Session) -> Result<BTreeMap<String, Account>, Error> {
+    let mut logged_in = BTreeMap::new();
+    for (name, claims) in accounts(session).await? {
+        if let Some(token) = SessionTokens(session).load(&name).await? {
+            let profile = crate::Profile::from_claims(&claims);
+            logged_in.insert(name, Account { profile, token });
+        }
+    }
+    Ok(logged_in)
 }
 
 #[cfg(test)]

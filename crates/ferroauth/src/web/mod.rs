@@ -1,0 +1,150 @@
+//! What every web-framework integration does the same way, with no framework's types: the
+//! ready-made routes' work ([`flows`]), errors as HTTP answers ([`Failure`]), the app's own
+//! URL for redirect URIs ([`AppUrl`]), and reading a callback's form body
+//! ([`callback_from_form`]).
+//!
+//! An integration (`ferroauth-axum`, `ferroauth-actix`) only translates: its request to
+//! these functions' arguments, their results to its responses, its session to
+//! [`crate::session::Session`]. Whatever one integration would otherwise have to copy from
+//! another lives here, so that both answer every request alike.
+
+mod app_url;
+mod failure;
+pub mod flows;
+
+pub use app_url::{AppUrl, RedirectUriConfig, RequestOrigin};
+pub use failure::{Failure, http_status};
+pub use flows::{LoginAnswer, TokenSummary};
+
+use crate::form_post::{self, ResubmitPage};
+use crate::{CallbackParams, Error};
+
+/// Largest callback body accepted (`form_post`): a code, a state, an `iss` and an ID token
+/// fit many times over.
+pub const MAX_CALLBACK_BODY: usize = 16 * 1024;
+
+/// Whether a request whose `Accept` header is `accept` asks for JSON: API clients and
+/// scripts get JSON answers and errors, browsers pages.
+pub fn wants_json(accept: Option<&str>) -> bool {
+    accept.is_some_and(|v| v.contains("application/json"))
+}
+
+/// `next` when it is a path of this app: one leading `/`, not `//`, no backslash (browsers
+/// read `/\` as `//`, another host) and no control characters. Anything else is dropped:
+/// no open redirect.
+pub fn same_origin_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2048
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(next)
+}
+
+/// A callback POST's body, read: its parameters, or the page that posts them again from
+/// the app's origin when the POST came without the session ([`crate::form_post`]).
+#[derive(Debug)]
+pub enum CallbackForm {
+    /// The callback's parameters.
+    Params(CallbackParams),
+    /// A cross-site form_post without the session cookie: answer with this page.
+    Resubmit(ResubmitPage),
+}
+
+/// Reads a callback POST (`response_mode=form_post`): it must be a form of at most
+/// [`MAX_CALLBACK_BODY`] bytes of UTF-8. `action` is the request's path and query (where
+/// a [`ResubmitPage`] posts to), `session_arrived` whether the request brought the app's
+/// session, `json` whether it asked for JSON.
+pub fn callback_from_form(
+    content_type: Option<&str>,
+    body: &[u8],
+    session_arrived: bool,
+    json: bool,
+    action: &str,
+) -> Result<CallbackForm, Error> {
+    if !content_type.is_some_and(|v| v.starts_with("application/x-www-form-urlencoded")) {
+        return Err(Error::InvalidCallback(
+            "a POST callback must be a form".into(),
+        ));
+    }
+    if body.len() > MAX_CALLBACK_BODY {
+        return Err(Error::InvalidCallback(
+            "the callback body is too large".into(),
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Error::InvalidCallback("the callback body is not UTF-8".into()))?;
+    let mut params = CallbackParams::parse(text)?;
+    if form_post::needs_resubmit(&mut params, session_arrived, json) {
+        return Ok(CallbackForm::Resubmit(ResubmitPage::new(action, &params)?));
+    }
+    Ok(CallbackForm::Params(params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+
+    #[test]
+    fn next_must_be_a_path_of_this_app() {
+        assert_eq!(same_origin_path("/"), Some("/"));
+        assert_eq!(same_origin_path("/account?tab=2"), Some("/account?tab=2"));
+        for evil in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "evil",
+            "/a\r\nLocation: x",
+            "",
+        ] {
+            assert_eq!(same_origin_path(evil), None, "{evil:?}");
+        }
+    }
+
+    #[test]
+    fn json_is_asked_for_by_accept() {
+        assert!(wants_json(Some("application/json")));
+        assert!(wants_json(Some("text/html, application/json;q=0.9")));
+        assert!(!wants_json(Some("text/html")));
+        assert!(!wants_json(None));
+    }
+
+    #[test]
+    fn callback_forms() {
+        let Ok(CallbackForm::Params(p)) =
+            callback_from_form(FORM, b"code=c&state=s", true, false, "/a")
+        else {
+            panic!("a form with the session gives its parameters");
+        };
+        assert_eq!(p.get("code"), Some("c"));
+        let e = callback_from_form(Some("application/json"), b"{}", true, false, "/a").unwrap_err();
+        assert_eq!(e.code(), "callback_invalid");
+        let big = vec![b'a'; MAX_CALLBACK_BODY + 1];
+        let e = callback_from_form(FORM, &big, true, false, "/a").unwrap_err();
+        assert_eq!(e.code(), "callback_invalid");
+        let e = callback_from_form(FORM, b"code=\xff", true, false, "/a").unwrap_err();
+        assert_eq!(e.code(), "callback_invalid");
+    }
+
+    #[test]
+    fn a_sessionless_form_post_is_posted_again_once() {
+        let Ok(CallbackForm::Resubmit(page)) =
+            callback_from_form(FORM, b"code=c&state=s", false, false, "/auth/x?tab=2")
+        else {
+            panic!("a form_post without the session is posted again");
+        };
+        assert!(page.html().contains("action=\"/auth/x?tab=2\""));
+        let again = format!("code=c&state=s&{}=1", form_post::RESUBMITTED_FIELD);
+        let Ok(CallbackForm::Params(p)) =
+            callback_from_form(FORM, again.as_bytes(), false, false, "/auth/x")
+        else {
+            panic!("a re-post is never posted again");
+        };
+        assert_eq!(p.get(form_post::RESUBMITTED_FIELD), None);
+        assert!(matches!(
+            callback_from_form(FORM, b"code=c&state=s", false, true, "/a"),
+            Ok(CallbackForm::Params(_))
+        ));
+    }
+}
