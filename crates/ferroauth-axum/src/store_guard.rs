@@ -23,7 +23,7 @@
 //!     .layer(axum::middleware::from_fn(session_store_guard));
 //! ```
 //!
-//! Errors the handler itself sees (a failed load) are [`Error::Session`] and already answer
+//! Errors the handler itself sees (a failed load) are [`ferroauth::Error::Session`] and already answer
 //! 503 through [`AuthError`](crate::AuthError).
 
 use std::cell::Cell;
@@ -33,7 +33,7 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use ferroauth::Error;
+
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
@@ -112,17 +112,11 @@ pub async fn session_store_guard(request: Request, next: Next) -> Response {
 
 /// The 503 answer for an unavailable session store.
 pub fn store_unavailable(json: bool) -> Response {
-    let error = Error::Session("the session could not be saved; try again shortly".into());
+    let failure = ferroauth::web::Failure::store_unavailable();
     if json {
-        return crate::AuthError(error).into_response();
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(failure.json())).into_response();
     }
-    let page = format!(
-        "<!doctype html><meta charset=\"utf-8\"><title>503 Service Unavailable</title>\
-         <h1>Service unavailable</h1><p>{}</p><p>Error code: <code>{}</code></p>",
-        error,
-        error.code()
-    );
-    (StatusCode::SERVICE_UNAVAILABLE, Html(page)).into_response()
+    (StatusCode::SERVICE_UNAVAILABLE, Html(failure.page())).into_response()
 }
 
 #[cfg(test)]

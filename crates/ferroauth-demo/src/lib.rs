@@ -9,6 +9,7 @@
 //!
 //! Tests and benchmarks drive the demo through these routes; keep them stable.
 
+pub mod actix_app;
 pub mod pages;
 
 /// The README's code blocks, compiled as doc tests (the quick start among them).
@@ -119,14 +120,7 @@ async fn home(
     axum::Extension(ApiPaths(api_paths)): axum::Extension<ApiPaths>,
     accounts: Result<Accounts, AuthError>,
 ) -> Response {
-    let providers: Vec<(String, bool)> = oauth
-        .names()
-        .into_iter()
-        .map(|n| {
-            let oauth1 = oauth.client(&n).is_ok_and(|c| c.is_oauth1());
-            (n, oauth1)
-        })
-        .collect();
+    let providers = providers(&oauth);
     match accounts {
         Ok(Accounts(accounts)) => Html(pages::home(
             &providers,
@@ -136,6 +130,18 @@ async fn home(
         .into_response(),
         Err(e) => error_page(e.status().as_u16(), e.0.code(), &e.0.to_string()),
     }
+}
+
+/// The configured providers for the home page: name, and whether it is OAuth 1.0a.
+fn providers(oauth: &OAuth) -> Vec<(String, bool)> {
+    oauth
+        .names()
+        .into_iter()
+        .map(|n| {
+            let oauth1 = oauth.client(&n).is_ok_and(|c| c.is_oauth1());
+            (n, oauth1)
+        })
+        .collect()
 }
 
 async fn api(

@@ -7,7 +7,7 @@ use clap::Parser;
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth::{OAuth, Settings};
 use ferroauth_axum::stores::StoreChoice;
-use ferroauth_demo::DemoOptions;
+use ferroauth_demo::{DemoOptions, actix_app};
 use ferroauth_testkit::dev;
 
 // The allocator is the host app's choice; ferroauth sets none. Logins allocate many small,
@@ -17,10 +17,22 @@ use ferroauth_testkit::dev;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The web framework the demo runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Framework {
+    /// axum, through ferroauth-axum.
+    Axum,
+    /// actix-web, through ferroauth-actix.
+    Actix,
+}
+
 /// The ferroauth demo: log in with OAuth 1.0a, OAuth 2.0 and OpenID Connect providers.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
+    /// The web framework to serve the demo with: the same routes and answers on both.
+    #[arg(long, value_enum, default_value = "axum", env = "FERROAUTH_FRAMEWORK")]
+    framework: Framework,
     /// Settings file with `[clients.<name>]` tables (Authlib key names). Environment
     /// variables `FERROAUTH__CLIENTS__<NAME>__<KEY>` override any key.
     #[arg(long, env = "FERROAUTH_CONFIG")]
@@ -32,7 +44,7 @@ struct Args {
     /// header.
     #[arg(long)]
     public_url: Option<String>,
-    /// Tokio worker threads (default: one per core).
+    /// Worker threads: tokio's with axum, actix-web's with actix (default: one per core).
     #[arg(long)]
     workers: Option<usize>,
     /// Development provider only: approve logins without the login page (as `login_hint`,
@@ -59,7 +71,9 @@ struct Args {
     secure_cookies: bool,
     /// Development provider only: serve it on its own address (e.g. `127.0.0.1:9000`)
     /// instead of under the demo's `/idp`, so that it is another site than the demo, as
-    /// every real provider is (open the demo at `http://localhost:PORT` then).
+    /// every real provider is (open the demo at `http://localhost:PORT` then). With
+    /// `--framework actix` the provider always has its own address: this one, or a free
+    /// port on the demo's host.
     #[arg(long)]
     dev_provider_listen: Option<SocketAddr>,
     /// Seconds an unused server-side session lives (default 8 hours).
@@ -116,9 +130,17 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .map(|secs| time::Duration::seconds(i64::from(secs.max(1))));
     // Nothing configured: the zero-setup mode with the embedded development provider,
     // under /idp or on its own address.
-    let dev_listener = match args.dev_provider_listen {
-        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
-        None => None,
+    let dev_listen = match (args.dev_provider_listen, args.framework) {
+        (Some(addr), _) => Some(addr),
+        // An actix app cannot mount the provider's axum router: it gets a port of its own.
+        (None, Framework::Actix) => Some(SocketAddr::new(addr.ip(), 0)),
+        (None, Framework::Axum) => None,
+    };
+    let dev_listener = match dev_listen {
+        Some(addr) if settings.clients.is_empty() && args.config.is_none() => {
+            Some(tokio::net::TcpListener::bind(addr).await?)
+        }
+        _ => None,
     };
     let provider_base = match &dev_listener {
         Some(l) => format!("http://{}", l.local_addr()?),
@@ -135,28 +157,50 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None
     };
     let oauth = OAuth::from_settings(&settings)?;
-    let mut app = ferroauth_demo::router_for(oauth.clone(), options, &choice, cookie_keys).await?;
-    match (dev_provider, dev_listener) {
-        (Some(provider), Some(listener)) => {
-            let idp = axum::Router::new().nest("/idp", provider.router());
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, idp).await {
-                    eprintln!("ferroauth-demo: the development provider stopped: {e}");
-                }
-            });
-        }
-        (Some(provider), None) => app = app.nest("/idp", provider.router()),
-        (None, _) => {}
+    if let (Some(provider), Some(listener)) = (&dev_provider, dev_listener) {
+        let idp = axum::Router::new().nest("/idp", provider.router());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, idp).await {
+                eprintln!("ferroauth-demo: the development provider stopped: {e}");
+            }
+        });
     }
     println!(
-        "ferroauth demo: open {base}/ (providers: {}; sessions: {})",
+        "ferroauth demo ({:?}): open {base}/ (providers: {}; sessions: {})",
+        args.framework,
         oauth.names().join(", "),
         choice.describe()
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    match args.framework {
+        Framework::Axum => {
+            let mut app = ferroauth_demo::router_for(oauth, options, &choice, cookie_keys).await?;
+            // No address of its own: the provider under the demo's /idp.
+            if let (Some(provider), None) = (dev_provider, args.dev_provider_listen) {
+                app = app.nest("/idp", provider.router());
+            }
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+        Framework::Actix => {
+            let store = actix_app::Store::connect(&choice, cookie_keys).await?;
+            let key = actix_app::session_key(args.cookie_keys.as_deref());
+            let listener = listener.into_std()?;
+            let serving = actix_app::Serving {
+                workers: args.workers,
+                signals: true,
+            };
+            // actix-web runs its own runtime: on a thread of its own, while this one keeps
+            // serving the development provider.
+            tokio::task::spawn_blocking(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    actix_app::start(listener, oauth, options, store, key, serving)?.await
+                })
+            })
+            .await??;
+        }
+    }
     Ok(())
 }

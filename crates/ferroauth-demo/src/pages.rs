@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use ferroauth::{Claims, Token};
 use serde_json::Value;
 
-use ferroauth_axum::extract::Account;
+use ferroauth::session::Account;
 
 pub use ferroauth::html::escape;
 

@@ -60,6 +60,14 @@ impl Failure {
         }
     }
 
+    /// The session store failed while saving the session after the handler answered:
+    /// 503 `session_unavailable`, so that clients and load balancers retry.
+    pub fn store_unavailable() -> Self {
+        Self::of(&Error::Session(
+            "the session could not be saved; try again shortly".into(),
+        ))
+    }
+
     /// Whether the server (its store, the provider, its settings) is at fault: such
     /// failures are logged.
     pub fn is_server_error(&self) -> bool {

@@ -40,6 +40,38 @@ pub fn same_origin_path(next: &str) -> Option<&str> {
     ok.then_some(next)
 }
 
+/// Whether the session cookie of an app served at `public_url` must be `Secure`: yes,
+/// unless the URL is plain http on a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`),
+/// where browsers would refuse or not need it during development. Plain http anywhere else
+/// keeps `Secure`: an app that really serves logins over plain http must say so itself.
+pub fn secure_cookies_for(public_url: &str) -> Result<bool, Error> {
+    let url = url::Url::parse(public_url)
+        .map_err(|e| bad_public_url(format!("{public_url:?} is not a URL: {e}")))?;
+    match url.scheme() {
+        "https" => Ok(true),
+        "http" => Ok(!is_loopback(&url)),
+        other => Err(bad_public_url(format!(
+            "{public_url:?}: scheme {other:?} is neither http nor https"
+        ))),
+    }
+}
+
+fn bad_public_url(message: String) -> Error {
+    Error::Settings(crate::settings::SettingsError::for_setting(
+        "public_url",
+        message,
+    ))
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// A callback POST's body, read: its parameters, or the page that posts them again from
 /// the app's origin when the POST came without the session ([`crate::form_post`]).
 #[derive(Debug)]
@@ -100,6 +132,25 @@ mod tests {
         ] {
             assert_eq!(same_origin_path(evil), None, "{evil:?}");
         }
+    }
+
+    #[test]
+    fn secure_except_for_plain_http_on_loopback() {
+        let secure = |url: &str| secure_cookies_for(url).unwrap();
+        assert!(secure("https://app.example"));
+        assert!(secure("https://localhost:8443"));
+        assert!(
+            secure("http://app.example"),
+            "plain http elsewhere is an explicit opt-out"
+        );
+        assert!(!secure("http://localhost:8000"));
+        assert!(!secure("http://127.0.0.2:8000"));
+        assert!(!secure("http://[::1]:8000"));
+        assert_eq!(
+            secure_cookies_for("ftp://x").unwrap_err().code(),
+            "invalid_settings"
+        );
+        assert!(secure_cookies_for("not a url").is_err());
     }
 
     #[test]

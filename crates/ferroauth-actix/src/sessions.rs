@@ -1,0 +1,575 @@
+//! The session cookie a login needs, configured once: [`SessionConfig`].
+//!
+//! A provider is always on another site than the app, so its redirect back to the
+//! callback is a cross-site navigation: only a `SameSite=Lax` (or `None`) cookie comes
+//! with it. [`SessionConfig::middleware`] sets up actix-session's `SessionMiddleware` for
+//! that, over any actix-session store:
+//!
+//! | attribute | value | why |
+//! |---|---|---|
+//! | `SameSite` | `Lax` | comes back on the provider's redirect, not on cross-site POSTs |
+//! | `HttpOnly` | yes | scripts never see the session cookie |
+//! | `Secure` | yes, except for a plain-http loopback URL | never sent over plain http |
+//! | `Path` | `/` | the callback route sees the cookie the login route set |
+//! | content | private (encrypted and authenticated with the app's `Key`) | see below |
+//!
+//! and wraps the store so that a failing store answers 503 `session_unavailable`, not
+//! actix-session's empty 500. `response_mode=form_post` callbacks are handled by the
+//! [`Callback`](crate::Callback) extractor ([`ferroauth::form_post`]).
+//!
+//! **Why the cookie content is always private.** With a server-side store (Redis, the
+//! [`MemoryStore`](crate::memory_store::MemoryStore)) the cookie holds only the session key,
+//! and private content hides even that. With actix-session's `CookieSessionStore` the
+//! cookie holds the whole session: the pending logins' PKCE verifiers and nonces, and the
+//! tokens. A merely *signed* cookie would show them to anything that sees the cookie
+//! (browser extensions, proxies' logs, a shared computer's profile), and a stolen verifier
+//! or token is exactly what PKCE and server-side tokens exist to keep away; so this config
+//! never makes a signed-only cookie. Even private, a `CookieSessionStore` cookie fails once
+//! tokens outgrow the 4 KB a browser keeps per cookie; [`SessionConfig::sealed`] keeps
+//! each entry in its own sealed cookie instead and drops the oldest pending logins rather
+//! than failing.
+//!
+//! ```no_run
+//! use actix_web::{App, cookie::Key, web};
+//! use ferroauth_actix::memory_store::MemoryStore;
+//! use ferroauth_actix::sessions::SessionConfig;
+//!
+//! # fn app() -> Result<(), ferroauth::Error> {
+//! // Secure cookies for https://app.example; none for http://127.0.0.1:8000.
+//! let sessions = SessionConfig::for_public_url("https://app.example")?;
+//! let (store, key) = (MemoryStore::new(), Key::generate());
+//! let _factory = move || {
+//!     App::new()
+//!         .route("/", web::get().to(|| async { "hi" }))
+//!         .wrap(sessions.middleware(store.clone(), key.clone()))
+//! };
+//! # Ok(()) }
+//! ```
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_session::{SessionExt as _, SessionMiddleware};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::cookie::time::Duration;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpMessage as _, HttpResponse, ResponseError};
+use ferroauth::Error;
+use ferroauth::session::sealed::{CookieKeys, CookieSealer, SealedCookies};
+use ferroauth::web::Failure;
+use futures_util::future::LocalBoxFuture;
+
+use crate::AuthSession;
+use crate::session::ServerSession;
+
+/// The default session cookie name (actix-session's own).
+pub const DEFAULT_COOKIE_NAME: &str = "id";
+
+/// How long an unused session lives by default.
+pub const DEFAULT_INACTIVITY: Duration = Duration::hours(8);
+
+/// The session cookie's settings: see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    name: String,
+    secure: bool,
+    inactivity: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SessionConfig {
+    /// `SameSite=Lax; HttpOnly; Secure; Path=/`, named `id`, 8 hours of inactivity.
+    pub fn new() -> Self {
+        Self {
+            name: DEFAULT_COOKIE_NAME.to_owned(),
+            secure: true,
+            inactivity: DEFAULT_INACTIVITY,
+        }
+    }
+
+    /// The settings for an app served at `public_url`: `Secure` unless the URL is plain
+    /// http on a loopback host ([`ferroauth::web::secure_cookies_for`]).
+    pub fn for_public_url(public_url: &str) -> Result<Self, Error> {
+        Ok(Self::new().secure(ferroauth::web::secure_cookies_for(public_url)?))
+    }
+
+    /// Whether the cookie is `Secure` (sent over https only). Turning it off for an app
+    /// served over https, or outside loopback, is an explicit opt-out.
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// The cookie's name (default `id`). With several apps on one host, give each its own.
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// How long an unused session lives.
+    pub fn inactivity(mut self, inactivity: Duration) -> Self {
+        self.inactivity = inactivity;
+        self
+    }
+
+    /// Whether the cookie will be `Secure`.
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// Sessions in an actix-session `store`, the cookie's content encrypted under `key`
+    /// (64 bytes; the same on every instance that shares the store): actix-session's
+    /// middleware set up as the [module docs](self) say, the bridge that gives handlers an
+    /// [`AuthSession`], and the store-failure guard, as one middleware for `App::wrap`.
+    pub fn middleware<St: SessionStore + 'static>(&self, store: St, key: Key) -> Sessions<St> {
+        let lifecycle = PersistentSession::default()
+            .session_ttl(self.inactivity)
+            .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest);
+        let inner = SessionMiddleware::builder(GuardedStore(store), key)
+            .cookie_name(self.name.clone())
+            .cookie_same_site(SameSite::Lax)
+            .cookie_http_only(true)
+            .cookie_secure(self.secure)
+            .cookie_path("/".to_owned())
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(lifecycle)
+            .build();
+        Sessions {
+            inner: Rc::new(inner),
+        }
+    }
+
+    /// Sessions with no server-side state: every entry in its own sealed (AES-256-GCM)
+    /// cookie under `keys` ([`ferroauth::session::sealed`]), `SameSite=Lax; HttpOnly;
+    /// Path=/`, `Secure` as this config says, living as long as
+    /// [`inactivity`](Self::inactivity).
+    pub fn sealed(&self, keys: CookieKeys) -> SealedSessions {
+        let lifetime = std::time::Duration::from_secs(
+            u64::try_from(self.inactivity.whole_seconds()).unwrap_or(0),
+        );
+        let sealer = CookieSealer::new(keys)
+            .secure(self.secure)
+            .max_age(lifetime);
+        SealedSessions {
+            sealer: Arc::new(sealer),
+        }
+    }
+}
+
+tokio::task_local! {
+    /// Whether the session store failed during the current request. A task-local, not a
+    /// shared flag: the store runs on the request's own task.
+    static STORE_FAILED: Cell<bool>;
+}
+
+/// How long a store call may take before the request fails with 503: a store that hangs
+/// must not hold browsers (and workers) with it.
+pub const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A store call, bounded by [`STORE_TIMEOUT`], its failure noted for [`StoreGuard`].
+async fn guarded<T, E: std::fmt::Display>(
+    call: impl std::future::Future<Output = Result<T, E>>,
+    timed_out: impl FnOnce(anyhow::Error) -> E,
+) -> Result<T, E> {
+    let result = match tokio::time::timeout(STORE_TIMEOUT, call).await {
+        Ok(result) => result,
+        Err(_) => Err(timed_out(anyhow::anyhow!(
+            "the session store did not answer within {STORE_TIMEOUT:?}"
+        ))),
+    };
+    if let Err(e) = &result {
+        tracing::warn!(error = %e, "session store failed");
+        let _ = STORE_FAILED.try_with(|failed| failed.set(true));
+    }
+    result
+}
+
+/// An actix-session store whose failures (and calls slower than [`STORE_TIMEOUT`]) the
+/// [`Sessions`] middleware answers as 503.
+#[derive(Debug, Clone)]
+pub struct GuardedStore<St>(St);
+
+type State = std::collections::HashMap<String, String>;
+
+impl<St: SessionStore> SessionStore for GuardedStore<St> {
+    async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
+        guarded(self.0.load(key), LoadError::Other).await
+    }
+
+    async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        guarded(self.0.save(state, ttl), SaveError::Other).await
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: State,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        guarded(self.0.update(key, state, ttl), UpdateError::Other).await
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        guarded(self.0.update_ttl(key, ttl), |e| e).await
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        guarded(self.0.delete(key), |e| e).await
+    }
+}
+
+/// The middleware of [`SessionConfig::middleware`]: the store-failure guard around
+/// actix-session's middleware around the bridge to [`AuthSession`].
+pub struct Sessions<St: SessionStore> {
+    inner: Rc<SessionMiddleware<GuardedStore<St>>>,
+}
+
+impl<St: SessionStore> Clone for Sessions<St> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<S, B, St> Transform<S, ServiceRequest> for Sessions<St>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+    St: SessionStore + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = StoreGuard<
+        <SessionMiddleware<GuardedStore<St>> as Transform<Bridge<S>, ServiceRequest>>::Transform,
+    >;
+    type InitError = ();
+    type Future = LocalBoxFuture<'static, Result<Self::Transform, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        let bridged = Bridge {
+            service: Rc::new(service),
+        };
+        let inner = self.inner.new_transform(bridged);
+        Box::pin(async move {
+            Ok(StoreGuard {
+                service: Rc::new(inner.await?),
+            })
+        })
+    }
+}
+
+/// Turns a failure of a request during which the session store failed into 503
+/// `session_unavailable` (JSON or a page, as the request asked).
+pub struct StoreGuard<S> {
+    service: Rc<S>,
+}
+
+impl<S, B> Service<ServiceRequest> for StoreGuard<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = self.service.clone();
+        let json = crate::wants_json(req.headers());
+        Box::pin(STORE_FAILED.scope(Cell::new(false), async move {
+            let result = service.call(req).await;
+            if !STORE_FAILED.with(Cell::get) {
+                return result.map(ServiceResponse::map_into_left_body);
+            }
+            let unavailable = StoreUnavailable { json };
+            match result {
+                Ok(response) if !response.status().is_server_error() => {
+                    Ok(response.map_into_left_body())
+                }
+                Ok(response) => {
+                    let (request, _) = response.into_parts();
+                    let answer = unavailable.error_response();
+                    Ok(ServiceResponse::new(request, answer).map_into_right_body())
+                }
+                // actix-session fails the whole request when a load or save fails.
+                Err(_) => Err(unavailable.into()),
+            }
+        }))
+    }
+}
+
+/// The answer to a request during which the session store failed: 503
+/// `session_unavailable`, as JSON or a page as the request asked.
+#[derive(Debug)]
+struct StoreUnavailable {
+    json: bool,
+}
+
+impl std::fmt::Display for StoreUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&Failure::store_unavailable().description)
+    }
+}
+
+impl ResponseError for StoreUnavailable {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let failure = Failure::store_unavailable();
+        failure.log();
+        if self.json {
+            crate::failure_json(&failure)
+        } else {
+            crate::failure_page(&failure)
+        }
+    }
+}
+
+/// Gives each request an [`AuthSession`] over its actix-session session and writes the
+/// handlers' changes back ([`crate::session`]'s module docs tell why).
+pub struct Bridge<S> {
+    service: Rc<S>,
+}
+
+impl<S, B> Service<ServiceRequest> for Bridge<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = self.service.clone();
+        let session = req.get_session();
+        let shared = ServerSession::copy_of(&session);
+        req.extensions_mut()
+            .insert(AuthSession::Server(shared.clone()));
+        Box::pin(async move {
+            let response = service.call(req).await?;
+            // Fails only for an entry that is not JSON, which ferroauth never writes.
+            shared
+                .write_back(&session)
+                .map_err(|e| actix_web::Error::from(crate::AuthError(e)))?;
+            Ok(response)
+        })
+    }
+}
+
+/// The middleware of [`SessionConfig::sealed`]: gives each request a [`SealedCookies`] jar
+/// as its [`AuthSession`] and writes what changed as `Set-Cookie`.
+#[derive(Clone)]
+pub struct SealedSessions {
+    sealer: Arc<CookieSealer>,
+}
+
+impl<S, B> Transform<S, ServiceRequest> for SealedSessions
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Transform = SealedService<S>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(SealedService {
+            service: Rc::new(service),
+            sealer: self.sealer.clone(),
+        }))
+    }
+}
+
+/// The service of [`SealedSessions`].
+pub struct SealedService<S> {
+    service: Rc<S>,
+    sealer: Arc<CookieSealer>,
+}
+
+impl<S, B> Service<ServiceRequest> for SealedService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let jar = SealedCookies::from_cookie_headers(
+            self.sealer.clone(),
+            req.headers()
+                .get_all(header::COOKIE)
+                .filter_map(|v| v.to_str().ok()),
+        );
+        req.extensions_mut()
+            .insert(AuthSession::Cookies(jar.clone()));
+        let service = self.service.clone();
+        Box::pin(async move {
+            let mut response = service.call(req).await?;
+            for value in jar.set_cookie_headers() {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                }
+            }
+            Ok(response)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory_store::MemoryStore;
+    use actix_web::test::{TestRequest, call_service, init_service, try_call_service};
+    use actix_web::{App, HttpResponse, web};
+    use ferroauth::session::Session as _;
+
+    async fn set(session: AuthSession) -> HttpResponse {
+        session.insert("k", "1".into()).await.unwrap();
+        HttpResponse::Ok().finish()
+    }
+
+    async fn renew(session: AuthSession) -> HttpResponse {
+        session.insert("k", "2".into()).await.unwrap();
+        session.renew().await.unwrap();
+        HttpResponse::Ok().finish()
+    }
+
+    fn set_cookie(response: &ServiceResponse<impl MessageBody>) -> String {
+        response
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+
+    #[actix_web::test]
+    async fn the_cookie_comes_back_on_a_cross_site_redirect_and_is_renewed() {
+        let store = MemoryStore::new();
+        let app = init_service(
+            App::new()
+                .route("/set", web::get().to(set))
+                .route("/renew", web::get().to(renew))
+                .wrap(SessionConfig::new().middleware(store.clone(), Key::generate())),
+        )
+        .await;
+        let response = call_service(&app, TestRequest::get().uri("/set").to_request()).await;
+        let cookie = set_cookie(&response);
+        assert!(cookie.starts_with("id="), "{cookie}");
+        for wanted in ["SameSite=Lax", "HttpOnly", "Secure", "Path=/", "Max-Age="] {
+            assert!(cookie.contains(wanted), "{wanted} missing: {cookie}");
+        }
+        let first = cookie.split(';').next().unwrap().to_owned();
+        let request = TestRequest::get()
+            .uri("/renew")
+            .insert_header((header::COOKIE, first.clone()))
+            .to_request();
+        let renewed = set_cookie(&call_service(&app, request).await);
+        let second = renewed.split(';').next().unwrap();
+        assert_ne!(first, second, "a renewed session gets a new id");
+        assert_eq!(store.len(), 1, "the old session is deleted");
+    }
+
+    #[derive(Clone)]
+    struct Broken;
+
+    impl SessionStore for Broken {
+        async fn load(
+            &self,
+            _: &SessionKey,
+        ) -> Result<Option<std::collections::HashMap<String, String>>, LoadError> {
+            Err(LoadError::Other(anyhow::anyhow!("down")))
+        }
+        async fn save(
+            &self,
+            _: std::collections::HashMap<String, String>,
+            _: &Duration,
+        ) -> Result<SessionKey, SaveError> {
+            Err(SaveError::Other(anyhow::anyhow!("down")))
+        }
+        async fn update(
+            &self,
+            _: SessionKey,
+            _: std::collections::HashMap<String, String>,
+            _: &Duration,
+        ) -> Result<SessionKey, UpdateError> {
+            Err(UpdateError::Other(anyhow::anyhow!("down")))
+        }
+        async fn update_ttl(&self, _: &SessionKey, _: &Duration) -> Result<(), anyhow::Error> {
+            Err(anyhow::anyhow!("down"))
+        }
+        async fn delete(&self, _: &SessionKey) -> Result<(), anyhow::Error> {
+            Err(anyhow::anyhow!("down"))
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_failing_store_answers_503() {
+        let app = init_service(
+            App::new()
+                .route("/set", web::get().to(set))
+                .route("/", web::get().to(HttpResponse::Ok))
+                .wrap(SessionConfig::new().middleware(Broken, Key::generate())),
+        )
+        .await;
+        let request = TestRequest::get()
+            .uri("/set")
+            .insert_header((header::ACCEPT, "application/json"))
+            .to_request();
+        // actix-session fails the request; the server answers with the error's response.
+        let error = try_call_service(&app, request).await.err().unwrap();
+        let response = error.error_response();
+        assert_eq!(response.status(), 503);
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "session_unavailable");
+        // A request that touches no session never reaches the store.
+        let response = call_service(&app, TestRequest::get().uri("/").to_request()).await;
+        assert_eq!(response.status(), 200);
+    }
+
+    #[actix_web::test]
+    async fn sealed_cookies_hold_the_entries() {
+        let keys = CookieKeys::parse(&CookieKeys::generate("t").unwrap()).unwrap();
+        let app = init_service(
+            App::new().route("/set", web::get().to(set)).wrap(
+                SessionConfig::for_public_url("http://127.0.0.1:8000")
+                    .unwrap()
+                    .sealed(keys),
+            ),
+        )
+        .await;
+        let response = call_service(&app, TestRequest::get().uri("/set").to_request()).await;
+        let cookie = set_cookie(&response);
+        assert!(cookie.starts_with("fa_app_k="), "{cookie}");
+        assert!(
+            cookie.contains("SameSite=Lax") && !cookie.contains("Secure"),
+            "{cookie}"
+        );
+    }
+}
