@@ -72,7 +72,7 @@ impl Store {
                 None => random_cookie_keys()?,
             })),
             StoreChoice::Redis(url) => {
-                let store = actix_session::storage::RedisSessionStore::new(url.as_str())
+                let store = ferroauth_actix::redis_store::connect(url)
                     .await
                     .map_err(|e| format!("session store {}: {e}", choice.describe()))?;
                 Ok(Store::Redis(store))

@@ -15,6 +15,7 @@ use ferroauth::OAuth;
 use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::DemoOptions;
 use serde_json::{Value, json};
+use support::Framework;
 use support::harness::{self, Agent, Instance};
 use support::services::Redis;
 use tokio::sync::Notify;
@@ -75,7 +76,7 @@ struct Setup {
     _fake_server: Instance,
 }
 
-async fn setup(choice: &StoreChoice) -> Setup {
+async fn setup(framework: Framework, choice: &StoreChoice) -> Setup {
     let fake = Fake::default();
     let fake_server = harness::reserve().await;
     let fake_base = fake_server.base.clone();
@@ -98,11 +99,12 @@ client_kwargs = {{ scope = "profile", timeout = {TIMEOUT_SECS} }}
     ))
     .unwrap();
     let oauth = OAuth::from_settings(&settings).unwrap();
-    let app = ferroauth_demo::router_for(oauth, DemoOptions::default(), choice, None)
+    let demo = harness::reserve()
         .await
-        .unwrap();
+        .serve_demo(framework, oauth, DemoOptions::default(), choice, None)
+        .await;
     Setup {
-        demo: harness::reserve().await.serve(app),
+        demo,
         fake,
         _fake_server: fake_server,
     }
@@ -167,8 +169,8 @@ async fn normal_login(http: &reqwest::Client, demo: &str, code: &str) {
     assert_eq!(body["userinfo"]["sub"], "fake-user");
 }
 
-async fn token_fault(code: &str, want_status: u16, want_code: &str) {
-    let s = setup(&StoreChoice::Memory).await;
+async fn token_fault(framework: Framework, code: &str, want_status: u16, want_code: &str) {
+    let s = setup(framework, &StoreChoice::Memory).await;
     let http = harness::http();
     let demo = &s.demo.base;
     let mut agent = Agent::new();
@@ -193,24 +195,20 @@ async fn token_fault(code: &str, want_status: u16, want_code: &str) {
     normal_login(&http, demo, "ok-after").await;
 }
 
-#[tokio::test]
-async fn token_endpoint_500() {
-    token_fault("500", 502, "provider_http_error").await;
+async fn token_endpoint_500(framework: Framework) {
+    token_fault(framework, "500", 502, "provider_http_error").await;
 }
 
-#[tokio::test]
-async fn token_endpoint_garbage() {
-    token_fault("garbage", 502, "invalid_token_response").await;
+async fn token_endpoint_garbage(framework: Framework) {
+    token_fault(framework, "garbage", 502, "invalid_token_response").await;
 }
 
-#[tokio::test]
-async fn token_endpoint_huge_body() {
-    token_fault("huge", 502, "response_too_large").await;
+async fn token_endpoint_huge_body(framework: Framework) {
+    token_fault(framework, "huge", 502, "response_too_large").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn token_endpoint_hangs_and_the_app_keeps_serving() {
-    let s = setup(&StoreChoice::Memory).await;
+async fn token_endpoint_hangs_and_the_app_keeps_serving(framework: Framework) {
+    let s = setup(framework, &StoreChoice::Memory).await;
     let http = harness::http();
     let demo = s.demo.base.clone();
     let mut agent = Agent::new();
@@ -252,9 +250,8 @@ async fn token_endpoint_hangs_and_the_app_keeps_serving() {
     normal_login(&http, &demo, "ok-after").await;
 }
 
-#[tokio::test]
-async fn junk_callbacks_never_reach_the_provider() {
-    let s = setup(&StoreChoice::Memory).await;
+async fn junk_callbacks_never_reach_the_provider(framework: Framework) {
+    let s = setup(framework, &StoreChoice::Memory).await;
     let http = harness::http();
     let demo = &s.demo.base;
     let mut agent = Agent::new();
@@ -305,10 +302,9 @@ async fn junk_callbacks_never_reach_the_provider() {
     assert_eq!(s.fake.token_hits.load(Ordering::SeqCst), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_down_answers_503_and_recovers() {
+async fn redis_down_answers_503_and_recovers(framework: Framework) {
     let mut redis = Redis::start();
-    let s = setup(&StoreChoice::Redis(redis.url())).await;
+    let s = setup(framework, &StoreChoice::Redis(redis.url())).await;
     let http = harness::http();
     let demo = s.demo.base.clone();
     normal_login(&http, &demo, "ok-before").await;
@@ -361,3 +357,12 @@ async fn redis_down_answers_503_and_recovers() {
     );
     normal_login(&http, &demo, "ok-after").await;
 }
+
+crate::on_both!(
+    token_endpoint_500,
+    token_endpoint_garbage,
+    token_endpoint_huge_body,
+    token_endpoint_hangs_and_the_app_keeps_serving,
+    junk_callbacks_never_reach_the_provider,
+    redis_down_answers_503_and_recovers,
+);

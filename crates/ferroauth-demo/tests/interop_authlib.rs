@@ -9,7 +9,7 @@ mod support;
 use ferroauth::{CallbackParams, MemoryPendingStore, OAuth, Settings, Token};
 use reqwest::header::LOCATION;
 use serde_json::{Value, json};
-use support::{AtProvider, Browser, Demo, Peer};
+use support::{AtProvider, Browser, Demo, Framework, Peer};
 
 const HMAC_SECRET: &str = "hmac-consumer-secret";
 const PLAIN_SECRET: &str = "plaintext consumer secret & more";
@@ -66,9 +66,8 @@ fn settings_toml(issuer: &str) -> String {
     toml
 }
 
-#[tokio::test]
-async fn logins_and_signed_calls_with_every_method_and_placement() {
-    let mut demo = Demo::reserve().await;
+async fn logins_and_signed_calls_with_every_method_and_placement(framework: Framework) {
+    let mut demo = Demo::reserve_on(framework).await;
     let peer = Peer::authlib(&provider_clients(|n| demo.redirect_uri(n)), &[]);
     demo.serve(&settings_toml(&peer.issuer));
     for (method, _) in METHODS {
@@ -263,3 +262,5 @@ async fn a_wrong_consumer_secret_is_a_provider_error() {
     assert_eq!(e.kind().http_status(), 502);
     assert!(e.to_string().contains("401"), "{e}");
 }
+
+crate::on_both!(logins_and_signed_calls_with_every_method_and_placement,);

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{AtProvider, Browser, Demo, Peer};
+use support::{AtProvider, Browser, Demo, Framework, Peer};
 
 const SECRET: &str = "a-long-client-secret-for-interop-tests-0123456789";
 
@@ -16,8 +16,8 @@ const CLIENTS: &[(&str, &str, &str, &str)] = &[
     ("eddsa", "basic-eddsa", "client_secret_basic", "EdDSA"),
 ];
 
-async fn setup() -> (Peer, Demo) {
-    let mut demo = Demo::reserve().await;
+async fn setup(framework: Framework) -> (Peer, Demo) {
+    let mut demo = Demo::reserve_on(framework).await;
     let clients: Vec<Value> = CLIENTS
         .iter()
         .map(|(name, id, method, alg)| {
@@ -69,9 +69,8 @@ fn now() -> u64 {
         .as_secs()
 }
 
-#[tokio::test]
-async fn logins_with_every_client_authentication_and_signature_algorithm() {
-    let (peer, demo) = setup().await;
+async fn logins_with_every_client_authentication_and_signature_algorithm(framework: Framework) {
+    let (peer, demo) = setup(framework).await;
     for (name, _, method, alg) in CLIENTS {
         let browser = Browser::new(&demo);
         let user = format!("user-{name}");
@@ -112,9 +111,8 @@ async fn logins_with_every_client_authentication_and_signature_algorithm() {
     }
 }
 
-#[tokio::test]
-async fn a_user_who_aborts_reaches_the_app_as_access_denied() {
-    let (_peer, demo) = setup().await;
+async fn a_user_who_aborts_reaches_the_app_as_access_denied(framework: Framework) {
+    let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     let outcome = browser.login("basic", "", AtProvider::Abort).await;
     assert_eq!(outcome.status, 400);
@@ -123,9 +121,8 @@ async fn a_user_who_aborts_reaches_the_app_as_access_denied() {
     assert_eq!(status, 401, "no token after an aborted login");
 }
 
-#[tokio::test]
-async fn refresh_with_rotation() {
-    let (_peer, demo) = setup().await;
+async fn refresh_with_rotation(framework: Framework) {
+    let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     // oidc-provider issues a refresh token only with offline_access and prompt=consent.
     let outcome = browser
@@ -143,9 +140,8 @@ async fn refresh_with_rotation() {
     assert_eq!((status, &me["sub"]), (200, &json!("alice")));
 }
 
-#[tokio::test]
-async fn callbacks_are_single_use_and_bound_to_the_session() {
-    let (_peer, demo) = setup().await;
+async fn callbacks_are_single_use_and_bound_to_the_session(framework: Framework) {
+    let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     let callback = browser
         .to_callback("basic", "", AtProvider::LogIn("alice"))
@@ -175,9 +171,8 @@ async fn callbacks_are_single_use_and_bound_to_the_session() {
     );
 }
 
-#[tokio::test]
-async fn parallel_logins_in_one_session() {
-    let (_peer, demo) = setup().await;
+async fn parallel_logins_in_one_session(framework: Framework) {
+    let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     let first = browser
         .to_callback("basic", "", AtProvider::LogIn("alice"))
@@ -195,9 +190,8 @@ async fn parallel_logins_in_one_session() {
     assert_eq!(body["userinfo"]["sub"], "alice");
 }
 
-#[tokio::test]
-async fn a_callback_at_the_wrong_client_route_is_refused() {
-    let (_peer, demo) = setup().await;
+async fn a_callback_at_the_wrong_client_route_is_refused(framework: Framework) {
+    let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     let callback = browser
         .to_callback("basic", "", AtProvider::LogIn("alice"))
@@ -210,13 +204,22 @@ async fn a_callback_at_the_wrong_client_route_is_refused() {
     );
 }
 
-#[tokio::test]
-async fn form_post_callbacks() {
+async fn form_post_callbacks(framework: Framework) {
     // response_mode=form_post: the provider's page posts the response to the callback,
     // which must accept a POST form as well as a GET query.
-    let (_peer, demo) = setup().await;
+    let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     let (status, body) = browser.login_form_post("formpost", "carol").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["userinfo"]["sub"], "carol");
 }
+
+crate::on_both!(
+    logins_with_every_client_authentication_and_signature_algorithm,
+    a_user_who_aborts_reaches_the_app_as_access_denied,
+    refresh_with_rotation,
+    callbacks_are_single_use_and_bound_to_the_session,
+    parallel_logins_in_one_session,
+    a_callback_at_the_wrong_client_route_is_refused,
+    form_post_callbacks,
+);

@@ -20,7 +20,7 @@ use ferroauth::{
     OAuth, OAuthClient, Settings, Token,
 };
 use serde_json::{Value, json};
-use support::{AtProvider, Browser, Demo, Peer};
+use support::{AtProvider, Browser, Demo, Framework, Peer};
 
 const SECRET: &str = "a-long-client-secret-for-interop-tests-0123456789";
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
@@ -352,9 +352,8 @@ async fn client_credentials() {
     assert!(seen.claims.get("sub").is_none());
 }
 
-#[tokio::test]
-async fn demo_logout_goes_to_the_end_session_endpoint() {
-    let mut demo = Demo::reserve().await;
+async fn demo_logout_goes_to_the_end_session_endpoint(framework: Framework) {
+    let mut demo = Demo::reserve_on(framework).await;
     let clients = json!([{
         "client_id": "basic",
         "client_secret": SECRET,
@@ -422,3 +421,5 @@ async fn demo_logout_goes_to_the_end_session_endpoint() {
         "{to}"
     );
 }
+
+crate::on_both!(demo_logout_goes_to_the_end_session_endpoint,);

@@ -1,6 +1,7 @@
 //! One scenario suite, written once against the HTTP contract (README "The demo's HTTP
-//! contract"), run against two apps as their own processes: the README quick start binary
-//! as it is (`src/bin/quickstart.rs`), and the demo binary. The providers are real: panva
+//! contract"), run against four apps as their own processes: the README quick starts as
+//! they are (`src/bin/quickstart.rs` on axum, `src/bin/quickstart_actix.rs` on actix-web),
+//! and the demo binary on each framework (`--framework axum|actix`). The providers are real: panva
 //! oidc-provider (OpenID Connect, its own login and consent forms) and Authlib (OAuth 1.0a).
 //!
 //! Both apps serve the library's routes, so the login, form_post, logout and error
@@ -22,6 +23,14 @@ const OAUTH1_SECRET: &str = "scenario-consumer-secret";
 enum Target {
     QuickStart,
     Demo,
+    ActixQuickStart,
+    ActixDemo,
+}
+
+impl Target {
+    fn is_demo(self) -> bool {
+        matches!(self, Target::Demo | Target::ActixDemo)
+    }
 }
 
 /// The app under test, its providers and its settings.
@@ -61,28 +70,24 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("ferroauth.toml"), settings).unwrap();
         let listen = format!("127.0.0.1:{port}");
-        let app = match target {
-            Target::QuickStart => {
-                ChildApp::spawn(
-                    env!("CARGO_BIN_EXE_quickstart"),
-                    &[],
-                    dir.path(),
-                    &[("LISTEN", listen)],
-                    port,
-                )
-                .await
-            }
-            Target::Demo => {
-                ChildApp::spawn(
+        let (program, args): (&str, Vec<&str>) = match target {
+            Target::QuickStart => (env!("CARGO_BIN_EXE_quickstart"), vec![]),
+            Target::ActixQuickStart => (env!("CARGO_BIN_EXE_quickstart_actix"), vec![]),
+            Target::Demo | Target::ActixDemo => {
+                let framework = if target == Target::Demo {
+                    "axum"
+                } else {
+                    "actix"
+                };
+                let args = vec!["--config", "ferroauth.toml", "--listen", &listen];
+                (
                     env!("CARGO_BIN_EXE_ferroauth-demo"),
-                    &["--config", "ferroauth.toml", "--listen", &listen],
-                    dir.path(),
-                    &[],
-                    port,
+                    [args, vec!["--framework", framework]].concat(),
                 )
-                .await
             }
         };
+        let env = [("LISTEN", listen.clone())];
+        let app = ChildApp::spawn(program, &args, dir.path(), &env, port).await;
         World {
             target,
             base,
@@ -292,7 +297,7 @@ async fn suite(target: Target) {
     next_is_same_origin_only(&w).await;
     errors(&w).await;
     logout(&w).await;
-    if target == Target::Demo {
+    if target.is_demo() {
         api_and_refresh(&w).await;
     }
 }
@@ -305,4 +310,14 @@ async fn scenarios_on_the_readme_quick_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_on_the_demo() {
     suite(Target::Demo).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenarios_on_the_readme_actix_quick_start() {
+    suite(Target::ActixQuickStart).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenarios_on_the_actix_demo() {
+    suite(Target::ActixDemo).await;
 }

@@ -18,6 +18,7 @@ use ferroauth_axum::memory_store::PurgingMemoryStore;
 use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::DemoOptions;
 use ferroauth_testkit::TestProvider;
+use support::Framework;
 use support::harness::{self, Agent, CLIENT, Instance};
 use support::services::{Postgres, Redis};
 
@@ -41,9 +42,40 @@ enum Backend {
     Url(StoreChoice),
     /// Sealed cookies under these keys.
     Cookie(String),
+    /// The actix demo over one in-memory actix-session store shared by both instances.
+    ActixMemory(ferroauth_actix::memory_store::MemoryStore),
+    /// The actix demo over a store URL (Redis), each instance connecting on its own.
+    ActixUrl(StoreChoice),
+    /// The actix demo with sealed cookies under these keys.
+    ActixCookie(String),
 }
 
 impl Backend {
+    /// The demo over this backend, for `provider`, on its reserved port.
+    async fn serve(&self, reserved: harness::Reserved, provider: &TestProvider) -> Instance {
+        let oauth = OAuth::from_settings(&harness::settings_for(provider)).unwrap();
+        let options = DemoOptions::default();
+        let actix = Framework::Actix;
+        match self {
+            Backend::ActixMemory(store) => {
+                let store = ferroauth_demo::actix_app::Store::Memory(store.clone());
+                reserved.serve_actix(oauth, options, store)
+            }
+            Backend::ActixUrl(choice) => {
+                reserved
+                    .serve_demo(actix, oauth, options, choice, None)
+                    .await
+            }
+            Backend::ActixCookie(keys) => {
+                let choice = StoreChoice::Cookie;
+                reserved
+                    .serve_demo(actix, oauth, options, &choice, Some(keys))
+                    .await
+            }
+            _ => reserved.serve(self.app(provider).await),
+        }
+    }
+
     async fn app(&self, provider: &TestProvider) -> axum::Router {
         let oauth = OAuth::from_settings(&harness::settings_for(provider)).unwrap();
         let options = DemoOptions::default();
@@ -62,6 +94,7 @@ impl Backend {
             )
             .await
             .unwrap(),
+            _ => unreachable!("actix backends are served by Backend::serve"),
         }
     }
 }
@@ -80,8 +113,8 @@ async fn pair_with(backend_a: &Backend, backend_b: &Backend) -> Pair {
     let a = harness::reserve().await;
     let b = harness::reserve().await;
     let provider = harness::provider(&[&a.base, &b.base], USERS).await;
-    let a = a.serve(backend_a.app(&provider).await);
-    let b = b.serve(backend_b.app(&provider).await);
+    let a = backend_a.serve(a, &provider).await;
+    let b = backend_b.serve(b, &provider).await;
     Pair {
         a,
         b,
@@ -162,7 +195,7 @@ async fn suite(name: &str, backend: Backend) {
     // session any more; the old sealed cookie still holds the record, and the provider
     // refuses.
     let expected = match backend {
-        Backend::Cookie(_) => (502, Some("invalid_grant")),
+        Backend::Cookie(_) | Backend::ActixCookie(_) => (502, Some("invalid_grant")),
         _ => (400, Some("session_missing")),
     };
     assert_eq!(
@@ -258,6 +291,28 @@ async fn store_memory() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_store_memory() {
+    let store = ferroauth_actix::memory_store::MemoryStore::new();
+    suite("actix memory", Backend::ActixMemory(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_store_redis() {
+    let redis = Redis::start();
+    suite(
+        "actix redis",
+        Backend::ActixUrl(redis.url().parse().unwrap()),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_store_cookie() {
+    let keys = CookieKeys::generate("k1").unwrap();
+    suite("actix cookie", Backend::ActixCookie(keys)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
@@ -296,10 +351,10 @@ async fn sqlite_survives_a_restart() {
     let first = harness::reserve().await;
     let second = harness::reserve().await;
     let provider = harness::provider(&[&first.base, &second.base], USERS).await;
-    let first = first.serve(backend.app(&provider).await);
+    let first = backend.serve(first, &provider).await;
     let callback = agent.start_login(&http, &first.base, "u4").await.unwrap();
     drop(first);
-    let second = second.serve(backend.app(&provider).await);
+    let second = backend.serve(second, &provider).await;
     let (status, body) = agent.finish(&http, &callback, &second.base).await.unwrap();
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["userinfo"]["sub"], "u4");

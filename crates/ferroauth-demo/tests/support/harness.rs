@@ -9,6 +9,8 @@ use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
 use url::Url;
 
+use super::framework::{Framework, Running};
+
 /// The registered name of the OpenID Connect client in [`settings_for`].
 pub const CLIENT: &str = "dev";
 
@@ -26,27 +28,50 @@ pub async fn reserve() -> Reserved {
     }
 }
 
-/// A demo app serving on its own port; stopped on drop.
+/// A demo app (or any axum app) serving on its own port; stopped on drop.
 pub struct Instance {
     pub base: String,
-    task: tokio::task::JoinHandle<()>,
+    _running: Running,
 }
 
 impl Reserved {
+    /// Serves an axum app.
     pub fn serve(self, app: axum::Router) -> Instance {
-        let listener = self.listener;
         Instance {
             base: self.base,
-            task: tokio::spawn(async move {
-                axum::serve(listener, app).await.unwrap();
-            }),
+            _running: Running::axum(self.listener, app),
         }
     }
-}
 
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.task.abort();
+    /// Serves the demo on `framework` with the sessions `choice` names (`cookie` with
+    /// `keys`).
+    pub async fn serve_demo(
+        self,
+        framework: Framework,
+        oauth: ferroauth::OAuth,
+        options: ferroauth_demo::DemoOptions,
+        choice: &ferroauth_axum::stores::StoreChoice,
+        keys: Option<&str>,
+    ) -> Instance {
+        let running =
+            Running::with_store(framework, self.listener, oauth, options, choice, keys).await;
+        Instance {
+            base: self.base,
+            _running: running,
+        }
+    }
+
+    /// Serves the actix demo over an actix session store of the test's own.
+    pub fn serve_actix(
+        self,
+        oauth: ferroauth::OAuth,
+        options: ferroauth_demo::DemoOptions,
+        store: ferroauth_demo::actix_app::Store,
+    ) -> Instance {
+        Instance {
+            base: self.base,
+            _running: Running::actix(self.listener, oauth, options, store),
+        }
     }
 }
 

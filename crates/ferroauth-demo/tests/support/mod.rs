@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod framework;
 pub mod harness;
 pub mod load;
 pub mod services;
@@ -16,6 +17,8 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, LOCATION};
 use serde_json::Value;
 use url::Url;
+
+pub use framework::Framework;
 
 /// The interop folder: from `scripts/test`, or relative to this crate.
 pub fn interop_dir() -> PathBuf {
@@ -152,20 +155,30 @@ impl Drop for Peer {
     }
 }
 
-/// A demo app served in-process on a free loopback port.
+/// A demo app served in-process on a free loopback port, on axum or actix-web.
 pub struct Demo {
     pub base: String,
+    pub framework: Framework,
     listener: Option<tokio::net::TcpListener>,
+    server: Option<framework::Running>,
 }
 
 impl Demo {
-    /// Reserves the port first: providers need the redirect URI before they start.
+    /// Reserves the port first (the axum demo): providers need the redirect URI before
+    /// they start.
     pub async fn reserve() -> Demo {
+        Self::reserve_on(Framework::Axum).await
+    }
+
+    /// Reserves the port for a demo on `framework`.
+    pub async fn reserve_on(framework: Framework) -> Demo {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         Demo {
             base,
+            framework,
             listener: Some(listener),
+            server: None,
         }
     }
 
@@ -173,15 +186,17 @@ impl Demo {
         format!("{}/auth/{name}", self.base)
     }
 
-    /// Starts serving with these settings.
+    /// Starts serving with these settings (in-memory sessions).
     pub fn serve(&mut self, settings_toml: &str) {
         let settings = ferroauth::Settings::from_toml_str(settings_toml).expect("settings");
         let oauth = ferroauth::OAuth::from_settings(&settings).expect("registry");
-        let app = ferroauth_demo::router(oauth, ferroauth_demo::DemoOptions::default());
         let listener = self.listener.take().expect("serve once");
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
+        self.server = Some(framework::Running::memory(
+            self.framework,
+            listener,
+            oauth,
+            ferroauth_demo::DemoOptions::default(),
+        ));
     }
 }
 

@@ -1,0 +1,122 @@
+//! The web framework a test runs the demo on: one test body, run once per framework
+//! ([`on_both!`](crate::on_both)).
+
+use ferroauth::OAuth;
+use ferroauth::session::sealed::CookieKeys;
+use ferroauth_axum::stores::StoreChoice;
+use ferroauth_demo::DemoOptions;
+use ferroauth_demo::actix_app;
+
+/// The demo's framework.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framework {
+    Axum,
+    Actix,
+}
+
+/// Runs each listed `async fn name(framework: Framework)` as two tests, `name::axum` and
+/// `name::actix`.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn axum() {
+                super::$name($crate::support::Framework::Axum).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn actix() {
+                super::$name($crate::support::Framework::Actix).await
+            }
+        }
+    )*};
+}
+
+/// A demo being served; stopped on drop.
+pub enum Running {
+    Axum(tokio::task::JoinHandle<()>),
+    Actix(actix_web::dev::ServerHandle),
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        match self {
+            Running::Axum(task) => task.abort(),
+            // Sends the stop command at once; nothing to wait for.
+            Running::Actix(handle) => drop(handle.stop(false)),
+        }
+    }
+}
+
+/// The actix session key the instances of one test share (so that a cookie of one opens
+/// on the other), derived from a fixed test secret.
+pub fn shared_actix_key() -> actix_web::cookie::Key {
+    actix_web::cookie::Key::derive_from(&[7u8; 32])
+}
+
+impl Running {
+    /// An axum router, served.
+    pub fn axum(listener: tokio::net::TcpListener, app: axum::Router) -> Running {
+        Running::Axum(tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        }))
+    }
+
+    /// The actix demo, served on its own thread.
+    pub fn actix(
+        listener: tokio::net::TcpListener,
+        oauth: OAuth,
+        options: DemoOptions,
+        store: actix_app::Store,
+    ) -> Running {
+        let listener = listener.into_std().unwrap();
+        Running::Actix(actix_app::spawn(
+            listener,
+            oauth,
+            options,
+            store,
+            shared_actix_key(),
+        ))
+    }
+
+    /// The demo with in-memory sessions.
+    pub fn memory(
+        framework: Framework,
+        listener: tokio::net::TcpListener,
+        oauth: OAuth,
+        options: DemoOptions,
+    ) -> Running {
+        match framework {
+            Framework::Axum => Running::axum(listener, ferroauth_demo::router(oauth, options)),
+            Framework::Actix => {
+                let store = actix_app::Store::Memory(Default::default());
+                Running::actix(listener, oauth, options, store)
+            }
+        }
+    }
+
+    /// The demo with the sessions `choice` names (`cookie` with `keys`).
+    pub async fn with_store(
+        framework: Framework,
+        listener: tokio::net::TcpListener,
+        oauth: OAuth,
+        options: DemoOptions,
+        choice: &StoreChoice,
+        keys: Option<&str>,
+    ) -> Running {
+        let keys = keys.map(|k| CookieKeys::parse(k).unwrap());
+        match framework {
+            Framework::Axum => {
+                let app = ferroauth_demo::router_for(oauth, options, choice, keys)
+                    .await
+                    .unwrap();
+                Running::axum(listener, app)
+            }
+            Framework::Actix => {
+                let store = actix_app::Store::connect(choice, keys).await.unwrap();
+                Running::actix(listener, oauth, options, store)
+            }
+        }
+    }
+}
