@@ -24,10 +24,14 @@ use ferroauth_axum::stores::StoreChoice;
 
 use crate::{DemoOptions, pages};
 
-/// Applies [`Serving`] to an `HttpServer` (whose type names its app factory) and runs it.
+/// Binds an `HttpServer` (whose type names its app factory) as [`Listen`] says, applies
+/// [`Serving`] and runs it.
 macro_rules! run {
-    ($server:expr, $serving:expr) => {{
-        let mut server = $server;
+    ($server:expr, $listen:expr, $serving:expr) => {{
+        let mut server = match $listen {
+            Listen::Plain(listener) => $server.listen(listener)?,
+            Listen::Tls(listener, config) => $server.listen_rustls_0_23(listener, *config)?,
+        };
         if let Some(workers) = $serving.workers {
             server = server.workers(workers.max(1));
         }
@@ -118,6 +122,15 @@ struct Shared {
     options: Arc<DemoOptions>,
 }
 
+/// Where the actix demo listens.
+pub enum Listen {
+    /// Plain http.
+    Plain(std::net::TcpListener),
+    /// https with this rustls configuration (tests; a real deployment terminates TLS in a
+    /// proxy or configures it the same way).
+    Tls(std::net::TcpListener, Box<rustls::ServerConfig>),
+}
+
 /// How the actix demo is served.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Serving {
@@ -129,7 +142,7 @@ pub struct Serving {
 
 /// The demo's server on `listener`, started: await it, or stop it through its handle.
 pub fn start(
-    listener: std::net::TcpListener,
+    listen: Listen,
     oauth: OAuth,
     options: DemoOptions,
     store: Store,
@@ -142,12 +155,12 @@ pub fn start(
     };
     let sessions = shared.options.session_config();
     match store {
-        Store::Memory(store) => with_store(shared, sessions, store, key, listener, serving),
-        Store::Redis(store) => with_store(shared, sessions, store, key, listener, serving),
+        Store::Memory(store) => with_store(shared, sessions, store, key, listen, serving),
+        Store::Redis(store) => with_store(shared, sessions, store, key, listen, serving),
         Store::Cookie(keys) => {
             let sealed = sessions.sealed(keys);
             let server = HttpServer::new(move || app(shared.clone()).wrap(sealed.clone()));
-            Ok(run!(server.listen(listener)?, serving))
+            Ok(run!(server, listen, serving))
         }
     }
 }
@@ -157,20 +170,20 @@ fn with_store<St: SessionStore + Clone + Send + 'static>(
     sessions: SessionConfig,
     store: St,
     key: Key,
-    listener: std::net::TcpListener,
+    listen: Listen,
     serving: Serving,
 ) -> std::io::Result<actix_web::dev::Server> {
     let server = HttpServer::new(move || {
         app(shared.clone()).wrap(sessions.middleware(store.clone(), key.clone()))
     });
-    Ok(run!(server.listen(listener)?, serving))
+    Ok(run!(server, listen, serving))
 }
 
 /// [`start`] on a thread of its own (actix-web runs its own runtime), with one worker and
 /// no signal handling, for tests: the server stops when the handle is stopped or the
 /// process ends.
 pub fn spawn(
-    listener: std::net::TcpListener,
+    listen: Listen,
     oauth: OAuth,
     options: DemoOptions,
     store: Store,
@@ -183,7 +196,7 @@ pub fn spawn(
                 workers: Some(1),
                 signals: false,
             };
-            let server = start(listener, oauth, options, store, key, serving).expect("listen");
+            let server = start(listen, oauth, options, store, key, serving).expect("listen");
             let _ = tx.send(server.handle());
             let _ = server.await;
         });

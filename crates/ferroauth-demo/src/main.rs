@@ -196,7 +196,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             // serving the development provider.
             tokio::task::spawn_blocking(move || {
                 actix_web::rt::System::new().block_on(async move {
-                    actix_app::start(listener, oauth, options, store, key, serving)?.await
+                    let listen = actix_app::Listen::Plain(listener);
+                    actix_app::start(listen, oauth, options, store, key, serving)?.await
                 })
             })
             .await??;

@@ -17,6 +17,11 @@
 //! | `readme_quick_start_in_a_browser` | testkit | query, form_post | the quick start binary |
 //! | `demo_binary_with_the_dev_provider_on_its_own_port` | the demo's own dev provider | query | the demo binary |
 //!
+//! Every test but the `SameSite=Strict` one (an axum app built for it: ferroauth-actix has
+//! no way to make a Strict session cookie) runs twice, as `<test>::axum` and
+//! `<test>::actix`: on the axum demo and on the actix-web demo, the actix runs over
+//! ferroauth-actix's in-memory store, Redis and sealed cookies alike.
+//!
 //! Screenshots of the key pages go to `target/e2e-artifacts/` (or the folder named by
 //! `FERROAUTH_E2E_ARTIFACTS`). With `FERROAUTH_UPDATE_DOCS=1` the logged-in page is also
 //! copied to `docs/demo-logged-in.png`, the picture in the README.
@@ -33,23 +38,27 @@ use browser::{
     type_into, wait_text, wait_url,
 };
 use fantoccini::Client;
+use ferroauth::session::Account;
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth::{OAuth, Settings, Token};
-use ferroauth_axum::extract::{Account, Accounts};
 use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::DemoOptions;
+use ferroauth_demo::actix_app::{self, Listen};
 use ferroauth_testkit::TestProvider;
 use ferroauth_testkit::dev::{self, DevClients};
 use serde_json::{Value, json};
-use support::Peer;
+use std::collections::HashMap;
+use support::framework::{Running, shared_actix_key};
 use support::services::Redis;
+use support::{Framework, Peer};
 use tower_sessions::session::Id;
 use tower_sessions::{MemoryStore, SessionStore};
 
 /// Where the demo keeps sessions in a test.
 enum Sessions {
-    /// tower-sessions' memory store, which the test can read.
+    /// In memory, in a store the test can read: tower-sessions' (axum) or ferroauth-actix's.
     Memory(MemoryStore),
+    ActixMemory(ferroauth_actix::memory_store::MemoryStore),
     /// A real redis-server.
     Redis(Redis),
     /// Sealed cookies.
@@ -71,14 +80,25 @@ struct CrossSiteDemo {
     sessions: Sessions,
     settings: Settings,
     provider: TestProvider,
+    framework: Framework,
+    _running: Option<Running>,
+}
+
+/// In-memory sessions for `framework`.
+fn memory(framework: Framework) -> Sessions {
+    match framework {
+        Framework::Axum => Sessions::Memory(MemoryStore::default()),
+        Framework::Actix => Sessions::ActixMemory(Default::default()),
+    }
 }
 
 impl CrossSiteDemo {
-    async fn start(sessions: Sessions, mode: Mode) -> CrossSiteDemo {
-        Self::start_with(sessions, mode, None).await
+    async fn start(framework: Framework, sessions: Sessions, mode: Mode) -> CrossSiteDemo {
+        Self::start_with(framework, sessions, mode, None).await
     }
 
     async fn start_with(
+        framework: Framework,
         sessions: Sessions,
         mode: Mode,
         tls: Option<&TestCertificate>,
@@ -115,21 +135,38 @@ impl CrossSiteDemo {
             // names its public URL (or trusts its proxy's X-Forwarded-Proto).
             options.redirect_uri.public_base_url = Some(origin.clone());
         }
-        let app = demo_app(oauth, options, &sessions).await;
-        match tls {
-            Some(cert) => {
-                let listener = TlsListener::new(listener, cert.config.clone());
-                tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let running = match framework {
+            Framework::Axum => {
+                let app = demo_app(oauth, options, &sessions).await;
+                match tls {
+                    Some(cert) => {
+                        let listener = TlsListener::new(listener, cert.config.clone());
+                        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+                    }
+                    None => {
+                        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+                    }
+                }
+                None
             }
-            None => {
-                tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            Framework::Actix => {
+                let store = actix_store(&sessions).await;
+                let listener = listener.into_std().unwrap();
+                let listen = match tls {
+                    Some(cert) => Listen::Tls(listener, Box::new((*cert.config).clone())),
+                    None => Listen::Plain(listener),
+                };
+                let handle = actix_app::spawn(listen, oauth, options, store, shared_actix_key());
+                Some(Running::Actix(handle))
             }
-        }
+        };
         let demo = CrossSiteDemo {
             origin,
             sessions,
             settings,
             provider,
+            framework,
+            _running: running,
         };
         assert!(
             !demo.provider.issuer().contains("localhost"),
@@ -142,21 +179,52 @@ impl CrossSiteDemo {
         format!("{}{path}", self.origin)
     }
 
+    /// The browser's session id: the `id` cookie (for actix-session, the key inside its
+    /// private cookie).
+    async fn session_id(&self, browser: &Client) -> Option<String> {
+        let value = cookie(browser, "id").await?.value().to_owned();
+        match self.framework {
+            Framework::Axum => Some(value),
+            Framework::Actix => {
+                let sealed = actix_web::cookie::Cookie::parse_encoded(format!("id={value}"))
+                    .expect("the session cookie");
+                let mut jar = actix_web::cookie::CookieJar::new();
+                jar.add_original(sealed.into_owned());
+                let key = jar.private(&shared_actix_key()).get("id")?;
+                Some(key.value().to_owned())
+            }
+        }
+    }
+
+    /// The entries the memory store holds for session `id` (JSON text by key), if any.
+    async fn stored(&self, id: &str) -> Option<HashMap<String, String>> {
+        match &self.sessions {
+            Sessions::Memory(store) => {
+                let record = store.load(&Id::from_str(id).unwrap()).await.unwrap()?;
+                let text = |v: Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                Some(record.data.into_iter().map(|(k, v)| (k, text(v))).collect())
+            }
+            Sessions::ActixMemory(store) => {
+                use actix_session::storage::SessionStore as _;
+                let key = id.to_owned().try_into().unwrap();
+                store.load(&key).await.unwrap()
+            }
+            _ => panic!("only the memory stores are read by the tests"),
+        }
+    }
+
     /// The accounts the browser's demo session holds, read from the memory store.
     async fn accounts(&self, browser: &Client) -> Vec<(String, Account)> {
-        let Sessions::Memory(store) = &self.sessions else {
-            panic!("only the memory store is read by the tests");
-        };
-        let Some(id) = session_id(browser).await else {
+        let Some(id) = self.session_id(browser).await else {
             return Vec::new();
         };
-        let Some(record) = store.load(&id).await.expect("session store") else {
+        let Some(entries) = self.stored(&id).await else {
             return Vec::new();
         };
-        Accounts::from_record(&record.data)
+        let view = Entries(entries);
+        ferroauth::session::logged_in(&view)
             .await
             .expect("accounts")
-            .0
             .into_iter()
             .collect()
     }
@@ -178,8 +246,53 @@ impl CrossSiteDemo {
     }
 }
 
+/// A stored session's entries, read-only, as a [`ferroauth::session::Session`].
+struct Entries(HashMap<String, String>);
+
+impl ferroauth::session::Session for Entries {
+    async fn get(&self, key: &str) -> Result<Option<String>, ferroauth::Error> {
+        Ok(self.0.get(key).cloned())
+    }
+    async fn insert(&self, _: &str, _: String) -> Result<(), ferroauth::Error> {
+        unreachable!("read-only")
+    }
+    async fn remove(&self, _: &str) -> Result<(), ferroauth::Error> {
+        unreachable!("read-only")
+    }
+    async fn renew(&self) -> Result<(), ferroauth::Error> {
+        unreachable!("read-only")
+    }
+    async fn clear(&self) -> Result<(), ferroauth::Error> {
+        unreachable!("read-only")
+    }
+    fn is_present(&self) -> bool {
+        true
+    }
+}
+
+/// The actix demo's store for `sessions`.
+async fn actix_store(sessions: &Sessions) -> actix_app::Store {
+    match sessions {
+        Sessions::ActixMemory(store) => actix_app::Store::Memory(store.clone()),
+        Sessions::Memory(_) => panic!("tower-sessions' store is for the axum demo"),
+        Sessions::Redis(redis) => {
+            let choice = StoreChoice::from_str(&redis.url()).unwrap();
+            actix_app::Store::connect(&choice, None)
+                .await
+                .expect("redis store")
+        }
+        Sessions::Cookie => {
+            let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
+            actix_app::Store::connect(&StoreChoice::Cookie, Some(keys))
+                .await
+                .unwrap()
+        }
+    }
+}
+
 async fn demo_app(oauth: OAuth, options: DemoOptions, sessions: &Sessions) -> Router {
     match sessions {
+        Sessions::ActixMemory(_) => panic!("ferroauth-actix's store is for the actix demo"),
         Sessions::Memory(store) => ferroauth_demo::router_with_store(oauth, options, store.clone()),
         Sessions::Redis(redis) => {
             let choice = StoreChoice::from_str(&redis.url()).unwrap();
@@ -194,12 +307,6 @@ async fn demo_app(oauth: OAuth, options: DemoOptions, sessions: &Sessions) -> Ro
                 .expect("cookie store")
         }
     }
-}
-
-/// The demo's session id (the `id` cookie of the page's site).
-async fn session_id(browser: &Client) -> Option<Id> {
-    let cookie = cookie(browser, "id").await?;
-    Some(Id::from_str(cookie.value()).expect("session id"))
 }
 
 fn token_secrets(token: &Token) -> Vec<String> {
@@ -269,11 +376,10 @@ async fn log_out(browser: &Client, client: &str) {
     assert!(absent(browser, "#logout").await);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openid_connect_login_in_a_browser() {
+async fn openid_connect_login_in_a_browser(framework: Framework) {
     let started = Instant::now();
     let driver = Driver::start().await;
-    let demo = CrossSiteDemo::start(Sessions::Memory(MemoryStore::default()), Mode::Query).await;
+    let demo = CrossSiteDemo::start(framework, memory(framework), Mode::Query).await;
     let browser = driver.browser().await;
     let client = dev::OIDC_CLIENT;
 
@@ -283,18 +389,24 @@ async fn openid_connect_login_in_a_browser() {
     click(&browser, "a#login-dev").await;
     find(&browser, "button.user[value=\"alice\"]").await;
     browser.goto(&demo.url("/")).await.expect("home");
-    let before = session_id(&browser).await.expect("a session after /login");
+    let before = demo
+        .session_id(&browser)
+        .await
+        .expect("a session after /login");
+    assert!(
+        demo.stored(&before).await.is_some(),
+        "the pending login is stored"
+    );
 
-    log_in(&browser, &demo, client, Some("oidc")).await;
-    let after = session_id(&browser)
+    let shots = format!("oidc-{framework:?}").to_lowercase();
+    log_in(&browser, &demo, client, Some(&shots)).await;
+    let after = demo
+        .session_id(&browser)
         .await
         .expect("a session after the login");
     assert_ne!(before, after, "the login renews the session id");
-    let Sessions::Memory(store) = &demo.sessions else {
-        unreachable!()
-    };
     assert!(
-        store.load(&before).await.unwrap().is_none(),
+        demo.stored(&before).await.is_none(),
         "the old session is gone from the store"
     );
     let id_cookie = cookie(&browser, "id").await.unwrap();
@@ -323,8 +435,8 @@ async fn openid_connect_login_in_a_browser() {
         secrets.len()
     );
     assert_no_secrets(&browser, &secrets).await;
-    let logged_in = screenshot(&browser, "oidc-3-logged-in").await;
-    if std::env::var_os("FERROAUTH_UPDATE_DOCS").is_some() {
+    let logged_in = screenshot(&browser, &format!("{shots}-3-logged-in")).await;
+    if framework == Framework::Axum && std::env::var_os("FERROAUTH_UPDATE_DOCS").is_some() {
         std::fs::copy(
             &logged_in,
             browser::workspace().join("docs/demo-logged-in.png"),
@@ -340,7 +452,7 @@ async fn openid_connect_login_in_a_browser() {
         "API: {answer}"
     );
     assert_no_secrets(&browser, &secrets).await;
-    screenshot(&browser, "oidc-4-api-result").await;
+    screenshot(&browser, &format!("{shots}-4-api-result")).await;
 
     let before = demo.accounts(&browser).await;
     click(&browser, "#refresh-dev").await;
@@ -365,26 +477,26 @@ async fn openid_connect_login_in_a_browser() {
     let answer = call_api(&browser, client).await;
     assert!(answer.contains("\"sub\": \"alice\""), "API: {answer}");
 
-    let last = session_id(&browser).await.unwrap();
+    let last = demo.session_id(&browser).await.unwrap();
     log_out(&browser, client).await;
     assert!(
-        store.load(&last).await.unwrap().is_none(),
+        demo.stored(&last).await.is_none(),
         "logout deletes the session"
     );
-    screenshot(&browser, "oidc-5-logged-out").await;
+    screenshot(&browser, &format!("{shots}-5-logged-out")).await;
     browser.close().await.expect("close the browser");
     println!("OpenID Connect browser flow: {:.1?}", started.elapsed());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oauth1_login_in_a_browser() {
+async fn oauth1_login_in_a_browser(framework: Framework) {
     let started = Instant::now();
     let driver = Driver::start().await;
-    let demo = CrossSiteDemo::start(Sessions::Memory(MemoryStore::default()), Mode::Query).await;
+    let demo = CrossSiteDemo::start(framework, memory(framework), Mode::Query).await;
     let browser = driver.browser().await;
     let client = dev::OAUTH1_CLIENT;
 
-    log_in(&browser, &demo, client, Some("oauth1")).await;
+    let shots = format!("oauth1-{framework:?}").to_lowercase();
+    log_in(&browser, &demo, client, Some(&shots)).await;
     let who = text(&browser, "#account-dev-oauth1 .who").await;
     assert!(who.to_lowercase().contains("alice"), "logged in as {who}");
     assert_eq!(text(&browser, "#token-type").await, "OAuth1");
@@ -399,7 +511,7 @@ async fn oauth1_login_in_a_browser() {
         secrets.len()
     );
     assert_no_secrets(&browser, &secrets).await;
-    screenshot(&browser, "oauth1-3-logged-in").await;
+    screenshot(&browser, &format!("{shots}-3-logged-in")).await;
 
     let answer = call_api(&browser, client).await;
     assert!(answer.contains("\"user_id\": \"alice\""), "API: {answer}");
@@ -409,7 +521,7 @@ async fn oauth1_login_in_a_browser() {
         "API: {answer}"
     );
     assert_no_secrets(&browser, &secrets).await;
-    screenshot(&browser, "oauth1-4-api-result").await;
+    screenshot(&browser, &format!("{shots}-4-api-result")).await;
 
     // Logged in with both providers at once, then out of both.
     log_in(&browser, &demo, dev::OIDC_CLIENT, None).await;
@@ -422,11 +534,10 @@ async fn oauth1_login_in_a_browser() {
     println!("OAuth 1.0a browser flow: {:.1?}", started.elapsed());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn error_pages_in_a_browser() {
+async fn error_pages_in_a_browser(framework: Framework) {
     let started = Instant::now();
     let driver = Driver::start().await;
-    let demo = CrossSiteDemo::start(Sessions::Memory(MemoryStore::default()), Mode::Query).await;
+    let demo = CrossSiteDemo::start(framework, memory(framework), Mode::Query).await;
     let browser = driver.browser().await;
 
     // A login is pending, but the callback carries a state this session never issued.
@@ -443,7 +554,7 @@ async fn error_pages_in_a_browser() {
     let page = text(&browser, "main").await;
     assert!(page.contains("Start the login again"), "advice: {page}");
     assert!(page.contains("Back to the home page"), "way out: {page}");
-    screenshot(&browser, "error-1-state-unknown").await;
+    screenshot(&browser, &format!("error-{framework:?}-1-state-unknown")).await;
 
     // The user declines at the provider.
     browser.goto(&demo.url("/")).await.expect("home");
@@ -451,7 +562,7 @@ async fn error_pages_in_a_browser() {
     click(&browser, "button.deny").await;
     assert_eq!(text(&browser, "#error-code").await, "access_denied");
     assert!(text(&browser, "main").await.contains("declined"));
-    screenshot(&browser, "error-2-access-denied").await;
+    screenshot(&browser, &format!("error-{framework:?}-2-access-denied")).await;
 
     // The way back works.
     click(&browser, "a.button[href=\"/\"]").await;
@@ -463,11 +574,12 @@ async fn error_pages_in_a_browser() {
 
 /// With one store: an OpenID Connect login in query mode and one in form_post mode, and an
 /// OAuth 1.0a login, each cross-site, each ending on the demo's page as alice.
-async fn logins_with(sessions: impl Fn() -> Sessions, label: &str) {
+async fn logins_with(framework: Framework, sessions: impl Fn() -> Sessions, label: &str) {
     let started = Instant::now();
+    let label = format!("{label}-{framework:?}").to_lowercase();
     let driver = Driver::start().await;
     for mode in [Mode::Query, Mode::FormPost] {
-        let demo = CrossSiteDemo::start(sessions(), mode).await;
+        let demo = CrossSiteDemo::start(framework, sessions(), mode).await;
         let browser = driver.browser().await;
         log_in(&browser, &demo, dev::OIDC_CLIENT, None).await;
         assert_eq!(text(&browser, "#account-dev .who").await, "Alice Example");
@@ -486,25 +598,21 @@ async fn logins_with(sessions: impl Fn() -> Sessions, label: &str) {
     println!("{label}: cross-site logins in {:.1?}", started.elapsed());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn logins_with_memory_sessions() {
-    logins_with(|| Sessions::Memory(MemoryStore::default()), "memory").await;
+async fn logins_with_memory_sessions(framework: Framework) {
+    logins_with(framework, || memory(framework), "memory").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn logins_with_redis_sessions() {
-    logins_with(|| Sessions::Redis(Redis::start()), "redis").await;
+async fn logins_with_redis_sessions(framework: Framework) {
+    logins_with(framework, || Sessions::Redis(Redis::start()), "redis").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn logins_with_cookie_sessions() {
-    logins_with(|| Sessions::Cookie, "cookie").await;
+async fn logins_with_cookie_sessions(framework: Framework) {
+    logins_with(framework, || Sessions::Cookie, "cookie").await;
 }
 
 /// panva's oidc-provider with its own login and consent pages, in query and form_post
 /// mode, at 127.0.0.1 while the demo is at localhost.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oidc_provider_logins_in_a_browser() {
+async fn oidc_provider_logins_in_a_browser(framework: Framework) {
     const SECRET: &str = "a-long-client-secret-for-browser-tests-0123456789";
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://localhost:{}", listener.local_addr().unwrap().port());
@@ -520,8 +628,7 @@ async fn oidc_provider_logins_in_a_browser() {
     ))
     .unwrap();
     let oauth = OAuth::from_settings(&settings).unwrap();
-    let app = ferroauth_demo::router(oauth, DemoOptions::default());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let _demo = Running::memory(framework, listener, oauth, DemoOptions::default());
 
     let driver = Driver::start().await;
     for (client, user) in [("op", "carol"), ("op-form", "dave")] {
@@ -533,7 +640,7 @@ async fn oidc_provider_logins_in_a_browser() {
         type_into(&browser, "input[name=login]", user).await;
         type_into(&browser, "input[name=password]", "any password").await;
         if client == "op-form" {
-            screenshot(&browser, "oidc-provider-login-form").await;
+            screenshot(&browser, &format!("oidc-provider-{framework:?}-login-form")).await;
         }
         click(&browser, "button[type=submit]").await;
         find(&browser, "input[name=prompt][value=consent]").await;
@@ -549,8 +656,7 @@ async fn oidc_provider_logins_in_a_browser() {
 }
 
 /// Authlib's OAuth 1.0a server at 127.0.0.1, the demo at localhost.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authlib_oauth1_login_in_a_browser() {
+async fn authlib_oauth1_login_in_a_browser(framework: Framework) {
     const SECRET: &str = "authlib-browser-consumer-secret";
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://localhost:{}", listener.local_addr().unwrap().port());
@@ -571,8 +677,7 @@ async fn authlib_oauth1_login_in_a_browser() {
         api_paths: [("authlib".to_owned(), "me".to_owned())].into(),
         ..DemoOptions::default()
     };
-    let app = ferroauth_demo::router(oauth, options);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let _demo = Running::memory(framework, listener, oauth, options);
 
     let driver = Driver::start().await;
     let browser = driver.browser().await;
@@ -593,21 +698,17 @@ async fn authlib_oauth1_login_in_a_browser() {
 
 /// Over https with a certificate made for the test: the session cookie is `Secure`, and a
 /// form_post login completes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn https_login_with_a_secure_cookie() {
+async fn https_login_with_a_secure_cookie(framework: Framework) {
     let cert = TestCertificate::localhost();
     let driver = Driver::start().await;
-    let demo = CrossSiteDemo::start_with(
-        Sessions::Memory(MemoryStore::default()),
-        Mode::FormPost,
-        Some(&cert),
-    )
-    .await;
+    let demo =
+        CrossSiteDemo::start_with(framework, memory(framework), Mode::FormPost, Some(&cert)).await;
     assert!(demo.origin.starts_with("https://localhost:"));
     let browser = driver
         .browser_with(std::slice::from_ref(&cert.chromium_flag))
         .await;
-    log_in(&browser, &demo, dev::OIDC_CLIENT, Some("https")).await;
+    let shots = format!("https-{framework:?}").to_lowercase();
+    log_in(&browser, &demo, dev::OIDC_CLIENT, Some(&shots)).await;
     let id = cookie(&browser, "id").await.expect("the session cookie");
     assert_eq!(id.secure(), Some(true), "{id}");
     assert_eq!(id.same_site(), Some(cookie::SameSite::Lax), "{id}");
@@ -695,8 +796,7 @@ async fn a_strict_session_cookie_is_named_on_the_callback() {
 /// The README's quick start as it is (`src/bin/quickstart.rs`, the same text as the
 /// README's block), run as its own process with a settings file, logging in across sites
 /// in query and form_post mode.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn readme_quick_start_in_a_browser() {
+async fn readme_quick_start_in_a_browser(framework: Framework) {
     let port = support::services::free_port();
     let origin = format!("http://localhost:{port}");
     let provider = TestProvider::builder()
@@ -718,8 +818,12 @@ async fn readme_quick_start_in_a_browser() {
         ),
     )
     .unwrap();
+    let program = match framework {
+        Framework::Axum => env!("CARGO_BIN_EXE_quickstart"),
+        Framework::Actix => env!("CARGO_BIN_EXE_quickstart_actix"),
+    };
     let app = support::app::ChildApp::spawn(
-        env!("CARGO_BIN_EXE_quickstart"),
+        program,
         &[],
         dir.path(),
         &[("LISTEN", format!("127.0.0.1:{port}"))],
@@ -744,8 +848,7 @@ async fn readme_quick_start_in_a_browser() {
 
 /// The demo binary in its zero-setup mode with `--dev-provider-listen`: the development
 /// provider on its own port, another site than the demo opened at localhost.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_binary_with_the_dev_provider_on_its_own_port() {
+async fn demo_binary_with_the_dev_provider_on_its_own_port(framework: Framework) {
     let (port, idp_port) = (
         support::services::free_port(),
         support::services::free_port(),
@@ -758,6 +861,8 @@ async fn demo_binary_with_the_dev_provider_on_its_own_port() {
             &format!("127.0.0.1:{port}"),
             "--dev-provider-listen",
             &format!("127.0.0.1:{idp_port}"),
+            "--framework",
+            &format!("{framework:?}").to_lowercase(),
         ],
         dir.path(),
         &[],
@@ -782,3 +887,17 @@ async fn demo_binary_with_the_dev_provider_on_its_own_port() {
     );
     browser.close().await.expect("close the browser");
 }
+
+crate::on_both!(
+    openid_connect_login_in_a_browser,
+    oauth1_login_in_a_browser,
+    error_pages_in_a_browser,
+    logins_with_memory_sessions,
+    logins_with_redis_sessions,
+    logins_with_cookie_sessions,
+    oidc_provider_logins_in_a_browser,
+    authlib_oauth1_login_in_a_browser,
+    https_login_with_a_secure_cookie,
+    readme_quick_start_in_a_browser,
+    demo_binary_with_the_dev_provider_on_its_own_port,
+);

@@ -72,7 +72,7 @@ impl Running {
     ) -> Running {
         let listener = listener.into_std().unwrap();
         Running::Actix(actix_app::spawn(
-            listener,
+            actix_app::Listen::Plain(listener),
             oauth,
             options,
             store,
