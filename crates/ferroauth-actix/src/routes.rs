@@ -142,9 +142,14 @@ impl AuthRoutes {
                 };
             let r = routes.clone();
             let logout_route = move |req: HttpRequest| logout(r.clone(), req);
+            // One resource per path: actix-web tries each resource's pattern (a regex for
+            // `{name}`) in turn, so two resources for one path would cost a second match.
             cfg.route("/login/{name}", web::get().to(login_route))
-                .route("/auth/{name}", web::get().to(callback_route.clone()))
-                .route("/auth/{name}", web::post().to(callback_route))
+                .service(
+                    web::resource("/auth/{name}")
+                        .route(web::get().to(callback_route.clone()))
+                        .route(web::post().to(callback_route)),
+                )
                 .route("/logout", web::post().to(logout_route));
             if routes.refresh {
                 let r = routes.clone();

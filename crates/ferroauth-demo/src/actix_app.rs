@@ -233,9 +233,11 @@ fn app(
         .app_data(web::Data::new(ApiPaths(Arc::new(
             shared.options.api_paths.clone(),
         ))))
+        // The login routes first: actix-web tries patterns in order, and logins are the
+        // demo's hot path.
+        .configure(auth.config())
         .route("/", web::get().to(home))
         .route("/api/{name}/{path:.*}", web::get().to(api))
-        .configure(auth.config())
 }
 
 /// The API paths of [`DemoOptions::api_paths`], for the pages.

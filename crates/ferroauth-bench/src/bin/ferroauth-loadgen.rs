@@ -122,7 +122,8 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// The session store and lifetime the demo was given, for the report's header.
+/// The framework, session store and lifetime the demo was given, for the report's header
+/// (`--demo-arg=--framework=actix` runs the actix-web demo).
 fn sessions_label(demo_args: &[String]) -> String {
     // As clap reads them: `--flag=value`, or `--flag` then `value`.
     let value = |flag: &str| {
@@ -134,10 +135,11 @@ fn sessions_label(demo_args: &[String]) -> String {
                 rest => rest.strip_prefix('=').map(str::to_owned),
             })
     };
+    let framework = value("--framework").unwrap_or_else(|| "axum".to_owned());
     let store = value("--session-store").unwrap_or_else(|| "memory".to_owned());
     match value("--session-ttl") {
-        Some(ttl) => format!("{store} sessions, idle expiry {ttl} s"),
-        None => format!("{store} sessions"),
+        Some(ttl) => format!("{framework}, {store} sessions, idle expiry {ttl} s"),
+        None => format!("{framework}, {store} sessions"),
     }
 }
 
@@ -451,14 +453,18 @@ mod tests {
     #[test]
     fn sessions_label_reads_both_argument_forms() {
         let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(super::sessions_label(&[]), "memory sessions");
+        assert_eq!(super::sessions_label(&[]), "axum, memory sessions");
         assert_eq!(
             super::sessions_label(&args(&["--session-store=cookie", "--session-ttl", "5"])),
-            "cookie sessions, idle expiry 5 s"
+            "axum, cookie sessions, idle expiry 5 s"
         );
         assert_eq!(
-            super::sessions_label(&args(&["--session-store", "redis://127.0.0.1:6379"])),
-            "redis://127.0.0.1:6379 sessions"
+            super::sessions_label(&args(&[
+                "--framework=actix",
+                "--session-store",
+                "redis://127.0.0.1:6379"
+            ])),
+            "actix, redis://127.0.0.1:6379 sessions"
         );
     }
 }
