@@ -61,7 +61,7 @@ pub mod routes;
 mod session;
 pub mod sessions;
 
-pub use session::AuthSession;
+pub use session::{AuthSession, ServerSession};
 
 /// Whether the request asks for JSON (`Accept` names `application/json`): API clients and
 /// scripts get JSON answers and errors, browsers pages ([`ferroauth::web::wants_json`]).

@@ -5,7 +5,7 @@
 //! longer: in a test that stops and restarts redis-server, logins came back only after
 //! about 100 seconds. Over a deadpool pool instead, each request takes a connection that
 //! is checked (and replaced) on the way out of the pool, waits at most
-//! [`STORE_TIMEOUT`](crate::sessions::STORE_TIMEOUT) for one, and logins work again as soon
+//! [`STORE_TIMEOUT`] for one, and logins work again as soon
 //! as Redis answers.
 
 use actix_session::storage::RedisSessionStore;

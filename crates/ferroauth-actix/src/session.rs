@@ -24,7 +24,7 @@ use crate::AuthError;
 /// the entries).
 #[derive(Debug, Clone)]
 pub enum AuthSession {
-    /// An actix-session session, bridged: see the [module docs](self).
+    /// An actix-session session, bridged through a [`ServerSession`].
     Server(ServerSession),
     /// Sealed cookies: each entry is its own encrypted cookie.
     Cookies(SealedCookies),
@@ -126,6 +126,14 @@ impl Session for AuthSession {
 
 /// An actix-session session's entries, shared between the handlers and the middleware that
 /// writes their changes back.
+///
+/// actix-session's `Session` lives on one worker thread (`Rc<RefCell<…>>`), while
+/// ferroauth's `Session` trait is `Send + Sync`, so that axum apps can hold it across
+/// `.await`s on any thread. The middleware of
+/// [`SessionConfig::middleware`](crate::sessions::SessionConfig::middleware) copies the
+/// request's entries into this (shared, `Send`) value, hands it to the handlers, and writes
+/// what they changed back to actix-session once they answered, before actix-session saves
+/// the session. The copy is a few short JSON strings.
 #[derive(Debug, Clone)]
 pub struct ServerSession(Arc<Mutex<State>>);
 

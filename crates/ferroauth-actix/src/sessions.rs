@@ -343,7 +343,7 @@ impl ResponseError for StoreUnavailable {
 }
 
 /// Gives each request an [`AuthSession`] over its actix-session session and writes the
-/// handlers' changes back ([`crate::session`]'s module docs tell why).
+/// handlers' changes back ([`ServerSession`] tells why).
 pub struct Bridge<S> {
     service: Rc<S>,
 }

@@ -26,6 +26,15 @@ enum Framework {
     Actix,
 }
 
+impl Framework {
+    fn name(self) -> &'static str {
+        match self {
+            Framework::Axum => "axum",
+            Framework::Actix => "actix-web",
+        }
+    }
+}
+
 /// The ferroauth demo: log in with OAuth 1.0a, OAuth 2.0 and OpenID Connect providers.
 #[derive(Debug, Parser)]
 #[command(version, about)]
@@ -165,11 +174,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             }
         });
     }
+    // Tests and tools read the address from this line: keep its start stable.
     println!(
-        "ferroauth demo ({:?}): open {base}/ (providers: {}; sessions: {})",
-        args.framework,
+        "ferroauth demo: open {base}/ (providers: {}; sessions: {}; framework: {})",
         oauth.names().join(", "),
-        choice.describe()
+        choice.describe(),
+        args.framework.name()
     );
     match args.framework {
         Framework::Axum => {

@@ -31,3 +31,13 @@ async fn logins_under_load_memory_store() {
 async fn logins_under_load_cookie_store() {
     three_hundred_logins(&["--session-store", "cookie"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_under_load_on_actix() {
+    three_hundred_logins(&["--framework", "actix"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_under_load_on_actix_cookie_store() {
+    three_hundred_logins(&["--framework", "actix", "--session-store", "cookie"]).await;
+}
