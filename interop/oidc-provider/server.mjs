@@ -22,7 +22,7 @@
 // Signing keys (RSA-2048, P-256, Ed25519) and cookie keys are generated at
 // every start: never cache a JWKS across restarts.
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -103,9 +103,17 @@ for (const [i, c] of clients.entries()) {
 
 const { default: Provider } = await import('oidc-provider');
 
+// The key comes out of the generator as PEM and is exported as a JWK from a key object of
+// its own. Exporting the generator's own key object deadlocked Node 20 now and then (about
+// one start in twelve here): a garbage collection during the JWK export destroyed the
+// generation job, whose destructor waits for the lock the export holds.
 function signingKey(type, options, kid) {
-  const { privateKey } = generateKeyPairSync(type, options);
-  return { ...privateKey.export({ format: 'jwk' }), kid, use: 'sig' };
+  const { privateKey } = generateKeyPairSync(type, {
+    ...options,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return { ...createPrivateKey(privateKey).export({ format: 'jwk' }), kid, use: 'sig' };
 }
 
 const tag = randomBytes(4).toString('hex');

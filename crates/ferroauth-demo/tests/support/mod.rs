@@ -67,9 +67,10 @@ impl Peer {
         )
     }
 
-    /// Starts a provider; one more try if the first start hangs. A provider that never
-    /// says READY was seen (rarely, on a loaded machine, with nothing in its log); its
-    /// start-up is not what these tests check, and a second failure still fails the test.
+    /// Starts a provider; one more try if the first start hangs. oidc-provider's launcher
+    /// used to deadlock in Node's key generation about one start in twelve (fixed in
+    /// `interop/oidc-provider/server.mjs`); a provider's start-up is not what these tests
+    /// check, and a second failure still fails the test.
     fn spawn(program: &str, args: &[&str], clients: &Value, extra: &[&str]) -> Peer {
         match Self::try_spawn(program, args, clients, extra) {
             Ok(peer) => peer,
