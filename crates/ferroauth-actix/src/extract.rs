@@ -41,8 +41,8 @@ impl FromRequest for Accounts {
     type Error = AuthError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let session = AuthSession::from_request(req, payload).into_inner();
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = AuthSession::required(req);
         Box::pin(async move { Ok(Self(ferroauth::session::logged_in(&session?).await?)) })
     }
 }
@@ -110,9 +110,9 @@ impl FromRequest for UserApi {
     type Error = AuthError;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let api = NamedClient::of(req).and_then(|NamedClient(client)| {
-            let session = AuthSession::from_request(req, payload).into_inner()?;
+            let session = AuthSession::required(req)?;
             Ok(Self { client, session })
         });
         std::future::ready(api)

@@ -175,19 +175,11 @@ impl AuthRoutes {
     }
 }
 
-fn session_of(req: &HttpRequest) -> Result<AuthSession, AuthError> {
-    AuthSession::of(req).ok_or_else(|| {
-        AuthError(ferroauth::Error::Session(
-            "no session middleware: wrap the App in SessionConfig::middleware or sealed".into(),
-        ))
-    })
-}
-
 async fn login(routes: Rc<AuthRoutes>, req: HttpRequest, name: String) -> HttpResponse {
     let json = wants_json(req.headers());
     let result = async {
         let client = registry(&req)?.client(&name)?;
-        let session = session_of(&req)?;
+        let session = AuthSession::required(&req)?;
         let redirect_uri = RedirectUri::of(&req)?.to(&flows::callback_path(req.path(), &name));
         let url = flows::start_login(&client, &session, &redirect_uri, req.query_string()).await?;
         Ok::<_, AuthError>(LoginRedirect(url))
@@ -214,7 +206,7 @@ async fn callback(
     };
     let result = async {
         let client = registry(&req)?.client(&name)?;
-        let session = session_of(&req)?;
+        let session = AuthSession::required(&req)?;
         // Renews the session id once the login succeeds (session fixation).
         let login = flows::finish_login(&client, &session, &params).await?;
         Ok::<_, AuthError>((login, session))
@@ -251,7 +243,7 @@ async fn refresh_token(routes: Rc<AuthRoutes>, req: HttpRequest, name: String) -
     let json = wants_json(req.headers());
     let result = async {
         let client = registry(&req)?.client(&name)?;
-        let session = session_of(&req)?;
+        let session = AuthSession::required(&req)?;
         Ok::<_, AuthError>(flows::refresh(&client, &session).await?)
     }
     .await;
@@ -268,7 +260,7 @@ async fn logout(routes: Rc<AuthRoutes>, req: HttpRequest) -> HttpResponse {
     let json = wants_json(req.headers());
     let result = async {
         let oauth = registry(&req)?;
-        let session = session_of(&req)?;
+        let session = AuthSession::required(&req)?;
         let back = RedirectUri::of(&req).ok().map(|u| u.to("/"));
         Ok::<_, AuthError>(flows::logout(&oauth, &session, back.as_deref()).await?)
     }

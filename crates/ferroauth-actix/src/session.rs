@@ -36,6 +36,16 @@ impl AuthSession {
         req.extensions().get::<AuthSession>().cloned()
     }
 
+    /// The session the session middleware put in the request, or the error that says the
+    /// middleware is missing (503 `session_unavailable`).
+    pub fn required(req: &HttpRequest) -> Result<Self, AuthError> {
+        Self::of(req).ok_or_else(|| {
+            AuthError(Error::Session(
+                "no session middleware: wrap the App in SessionConfig::middleware or sealed".into(),
+            ))
+        })
+    }
+
     /// The pending logins.
     pub fn pending(&self) -> SessionPending<'_, Self> {
         SessionPending(self)
@@ -52,11 +62,7 @@ impl FromRequest for AuthSession {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(Self::of(req).ok_or_else(|| {
-            AuthError(Error::Session(
-                "no session middleware: wrap the App in SessionConfig::middleware or sealed".into(),
-            ))
-        }))
+        std::future::ready(Self::required(req))
     }
 }
 
