@@ -247,14 +247,14 @@ fn verify(
 ) -> Result<Verified, Response> {
     let req = collect(headers, query, body)?;
     let fast = s.settings.fast;
-    if let Some(v) = req.get("oauth_version") {
-        if v != "1.0" {
-            return Err(problem(
-                StatusCode::BAD_REQUEST,
-                "version_rejected",
-                &[("oauth_acceptable_versions", "1.0-1.0")],
-            ));
-        }
+    if let Some(v) = req.get("oauth_version")
+        && v != "1.0"
+    {
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "version_rejected",
+            &[("oauth_acceptable_versions", "1.0-1.0")],
+        ));
     }
     let key = req
         .get("oauth_consumer_key")
@@ -298,15 +298,16 @@ fn verify(
 
     let t = now();
     let window = s.settings.oauth1_window;
-    if let Some(ts) = timestamp {
-        if !fast && ts.abs_diff(t) > window {
-            let range = format!("{}-{}", t.saturating_sub(window), t + window);
-            return Err(problem(
-                StatusCode::UNAUTHORIZED,
-                "timestamp_refused",
-                &[("oauth_acceptable_timestamps", &range)],
-            ));
-        }
+    if let Some(ts) = timestamp
+        && !fast
+        && ts.abs_diff(t) > window
+    {
+        let range = format!("{}-{}", t.saturating_sub(window), t + window);
+        return Err(problem(
+            StatusCode::UNAUTHORIZED,
+            "timestamp_refused",
+            &[("oauth_acceptable_timestamps", &range)],
+        ));
     }
 
     let token = req.get("oauth_token").map(str::to_owned);

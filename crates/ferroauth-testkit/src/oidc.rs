@@ -814,11 +814,11 @@ fn user_claims(user: &User, scope: &str) -> Map<String, Value> {
             user.display_username().to_owned().into(),
         );
     }
-    if has_scope(scope, "email") {
-        if let Some(email) = &user.email {
-            claims.insert("email".into(), email.clone().into());
-            claims.insert("email_verified".into(), user.email_verified.into());
-        }
+    if has_scope(scope, "email")
+        && let Some(email) = &user.email
+    {
+        claims.insert("email".into(), email.clone().into());
+        claims.insert("email_verified".into(), user.email_verified.into());
     }
     claims
 }

@@ -212,23 +212,22 @@ fn error_in_fields(status: u16, fields: &BTreeMap<String, String>) -> Option<Err
         "error_message",
     ]);
     // X/Twitter: {"errors":[{"code":32,"message":"Could not authenticate you."}]}
-    if code.is_none() && description.is_none() {
-        if let Some(Value::Array(errors)) = fields
+    if code.is_none()
+        && description.is_none()
+        && let Some(Value::Array(errors)) = fields
             .get("errors")
             .and_then(|e| serde_json::from_str::<Value>(e).ok())
-        {
-            if let Some(first) = errors.first() {
-                code = first
-                    .get("code")
-                    .cloned()
-                    .and_then(json_to_string)
-                    .and_then(|c| clean(&c, 64));
-                description = first
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .and_then(|m| clean(m, 256));
-            }
-        }
+        && let Some(first) = errors.first()
+    {
+        code = first
+            .get("code")
+            .cloned()
+            .and_then(json_to_string)
+            .and_then(|c| clean(&c, 64));
+        description = first
+            .get("message")
+            .and_then(Value::as_str)
+            .and_then(|m| clean(m, 256));
     }
     (code.is_some() || description.is_some()).then_some(Error::Provider {
         status,
@@ -257,10 +256,10 @@ pub fn provider_error(status: u16, content_type: Option<&str>, body: &[u8]) -> E
         map.entry(name.into_owned())
             .or_insert_with(|| value.into_owned());
     });
-    if parsed.is_ok() {
-        if let Some(e) = error_in_fields(status, &map) {
-            return e;
-        }
+    if parsed.is_ok()
+        && let Some(e) = error_in_fields(status, &map)
+    {
+        return e;
     }
     // A short plain-text sentence (some providers answer "Invalid signature" and the
     // like); HTML pages and anything form- or JSON-shaped are not repeated.
