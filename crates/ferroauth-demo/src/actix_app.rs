@@ -238,6 +238,21 @@ fn app(
         .configure(auth.config())
         .route("/", web::get().to(home))
         .route("/api/{name}/{path:.*}", web::get().to(api))
+        .app_data(web::Data::new(shared.options.metrics.clone()))
+        .route("/metrics", web::get().to(serve_metrics))
+}
+
+async fn serve_metrics(metrics: web::Data<Option<crate::metrics::Metrics>>) -> HttpResponse {
+    match metrics.as_ref() {
+        Some(m) => HttpResponse::Ok()
+            .content_type(crate::metrics::CONTENT_TYPE)
+            .body(m.render()),
+        None => error_page(&Failure::new(
+            404,
+            "not_found",
+            "metrics are off (start the demo with --metrics)".into(),
+        )),
+    }
 }
 
 /// The API paths of [`DemoOptions::api_paths`], for the pages.

@@ -10,6 +10,7 @@
 //! Tests and benchmarks drive the demo through these routes; keep them stable.
 
 pub mod actix_app;
+pub mod metrics;
 pub mod pages;
 
 /// The README's code blocks, compiled as doc tests (the quick start among them).
@@ -22,7 +23,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{RawPathParams, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use ferroauth::OAuth;
@@ -48,6 +49,8 @@ pub struct DemoOptions {
     /// Whether cookies are `Secure`. Off by default because the demo itself serves plain
     /// http; `main` turns it on for an https public URL or `--secure-cookies`.
     pub secure_cookies: bool,
+    /// Serve `/metrics` (Prometheus text format) from this handle; 404 when `None`.
+    pub metrics: Option<metrics::Metrics>,
 }
 
 impl DemoOptions {
@@ -105,9 +108,21 @@ fn routes(options: DemoOptions) -> Router<OAuth> {
         .route("/", get(home))
         .route("/api/{name}/{*path}", get(api))
         .route("/api/{name}/", get(api))
+        .route("/metrics", get(move || serve_metrics(options.metrics)))
         .merge(auth.router())
         .layer(axum::Extension(options.redirect_uri))
         .layer(axum::Extension(ApiPaths(Arc::new(options.api_paths))))
+}
+
+async fn serve_metrics(metrics: Option<metrics::Metrics>) -> Response {
+    match metrics {
+        Some(m) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], m.render()).into_response(),
+        None => error_page(
+            404,
+            "not_found",
+            "metrics are off (start the demo with --metrics)",
+        ),
+    }
 }
 
 fn error_page(status: u16, code: &str, description: &str) -> Response {

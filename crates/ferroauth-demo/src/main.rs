@@ -88,6 +88,10 @@ struct Args {
     /// Seconds an unused server-side session lives (default 8 hours).
     #[arg(long)]
     session_ttl: Option<u32>,
+    /// Serve ferroauth's metrics (logins, refreshes, provider calls) at `/metrics` in the
+    /// Prometheus text format.
+    #[arg(long, env = "FERROAUTH_METRICS")]
+    metrics: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -97,6 +101,8 @@ fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a terminal: a log file or collector gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(workers) = args.workers {
@@ -134,6 +140,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             .public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https:"));
+    if args.metrics {
+        options.metrics = Some(
+            ferroauth_demo::metrics::Metrics::install()
+                .ok_or("--metrics: another metrics recorder is installed")?,
+        );
+    }
     options.session_inactivity = args
         .session_ttl
         .map(|secs| time::Duration::seconds(i64::from(secs.max(1))));

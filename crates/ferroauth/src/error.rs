@@ -356,12 +356,12 @@ const TOKEN_CODES: &[&str] = &[
     "invalid_scope",
 ];
 
-fn known_or<'a>(code: &'a str, known: &[&str], fallback: &'static str) -> &'a str {
-    if known.contains(&code) {
-        code
-    } else {
-        fallback
-    }
+fn known_or(code: &str, known: &[&'static str], fallback: &'static str) -> &'static str {
+    known
+        .iter()
+        .find(|k| **k == code)
+        .copied()
+        .unwrap_or(fallback)
 }
 
 impl Error {
@@ -394,7 +394,7 @@ impl Error {
     }
 
     /// A stable snake_case code for this error, for programs and tests to match on.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> &'static str {
         match self {
             Error::Settings(_) => "invalid_settings",
             Error::UnknownClient(_) => "unknown_client",

@@ -67,6 +67,7 @@ mod registry;
 mod secret;
 pub mod session;
 pub mod settings;
+pub mod telemetry;
 mod token;
 pub mod web;
 

@@ -164,6 +164,92 @@ async fn hundred_calls(oauth: &OAuth, store: &Arc<MemoryTokenStore>) -> Vec<u16>
     statuses
 }
 
+/// A writer into a shared buffer, for a captured log.
+#[cfg(feature = "metrics")]
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+#[cfg(feature = "metrics")]
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The hundred concurrent calls again, observed: one `refresh` span ran the refresh, the
+/// other 99 joined it; the metrics count one refresh and 99 joins.
+#[cfg(feature = "metrics")]
+#[test]
+fn the_single_flight_is_observable_in_spans_and_metrics() {
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let metrics = recorder.handle();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // A current-thread runtime: every task runs on this thread, under the thread's
+    // subscriber and recorder.
+    let statuses = tracing::subscriber::with_default(subscriber, || {
+        metrics::with_local_recorder(&recorder, || {
+            runtime.block_on(async {
+                let (_provider, base) = start("at-old", "rt-0").await;
+                let oauth = registry(&base);
+                let store = Arc::new(MemoryTokenStore::with_token(
+                    "mock",
+                    stored("at-old", "rt-0", now() - 10),
+                ));
+                hundred_calls(&oauth, &store).await
+            })
+        })
+    });
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let finished = |joined: bool| {
+        log.lines()
+            .filter(|l| l.contains(&format!("refresh finished joined={joined} outcome=\"ok\"")))
+            .count()
+    };
+    assert_eq!((finished(false), finished(true)), (1, 99), "{log}");
+    assert!(log.contains("refresh{client=\"mock\""), "{log}");
+    let text = metrics.render();
+    let value = |series: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {series} in {text}"))
+    };
+    assert_eq!(
+        value("ferroauth_refreshes_total{client=\"mock\",outcome=\"ok\",error=\"\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("ferroauth_refresh_joins_total{client=\"mock\"}"),
+        99.0
+    );
+    assert_eq!(
+        value("ferroauth_provider_calls_total{client=\"mock\",call=\"token\",outcome=\"ok\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("ferroauth_provider_calls_total{client=\"mock\",call=\"api\",outcome=\"ok\"}"),
+        100.0
+    );
+    // The tokens of the test never reach the log.
+    for secret in ["at-old", "rt-0", "at-1", "rt-1", "mock-secret"] {
+        assert!(!log.contains(secret), "{secret} in the log");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn expired_token_is_refreshed_once_for_a_hundred_concurrent_calls() {
     let (provider, base) = start("at-old", "rt-0").await;

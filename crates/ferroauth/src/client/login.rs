@@ -17,6 +17,7 @@ use crate::oidc::IdTokenCheck;
 use crate::random;
 use crate::session::pending::{PendingLogin, PendingStore};
 use crate::settings::CodeChallengeMethod;
+use crate::telemetry::{Observation, Step};
 use crate::token::{Claims, OAuth2Token, Token};
 
 /// Parameters ferroauth sets itself on an authorization request; settings and callers may
@@ -84,9 +85,9 @@ impl OAuthClient {
         params: &[(&str, &str)],
         return_to: Option<&str>,
     ) -> Result<Url, Error> {
-        let span = tracing::info_span!("authorize_redirect", client = %self.inner.name);
         let return_to = return_to.map(str::to_owned);
-        async {
+        let observation = Observation::start(Step::LoginStart, &self.inner.name);
+        let result = async {
             if self.is_oauth1() {
                 return self
                     .oauth1_authorize_redirect(store, redirect_uri, params, return_to)
@@ -95,8 +96,10 @@ impl OAuthClient {
             self.oauth2_authorize_redirect(store, redirect_uri, params, return_to)
                 .await
         }
-        .instrument(span)
-        .await
+        .instrument(observation.span())
+        .await;
+        observation.finish(&self.inner.name, result.as_ref().err().map(Error::code));
+        result
     }
 
     async fn oauth2_authorize_redirect<S: PendingStore>(
@@ -231,8 +234,8 @@ impl OAuthClient {
         store: &S,
         callback: &CallbackParams,
     ) -> Result<Login, Error> {
-        let span = tracing::info_span!("authorize_access_token", client = %self.inner.name);
-        async {
+        let observation = Observation::start(Step::LoginFinish, &self.inner.name);
+        let result = async {
             let mut result = if self.is_oauth1() {
                 self.oauth1_authorize_access_token(store, callback).await
             } else {
@@ -244,13 +247,12 @@ impl OAuthClient {
                     result = Err(e);
                 }
             }
-            if let Err(e) = &result {
-                tracing::info!(code = e.code(), "login failed");
-            }
             result
         }
-        .instrument(span)
-        .await
+        .instrument(observation.span())
+        .await;
+        observation.finish(&self.inner.name, result.as_ref().err().map(Error::code));
+        result
     }
 
     async fn oauth2_authorize_access_token<S: PendingStore>(
@@ -319,7 +321,7 @@ impl OAuthClient {
             token.scope = self.inner.settings.client_kwargs.scope.clone();
         }
         let sub = userinfo.get("sub").and_then(Value::as_str).unwrap_or("");
-        tracing::info!(sub, "login complete");
+        tracing::debug!(sub, "login complete");
         Ok(Login {
             client: self.inner.name.clone(),
             token: Token::OAuth2(token),
@@ -447,12 +449,12 @@ fn scope_claims_missing(claims: &Claims, scope: Option<&str>) -> bool {
 /// Adds userinfo claims to the ID token's; the subject must be the same (OpenID Connect
 /// Core §5.3.2), or a token for one user could be paired with another's profile.
 fn merge_userinfo(claims: &mut Claims, userinfo: Claims) -> Result<(), Error> {
-    if let Some(sub) = claims.get("sub") {
-        if userinfo.get("sub") != Some(sub) {
-            return Err(Error::InvalidUserinfo(
-                "its `sub` differs from the ID token's".into(),
-            ));
-        }
+    if let Some(sub) = claims.get("sub")
+        && userinfo.get("sub") != Some(sub)
+    {
+        return Err(Error::InvalidUserinfo(
+            "its `sub` differs from the ID token's".into(),
+        ));
     }
     for (k, v) in userinfo {
         claims.entry(k).or_insert(v);

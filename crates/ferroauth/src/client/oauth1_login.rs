@@ -326,7 +326,7 @@ impl OAuthClient {
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
-        tracing::info!(client = %self.inner.name, "OAuth 1.0a login complete");
+        tracing::debug!("OAuth 1.0a login complete");
         Ok(Login {
             client: self.inner.name.clone(),
             token: Token::OAuth1(OAuth1Token {

@@ -19,11 +19,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
+use tracing::Instrument;
 
 use crate::Error;
 use crate::client::{ApiRequest, OAuthClient};
 use crate::http::{HttpResponse, Method};
 use crate::session::tokens::TokenStore;
+use crate::telemetry;
 use crate::token::{OAuth2Token, Token};
 
 /// How long a finished refresh's result is handed to late arrivals holding the old token.
@@ -228,10 +230,29 @@ impl OAuthClient {
         store: &impl TokenStore,
         token: &OAuth2Token,
     ) -> Result<OAuth2Token, Error> {
+        let span = telemetry::refresh_span(self.name());
+        let started = Instant::now();
+        let outcome = self
+            .refresh_and_save_in_flight(store, token)
+            .instrument(span.clone())
+            .await;
+        let joined = matches!(outcome, Ok((_, false)));
+        let error = outcome.as_ref().err().map(Error::code);
+        telemetry::refreshed(&span, self.name(), started, joined, error);
+        outcome.map(|(fresh, _)| fresh)
+    }
+
+    /// [`OAuthClient::refresh_and_save`] without its telemetry: the token, and whether
+    /// this caller ran the refresh (rather than joining one in flight).
+    async fn refresh_and_save_in_flight(
+        &self,
+        store: &impl TokenStore,
+        token: &OAuth2Token,
+    ) -> Result<(OAuth2Token, bool), Error> {
         let refresh = self.refresh_secret(token)?;
         let mut save_error = None;
         let save_slot = &mut save_error;
-        let (fresh, _) = self
+        let (fresh, ran) = self
             .inner
             .refresher
             .run(self.name(), refresh.expose(), || async move {
@@ -239,7 +260,7 @@ impl OAuthClient {
                 if let Err(e) = store.save(self.name(), &Token::OAuth2(fresh.clone())).await {
                     // The new token is still handed to waiters and late arrivals (the
                     // old refresh token may already be spent); this caller reports it.
-                    tracing::warn!(client = %self.name(), code = e.code(), "saving the refreshed token failed");
+                    tracing::warn!(code = e.code(), "saving the refreshed token failed");
                     *save_slot = Some(e);
                 }
                 Ok(fresh)
@@ -247,7 +268,7 @@ impl OAuthClient {
             .await?;
         match save_error {
             Some(e) => Err(e),
-            None => Ok(fresh),
+            None => Ok((fresh, ran)),
         }
     }
 }

@@ -10,7 +10,7 @@
 
 mod proxy;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
@@ -25,6 +25,7 @@ use url::{Host, Position, Url};
 
 use crate::error::{Error, HttpFailure};
 use crate::settings::{HttpSettings, SettingsError};
+use crate::telemetry;
 use proxy::{Dialer, ProxyChoice};
 
 pub use http::Method;
@@ -157,11 +158,19 @@ impl HttpClient {
                 body,
             })
         };
-        let span = tracing::debug_span!("provider_call", client = %limits.client, what, host = url.host_str().unwrap_or(""));
-        let response = tokio::time::timeout(limits.timeout, call.instrument(span))
+        let span =
+            telemetry::provider_call_span(&limits.client, what, url.host_str().unwrap_or(""));
+        let started = Instant::now();
+        let response = tokio::time::timeout(limits.timeout, call.instrument(span.clone()))
             .await
-            .map_err(|_| fail(HttpFailure::Timeout))??;
-        tracing::debug!(client = %limits.client, what, status = response.status, bytes = response.body.len(), "provider answered");
+            .map_err(|_| fail(HttpFailure::Timeout))
+            .and_then(|answer| answer);
+        let answer = match &response {
+            Ok(r) => Ok(r.status),
+            Err(e) => Err(e.code()),
+        };
+        telemetry::provider_answered(&span, &limits.client, what, started.elapsed(), answer);
+        let response = response?;
         if (300..400).contains(&response.status) {
             return Err(fail(HttpFailure::Redirect(response.status)));
         }
