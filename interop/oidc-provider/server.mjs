@@ -5,7 +5,7 @@
 // Usage:
 //   node interop/oidc-provider/server.mjs --clients FILE.json [--port N]
 //        [--access-token-ttl SECONDS] [--id-token-ttl SECONDS]
-//        [--refresh-token-ttl SECONDS]
+//        [--refresh-token-ttl SECONDS] [--require-par] [--resource-server URL]...
 //
 // Contract with the caller (the Rust tests and selfcheck.py):
 //   * stdout carries exactly one line, `READY http://127.0.0.1:<port>`, printed
@@ -67,17 +67,19 @@ try {
       'access-token-ttl': { type: 'string' },
       'id-token-ttl': { type: 'string' },
       'refresh-token-ttl': { type: 'string' },
+      'require-par': { type: 'boolean', default: false },
+      'resource-server': { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
     allowPositionals: false,
   }).values;
 } catch (err) {
-  die(`${err.message}\nusage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S]`);
+  die(`${err.message}\nusage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]...`);
 }
 
 if (args.help) {
-  process.stderr.write('usage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S]\n');
+  process.stderr.write('usage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]...\n');
   process.exit(0);
 }
 if (!args.clients) die('--clients FILE.json is required');
@@ -101,7 +103,7 @@ for (const [i, c] of clients.entries()) {
   }
 }
 
-const { default: Provider } = await import('oidc-provider');
+const { default: Provider, errors } = await import('oidc-provider');
 
 // The key comes out of the generator as PEM and is exported as a JWK from a key object of
 // its own. Exporting the generator's own key object deadlocked Node 20 now and then (about
@@ -172,7 +174,7 @@ try {
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username'],
     },
-    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    scopes: ['openid', 'offline_access', 'email', 'profile', 'api:read'],
     cookies: { keys: [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')] },
     pkce: { required: () => true },
     features: {
@@ -182,6 +184,24 @@ try {
       clientCredentials: { enabled: true },
       rpInitiatedLogout: { enabled: true },
       claimsParameter: { enabled: true },
+      // RFC 9126. On by default in oidc-provider; --require-par makes every client push
+      // (the metadata then says require_pushed_authorization_requests). A client can
+      // also require it alone with `require_pushed_authorization_requests` in its metadata.
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: args['require-par'] },
+      // RFC 8707. Each --resource-server URL is a resource a client may name; its access
+      // tokens are JWTs with that URL as `aud` and the scope `api:read`. Any other
+      // resource is refused with invalid_target. The token request must name the resource
+      // again (useGrantedResource off), as RFC 8707 §2.2 has clients do.
+      resourceIndicators: {
+        enabled: true,
+        useGrantedResource: () => false,
+        getResourceServerInfo(ctx, resource) {
+          if (!args['resource-server'].includes(resource)) {
+            throw new errors.InvalidTarget();
+          }
+          return { scope: 'api:read', audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+        },
+      },
     },
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256'],

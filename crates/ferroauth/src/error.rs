@@ -243,6 +243,20 @@ pub enum Error {
     #[error("the ID token is invalid: {0}")]
     InvalidIdToken(String),
 
+    /// The login asked for `max_age` and the ID token's `auth_time` is older (OpenID
+    /// Connect Core §3.1.2.1): the user must log in again.
+    #[error("the provider's authentication is too old for the requested max_age: {0}")]
+    AuthTooOld(String),
+
+    /// The login marked `acr` essential and the ID token's `acr` is absent or not one of
+    /// the values asked for (OpenID Connect Core §5.5.1.1).
+    #[error("the ID token's authentication context does not satisfy the request: {0}")]
+    AcrNotSatisfied(String),
+
+    /// The pushed authorization request endpoint (RFC 9126) refused the request.
+    #[error("the provider refused the pushed authorization request: {0}")]
+    PushedAuthorization(ProviderError),
+
     /// The userinfo response is unusable or names another subject.
     #[error("the userinfo response is invalid: {0}")]
     InvalidUserinfo(String),
@@ -347,6 +361,16 @@ const AUTHORIZATION_CODES: &[&str] = &[
 ];
 
 /// RFC 6749 §5.2 token error codes; others map to `token_error`.
+/// Errors of the pushed authorization request endpoint that keep their own code (RFC 9126
+/// §2.3: the token endpoint's, plus the authorization endpoint's request errors).
+const PAR_CODES: &[&str] = &[
+    "invalid_request",
+    "invalid_client",
+    "unauthorized_client",
+    "invalid_scope",
+    "invalid_request_object",
+];
+
 const TOKEN_CODES: &[&str] = &[
     "invalid_request",
     "invalid_client",
@@ -372,6 +396,8 @@ impl Error {
         match self {
             Error::Token(e) => Error::Token(e.clone()),
             Error::InvalidIdToken(s) => Error::InvalidIdToken(s.clone()),
+            Error::AuthTooOld(s) => Error::AuthTooOld(s.clone()),
+            Error::AcrNotSatisfied(s) => Error::AcrNotSatisfied(s.clone()),
             Error::InvalidTokenResponse(s) => Error::InvalidTokenResponse(s.clone()),
             Error::NoRefreshToken { client } => Error::NoRefreshToken {
                 client: client.clone(),
@@ -415,6 +441,11 @@ impl Error {
             Error::Token(e) => known_or(&e.error, TOKEN_CODES, "token_error"),
             Error::InvalidTokenResponse(_) => "invalid_token_response",
             Error::InvalidIdToken(_) => "invalid_id_token",
+            Error::AuthTooOld(_) => "auth_too_old",
+            Error::AcrNotSatisfied(_) => "acr_not_satisfied",
+            Error::PushedAuthorization(e) => {
+                known_or(&e.error, PAR_CODES, "pushed_authorization_failed")
+            }
             Error::InvalidUserinfo(_) => "invalid_userinfo",
             Error::Discovery(_) => "discovery_failed",
             Error::Jwks(_) => "jwks_failed",

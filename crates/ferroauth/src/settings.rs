@@ -274,6 +274,15 @@ pub struct ClientKwargs {
     pub client_assertion_alg: Option<String>,
     /// Seconds before expiry at which a stored token is refreshed before use (default 60).
     pub token_refresh_leeway: Option<u64>,
+    /// Pushed authorization requests (RFC 9126): `true` always (the metadata must name
+    /// the endpoint), `false` never. By default they are used when the provider's
+    /// metadata has `require_pushed_authorization_requests`.
+    pub pushed_authorization_requests: Option<bool>,
+    /// Resource indicators (RFC 8707): the protected resources the token is for, as
+    /// absolute URIs; sent as `resource` in the authorization request and in every
+    /// token request (code, refresh).
+    #[serde(default, deserialize_with = "de_opt_list")]
+    pub resource: Option<Vec<String>>,
 }
 
 fn de_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {

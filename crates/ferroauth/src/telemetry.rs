@@ -13,9 +13,9 @@
 //! | `provider_call` | DEBUG | `client`, `call`, `host`, `status`, `outcome`, `error`, `elapsed_ms` |
 //!
 //! `call` is one of `discovery`, `jwks`, `token`, `userinfo`, `api`, `revocation`,
-//! `introspection`, and for OAuth 1.0a `request_token` and `access_token`. `outcome` is
+//! `introspection`, `par`, and for OAuth 1.0a `request_token` and `access_token`. `outcome` is
 //! `ok` or `error` (a provider call is `ok` when the provider answered, whatever the
-//! status); `error` is the error's [`Error::code`]; `joined` is true
+//! status); `error` is the error's [`Error::code`](crate::Error::code); `joined` is true
 //! when the refresh waited for one already in flight for the same token (single flight).
 //! Each span ends with one event carrying the same fields, so a plain `fmt` subscriber
 //! prints them: at INFO for a finished login and a refresh (one line a login), at DEBUG
@@ -181,6 +181,7 @@ fn call_name(what: &str) -> &'static str {
         "introspection request" => "introspection",
         "temporary credentials request" => "request_token",
         "token credentials request" => "access_token",
+        "pushed authorization request" => "par",
         _ => "other",
     }
 }

@@ -1065,3 +1065,105 @@ async fn userinfo_names_another_subject() {
     assert_refused(p.login(&client).await, "invalid_userinfo", 502);
     assert_eq!(Hits::get(&p.hits().userinfo), 1);
 }
+
+/// A login whose authorization request carries `params`.
+async fn login_with(
+    p: &Provider,
+    client: &ferroauth::OAuthClient,
+    params: &[(&str, &str)],
+) -> Result<ferroauth::Login, ferroauth::Error> {
+    let store = MemoryPendingStore::new();
+    let url = client
+        .authorize_redirect_with(&store, hostile::REDIRECT_URI, params)
+        .await?;
+    let approval = p.approve(&url);
+    hostile::finish(client, &store, &approval.query()).await
+}
+
+#[tokio::test]
+async fn max_age_requires_a_recent_auth_time() {
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default());
+    let max_age = [("max_age", "600")];
+    p.claim("auth_time", json!(now() - 30));
+    login_with(&p, &client, &max_age)
+        .await
+        .expect("authenticated 30 s ago, max_age 600");
+    // An hour ago: the provider did not make the user log in again.
+    p.claim("auth_time", json!(now() - 3600));
+    let e = assert_refused(login_with(&p, &client, &max_age).await, "auth_too_old", 502);
+    assert!(e.to_string().contains("max_age"), "{e}");
+    // Without max_age, an old authentication is the provider's business.
+    login_with(&p, &client, &[])
+        .await
+        .expect("no max_age asked");
+    // max_age asked, auth_time absent: OpenID Connect Core §2 requires it.
+    p.claim("auth_time", Value::Null);
+    let e = assert_refused(
+        login_with(&p, &client, &max_age).await,
+        "invalid_id_token",
+        502,
+    );
+    assert!(e.to_string().contains("auth_time"), "{e}");
+    // max_age from the settings works the same; a non-number is a settings error.
+    p.claim("auth_time", json!(now() - 3600));
+    let configured =
+        Provider::settings_toml(&p, &Opts::default()) + "authorize_params = { max_age = \"60\" }\n";
+    let oauth =
+        ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(&configured).unwrap())
+            .unwrap();
+    let configured = oauth.client(hostile::CLIENT).unwrap();
+    assert_refused(login_with(&p, &configured, &[]).await, "auth_too_old", 502);
+    let e = client
+        .authorize_redirect_with(
+            &MemoryPendingStore::new(),
+            hostile::REDIRECT_URI,
+            &[("max_age", "an hour")],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "client_misconfigured", "{e}");
+}
+
+#[tokio::test]
+async fn essential_acr_must_come_back() {
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default());
+    let claims =
+        json!({"id_token": {"acr": {"essential": true, "values": ["urn:gold", "urn:silver"]}}})
+            .to_string();
+    let essential = [("claims", claims.as_str())];
+    p.claim("acr", json!("urn:silver"));
+    login_with(&p, &client, &essential)
+        .await
+        .expect("acr among the values");
+    p.claim("acr", json!("urn:bronze"));
+    let e = assert_refused(
+        login_with(&p, &client, &essential).await,
+        "acr_not_satisfied",
+        502,
+    );
+    assert!(e.to_string().contains("urn:bronze"), "{e}");
+    p.claim("acr", Value::Null);
+    assert_refused(
+        login_with(&p, &client, &essential).await,
+        "acr_not_satisfied",
+        502,
+    );
+    // Voluntary (not essential): no acr is fine.
+    let voluntary = json!({"id_token": {"acr": {"values": ["urn:gold"]}}}).to_string();
+    login_with(&p, &client, &[("claims", voluntary.as_str())])
+        .await
+        .expect("acr voluntary");
+    // Essential without values: any acr, but one.
+    let any = json!({"id_token": {"acr": {"essential": true}}}).to_string();
+    assert_refused(
+        login_with(&p, &client, &[("claims", any.as_str())]).await,
+        "acr_not_satisfied",
+        502,
+    );
+    p.claim("acr", json!("0"));
+    login_with(&p, &client, &[("claims", any.as_str())])
+        .await
+        .expect("some acr");
+}

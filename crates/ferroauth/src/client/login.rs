@@ -153,27 +153,35 @@ impl OAuthClient {
         let verifier = pkce.then_some(verifier);
         let nonce = with_nonce.then_some(nonce);
 
-        let mut url = resolved.authorize.clone();
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code");
-            q.append_pair("client_id", self.client_id());
-            q.append_pair("redirect_uri", redirect_uri);
-            if let Some(scope) = &scope {
-                q.append_pair("scope", scope);
-            }
-            q.append_pair("state", &state);
-            if let Some(verifier) = &verifier {
-                q.append_pair("code_challenge", &pkce::s256_challenge(verifier));
-                q.append_pair("code_challenge_method", "S256");
-            }
-            if let Some(nonce) = &nonce {
-                q.append_pair("nonce", nonce);
-            }
-            for (name, value) in extra {
-                q.append_pair(name, value);
-            }
+        let challenge = verifier.as_deref().map(pkce::s256_challenge);
+        let mut request: Vec<(&str, &str)> =
+            vec![("response_type", "code"), ("redirect_uri", redirect_uri)];
+        if let Some(scope) = &scope {
+            request.push(("scope", scope));
         }
+        request.push(("state", &state));
+        if let Some(challenge) = &challenge {
+            request.push(("code_challenge", challenge));
+            request.push(("code_challenge_method", "S256"));
+        }
+        if let Some(nonce) = &nonce {
+            request.push(("nonce", nonce));
+        }
+        for resource in settings.client_kwargs.resource.iter().flatten() {
+            request.push(("resource", resource));
+        }
+        let max_age = self.requested_max_age(&extra)?;
+        let essential_acr = requested_essential_acr(&extra);
+        request.extend(extra);
+        let url = if self.pushes_authorization_requests(&resolved)? {
+            self.push_authorization_request(&resolved, &request).await?
+        } else {
+            let mut url = resolved.authorize.clone();
+            url.query_pairs_mut()
+                .append_pair("client_id", self.client_id())
+                .extend_pairs(&request);
+            url
+        };
         let record = PendingLogin {
             key: Secret::new(state),
             client: self.inner.name.clone(),
@@ -186,9 +194,24 @@ impl OAuthClient {
             token_secret: None,
             created_at: random::now(),
             return_to,
+            max_age,
+            essential_acr,
         };
         self.remember(store, record).await?;
         Ok(url)
+    }
+
+    /// The `max_age` this request carries (OpenID Connect Core §3.1.2.1), checked to be
+    /// a number of seconds.
+    fn requested_max_age(&self, params: &[(&str, &str)]) -> Result<Option<u64>, Error> {
+        let Some((_, value)) = params.iter().find(|(k, _)| *k == "max_age") else {
+            return Ok(None);
+        };
+        value.trim().parse().map(Some).map_err(|_| {
+            self.misconfigured(format!(
+                "max_age must be a number of seconds, not {value:?}"
+            ))
+        })
     }
 
     pub(crate) async fn remember<S: PendingStore>(
@@ -296,6 +319,8 @@ impl OAuthClient {
                     IdTokenCheck {
                         nonce: record.nonce.as_ref().map(Secret::expose),
                         access_token: Some(token.access_token.expose()),
+                        max_age: record.max_age,
+                        essential_acr: &record.essential_acr,
                     },
                 )
                 .await?;
@@ -462,6 +487,36 @@ fn merge_userinfo(claims: &mut Claims, userinfo: Claims) -> Result<(), Error> {
     Ok(())
 }
 
+/// The `acr` values the request's `claims` parameter marks essential for the ID token
+/// (OpenID Connect Core §5.5.1): `{"id_token":{"acr":{"essential":true,"values":[...]}}}`.
+/// A single empty string when `acr` is essential without values.
+fn requested_essential_acr(params: &[(&str, &str)]) -> Vec<String> {
+    let Some((_, claims)) = params.iter().find(|(k, _)| *k == "claims") else {
+        return Vec::new();
+    };
+    let Ok(claims) = serde_json::from_str::<Value>(claims) else {
+        return Vec::new();
+    };
+    let acr = &claims["id_token"]["acr"];
+    if acr["essential"] != Value::Bool(true) {
+        return Vec::new();
+    }
+    let values: Vec<String> = match (&acr["values"], &acr["value"]) {
+        (Value::Array(values), _) => values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        (_, Value::String(value)) => vec![value.clone()],
+        _ => Vec::new(),
+    };
+    if values.is_empty() {
+        vec![String::new()]
+    } else {
+        values
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,6 +534,8 @@ mod tests {
             token_secret: None,
             created_at: 0,
             return_to: None,
+            max_age: None,
+            essential_acr: Vec::new(),
         }
     }
 

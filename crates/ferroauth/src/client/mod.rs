@@ -33,6 +33,7 @@ mod api;
 mod grants;
 mod login;
 mod oauth1_login;
+mod par;
 pub(crate) mod refresh;
 mod revocation;
 mod token_endpoint;
@@ -94,6 +95,10 @@ pub(crate) struct Resolved {
     pub(crate) revocation: Option<Url>,
     pub(crate) introspection: Option<Url>,
     pub(crate) end_session: Option<Url>,
+    /// RFC 9126: the pushed authorization request endpoint, and whether the provider
+    /// requires it.
+    pub(crate) par: Option<Url>,
+    pub(crate) require_par: bool,
     pub(crate) issuer: Option<String>,
     pub(crate) issuer_aliases: Vec<String>,
     pub(crate) require_iss: bool,
@@ -357,6 +362,10 @@ impl OAuthClient {
             &settings.end_session_endpoint,
             m.and_then(|m| m.end_session_endpoint.as_ref()),
         )?;
+        let par = optional(
+            &None,
+            m.and_then(|m| m.pushed_authorization_request_endpoint.as_ref()),
+        )?;
         let issuer = pick(&settings.issuer, m.map(|m| &m.issuer));
         Ok(Resolved {
             authorize,
@@ -366,6 +375,8 @@ impl OAuthClient {
             revocation,
             introspection,
             end_session,
+            par,
+            require_par: m.is_some_and(|m| m.require_pushed_authorization_requests),
             issuer,
             issuer_aliases: settings
                 .client_kwargs

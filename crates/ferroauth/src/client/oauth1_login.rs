@@ -265,6 +265,8 @@ impl OAuthClient {
             token_secret: Some(temporary.token_secret),
             created_at: random::now(),
             return_to,
+            max_age: None,
+            essential_acr: Vec::new(),
         };
         self.remember(store, record).await?;
         Ok(authorize)

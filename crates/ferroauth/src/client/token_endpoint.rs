@@ -33,6 +33,12 @@ impl OAuthClient {
         for (k, v) in &settings.access_token_params {
             form.push((k.clone(), v.clone()));
         }
+        // RFC 8707 §2.2: the token request names the resources again.
+        if !form.iter().any(|(k, _)| k == "resource") {
+            for resource in settings.client_kwargs.resource.iter().flatten() {
+                form.push(("resource".into(), resource.clone()));
+            }
+        }
         let mut headers = HeaderMap::new();
         // GitHub answers form-encoded unless asked for JSON.
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -163,6 +169,8 @@ impl OAuthClient {
                     IdTokenCheck {
                         nonce: None,
                         access_token: Some(fresh.access_token.expose()),
+                        max_age: None,
+                        essential_acr: &[],
                     },
                 )
                 .await?;

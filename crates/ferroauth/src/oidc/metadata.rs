@@ -35,6 +35,12 @@ pub struct ProviderMetadata {
     /// RFC 9207: the provider puts `iss` in every authorization response.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 9126: where authorization requests are pushed.
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9126 §5: the provider accepts authorization requests only when pushed.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
     /// Everything else.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

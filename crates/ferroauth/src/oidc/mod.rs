@@ -34,6 +34,10 @@ pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 pub(crate) struct IdTokenCheck<'a> {
     pub nonce: Option<&'a str>,
     pub access_token: Option<&'a str>,
+    /// The login's `max_age`: `auth_time` must then be present and recent enough.
+    pub max_age: Option<u64>,
+    /// The `acr` values the login marked essential (see `PendingLogin::essential_acr`).
+    pub essential_acr: &'a [String],
 }
 
 /// The provider's keys: one fetch, then refetches only for unknown key ids, rate-limited.
@@ -156,6 +160,7 @@ pub(crate) async fn validate_id_token(
         allowed_algs: &resolved.id_token_algs,
         nonce: check.nonce,
         access_token: check.access_token,
+        max_age: check.max_age,
         leeway_secs: settings
             .client_kwargs
             .leeway
@@ -186,9 +191,33 @@ pub(crate) async fn validate_id_token(
             reason = e.reason(),
             "ID token refused"
         );
-        Error::InvalidIdToken(e.to_string())
+        match e {
+            IdTokenError::AuthTooOld { .. } => Error::AuthTooOld(e.to_string()),
+            e => Error::InvalidIdToken(e.to_string()),
+        }
     })?;
-    Ok(claims.into_claims())
+    let claims = claims.into_claims();
+    check_essential_acr(&claims, check.essential_acr)?;
+    Ok(claims)
+}
+
+/// OpenID Connect Core §5.5.1.1: an `acr` requested as essential must come back, and be
+/// one of the values asked for when values were given.
+fn check_essential_acr(claims: &Claims, essential: &[String]) -> Result<(), Error> {
+    if essential.is_empty() {
+        return Ok(());
+    }
+    let acr = claims.get("acr").and_then(Value::as_str);
+    let any = essential.iter().all(String::is_empty);
+    match acr {
+        None => Err(Error::AcrNotSatisfied(
+            "the ID token has no `acr` claim, which the login marked essential".into(),
+        )),
+        Some(acr) if any || essential.iter().any(|v| v == acr) => Ok(()),
+        Some(acr) => Err(Error::AcrNotSatisfied(format!(
+            "`acr` {acr:?} is not one of the essential values {essential:?}"
+        ))),
+    }
 }
 
 /// The claims of an ID token this client validated earlier (kept in the session), without

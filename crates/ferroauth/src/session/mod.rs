@@ -260,6 +260,8 @@ mod tests {
             token_secret: None,
             created_at: 1_000 + i,
             return_to: None,
+            max_age: None,
+            essential_acr: Vec::new(),
         }
     }
 

@@ -67,6 +67,15 @@ pub struct PendingLogin {
     /// app said so when it started the login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_to: Option<String>,
+    /// The `max_age` the authorization request carried: the ID token's `auth_time` must
+    /// then be at most this old (OpenID Connect Core §3.1.2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u64>,
+    /// The `acr` values the request marked essential (through the `claims` parameter):
+    /// the ID token's `acr` must be one of them. Empty when none was essential; a single
+    /// empty string when any `acr` will do as long as there is one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub essential_acr: Vec<String>,
 }
 
 impl std::fmt::Debug for PendingLogin {
@@ -316,6 +325,8 @@ mod tests {
             token_secret: None,
             created_at,
             return_to: None,
+            max_age: None,
+            essential_acr: Vec::new(),
         }
     }
 

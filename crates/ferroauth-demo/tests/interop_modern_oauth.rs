@@ -1,0 +1,281 @@
+//! Today's OAuth against panva's oidc-provider, with each feature required by the server
+//! for the client under test, so that a login can only succeed by using it: pushed
+//! authorization requests (RFC 9126; the same client without them is refused), and
+//! resource indicators (RFC 8707; the token is for the named resource, checked by a
+//! resource server of the test).
+
+mod support;
+
+use reqwest::header::LOCATION;
+use serde_json::{Value, json};
+use support::{AtProvider, Browser, Demo, Framework, Peer};
+
+const SECRET: &str = "a-long-client-secret-for-modern-oauth-tests-0123456789";
+
+/// A confidential client of oidc-provider for each demo name, with `extra` metadata.
+fn client(demo: &Demo, id: &str, names: &[&str], extra: Value) -> Value {
+    let mut c = json!({
+        "client_id": id,
+        "client_secret": SECRET,
+        "redirect_uris": names.iter().map(|n| demo.redirect_uri(n)).collect::<Vec<_>>(),
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+    });
+    if let (Value::Object(c), Value::Object(extra)) = (&mut c, extra) {
+        c.extend(extra);
+    }
+    c
+}
+
+/// Demo settings: one client named `name` registered as `id`, with `kwargs`.
+fn settings(peer: &Peer, name: &str, id: &str, kwargs: &str) -> String {
+    format!(
+        "[clients.{name}]\nclient_id = \"{id}\"\nclient_secret = \"{SECRET}\"\nserver_metadata_url = \"{iss}/.well-known/openid-configuration\"\napi_base_url = \"{iss}/\"\nclient_kwargs = {{ scope = \"openid email\"{kwargs} }}\n",
+        iss = peer.issuer
+    )
+}
+
+/// Where `GET /login/{name}` sends the browser.
+async fn authorization_url(demo: &Demo, name: &str) -> url::Url {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = http
+        .get(format!("{}/login/{name}", demo.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    url::Url::parse(response.headers()[LOCATION].to_str().unwrap()).unwrap()
+}
+
+fn query_names(url: &url::Url) -> Vec<String> {
+    let mut names: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    names.sort();
+    names
+}
+
+/// The client requires PAR in its registration (not in the metadata): the client that
+/// pushes logs in, and the browser sees only `client_id` and `request_uri`; the same
+/// registration used without PAR is refused by the provider.
+async fn par_required_by_the_client_registration(framework: Framework) {
+    let mut demo = Demo::reserve_on(framework).await;
+    let par = json!({"require_pushed_authorization_requests": true});
+    let peer = Peer::oidc_provider(
+        &json!([client(&demo, "par-client", &["pushed", "unpushed"], par)]),
+        &[],
+    );
+    let toml = settings(
+        &peer,
+        "pushed",
+        "par-client",
+        ", pushed_authorization_requests = true",
+    ) + &settings(&peer, "unpushed", "par-client", "");
+    demo.serve(&toml);
+
+    let url = authorization_url(&demo, "pushed").await;
+    assert_eq!(query_names(&url), ["client_id", "request_uri"], "{url}");
+    assert!(url.as_str().starts_with(&format!("{}/auth?", peer.issuer)));
+    let browser = Browser::new(&demo);
+    let outcome = browser
+        .login("pushed", "", AtProvider::LogIn("alice"))
+        .await;
+    assert_eq!(outcome.status, 200, "{}\n{}", outcome.body, peer.log());
+    assert_eq!(outcome.body["userinfo"]["sub"], "alice");
+    let (status, me) = browser.api("pushed", "me").await;
+    assert_eq!((status, &me["sub"]), (200, &json!("alice")), "{me}");
+    assert!(
+        peer.log().contains("POST /request -> 201"),
+        "no pushed request in the provider's log:\n{}",
+        peer.log()
+    );
+
+    // Without PAR the provider refuses the authorization request itself.
+    let url = authorization_url(&demo, "unpushed").await;
+    assert!(
+        query_names(&url).contains(&"code_challenge".to_owned()),
+        "{url}"
+    );
+    let outcome = Browser::new(&demo)
+        .login("unpushed", "", AtProvider::LogIn("alice"))
+        .await;
+    assert_eq!(outcome.status, 400, "{}", outcome.body);
+    assert_eq!(outcome.body["error"], "invalid_request", "{}", outcome.body);
+}
+
+/// The provider requires PAR for everyone (`require_pushed_authorization_requests` in its
+/// metadata): ferroauth pushes without being told; told not to, it is refused.
+async fn par_required_by_the_metadata(framework: Framework) {
+    let mut demo = Demo::reserve_on(framework).await;
+    let peer = Peer::oidc_provider(
+        &json!([client(&demo, "any-client", &["auto", "never"], json!({}))]),
+        &["--require-par"],
+    );
+    let toml = settings(&peer, "auto", "any-client", "")
+        + &settings(
+            &peer,
+            "never",
+            "any-client",
+            ", pushed_authorization_requests = false",
+        );
+    demo.serve(&toml);
+
+    let url = authorization_url(&demo, "auto").await;
+    assert_eq!(query_names(&url), ["client_id", "request_uri"], "{url}");
+    let outcome = Browser::new(&demo)
+        .login("auto", "", AtProvider::LogIn("bob"))
+        .await;
+    assert_eq!(outcome.status, 200, "{}\n{}", outcome.body, peer.log());
+    assert_eq!(outcome.body["userinfo"]["sub"], "bob");
+
+    let outcome = Browser::new(&demo)
+        .login("never", "", AtProvider::LogIn("bob"))
+        .await;
+    assert_eq!(outcome.status, 400, "{}", outcome.body);
+    assert_eq!(outcome.body["error"], "invalid_request", "{}", outcome.body);
+}
+
+/// A pushed request the provider refuses (an unknown scope… here a redirect URI it does
+/// not know) surfaces as the PAR endpoint's own error, before the browser goes anywhere.
+async fn par_endpoint_errors_are_typed(framework: Framework) {
+    let mut demo = Demo::reserve_on(framework).await;
+    // Registered with another redirect URI than the demo's.
+    let mut registration = client(&demo, "elsewhere", &["x"], json!({}));
+    registration["redirect_uris"] = json!(["https://app.example/callback"]);
+    let peer = Peer::oidc_provider(&json!([registration]), &["--require-par"]);
+    demo.serve(&settings(&peer, "elsewhere", "elsewhere", ""));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = http
+        .get(format!("{}/login/elsewhere", demo.base))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("pushed authorization request"),
+        "{body}"
+    );
+}
+
+/// A resource server: answers any path with the claims of the bearer token (a JWT
+/// access token's payload), or 401 when the token is not a JWT (an opaque token, for the
+/// provider's own userinfo).
+async fn resource_server() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::http::{HeaderMap, StatusCode};
+    use base64::Engine;
+    async fn claims(headers: HeaderMap) -> (StatusCode, axum::Json<Value>) {
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let payload = token.split('.').nth(1).and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        });
+        match payload.and_then(|p| serde_json::from_slice::<Value>(&p).ok()) {
+            Some(claims) => (StatusCode::OK, axum::Json(claims)),
+            None => (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"error": "invalid_token", "error_description": "not a JWT"})),
+            ),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(claims);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, server)
+}
+
+/// `resource = ...` names the API: the access token the provider issues is for it (a JWT
+/// whose `aud` is the API), so the API accepts it; without it the token is the
+/// provider's opaque one, which the API cannot use; a resource the provider does not
+/// know is refused at the authorization endpoint.
+async fn resource_indicators_bind_the_token_to_the_api(framework: Framework) {
+    let mut demo = Demo::reserve_on(framework).await;
+    let (api, _server) = resource_server().await;
+    let peer = Peer::oidc_provider(
+        &json!([client(
+            &demo,
+            "rs-client",
+            &["bound", "unbound", "unknown"],
+            json!({})
+        )]),
+        &["--resource-server", &api],
+    );
+    let entry = |name: &str, kwargs: &str| {
+        format!(
+            "[clients.{name}]\nclient_id = \"rs-client\"\nclient_secret = \"{SECRET}\"\nserver_metadata_url = \"{iss}/.well-known/openid-configuration\"\napi_base_url = \"{api}\"\nclient_kwargs = {{ scope = \"openid api:read\"{kwargs} }}\n",
+            iss = peer.issuer
+        )
+    };
+    let toml = entry("bound", &format!(", resource = \"{api}\""))
+        + &entry("unbound", "")
+        + &entry("unknown", ", resource = \"https://elsewhere.example/\"");
+    demo.serve(&toml);
+
+    let url = authorization_url(&demo, "bound").await;
+    assert!(
+        url.query_pairs()
+            .any(|(k, v)| k == "resource" && v == api.as_str()),
+        "{url}"
+    );
+    let browser = Browser::new(&demo);
+    let outcome = browser.login("bound", "", AtProvider::LogIn("dora")).await;
+    assert_eq!(outcome.status, 200, "{}\n{}", outcome.body, peer.log());
+    let (status, claims) = browser.api("bound", "whoami").await;
+    assert_eq!(status, 200, "{claims}");
+    assert_eq!(claims["aud"], api.as_str(), "{claims}");
+    assert_eq!(claims["sub"], "dora", "{claims}");
+    assert!(
+        claims["scope"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("api:read"),
+        "{claims}"
+    );
+
+    let browser = Browser::new(&demo);
+    let outcome = browser
+        .login("unbound", "", AtProvider::LogIn("dora"))
+        .await;
+    assert_eq!(outcome.status, 200, "{}", outcome.body);
+    let (status, answer) = browser.api("unbound", "whoami").await;
+    assert_eq!(
+        status, 401,
+        "an opaque token reached the API as a JWT: {answer}"
+    );
+
+    let outcome = Browser::new(&demo)
+        .login("unknown", "", AtProvider::LogIn("dora"))
+        .await;
+    assert_eq!(outcome.status, 400, "{}", outcome.body);
+    assert!(
+        outcome
+            .callback
+            .query_pairs()
+            .any(|(k, v)| k == "error" && v == "invalid_target"),
+        "{}",
+        outcome.callback
+    );
+}
+
+crate::on_both!(
+    resource_indicators_bind_the_token_to_the_api,
+    par_required_by_the_client_registration,
+    par_required_by_the_metadata,
+    par_endpoint_errors_are_typed,
+);
