@@ -6,6 +6,7 @@
 //   node interop/oidc-provider/server.mjs --clients FILE.json [--port N]
 //        [--access-token-ttl SECONDS] [--id-token-ttl SECONDS]
 //        [--refresh-token-ttl SECONDS] [--require-par] [--resource-server URL]...
+//        [--dpop-nonce]
 //
 // Contract with the caller (the Rust tests and selfcheck.py):
 //   * stdout carries exactly one line, `READY http://127.0.0.1:<port>`, printed
@@ -69,17 +70,18 @@ try {
       'refresh-token-ttl': { type: 'string' },
       'require-par': { type: 'boolean', default: false },
       'resource-server': { type: 'string', multiple: true, default: [] },
+      'dpop-nonce': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
     allowPositionals: false,
   }).values;
 } catch (err) {
-  die(`${err.message}\nusage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]...`);
+  die(`${err.message}\nusage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]... [--dpop-nonce]`);
 }
 
 if (args.help) {
-  process.stderr.write('usage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]...\n');
+  process.stderr.write('usage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]... [--dpop-nonce]\n');
   process.exit(0);
 }
 if (!args.clients) die('--clients FILE.json is required');
@@ -188,6 +190,13 @@ try {
       // (the metadata then says require_pushed_authorization_requests). A client can
       // also require it alone with `require_pushed_authorization_requests` in its metadata.
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: args['require-par'] },
+      // RFC 9449. A client with `dpop_bound_access_tokens` in its metadata must use DPoP;
+      // --dpop-nonce makes every DPoP proof carry a server nonce (use_dpop_nonce first).
+      dPoP: {
+        enabled: true,
+        nonceSecret: args['dpop-nonce'] ? randomBytes(32) : undefined,
+        requireNonce: () => args['dpop-nonce'],
+      },
       // RFC 8707. Each --resource-server URL is a resource a client may name; its access
       // tokens are JWTs with that URL as `aud` and the scope `api:read`. Any other
       // resource is refused with invalid_target. The token request must name the resource

@@ -1,8 +1,9 @@
 //! Today's OAuth against panva's oidc-provider, with each feature required by the server
 //! for the client under test, so that a login can only succeed by using it: pushed
-//! authorization requests (RFC 9126; the same client without them is refused), and
-//! resource indicators (RFC 8707; the token is for the named resource, checked by a
-//! resource server of the test).
+//! authorization requests (RFC 9126; the same client without them is refused), DPoP
+//! (RFC 9449; DPoP-bound tokens, with and without server nonces; the same client without
+//! DPoP is refused), and resource indicators (RFC 8707; the token is for the named
+//! resource, checked by a resource server of the test).
 
 mod support;
 
@@ -273,7 +274,89 @@ async fn resource_indicators_bind_the_token_to_the_api(framework: Framework) {
     );
 }
 
+/// The client's registration says `dpop_bound_access_tokens`: with `dpop = true` the
+/// login, the userinfo fetch, the API call and the refresh all succeed with DPoP-bound
+/// tokens; the same registration without DPoP is refused at the token endpoint. With
+/// `nonce`, the server demands a nonce in every proof: the challenge is answered once per
+/// request, at the token endpoint and at the resource server (its userinfo).
+async fn dpop_bound_tokens(framework: Framework, nonce: bool, alg: &str) {
+    let mut demo = Demo::reserve_on(framework).await;
+    let bound = json!({"dpop_bound_access_tokens": true});
+    let args: &[&str] = if nonce { &["--dpop-nonce"] } else { &[] };
+    let peer = Peer::oidc_provider(
+        &json!([client(&demo, "dpop-client", &["dpop", "plain"], bound)]),
+        args,
+    );
+    let toml = settings(
+        &peer,
+        "dpop",
+        "dpop-client",
+        &format!(", dpop = true, dpop_alg = \"{alg}\", scope = \"openid email offline_access\""),
+    )
+    .replace("scope = \"openid email\", ", "")
+        + &settings(&peer, "plain", "dpop-client", "");
+    demo.serve(&toml);
+
+    let browser = Browser::new(&demo);
+    let outcome = browser
+        .login("dpop", "prompt=consent", AtProvider::LogIn("erin"))
+        .await;
+    assert_eq!(outcome.status, 200, "{}\n{}", outcome.body, peer.log());
+    assert_eq!(
+        outcome.body["token"]["token_type"], "DPoP",
+        "{}",
+        outcome.body
+    );
+    // Userinfo was fetched with the bound token (oidc-provider keeps email out of the
+    // ID token).
+    assert_eq!(outcome.body["userinfo"]["email"], "erin@example.test");
+    let (status, me) = browser.api("dpop", "me").await;
+    assert_eq!(
+        (status, &me["sub"]),
+        (200, &json!("erin")),
+        "{me}\n{}",
+        peer.log()
+    );
+    let (status, refreshed) = browser.post("/refresh/dpop").await;
+    assert_eq!(status, 200, "{refreshed}\n{}", peer.log());
+    assert_eq!(refreshed["token"]["token_type"], "DPoP");
+    let (status, me) = browser.api("dpop", "me").await;
+    assert_eq!(status, 200, "after the refresh: {me}");
+    if nonce {
+        // The first token request met the challenge and its one retry passed; later
+        // requests to this server (userinfo included) reuse the nonce it gave.
+        let log = peer.log();
+        assert_eq!(log.matches("use_dpop_nonce").count(), 1, "{log}");
+        assert!(log.contains("POST /token -> 400"), "{log}");
+        assert!(!log.contains("GET /me -> 401"), "{log}");
+    }
+
+    // The same registration without DPoP: oidc-provider refuses the code exchange
+    // (`invalid_grant`, its generic wording for a missing proof).
+    let outcome = Browser::new(&demo)
+        .login("plain", "", AtProvider::LogIn("erin"))
+        .await;
+    assert_eq!(outcome.status, 502, "{}", outcome.body);
+    assert_eq!(
+        outcome.body["error"],
+        "invalid_grant",
+        "{}\n{}",
+        outcome.body,
+        peer.log()
+    );
+}
+
+async fn dpop_bound_tokens_es256(framework: Framework) {
+    dpop_bound_tokens(framework, false, "ES256").await;
+}
+
+async fn dpop_bound_tokens_eddsa_with_server_nonces(framework: Framework) {
+    dpop_bound_tokens(framework, true, "EdDSA").await;
+}
+
 crate::on_both!(
+    dpop_bound_tokens_es256,
+    dpop_bound_tokens_eddsa_with_server_nonces,
     resource_indicators_bind_the_token_to_the_api,
     par_required_by_the_client_registration,
     par_required_by_the_metadata,

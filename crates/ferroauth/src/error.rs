@@ -360,7 +360,6 @@ const AUTHORIZATION_CODES: &[&str] = &[
     "registration_not_supported",
 ];
 
-/// RFC 6749 §5.2 token error codes; others map to `token_error`.
 /// Errors of the pushed authorization request endpoint that keep their own code (RFC 9126
 /// §2.3: the token endpoint's, plus the authorization endpoint's request errors).
 const PAR_CODES: &[&str] = &[
@@ -371,6 +370,8 @@ const PAR_CODES: &[&str] = &[
     "invalid_request_object",
 ];
 
+/// RFC 6749 §5.2 token error codes, and RFC 9449's DPoP ones; others map to
+/// `token_error`.
 const TOKEN_CODES: &[&str] = &[
     "invalid_request",
     "invalid_client",
@@ -378,6 +379,8 @@ const TOKEN_CODES: &[&str] = &[
     "unauthorized_client",
     "unsupported_grant_type",
     "invalid_scope",
+    "use_dpop_nonce",
+    "invalid_dpop_proof",
 ];
 
 fn known_or(code: &str, known: &[&'static str], fallback: &'static str) -> &'static str {

@@ -283,6 +283,12 @@ pub struct ClientKwargs {
     /// token request (code, refresh).
     #[serde(default, deserialize_with = "de_opt_list")]
     pub resource: Option<Vec<String>>,
+    /// DPoP (RFC 9449): bind the access and refresh tokens to a proof key of this client,
+    /// and prove possession on every token request and API call. Off by default.
+    #[serde(default)]
+    pub dpop: bool,
+    /// The DPoP proof key's algorithm: `ES256` (default) or `EdDSA`.
+    pub dpop_alg: Option<String>,
 }
 
 fn de_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {

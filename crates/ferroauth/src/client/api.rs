@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use http::header::{AUTHORIZATION, HeaderMap};
 use serde_json::Value;
 use url::Url;
 
@@ -10,7 +10,7 @@ use crate::client::OAuthClient;
 use crate::error::Error;
 use crate::hooks::ProtectedRequest;
 use crate::http::{HttpResponse, Method};
-use crate::token::{OAuth2Token, Token};
+use crate::token::Token;
 
 /// Options for one API call.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +44,7 @@ impl OAuthClient {
         headers.extend(request.headers);
         match token {
             Token::OAuth2(t) => {
-                headers.insert(AUTHORIZATION, bearer(t)?);
+                headers.insert(AUTHORIZATION, self.authorization(t)?);
                 let (method, url, headers) = match &self.hooks().protected_request {
                     Some(hook) => {
                         let mut call = ProtectedRequest {
@@ -68,16 +68,7 @@ impl OAuthClient {
                         .as_ref()
                         .map(|json| ("application/json", json.to_string().into_bytes()))
                 };
-                self.inner
-                    .http
-                    .send(
-                        "API request",
-                        &self.inner.limits,
-                        method,
-                        &url,
-                        headers,
-                        body,
-                    )
+                self.send_with_proof("API request", method, &url, headers, body, Some(t))
                     .await
             }
             Token::OAuth1(t) => {
@@ -179,17 +170,6 @@ pub(crate) fn api_base(mut base: Url) -> Url {
         base.set_path(&path);
     }
     base
-}
-
-pub(crate) fn bearer(token: &OAuth2Token) -> Result<HeaderValue, Error> {
-    let mut value = HeaderValue::try_from(format!("Bearer {}", token.access_token.expose()))
-        .map_err(|_| {
-            Error::InvalidTokenResponse(
-                "the access token has characters not allowed in a header".into(),
-            )
-        })?;
-    value.set_sensitive(true);
-    Ok(value)
 }
 
 #[cfg(test)]

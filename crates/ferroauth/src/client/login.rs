@@ -8,7 +8,6 @@ use url::Url;
 
 use crate::Secret;
 use crate::callback::CallbackParams;
-use crate::client::api::bearer;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::{Error, HttpFailure, ProviderError};
 use crate::http::Method;
@@ -393,18 +392,16 @@ impl OAuthClient {
             ));
         };
         let mut headers = self.api_headers();
-        headers.insert(AUTHORIZATION, bearer(token)?);
+        headers.insert(AUTHORIZATION, self.authorization(token)?);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let response = self
-            .inner
-            .http
-            .send(
+            .send_with_proof(
                 "userinfo request",
-                &self.inner.limits,
                 Method::GET,
                 endpoint,
                 headers,
                 None,
+                Some(token),
             )
             .await?;
         if !response.is_success() {

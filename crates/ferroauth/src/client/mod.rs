@@ -30,6 +30,7 @@ use crate::settings::{ClientSettings, HttpSettings, SettingsError, TokenEndpoint
 use crate::token::OAuth2Token;
 
 mod api;
+mod dpop;
 mod grants;
 mod login;
 mod oauth1_login;
@@ -83,6 +84,8 @@ pub(crate) struct ClientInner {
     pub(crate) api_base: Option<Url>,
     /// The first redirect URI found to be a URL (see `check_redirect_uri`).
     redirect_uri_checked: OnceLock<Box<str>>,
+    /// The DPoP proof key and nonces, when `client_kwargs.dpop` is on.
+    pub(crate) dpop: Option<dpop::DpopBinding>,
 }
 
 /// Everything derived from settings and metadata, computed once per client.
@@ -203,6 +206,11 @@ impl OAuthClient {
                 })
             })
             .collect::<Result<HeaderMap, _>>()?;
+        let dpop = kwargs
+            .dpop
+            .then(|| dpop::DpopBinding::new(kwargs.dpop_alg.as_deref()))
+            .transpose()
+            .map_err(|e| SettingsError::for_key(name, "client_kwargs.dpop_alg", e))?;
         Ok(Self {
             inner: Arc::new(ClientInner {
                 name: name.to_owned(),
@@ -222,6 +230,7 @@ impl OAuthClient {
                 service_token: tokio::sync::Mutex::new(None),
                 api_base,
                 redirect_uri_checked: OnceLock::new(),
+                dpop,
             }),
         })
     }

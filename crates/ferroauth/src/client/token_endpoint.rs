@@ -47,15 +47,13 @@ impl OAuthClient {
             .extend_pairs(&form)
             .finish();
         let response = self
-            .inner
-            .http
-            .send(
+            .send_with_proof(
                 "token request",
-                &self.inner.limits,
                 Method::POST,
                 &resolved.token,
                 headers,
                 Some(("application/x-www-form-urlencoded", body.into_bytes())),
+                None,
             )
             .await?;
         let hooks = self.hooks();
