@@ -7,13 +7,12 @@
 //! knows the client before the user sees anything. FAPI 2.0 requires it; some providers
 //! (`require_pushed_authorization_requests` in their metadata) accept nothing else.
 
-use http::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::{Map, Value};
 use url::Url;
 
+use crate::client::token_endpoint::BackChannel;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::{Error, ProviderError};
-use crate::http::Method;
 use crate::oauth2::token_response;
 
 impl OAuthClient {
@@ -45,31 +44,17 @@ impl OAuthClient {
         let Some(endpoint) = &resolved.par else {
             return Err(self.misconfigured("no pushed_authorization_request_endpoint"));
         };
-        let mut form: Vec<(String, String)> = request
+        let form: Vec<(String, String)> = request
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        self.authenticate(resolved, &mut headers, &mut form)?;
-        // Basic authentication names the client in the header only; the request itself
-        // still carries `client_id`, as every authorization request does.
-        if !form.iter().any(|(k, _)| k == "client_id") {
-            form.push(("client_id".into(), self.client_id().into()));
-        }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&form)
-            .finish();
         let response = self
-            .inner
-            .http
-            .send(
+            .post_authenticated(
                 "pushed authorization request",
-                &self.inner.limits,
-                Method::POST,
+                resolved,
                 endpoint,
-                headers,
-                Some(("application/x-www-form-urlencoded", body.into_bytes())),
+                form,
+                BackChannel::PushedAuthorization,
             )
             .await?;
         let request_uri = request_uri(response.status, &response.body)?;

@@ -5,13 +5,12 @@
 //! `end_session_endpoint`) or the provider metadata. Revocation and introspection requests
 //! carry the client's token-endpoint authentication (RFC 7009 §2.1, RFC 7662 §2.1).
 
-use http::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::Value;
 use url::Url;
 
 use crate::client::OAuthClient;
+use crate::client::token_endpoint::BackChannel;
 use crate::error::HttpFailure;
-use crate::http::Method;
 use crate::oauth2::token_response::{body_object, provider_error};
 use crate::token::Claims;
 use crate::{Error, Secret};
@@ -77,27 +76,18 @@ impl OAuthClient {
         if let Some(hint) = hint {
             form.push(("token_type_hint".to_owned(), hint.to_owned()));
         }
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        self.authenticate(&resolved, &mut headers, &mut form)?;
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&form)
-            .finish();
         let call = if what == "revocation" {
             "revocation request"
         } else {
             "introspection request"
         };
         let response = self
-            .inner
-            .http
-            .send(
+            .post_authenticated(
                 call,
-                &self.inner.limits,
-                Method::POST,
+                &resolved,
                 endpoint,
-                headers,
-                Some(("application/x-www-form-urlencoded", body.into_bytes())),
+                form,
+                BackChannel::TokenManagement,
             )
             .await?;
         let object = body_object(&response);

@@ -1,16 +1,28 @@
 //! The token endpoint: grants with the client's authentication, and refresh.
 
 use http::header::{ACCEPT, HeaderMap, HeaderValue};
+use url::Url;
 
 use crate::Secret;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::Error;
-use crate::http::Method;
+use crate::http::{HttpResponse, Method};
 use crate::oauth2::token_response;
 use crate::oidc::IdTokenCheck;
 use crate::random;
 use crate::settings::TokenEndpointAuthMethod;
 use crate::token::OAuth2Token;
+
+/// Which back-channel endpoint a form goes to: it decides on `client_id` and DPoP proofs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BackChannel {
+    /// The token endpoint (RFC 6749 §3.2).
+    Token,
+    /// The pushed authorization request endpoint (RFC 9126).
+    PushedAuthorization,
+    /// Revocation (RFC 7009) and introspection (RFC 7662).
+    TokenManagement,
+}
 
 impl OAuthClient {
     /// Sends a grant to the token endpoint with the client's authentication.
@@ -39,21 +51,13 @@ impl OAuthClient {
                 form.push(("resource".into(), resource.clone()));
             }
         }
-        let mut headers = HeaderMap::new();
-        // GitHub answers form-encoded unless asked for JSON.
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        self.authenticate(resolved, &mut headers, &mut form)?;
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&form)
-            .finish();
         let response = self
-            .send_with_proof(
+            .post_authenticated(
                 "token request",
-                Method::POST,
+                resolved,
                 &resolved.token,
-                headers,
-                Some(("application/x-www-form-urlencoded", body.into_bytes())),
-                None,
+                form,
+                BackChannel::Token,
             )
             .await?;
         let hooks = self.hooks();
@@ -65,6 +69,52 @@ impl OAuthClient {
                 hook(object);
             }
         })
+    }
+
+    /// POSTs `form` to one of the provider's back-channel endpoints with the client's
+    /// authentication, asking for JSON (GitHub answers form-encoded otherwise).
+    pub(crate) async fn post_authenticated(
+        &self,
+        what: &'static str,
+        resolved: &Resolved,
+        endpoint: &Url,
+        mut form: Vec<(String, String)>,
+        channel: BackChannel,
+    ) -> Result<HttpResponse, Error> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        self.authenticate(resolved, &mut headers, &mut form)?;
+        // Basic authentication names the client in the header only; a pushed
+        // authorization request still carries `client_id`, as every one does.
+        if channel == BackChannel::PushedAuthorization
+            && !form.iter().any(|(k, _)| k == "client_id")
+        {
+            form.push(("client_id".into(), self.client_id().into()));
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&form)
+            .finish();
+        let body = Some(("application/x-www-form-urlencoded", body.into_bytes()));
+        match channel {
+            // RFC 9449 §5 and §10.1: proofs go to the token and PAR endpoints.
+            BackChannel::Token | BackChannel::PushedAuthorization => {
+                self.send_with_proof(what, Method::POST, endpoint, headers, body, None)
+                    .await
+            }
+            BackChannel::TokenManagement => {
+                self.inner
+                    .http
+                    .send(
+                        what,
+                        &self.inner.limits,
+                        Method::POST,
+                        endpoint,
+                        headers,
+                        body,
+                    )
+                    .await
+            }
+        }
     }
 
     /// Adds the client's authentication to a request to the token, revocation or
