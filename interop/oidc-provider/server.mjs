@@ -6,7 +6,7 @@
 //   node interop/oidc-provider/server.mjs --clients FILE.json [--port N]
 //        [--access-token-ttl SECONDS] [--id-token-ttl SECONDS]
 //        [--refresh-token-ttl SECONDS] [--require-par] [--resource-server URL]...
-//        [--dpop-nonce]
+//        [--dpop-nonce] [--device-code-ttl SECONDS]
 //
 // Contract with the caller (the Rust tests and selfcheck.py):
 //   * stdout carries exactly one line, `READY http://127.0.0.1:<port>`, printed
@@ -71,17 +71,18 @@ try {
       'require-par': { type: 'boolean', default: false },
       'resource-server': { type: 'string', multiple: true, default: [] },
       'dpop-nonce': { type: 'boolean', default: false },
+      'device-code-ttl': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
     allowPositionals: false,
   }).values;
 } catch (err) {
-  die(`${err.message}\nusage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]... [--dpop-nonce]`);
+  die(`${err.message}\nusage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]... [--dpop-nonce] [--device-code-ttl S]`);
 }
 
 if (args.help) {
-  process.stderr.write('usage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]... [--dpop-nonce]\n');
+  process.stderr.write('usage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]... [--dpop-nonce] [--device-code-ttl S]\n');
   process.exit(0);
 }
 if (!args.clients) die('--clients FILE.json is required');
@@ -91,6 +92,7 @@ if (port > 65535) die(`--port out of range: ${port}`);
 const accessTokenTtl = parsePositiveInt('access-token-ttl', args['access-token-ttl']) ?? 3600;
 const idTokenTtl = parsePositiveInt('id-token-ttl', args['id-token-ttl']) ?? 3600;
 const refreshTokenTtl = parsePositiveInt('refresh-token-ttl', args['refresh-token-ttl']) ?? 86400;
+const deviceCodeTtl = parsePositiveInt('device-code-ttl', args['device-code-ttl']) ?? 600;
 
 let clients;
 try {
@@ -197,6 +199,9 @@ try {
         nonceSecret: args['dpop-nonce'] ? randomBytes(32) : undefined,
         requireNonce: () => args['dpop-nonce'],
       },
+      // RFC 8628, for clients whose grant_types list the device code grant. The
+      // verification page is oidc-provider's own (/device), then its login and consent.
+      deviceFlow: { enabled: true },
       // RFC 8707. Each --resource-server URL is a resource a client may name; its access
       // tokens are JWTs with that URL as `aud` and the scope `api:read`. Any other
       // resource is refused with invalid_target. The token request must name the resource
@@ -223,6 +228,7 @@ try {
       IdToken: idTokenTtl,
       RefreshToken: refreshTokenTtl,
       AuthorizationCode: 60,
+      DeviceCode: deviceCodeTtl,
       Interaction: 3600,
       Session: 86400,
       Grant: 86400,

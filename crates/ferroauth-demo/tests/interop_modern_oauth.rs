@@ -2,8 +2,9 @@
 //! for the client under test, so that a login can only succeed by using it: pushed
 //! authorization requests (RFC 9126; the same client without them is refused), DPoP
 //! (RFC 9449; DPoP-bound tokens, with and without server nonces; the same client without
-//! DPoP is refused), and resource indicators (RFC 8707; the token is for the named
-//! resource, checked by a resource server of the test).
+//! DPoP is refused), resource indicators (RFC 8707; the token is for the named
+//! resource, checked by a resource server of the test), and the device authorization
+//! grant (RFC 8628; approved at oidc-provider's own pages by a scripted user).
 
 mod support;
 
@@ -362,3 +363,195 @@ crate::on_both!(
     par_required_by_the_metadata,
     par_endpoint_errors_are_typed,
 );
+
+// ---------------------------------------------------------------------------------------
+// The device authorization grant (RFC 8628): no web app, the core API as a CLI uses it.
+
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// oidc-provider with one public device client, and that client in ferroauth.
+fn device_setup(extra: &[&str]) -> (Peer, ferroauth::OAuthClient) {
+    let peer = Peer::oidc_provider(
+        &json!([{
+            "client_id": "cli",
+            "token_endpoint_auth_method": "none",
+            "grant_types": [DEVICE_GRANT, "refresh_token"],
+            "response_types": [],
+            "redirect_uris": [],
+        }]),
+        extra,
+    );
+    let toml = format!(
+        "[clients.cli]\nclient_id = \"cli\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email\" }}\n",
+        peer.issuer
+    );
+    let oauth =
+        ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(&toml).unwrap())
+            .unwrap();
+    (peer, oauth.client("cli").unwrap())
+}
+
+/// The value of the attribute `name` in the tag `tag`.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = tag[start..].find('"')? + start;
+    Some(tag[start..end].replace("&amp;", "&"))
+}
+
+/// The first form of a page: its action and its inputs that have a value.
+fn form_of(html: &str) -> Option<(String, Vec<(String, String)>)> {
+    let form = &html[html.find("<form")?..];
+    let action = attribute(&form[..form.find('>')?], "action")?;
+    let body = &form[..form.find("</form>")?];
+    let inputs = body
+        .split("<input")
+        .skip(1)
+        .filter_map(|tag| {
+            let tag = &tag[..tag.find('>')?];
+            Some((attribute(tag, "name")?, attribute(tag, "value")?))
+        })
+        .collect();
+    Some((action, inputs))
+}
+
+/// Plays the user at oidc-provider: opens `verification_uri_complete`, confirms the code
+/// (or aborts), logs in as `user` and consents; returns the last page.
+async fn approve_device(uri: &str, user: &str, abort: bool) -> String {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut request = http.get(uri);
+    let mut at = url::Url::parse(uri).unwrap();
+    let mut aborted = false;
+    for _ in 0..20 {
+        let response = request.send().await.unwrap();
+        if response.status().is_redirection() {
+            at = at
+                .join(response.headers()[LOCATION].to_str().unwrap())
+                .unwrap();
+            request = http.get(at.clone());
+            continue;
+        }
+        let html = response.text().await.unwrap();
+        let form = form_of(&html).filter(|_| !aborted);
+        let Some((action, mut inputs)) = form else {
+            return html;
+        };
+        if inputs.iter().any(|(k, v)| k == "prompt" && v == "login") {
+            inputs.push(("login".into(), user.into()));
+            inputs.push(("password".into(), "x".into()));
+        }
+        if abort && inputs.iter().any(|(k, _)| k == "confirm") {
+            inputs.retain(|(k, _)| k != "confirm");
+            inputs.push(("abort".into(), "yes".into()));
+            aborted = true;
+        }
+        at = at.join(&action).unwrap();
+        request = http.post(at.clone()).form(&inputs);
+    }
+    panic!("no end to the device approval")
+}
+
+#[tokio::test]
+async fn device_flow_login_approved_at_the_provider() {
+    let (peer, client) = device_setup(&[]);
+    let mut device = client.device_authorization(&[]).await.unwrap();
+    assert!(!device.user_code.is_empty());
+    assert!(
+        device.verification_uri.starts_with(&peer.issuer),
+        "{device:?}"
+    );
+    let complete = device
+        .verification_uri_complete
+        .clone()
+        .expect("a complete URI");
+    // Before the user answers: pending. (oidc-provider never says slow_down; the mock
+    // of crates/ferroauth/tests/device_flow.rs does.)
+    assert!(matches!(
+        client.poll_device_token(&mut device).await.unwrap(),
+        ferroauth::DevicePoll::Pending
+    ));
+
+    let page = approve_device(&complete, "frank", false).await;
+    assert!(page.contains("Sign-in Success"), "{page}\n{}", peer.log());
+    // The library's own loop waits the (grown) interval, then gets the token.
+    let login = client.wait_for_device_token(&mut device).await.unwrap();
+    assert_eq!(login.userinfo["sub"], "frank");
+    assert_eq!(login.userinfo["email"], "frank@example.test");
+    assert_eq!(login.userinfo["iss"], peer.issuer.as_str());
+    let ferroauth::Token::OAuth2(token) = &login.token else {
+        panic!("an OAuth 2.0 token")
+    };
+    assert!(token.id_token.is_some(), "the ID token was validated");
+}
+
+#[tokio::test]
+async fn device_flow_denied_and_expired() {
+    let (_peer, client) = device_setup(&["--device-code-ttl", "3"]);
+    let mut denied = client.device_authorization(&[]).await.unwrap();
+    let complete = denied.verification_uri_complete.clone().unwrap();
+    approve_device(&complete, "grace", true).await;
+    let e = client.poll_device_token(&mut denied).await.unwrap_err();
+    assert_eq!(e.code(), "access_denied", "{e}");
+
+    let mut expired = client.device_authorization(&[]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    let e = client.poll_device_token(&mut expired).await.unwrap_err();
+    assert_eq!(e.code(), "expired_token", "{e}");
+}
+
+/// The example CLI (`src/bin/device_login.rs`) as a user runs it: it prints the address,
+/// the user approves in "another browser", and it prints who logged in.
+#[tokio::test]
+async fn the_device_login_cli_logs_in() {
+    use std::io::{BufRead, BufReader};
+    let (peer, _) = device_setup(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("ferroauth.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[clients.cli]\nclient_id = \"cli\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email\", token_endpoint_auth_method = \"none\" }}\n",
+            peer.issuer
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_device_login"))
+        .arg(&settings)
+        .arg("cli")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let complete = loop {
+        let line = lines.next().expect("the CLI printed no address").unwrap();
+        printed.push(line.clone());
+        if let Some(rest) = line.strip_prefix("(or open ") {
+            break rest.trim_end_matches(')').to_owned();
+        }
+    };
+    assert!(
+        printed[0].starts_with(&format!("To log in, open {}", peer.issuer)),
+        "{printed:?}"
+    );
+    assert!(printed[1].starts_with("and enter the code "), "{printed:?}");
+    let page = approve_device(&complete, "heidi", false).await;
+    assert!(page.contains("Sign-in Success"), "{page}");
+    let last = tokio::task::spawn_blocking(move || {
+        let last = lines.next().expect("the CLI said nothing more").unwrap();
+        let status = child.wait().unwrap();
+        (last, status)
+    })
+    .await
+    .unwrap();
+    assert!(last.1.success(), "{last:?}");
+    assert!(
+        last.0
+            .starts_with("logged in as heidi (scope: openid email"),
+        "{last:?}"
+    );
+}

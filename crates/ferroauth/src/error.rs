@@ -370,8 +370,8 @@ const PAR_CODES: &[&str] = &[
     "invalid_request_object",
 ];
 
-/// RFC 6749 §5.2 token error codes, and RFC 9449's DPoP ones; others map to
-/// `token_error`.
+/// RFC 6749 §5.2 token error codes, RFC 8628's device ones and RFC 9449's DPoP ones;
+/// others map to `token_error`.
 const TOKEN_CODES: &[&str] = &[
     "invalid_request",
     "invalid_client",
@@ -381,6 +381,10 @@ const TOKEN_CODES: &[&str] = &[
     "invalid_scope",
     "use_dpop_nonce",
     "invalid_dpop_proof",
+    "authorization_pending",
+    "slow_down",
+    "expired_token",
+    "access_denied",
 ];
 
 fn known_or(code: &str, known: &[&'static str], fallback: &'static str) -> &'static str {

@@ -73,7 +73,7 @@ pub mod web;
 
 pub use callback::CallbackParams;
 pub use callback::{MAX_PARAMS, MAX_VALUE_LEN};
-pub use client::{ApiRequest, Introspection, Login, OAuthClient};
+pub use client::{ApiRequest, DeviceAuthorization, DevicePoll, Introspection, Login, OAuthClient};
 pub use error::{Error, ErrorKind, HttpFailure, ProviderError};
 pub use hooks::ComplianceHooks;
 pub use jose::client_assertion::ClientAssertionKey;

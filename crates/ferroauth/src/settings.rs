@@ -144,6 +144,8 @@ pub struct ClientSettings {
     pub introspection_endpoint: Option<String>,
     /// OpenID Connect RP-Initiated Logout endpoint; from discovery when absent.
     pub end_session_endpoint: Option<String>,
+    /// RFC 8628 device authorization endpoint; from discovery when absent.
+    pub device_authorization_endpoint: Option<String>,
 }
 
 impl ClientSettings {
@@ -515,6 +517,10 @@ pub(crate) fn validate_client(name: &str, c: &ClientSettings) -> Result<(), Sett
         ("revocation_endpoint", &c.revocation_endpoint),
         ("introspection_endpoint", &c.introspection_endpoint),
         ("end_session_endpoint", &c.end_session_endpoint),
+        (
+            "device_authorization_endpoint",
+            &c.device_authorization_endpoint,
+        ),
     ];
     for (key, value) in urls {
         if let Some(value) = value {

@@ -13,7 +13,7 @@
 //! | `provider_call` | DEBUG | `client`, `call`, `host`, `status`, `outcome`, `error`, `elapsed_ms` |
 //!
 //! `call` is one of `discovery`, `jwks`, `token`, `userinfo`, `api`, `revocation`,
-//! `introspection`, `par`, and for OAuth 1.0a `request_token` and `access_token`. `outcome` is
+//! `introspection`, `par`, `device_authorization`, and for OAuth 1.0a `request_token` and `access_token`. `outcome` is
 //! `ok` or `error` (a provider call is `ok` when the provider answered, whatever the
 //! status); `error` is the error's [`Error::code`](crate::Error::code); `joined` is true
 //! when the refresh waited for one already in flight for the same token (single flight).
@@ -182,6 +182,7 @@ fn call_name(what: &str) -> &'static str {
         "temporary credentials request" => "request_token",
         "token credentials request" => "access_token",
         "pushed authorization request" => "par",
+        "device authorization request" => "device_authorization",
         _ => "other",
     }
 }

@@ -307,23 +307,44 @@ impl OAuthClient {
         if let Some(verifier) = &record.code_verifier {
             form.push(("code_verifier".into(), verifier.expose().to_owned()));
         }
-        let mut token = self.token_request(&resolved, form).await?;
+        let token = self.token_request(&resolved, form).await?;
+        let check = IdTokenCheck {
+            nonce: record.nonce.as_ref().map(Secret::expose),
+            access_token: None,
+            max_age: record.max_age,
+            essential_acr: &record.essential_acr,
+        };
+        let (token, userinfo) = self
+            .token_and_claims(&resolved, token, check, record.openid)
+            .await?;
+        Ok(Login {
+            client: self.inner.name.clone(),
+            token: Token::OAuth2(token),
+            userinfo,
+            return_to: record_return_to,
+        })
+    }
 
+    /// The end of every OAuth 2.0 login, whatever the grant: the ID token validated
+    /// (required when `openid` was asked for), userinfo fetched when needed and merged,
+    /// an absent `scope` taken as the one requested. `check.access_token` is this token's.
+    pub(crate) async fn token_and_claims(
+        &self,
+        resolved: &Resolved,
+        mut token: OAuth2Token,
+        check: IdTokenCheck<'_>,
+        openid: bool,
+    ) -> Result<(OAuth2Token, Claims), Error> {
         let mut userinfo = Claims::new();
         if let Some(id_token) = &token.id_token {
+            let check = IdTokenCheck {
+                access_token: Some(token.access_token.expose()),
+                ..check
+            };
             userinfo = self
-                .validate_id_token(
-                    &resolved,
-                    id_token.expose(),
-                    IdTokenCheck {
-                        nonce: record.nonce.as_ref().map(Secret::expose),
-                        access_token: Some(token.access_token.expose()),
-                        max_age: record.max_age,
-                        essential_acr: &record.essential_acr,
-                    },
-                )
+                .validate_id_token(resolved, id_token.expose(), check)
                 .await?;
-        } else if record.openid {
+        } else if openid {
             return Err(Error::InvalidIdToken(
                 "the token response has no id_token although the scope has openid".into(),
             ));
@@ -337,7 +358,7 @@ impl OAuthClient {
             None => token.id_token.is_none() || scope_claims_missing(&userinfo, scope),
         };
         if wanted && resolved.userinfo.is_some() {
-            let fetched = self.fetch_userinfo(&resolved, &token).await?;
+            let fetched = self.fetch_userinfo(resolved, &token).await?;
             merge_userinfo(&mut userinfo, fetched)?;
         }
         if token.scope.is_none() {
@@ -346,12 +367,7 @@ impl OAuthClient {
         }
         let sub = userinfo.get("sub").and_then(Value::as_str).unwrap_or("");
         tracing::debug!(sub, "login complete");
-        Ok(Login {
-            client: self.inner.name.clone(),
-            token: Token::OAuth2(token),
-            userinfo,
-            return_to: record_return_to,
-        })
+        Ok((token, userinfo))
     }
 
     pub(crate) async fn validate_id_token(

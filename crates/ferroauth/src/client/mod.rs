@@ -30,6 +30,7 @@ use crate::settings::{ClientSettings, HttpSettings, SettingsError, TokenEndpoint
 use crate::token::OAuth2Token;
 
 mod api;
+mod device;
 mod dpop;
 mod grants;
 mod login;
@@ -40,6 +41,7 @@ mod revocation;
 mod token_endpoint;
 
 pub use api::ApiRequest;
+pub use device::{DeviceAuthorization, DevicePoll};
 pub use login::Login;
 pub use revocation::Introspection;
 
@@ -102,6 +104,8 @@ pub(crate) struct Resolved {
     /// requires it.
     pub(crate) par: Option<Url>,
     pub(crate) require_par: bool,
+    /// RFC 8628: the device authorization endpoint.
+    pub(crate) device_authorization: Option<Url>,
     pub(crate) issuer: Option<String>,
     pub(crate) issuer_aliases: Vec<String>,
     pub(crate) require_iss: bool,
@@ -375,6 +379,10 @@ impl OAuthClient {
             &None,
             m.and_then(|m| m.pushed_authorization_request_endpoint.as_ref()),
         )?;
+        let device_authorization = optional(
+            &settings.device_authorization_endpoint,
+            m.and_then(|m| m.device_authorization_endpoint.as_ref()),
+        )?;
         let issuer = pick(&settings.issuer, m.map(|m| &m.issuer));
         Ok(Resolved {
             authorize,
@@ -386,6 +394,7 @@ impl OAuthClient {
             end_session,
             par,
             require_par: m.is_some_and(|m| m.require_pushed_authorization_requests),
+            device_authorization,
             issuer,
             issuer_aliases: settings
                 .client_kwargs

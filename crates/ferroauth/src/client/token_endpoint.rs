@@ -20,6 +20,8 @@ pub(crate) enum BackChannel {
     Token,
     /// The pushed authorization request endpoint (RFC 9126).
     PushedAuthorization,
+    /// The device authorization endpoint (RFC 8628).
+    DeviceAuthorization,
     /// Revocation (RFC 7009) and introspection (RFC 7662).
     TokenManagement,
 }
@@ -84,11 +86,13 @@ impl OAuthClient {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         self.authenticate(resolved, &mut headers, &mut form)?;
-        // Basic authentication names the client in the header only; a pushed
-        // authorization request still carries `client_id`, as every one does.
-        if channel == BackChannel::PushedAuthorization
-            && !form.iter().any(|(k, _)| k == "client_id")
-        {
+        // Basic authentication names the client in the header only; pushed and device
+        // authorization requests still carry `client_id`, as every authorization request.
+        let names_client = matches!(
+            channel,
+            BackChannel::PushedAuthorization | BackChannel::DeviceAuthorization
+        );
+        if names_client && !form.iter().any(|(k, _)| k == "client_id") {
             form.push(("client_id".into(), self.client_id().into()));
         }
         let body = url::form_urlencoded::Serializer::new(String::new())
@@ -101,7 +105,7 @@ impl OAuthClient {
                 self.send_with_proof(what, Method::POST, endpoint, headers, body, None)
                     .await
             }
-            BackChannel::TokenManagement => {
+            BackChannel::DeviceAuthorization | BackChannel::TokenManagement => {
                 self.inner
                     .http
                     .send(

@@ -35,6 +35,9 @@ pub struct ProviderMetadata {
     /// RFC 9207: the provider puts `iss` in every authorization response.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 8628: where a device login starts.
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<String>,
     /// RFC 9126: where authorization requests are pushed.
     #[serde(default)]
     pub pushed_authorization_request_endpoint: Option<String>,
