@@ -199,6 +199,9 @@ try {
         nonceSecret: args['dpop-nonce'] ? randomBytes(32) : undefined,
         requireNonce: () => args['dpop-nonce'],
       },
+      // RFC 9101. A client with `require_signed_request_object` in its metadata must send
+      // its authorization requests as JWTs signed with a key of its `jwks`.
+      requestObjects: { enabled: true, requireSignedRequestObject: false },
       // RFC 8628, for clients whose grant_types list the device code grant. The
       // verification page is oidc-provider's own (/device), then its login and consent.
       deviceFlow: { enabled: true },

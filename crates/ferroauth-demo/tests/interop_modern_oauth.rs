@@ -1,6 +1,7 @@
 //! Today's OAuth against panva's oidc-provider, with each feature required by the server
 //! for the client under test, so that a login can only succeed by using it: pushed
-//! authorization requests (RFC 9126; the same client without them is refused), DPoP
+//! authorization requests (RFC 9126; the same client without them is refused), signed
+//! request objects (RFC 9101; by value and pushed; unsigned requests refused), DPoP
 //! (RFC 9449; DPoP-bound tokens, with and without server nonces; the same client without
 //! DPoP is refused), resource indicators (RFC 8707; the token is for the named
 //! resource, checked by a resource server of the test), and the device authorization
@@ -355,7 +356,80 @@ async fn dpop_bound_tokens_eddsa_with_server_nonces(framework: Framework) {
     dpop_bound_tokens(framework, true, "EdDSA").await;
 }
 
+/// The client's registration says `require_signed_request_object`: ferroauth signs the
+/// authorization request with its private_key_jwt key, by value or pushed, and logs in;
+/// the same registration without request objects is refused.
+async fn signed_request_objects(framework: Framework) {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    use ferroauth::ClientAssertionKey;
+    let der = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+        .unwrap();
+    let key = support::pkcs8_pem(der.as_ref());
+    let jwk = ClientAssertionKey::from_private_key(&key, Some("ES256"), Some("jar-key"))
+        .unwrap()
+        .public_jwk()
+        .unwrap();
+    let mut demo = Demo::reserve_on(framework).await;
+    let mut registration = client(
+        &demo,
+        "jar-client",
+        &["byvalue", "pushed", "unsigned"],
+        json!({
+            "require_signed_request_object": true,
+            "request_object_signing_alg": "ES256",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "ES256",
+            "jwks": {"keys": [jwk]},
+        }),
+    );
+    registration
+        .as_object_mut()
+        .unwrap()
+        .remove("client_secret");
+    let peer = Peer::oidc_provider(&json!([registration]), &[]);
+    let entry = |name: &str, kwargs: &str| {
+        format!(
+            "[clients.{name}]\nclient_id = \"jar-client\"\nserver_metadata_url = \"{iss}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email\", client_assertion_alg = \"ES256\", client_assertion_kid = \"jar-key\", client_assertion_key = '''{key}'''{kwargs} }}\n",
+            iss = peer.issuer
+        )
+    };
+    let toml = entry("byvalue", ", request_object = true")
+        + &entry(
+            "pushed",
+            ", request_object = true, pushed_authorization_requests = true",
+        )
+        + &entry("unsigned", "");
+    demo.serve(&toml);
+
+    let url = authorization_url(&demo, "byvalue").await;
+    assert_eq!(
+        query_names(&url),
+        ["client_id", "request", "response_type", "scope"],
+        "{url}"
+    );
+    for name in ["byvalue", "pushed"] {
+        let outcome = Browser::new(&demo)
+            .login(name, "", AtProvider::LogIn("ivan"))
+            .await;
+        assert_eq!(
+            outcome.status,
+            200,
+            "{name}: {}\n{}",
+            outcome.body,
+            peer.log()
+        );
+        assert_eq!(outcome.body["userinfo"]["sub"], "ivan");
+    }
+    let outcome = Browser::new(&demo)
+        .login("unsigned", "", AtProvider::LogIn("ivan"))
+        .await;
+    assert_eq!(outcome.status, 400, "{}", outcome.body);
+    assert_eq!(outcome.body["error"], "invalid_request", "{}", outcome.body);
+}
+
 crate::on_both!(
+    signed_request_objects,
     dpop_bound_tokens_es256,
     dpop_bound_tokens_eddsa_with_server_nonces,
     resource_indicators_bind_the_token_to_the_api,

@@ -13,7 +13,6 @@ mod support;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
-use base64::Engine as _;
 use ferroauth::http::Method;
 use ferroauth::{
     ApiRequest, CallbackParams, ClientAssertionKey, Login, MemoryPendingStore, MemoryTokenStore,
@@ -25,19 +24,6 @@ use support::{AtProvider, Browser, Demo, Framework, Peer};
 const SECRET: &str = "a-long-client-secret-for-interop-tests-0123456789";
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
 
-fn pem(der: &[u8]) -> String {
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<String> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|c| String::from_utf8(c.to_vec()).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-        lines.join("\n")
-    )
-}
-
 /// (client name, PEM, alg) for each private_key_jwt client.
 fn private_keys() -> Vec<(&'static str, String, &'static str)> {
     let rng = SystemRandom::new();
@@ -46,9 +32,9 @@ fn private_keys() -> Vec<(&'static str, String, &'static str)> {
     let ec = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
     let ed = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
     vec![
-        ("pkjwt-rsa", pem(rsa_der.as_ref()), "PS256"),
-        ("pkjwt-ec", pem(ec.as_ref()), "ES256"),
-        ("pkjwt-ed", pem(ed.as_ref()), "EdDSA"),
+        ("pkjwt-rsa", support::pkcs8_pem(rsa_der.as_ref()), "PS256"),
+        ("pkjwt-ec", support::pkcs8_pem(ec.as_ref()), "ES256"),
+        ("pkjwt-ed", support::pkcs8_pem(ed.as_ref()), "EdDSA"),
     ]
 }
 

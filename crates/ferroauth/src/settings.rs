@@ -285,6 +285,11 @@ pub struct ClientKwargs {
     /// token request (code, refresh).
     #[serde(default, deserialize_with = "de_opt_list")]
     pub resource: Option<Vec<String>>,
+    /// Signed request objects (RFC 9101, JAR): `true` sends the authorization request as
+    /// a JWT signed with `client_assertion_key` (by value, or inside the pushed request
+    /// with PAR), `false` never. By default on when the provider's metadata has
+    /// `require_signed_request_object`.
+    pub request_object: Option<bool>,
     /// DPoP (RFC 9449): bind the access and refresh tokens to a proof key of this client,
     /// and prove possession on every token request and API call. Off by default.
     #[serde(default)]

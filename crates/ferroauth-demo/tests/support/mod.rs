@@ -487,3 +487,18 @@ fn unescape(s: &str) -> String {
         .replace("&#x2F;", "/")
         .replace("&#39;", "'")
 }
+
+/// A PKCS#8 private key in PEM, as settings files carry `client_assertion_key`.
+pub fn pkcs8_pem(der: &[u8]) -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    )
+}

@@ -172,14 +172,36 @@ impl OAuthClient {
         let max_age = self.requested_max_age(&extra)?;
         let essential_acr = requested_essential_acr(&extra);
         request.extend(extra);
-        let url = if self.pushes_authorization_requests(&resolved)? {
-            self.push_authorization_request(&resolved, &request).await?
-        } else {
-            let mut url = resolved.authorize.clone();
-            url.query_pairs_mut()
-                .append_pair("client_id", self.client_id())
-                .extend_pairs(&request);
-            url
+        let signed = match self.signs_request_objects(&resolved)? {
+            true => Some(self.request_object(&resolved, &request)?),
+            false => None,
+        };
+        let url = match (self.pushes_authorization_requests(&resolved)?, &signed) {
+            (true, None) => self.push_authorization_request(&resolved, &request).await?,
+            (true, Some(jwt)) => {
+                self.push_authorization_request(&resolved, &[("request", jwt)])
+                    .await?
+            }
+            (false, None) => {
+                let mut url = resolved.authorize.clone();
+                url.query_pairs_mut()
+                    .append_pair("client_id", self.client_id())
+                    .extend_pairs(&request);
+                url
+            }
+            (false, Some(jwt)) => {
+                // OpenID Connect Core §6.1: response_type and scope are repeated outside
+                // the request object.
+                let outside = request
+                    .iter()
+                    .filter(|(k, _)| *k == "response_type" || *k == "scope");
+                let mut url = resolved.authorize.clone();
+                url.query_pairs_mut()
+                    .append_pair("client_id", self.client_id())
+                    .extend_pairs(outside)
+                    .append_pair("request", jwt);
+                url
+            }
         };
         let record = PendingLogin {
             key: Secret::new(state),

@@ -37,6 +37,7 @@ mod login;
 mod oauth1_login;
 mod par;
 pub(crate) mod refresh;
+mod request_object;
 mod revocation;
 mod token_endpoint;
 
@@ -104,6 +105,8 @@ pub(crate) struct Resolved {
     /// requires it.
     pub(crate) par: Option<Url>,
     pub(crate) require_par: bool,
+    /// RFC 9101: the provider accepts only signed request objects.
+    pub(crate) require_request_object: bool,
     /// RFC 8628: the device authorization endpoint.
     pub(crate) device_authorization: Option<Url>,
     pub(crate) issuer: Option<String>,
@@ -394,6 +397,7 @@ impl OAuthClient {
             end_session,
             par,
             require_par: m.is_some_and(|m| m.require_pushed_authorization_requests),
+            require_request_object: m.is_some_and(|m| m.require_signed_request_object),
             device_authorization,
             issuer,
             issuer_aliases: settings

@@ -35,6 +35,9 @@ pub struct ProviderMetadata {
     /// RFC 9207: the provider puts `iss` in every authorization response.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 9101 §10.5: the provider accepts only signed request objects.
+    #[serde(default)]
+    pub require_signed_request_object: bool,
     /// RFC 8628: where a device login starts.
     #[serde(default)]
     pub device_authorization_endpoint: Option<String>,
