@@ -511,6 +511,7 @@ fn routes(shared: Arc<Shared>) -> Router {
         .route("/authorize", get(oidc::authorize).post(oidc::authorize))
         .route("/login", post(oidc::login))
         .route("/token", post(oidc::token))
+        .route("/par", post(oidc::par))
         .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
         .route("/revoke", post(oidc::revoke))
         .route("/introspect", post(oidc::introspect))

@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 use crate::config::{Client, ClientAuthMethod, ClientKind, User};
 use crate::html::{self, LoginPage};
 use crate::state::{
-    AccessToken, AuthRequest, CodeEntry, Pending, PendingKind, RefreshToken, Shared, Store,
+    AccessToken, AuthRequest, CodeEntry, Pending, PendingKind, PushedRequest, RefreshToken, Shared,
+    Store,
 };
 use crate::util::{Params, b64url, ct_eq, form_decode, is_pkce_string, now, random_token};
 
@@ -125,6 +126,7 @@ pub(crate) async fn discovery(State(s): St) -> Response {
         "jwks_uri": st.url("/jwks"),
         "revocation_endpoint": st.url("/revoke"),
         "introspection_endpoint": st.url("/introspect"),
+        "pushed_authorization_request_endpoint": st.url("/par"),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
@@ -188,7 +190,61 @@ pub(crate) async fn authorize(
     authorize_params(&s, &params)
 }
 
+/// RFC 9126: a pushed request's `request_uri` lives this long.
+const PUSHED_REQUEST_TTL_SECS: u64 = 60;
+const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+
+/// The pushed authorization request endpoint (RFC 9126 §2): the client authenticates as
+/// at the token endpoint and gets a one-time `request_uri` for its parameters.
+pub(crate) async fn par(State(s): St, headers: HeaderMap, body: Bytes) -> Response {
+    let p = match read_form(&headers, &body) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let client = match authenticate_client(&s, &headers, &p) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if p.get("request_uri").is_some() {
+        return invalid_request("request_uri cannot be pushed");
+    }
+    let request_uri = format!("{REQUEST_URI_PREFIX}{}", random_token(24));
+    let params: Vec<(String, String)> =
+        p.0.into_iter()
+            .filter(|(k, _)| k != "client_secret")
+            .collect();
+    let pushed = PushedRequest {
+        client_id: client.client_id.clone(),
+        params,
+        expires_at: now() + PUSHED_REQUEST_TTL_SECS,
+    };
+    s.store().pushed.insert(request_uri.clone(), pushed);
+    (
+        StatusCode::CREATED,
+        Json(json!({"request_uri": request_uri, "expires_in": PUSHED_REQUEST_TTL_SECS})),
+    )
+        .into_response()
+}
+
 fn authorize_params(s: &Shared, p: &Params) -> Response {
+    let Some(request_uri) = p.get("request_uri") else {
+        return authorize_checked(s, p);
+    };
+    // RFC 9126 §4: the pushed parameters, once, for the client that pushed them.
+    let pushed = s.store().pushed.remove(request_uri);
+    match pushed {
+        Some(pushed) if p.get("client_id") == Some(pushed.client_id.as_str()) => {
+            authorize_checked(s, &Params(pushed.params))
+        }
+        _ => html::error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_uri",
+            "the request_uri is unknown, used or expired, or belongs to another client",
+        ),
+    }
+}
+
+fn authorize_checked(s: &Shared, p: &Params) -> Response {
     let st = &s.settings;
     if let Some(dup) = p.duplicate_of(&["client_id", "redirect_uri"]) {
         return html::error_page(

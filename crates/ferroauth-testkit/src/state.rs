@@ -124,6 +124,14 @@ pub(crate) struct OAuth1Token {
     pub(crate) expires_at: u64,
 }
 
+/// A pushed authorization request (RFC 9126).
+#[derive(Debug, Clone)]
+pub(crate) struct PushedRequest {
+    pub(crate) client_id: String,
+    pub(crate) params: Vec<(String, String)>,
+    pub(crate) expires_at: u64,
+}
+
 #[derive(Default)]
 pub(crate) struct Store {
     pub(crate) pending: HashMap<String, Pending>,
@@ -134,6 +142,8 @@ pub(crate) struct Store {
     pub(crate) oauth1_tokens: HashMap<String, OAuth1Token>,
     /// Seen OAuth 1.0a nonces, with the time they may be forgotten.
     pub(crate) nonces: HashMap<String, u64>,
+    /// Pushed authorization requests (RFC 9126) by `request_uri`. Each is used once.
+    pub(crate) pushed: HashMap<String, PushedRequest>,
     last_purge: u64,
 }
 
@@ -151,6 +161,7 @@ impl Store {
         self.temp.retain(|_, t| t.expires_at > now);
         self.oauth1_tokens.retain(|_, t| t.expires_at > now);
         self.nonces.retain(|_, until| *until > now);
+        self.pushed.retain(|_, p| p.expires_at > now);
     }
 
     /// Revokes every token issued under `grant_id`.
@@ -169,6 +180,7 @@ impl Store {
             + self.temp.len()
             + self.oauth1_tokens.len()
             + self.nonces.len()
+            + self.pushed.len()
     }
 }
 

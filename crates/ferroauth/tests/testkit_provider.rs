@@ -166,3 +166,33 @@ async fn oauth1_login_and_signed_call() {
         );
     }
 }
+
+#[tokio::test]
+async fn pushed_authorization_requests_at_the_development_provider() {
+    let idp = provider().await;
+    let c = client(&format!(
+        "[clients.t]\nclient_id = \"web\"\nclient_secret = \"{SECRET}\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email\", pushed_authorization_requests = true }}\n",
+        idp.issuer()
+    ));
+    let store = MemoryPendingStore::new();
+    let authorize = c
+        .authorize_redirect_with(&store, REDIRECT, &[("login_hint", "alice")])
+        .await
+        .unwrap();
+    let mut names: Vec<String> = authorize.query_pairs().map(|(k, _)| k.into()).collect();
+    names.sort();
+    assert_eq!(names, ["client_id", "request_uri"], "{authorize}");
+    let callback = approve(&authorize).await;
+    let done = c.authorize_access_token(&store, &callback).await.unwrap();
+    assert_eq!(done.userinfo["sub"], "alice");
+    // A request_uri is good once.
+    let again = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(authorize)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+}
