@@ -183,10 +183,13 @@ impl OAuthClient {
                     .await?
             }
             (false, None) => {
+                // `response_type` leads `request`; `client_id` goes right after it, as in
+                // RFC 6749 §4.1.1's example.
                 let mut url = resolved.authorize.clone();
                 url.query_pairs_mut()
+                    .extend_pairs(&request[..1])
                     .append_pair("client_id", self.client_id())
-                    .extend_pairs(&request);
+                    .extend_pairs(&request[1..]);
                 url
             }
             (false, Some(jwt)) => {
