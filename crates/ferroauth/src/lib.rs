@@ -48,6 +48,7 @@
 //! | [`jose`] | JWS and JWK, shared by ID-token checks and client assertions |
 //! | [`http`] | the one pooled HTTP client: timeouts, size cap, no redirects |
 //! | [`hooks`] | compliance hooks for providers that bend the rules |
+//! | [`presets`] | provider presets: GitHub, Google, Apple, Microsoft, ... in three lines of settings |
 
 mod callback;
 pub mod client;
@@ -60,6 +61,7 @@ pub mod jose;
 pub mod oauth1;
 pub mod oauth2;
 pub mod oidc;
+pub mod presets;
 mod profile;
 
 mod random;

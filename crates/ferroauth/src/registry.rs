@@ -108,6 +108,8 @@ impl OAuth {
             )
             .into());
         }
+        let applied = crate::presets::apply(name, settings, hooks)?;
+        let settings = applied.settings;
         crate::settings::validate_client(name, &settings)?;
         let http = match settings.client_kwargs.connect_timeout {
             Some(connect_timeout) => HttpClient::new(&HttpSettings {
@@ -123,7 +125,11 @@ impl OAuth {
             &self.inner.http_settings,
             self.inner.policy,
             self.inner.refresher.clone(),
-            hooks,
+            crate::client::Behaviour {
+                hooks: applied.hooks,
+                preset: applied.preset,
+                quirks: applied.quirks,
+            },
         )?;
         self.inner
             .clients

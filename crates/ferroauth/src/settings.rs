@@ -105,6 +105,14 @@ impl Default for HttpSettings {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSettings {
+    /// A provider preset (`"github"`, `"google"`, ... see [`crate::presets`]) that fills
+    /// every key the provider fixes; keys given here override it. By default the client's
+    /// name picks the preset when it is one; `"none"` turns presets off for this client.
+    pub preset: Option<String>,
+    /// What a preset needs to know about this app's account with the provider (a tenant,
+    /// a domain, Apple's team and key ids, ...). Each preset says which it reads.
+    #[serde(default)]
+    pub preset_options: crate::presets::PresetOptions,
     /// The client identifier (OAuth 1.0a: the consumer key).
     pub client_id: Option<String>,
     /// The client secret (OAuth 1.0a: the consumer secret). Prefer the environment.
@@ -507,10 +515,16 @@ impl Settings {
                         .into_table()
                         .map_err(|e| SettingsError::for_setting("clients", e.to_string()))?;
                     for (name, value) in table {
-                        let client = deserialize_at(value, |key, msg| {
+                        let client: ClientSettings = deserialize_at(value, |key, msg| {
                             SettingsError::for_key(&name, key, msg)
                         })?;
-                        validate_client(&name, &client)?;
+                        // Checked with its preset applied, as it will be registered.
+                        let applied = crate::presets::apply(
+                            &name,
+                            client.clone(),
+                            crate::ComplianceHooks::default(),
+                        )?;
+                        validate_client(&name, &applied.settings)?;
                         settings.clients.insert(name, client);
                     }
                 }

@@ -153,6 +153,7 @@ impl OAuthClient {
         let nonce = with_nonce.then_some(nonce);
 
         let challenge = verifier.as_deref().map(pkce::s256_challenge);
+        let scope = scope.map(|s| self.inner.quirks.scope(&s));
         let mut request: Vec<(&str, &str)> =
             vec![("response_type", "code"), ("redirect_uri", redirect_uri)];
         if let Some(scope) = &scope {
@@ -332,16 +333,27 @@ impl OAuthClient {
         if let Some(verifier) = &record.code_verifier {
             form.push(("code_verifier".into(), verifier.expose().to_owned()));
         }
-        let token = self.token_request(&resolved, form).await?;
+        let mut token = self.token_request(&resolved, form).await?;
+        if self.inner.quirks.granted_scope_on_callback
+            && token.scope.is_none()
+            && let Some(granted) = callback.get("scope")
+        {
+            // The provider tells the granted scope on the redirect only (Strava): the
+            // user may have unticked some of what was asked.
+            token.scope = Some(granted.to_owned());
+        }
         let check = IdTokenCheck {
             nonce: record.nonce.as_ref().map(Secret::expose),
             access_token: None,
             max_age: record.max_age,
             essential_acr: &record.essential_acr,
         };
-        let (token, userinfo) = self
+        let (token, mut userinfo) = self
             .token_and_claims(&resolved, token, check, record.openid)
             .await?;
+        if self.inner.quirks.callback_user {
+            crate::presets::callback_user::merge_name(&mut userinfo, callback.get("user"));
+        }
         Ok(Login {
             client: self.inner.name.clone(),
             token: Token::OAuth2(token),
@@ -435,10 +447,15 @@ impl OAuthClient {
         let mut headers = self.api_headers();
         headers.insert(AUTHORIZATION, self.authorization(token)?);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        // Dropbox's profile is an RPC: POST with no body.
+        let method = match self.inner.quirks.userinfo_post {
+            true => Method::POST,
+            false => Method::GET,
+        };
         let response = self
             .send_with_proof(
                 "userinfo request",
-                Method::GET,
+                method,
                 endpoint,
                 headers,
                 None,
@@ -457,6 +474,7 @@ impl OAuthClient {
                 if let Some(hook) = &self.hooks().userinfo {
                     hook(&mut claims);
                 }
+                self.add_verified_email(&mut claims, token).await?;
                 Ok(claims)
             }
             Ok(_) => Err(Error::InvalidUserinfo("not a JSON object".into())),

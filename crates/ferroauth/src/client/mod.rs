@@ -25,6 +25,7 @@ use crate::jose::jws::Algorithm;
 use crate::oauth2::client_auth::ClientCredentials;
 use crate::oidc::JwksCache;
 use crate::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
+use crate::presets::{Preset, Quirks};
 use crate::session::pending::PendingPolicy;
 use crate::settings::{ClientSettings, HttpSettings, SettingsError, TokenEndpointAuthMethod};
 use crate::token::OAuth2Token;
@@ -36,6 +37,7 @@ mod grants;
 mod login;
 mod oauth1_login;
 mod par;
+mod quirk_calls;
 pub(crate) mod refresh;
 mod request_object;
 mod revocation;
@@ -89,6 +91,16 @@ pub(crate) struct ClientInner {
     redirect_uri_checked: OnceLock<Box<str>>,
     /// The DPoP proof key and nonces, when `client_kwargs.dpop` is on.
     pub(crate) dpop: Option<dpop::DpopBinding>,
+    /// The preset the settings came from, and its quirks.
+    pub(crate) preset: Option<&'static Preset>,
+    pub(crate) quirks: Quirks,
+}
+
+/// What a client runs besides its settings: hooks, and its preset's quirks.
+pub(crate) struct Behaviour {
+    pub(crate) hooks: ComplianceHooks,
+    pub(crate) preset: Option<&'static Preset>,
+    pub(crate) quirks: Quirks,
 }
 
 /// Everything derived from settings and metadata, computed once per client.
@@ -124,7 +136,7 @@ impl OAuthClient {
         http_settings: &HttpSettings,
         policy: PendingPolicy,
         refresher: Arc<RefreshCoordinator>,
-        hooks: ComplianceHooks,
+        behaviour: Behaviour,
     ) -> Result<Self, Error> {
         let timeout = settings
             .client_kwargs
@@ -228,7 +240,7 @@ impl OAuthClient {
                 resolved: OnceCell::new(),
                 jwks: JwksCache::default(),
                 oauth1,
-                hooks: RwLock::new(Arc::new(hooks)),
+                hooks: RwLock::new(Arc::new(behaviour.hooks)),
                 refresher,
                 private_key,
                 credentials,
@@ -238,6 +250,8 @@ impl OAuthClient {
                 api_base,
                 redirect_uri_checked: OnceLock::new(),
                 dpop,
+                preset: behaviour.preset,
+                quirks: behaviour.quirks,
             }),
         })
     }
@@ -247,7 +261,12 @@ impl OAuthClient {
         &self.inner.name
     }
 
-    /// The client's settings.
+    /// The preset this client's settings came from, if any (see [`crate::presets`]).
+    pub fn preset(&self) -> Option<&'static Preset> {
+        self.inner.preset
+    }
+
+    /// The client's settings, with its preset's defaults filled in.
     pub fn settings(&self) -> &ClientSettings {
         &self.inner.settings
     }

@@ -63,14 +63,17 @@ impl OAuthClient {
             )
             .await?;
         let hooks = self.hooks();
-        token_response::parse_with(&self.inner.name, &response, random::now(), |object| {
-            if let Some(hook) = &hooks.token_response {
-                hook(object);
-            }
-            if refresh && let Some(hook) = &hooks.refresh_response {
-                hook(object);
-            }
-        })
+        let token =
+            token_response::parse_with(&self.inner.name, &response, random::now(), |object| {
+                if let Some(hook) = &hooks.token_response {
+                    hook(object);
+                }
+                if refresh && let Some(hook) = &hooks.refresh_response {
+                    hook(object);
+                }
+            })?;
+        self.check_token_signature(&token)?;
+        Ok(token)
     }
 
     /// POSTs `form` to one of the provider's back-channel endpoints with the client's
@@ -95,10 +98,20 @@ impl OAuthClient {
         if names_client && !form.iter().any(|(k, _)| k == "client_id") {
             form.push(("client_id".into(), self.client_id().into()));
         }
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&form)
-            .finish();
-        let body = Some(("application/x-www-form-urlencoded", body.into_bytes()));
+        let body = if self.inner.quirks.json_token_request && channel == BackChannel::Token {
+            // Notion reads its token requests as JSON objects.
+            let object: serde_json::Map<String, serde_json::Value> = form
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect();
+            let json = serde_json::Value::Object(object).to_string();
+            Some(("application/json", json.into_bytes()))
+        } else {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&form)
+                .finish();
+            Some(("application/x-www-form-urlencoded", body.into_bytes()))
+        };
         match channel {
             // RFC 9449 §5 and §10.1: proofs go to the token and PAR endpoints.
             BackChannel::Token | BackChannel::PushedAuthorization => {
@@ -135,7 +148,15 @@ impl OAuthClient {
             TokenEndpointAuthMethod::PrivateKeyJwt => self.inner.private_key.as_ref(),
             TokenEndpointAuthMethod::ClientSecretJwt => self.inner.secret_jwt_key.as_ref(),
             other => {
-                self.inner.credentials.apply(other, headers, form);
+                match self.computed_client_secret()? {
+                    // Apple: a fresh JWT in place of a fixed secret.
+                    Some(secret) => crate::oauth2::client_auth::ClientCredentials::new(
+                        self.client_id(),
+                        Some(&secret),
+                    )
+                    .apply(other, headers, form),
+                    None => self.inner.credentials.apply(other, headers, form),
+                }
                 return Ok(());
             }
         };

@@ -1,0 +1,112 @@
+//! GitHub and GitHub Enterprise Server: OAuth 2.0 (GitHub is not an OpenID Connect
+//! provider for user login).
+//!
+//! Quirks: the token endpoint answers form-encoded unless asked for JSON (every token
+//! request of ferroauth sends `Accept: application/json`) and reports errors with HTTP 200
+//! (the token response parser reads the body whatever the status); `/user` has
+//! `email: null` when the address is private, and even a public one is not said to be
+//! verified, so the primary verified address comes from `/user/emails`; the API wants a
+//! `User-Agent` (the HTTP client always sends one).
+
+use serde_json::Value;
+
+use super::profile_map::{fill, set};
+use super::quirks::EmailLookup;
+use super::{Context, Preset, Protocol, Spec, endpoints};
+use crate::hooks::ComplianceHooks;
+use crate::settings::ClientKwargs;
+
+/// GitHub and GitHub Enterprise Server.
+pub(crate) const PRESETS: &[Preset] = &[
+    Preset {
+        name: "github",
+        display_name: "GitHub",
+        protocol: Protocol::OAuth2,
+        options: &[],
+        endpoints: "`https://github.com/login/oauth/authorize`, `https://github.com/login/oauth/access_token`, `https://api.github.com/user`, `/user/emails`",
+        quirks: "JSON token responses via `Accept`; errors with HTTP 200; primary verified address from `/user/emails` when `/user` has none (or an unverified one); scope `read:user user:email`; PKCE S256",
+        trusted: "`sub` (numeric id); `email` only with `email_verified` (from `/user/emails`)",
+        build: github,
+    },
+    Preset {
+        name: "github-enterprise",
+        display_name: "GitHub Enterprise Server",
+        protocol: Protocol::OAuth2,
+        options: &["base_url"],
+        endpoints: "`<base_url>/login/oauth/authorize`, `<base_url>/login/oauth/access_token`, `<base_url>/api/v3/user`, `/user/emails`",
+        quirks: "as `github`, on the instance's own host (`preset_options.base_url`, required)",
+        trusted: "`sub` (numeric id, per instance); `email` only with `email_verified`",
+        build: github_enterprise,
+    },
+];
+
+fn github(_: &Context<'_>) -> Result<Spec, String> {
+    Ok(spec(
+        "https://github.com/login/oauth",
+        "https://api.github.com/",
+    ))
+}
+
+fn github_enterprise(cx: &Context<'_>) -> Result<Spec, String> {
+    let base = cx.required("base_url", &cx.options.base_url)?;
+    let base = base.trim_end_matches('/');
+    Ok(spec(
+        &format!("{base}/login/oauth"),
+        &format!("{base}/api/v3/"),
+    ))
+}
+
+fn spec(oauth: &str, api: &str) -> Spec {
+    let mut spec = Spec::new(endpoints(
+        &format!("{oauth}/authorize"),
+        &format!("{oauth}/access_token"),
+        api,
+        Some(&format!("{api}user")),
+        ClientKwargs {
+            scope: Some("read:user user:email".into()),
+            ..ClientKwargs::default()
+        },
+    ));
+    spec.hooks = ComplianceHooks::new().userinfo(|claims| {
+        set(claims, "sub", &["/id"]);
+        fill(claims, "preferred_username", &["/login"]);
+        fill(claims, "picture", &["/avatar_url"]);
+        // `/user`'s address is whatever the user made public: not vouched for here.
+        claims.insert("email_verified".into(), Value::Bool(false));
+    });
+    spec.quirks.verified_email = Some(EmailLookup {
+        path: "user/emails",
+        pick: primary_verified,
+    });
+    spec
+}
+
+/// The address marked both `primary` and `verified` in `/user/emails`.
+fn primary_verified(emails: &Value) -> Option<String> {
+    emails.as_array()?.iter().find_map(|e| {
+        let yes = |k: &str| e.get(k).and_then(Value::as_bool) == Some(true);
+        (yes("primary") && yes("verified"))
+            .then(|| e.get("email")?.as_str().map(str::to_owned))
+            .flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_primary_verified_address_counts() {
+        let emails = serde_json::json!([
+            {"email": "old@example.com", "primary": false, "verified": true},
+            {"email": "new@example.com", "primary": true, "verified": false},
+        ]);
+        assert_eq!(primary_verified(&emails), None);
+        let emails = serde_json::json!([
+            {"email": "a@example.com", "primary": false, "verified": true},
+            {"email": "b@example.com", "primary": true, "verified": true},
+        ]);
+        assert_eq!(primary_verified(&emails).as_deref(), Some("b@example.com"));
+        assert_eq!(primary_verified(&serde_json::json!({"message": "x"})), None);
+    }
+}

@@ -1,0 +1,220 @@
+//! The app's settings laid over a preset's: every key given explicitly wins, maps merge
+//! key by key, and the app's hooks run after the preset's.
+//!
+//! Both merges destructure every field, so that a new setting cannot be forgotten here:
+//! the compiler refuses the merge until it says how the new field combines.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::hooks::ComplianceHooks;
+use crate::settings::{ClientKwargs, ClientSettings};
+
+/// `explicit` over `preset`.
+pub(crate) fn settings(explicit: ClientSettings, preset: ClientSettings) -> ClientSettings {
+    let ClientSettings {
+        preset: name,
+        preset_options,
+        client_id,
+        client_secret,
+        authorize_url,
+        authorize_params,
+        access_token_url,
+        access_token_params,
+        request_token_url,
+        request_token_params,
+        api_base_url,
+        client_kwargs,
+        server_metadata_url,
+        issuer,
+        userinfo_endpoint,
+        jwks_uri,
+        revocation_endpoint,
+        introspection_endpoint,
+        end_session_endpoint,
+        device_authorization_endpoint,
+    } = explicit;
+    ClientSettings {
+        preset: name,
+        preset_options,
+        client_id: client_id.or(preset.client_id),
+        client_secret: client_secret.or(preset.client_secret),
+        authorize_url: authorize_url.or(preset.authorize_url),
+        authorize_params: map(authorize_params, preset.authorize_params),
+        access_token_url: access_token_url.or(preset.access_token_url),
+        access_token_params: map(access_token_params, preset.access_token_params),
+        request_token_url: request_token_url.or(preset.request_token_url),
+        request_token_params: map(request_token_params, preset.request_token_params),
+        api_base_url: api_base_url.or(preset.api_base_url),
+        client_kwargs: kwargs(client_kwargs, preset.client_kwargs),
+        server_metadata_url: server_metadata_url.or(preset.server_metadata_url),
+        issuer: issuer.or(preset.issuer),
+        userinfo_endpoint: userinfo_endpoint.or(preset.userinfo_endpoint),
+        jwks_uri: jwks_uri.or(preset.jwks_uri),
+        revocation_endpoint: revocation_endpoint.or(preset.revocation_endpoint),
+        introspection_endpoint: introspection_endpoint.or(preset.introspection_endpoint),
+        end_session_endpoint: end_session_endpoint.or(preset.end_session_endpoint),
+        device_authorization_endpoint: device_authorization_endpoint
+            .or(preset.device_authorization_endpoint),
+    }
+}
+
+fn kwargs(explicit: ClientKwargs, preset: ClientKwargs) -> ClientKwargs {
+    let ClientKwargs {
+        scope,
+        token_endpoint_auth_method,
+        code_challenge_method,
+        timeout,
+        connect_timeout,
+        max_response_bytes,
+        allow_insecure_http,
+        id_token_signing_algs,
+        issuer_aliases,
+        leeway,
+        fetch_userinfo,
+        check_nonce,
+        api_headers,
+        signature_method,
+        signature_type,
+        realm,
+        rsa_private_key,
+        client_assertion_key,
+        client_assertion_kid,
+        client_assertion_alg,
+        token_refresh_leeway,
+        pushed_authorization_requests,
+        resource,
+        request_object,
+        dpop,
+        dpop_alg,
+    } = explicit;
+    ClientKwargs {
+        scope: scope.or(preset.scope),
+        token_endpoint_auth_method: token_endpoint_auth_method
+            .or(preset.token_endpoint_auth_method),
+        code_challenge_method: code_challenge_method.or(preset.code_challenge_method),
+        timeout: timeout.or(preset.timeout),
+        connect_timeout: connect_timeout.or(preset.connect_timeout),
+        max_response_bytes: max_response_bytes.or(preset.max_response_bytes),
+        // A preset never turns a safety check off on its own: insecure http stays the
+        // app's explicit choice.
+        allow_insecure_http,
+        id_token_signing_algs: id_token_signing_algs.or(preset.id_token_signing_algs),
+        issuer_aliases: issuer_aliases.or(preset.issuer_aliases),
+        leeway: leeway.or(preset.leeway),
+        fetch_userinfo: fetch_userinfo.or(preset.fetch_userinfo),
+        check_nonce: check_nonce.or(preset.check_nonce),
+        api_headers: map(api_headers, preset.api_headers),
+        signature_method: signature_method.or(preset.signature_method),
+        signature_type: signature_type.or(preset.signature_type),
+        realm: realm.or(preset.realm),
+        rsa_private_key: rsa_private_key.or(preset.rsa_private_key),
+        client_assertion_key: client_assertion_key.or(preset.client_assertion_key),
+        client_assertion_kid: client_assertion_kid.or(preset.client_assertion_kid),
+        client_assertion_alg: client_assertion_alg.or(preset.client_assertion_alg),
+        token_refresh_leeway: token_refresh_leeway.or(preset.token_refresh_leeway),
+        pushed_authorization_requests: pushed_authorization_requests
+            .or(preset.pushed_authorization_requests),
+        resource: resource.or(preset.resource),
+        request_object: request_object.or(preset.request_object),
+        dpop: dpop || preset.dpop,
+        dpop_alg: dpop_alg.or(preset.dpop_alg),
+    }
+}
+
+fn map(
+    explicit: BTreeMap<String, String>,
+    mut preset: BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    preset.extend(explicit);
+    preset
+}
+
+/// The preset's hooks, then the app's, at each hook point.
+pub(crate) fn hooks(preset: ComplianceHooks, app: ComplianceHooks) -> ComplianceHooks {
+    let ComplianceHooks {
+        token_response,
+        refresh_request,
+        refresh_response,
+        protected_request,
+        userinfo,
+    } = app;
+    ComplianceHooks {
+        token_response: chain(preset.token_response, token_response),
+        refresh_request: chain(preset.refresh_request, refresh_request),
+        refresh_response: chain(preset.refresh_response, refresh_response),
+        protected_request: chain(preset.protected_request, protected_request),
+        userinfo: chain(preset.userinfo, userinfo),
+    }
+}
+
+/// A hook over one value, as [`ComplianceHooks`] holds them.
+type Hook<T> = Arc<dyn Fn(&mut T) + Send + Sync>;
+
+/// `first` then `second` over the same value.
+fn chain<T: ?Sized + 'static>(first: Option<Hook<T>>, second: Option<Hook<T>>) -> Option<Hook<T>> {
+    match (first, second) {
+        (Some(a), Some(b)) => Some(Arc::new(move |value: &mut T| {
+            a(value);
+            b(value);
+        })),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_keys_win_and_maps_merge() {
+        let preset = ClientSettings {
+            authorize_url: Some("https://preset.example/auth".into()),
+            access_token_url: Some("https://preset.example/token".into()),
+            authorize_params: crate::presets::pairs(&[("a", "1"), ("b", "2")]),
+            client_kwargs: ClientKwargs {
+                scope: Some("read".into()),
+                check_nonce: Some(false),
+                ..ClientKwargs::default()
+            },
+            ..ClientSettings::default()
+        };
+        let explicit = ClientSettings {
+            authorize_url: Some("https://mine.example/auth".into()),
+            authorize_params: crate::presets::pairs(&[("b", "mine")]),
+            client_kwargs: ClientKwargs {
+                check_nonce: Some(true),
+                ..ClientKwargs::default()
+            },
+            ..ClientSettings::default()
+        };
+        let merged = settings(explicit, preset);
+        assert_eq!(
+            merged.authorize_url.as_deref(),
+            Some("https://mine.example/auth")
+        );
+        assert_eq!(
+            merged.access_token_url.as_deref(),
+            Some("https://preset.example/token")
+        );
+        assert_eq!(merged.authorize_params["a"], "1");
+        assert_eq!(merged.authorize_params["b"], "mine");
+        assert_eq!(merged.client_kwargs.scope.as_deref(), Some("read"));
+        assert_eq!(merged.client_kwargs.check_nonce, Some(true));
+    }
+
+    #[test]
+    fn the_apps_hooks_run_after_the_presets() {
+        let preset = ComplianceHooks::new().userinfo(|c| {
+            c.insert("order".into(), "preset".into());
+        });
+        let app = ComplianceHooks::new().userinfo(|c| {
+            let seen = c["order"].as_str().unwrap_or_default().to_owned();
+            c.insert("order".into(), format!("{seen},app").into());
+        });
+        let merged = hooks(preset, app);
+        let mut claims = crate::Claims::new();
+        (merged.userinfo.unwrap())(&mut claims);
+        assert_eq!(claims["order"], "preset,app");
+    }
+}

@@ -1,0 +1,113 @@
+//! Small helpers for presets' profile mappings: a provider's own profile fields copied to
+//! the standard claim names, without removing the provider's fields.
+
+use serde_json::Value;
+
+use crate::Claims;
+
+/// The value at a JSON pointer (`/data/id`) of the claims, when it is a non-empty string or
+/// a number (as a string).
+pub(crate) fn text_at(claims: &Claims, pointer: &str) -> Option<String> {
+    let mut parts = pointer.trim_start_matches('/').split('/');
+    let first = parts.next()?;
+    let mut value = claims.get(first)?;
+    for part in parts {
+        value = match value {
+            Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+            Value::Object(map) => map.get(part)?,
+            _ => return None,
+        };
+    }
+    match value {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Sets the standard claim `name` from the first pointer that has a value, unless the
+/// claim is already there.
+pub(crate) fn fill(claims: &mut Claims, name: &str, pointers: &[&str]) {
+    if claims.get(name).is_some_and(|v| !v.is_null()) {
+        return;
+    }
+    if let Some(value) = pointers.iter().find_map(|p| text_at(claims, p)) {
+        claims.insert(name.to_owned(), Value::String(value));
+    }
+}
+
+/// Sets the standard claim `name` from the first pointer that has a value, replacing what
+/// is there (for `sub`, which must be the provider's stable id, never a mutable field).
+pub(crate) fn set(claims: &mut Claims, name: &str, pointers: &[&str]) {
+    if let Some(value) = pointers.iter().find_map(|p| text_at(claims, p)) {
+        claims.insert(name.to_owned(), Value::String(value));
+    }
+}
+
+#[allow(dead_code, reason = "used by the presets being added next")]
+/// Sets `email_verified` to whether the boolean (or `"true"`) at `pointer` is true; false
+/// when absent, so that an unverified address is never taken as verified.
+pub(crate) fn verified_from(claims: &mut Claims, pointer: &str) {
+    let verified = match text_at(claims, pointer).as_deref() {
+        Some(s) => s.eq_ignore_ascii_case("true"),
+        None => bool_at(claims, pointer),
+    };
+    claims.insert("email_verified".into(), Value::Bool(verified));
+}
+
+#[allow(dead_code, reason = "used by the presets being added next")]
+fn bool_at(claims: &Claims, pointer: &str) -> bool {
+    let mut parts = pointer.trim_start_matches('/').split('/');
+    let Some(mut value) = parts.next().and_then(|first| claims.get(first)) else {
+        return false;
+    };
+    for part in parts {
+        match value.get(part) {
+            Some(next) => value = next,
+            None => return false,
+        }
+    }
+    value.as_bool() == Some(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(v: Value) -> Claims {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn pointers_reach_into_objects_and_arrays() {
+        let mut c = claims(serde_json::json!({
+            "data": [{"id": 42, "login": "octo", "avatar": ""}],
+            "name": null
+        }));
+        assert_eq!(text_at(&c, "/data/0/id").as_deref(), Some("42"));
+        assert_eq!(
+            text_at(&c, "/data/0/avatar"),
+            None,
+            "empty strings are no value"
+        );
+        assert_eq!(text_at(&c, "/data/1/id"), None);
+        fill(&mut c, "name", &["/data/0/name", "/data/0/login"]);
+        assert_eq!(
+            c["name"], "octo",
+            "null is replaced by the first value found"
+        );
+        fill(&mut c, "name", &["/data/0/id"]);
+        assert_eq!(c["name"], "octo", "a present claim is kept");
+        set(&mut c, "sub", &["/data/0/id"]);
+        assert_eq!(c["sub"], "42");
+    }
+
+    #[test]
+    fn verified_only_when_the_provider_says_true() {
+        let mut c = claims(serde_json::json!({"a": true, "b": "true", "c": "false"}));
+        for (pointer, expected) in [("/a", true), ("/b", true), ("/c", false), ("/d", false)] {
+            verified_from(&mut c, pointer);
+            assert_eq!(c["email_verified"], expected, "{pointer}");
+        }
+    }
+}
