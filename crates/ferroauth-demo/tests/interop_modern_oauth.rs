@@ -576,6 +576,74 @@ async fn device_flow_denied_and_expired() {
     assert_eq!(e.code(), "expired_token", "{e}");
 }
 
+/// `client_kwargs.dpop_key` makes the proof key every instance's: a token bound on one
+/// instance is used, and refreshed, on another (as behind a load balancer with one session
+/// store), while an instance with its own generated key is refused by the provider.
+#[tokio::test]
+async fn a_dpop_key_from_the_settings_is_shared_by_instances() {
+    let peer = Peer::oidc_provider(
+        &json!([{
+            "client_id": "shared",
+            "token_endpoint_auth_method": "none",
+            "grant_types": [DEVICE_GRANT, "refresh_token"],
+            "response_types": [],
+            "redirect_uris": [],
+            "dpop_bound_access_tokens": true,
+        }]),
+        &[],
+    );
+    // A P-256 key in PKCS#8 PEM, as an app would keep in its secret store.
+    let pem = rcgen::KeyPair::generate().unwrap().serialize_pem();
+    let instance = |key: Option<&str>| {
+        let key = key.map_or(String::new(), |pem| {
+            format!(", dpop_key = \"{}\"", pem.trim().replace('\n', "\\n"))
+        });
+        let toml = format!(
+            "[clients.cli]\nclient_id = \"shared\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email offline_access\", dpop = true{key} }}\n",
+            peer.issuer
+        );
+        let oauth =
+            ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(&toml).unwrap())
+                .unwrap();
+        oauth.client("cli").unwrap()
+    };
+    let (one, two, stranger) = (instance(Some(&pem)), instance(Some(&pem)), instance(None));
+    assert_eq!(one.dpop_thumbprint(), two.dpop_thumbprint());
+    assert_ne!(one.dpop_thumbprint(), stranger.dpop_thumbprint());
+
+    let mut device = one.device_authorization(&[]).await.unwrap();
+    approve_device(
+        device.verification_uri_complete.as_deref().unwrap(),
+        "heidi",
+        false,
+    )
+    .await;
+    let login = one.wait_for_device_token(&mut device).await.unwrap();
+    assert_eq!(login.token.token_type(), "DPoP", "{}", peer.log());
+    let claims = two.userinfo(&login.token).await.unwrap();
+    assert_eq!(claims["sub"], "heidi");
+    let refused = stranger.userinfo(&login.token).await.unwrap_err();
+    assert!(refused.to_string().contains("401"), "{refused}");
+
+    let ferroauth::Token::OAuth2(token) = &login.token else {
+        panic!("an OAuth 2.0 token")
+    };
+    assert!(
+        token.refresh_token.is_some(),
+        "offline_access gives a refresh token"
+    );
+    let refreshed = two.refresh_token(token).await.unwrap();
+    assert_eq!(refreshed.token_type, "DPoP");
+    let claims = one
+        .userinfo(&ferroauth::Token::OAuth2(refreshed))
+        .await
+        .unwrap();
+    assert_eq!(
+        claims["sub"], "heidi",
+        "the refreshed token works on the first instance"
+    );
+}
+
 /// The example CLI (`src/bin/device_login.rs`) as a user runs it: it prints the address,
 /// the user approves in "another browser", and it prints who logged in.
 #[tokio::test]

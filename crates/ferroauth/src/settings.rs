@@ -304,6 +304,10 @@ pub struct ClientKwargs {
     pub dpop: bool,
     /// The DPoP proof key's algorithm: `ES256` (default) or `EdDSA`.
     pub dpop_alg: Option<String>,
+    /// The DPoP proof key, a PKCS#8 PEM (EC P-256 or Ed25519), shared by every instance
+    /// of the app; generated at start-up when absent (bound tokens then work only in this
+    /// process). Prefer the environment.
+    pub dpop_key: Option<Secret>,
 }
 
 /// Refuses keys with `[` or `]` before the settings reader sees them: it reads

@@ -2,10 +2,10 @@
 //! request and with every call that presents a DPoP-bound access token, keeps each
 //! server's latest `DPoP-Nonce`, and answers one `use_dpop_nonce` challenge per request.
 //!
-//! The proof key ([`DpopKey`]) is made when the client is registered and lives in
-//! memory: the tokens it binds are good only in this process. An app with several
-//! instances behind one session store cannot share them yet; that needs the key in the
-//! settings.
+//! The proof key ([`DpopKey`]) is `client_kwargs.dpop_key` when the settings give one —
+//! what an app with several instances behind one session store needs, since a bound
+//! token only works with its key — else one made when the client is registered, which
+//! lives in memory: the tokens it binds are then good only in this process.
 //!
 //! Why one retry and no more: a server that asks for a nonce gives it in the same answer
 //! (§8); if the proof with that nonce is refused again, asking again would loop.
@@ -40,14 +40,27 @@ impl std::fmt::Debug for DpopBinding {
 }
 
 impl DpopBinding {
-    /// A fresh key with `alg` (`ES256` when `None`).
-    pub(crate) fn new(alg: Option<&str>) -> Result<Self, String> {
+    /// The configured `key` (a PKCS#8 PEM), else a fresh key with `alg` (`ES256` when
+    /// `None`). A configured key's type must agree with `alg` when both are given.
+    pub(crate) fn new(alg: Option<&str>, key: Option<&str>) -> Result<Self, String> {
         let alg = match alg {
-            None => DpopAlgorithm::ES256,
-            Some(name) => DpopAlgorithm::from_name(name)
-                .ok_or_else(|| format!("dpop_alg must be ES256 or EdDSA, not {name:?}"))?,
+            None => None,
+            Some(name) => Some(
+                DpopAlgorithm::from_name(name)
+                    .ok_or_else(|| format!("dpop_alg must be ES256 or EdDSA, not {name:?}"))?,
+            ),
         };
-        let key = DpopKey::generate(alg).map_err(|e| e.to_string())?;
+        let key = match key {
+            Some(pem) => DpopKey::from_pkcs8_pem(pem).map_err(|e| e.to_string())?,
+            None => DpopKey::generate(alg.unwrap_or_default()).map_err(|e| e.to_string())?,
+        };
+        if alg.is_some_and(|alg| alg != key.alg()) {
+            return Err(format!(
+                "dpop_key is an {} key but dpop_alg asks for {}",
+                key.alg().name(),
+                alg.map_or("", DpopAlgorithm::name)
+            ));
+        }
         Ok(DpopBinding {
             key,
             nonces: Mutex::new(HashMap::new()),
@@ -189,5 +202,49 @@ impl OAuthClient {
             tracing::debug!(call = what, "answering the server's DPoP nonce challenge");
             retried = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
+    use base64::Engine as _;
+
+    fn pem(der: &[u8]) -> String {
+        let body = base64::engine::general_purpose::STANDARD.encode(der);
+        format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")
+    }
+
+    #[test]
+    fn a_configured_key_is_used_and_must_match_the_algorithm() {
+        let rng = SystemRandom::new();
+        let ec = pem(
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                .unwrap()
+                .as_ref(),
+        );
+        let ed = pem(Ed25519KeyPair::generate_pkcs8(&rng).unwrap().as_ref());
+        let one = DpopBinding::new(None, Some(&ec)).unwrap();
+        let again = DpopBinding::new(Some("ES256"), Some(&ec)).unwrap();
+        assert_eq!(
+            one.thumbprint(),
+            again.thumbprint(),
+            "the same key, the same binding"
+        );
+        assert_ne!(
+            one.thumbprint(),
+            DpopBinding::new(None, None).unwrap().thumbprint()
+        );
+        assert_eq!(
+            DpopBinding::new(None, Some(&ed)).unwrap().key.alg(),
+            DpopAlgorithm::EdDSA
+        );
+        let mismatch = DpopBinding::new(Some("EdDSA"), Some(&ec)).unwrap_err();
+        assert!(mismatch.contains("ES256 key"), "{mismatch}");
+        let junk = DpopBinding::new(None, Some("not a key")).unwrap_err();
+        assert!(junk.contains("PKCS#8"), "{junk}");
+        assert!(!junk.contains("not a key"), "the key text is never echoed");
     }
 }

@@ -225,11 +225,18 @@ impl OAuthClient {
                 })
             })
             .collect::<Result<HeaderMap, _>>()?;
+        let dpop_key = kwargs.dpop_key.as_ref().map(crate::Secret::expose);
         let dpop = kwargs
             .dpop
-            .then(|| dpop::DpopBinding::new(kwargs.dpop_alg.as_deref()))
+            .then(|| dpop::DpopBinding::new(kwargs.dpop_alg.as_deref(), dpop_key))
             .transpose()
-            .map_err(|e| SettingsError::for_key(name, "client_kwargs.dpop_alg", e))?;
+            .map_err(|e| {
+                let key = match dpop_key {
+                    Some(_) => "client_kwargs.dpop_key",
+                    None => "client_kwargs.dpop_alg",
+                };
+                SettingsError::for_key(name, key, e)
+            })?;
         Ok(Self {
             inner: Arc::new(ClientInner {
                 name: name.to_owned(),

@@ -8,8 +8,9 @@
 //! hash of the access token. A stolen token is useless without the key, and a captured
 //! proof is only good for the request it was made for, for a short while.
 //!
-//! This module only makes proofs: [`DpopKey`] is a per-client key, generated in memory
-//! and never exported, and [`DpopKey::proof`] signs one proof for one request. Sending
+//! This module only makes proofs: [`DpopKey`] is a per-client key, generated in memory or
+//! loaded from the settings (so that every instance of an app shares it), never exported,
+//! and [`DpopKey::proof`] signs one proof for one request. Sending
 //! the `DPoP` header, answering `use_dpop_nonce` challenges and storing the latest nonce
 //! belong to the callers.
 //!
@@ -103,6 +104,9 @@ pub enum DpopError {
     /// The nonce is empty or has characters outside RFC 9449 §8.1's `NQCHAR`.
     #[error("the DPoP nonce is empty or has characters a nonce cannot have")]
     InvalidNonce,
+    /// A configured key cannot be a DPoP key; the text says why (never the key).
+    #[error("unusable DPoP key: {0}")]
+    InvalidKey(&'static str),
 }
 
 impl DpopError {
@@ -115,6 +119,7 @@ impl DpopError {
             DpopError::InvalidUri(_) => "invalid_uri",
             DpopError::InvalidAccessToken => "invalid_access_token",
             DpopError::InvalidNonce => "invalid_nonce",
+            DpopError::InvalidKey(_) => "invalid_key",
         }
     }
 }
@@ -174,8 +179,9 @@ struct Inner {
 /// A DPoP proof key: kept per client, used for the token request, every refresh and
 /// every API call, since a DPoP-bound token only works with the key it was bound to.
 ///
-/// Cloning is cheap (the key pair is shared). The key lives in memory only; a refresh
-/// token bound to it (RFC 9449 §5) is useless once it is gone.
+/// Cloning is cheap (the key pair is shared). A generated key lives in memory only: a
+/// refresh token bound to it (RFC 9449 §5) is useless once it is gone, and other
+/// instances of the app cannot use it; [`DpopKey::from_pkcs8_pem`] loads a shared one.
 ///
 /// `Debug` shows the algorithm and the public thumbprint, never key material.
 #[derive(Clone)]
@@ -196,20 +202,46 @@ impl DpopKey {
     /// A fresh key pair for `alg`, from the OS random generator.
     pub fn generate(alg: DpopAlgorithm) -> Result<Self, DpopError> {
         let failed = |_| DpopError::Crypto("key generation");
-        let (signer, public) = match alg {
-            DpopAlgorithm::ES256 => {
-                let pair =
-                    EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(failed)?;
-                let public = ec_public(pair.public_key().as_ref())?;
-                (Signer::Ec(pair), public)
-            }
-            DpopAlgorithm::EdDSA => {
-                let pair = Ed25519KeyPair::generate().map_err(failed)?;
-                let public = PublicKey::Okp {
+        let signer = match alg {
+            DpopAlgorithm::ES256 => Signer::Ec(
+                EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(failed)?,
+            ),
+            DpopAlgorithm::EdDSA => Signer::Ed25519(Ed25519KeyPair::generate().map_err(failed)?),
+        };
+        Self::from_signer(signer)
+    }
+
+    /// The key in a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`): EC P-256 (ES256) or
+    /// Ed25519 (EdDSA). Every instance of an app that loads the same key makes proofs
+    /// the provider accepts for the same bound tokens, so a refresh or an API call may
+    /// happen on any of them.
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Self, DpopError> {
+        use rustls_pki_types::pem::{PemObject as _, SectionKind};
+        let unusable = DpopError::InvalidKey("not a PKCS#8 PEM private key");
+        let (kind, der) = <(SectionKind, Vec<u8>)>::from_pem_slice(pem.trim().as_bytes())
+            .map_err(|_| unusable.clone())?;
+        if kind != SectionKind::PrivateKey {
+            return Err(unusable);
+        }
+        let signer = match EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der) {
+            Ok(pair) => Signer::Ec(pair),
+            Err(_) => Signer::Ed25519(
+                Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
+                    .map_err(|_| DpopError::InvalidKey("neither EC P-256 nor Ed25519"))?,
+            ),
+        };
+        Self::from_signer(signer)
+    }
+
+    fn from_signer(signer: Signer) -> Result<Self, DpopError> {
+        let (alg, public) = match &signer {
+            Signer::Ec(pair) => (DpopAlgorithm::ES256, ec_public(pair.public_key().as_ref())?),
+            Signer::Ed25519(pair) => (
+                DpopAlgorithm::EdDSA,
+                PublicKey::Okp {
                     x: b64(pair.public_key().as_ref()),
-                };
-                (Signer::Ed25519(pair), public)
-            }
+                },
+            ),
         };
         let header = json!({ "typ": DPOP_JWT_TYPE, "alg": alg.name(), "jwk": public.jwk() });
         Ok(Self {

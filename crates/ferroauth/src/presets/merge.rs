@@ -87,6 +87,7 @@ fn kwargs(explicit: ClientKwargs, preset: ClientKwargs) -> ClientKwargs {
         request_object,
         dpop,
         dpop_alg,
+        dpop_key,
     } = explicit;
     ClientKwargs {
         scope: scope.or(preset.scope),
@@ -119,6 +120,7 @@ fn kwargs(explicit: ClientKwargs, preset: ClientKwargs) -> ClientKwargs {
         request_object: request_object.or(preset.request_object),
         dpop: dpop || preset.dpop,
         dpop_alg: dpop_alg.or(preset.dpop_alg),
+        dpop_key: dpop_key.or(preset.dpop_key),
     }
 }
 
