@@ -147,14 +147,18 @@ async fn home(
     }
 }
 
-/// The configured providers for the home page: name, and whether it is OAuth 1.0a.
-fn providers(oauth: &OAuth) -> Vec<(String, bool)> {
+/// The configured providers for the home page, with their preset's provider name.
+fn providers(oauth: &OAuth) -> Vec<pages::Provider> {
     oauth
         .names()
         .into_iter()
-        .map(|n| {
-            let oauth1 = oauth.client(&n).is_ok_and(|c| c.is_oauth1());
-            (n, oauth1)
+        .filter_map(|name| {
+            let client = oauth.client(&name).ok()?;
+            Some(pages::Provider {
+                label: client.preset().map(|p| p.display_name.to_owned()),
+                oauth1: client.is_oauth1(),
+                name,
+            })
         })
         .collect()
 }

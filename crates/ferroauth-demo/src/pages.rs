@@ -49,26 +49,42 @@ fn layout(title: &str, body: &str) -> String {
 
 const HEADER: &str = "<header><h1><span>ferro</span>auth demo</h1><p class=\"lede\">Log in with a provider, see who you are, and call its API with your token.</p></header>";
 
+/// A login button of the home page.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    /// The client's name in the settings (and in `/login/<name>`).
+    pub name: String,
+    /// The provider's name for people, when the client comes from a preset ("GitHub").
+    pub label: Option<String>,
+    /// Whether the client speaks OAuth 1.0a.
+    pub oauth1: bool,
+}
+
 /// The home page: login buttons and, for each provider logged in, the user and token.
 ///
 /// `api_paths` gives, per provider, the path under its API base URL that the
 /// "Call the API" button requests (the API root when absent).
 pub fn home(
-    providers: &[(String, bool)],
+    providers: &[Provider],
     accounts: &[(String, Account)],
     api_paths: &BTreeMap<String, String>,
 ) -> String {
     let mut body = String::from(HEADER);
     body.push_str("<section class=\"card\"><h2>Log in with</h2><div class=\"providers\">");
-    for (name, oauth1) in providers {
-        let kind = if *oauth1 {
+    for provider in providers {
+        let kind = if provider.oauth1 {
             "OAuth 1.0a"
         } else {
             "OAuth 2.0 / OpenID Connect"
         };
+        let name = escape(&provider.name);
+        // A preset's provider name leads; the client's own name stays visible beneath.
+        let (title, detail) = match &provider.label {
+            Some(label) => (escape(label), format!("{name} · {kind}")),
+            None => (name.clone(), kind.to_owned()),
+        };
         body.push_str(&format!(
-            "<a class=\"button provider\" id=\"login-{n}\" href=\"/login/{n}\" title=\"Log in with {n} ({kind})\"><strong>{n}</strong><small>{kind}</small></a>",
-            n = escape(name)
+            "<a class=\"button provider\" id=\"login-{name}\" href=\"/login/{name}\" title=\"Log in with {title} ({kind})\"><strong>{title}</strong><small>{detail}</small></a>"
         ));
     }
     if providers.is_empty() {
@@ -300,5 +316,27 @@ mod tests {
         let page = error(400, "access_denied", "<script>alert(1)</script>");
         assert!(!page.contains("<script>alert"));
         assert!(page.contains("declined"));
+    }
+
+    #[test]
+    fn presets_show_the_providers_name_and_the_clients() {
+        let oauth = ferroauth::OAuth::from_settings(
+            &ferroauth::Settings::from_toml_str(
+                "[clients.github]\nclient_id = \"a\"\n[clients.work]\npreset = \"github-enterprise\"\nclient_id = \"b\"\npreset_options = { base_url = \"https://git.corp.example\" }\n[clients.mine]\nclient_id = \"c\"\nauthorize_url = \"https://op.example/a\"\naccess_token_url = \"https://op.example/t\"\n",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let page = home(&crate::providers(&oauth), &[], &BTreeMap::new());
+        assert!(
+            page.contains("<strong>GitHub</strong><small>github · OAuth 2.0"),
+            "{page}"
+        );
+        assert!(page.contains("<strong>GitHub Enterprise Server</strong><small>work ·"));
+        assert!(
+            page.contains("<strong>mine</strong><small>OAuth 2.0"),
+            "no preset: the name"
+        );
+        assert!(page.contains("href=\"/login/work\""));
     }
 }
