@@ -158,6 +158,11 @@ pub struct Client {
     pub id_token_alg: IdTokenAlg,
     /// Protocol.
     pub kind: ClientKind,
+    /// Whether every token request of this client must carry a DPoP proof (RFC 9449),
+    /// as with the client metadata `dpop_bound_access_tokens` (§5.2); without one the
+    /// token endpoint answers `invalid_dpop_proof`. Off by default: a proof, when sent,
+    /// binds the tokens either way.
+    pub require_dpop: bool,
 }
 
 impl Client {
@@ -174,6 +179,7 @@ impl Client {
             auth_method: ClientAuthMethod::ClientSecretBasic,
             id_token_alg: IdTokenAlg::RS256,
             kind: ClientKind::OAuth2,
+            require_dpop: false,
         }
     }
 
@@ -186,6 +192,7 @@ impl Client {
             auth_method: ClientAuthMethod::None,
             id_token_alg: IdTokenAlg::RS256,
             kind: ClientKind::OAuth2,
+            require_dpop: false,
         }
     }
 
@@ -203,6 +210,7 @@ impl Client {
             auth_method: ClientAuthMethod::ClientSecretBasic,
             id_token_alg: IdTokenAlg::RS256,
             kind: ClientKind::OAuth1,
+            require_dpop: false,
         }
     }
 
@@ -215,6 +223,12 @@ impl Client {
     /// Sets the ID token signing algorithm.
     pub fn id_token_alg(mut self, alg: IdTokenAlg) -> Self {
         self.id_token_alg = alg;
+        self
+    }
+
+    /// Sets the `require_dpop` field: whether token requests must carry a DPoP proof.
+    pub fn require_dpop(mut self, yes: bool) -> Self {
+        self.require_dpop = yes;
         self
     }
 

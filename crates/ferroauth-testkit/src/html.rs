@@ -128,9 +128,15 @@ pub(crate) fn login_page(p: &LoginPage<'_>) -> Response {
         action = esc(p.action),
         req = esc(p.request_id),
     ));
-    if !p.users.is_empty() {
+    push_user_choice(&mut body, p.users, "Sign in");
+    page(StatusCode::OK, "Sign in", &body)
+}
+
+/// The end of a login form: a button per user, a username field, the deny button.
+fn push_user_choice(body: &mut String, users: &[User], submit_label: &str) {
+    if !users.is_empty() {
         body.push_str("<div class=\"users\">");
-        for u in p.users {
+        for u in users {
             let detail = u.email.as_deref().or(u.name.as_deref()).unwrap_or(&u.sub);
             body.push_str(&format!(
                 "<button class=\"user\" type=\"submit\" name=\"user\" value=\"{sub}\">{label}<small>{detail}</small></button>",
@@ -141,12 +147,58 @@ pub(crate) fn login_page(p: &LoginPage<'_>) -> Response {
         }
         body.push_str("</div>");
     }
-    body.push_str(
+    body.push_str(&format!(
         "<div class=\"row\"><input type=\"text\" name=\"username\" placeholder=\"username or e-mail\" \
-autocomplete=\"username\"><button class=\"primary\" type=\"submit\" name=\"action\" value=\"approve\">Sign in</button></div>\
+autocomplete=\"username\"><button class=\"primary\" type=\"submit\" name=\"action\" value=\"approve\">{}</button></div>\
 <button class=\"deny\" type=\"submit\" name=\"action\" value=\"deny\">Cancel and deny access</button></form>",
+        esc(submit_label)
+    ));
+}
+
+/// The device verification page (RFC 8628 §3.3): the user code and who approves.
+pub(crate) struct DevicePage<'a> {
+    pub(crate) action: &'a str,
+    /// Prefilled code (from `verification_uri_complete`, or what was typed).
+    pub(crate) user_code: &'a str,
+    pub(crate) users: &'a [User],
+    pub(crate) error: Option<&'a str>,
+}
+
+pub(crate) fn device_page(status: StatusCode, p: &DevicePage<'_>) -> Response {
+    let mut body = String::from(
+        "<h1>Connect a device</h1><p class=\"sub\">Enter the code your device shows, then \
+choose who signs in on it. Only continue if you started this on a device of yours.</p>",
     );
-    page(StatusCode::OK, "Sign in", &body)
+    if let Some(err) = p.error {
+        body.push_str(&format!("<div class=\"error\">{}</div>", esc(err)));
+    }
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"{action}\"><div class=\"row\" style=\"margin-bottom:18px\">\
+<input type=\"text\" name=\"user_code\" value=\"{code}\" placeholder=\"XXXX-XXXX\" \
+autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\"></div>",
+        action = esc(p.action),
+        code = esc(p.user_code),
+    ));
+    push_user_choice(&mut body, p.users, "Approve");
+    page(status, "Connect a device", &body)
+}
+
+/// The answer to a device approval: where the user stands, and that the device goes on.
+pub(crate) fn device_done_page(client_id: &str, approved_as: Option<&str>) -> Response {
+    let body = match approved_as {
+        Some(user) => format!(
+            "<h1>Device connected</h1><p class=\"sub\"><strong>{}</strong> is now signed in as \
+<strong>{}</strong>. You can close this window and return to your device.</p>",
+            esc(client_id),
+            esc(user)
+        ),
+        None => format!(
+            "<h1>Access denied</h1><p class=\"sub\"><strong>{}</strong> was not allowed to sign \
+in. You can close this window.</p>",
+            esc(client_id)
+        ),
+    };
+    page(StatusCode::OK, "Connect a device", &body)
 }
 
 /// Out-of-band OAuth 1.0a verifier display.

@@ -43,11 +43,14 @@
 //! | `GET /jwks` | JWK Set: an RS256 and an ES256 key |
 //! | `GET, POST /authorize` | authorization endpoint (code flow, PKCE S256) |
 //! | `POST /login` | target of the login page form |
-//! | `POST /token` | `authorization_code`, `refresh_token`, `client_credentials` |
-//! | `GET, POST /userinfo` | OpenID Connect userinfo (Bearer) |
+//! | `POST /par` | RFC 9126 pushed authorization requests |
+//! | `POST /token` | `authorization_code`, `refresh_token`, `client_credentials`, RFC 8628 `device_code` |
+//! | `POST /device/authorize` | RFC 8628 device authorization |
+//! | `GET, POST /device` | RFC 8628 verification page: the user enters the code and approves or denies |
+//! | `GET, POST /userinfo` | OpenID Connect userinfo (Bearer, or DPoP for bound tokens) |
 //! | `POST /revoke` | RFC 7009 token revocation |
 //! | `POST /introspect` | RFC 7662 token introspection |
-//! | `GET /api/me` | small protected demo API (Bearer) |
+//! | `GET /api/me` | small protected demo API (Bearer, or DPoP for bound tokens) |
 //! | `POST /oauth1/request_token` | OAuth 1.0a temporary credentials |
 //! | `GET /oauth1/authorize` | OAuth 1.0a resource owner authorization |
 //! | `POST /oauth1/access_token` | OAuth 1.0a token credentials |
@@ -89,6 +92,22 @@
 //! * OAuth 1.0a signatures are checked against the URL under the issuer
 //!   (e.g. `{issuer}/oauth1/request_token`), so clients must call the
 //!   provider by the issuer's host name, not an alias of it.
+//! * DPoP (RFC 9449): a token request with a `DPoP` proof gets `token_type` `DPoP`
+//!   and an access token bound to the proof key (introspection shows `cnf.jkt`); a
+//!   public client's refresh token is bound too (§5), and refreshing it needs a proof
+//!   by the same key. Proofs are checked fully: `typ` `dpop+jwt`; `alg` ES256, EdDSA,
+//!   RS256 or PS256; a public `jwk` (a private member is refused); the signature; `htm`
+//!   and `htu` naming the request; `iat` within 60 s; a `jti` not used before; and at
+//!   resources `ath`, the access token's hash. A bad proof is refused with
+//!   `invalid_dpop_proof`. A bound token is accepted at `/userinfo` and `/api/me` only as
+//!   `Authorization: DPoP` with a proof by its key, never as Bearer. Bearer tokens work
+//!   as before. [`Client::require_dpop`](Client#structfield.require_dpop) refuses token
+//!   requests without a proof. No DPoP nonces are issued.
+//! * The device authorization grant (RFC 8628): user codes are 8 consonants shown as
+//!   `XXXX-XXXX`, approved at `/device` by picking a user as on the login page. Polling
+//!   faster than the interval gets `slow_down` and a 5 s longer interval. Codes live 10
+//!   minutes and the interval is 5 s unless [`ProviderBuilder::device_code_lifetime`]
+//!   and [`ProviderBuilder::device_poll_interval`] say otherwise.
 //! * Everything lives in memory; expired entries are purged as requests come in.
 //!
 //! # Embedding into an axum application
@@ -119,6 +138,8 @@
 
 mod config;
 pub mod dev;
+mod device;
+mod dpop;
 mod error;
 mod html;
 mod keys;
@@ -155,6 +176,8 @@ pub struct ProviderBuilder {
     access_ttl: Option<Duration>,
     refresh_ttl: Option<Duration>,
     id_token_ttl: Duration,
+    device_ttl: Duration,
+    device_interval: Duration,
 }
 
 impl Default for ProviderBuilder {
@@ -170,6 +193,8 @@ impl Default for ProviderBuilder {
             access_ttl: None,
             refresh_ttl: None,
             id_token_ttl: Duration::from_secs(300),
+            device_ttl: Duration::from_secs(600),
+            device_interval: Duration::from_secs(5),
         }
     }
 }
@@ -249,6 +274,20 @@ impl ProviderBuilder {
     /// ID token lifetime (default 5 minutes).
     pub fn id_token_lifetime(mut self, ttl: Duration) -> Self {
         self.id_token_ttl = ttl;
+        self
+    }
+
+    /// Lifetime of a device authorization's codes, RFC 8628 `expires_in` (default 10
+    /// minutes). After it, polls get `expired_token`.
+    pub fn device_code_lifetime(mut self, ttl: Duration) -> Self {
+        self.device_ttl = ttl;
+        self
+    }
+
+    /// The device grant's polling interval, RFC 8628 `interval` (default 5 s, at least
+    /// 1 s; a small value keeps tests fast). Polling faster gets `slow_down`.
+    pub fn device_poll_interval(mut self, interval: Duration) -> Self {
+        self.device_interval = interval;
         self
     }
 
@@ -345,6 +384,8 @@ impl ProviderBuilder {
             id_token_ttl: secs(self.id_token_ttl),
             login_ttl: 600,
             oauth1_window: 300,
+            device_ttl: secs(self.device_ttl),
+            device_interval: secs(self.device_interval),
         };
         Ok(Arc::new(Shared::new(settings, KeyRing::new()?)))
     }
@@ -466,7 +507,8 @@ impl TestProvider {
         self.shared.keys_mut().rotate()
     }
 
-    /// Number of live codes, tokens, nonces and pending logins held in memory.
+    /// Number of live codes, tokens, nonces (OAuth 1.0a nonces, DPoP `jti`s), device
+    /// authorizations and pending logins held in memory.
     pub fn state_size(&self) -> usize {
         self.shared.store().len()
     }
@@ -512,6 +554,8 @@ fn routes(shared: Arc<Shared>) -> Router {
         .route("/login", post(oidc::login))
         .route("/token", post(oidc::token))
         .route("/par", post(oidc::par))
+        .route("/device/authorize", post(device::authorize))
+        .route("/device", get(device::page).post(device::submit))
         .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
         .route("/revoke", post(oidc::revoke))
         .route("/introspect", post(oidc::introspect))

@@ -15,10 +15,11 @@ use sha2::{Digest, Sha256};
 use crate::config::{Client, ClientAuthMethod, ClientKind, User};
 use crate::html::{self, LoginPage};
 use crate::state::{
-    AccessToken, AuthRequest, CodeEntry, Pending, PendingKind, PushedRequest, RefreshToken, Shared,
-    Store,
+    AccessToken, AuthRequest, CodeEntry, Pending, PendingKind, PushedRequest, RefreshToken,
+    Settings, Shared, Store,
 };
 use crate::util::{Params, b64url, ct_eq, form_decode, is_pkce_string, now, random_token};
+use crate::{device, dpop};
 
 type St = State<Arc<Shared>>;
 
@@ -46,15 +47,16 @@ fn invalid_client(description: &str) -> Response {
     resp
 }
 
-fn invalid_request(description: &str) -> Response {
+pub(crate) fn invalid_request(description: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_request", description)
 }
 
-fn invalid_grant(description: &str) -> Response {
+pub(crate) fn invalid_grant(description: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
 }
 
-fn no_store(resp: &mut Response) {
+/// Token and user data must not be cached (RFC 6749 §5.1).
+pub(crate) fn no_store(resp: &mut Response) {
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -127,10 +129,12 @@ pub(crate) async fn discovery(State(s): St) -> Response {
         "revocation_endpoint": st.url("/revoke"),
         "introspection_endpoint": st.url("/introspect"),
         "pushed_authorization_request_endpoint": st.url("/par"),
+        "device_authorization_endpoint": st.url("/device/authorize"),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials",
+            device::DEVICE_CODE_GRANT],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -144,6 +148,7 @@ pub(crate) async fn discovery(State(s): St) -> Response {
         "request_uri_parameter_supported": false,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": true,
+        "dpop_signing_alg_values_supported": dpop::SUPPORTED_ALGS,
     });
     Json(doc).into_response()
 }
@@ -157,7 +162,7 @@ pub(crate) async fn jwks(State(s): St) -> Response {
 
 // ---------------------------------------------------------------- authorize
 
-fn is_form(headers: &HeaderMap) -> bool {
+pub(crate) fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -408,7 +413,7 @@ fn authorize_checked(s: &Shared, p: &Params) -> Response {
     })
 }
 
-fn normalize_scope(scope: &str) -> String {
+pub(crate) fn normalize_scope(scope: &str) -> String {
     let mut seen: Vec<&str> = Vec::new();
     for s in scope.split(' ').filter(|s| !s.is_empty()) {
         if !seen.contains(&s) {
@@ -500,32 +505,24 @@ pub(crate) async fn login(State(s): St, headers: HeaderMap, body: Bytes) -> Resp
     let user: Option<&User> = if deny {
         None
     } else {
-        let typed = p.get("username").map(str::trim).filter(|u| !u.is_empty());
-        let chosen = match (typed, p.get("user")) {
-            (Some(name), _) => s.settings.find_login(name),
-            (None, Some(sub)) => s.settings.user(sub),
-            (None, None) => None,
-        };
-        if chosen.is_none() {
-            let (protocol, scope) = match &pending.kind {
-                PendingKind::OAuth2(r) => ("OpenID Connect / OAuth 2.0", r.scope.as_str()),
-                PendingKind::OAuth1 { .. } => ("OAuth 1.0a", ""),
-            };
-            return html::login_page(&LoginPage {
-                action: &s.settings.url("/login"),
-                request_id,
-                client_id: &pending.client_id,
-                protocol,
-                scope,
-                users: &s.settings.users,
-                error: Some(if typed.is_some() {
-                    "Unknown user."
-                } else {
-                    "Pick a user or type a username."
-                }),
-            });
+        match chosen_user(&s.settings, &p) {
+            Ok(user) => Some(user),
+            Err(error) => {
+                let (protocol, scope) = match &pending.kind {
+                    PendingKind::OAuth2(r) => ("OpenID Connect / OAuth 2.0", r.scope.as_str()),
+                    PendingKind::OAuth1 { .. } => ("OAuth 1.0a", ""),
+                };
+                return html::login_page(&LoginPage {
+                    action: &s.settings.url("/login"),
+                    request_id,
+                    client_id: &pending.client_id,
+                    protocol,
+                    scope,
+                    users: &s.settings.users,
+                    error: Some(error),
+                });
+            }
         }
-        chosen
     };
     // Consume the pending request; a concurrent submission loses.
     if s.store().pending.remove(request_id).is_none() {
@@ -559,11 +556,23 @@ pub(crate) async fn login(State(s): St, headers: HeaderMap, body: Bytes) -> Resp
     }
 }
 
+/// The user a login form names: a typed `username` (sub, preferred username or
+/// e-mail), else the `user` button's sub. The error is the message to show.
+pub(crate) fn chosen_user<'a>(st: &'a Settings, p: &Params) -> Result<&'a User, &'static str> {
+    let typed = p.get("username").map(str::trim).filter(|u| !u.is_empty());
+    match (typed, p.get("user")) {
+        (Some(name), _) => st.find_login(name).ok_or("Unknown user."),
+        (None, sub) => sub
+            .and_then(|sub| st.user(sub))
+            .ok_or("Pick a user or type a username."),
+    }
+}
+
 // ---------------------------------------------------------------- client auth
 
 /// Authenticates the calling client at the token, revocation and
 /// introspection endpoints.
-fn authenticate_client<'a>(
+pub(crate) fn authenticate_client<'a>(
     s: &'a Shared,
     headers: &HeaderMap,
     p: &Params,
@@ -640,7 +649,7 @@ fn authenticate_client<'a>(
     Ok(client)
 }
 
-fn read_form(headers: &HeaderMap, body: &Bytes) -> Result<Params, Response> {
+pub(crate) fn read_form(headers: &HeaderMap, body: &Bytes) -> Result<Params, Response> {
     if !is_form(headers) {
         return Err(invalid_request(
             "the request body must be application/x-www-form-urlencoded",
@@ -667,23 +676,33 @@ fn token_inner(s: &Shared, headers: &HeaderMap, body: &Bytes) -> Result<Response
         "code_verifier",
         "refresh_token",
         "scope",
+        "device_code",
     ]) {
         return Err(invalid_request(&format!("parameter {dup} is repeated")));
     }
+    // Before the grant: a bad proof must not use up a code or a refresh token.
+    let jkt = dpop::at_token_endpoint(s, headers, client)?;
+    let jkt = jkt.as_deref();
     match p.get("grant_type") {
         None => Err(invalid_request("grant_type is missing")),
-        Some("authorization_code") => grant_code(s, client, &p),
-        Some("refresh_token") => grant_refresh(s, client, &p),
-        Some("client_credentials") => grant_client_credentials(s, client, &p),
+        Some("authorization_code") => grant_code(s, client, &p, jkt),
+        Some("refresh_token") => grant_refresh(s, client, &p, jkt),
+        Some("client_credentials") => grant_client_credentials(s, client, &p, jkt),
+        Some(device::DEVICE_CODE_GRANT) => device::grant(s, client, &p, jkt),
         Some(_) => Err(oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            "supported: authorization_code, refresh_token, client_credentials",
+            "supported: authorization_code, refresh_token, client_credentials, device_code",
         )),
     }
 }
 
-fn grant_code(s: &Shared, client: &Client, p: &Params) -> Result<Response, Response> {
+fn grant_code(
+    s: &Shared,
+    client: &Client,
+    p: &Params,
+    jkt: Option<&str>,
+) -> Result<Response, Response> {
     let code = p
         .get("code")
         .ok_or_else(|| invalid_request("code is missing"))?;
@@ -741,58 +760,44 @@ fn grant_code(s: &Shared, client: &Client, p: &Params) -> Result<Response, Respo
     let Some(user) = s.settings.user(&entry.sub) else {
         return Err(invalid_grant("the user no longer exists"));
     };
-    issue_tokens(
-        s,
+    let issue = Issue {
         client,
         user,
-        &entry.req.scope,
-        entry.auth_time,
-        entry.req.nonce.as_deref(),
-        &grant_id,
-        t,
-    )
+        scope: &entry.req.scope,
+        auth_time: entry.auth_time,
+        nonce: entry.req.nonce.as_deref(),
+        grant_id: &grant_id,
+        jkt,
+    };
+    issue_tokens(s, &issue, t)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn issue_tokens(
-    s: &Shared,
-    client: &Client,
-    user: &User,
-    scope: &str,
-    auth_time: u64,
-    nonce: Option<&str>,
-    grant_id: &str,
-    t: u64,
-) -> Result<Response, Response> {
+/// What a token response for a user is issued for.
+pub(crate) struct Issue<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) user: &'a User,
+    pub(crate) scope: &'a str,
+    pub(crate) auth_time: u64,
+    /// The authorization request's nonce, for the ID token.
+    pub(crate) nonce: Option<&'a str>,
+    /// The grant the tokens belong to (revoked together).
+    pub(crate) grant_id: &'a str,
+    /// The DPoP key thumbprint to bind the tokens to.
+    pub(crate) jkt: Option<&'a str>,
+}
+
+/// The `token_type` of an access token bound to `jkt`, or not.
+fn token_type(jkt: Option<&str>) -> &'static str {
+    if jkt.is_some() { "DPoP" } else { "Bearer" }
+}
+
+/// Issues an access token, a refresh token and, with `openid`, an ID token at time `t`.
+pub(crate) fn issue_tokens(s: &Shared, issue: &Issue<'_>, t: u64) -> Result<Response, Response> {
     let st = &s.settings;
     let access = random_token(TOKEN_BYTES);
     let refresh = random_token(TOKEN_BYTES);
-    let id_token = if has_scope(scope, "openid") {
-        let mut claims = user_claims(user, scope);
-        claims.insert("iss".into(), st.issuer.clone().into());
-        claims.insert("sub".into(), user.sub.clone().into());
-        claims.insert("aud".into(), client.client_id.clone().into());
-        claims.insert("azp".into(), client.client_id.clone().into());
-        claims.insert("iat".into(), t.into());
-        claims.insert("exp".into(), (t + st.id_token_ttl).into());
-        claims.insert("auth_time".into(), auth_time.into());
-        if let Some(nonce) = nonce {
-            claims.insert("nonce".into(), nonce.into());
-        }
-        let digest = Sha256::digest(access.as_bytes());
-        claims.insert("at_hash".into(), b64url(&digest[..16]).into());
-        let jwt = s
-            .keys()
-            .current
-            .sign_jwt(client.id_token_alg, &Value::Object(claims))
-            .map_err(|e| {
-                oauth_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "server_error",
-                    &e.to_string(),
-                )
-            })?;
-        Some(jwt)
+    let id_token = if has_scope(issue.scope, "openid") {
+        Some(id_token(s, issue, &access, t)?)
     } else {
         None
     };
@@ -801,34 +806,41 @@ fn issue_tokens(
         store.access.insert(
             access.clone(),
             AccessToken {
-                client_id: client.client_id.clone(),
-                sub: Some(user.sub.clone()),
-                scope: scope.to_owned(),
+                client_id: issue.client.client_id.clone(),
+                sub: Some(issue.user.sub.clone()),
+                scope: issue.scope.to_owned(),
                 iat: t,
                 expires_at: t + st.access_ttl,
-                grant_id: Some(grant_id.to_owned()),
+                grant_id: Some(issue.grant_id.to_owned()),
+                jkt: issue.jkt.map(str::to_owned),
             },
         );
         store.refresh.insert(
             refresh.clone(),
             RefreshToken {
-                client_id: client.client_id.clone(),
-                sub: user.sub.clone(),
-                scope: scope.to_owned(),
-                auth_time,
+                client_id: issue.client.client_id.clone(),
+                sub: issue.user.sub.clone(),
+                scope: issue.scope.to_owned(),
+                auth_time: issue.auth_time,
                 iat: t,
                 expires_at: t + st.refresh_ttl,
-                grant_id: grant_id.to_owned(),
+                grant_id: issue.grant_id.to_owned(),
                 used: false,
+                // RFC 9449 §5: a confidential client's refresh token is already bound
+                // to its client authentication.
+                jkt: issue
+                    .jkt
+                    .filter(|_| issue.client.is_public())
+                    .map(str::to_owned),
             },
         );
     }
     let mut body = json!({
         "access_token": access,
-        "token_type": "Bearer",
+        "token_type": token_type(issue.jkt),
         "expires_in": st.access_ttl,
         "refresh_token": refresh,
-        "scope": scope,
+        "scope": issue.scope,
     });
     if let Some(jwt) = id_token {
         body["id_token"] = jwt.into();
@@ -836,6 +848,34 @@ fn issue_tokens(
     let mut resp = Json(body).into_response();
     no_store(&mut resp);
     Ok(resp)
+}
+
+/// A signed ID token for `issue`, with `at_hash` of `access`.
+fn id_token(s: &Shared, issue: &Issue<'_>, access: &str, t: u64) -> Result<String, Response> {
+    let st = &s.settings;
+    let mut claims = user_claims(issue.user, issue.scope);
+    claims.insert("iss".into(), st.issuer.clone().into());
+    claims.insert("sub".into(), issue.user.sub.clone().into());
+    claims.insert("aud".into(), issue.client.client_id.clone().into());
+    claims.insert("azp".into(), issue.client.client_id.clone().into());
+    claims.insert("iat".into(), t.into());
+    claims.insert("exp".into(), (t + st.id_token_ttl).into());
+    claims.insert("auth_time".into(), issue.auth_time.into());
+    if let Some(nonce) = issue.nonce {
+        claims.insert("nonce".into(), nonce.into());
+    }
+    let digest = Sha256::digest(access.as_bytes());
+    claims.insert("at_hash".into(), b64url(&digest[..16]).into());
+    s.keys()
+        .current
+        .sign_jwt(issue.client.id_token_alg, &Value::Object(claims))
+        .map_err(|e| {
+            oauth_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                &e.to_string(),
+            )
+        })
 }
 
 fn has_scope(scope: &str, wanted: &str) -> bool {
@@ -879,7 +919,12 @@ fn user_claims(user: &User, scope: &str) -> Map<String, Value> {
     claims
 }
 
-fn grant_refresh(s: &Shared, client: &Client, p: &Params) -> Result<Response, Response> {
+fn grant_refresh(
+    s: &Shared,
+    client: &Client,
+    p: &Params,
+    jkt: Option<&str>,
+) -> Result<Response, Response> {
     let presented = p
         .get("refresh_token")
         .ok_or_else(|| invalid_request("refresh_token is missing"))?;
@@ -892,6 +937,14 @@ fn grant_refresh(s: &Shared, client: &Client, p: &Params) -> Result<Response, Re
         if rt.client_id != client.client_id {
             return Err(invalid_grant(
                 "the refresh token was issued to another client",
+            ));
+        }
+        // Checked before the token is used up: a wrong proof is no reason to end the grant.
+        if let Some(bound) = rt.jkt.as_deref()
+            && jkt != Some(bound)
+        {
+            return Err(dpop::token_error(
+                "the refresh token is DPoP-bound: refresh with a proof by the same key",
             ));
         }
         if rt.used {
@@ -927,19 +980,24 @@ fn grant_refresh(s: &Shared, client: &Client, p: &Params) -> Result<Response, Re
         return Err(invalid_grant("the user no longer exists"));
     };
     // No nonce on refreshed ID tokens (OpenID Connect Core §12.2).
-    issue_tokens(
-        s,
+    let issue = Issue {
         client,
         user,
-        &scope,
-        old.auth_time,
-        None,
-        &old.grant_id,
-        t,
-    )
+        scope: &scope,
+        auth_time: old.auth_time,
+        nonce: None,
+        grant_id: &old.grant_id,
+        jkt,
+    };
+    issue_tokens(s, &issue, t)
 }
 
-fn grant_client_credentials(s: &Shared, client: &Client, p: &Params) -> Result<Response, Response> {
+fn grant_client_credentials(
+    s: &Shared,
+    client: &Client,
+    p: &Params,
+    jkt: Option<&str>,
+) -> Result<Response, Response> {
     if client.is_public() {
         return Err(oauth_error(
             StatusCode::BAD_REQUEST,
@@ -959,11 +1017,12 @@ fn grant_client_credentials(s: &Shared, client: &Client, p: &Params) -> Result<R
             iat: t,
             expires_at: t + s.settings.access_ttl,
             grant_id: None,
+            jkt: jkt.map(str::to_owned),
         },
     );
     let mut resp = Json(json!({
         "access_token": access,
-        "token_type": "Bearer",
+        "token_type": token_type(jkt),
         "expires_in": s.settings.access_ttl,
         "scope": scope,
     }))
@@ -1030,7 +1089,7 @@ pub(crate) async fn introspect(State(s): St, headers: HeaderMap, body: Bytes) ->
         let body = if let Some(at) = store.access.get(token).filter(|a| a.expires_at > t) {
             let mut v = json!({
                 "active": true,
-                "token_type": "Bearer",
+                "token_type": token_type(at.jkt.as_deref()),
                 "scope": at.scope,
                 "client_id": at.client_id,
                 "sub": at.sub.clone().unwrap_or_else(|| at.client_id.clone()),
@@ -1042,13 +1101,17 @@ pub(crate) async fn introspect(State(s): St, headers: HeaderMap, body: Bytes) ->
             if let Some(u) = at.sub.as_deref().and_then(|sub| s.settings.user(sub)) {
                 v["username"] = u.display_username().into();
             }
+            // RFC 9449 §6.2: the confirmation names the key the token is bound to.
+            if let Some(jkt) = &at.jkt {
+                v["cnf"] = json!({ "jkt": jkt });
+            }
             v
         } else if let Some(rt) = store
             .refresh
             .get(token)
             .filter(|r| !r.used && r.expires_at > t)
         {
-            json!({
+            let mut v = json!({
                 "active": true,
                 "token_type": "refresh_token",
                 "scope": rt.scope,
@@ -1057,7 +1120,11 @@ pub(crate) async fn introspect(State(s): St, headers: HeaderMap, body: Bytes) ->
                 "iat": rt.iat,
                 "exp": rt.expires_at,
                 "iss": s.settings.issuer,
-            })
+            });
+            if let Some(jkt) = &rt.jkt {
+                v["cnf"] = json!({ "jkt": jkt });
+            }
+            v
         } else {
             json!({ "active": false })
         };
@@ -1072,7 +1139,14 @@ pub(crate) async fn introspect(State(s): St, headers: HeaderMap, body: Bytes) ->
 
 // ---------------------------------------------------------------- protected resources
 
-fn bearer_token(headers: &HeaderMap) -> Result<&str, Response> {
+/// How an access token was presented (RFC 6750 §2.1, RFC 9449 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Bearer,
+    Dpop,
+}
+
+fn presented_token(headers: &HeaderMap) -> Result<(Scheme, &str), Response> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(bearer_error(
             StatusCode::UNAUTHORIZED,
@@ -1081,39 +1155,72 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, Response> {
         ));
     };
     let value = value.to_str().unwrap_or("");
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
+    let scheme = match value.split_once(' ') {
+        Some((scheme, token)) if !token.trim().is_empty() => {
+            if scheme.eq_ignore_ascii_case("bearer") {
+                Some((Scheme::Bearer, token.trim()))
+            } else if scheme.eq_ignore_ascii_case("dpop") {
+                Some((Scheme::Dpop, token.trim()))
+            } else {
+                None
+            }
         }
-        _ => Err(bearer_error(
+        _ => None,
+    };
+    scheme.ok_or_else(|| {
+        bearer_error(
             StatusCode::BAD_REQUEST,
             Some("invalid_request"),
-            "malformed Authorization header; expected Bearer",
-        )),
-    }
+            "malformed Authorization header; expected Bearer or DPoP",
+        )
+    })
 }
 
-fn lookup_access(s: &Shared, headers: &HeaderMap) -> Result<AccessToken, Response> {
-    let token = bearer_token(headers)?;
+/// The live access token of a request to the resource at `path`. A DPoP-bound token
+/// must come with the DPoP scheme and a proof for this request by its key; an unbound
+/// one with the Bearer scheme, as before DPoP.
+fn lookup_access(
+    s: &Shared,
+    headers: &HeaderMap,
+    method: &Method,
+    path: &str,
+) -> Result<AccessToken, Response> {
+    let (scheme, token) = presented_token(headers)?;
     let t = now();
-    s.store()
+    let found = s
+        .store()
         .access
         .get(token)
         .filter(|a| a.expires_at > t)
-        .cloned()
-        .ok_or_else(|| {
-            bearer_error(
-                StatusCode::UNAUTHORIZED,
-                Some("invalid_token"),
-                "the access token is invalid, expired or revoked",
-            )
-        })
+        .cloned();
+    let Some(at) = found else {
+        let why = "the access token is invalid, expired or revoked";
+        return Err(match scheme {
+            Scheme::Bearer => bearer_error(StatusCode::UNAUTHORIZED, Some("invalid_token"), why),
+            Scheme::Dpop => dpop::challenge("invalid_token", why),
+        });
+    };
+    match (scheme, at.jkt.as_deref()) {
+        (Scheme::Bearer, None) => Ok(at),
+        // RFC 9449 §7.2: a bound token sent as a bearer token is refused, or DPoP
+        // would protect nothing.
+        (Scheme::Bearer, Some(_)) => Err(dpop::challenge(
+            "invalid_token",
+            "the access token is DPoP-bound: present it with the DPoP scheme and a proof",
+        )),
+        (Scheme::Dpop, None) => Err(dpop::challenge(
+            "invalid_token",
+            "the access token is not DPoP-bound: present it with the Bearer scheme",
+        )),
+        (Scheme::Dpop, Some(jkt)) => {
+            dpop::at_resource(s, headers, method, path, token, jkt)?;
+            Ok(at)
+        }
+    }
 }
 
-pub(crate) async fn userinfo(State(s): St, headers: HeaderMap) -> Response {
-    let at = match lookup_access(&s, &headers) {
+pub(crate) async fn userinfo(State(s): St, method: Method, headers: HeaderMap) -> Response {
+    let at = match lookup_access(&s, &headers, &method, "/userinfo") {
         Ok(at) => at,
         Err(r) => return r,
     };
@@ -1132,8 +1239,8 @@ pub(crate) async fn userinfo(State(s): St, headers: HeaderMap) -> Response {
     }
 }
 
-pub(crate) async fn api_me(State(s): St, headers: HeaderMap) -> Response {
-    let at = match lookup_access(&s, &headers) {
+pub(crate) async fn api_me(State(s): St, method: Method, headers: HeaderMap) -> Response {
+    let at = match lookup_access(&s, &headers, &method, "/api/me") {
         Ok(at) => at,
         Err(r) => return r,
     };

@@ -2,8 +2,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
 
 use crate::config::{Client, ClientKind, User};
+use crate::dpop::ReplayCache;
 use crate::keys::KeyRing;
 use crate::util::now;
 
@@ -21,6 +23,10 @@ pub(crate) struct Settings {
     pub(crate) id_token_ttl: u64,
     pub(crate) login_ttl: u64,
     pub(crate) oauth1_window: u64,
+    /// Lifetime of device and user codes (RFC 8628 `expires_in`).
+    pub(crate) device_ttl: u64,
+    /// Initial polling interval of the device grant (RFC 8628 `interval`).
+    pub(crate) device_interval: u64,
 }
 
 impl Settings {
@@ -89,6 +95,8 @@ pub(crate) struct AccessToken {
     pub(crate) iat: u64,
     pub(crate) expires_at: u64,
     pub(crate) grant_id: Option<String>,
+    /// The DPoP key thumbprint the token is bound to (RFC 9449 §6).
+    pub(crate) jkt: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +110,9 @@ pub(crate) struct RefreshToken {
     pub(crate) grant_id: String,
     /// Rotated away: presenting it again is a replay.
     pub(crate) used: bool,
+    /// The DPoP key thumbprint the token is bound to: only for public clients, whose
+    /// refresh tokens have no other sender constraint (RFC 9449 §5).
+    pub(crate) jkt: Option<String>,
 }
 
 /// OAuth 1.0a temporary credentials.
@@ -132,6 +143,36 @@ pub(crate) struct PushedRequest {
     pub(crate) expires_at: u64,
 }
 
+/// Where a device authorization request (RFC 8628) stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DeviceStatus {
+    /// The user has not answered yet.
+    Pending,
+    /// The user approved at the verification page.
+    Approved { sub: String, auth_time: u64 },
+    /// The user denied.
+    Denied,
+    /// Tokens were issued: the device code is spent.
+    Redeemed,
+}
+
+/// A device authorization request, by device code.
+#[derive(Debug, Clone)]
+pub(crate) struct DeviceGrant {
+    pub(crate) client_id: String,
+    pub(crate) scope: String,
+    pub(crate) expires_at: u64,
+    /// The current polling interval in seconds; `slow_down` adds 5 (RFC 8628 §3.5).
+    pub(crate) interval: u64,
+    /// When the device last polled; sub-second precision, as the interval may be 1 s.
+    pub(crate) last_poll: Option<Instant>,
+    pub(crate) status: DeviceStatus,
+}
+
+/// How long an expired device code is remembered, so that polls get `expired_token`
+/// rather than `invalid_grant`.
+const EXPIRED_DEVICE_GRACE_SECS: u64 = 600;
+
 #[derive(Default)]
 pub(crate) struct Store {
     pub(crate) pending: HashMap<String, Pending>,
@@ -144,6 +185,12 @@ pub(crate) struct Store {
     pub(crate) nonces: HashMap<String, u64>,
     /// Pushed authorization requests (RFC 9126) by `request_uri`. Each is used once.
     pub(crate) pushed: HashMap<String, PushedRequest>,
+    /// `jti`s of recently accepted DPoP proofs.
+    pub(crate) dpop_jtis: ReplayCache,
+    /// Device authorization requests (RFC 8628) by device code.
+    pub(crate) devices: HashMap<String, DeviceGrant>,
+    /// Normalized user code → device code, for codes the user can still answer.
+    pub(crate) user_codes: HashMap<String, String>,
     last_purge: u64,
 }
 
@@ -162,6 +209,12 @@ impl Store {
         self.oauth1_tokens.retain(|_, t| t.expires_at > now);
         self.nonces.retain(|_, until| *until > now);
         self.pushed.retain(|_, p| p.expires_at > now);
+        self.dpop_jtis.purge(now);
+        self.devices
+            .retain(|_, d| d.expires_at.saturating_add(EXPIRED_DEVICE_GRACE_SECS) > now);
+        let devices = &self.devices;
+        self.user_codes
+            .retain(|_, code| devices.get(code).is_some_and(|d| d.expires_at > now));
     }
 
     /// Revokes every token issued under `grant_id`.
@@ -181,6 +234,8 @@ impl Store {
             + self.oauth1_tokens.len()
             + self.nonces.len()
             + self.pushed.len()
+            + self.dpop_jtis.len()
+            + self.devices.len()
     }
 }
 
