@@ -534,6 +534,35 @@ async fn oauth1_login_in_a_browser(framework: Framework) {
     println!("OAuth 1.0a browser flow: {:.1?}", started.elapsed());
 }
 
+/// The zero-setup demo's `dev-dpop` client in a real browser, the provider on another
+/// site: the authorization request is pushed (the browser sees only `client_id` and
+/// `request_uri`), the token is DPoP-bound, and the API call proves possession of the key
+/// (the provider refuses this client's token requests without a proof).
+async fn par_and_dpop_login_in_a_browser(framework: Framework) {
+    let driver = Driver::start().await;
+    let demo = CrossSiteDemo::start(framework, memory(framework), Mode::Query).await;
+    let browser = driver.browser().await;
+    let client = dev::DPOP_CLIENT;
+    browser.goto(&demo.url("/")).await.expect("home");
+    click(&browser, &format!("a#login-{client}")).await;
+    find(&browser, "button.user[value=\"alice\"]").await;
+    let at_provider = url::Url::parse(browser.current_url().await.unwrap().as_str()).unwrap();
+    let mut names: Vec<String> = at_provider
+        .query_pairs()
+        .map(|(k, _)| k.into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["client_id", "request_uri"], "{at_provider}");
+    browser.goto(&demo.url("/")).await.expect("home");
+    log_in(&browser, &demo, client, None).await;
+    assert_eq!(text(&browser, "#token-type").await, "DPoP");
+    let answer = call_api(&browser, client).await;
+    assert!(answer.contains("alice"), "API: {answer}");
+    let secrets = demo.secrets(&browser).await;
+    assert_no_secrets(&browser, &secrets).await;
+    browser.close().await.expect("close the browser");
+}
+
 async fn error_pages_in_a_browser(framework: Framework) {
     let started = Instant::now();
     let driver = Driver::start().await;
@@ -891,6 +920,7 @@ async fn demo_binary_with_the_dev_provider_on_its_own_port(framework: Framework)
 crate::on_both!(
     openid_connect_login_in_a_browser,
     oauth1_login_in_a_browser,
+    par_and_dpop_login_in_a_browser,
     error_pages_in_a_browser,
     logins_with_memory_sessions,
     logins_with_redis_sessions,

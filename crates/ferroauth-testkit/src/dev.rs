@@ -1,6 +1,8 @@
 //! The development setup an app embeds for zero-setup demos: a provider with two users
-//! (alice and bob) and two clients, an OpenID Connect one and an OAuth 1.0a one, and the
-//! app's settings for them (Authlib's key names, as TOML).
+//! (alice and bob) and three clients — an OpenID Connect one, the same with today's OAuth
+//! (pushed authorization requests and DPoP-bound tokens, which the provider demands of
+//! it), and an OAuth 1.0a one — and the app's settings for them (Authlib's key names, as
+//! TOML).
 //!
 //! [`DevClients`] is the same setup for a provider running elsewhere (the login benchmark
 //! runs it in another process, so that the app's CPU figures are the app's alone).
@@ -9,13 +11,16 @@ use crate::{Client, ProviderBuilder, TestProvider, User};
 
 /// The registered name of the OpenID Connect client.
 pub const OIDC_CLIENT: &str = "dev";
+/// The registered name of the OpenID Connect client with PAR and DPoP.
+pub const DPOP_CLIENT: &str = "dev-dpop";
 /// The registered name of the OAuth 1.0a client.
 pub const OAUTH1_CLIENT: &str = "dev-oauth1";
 
-/// The app's two clients at the development provider, with fresh random secrets.
+/// The app's clients at the development provider, with fresh random secrets.
 #[derive(Debug, Clone)]
 pub struct DevClients {
     oidc_secret: String,
+    dpop_secret: String,
     oauth1_secret: String,
 }
 
@@ -24,11 +29,12 @@ impl DevClients {
     pub fn new() -> Result<Self, Box<dyn std::error::Error>> {
         Ok(Self {
             oidc_secret: random_secret()?,
+            dpop_secret: random_secret()?,
             oauth1_secret: random_secret()?,
         })
     }
 
-    /// A provider builder with the two users and the two clients, whose redirect URIs
+    /// A provider builder with the two users and the three clients, whose redirect URIs
     /// point at the app at `base` (`http://127.0.0.1:8000`, and the same at `localhost`).
     pub fn provider_builder(&self, base: &str, auto_approve: bool, fast: bool) -> ProviderBuilder {
         let alternate = base.replace("127.0.0.1", "localhost");
@@ -51,6 +57,15 @@ impl DevClients {
                 )
                 .redirect_uri(format!("{alternate}/auth/{OIDC_CLIENT}")),
             )
+            .client(
+                Client::confidential(
+                    "demo-dpop",
+                    &self.dpop_secret,
+                    format!("{base}/auth/{DPOP_CLIENT}"),
+                )
+                .redirect_uri(format!("{alternate}/auth/{DPOP_CLIENT}"))
+                .require_dpop(true),
+            )
             .client(Client::oauth1("demo-oauth1", &self.oauth1_secret, None))
             .auto_approve(auto_approve)
             .fast(fast)
@@ -61,6 +76,7 @@ impl DevClients {
     pub fn settings_toml(&self, issuer: &str) -> String {
         let issuer = issuer.trim_end_matches('/');
         let (oidc_secret, oauth1_secret) = (&self.oidc_secret, &self.oauth1_secret);
+        let dpop_secret = &self.dpop_secret;
         format!(
             r#"
 [clients.{OIDC_CLIENT}]
@@ -69,6 +85,13 @@ client_secret = "{oidc_secret}"
 server_metadata_url = "{issuer}/.well-known/openid-configuration"
 api_base_url = "{issuer}/api/"
 client_kwargs = {{ scope = "openid email profile" }}
+
+[clients.{DPOP_CLIENT}]
+client_id = "demo-dpop"
+client_secret = "{dpop_secret}"
+server_metadata_url = "{issuer}/.well-known/openid-configuration"
+api_base_url = "{issuer}/api/"
+client_kwargs = {{ scope = "openid email profile", pushed_authorization_requests = true, dpop = true }}
 
 [clients.{OAUTH1_CLIENT}]
 client_id = "demo-oauth1"
@@ -84,7 +107,7 @@ api_base_url = "{issuer}/oauth1/api/"
 
 /// A development provider at `{provider_base}/idp` for the app at `base`
 /// (`http://127.0.0.1:8000`), to serve with [`TestProvider::router`], and the app's
-/// settings (TOML) for its two clients. With another origin than the app's, the provider
+/// settings (TOML) for its clients. With another origin than the app's, the provider
 /// is another site, as real providers are. Secrets are fresh random values per call;
 /// `auto_approve` skips the login page and `fast` signature checks (for load tests).
 pub fn provider_at(
@@ -104,7 +127,7 @@ pub fn provider_at(
 
 /// The API path of each client where the provider's demo API answers (`me`).
 pub fn api_paths() -> std::collections::BTreeMap<String, String> {
-    [OIDC_CLIENT, OAUTH1_CLIENT]
+    [OIDC_CLIENT, DPOP_CLIENT, OAUTH1_CLIENT]
         .into_iter()
         .map(|name| (name.to_owned(), "me".to_owned()))
         .collect()
