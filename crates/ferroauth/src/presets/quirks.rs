@@ -171,7 +171,6 @@ pub(crate) const JWT_SECRET_LIFETIME_SECS: u64 = 3600;
 /// A cached secret is replaced when it has less than this left.
 const JWT_SECRET_RENEW_SECS: u64 = 300;
 
-#[allow(dead_code, reason = "used by the presets being added next")]
 impl JwtClientSecret {
     /// A secret signed with `key`, claims `iss` = `issuer`, `sub` = `subject`,
     /// `aud` = `audience`.
