@@ -253,6 +253,25 @@ pub enum Error {
     #[error("the ID token's authentication context does not satisfy the request: {0}")]
     AcrNotSatisfied(String),
 
+    /// Google Workspace: the ID token's `hd` claim is absent or names another domain than
+    /// the one the client is restricted to (`preset_options.hosted_domain`). The `hd`
+    /// authorization parameter is only a hint to Google's account chooser.
+    #[error("the account is not in the hosted domain {expected:?} (its `hd` is {actual:?})")]
+    HostedDomainMismatch {
+        /// The domain required.
+        expected: String,
+        /// The ID token's `hd`, if any.
+        actual: Option<String>,
+    },
+
+    /// Microsoft Entra: the user's tenant (the ID token's `tid`) is not one of the tenants
+    /// allowed to log in (`preset_options.allowed_tenants`).
+    #[error("users of tenant {tenant:?} may not log in with this client")]
+    TenantNotAllowed {
+        /// The ID token's `tid`.
+        tenant: String,
+    },
+
     /// The pushed authorization request endpoint (RFC 9126) refused the request.
     #[error("the provider refused the pushed authorization request: {0}")]
     PushedAuthorization(ProviderError),
@@ -450,6 +469,8 @@ impl Error {
             Error::InvalidIdToken(_) => "invalid_id_token",
             Error::AuthTooOld(_) => "auth_too_old",
             Error::AcrNotSatisfied(_) => "acr_not_satisfied",
+            Error::HostedDomainMismatch { .. } => "hosted_domain_mismatch",
+            Error::TenantNotAllowed { .. } => "tenant_not_allowed",
             Error::PushedAuthorization(e) => {
                 known_or(&e.error, PAR_CODES, "pushed_authorization_failed")
             }
@@ -495,6 +516,8 @@ impl Error {
             | Error::StateReused
             | Error::ClientMismatch { .. }
             | Error::IssuerMismatch { .. }
+            | Error::HostedDomainMismatch { .. }
+            | Error::TenantNotAllowed { .. }
             | Error::Authorization(_)
             | Error::MissingCode => ErrorKind::BadRequest,
             Error::Http {
@@ -539,6 +562,21 @@ mod tests {
                 assert_ne!(a, b);
             }
         }
+    }
+
+    #[test]
+    fn refused_accounts_are_bad_requests_with_their_own_codes() {
+        let hd = Error::HostedDomainMismatch {
+            expected: "example.com".into(),
+            actual: None,
+        };
+        assert_eq!(hd.code(), "hosted_domain_mismatch");
+        assert_eq!(hd.kind().http_status(), 400);
+        let tenant = Error::TenantNotAllowed {
+            tenant: "9188040d-6c67-4c5b-b112-36a304b66dad".into(),
+        };
+        assert_eq!(tenant.code(), "tenant_not_allowed");
+        assert_eq!(tenant.kind().http_status(), 400);
     }
 
     #[test]

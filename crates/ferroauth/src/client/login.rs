@@ -398,6 +398,10 @@ impl OAuthClient {
             let fetched = self.fetch_userinfo(resolved, &token).await?;
             merge_userinfo(&mut userinfo, fetched)?;
         }
+        if let Some(map) = self.inner.quirks.claims_map {
+            // The preset's profile mapping, over the checked and merged claims.
+            map(&mut userinfo);
+        }
         if token.scope.is_none() {
             // RFC 6749 §5.1: an absent scope means the requested one was granted.
             token.scope = self.inner.settings.client_kwargs.scope.clone();

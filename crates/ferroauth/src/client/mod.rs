@@ -537,7 +537,14 @@ impl OAuthClient {
                     "cannot tell the issuer {url} must name: set `issuer` in the settings"
                 ))
             })?;
-        if !same_issuer(&metadata.issuer, &expected) {
+        // A multi-tenant provider's `common` metadata names its issuer template.
+        let multi_tenant = self
+            .inner
+            .quirks
+            .tenant
+            .as_ref()
+            .is_some_and(|t| t.accepts_metadata_issuer(&metadata.issuer, &expected));
+        if !same_issuer(&metadata.issuer, &expected) && !multi_tenant {
             return Err(Error::Discovery(format!(
                 "the metadata names issuer {:?}, but it was fetched for issuer {expected:?} (OpenID Connect Discovery §4.3)",
                 metadata.issuer

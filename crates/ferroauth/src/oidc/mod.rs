@@ -141,8 +141,20 @@ pub(crate) async fn validate_id_token(
     let issuer = resolved.issuer.as_deref().ok_or_else(|| {
         client.misconfigured("an ID token needs an issuer: set issuer or server_metadata_url")
     })?;
+    let quirks = &client.inner.quirks;
+    // A multi-tenant provider: the token must name its own tenant's issuer.
+    let tenant = match &quirks.tenant {
+        Some(policy) => {
+            let tid = unverified_tid(raw)?;
+            let own = policy
+                .token_issuer(issuer, &tid)
+                .map_err(Error::InvalidIdToken)?;
+            Some((policy, tid, own))
+        }
+        None => None,
+    };
     let mut issuers = Vec::with_capacity(1 + resolved.issuer_aliases.len());
-    issuers.push(issuer);
+    issuers.push(tenant.as_ref().map_or(issuer, |(_, _, own)| own.as_str()));
     issuers.extend(resolved.issuer_aliases.iter().map(String::as_str));
     let settings = client.settings();
     let hmac_secret = resolved
@@ -198,7 +210,41 @@ pub(crate) async fn validate_id_token(
     })?;
     let claims = claims.into_claims();
     check_essential_acr(&claims, check.essential_acr)?;
+    if let Some((policy, tid, _)) = tenant {
+        // The issuer was chosen from this same signed payload's `tid`.
+        if claims.get("tid").and_then(Value::as_str) != Some(tid.as_str()) {
+            return Err(Error::InvalidIdToken(
+                "`tid` changed under validation".into(),
+            ));
+        }
+        if !policy.allows(&tid) {
+            tracing::warn!(client = client.name(), tenant = %tid, "tenant not allowed");
+            return Err(Error::TenantNotAllowed { tenant: tid });
+        }
+    }
+    if let Some(domain) = &quirks.hosted_domain {
+        let hd = claims.get("hd").and_then(Value::as_str);
+        if !hd.is_some_and(|hd| hd.eq_ignore_ascii_case(domain)) {
+            return Err(Error::HostedDomainMismatch {
+                expected: domain.clone(),
+                actual: hd.map(str::to_owned),
+            });
+        }
+    }
     Ok(claims)
+}
+
+/// The `tid` claim of a not yet validated ID token: which tenant's issuer it must name.
+/// Validation then checks the signature over this same payload.
+fn unverified_tid(raw: &str) -> Result<String, Error> {
+    let claims = unverified_claims(raw)
+        .map_err(|_| Error::InvalidIdToken("the ID token is malformed".into()))?;
+    match claims.get("tid") {
+        Some(Value::String(tid)) => Ok(tid.clone()),
+        _ => Err(Error::InvalidIdToken(
+            "the ID token has no `tid` claim naming its tenant".into(),
+        )),
+    }
 }
 
 /// OpenID Connect Core §5.5.1.1: an `acr` requested as essential must come back, and be

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
 
-use crate::Secret;
 use crate::jose::client_assertion::ClientAssertionKey;
+use crate::{Claims, Secret};
 
 /// A provider's departures from the specifications, as a preset switches them on.
 #[derive(Clone, Default)]
@@ -37,6 +37,10 @@ pub struct Quirks {
     /// The token response carries `signature` = base64 HMAC-SHA256(client secret,
     /// `id` + `issued_at`), which must match (Salesforce).
     pub(crate) signed_token_response: bool,
+    /// Maps the login's claims (the ID token's merged with userinfo) to the standard
+    /// profile, once both are checked: for what the ID token alone carries (Microsoft's
+    /// `tid` and `oid`), which a userinfo hook never sees.
+    pub(crate) claims_map: Option<fn(&mut Claims)>,
 }
 
 impl std::fmt::Debug for Quirks {
@@ -52,6 +56,7 @@ impl std::fmt::Debug for Quirks {
             .field("granted_scope_on_callback", &self.granted_scope_on_callback)
             .field("json_token_request", &self.json_token_request)
             .field("signed_token_response", &self.signed_token_response)
+            .field("claims_map", &self.claims_map.is_some())
             .finish()
     }
 }
@@ -80,15 +85,21 @@ pub(crate) struct EmailLookup {
     pub(crate) pick: fn(&Value) -> Option<String>,
 }
 
-#[allow(dead_code, reason = "used by the presets being added next")]
-/// Which tenants of a multi-tenant provider may log in.
+/// The placeholder for the tenant id in a multi-tenant issuer.
+pub(crate) const TENANT_PLACEHOLDER: &str = "{tenantid}";
+
+/// A multi-tenant provider (Microsoft Entra): each tenant is its own issuer, the
+/// `issuer_template` with [`TENANT_PLACEHOLDER`] replaced by the tenant id, and the
+/// `common` and `organizations` metadata name the template itself. An ID token must then
+/// name the issuer of its own tenant (its `tid` claim), and the tenant must be allowed.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TenantPolicy {
     /// The tenant ids (`tid`) allowed; any tenant when `None`.
     pub(crate) allowed: Option<Vec<String>>,
+    /// Every tenant's issuer, with [`TENANT_PLACEHOLDER`] for the tenant id.
+    pub(crate) issuer_template: String,
 }
 
-#[allow(dead_code, reason = "used by the presets being added next")]
 impl TenantPolicy {
     /// Whether users of tenant `tid` may log in.
     pub(crate) fn allows(&self, tid: &str) -> bool {
@@ -96,6 +107,53 @@ impl TenantPolicy {
             .as_ref()
             .is_none_or(|allowed| allowed.iter().any(|t| t.eq_ignore_ascii_case(tid)))
     }
+
+    /// The template split around the placeholder.
+    fn parts(&self) -> Option<(&str, &str)> {
+        self.issuer_template.split_once(TENANT_PLACEHOLDER)
+    }
+
+    /// The tenant of an issuer of this provider (`None` when `issuer` is not one).
+    fn tenant_of<'i>(&self, issuer: &'i str) -> Option<&'i str> {
+        let (prefix, suffix) = self.parts()?;
+        let tenant = issuer.strip_prefix(prefix)?.strip_suffix(suffix)?;
+        is_tenant_id(tenant).then_some(tenant)
+    }
+
+    /// Whether discovery metadata fetched for issuer `expected` (from the URL) may name
+    /// `named`: for `common` and `organizations` it names the template itself, for
+    /// `consumers` or a tenant's domain name the tenant's id.
+    pub(crate) fn accepts_metadata_issuer(&self, named: &str, expected: &str) -> bool {
+        self.tenant_of(expected).is_some()
+            && (named == self.issuer_template || self.tenant_of(named).is_some())
+    }
+
+    /// The issuer an ID token of tenant `tid` must name, given the client's issuer
+    /// (the template, or one tenant's own issuer); an error when the token's tenant
+    /// cannot be this client's.
+    pub(crate) fn token_issuer(&self, client_issuer: &str, tid: &str) -> Result<String, String> {
+        if !is_tenant_id(tid) {
+            return Err("the ID token's `tid` is not a tenant id".into());
+        }
+        let own = self.issuer_template.replace(TENANT_PLACEHOLDER, tid);
+        if client_issuer == self.issuer_template || client_issuer == own {
+            Ok(own)
+        } else {
+            Err(format!(
+                "the ID token's tenant {tid:?} is not the tenant of issuer {client_issuer:?}"
+            ))
+        }
+    }
+}
+
+/// A tenant id as it can appear in an issuer URL: a GUID, or a domain name for the
+/// settings' `tenant`.
+fn is_tenant_id(tid: &str) -> bool {
+    !tid.is_empty()
+        && tid.len() <= 64
+        && tid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 /// A client secret that is a JWT signed with the client's key (Sign in with Apple): built
@@ -113,7 +171,6 @@ pub(crate) const JWT_SECRET_LIFETIME_SECS: u64 = 3600;
 /// A cached secret is replaced when it has less than this left.
 const JWT_SECRET_RENEW_SECS: u64 = 300;
 
-#[allow(dead_code, reason = "used by the presets being added next")]
 impl JwtClientSecret {
     /// A secret signed with `key`, claims `iss` = `issuer`, `sub` = `subject`,
     /// `aud` = `audience`.
@@ -179,8 +236,89 @@ mod tests {
         assert!(TenantPolicy::default().allows("any"));
         let one = TenantPolicy {
             allowed: Some(vec!["72F988BF-86F1-41AF-91AB-2D7CD011DB47".into()]),
+            ..TenantPolicy::default()
         };
         assert!(one.allows("72f988bf-86f1-41af-91ab-2d7cd011db47"));
         assert!(!one.allows("9188040d-6c67-4c5b-b112-36a304b66dad"));
+    }
+
+    const ENTRA: &str = "https://login.microsoftonline.com/{tenantid}/v2.0";
+    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+    fn entra() -> TenantPolicy {
+        TenantPolicy {
+            allowed: None,
+            issuer_template: ENTRA.into(),
+        }
+    }
+
+    #[test]
+    fn tenant_issuers() {
+        let policy = entra();
+        let common = "https://login.microsoftonline.com/common/v2.0";
+        let own = format!("https://login.microsoftonline.com/{TID}/v2.0");
+        assert!(policy.accepts_metadata_issuer(ENTRA, common));
+        assert!(policy.accepts_metadata_issuer(&own, common));
+        assert!(!policy.accepts_metadata_issuer("https://evil.example/x/v2.0", common));
+        assert!(!policy.accepts_metadata_issuer(ENTRA, "https://evil.example/common/v2.0"));
+        assert_eq!(policy.token_issuer(ENTRA, TID).unwrap(), own);
+        assert_eq!(policy.token_issuer(&own, TID).unwrap(), own);
+        let other = "9188040d-6c67-4c5b-b112-36a304b66dad";
+        assert!(policy.token_issuer(&own, other).is_err(), "another tenant");
+        assert!(policy.token_issuer(ENTRA, "a/b").is_err());
+        assert!(policy.token_issuer(ENTRA, "").is_err());
+    }
+
+    /// A P-256 key as PKCS#8 PEM, as Apple hands it out.
+    fn p256_pem() -> String {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        use base64::Engine as _;
+        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+        let der = key.to_pkcs8v1().unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        )
+    }
+
+    #[test]
+    fn jwt_client_secrets_are_reused_then_renewed_before_expiry() {
+        let key =
+            ClientAssertionKey::from_private_key(&p256_pem(), Some("ES256"), Some("KEY1")).unwrap();
+        let source =
+            JwtClientSecret::new(key, "TEAM", "com.example.web", "https://appleid.apple.com");
+        let now = 1_700_000_000;
+        let first = source.current(now).unwrap();
+        let claims = crate::oidc::unverified_claims(first.expose()).unwrap();
+        assert_eq!(claims["iss"], "TEAM");
+        assert_eq!(claims["sub"], "com.example.web");
+        assert_eq!(claims["aud"], "https://appleid.apple.com");
+        assert_eq!(claims["exp"], now + JWT_SECRET_LIFETIME_SECS);
+        let still = now + JWT_SECRET_LIFETIME_SECS - JWT_SECRET_RENEW_SECS - 1;
+        assert_eq!(
+            source.current(still).unwrap().expose(),
+            first.expose(),
+            "reused while it has time left"
+        );
+        let late = still + 1;
+        let renewed = source.current(late).unwrap();
+        assert_ne!(
+            renewed.expose(),
+            first.expose(),
+            "renewed before it expires"
+        );
+        let claims = crate::oidc::unverified_claims(renewed.expose()).unwrap();
+        assert_eq!(claims["iat"], late);
+        assert_eq!(
+            source.current(late + 1).unwrap().expose(),
+            renewed.expose(),
+            "and the new one is kept"
+        );
     }
 }

@@ -1,0 +1,818 @@
+//! The OpenID Connect presets against local providers on their real host names (see
+//! `presets/world.rs` and `presets/oidc_fixture.rs`): discovery, keys, ID tokens and the
+//! token endpoint's rules as each provider has them, then the normalized profile and the
+//! provider's quirk.
+
+#[path = "presets/oidc_fixture.rs"]
+mod oidc_fixture;
+#[path = "presets/world.rs"]
+mod world;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use ferroauth::{CallbackParams, MemoryPendingStore, OAuthClient, Profile};
+use oidc_fixture::{ClientAuth, Op, Pkce, SUB};
+use serde_json::{Map, Value, json};
+use world::World;
+
+const CLIENT_ID: &str = "client-7f3a";
+const SECRET: &str = "secret-0b9d-e4c1-long-enough";
+
+/// A world serving these providers (and any extra hosts).
+async fn world(ops: &[&Op], extra: Vec<(&str, Router)>) -> World {
+    let mut routes: Vec<(String, Router)> = ops.iter().flat_map(|op| op.routes()).collect();
+    routes.extend(extra.into_iter().map(|(h, r)| (h.to_owned(), r)));
+    World::start(
+        routes
+            .iter()
+            .map(|(h, r)| (h.as_str(), r.clone()))
+            .collect(),
+    )
+    .await
+}
+
+/// A client `name` with the test's id and secret and more TOML lines.
+fn toml(name: &str, more: &str) -> String {
+    format!("[clients.{name}]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{SECRET}\"\n{more}\n")
+}
+
+async fn profile(world: &World, client: &OAuthClient) -> Result<Profile, ferroauth::Error> {
+    world
+        .login(client)
+        .await
+        .map(|login| Profile::from_claims(&login.userinfo))
+}
+
+/// The query of the (last) authorization request the provider saw at `path`.
+fn authorize_query(world: &World, path: &str) -> HashMap<String, String> {
+    let seen = world.seen_at(path);
+    let last = seen.last().expect("an authorization request");
+    let query = last.path_and_query.split_once('?').map_or("", |(_, q)| q);
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// A login whose callback carries another code than the provider's.
+async fn login_with_wrong_code(world: &World, client: &OAuthClient) -> ferroauth::Error {
+    let session = MemoryPendingStore::new();
+    let callback = world.start_login(client, &session).await;
+    let callback = CallbackParams::parse(&format!(
+        "code=not-the-code&state={}",
+        callback.get("state").unwrap()
+    ))
+    .unwrap();
+    client
+        .authorize_access_token(&session, &callback)
+        .await
+        .unwrap_err()
+}
+
+// ---------------------------------------------------------------------------------------
+// Google
+
+fn google_op() -> Op {
+    let mut op = Op::new("https://accounts.google.com", CLIENT_ID, SECRET);
+    op.authorization_endpoint = "https://accounts.google.com/o/oauth2/v2/auth".into();
+    op.token_endpoint = "https://oauth2.googleapis.com/token".into();
+    op.userinfo_endpoint = Some("https://openidconnect.googleapis.com/v1/userinfo".into());
+    op.jwks_uri = "https://www.googleapis.com/oauth2/v3/certs".into();
+    op.metadata_extra = json!({"token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"]});
+    op.check_authorize = |q| assert_eq!(q["scope"], "openid email profile");
+    op.set_id_claims(json!({
+        "sub": "110169484474386276334", "email": "jane@example.com", "email_verified": true,
+        "name": "Jane Doe", "picture": "https://lh3.googleusercontent.com/a/jane",
+        "given_name": "Jane", "family_name": "Doe"
+    }));
+    op
+}
+
+#[tokio::test]
+async fn google_accepts_both_issuer_spellings_and_nothing_else() {
+    let op = google_op();
+    let world = world(&[&op], vec![]).await;
+    let google = world.client(
+        &toml("google", "preset_options = { offline = true }"),
+        "google",
+    );
+    let p = profile(&world, &google).await.unwrap();
+    assert_eq!(p.sub.as_deref(), Some("110169484474386276334"));
+    assert_eq!(p.email.as_deref(), Some("jane@example.com"));
+    assert!(p.email_verified);
+    assert_eq!(p.name.as_deref(), Some("Jane Doe"));
+    assert!(p.picture.is_some());
+    let q = authorize_query(&world, "/o/oauth2/v2/auth");
+    assert_eq!(q["access_type"], "offline");
+    assert_eq!(q["prompt"], "consent");
+    assert!(!q.contains_key("hd"));
+
+    // Google's older spelling, without the scheme.
+    op.set_id_claims(
+        json!({"iss": "accounts.google.com", "email_verified": false, "name": "J",
+        "email": "jane@example.com"}),
+    );
+    let p = profile(&world, &google).await.unwrap();
+    assert_eq!(p.sub.as_deref(), Some(SUB));
+    assert!(!p.email_verified);
+
+    op.set_id_claims(json!({"iss": "https://accounts.google.com.evil.example"}));
+    let e = profile(&world, &google).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_id_token", "{e}");
+}
+
+#[tokio::test]
+async fn google_hosted_domain_is_checked_on_the_id_token() {
+    let op = google_op();
+    let world = world(&[&op], vec![]).await;
+    let google = world.client(
+        &toml(
+            "google",
+            "preset_options = { hosted_domain = \"example.com\" }",
+        ),
+        "google",
+    );
+    op.set_id_claims(json!({"hd": "example.com", "email": "jane@example.com",
+        "email_verified": true, "name": "Jane"}));
+    let p = profile(&world, &google).await.unwrap();
+    assert_eq!(p.raw["hd"], "example.com");
+    assert_eq!(
+        authorize_query(&world, "/o/oauth2/v2/auth")["hd"],
+        "example.com"
+    );
+    assert!(!authorize_query(&world, "/o/oauth2/v2/auth").contains_key("access_type"));
+
+    // The `hd` parameter is only a hint: an account of another domain still comes back.
+    op.set_id_claims(json!({"hd": "other.example", "email": "x@other.example", "name": "X"}));
+    let e = profile(&world, &google).await.unwrap_err();
+    assert_eq!(e.code(), "hosted_domain_mismatch", "{e}");
+    assert_eq!(e.kind().http_status(), 400);
+    // A consumer account has no `hd` at all.
+    op.set_id_claims(json!({"email": "x@gmail.com", "name": "X"}));
+    let e = profile(&world, &google).await.unwrap_err();
+    assert_eq!(e.code(), "hosted_domain_mismatch", "{e}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Microsoft Entra ID
+
+const TENANT_1: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const TENANT_2: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
+
+fn entra_issuer(tid: &str) -> String {
+    format!("https://login.microsoftonline.com/{tid}/v2.0")
+}
+
+fn microsoft_op() -> Op {
+    let mut op = Op::new(
+        "https://login.microsoftonline.com/common/v2.0",
+        CLIENT_ID,
+        SECRET,
+    );
+    op.metadata_issuer = Some("https://login.microsoftonline.com/{tenantid}/v2.0".into());
+    op.authorization_endpoint =
+        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize".into();
+    op.token_endpoint = "https://login.microsoftonline.com/common/oauth2/v2.0/token".into();
+    op.jwks_uri = "https://login.microsoftonline.com/common/discovery/v2.0/keys".into();
+    op.userinfo_endpoint = Some("https://graph.microsoft.com/oidc/userinfo".into());
+    op.metadata_extra = json!({
+        "token_endpoint_auth_methods_supported":
+            ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "tenant_region_scope": null,
+    });
+    // Graph's userinfo: the pairwise `sub`, the address, no tenant.
+    op.userinfo = Some(json!({
+        "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+        "name": "Megan Bowen", "email": "megan@contoso.example",
+        "picture": "https://graph.microsoft.com/v1.0/me/photo/$value"
+    }));
+    op
+}
+
+/// An Entra ID token's claims for a user of tenant `tid`, issued by `iss`'s tenant.
+fn entra_claims(tid: &str, iss: &str) -> Value {
+    json!({
+        "iss": entra_issuer(iss), "tid": tid,
+        "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+        "oid": "00000000-0000-0000-66f3-3332eca7ea81",
+        "name": "Megan Bowen", "preferred_username": "megan@contoso.example",
+        "ver": "2.0"
+    })
+}
+
+#[tokio::test]
+async fn microsoft_tokens_name_their_own_tenant_and_only_allowed_tenants_log_in() {
+    let op = microsoft_op();
+    let world = world(&[&op], vec![]).await;
+    let microsoft = world.client(
+        &toml(
+            "microsoft",
+            &format!("preset_options = {{ allowed_tenants = [\"{TENANT_1}\"] }}"),
+        ),
+        "microsoft",
+    );
+    // The `common` metadata names the `{tenantid}` template, which discovery accepts.
+    op.set_id_claims(entra_claims(TENANT_1, TENANT_1));
+    let login = world.login(&microsoft).await.unwrap();
+    let p = Profile::from_claims(&login.userinfo);
+    assert_eq!(
+        p.sub.as_deref(),
+        Some(format!("{TENANT_1}:00000000-0000-0000-66f3-3332eca7ea81").as_str()),
+        "keyed on tenant and object id"
+    );
+    // The ID token had no address: userinfo was merged (its `sub` matched the ID token's
+    // before the profile was keyed), and the address is not vouched for.
+    assert_eq!(world.seen_at("/oidc/userinfo").len(), 1);
+    assert_eq!(p.email.as_deref(), Some("megan@contoso.example"));
+    assert!(!p.email_verified);
+    assert_eq!(p.raw["tid"], TENANT_1);
+    assert!(world.seen_at("/common/oauth2/v2.0/authorize").len() == 1);
+
+    // Another tenant's user, with a token rightly naming that tenant: not allowed.
+    op.set_id_claims(entra_claims(TENANT_2, TENANT_2));
+    let e = world.login(&microsoft).await.unwrap_err();
+    assert_eq!(e.code(), "tenant_not_allowed", "{e}");
+
+    // A token whose `iss` names another tenant than its `tid`.
+    op.set_id_claims(entra_claims(TENANT_1, TENANT_2));
+    let e = world.login(&microsoft).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_id_token", "{e}");
+    // No `tid`: no issuer to check against.
+    let mut no_tid = entra_claims(TENANT_1, TENANT_1);
+    no_tid.as_object_mut().unwrap().remove("tid");
+    op.set_id_claims(no_tid);
+    let e = world.login(&microsoft).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_id_token", "{e}");
+}
+
+#[tokio::test]
+async fn microsoft_any_tenant_and_verified_domains() {
+    let op = microsoft_op();
+    let world = world(&[&op], vec![]).await;
+    let microsoft = world.client(&toml("microsoft", ""), "microsoft");
+    let mut claims = entra_claims(TENANT_2, TENANT_2);
+    claims["email"] = json!("megan@contoso.example");
+    claims["xms_edov"] = json!(true);
+    op.set_id_claims(claims);
+    let p = profile(&world, &microsoft).await.unwrap();
+    assert!(p.sub.unwrap().starts_with(TENANT_2));
+    assert!(
+        p.email_verified,
+        "the tenant's domain is verified (xms_edov)"
+    );
+    assert!(
+        world.seen_at("/oidc/userinfo").is_empty(),
+        "the ID token had it all"
+    );
+}
+
+#[tokio::test]
+async fn microsoft_single_tenant_metadata_names_the_tenant() {
+    let mut op = microsoft_op();
+    // A tenant's own metadata names its own issuer, not the template.
+    let base = format!("https://login.microsoftonline.com/{TENANT_1}");
+    op.metadata_issuer = Some(entra_issuer(TENANT_1));
+    op.discovery_url = format!("{base}/v2.0/.well-known/openid-configuration");
+    op.authorization_endpoint = format!("{base}/oauth2/v2.0/authorize");
+    op.token_endpoint = format!("{base}/oauth2/v2.0/token");
+    op.jwks_uri = format!("{base}/discovery/v2.0/keys");
+    let world = world(&[&op], vec![]).await;
+    let microsoft = world.client(
+        &toml(
+            "microsoft",
+            &format!("preset_options = {{ tenant = \"{TENANT_1}\" }}"),
+        ),
+        "microsoft",
+    );
+    op.set_id_claims(entra_claims(TENANT_1, TENANT_1));
+    let p = profile(&world, &microsoft).await.unwrap();
+    assert!(p.sub.unwrap().starts_with(TENANT_1));
+    // Another tenant's user, even with a token consistent in itself, is not this
+    // tenant's: its issuer is not this client's.
+    op.set_id_claims(entra_claims(TENANT_2, TENANT_2));
+    let e = profile(&world, &microsoft).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_id_token", "{e}");
+    let e = settings_error(
+        "[clients.microsoft]\nclient_id = \"a\"\npreset_options = { tenant = \"../evil\" }\n",
+    );
+    assert!(e.contains("preset_options.tenant"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Apple
+
+#[tokio::test]
+async fn apple_form_post_jwt_secret_and_first_login_name() {
+    let (pem, public_key) = oidc_fixture::p256_key();
+    let mut op = Op::new("https://appleid.apple.com", "com.example.web", "");
+    op.authorization_endpoint = "https://appleid.apple.com/auth/authorize".into();
+    op.token_endpoint = "https://appleid.apple.com/auth/token".into();
+    op.jwks_uri = "https://appleid.apple.com/auth/keys".into();
+    op.userinfo_endpoint = None;
+    op.metadata_extra = json!({
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        "scopes_supported": ["openid", "email", "name"],
+    });
+    op.auth = ClientAuth::AppleJwt {
+        public_key,
+        team_id: "TEAM123456".into(),
+        key_id: "KEY987654".into(),
+    };
+    op.form_post_user = Some(
+        json!({"name": {"firstName": "Jane", "lastName": "Appleseed"},
+               "email": "forged@example.com"})
+        .to_string(),
+    );
+    op.check_authorize = |q| {
+        assert_eq!(q["scope"], "openid name email");
+        assert_eq!(
+            q["response_mode"], "form_post",
+            "Apple refuses a query response"
+        );
+    };
+    op.set_id_claims(json!({
+        "sub": "001234.abcdef.1234", "email": "x7@privaterelay.appleid.com",
+        "email_verified": "true", "is_private_email": "true"
+    }));
+    let world = world(&[&op], vec![]).await;
+    let apple = world.client(
+        &format!(
+            "[clients.apple]\nclient_id = \"com.example.web\"\n[clients.apple.preset_options]\nteam_id = \"TEAM123456\"\nkey_id = \"KEY987654\"\nprivate_key = \"\"\"\n{pem}\"\"\"\n"
+        ),
+        "apple",
+    );
+    let session = MemoryPendingStore::new();
+    let url = apple
+        .authorize_redirect(&session, world::REDIRECT_URI)
+        .await
+        .unwrap();
+    let page = world.browse(url.as_str()).await;
+    assert_eq!(
+        page.status(),
+        200,
+        "the browser is made to POST the response"
+    );
+    let body = oidc_fixture::form_fields(&page.text().await.unwrap());
+    let callback = CallbackParams::parse(&body).unwrap();
+    assert!(callback.get("user").is_some());
+    let login = apple
+        .authorize_access_token(&session, &callback)
+        .await
+        .unwrap();
+    let p = Profile::from_claims(&login.userinfo);
+    assert_eq!(p.sub.as_deref(), Some("001234.abcdef.1234"));
+    assert_eq!(
+        p.name.as_deref(),
+        Some("Jane Appleseed"),
+        "from the `user` field"
+    );
+    assert_eq!(p.email.as_deref(), Some("x7@privaterelay.appleid.com"));
+    assert!(p.email_verified, "Apple's string \"true\"");
+    // The fixture verified the ES256 secret with the public key; it went in the body.
+    let token_call = &world.seen_at("/auth/token")[0];
+    assert!(token_call.header("authorization").is_none());
+    assert_eq!(
+        token_call.form("client_secret").unwrap().split('.').count(),
+        3
+    );
+
+    // A later login: Apple sends no `user`, and the profile has no name.
+    let session = MemoryPendingStore::new();
+    let url = apple
+        .authorize_redirect(&session, world::REDIRECT_URI)
+        .await
+        .unwrap();
+    let body = oidc_fixture::form_fields(&world.browse(url.as_str()).await.text().await.unwrap());
+    let mut callback = CallbackParams::parse(&body).unwrap();
+    callback.remove("user");
+    let login = apple
+        .authorize_access_token(&session, &callback)
+        .await
+        .unwrap();
+    assert_eq!(Profile::from_claims(&login.userinfo).name, None);
+}
+
+// ---------------------------------------------------------------------------------------
+// LinkedIn
+
+fn linkedin_op() -> Op {
+    let mut op = Op::new("https://www.linkedin.com/oauth", CLIENT_ID, SECRET);
+    op.authorization_endpoint = "https://www.linkedin.com/oauth/v2/authorization".into();
+    op.token_endpoint = "https://www.linkedin.com/oauth/v2/accessToken".into();
+    op.userinfo_endpoint = Some("https://api.linkedin.com/v2/userinfo".into());
+    op.jwks_uri = "https://www.linkedin.com/oauth/openid/jwks".into();
+    op.auth = ClientAuth::Post;
+    op.pkce = Pkce::Refused;
+    op.nonce_in_token = false;
+    op.set_id_claims(json!({
+        "sub": "782bbtaQ", "name": "Jane Doe", "given_name": "Jane", "family_name": "Doe",
+        "picture": "https://media.licdn.com/jane", "email": "jane@example.com",
+        "email_verified": true, "locale": "en-US"
+    }));
+    op
+}
+
+#[tokio::test]
+async fn linkedin_without_nonce_and_pkce() {
+    let op = linkedin_op();
+    let world = world(&[&op], vec![]).await;
+    let linkedin = world.client(&toml("linkedin", ""), "linkedin");
+    let p = profile(&world, &linkedin).await.unwrap();
+    assert_eq!(p.sub.as_deref(), Some("782bbtaQ"));
+    assert!(p.email_verified);
+    let q = authorize_query(&world, "/oauth/v2/authorization");
+    assert!(!q.contains_key("nonce") && !q.contains_key("code_challenge"));
+    let token = &world.seen_at("/oauth/v2/accessToken")[0];
+    assert_eq!(token.form("client_secret").as_deref(), Some(SECRET));
+
+    // Without the preset's exceptions LinkedIn's answers are refused: a nonce the ID
+    // token never carries, and a verifier LinkedIn rejects.
+    let strict = world.client(
+        &toml(
+            "linkedin",
+            "client_kwargs = { check_nonce = true, code_challenge_method = \"none\" }",
+        ),
+        "linkedin",
+    );
+    let e = profile(&world, &strict).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_id_token", "{e}");
+    assert!(e.to_string().contains("nonce"), "{e}");
+    let pkce = world.client(
+        &toml(
+            "linkedin",
+            "client_kwargs = { code_challenge_method = \"S256\" }",
+        ),
+        "linkedin",
+    );
+    let e = profile(&world, &pkce).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_client", "{e}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Auth0, Okta, Keycloak, GitLab
+
+#[tokio::test]
+async fn auth0_issuer_with_a_trailing_slash_and_audience() {
+    let mut op = Op::new("https://dev-abc.us.auth0.com/", CLIENT_ID, SECRET);
+    op.token_endpoint = "https://dev-abc.us.auth0.com/oauth/token".into();
+    op.jwks_uri = "https://dev-abc.us.auth0.com/.well-known/jwks.json".into();
+    op.check_authorize = |q| assert_eq!(q["audience"], "https://api.example.com");
+    op.set_id_claims(json!({"sub": "auth0|65f1", "email": "a@example.com",
+        "email_verified": false, "nickname": "a", "name": "a@example.com"}));
+    let world = world(&[&op], vec![]).await;
+    let auth0 = world.client(
+        &toml(
+            "auth0",
+            "preset_options = { domain = \"dev-abc.us.auth0.com\", audience = \"https://api.example.com\" }",
+        ),
+        "auth0",
+    );
+    let p = profile(&world, &auth0).await.unwrap();
+    assert_eq!(p.sub.as_deref(), Some("auth0|65f1"));
+    assert!(!p.email_verified);
+    // The ID token's `iss` is the slash-terminated issuer, compared exactly.
+    let issued = op.issued();
+    let payload = issued[0].split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["iss"], "https://dev-abc.us.auth0.com/");
+    op.set_id_claims(json!({"iss": "https://dev-abc.us.auth0.com"}));
+    let e = profile(&world, &auth0).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_id_token", "exact comparison: {e}");
+    let missing = settings_error("[clients.auth0]\nclient_id = \"a\"\n");
+    assert!(missing.contains("preset_options.domain"), "{missing}");
+}
+
+#[tokio::test]
+async fn okta_custom_authorization_server() {
+    let mut op = Op::new("https://acme.okta.com/oauth2/default", CLIENT_ID, SECRET);
+    op.authorization_endpoint = "https://acme.okta.com/oauth2/default/v1/authorize".into();
+    op.token_endpoint = "https://acme.okta.com/oauth2/default/v1/token".into();
+    op.userinfo_endpoint = Some("https://acme.okta.com/oauth2/default/v1/userinfo".into());
+    op.jwks_uri = "https://acme.okta.com/oauth2/default/v1/keys".into();
+    op.set_id_claims(json!({"sub": "00uid4BxXw6I6TV4m0g3", "name": "John Doe",
+        "preferred_username": "john@acme.example", "email": "john@acme.example",
+        "email_verified": true}));
+    let world = world(&[&op], vec![]).await;
+    let okta = world.client(
+        &toml(
+            "okta",
+            "preset_options = { domain = \"https://acme.okta.com/\", authorization_server = \"default\" }",
+        ),
+        "okta",
+    );
+    let p = profile(&world, &okta).await.unwrap();
+    assert_eq!(p.sub.as_deref(), Some("00uid4BxXw6I6TV4m0g3"));
+    assert!(p.email_verified);
+    // The org server is another issuer: its tokens are refused by this client.
+    op.set_id_claims(json!({"iss": "https://acme.okta.com"}));
+    let e = profile(&world, &okta).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_id_token", "{e}");
+}
+
+#[tokio::test]
+async fn keycloak_realm_on_its_own_host() {
+    let realm = "https://sso.example.org/realms/staff";
+    let mut op = Op::new(realm, CLIENT_ID, SECRET);
+    op.authorization_endpoint = format!("{realm}/protocol/openid-connect/auth");
+    op.token_endpoint = format!("{realm}/protocol/openid-connect/token");
+    op.userinfo_endpoint = Some(format!("{realm}/protocol/openid-connect/userinfo"));
+    op.jwks_uri = format!("{realm}/protocol/openid-connect/certs");
+    op.userinfo = Some(json!({"sub": "f:1c7f:jdoe", "email": "jdoe@example.org",
+        "email_verified": true, "preferred_username": "jdoe", "name": "J Doe"}));
+    op.set_id_claims(json!({"sub": "f:1c7f:jdoe", "typ": "ID", "azp": CLIENT_ID}));
+    let world = world(&[&op], vec![]).await;
+    let keycloak = world.client(
+        &toml(
+            "staff",
+            "preset = \"keycloak\"\npreset_options = { base_url = \"https://sso.example.org\", realm = \"staff\" }",
+        ),
+        "staff",
+    );
+    let p = profile(&world, &keycloak).await.unwrap();
+    assert_eq!(p.sub.as_deref(), Some("f:1c7f:jdoe"));
+    assert_eq!(p.preferred_username.as_deref(), Some("jdoe"));
+    assert!(
+        p.email_verified,
+        "from userinfo, fetched for the missing scope claims"
+    );
+    let e = settings_error(
+        "[clients.kc]\npreset = \"keycloak\"\nclient_id = \"a\"\npreset_options = { base_url = \"https://sso.example.org\", realm = \"a/b\" }\n",
+    );
+    assert!(e.contains("realm"), "{e}");
+}
+
+fn gitlab_op(base: &str) -> Op {
+    let mut op = Op::new(base, CLIENT_ID, SECRET);
+    op.authorization_endpoint = format!("{base}/oauth/authorize");
+    op.token_endpoint = format!("{base}/oauth/token");
+    op.userinfo_endpoint = Some(format!("{base}/oauth/userinfo"));
+    op.jwks_uri = format!("{base}/oauth/discovery/keys");
+    op.set_id_claims(
+        json!({"sub": "1234567", "nickname": "jdoe", "name": "Jane Doe",
+        "email": "jane@example.com", "email_verified": true,
+        "picture": "https://gitlab.com/uploads/-/system/user/avatar/1234567/avatar.png"}),
+    );
+    op
+}
+
+#[tokio::test]
+async fn gitlab_com_and_self_managed() {
+    let com = gitlab_op("https://gitlab.com");
+    let own = gitlab_op("https://git.example.net");
+    let world = world(&[&com, &own], vec![]).await;
+    let gitlab = world.client(&toml("gitlab", ""), "gitlab");
+    let p = profile(&world, &gitlab).await.unwrap();
+    assert_eq!(p.sub.as_deref(), Some("1234567"));
+    assert_eq!(
+        p.preferred_username.as_deref(),
+        Some("jdoe"),
+        "GitLab's `nickname`"
+    );
+    assert!(p.email_verified);
+    let mine = world.client(
+        &toml(
+            "work",
+            "preset = \"gitlab\"\npreset_options = { base_url = \"https://git.example.net/\" }",
+        ),
+        "work",
+    );
+    assert_eq!(
+        mine.settings().api_base_url.as_deref(),
+        Some("https://git.example.net/api/v4/")
+    );
+    profile(&world, &mine).await.unwrap();
+    assert_eq!(
+        world
+            .seen_at("/oauth/token")
+            .iter()
+            .map(|s| s.host.as_str())
+            .collect::<Vec<_>>(),
+        ["gitlab.com", "git.example.net"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Slack
+
+fn slack_error(code: &str, _: &str) -> Response {
+    (
+        StatusCode::OK,
+        axum::Json(json!({"ok": false, "error": code})),
+    )
+        .into_response()
+}
+
+#[tokio::test]
+async fn slack_errors_come_with_http_200() {
+    let mut op = Op::new("https://slack.com", CLIENT_ID, SECRET);
+    op.authorization_endpoint = "https://slack.com/openid/connect/authorize".into();
+    op.token_endpoint = "https://slack.com/api/openid.connect.token".into();
+    op.userinfo_endpoint = Some("https://slack.com/api/openid.connect.userInfo".into());
+    op.jwks_uri = "https://slack.com/openid/connect/keys".into();
+    op.token_error = slack_error;
+    op.token_shape = |o, _| {
+        o.insert("ok".into(), json!(true));
+    };
+    op.set_id_claims(
+        json!({"sub": "U0R7JM", "https://slack.com/user_id": "U0R7JM",
+        "https://slack.com/team_id": "T0R7GR", "email": "krane@slack-corp.example",
+        "email_verified": true, "name": "krane", "picture": "https://secure.gravatar.com/x.jpg"}),
+    );
+    let world = world(&[&op], vec![]).await;
+    let slack = world.client(&toml("slack", ""), "slack");
+    let p = profile(&world, &slack).await.unwrap();
+    assert_eq!(p.sub.as_deref(), Some("U0R7JM"));
+    assert_eq!(p.raw["https://slack.com/team_id"], "T0R7GR");
+    assert!(p.email_verified);
+    let e = login_with_wrong_code(&world, &slack).await;
+    assert_eq!(e.code(), "invalid_grant", "{e}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Twitch
+
+fn twitch_error(_: &str, description: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({"status": 400, "message": description})),
+    )
+        .into_response()
+}
+
+#[tokio::test]
+async fn twitch_scope_arrays_status_errors_claims_and_client_id() {
+    let mut op = Op::new("https://id.twitch.tv/oauth2", CLIENT_ID, SECRET);
+    op.auth = ClientAuth::Post;
+    op.token_error = twitch_error;
+    op.token_shape = |o, _| {
+        o.insert("scope".into(), json!(["openid", "user:read:email"]));
+    };
+    op.check_authorize = |q| {
+        let claims: Value = serde_json::from_str(&q["claims"]).unwrap();
+        assert!(
+            claims["id_token"]
+                .as_object()
+                .unwrap()
+                .contains_key("email")
+        );
+        assert!(
+            claims["id_token"]
+                .as_object()
+                .unwrap()
+                .contains_key("email_verified")
+        );
+    };
+    op.set_id_claims(
+        json!({"sub": "713936733", "preferred_username": "twitchdev",
+        "email": "dev@twitch.example", "email_verified": true,
+        "picture": "https://static-cdn.jtvnw.net/u.png"}),
+    );
+    let helix = Router::new().route(
+        "/helix/users",
+        get(|headers: HeaderMap| async move {
+            if headers.get("client-id").and_then(|v| v.to_str().ok()) != Some(CLIENT_ID) {
+                return (StatusCode::UNAUTHORIZED, "Client-Id header required").into_response();
+            }
+            axum::Json(json!({"data": [{"id": "713936733", "login": "twitchdev"}]})).into_response()
+        }),
+    );
+    let world = world(&[&op], vec![("api.twitch.tv", helix)]).await;
+    let twitch = world.client(&toml("twitch", ""), "twitch");
+    let login = world.login(&twitch).await.unwrap();
+    assert_eq!(login.token.scope(), Some("openid user:read:email"));
+    let p = Profile::from_claims(&login.userinfo);
+    assert_eq!(p.sub.as_deref(), Some("713936733"));
+    assert_eq!(p.preferred_username.as_deref(), Some("twitchdev"));
+    assert!(p.email_verified);
+    let token = &world.seen_at("/oauth2/token")[0];
+    assert_eq!(token.form("client_secret").as_deref(), Some(SECRET));
+    let users = twitch.get("users", &login.token).await.unwrap();
+    assert_eq!(users.status, 200, "Helix got the Client-Id header");
+
+    let e = login_with_wrong_code(&world, &twitch).await;
+    assert_eq!(e.code(), "invalid_request", "{e}");
+    assert!(e.to_string().contains("Invalid authorization code"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Salesforce
+
+const SF_ID: &str = "https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P";
+
+fn salesforce_op(sign_with: fn(&mut Map<String, Value>, &Op)) -> Op {
+    let base = "https://login.salesforce.com";
+    let mut op = Op::new(base, CLIENT_ID, SECRET);
+    op.authorization_endpoint = format!("{base}/services/oauth2/authorize");
+    op.token_endpoint = format!("{base}/services/oauth2/token");
+    op.userinfo_endpoint = Some(format!("{base}/services/oauth2/userinfo"));
+    op.jwks_uri = format!("{base}/id/keys");
+    op.auth = ClientAuth::Post;
+    op.token_shape = sign_with;
+    op.set_id_claims(json!({"sub": SF_ID, "email": "admin@acme.example",
+        "email_verified": true, "name": "Admin User",
+        "preferred_username": "admin@acme.example"}));
+    op
+}
+
+fn salesforce_sign(o: &mut Map<String, Value>, key: &str) {
+    let issued_at = "1700000000000";
+    let mac = aws_lc_rs::hmac::sign(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key.as_bytes()),
+        format!("{SF_ID}{issued_at}").as_bytes(),
+    );
+    o.remove("expires_in");
+    o.insert("id".into(), json!(SF_ID));
+    o.insert("issued_at".into(), json!(issued_at));
+    o.insert(
+        "instance_url".into(),
+        json!("https://acme.my.salesforce.com"),
+    );
+    o.insert(
+        "signature".into(),
+        json!(base64::engine::general_purpose::STANDARD.encode(mac.as_ref())),
+    );
+}
+
+#[tokio::test]
+async fn salesforce_signed_token_response() {
+    let op = salesforce_op(|o, op| salesforce_sign(o, &op.client_secret));
+    let world = world(&[&op], vec![]).await;
+    let salesforce = world.client(&toml("salesforce", ""), "salesforce");
+    let login = world.login(&salesforce).await.unwrap();
+    let token = login.token.as_oauth2().unwrap();
+    assert_eq!(
+        token.extra["instance_url"],
+        "https://acme.my.salesforce.com"
+    );
+    let p = Profile::from_claims(&login.userinfo);
+    assert_eq!(p.sub.as_deref(), Some(SF_ID));
+    assert!(p.email_verified);
+}
+
+#[tokio::test]
+async fn salesforce_refuses_a_wrong_signature() {
+    let op = salesforce_op(|o, _| salesforce_sign(o, "not-the-client-secret"));
+    let world = world(&[&op], vec![]).await;
+    let salesforce = world.client(
+        &toml(
+            "sf",
+            "preset = \"salesforce\"\npreset_options = { domain = \"login.salesforce.com\" }",
+        ),
+        "sf",
+    );
+    let e = profile(&world, &salesforce).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_token_response", "{e}");
+    assert!(e.to_string().contains("signature"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Yahoo
+
+#[tokio::test]
+async fn yahoo_basic_authentication_and_its_paths() {
+    let base = "https://api.login.yahoo.com";
+    let mut op = Op::new(base, CLIENT_ID, SECRET);
+    op.authorization_endpoint = format!("{base}/oauth2/request_auth");
+    op.token_endpoint = format!("{base}/oauth2/get_token");
+    op.userinfo_endpoint = Some(format!("{base}/openid/v1/userinfo"));
+    op.jwks_uri = format!("{base}/openid/v1/certs");
+    // Whatever discovery lists (here post only, which would make ferroauth pick post),
+    // the preset sends Basic, as Yahoo requires.
+    op.metadata_extra = json!({"token_endpoint_auth_methods_supported": ["client_secret_post"]});
+    op.auth = ClientAuth::Basic;
+    op.token_shape = |o, _| {
+        o.insert("xoauth_yahoo_guid".into(), json!("JT4FACLQZI2OCE"));
+    };
+    op.set_id_claims(json!({"sub": "JT4FACLQZI2OCE", "name": "Jane Doe",
+        "nickname": "jane", "email": "jane@yahoo.example", "email_verified": true}));
+    let world = world(&[&op], vec![]).await;
+    let yahoo = world.client(&toml("yahoo", ""), "yahoo");
+    let login = world.login(&yahoo).await.unwrap();
+    let p = Profile::from_claims(&login.userinfo);
+    assert_eq!(p.sub.as_deref(), Some("JT4FACLQZI2OCE"));
+    assert_eq!(p.preferred_username.as_deref(), Some("jane"));
+    assert!(p.email_verified);
+    let token = &world.seen_at("/oauth2/get_token")[0];
+    assert!(token.header("authorization").unwrap().starts_with("Basic "));
+    assert_eq!(token.form("client_secret"), None);
+}
+
+/// The settings error for `toml`, whether reading or registering finds it.
+fn settings_error(toml: &str) -> String {
+    let error: ferroauth::Error = match ferroauth::Settings::from_toml_str(toml) {
+        Err(e) => e.into(),
+        Ok(settings) => ferroauth::OAuth::from_settings(&settings).unwrap_err(),
+    };
+    assert_eq!(error.code(), "invalid_settings");
+    error.to_string()
+}
