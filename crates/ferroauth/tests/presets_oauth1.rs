@@ -1,5 +1,5 @@
-//! OAuth 1.0a logins against local providers on their real host names over TLS (see
-//! `presets/world.rs`).
+//! The OAuth 1.0a presets (`twitter`, `tumblr`, `flickr`, `trello`) against local
+//! providers on their real host names over TLS (see `presets/world.rs`).
 //!
 //! Each fixture is a small OAuth 1.0a server: it verifies the HMAC-SHA1 signature of every
 //! request it gets (consumer secret and token secret, base string built here from the
@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
-use ferroauth::ComplianceHooks;
+use ferroauth::{ComplianceHooks, MemoryPendingStore, Profile};
 use serde_json::{Value, json};
 use world::World;
 
@@ -90,6 +90,10 @@ impl Provider {
             authorize_check,
             state: Mutex::new(State::default()),
         }))
+    }
+
+    fn deny(&self) {
+        self.0.state.lock().unwrap().deny = true;
     }
 
     fn revoke(&self) {
@@ -399,6 +403,365 @@ fn parse_authorization(value: &str) -> Result<BTreeMap<String, String>, String> 
         }
     }
     Ok(params)
+}
+
+/// Settings for `name` with only the consumer key and secret.
+fn three_lines(name: &str) -> String {
+    format!("[clients.{name}]\nclient_id = \"{KEY}\"\nclient_secret = \"{SECRET}\"\n")
+}
+
+// ---------------------------------------------------------------------------------------
+// X (Twitter) OAuth 1.0a
+
+fn twitter_profile() -> Value {
+    json!({
+        "id": 2244994945u64, "id_str": "2244994945", "name": "X Developers",
+        "screen_name": "XDevelopers", "location": "127.0.0.1",
+        "profile_image_url_https": "https://pbs.twimg.com/profile_images/1/normal.jpg",
+        "email": "devs@example.com", "verified": true
+    })
+}
+
+async fn twitter_world() -> (World, Provider) {
+    let x = Provider::new(
+        "twitter",
+        "text/html; charset=utf-8",
+        vec![("user_id", "2244994945"), ("screen_name", "XDevelopers")],
+        no_check,
+    );
+    let host = "api.x.com";
+    let router = Router::new()
+        .route("/oauth/request_token", x.request_token(host))
+        .route("/oauth/authenticate", x.authorize())
+        .route("/oauth/access_token", x.access_token(host))
+        .route(
+            "/1.1/account/verify_credentials.json",
+            x.profile(host, twitter_profile()),
+        );
+    (World::start(vec![(host, router)]).await, x)
+}
+
+#[tokio::test]
+async fn twitter_login_reads_the_signed_profile_and_trusts_no_email() {
+    let (world, _) = twitter_world().await;
+    let twitter = world.client(&three_lines("twitter"), "twitter");
+    assert_eq!(
+        twitter.preset().map(|p| p.display_name),
+        Some("X (OAuth 1.0a)")
+    );
+    let login = world.login(&twitter).await.unwrap();
+    let profile = Profile::from_claims(&login.userinfo);
+    assert_eq!(profile.sub.as_deref(), Some("2244994945"));
+    assert_eq!(profile.preferred_username.as_deref(), Some("XDevelopers"));
+    assert_eq!(profile.name.as_deref(), Some("X Developers"));
+    assert_eq!(
+        profile.picture.as_deref(),
+        Some("https://pbs.twimg.com/profile_images/1/normal.jpg")
+    );
+    assert_eq!(profile.email.as_deref(), Some("devs@example.com"));
+    assert!(!profile.email_verified, "X does not vouch for the address");
+    assert_eq!(
+        login.userinfo["user_id"], "2244994945",
+        "token response kept"
+    );
+    // "Sign in with X", and the profile call was signed over its query.
+    assert_eq!(world.seen_at("/oauth/authenticate").len(), 1);
+    let calls = world.seen_at("/1.1/account/verify_credentials.json");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].method, "GET");
+    assert!(calls[0].path_and_query.ends_with("?include_email=true"));
+    assert!(
+        calls[0]
+            .header("authorization")
+            .unwrap()
+            .contains("oauth_token=\"twitter-access-")
+    );
+}
+
+#[tokio::test]
+async fn twitter_cancel_is_access_denied_and_uses_up_the_login() {
+    let (world, x) = twitter_world().await;
+    x.deny();
+    let twitter = world.client(&three_lines("twitter"), "twitter");
+    let session = MemoryPendingStore::new();
+    let callback = world.start_login(&twitter, &session).await;
+    let token = callback.get("denied").unwrap().to_owned();
+    assert!(
+        callback.get("oauth_token").is_none(),
+        "X sends only `denied`"
+    );
+    let error = twitter
+        .authorize_access_token(&session, &callback)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "access_denied", "{error}");
+    assert!(
+        matches!(&error, ferroauth::Error::Authorization(e) if e.error == "access_denied"),
+        "{error:?}"
+    );
+    // The denied request token's pending login is gone: it cannot finish a login later.
+    let replay =
+        ferroauth::CallbackParams::parse(&format!("oauth_token={token}&oauth_verifier=v")).unwrap();
+    let error = twitter
+        .authorize_access_token(&session, &replay)
+        .await
+        .unwrap_err();
+    assert_ne!(error.code(), "access_denied");
+    assert!(world.seen_at("/oauth/access_token").is_empty());
+}
+
+#[tokio::test]
+async fn signatures_under_a_wrong_secret_are_refused() {
+    let (world, _) = twitter_world().await;
+    let twitter = world.client(
+        &format!("[clients.twitter]\nclient_id = \"{KEY}\"\nclient_secret = \"not the secret\"\n"),
+        "twitter",
+    );
+    let error = twitter
+        .authorize_redirect(&MemoryPendingStore::new(), world::REDIRECT_URI)
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("Could not authenticate you"),
+        "{error}"
+    );
+    assert_eq!(world.seen_at("/oauth/request_token").len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Tumblr
+
+fn tumblr_info() -> Value {
+    json!({
+        "meta": {"status": 200, "msg": "OK"},
+        "response": {"user": {
+            "name": "new-name-2026", "likes": 12, "following": 3,
+            "default_post_format": "html",
+            "blogs": [
+                {"name": "side-project", "title": "Side", "uuid": "t:SideBlogUuid",
+                 "primary": false, "url": "https://side-project.tumblr.com/"},
+                {"name": "new-name-2026", "title": "Notes from the Field",
+                 "uuid": "t:PrimaryBlogUuid", "primary": true,
+                 "url": "https://new-name-2026.tumblr.com/",
+                 "avatar": [{"width": 512, "height": 512,
+                             "url": "https://64.media.tumblr.com/avatar_512.png"}]}
+            ]
+        }}
+    })
+}
+
+async fn tumblr_world() -> (World, Provider) {
+    let t = Provider::new(
+        "tumblr",
+        "application/x-www-form-urlencoded",
+        vec![],
+        no_check,
+    );
+    let www = "www.tumblr.com";
+    let api = "api.tumblr.com";
+    let world = World::start(vec![
+        (
+            www,
+            Router::new()
+                .route("/oauth/request_token", t.request_token(www))
+                .route("/oauth/authorize", t.authorize())
+                .route("/oauth/access_token", t.access_token(www)),
+        ),
+        (
+            api,
+            Router::new().route("/v2/user/info", t.profile(api, tumblr_info())),
+        ),
+    ])
+    .await;
+    (world, t)
+}
+
+#[tokio::test]
+async fn tumblr_login_takes_the_primary_blogs_uuid_not_its_name() {
+    let (world, _) = tumblr_world().await;
+    let tumblr = world.client(&three_lines("tumblr"), "tumblr");
+    let login = world.login(&tumblr).await.unwrap();
+    let profile = Profile::from_claims(&login.userinfo);
+    assert_eq!(
+        profile.sub.as_deref(),
+        Some("t:PrimaryBlogUuid"),
+        "the primary blog's uuid, not the (renamable) blog name"
+    );
+    assert_eq!(profile.preferred_username.as_deref(), Some("new-name-2026"));
+    assert_eq!(profile.name.as_deref(), Some("Notes from the Field"));
+    assert_eq!(
+        profile.picture.as_deref(),
+        Some("https://64.media.tumblr.com/avatar_512.png")
+    );
+    assert_eq!(profile.email, None);
+    assert!(!profile.email_verified);
+    assert_eq!(
+        login.userinfo["response"]["user"]["likes"], 12,
+        "Tumblr's own fields kept"
+    );
+    assert_eq!(world.seen_at("/oauth/request_token")[0].method, "POST");
+    assert_eq!(world.seen_at("/v2/user/info").len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Flickr
+
+/// Flickr's authorization page wants `perms`.
+fn flickr_perms(q: &HashMap<String, String>) -> Result<(), String> {
+    match q.get("perms").map(String::as_str) {
+        Some("read" | "write" | "delete") => Ok(()),
+        _ => Err("Oops! Flickr can't find a valid callback URL or perms.".into()),
+    }
+}
+
+async fn flickr_world() -> World {
+    let f = Provider::new(
+        "flickr",
+        "text/plain;charset=UTF-8",
+        vec![
+            ("fullname", "Jamal Fanaian"),
+            ("user_nsid", "21207597@N07"),
+            ("username", "jamalfanaian"),
+        ],
+        flickr_perms,
+    );
+    let host = "www.flickr.com";
+    let router = Router::new()
+        .route("/services/oauth/request_token", f.request_token(host))
+        .route("/services/oauth/authorize", f.authorize())
+        .route("/services/oauth/access_token", f.access_token(host));
+    World::start(vec![(host, router)]).await
+}
+
+#[tokio::test]
+async fn flickr_login_asks_perms_and_reads_the_user_from_the_token_response() {
+    let world = flickr_world().await;
+    let flickr = world.client(&three_lines("flickr"), "flickr");
+    let login = world.login(&flickr).await.unwrap();
+    let profile = Profile::from_claims(&login.userinfo);
+    assert_eq!(profile.sub.as_deref(), Some("21207597@N07"));
+    assert_eq!(profile.preferred_username.as_deref(), Some("jamalfanaian"));
+    assert_eq!(profile.name.as_deref(), Some("Jamal Fanaian"));
+    assert!(!profile.email_verified);
+    let authorize = world.seen_at("/services/oauth/authorize");
+    assert!(authorize[0].path_and_query.contains("&perms=read"));
+    // No profile endpoint: three calls to Flickr, the browser's included.
+    assert_eq!(world.seen().len(), 3);
+}
+
+#[tokio::test]
+async fn flickr_perms_can_be_raised_and_are_sent_once() {
+    let world = flickr_world().await;
+    let flickr = world.client(
+        &format!(
+            "{}authorize_params = {{ perms = \"write\" }}\n",
+            three_lines("flickr")
+        ),
+        "flickr",
+    );
+    let profile = Profile::from_claims(&world.login(&flickr).await.unwrap().userinfo);
+    assert_eq!(profile.sub.as_deref(), Some("21207597@N07"));
+    let authorize = &world.seen_at("/services/oauth/authorize")[0].path_and_query;
+    assert_eq!(authorize.matches("perms=").count(), 1, "{authorize}");
+    assert!(authorize.contains("perms=write"), "{authorize}");
+    // A call's own parameter wins over the settings' and is not sent twice either.
+    let session = MemoryPendingStore::new();
+    let url = flickr
+        .authorize_redirect_with(&session, world::REDIRECT_URI, &[("perms", "delete")])
+        .await
+        .unwrap();
+    let perms: Vec<_> = url.query_pairs().filter(|(k, _)| k == "perms").collect();
+    assert_eq!(perms.len(), 1);
+    assert_eq!(perms[0].1, "delete");
+}
+
+// ---------------------------------------------------------------------------------------
+// Trello
+
+/// Trello's authorization page: the app's name, a scope and an expiration.
+fn trello_params(q: &HashMap<String, String>) -> Result<(), String> {
+    if q.get("name").is_none_or(String::is_empty) {
+        return Err("name is required".into());
+    }
+    let scopes_ok = q.get("scope").is_some_and(|s| {
+        s.split(',')
+            .all(|s| ["read", "write", "account"].contains(&s))
+    });
+    let expiration_ok = q
+        .get("expiration")
+        .is_some_and(|e| ["1hour", "1day", "30days", "never"].contains(&e.as_str()));
+    match scopes_ok && expiration_ok {
+        true => Ok(()),
+        false => Err("invalid scope or expiration".into()),
+    }
+}
+
+async fn trello_world() -> World {
+    let t = Provider::new("trello", "text/plain; charset=utf-8", vec![], trello_params);
+    let web = "trello.com";
+    let api = "api.trello.com";
+    let member = json!({
+        "id": "5f1c2e3d4b5a697887766554", "username": "ada_l", "fullName": "Ada Lovelace",
+        "avatarUrl": "https://trello-members.s3.amazonaws.com/5f1c2e3d4b5a697887766554/0a1b2c",
+        "email": "ada@example.com", "confirmed": true, "initials": "AL"
+    });
+    World::start(vec![
+        (
+            web,
+            Router::new()
+                .route("/1/OAuthGetRequestToken", t.request_token(web))
+                .route("/1/OAuthAuthorizeToken", t.authorize())
+                .route("/1/OAuthGetAccessToken", t.access_token(web)),
+        ),
+        (
+            api,
+            Router::new().route("/1/members/me", t.profile(api, member)),
+        ),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn trello_login_names_the_app_and_maps_the_member() {
+    let world = trello_world().await;
+    let trello = world.client(&three_lines("trello"), "trello");
+    let login = world.login(&trello).await.unwrap();
+    let profile = Profile::from_claims(&login.userinfo);
+    assert_eq!(profile.sub.as_deref(), Some("5f1c2e3d4b5a697887766554"));
+    assert_eq!(profile.preferred_username.as_deref(), Some("ada_l"));
+    assert_eq!(profile.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(
+        profile.picture.as_deref(),
+        Some("https://trello-members.s3.amazonaws.com/5f1c2e3d4b5a697887766554/0a1b2c/170.png")
+    );
+    assert_eq!(profile.email.as_deref(), Some("ada@example.com"));
+    assert!(!profile.email_verified);
+    let authorize = &world.seen_at("/1/OAuthAuthorizeToken")[0].path_and_query;
+    let query: HashMap<String, String> =
+        url::form_urlencoded::parse(authorize.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(query["name"], "trello", "the client's name by default");
+    assert_eq!(query["scope"], "read");
+    assert_eq!(query["expiration"], "never");
+    assert_eq!(world.seen_at("/1/members/me").len(), 1);
+}
+
+#[tokio::test]
+async fn trello_app_name_and_expiration_from_settings() {
+    let world = trello_world().await;
+    let trello = world.client(
+        &format!(
+            "[clients.boards]\npreset = \"trello\"\nclient_id = \"{KEY}\"\nclient_secret = \"{SECRET}\"\nauthorize_params = {{ name = \"Board Reports\", expiration = \"30days\" }}\n"
+        ),
+        "boards",
+    );
+    let profile = Profile::from_claims(&world.login(&trello).await.unwrap().userinfo);
+    assert_eq!(profile.sub.as_deref(), Some("5f1c2e3d4b5a697887766554"));
+    let authorize = &world.seen_at("/1/OAuthAuthorizeToken")[0].path_and_query;
+    assert!(authorize.contains("name=Board+Reports"), "{authorize}");
+    assert!(authorize.contains("expiration=30days"), "{authorize}");
+    assert!(authorize.contains("scope=read"), "{authorize}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -100,6 +100,8 @@ impl std::fmt::Debug for Preset {
 /// What a preset's builder sees: the options, and the client's explicit settings (for
 /// quirks that need the client id or secret).
 pub(crate) struct Context<'a> {
+    /// The client's name in settings (`[clients.<name>]`).
+    pub(crate) client: &'a str,
     pub(crate) options: &'a PresetOptions,
     #[allow(dead_code, reason = "used by the presets being added next")]
     pub(crate) explicit: &'a ClientSettings,
@@ -271,6 +273,7 @@ pub(crate) fn apply(
         }
     }
     let spec = (preset.build)(&Context {
+        client,
         options: &settings.preset_options,
         explicit: &settings,
     })
@@ -301,7 +304,6 @@ pub(crate) fn endpoints(
     }
 }
 
-#[allow(dead_code, reason = "used by the presets being added next")]
 /// A map of string pairs, for `authorize_params` and `api_headers` defaults.
 pub(crate) fn pairs(items: &[(&str, &str)]) -> BTreeMap<String, String> {
     items
