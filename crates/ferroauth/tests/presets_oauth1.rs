@@ -205,35 +205,17 @@ impl Provider {
             }
         };
 
-        // The parameters as received: the query, a form body, and the header's protocol
-        // parameters without `realm` and the signature itself.
-        let mut params: Vec<(String, String)> = Vec::new();
-        if let Some(query) = uri.query() {
-            params.extend(url::form_urlencoded::parse(query.as_bytes()).into_owned());
-        }
         let form_body = headers
             .get(header::CONTENT_TYPE)
             .and_then(|c| c.to_str().ok())
             .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-        if form_body {
-            params.extend(url::form_urlencoded::parse(body.as_bytes()).into_owned());
-        }
-        params.extend(
-            oauth
-                .iter()
-                .filter(|(k, _)| *k != "realm" && *k != "oauth_signature")
-                .map(|(k, v)| (k.clone(), v.clone())),
+        let base = base_string(
+            method.as_str(),
+            &format!("https://{host}{}", uri.path()),
+            uri.query(),
+            form_body.then_some(body),
+            &oauth,
         );
-        let mut encoded: Vec<(String, String)> =
-            params.iter().map(|(k, v)| (enc(k), enc(v))).collect();
-        encoded.sort();
-        let normalized = encoded
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&");
-        let base_uri = format!("https://{host}{}", uri.path());
-        let base = format!("{method}&{}&{}", enc(&base_uri), enc(&normalized));
         let key = format!("{}&{}", enc(SECRET), enc(&token_secret));
         let expected = hmac::sign(
             &hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key.as_bytes()),
@@ -367,6 +349,35 @@ impl Provider {
     }
 }
 
+/// The signature base string (RFC 5849 §3.4.1) of a request as received: its query, its
+/// form body, and the header's protocol parameters without `realm` and the signature.
+fn base_string(
+    method: &str,
+    base_uri: &str,
+    query: Option<&str>,
+    form_body: Option<&str>,
+    oauth: &BTreeMap<String, String>,
+) -> String {
+    let mut params: Vec<(String, String)> = Vec::new();
+    for text in [query, form_body].into_iter().flatten() {
+        params.extend(url::form_urlencoded::parse(text.as_bytes()).into_owned());
+    }
+    params.extend(
+        oauth
+            .iter()
+            .filter(|(k, _)| *k != "realm" && *k != "oauth_signature")
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    let mut encoded: Vec<(String, String)> = params.iter().map(|(k, v)| (enc(k), enc(v))).collect();
+    encoded.sort();
+    let normalized = encoded
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("{method}&{}&{}", enc(base_uri), enc(&normalized))
+}
+
 /// RFC 5849 §3.6 percent-encoding: everything but unreserved characters, upper-case hex.
 fn enc(s: &str) -> String {
     let mut out = String::new();
@@ -408,6 +419,102 @@ fn parse_authorization(value: &str) -> Result<BTreeMap<String, String>, String> 
 /// Settings for `name` with only the consumer key and secret.
 fn three_lines(name: &str) -> String {
     format!("[clients.{name}]\nclient_id = \"{KEY}\"\nclient_secret = \"{SECRET}\"\n")
+}
+
+// ---------------------------------------------------------------------------------------
+// The fixtures' own signature check
+
+/// The fixtures' base string is built here, apart from the crate's signer; both must agree
+/// on RFC 5849 §3.4.1.1's example, with its repeated names, empty values, `+` and
+/// double-encoded characters.
+#[test]
+fn the_fixture_base_string_agrees_with_the_rfc_example() {
+    let oauth: BTreeMap<String, String> = [
+        ("realm", "Example"),
+        ("oauth_consumer_key", "9djdj82h48djs9d2"),
+        ("oauth_token", "kkk9d7dh3k39sjv7"),
+        ("oauth_signature_method", "HMAC-SHA1"),
+        ("oauth_timestamp", "137131201"),
+        ("oauth_nonce", "7d8f3e4a"),
+        ("oauth_signature", "bYT5CMsGcbgUdFHObYMEfcx6bsw="),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let query = "b5=%3D%253D&a3=a&c%40=&a2=r%20b";
+    let body = "c2&a3=2+q";
+    let ours = base_string(
+        "POST",
+        "http://example.com/request",
+        Some(query),
+        Some(body),
+        &oauth,
+    );
+    let url = url::Url::parse(&format!("http://example.com/request?{query}")).unwrap();
+    let mut signed: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    signed.extend(
+        oauth
+            .iter()
+            .filter(|(k, _)| *k != "realm" && *k != "oauth_signature")
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    let crate_base = ferroauth::oauth1::signature_base_string(
+        "POST",
+        &url,
+        signed.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .unwrap();
+    assert_eq!(ours, crate_base);
+    assert!(
+        ours.starts_with("POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a3%3D2%2520q%26a3%3Da%26b5%3D%253D%25253D%26c%2540%3D%26c2%3D%26oauth_consumer_key"),
+        "{ours}"
+    );
+}
+
+/// A request the crate signs passes the fixture's check; the same request with its query,
+/// method or signature changed, or signed under another secret, does not.
+#[test]
+fn the_fixture_refuses_what_was_not_signed() {
+    use ferroauth::oauth1::{Consumer, RequestSigner, SignatureMethod};
+    let p = Provider::new("example", "text/plain", vec![], no_check);
+    p.0.state
+        .lock()
+        .unwrap()
+        .access
+        .insert("tok".into(), "tok secret".into());
+    let sign = |secret: &str, url: &str| {
+        let signed = RequestSigner::new("GET", url)
+            .token("tok", "tok secret")
+            .sign(&Consumer::new(KEY, secret), SignatureMethod::HmacSha1)
+            .unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            signed.authorization.unwrap().parse().unwrap(),
+        );
+        headers
+    };
+    let check = |method: Method, uri: &str, headers: &HeaderMap| {
+        let uri: Uri = uri.parse().unwrap();
+        p.verify(Stage::Api, "api.example", &method, &uri, headers, "")
+    };
+    let url = "https://api.example/me?include_email=true";
+    let good = sign(SECRET, url);
+    check(Method::GET, "/me?include_email=true", &good).unwrap();
+    let good = sign(SECRET, url);
+    assert!(check(Method::GET, "/me?include_email=false", &good).is_err());
+    let good = sign(SECRET, url);
+    assert!(check(Method::POST, "/me?include_email=true", &good).is_err());
+    let good = sign(SECRET, url);
+    assert!(check(Method::GET, "/you?include_email=true", &good).is_err());
+    let bad = sign("another secret", url);
+    assert!(check(Method::GET, "/me?include_email=true", &bad).is_err());
+    let replayed = sign(SECRET, url);
+    check(Method::GET, "/me?include_email=true", &replayed).unwrap();
+    let error = check(Method::GET, "/me?include_email=true", &replayed).unwrap_err();
+    assert_eq!(error, "nonce replayed");
 }
 
 // ---------------------------------------------------------------------------------------
