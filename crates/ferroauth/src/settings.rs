@@ -142,7 +142,8 @@ pub struct ClientSettings {
     /// The issuer, for providers without discovery.
     pub issuer: Option<String>,
     /// The userinfo endpoint, for providers without discovery (or a plain OAuth 2.0
-    /// profile endpoint such as GitHub's `https://api.github.com/user`).
+    /// profile endpoint such as GitHub's `https://api.github.com/user`; OAuth 1.0a: a
+    /// profile endpoint read with a signed GET after the token credentials).
     pub userinfo_endpoint: Option<String>,
     /// The JWKS URL, for providers without discovery.
     pub jwks_uri: Option<String>,

@@ -40,7 +40,8 @@ pub struct Login {
     pub token: Token,
     /// The user's claims: the validated ID token's claims merged with userinfo (OpenID
     /// Connect), the profile from `userinfo_endpoint` (plain OAuth 2.0), or the extra
-    /// fields of the token response (OAuth 1.0a).
+    /// fields of the token response with the `userinfo_endpoint` profile, when there is
+    /// one, over them (OAuth 1.0a).
     pub userinfo: Claims,
     /// Where the app asked to send the user once the login completes
     /// ([`OAuthClient::authorize_redirect_returning`]).

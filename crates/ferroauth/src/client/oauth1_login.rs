@@ -5,16 +5,20 @@
 //! single use, expiry, a bounded count. The callback's `oauth_token` must match a record of
 //! *this* browser session — the fix for the 2009 session-fixation attack, where an attacker
 //! starts a login and lures a victim into authorizing the attacker's request token.
+//!
+//! After the token credentials, a client with a `userinfo_endpoint` reads the user's
+//! profile there with a signed GET; its fields join the token response's, and the
+//! `userinfo` hook maps them to standard claims (as it does for OAuth 2.0 profiles).
 
 use std::borrow::Cow;
 
-use http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use http::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::Value;
 use url::Url;
 
 use crate::callback::CallbackParams;
 use crate::client::{Login, OAuthClient};
-use crate::error::{Error, ProviderError};
+use crate::error::{Error, HttpFailure, ProviderError};
 use crate::http::{HttpResponse, Method};
 use crate::oauth1::{
     Consumer, Credentials, Placement, RequestSigner, SignatureMethod, SignedRequest,
@@ -35,6 +39,7 @@ pub(crate) struct OAuth1Setup {
     request_token_url: Option<Url>,
     authorize_url: Option<Url>,
     access_token_url: Option<Url>,
+    userinfo_endpoint: Option<Url>,
 }
 
 impl OAuth1Setup {
@@ -82,6 +87,7 @@ impl OAuth1Setup {
             request_token_url: parse(&settings.request_token_url),
             authorize_url: parse(&settings.authorize_url),
             access_token_url: parse(&settings.access_token_url),
+            userinfo_endpoint: parse(&settings.userinfo_endpoint),
         })
     }
 }
@@ -237,22 +243,28 @@ impl OAuthClient {
             .await?;
         temporary.ensure_callback_confirmed()?;
 
-        {
-            let mut q = authorize.query_pairs_mut();
-            q.append_pair("oauth_token", temporary.token.expose());
-            let configured = settings
-                .authorize_params
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()));
-            for (name, value) in configured.chain(params.iter().copied()) {
-                if name == "oauth_token" {
-                    return Err(self.misconfigured(
-                        "authorization parameter `oauth_token` is set by ferroauth",
-                    ));
-                }
-                q.append_pair(name, value);
+        // The configured parameters (a preset's, such as Flickr's `perms`, under the
+        // app's) and then this call's; a name given by both takes this call's value.
+        let configured = settings
+            .authorize_params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        let mut extra: Vec<(&str, &str)> = Vec::new();
+        for (name, value) in configured.chain(params.iter().copied()) {
+            if name == "oauth_token" {
+                return Err(
+                    self.misconfigured("authorization parameter `oauth_token` is set by ferroauth")
+                );
+            }
+            match extra.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = value,
+                None => extra.push((name, value)),
             }
         }
+        authorize
+            .query_pairs_mut()
+            .append_pair("oauth_token", temporary.token.expose())
+            .extend_pairs(extra);
         let record = PendingLogin {
             key: temporary.token,
             client: self.inner.name.clone(),
@@ -323,22 +335,66 @@ impl OAuthClient {
                 &settings.access_token_params,
             )
             .await?;
-        let userinfo: Claims = credentials
+        let mut userinfo: Claims = credentials
             .extra
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
+        let token = OAuth1Token {
+            token: credentials.token,
+            token_secret: credentials.token_secret,
+            extra: credentials.extra,
+        };
+        // The profile endpoint's fields are added to the token response's (and win over
+        // them); the `userinfo` hook maps the whole to standard claims.
+        if let Some(profile) = self.oauth1_profile(&token).await? {
+            userinfo.extend(profile);
+        }
+        if let Some(hook) = &self.hooks().userinfo {
+            hook(&mut userinfo);
+        }
         tracing::debug!("OAuth 1.0a login complete");
         Ok(Login {
             client: self.inner.name.clone(),
-            token: Token::OAuth1(OAuth1Token {
-                token: credentials.token,
-                token_secret: credentials.token_secret,
-                extra: credentials.extra,
-            }),
+            token: Token::OAuth1(token),
             userinfo,
             return_to: record.return_to,
         })
+    }
+
+    /// The user's profile from `userinfo_endpoint`, when the client has one: a signed GET
+    /// with the new token credentials (X's `verify_credentials`, Tumblr's `user/info`),
+    /// which must answer 2xx with a JSON object.
+    async fn oauth1_profile(&self, token: &OAuth1Token) -> Result<Option<Claims>, Error> {
+        let setup = self.oauth1()?;
+        let settings = &self.inner.settings;
+        if settings.userinfo_endpoint.is_none() {
+            return Ok(None);
+        }
+        let url = self
+            .oauth1_endpoint(
+                "userinfo_endpoint",
+                &setup.userinfo_endpoint,
+                &settings.userinfo_endpoint,
+            )?
+            .into_owned();
+        let mut headers = self.api_headers();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let response = self
+            .oauth1_request(Method::GET, url, headers, token, None, None)
+            .await?;
+        if !response.is_success() {
+            return Err(Error::Http {
+                client: self.inner.name.clone(),
+                what: "userinfo request",
+                failure: HttpFailure::Status(response.status),
+            });
+        }
+        match response.json::<Value>() {
+            Ok(Value::Object(profile)) => Ok(Some(profile)),
+            Ok(_) => Err(Error::InvalidUserinfo("not a JSON object".into())),
+            Err(e) => Err(Error::InvalidUserinfo(format!("not JSON ({e})"))),
+        }
     }
 
     pub(crate) async fn oauth1_request(

@@ -100,6 +100,8 @@ impl std::fmt::Debug for Preset {
 /// What a preset's builder sees: the options, and the client's explicit settings (for
 /// quirks that need the client id or secret).
 pub(crate) struct Context<'a> {
+    /// The client's name in settings (`[clients.<name>]`).
+    pub(crate) client: &'a str,
     pub(crate) options: &'a PresetOptions,
     pub(crate) explicit: &'a ClientSettings,
 }
@@ -269,6 +271,7 @@ pub(crate) fn apply(
         }
     }
     let spec = (preset.build)(&Context {
+        client,
         options: &settings.preset_options,
         explicit: &settings,
     })
