@@ -72,20 +72,36 @@ pub async fn finish_login(
 /// Refreshes the OAuth 2.0 token stored for `client`, and re-reads userinfo with the new
 /// access token when the provider has an endpoint for it (else keeps the claims of the
 /// login). Gives the new token and the user's claims.
+///
+/// Fresh userinfo updates the login's claims but never its `sub`: the identity was fixed
+/// at login, from the ID token (a preset may have qualified it, as Microsoft's `tid:oid`),
+/// and claims only the ID token had stay.
 pub async fn refresh(
     client: &OAuthClient,
     session: &impl Session,
 ) -> Result<(Token, Claims), Error> {
     let token = client.refresh_stored_token(&SessionTokens(session)).await?;
-    let claims = if client.has_userinfo_endpoint().await? {
-        let claims = client.userinfo(&token).await?;
+    let mut all = store::accounts(session).await?;
+    let mut claims = all.remove(client.name()).unwrap_or_default();
+    if client.has_userinfo_endpoint().await? {
+        let fresh = client.userinfo(&token).await?;
+        update_claims(&mut claims, fresh, client.inner.quirks.claims_map);
         store::save_claims(session, client.name(), &claims).await?;
-        claims
-    } else {
-        let mut all = store::accounts(session).await?;
-        all.remove(client.name()).unwrap_or_default()
-    };
+    }
     Ok((token, claims))
+}
+
+/// The login's claims updated with fresh userinfo: every field but `sub`, then the
+/// preset's mapping again.
+fn update_claims(claims: &mut Claims, fresh: Claims, map: Option<fn(&mut Claims)>) {
+    let sub = claims.get("sub").cloned();
+    claims.extend(fresh);
+    if let Some(sub) = sub {
+        claims.insert("sub".into(), sub);
+    }
+    if let Some(map) = map {
+        map(claims);
+    }
 }
 
 /// Logs out: clears `session`, and gives the provider's end-session URL (RP-initiated
