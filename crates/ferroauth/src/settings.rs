@@ -262,7 +262,8 @@ pub struct ClientKwargs {
     /// Send and check a nonce when the scope has `openid` (default true). Turning it off is
     /// for providers that drop it (LinkedIn).
     pub check_nonce: Option<bool>,
-    /// Extra headers for API calls (`Notion-Version`, `Client-Id`, ...).
+    /// Extra headers for API calls (`Notion-Version`, `Client-Id`, ...). A `User-Agent`
+    /// here is also sent to the token endpoint and the other back-channel endpoints.
     #[serde(default)]
     pub api_headers: BTreeMap<String, String>,
     /// OAuth 1.0a signature method: `HMAC-SHA1` (default), `HMAC-SHA256`, `PLAINTEXT`,
