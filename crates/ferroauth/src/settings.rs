@@ -778,10 +778,11 @@ client_kwargs = { scope = "read:user", token_endpoint_auth_method = "client_secr
         let e = Settings::from_toml_str(&GOOD.replace("https://api.github.com/user", "not a url"))
             .unwrap_err();
         assert_eq!(e.key.as_deref(), Some("userinfo_endpoint"));
-        let e = Settings::from_toml_str("[clients.x]\nclient_id = \"a\"").unwrap_err();
+        // Not `x`: a client named like a preset (X) gets its endpoints.
+        let e = Settings::from_toml_str("[clients.plain]\nclient_id = \"a\"").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("authorize_url"));
         let e = Settings::from_toml_str(
-            "[clients.x]\nserver_metadata_url = \"https://a.example/.well-known/openid-configuration\"",
+            "[clients.plain]\nserver_metadata_url = \"https://a.example/.well-known/openid-configuration\"",
         )
         .unwrap_err();
         assert_eq!(e.key.as_deref(), Some("client_id"));

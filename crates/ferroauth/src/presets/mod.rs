@@ -101,12 +101,10 @@ impl std::fmt::Debug for Preset {
 /// quirks that need the client id or secret).
 pub(crate) struct Context<'a> {
     pub(crate) options: &'a PresetOptions,
-    #[allow(dead_code, reason = "used by the presets being added next")]
     pub(crate) explicit: &'a ClientSettings,
 }
 
 impl Context<'_> {
-    #[allow(dead_code, reason = "used by the presets being added next")]
     /// The client id (already checked to be present by the time quirks use it).
     pub(crate) fn client_id(&self) -> &str {
         self.explicit.client_id.as_deref().unwrap_or_default()
@@ -301,7 +299,6 @@ pub(crate) fn endpoints(
     }
 }
 
-#[allow(dead_code, reason = "used by the presets being added next")]
 /// A map of string pairs, for `authorize_params` and `api_headers` defaults.
 pub(crate) fn pairs(items: &[(&str, &str)]) -> BTreeMap<String, String> {
     items

@@ -44,7 +44,6 @@ pub(crate) fn set(claims: &mut Claims, name: &str, pointers: &[&str]) {
     }
 }
 
-#[allow(dead_code, reason = "used by the presets being added next")]
 /// Sets `email_verified` to whether the boolean (or `"true"`) at `pointer` is true; false
 /// when absent, so that an unverified address is never taken as verified.
 pub(crate) fn verified_from(claims: &mut Claims, pointer: &str) {
@@ -55,7 +54,6 @@ pub(crate) fn verified_from(claims: &mut Claims, pointer: &str) {
     claims.insert("email_verified".into(), Value::Bool(verified));
 }
 
-#[allow(dead_code, reason = "used by the presets being added next")]
 fn bool_at(claims: &Claims, pointer: &str) -> bool {
     let mut parts = pointer.trim_start_matches('/').split('/');
     let Some(mut value) = parts.next().and_then(|first| claims.get(first)) else {
