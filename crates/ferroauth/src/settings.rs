@@ -263,7 +263,8 @@ pub struct ClientKwargs {
     /// Send and check a nonce when the scope has `openid` (default true). Turning it off is
     /// for providers that drop it (LinkedIn).
     pub check_nonce: Option<bool>,
-    /// Extra headers for API calls (`Notion-Version`, `Client-Id`, ...).
+    /// Extra headers for API calls (`Notion-Version`, `Client-Id`, ...). A `User-Agent`
+    /// here is also sent to the token endpoint and the other back-channel endpoints.
     #[serde(default)]
     pub api_headers: BTreeMap<String, String>,
     /// OAuth 1.0a signature method: `HMAC-SHA1` (default), `HMAC-SHA256`, `PLAINTEXT`,
@@ -782,10 +783,11 @@ client_kwargs = { scope = "read:user", token_endpoint_auth_method = "client_secr
         let e = Settings::from_toml_str(&GOOD.replace("https://api.github.com/user", "not a url"))
             .unwrap_err();
         assert_eq!(e.key.as_deref(), Some("userinfo_endpoint"));
-        let e = Settings::from_toml_str("[clients.x]\nclient_id = \"a\"").unwrap_err();
+        // Not `x`: a client named like a preset (X) gets its endpoints.
+        let e = Settings::from_toml_str("[clients.plain]\nclient_id = \"a\"").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("authorize_url"));
         let e = Settings::from_toml_str(
-            "[clients.x]\nserver_metadata_url = \"https://a.example/.well-known/openid-configuration\"",
+            "[clients.plain]\nserver_metadata_url = \"https://a.example/.well-known/openid-configuration\"",
         )
         .unwrap_err();
         assert_eq!(e.key.as_deref(), Some("client_id"));

@@ -10,6 +10,7 @@ use crate::Secret;
 use crate::callback::CallbackParams;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::{Error, HttpFailure, ProviderError};
+use crate::hooks::ProtectedRequest;
 use crate::http::Method;
 use crate::oauth2::pkce;
 use crate::oidc::IdTokenCheck;
@@ -41,7 +42,9 @@ pub struct Login {
     /// The user's claims: the validated ID token's claims merged with userinfo (OpenID
     /// Connect), the profile from `userinfo_endpoint` (plain OAuth 2.0), or the extra
     /// fields of the token response with the `userinfo_endpoint` profile, when there is
-    /// one, over them (OAuth 1.0a).
+    /// one, over them (OAuth 1.0a); for OAuth 2.0 without an ID token or a userinfo
+    /// endpoint, the token response's fields when a `userinfo` hook maps them (Notion's
+    /// preset does).
     pub userinfo: Claims,
     /// Where the app asked to send the user once the login completes
     /// ([`OAuthClient::authorize_redirect_returning`]).
@@ -398,6 +401,14 @@ impl OAuthClient {
         if wanted && resolved.userinfo.is_some() {
             let fetched = self.fetch_userinfo(resolved, &token).await?;
             merge_userinfo(&mut userinfo, fetched)?;
+        } else if token.id_token.is_none()
+            && resolved.userinfo.is_none()
+            && let Some(hook) = &self.hooks().userinfo
+        {
+            // No ID token and no profile endpoint: the profile, if any, is in the token
+            // response (Notion's `owner.user`), and the `userinfo` hook says where.
+            userinfo = token.extra.clone();
+            hook(&mut userinfo);
         }
         if let Some(map) = self.inner.quirks.claims_map {
             // The preset's profile mapping, over the checked and merged claims.
@@ -457,12 +468,22 @@ impl OAuthClient {
             true => Method::POST,
             false => Method::GET,
         };
+        // The profile call is an API call like any other: the `protected_request` hook
+        // sees it too (Facebook's `appsecret_proof` goes on every Graph call).
+        let mut call = ProtectedRequest {
+            method,
+            url: endpoint.clone(),
+            headers,
+        };
+        if let Some(hook) = &self.hooks().protected_request {
+            hook(&mut call);
+        }
         let response = self
             .send_with_proof(
                 "userinfo request",
-                method,
-                endpoint,
-                headers,
+                call.method,
+                &call.url,
+                call.headers,
                 None,
                 Some(token),
             )

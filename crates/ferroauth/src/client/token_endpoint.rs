@@ -1,6 +1,6 @@
 //! The token endpoint: grants with the client's authentication, and refresh.
 
-use http::header::{ACCEPT, HeaderMap, HeaderValue};
+use http::header::{ACCEPT, HeaderMap, HeaderValue, USER_AGENT};
 use url::Url;
 
 use crate::Secret;
@@ -88,6 +88,12 @@ impl OAuthClient {
     ) -> Result<HttpResponse, Error> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        // A client's own User-Agent (`client_kwargs.api_headers`) goes on its back-channel
+        // calls too: Reddit throttles every call, token requests included, without one
+        // naming the app.
+        if let Some(agent) = self.inner.api_headers.get(USER_AGENT) {
+            headers.insert(USER_AGENT, agent.clone());
+        }
         self.authenticate(resolved, &mut headers, &mut form)?;
         // Basic authentication names the client in the header only; pushed and device
         // authorization requests still carry `client_id`, as every authorization request.
