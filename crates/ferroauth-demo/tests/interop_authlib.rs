@@ -102,12 +102,12 @@ async fn logins_and_signed_calls_with_every_method_and_placement(framework: Fram
 /// Settings for the core-API tests: one HMAC-SHA1 client.
 fn core_client(peer: &Peer) -> ferroauth::OAuthClient {
     let toml = format!(
-        "[clients.x]\nclient_id = \"hmac-client\"\nclient_secret = \"{HMAC_SECRET}\"\nrequest_token_url = \"{i}/oauth1/request_token\"\nauthorize_url = \"{i}/oauth1/authorize\"\naccess_token_url = \"{i}/oauth1/access_token\"\napi_base_url = \"{i}/oauth1/api/\"\n",
+        "[clients.authlib]\nclient_id = \"hmac-client\"\nclient_secret = \"{HMAC_SECRET}\"\nrequest_token_url = \"{i}/oauth1/request_token\"\nauthorize_url = \"{i}/oauth1/authorize\"\naccess_token_url = \"{i}/oauth1/access_token\"\napi_base_url = \"{i}/oauth1/api/\"\n",
         i = peer.issuer
     );
     OAuth::from_settings(&Settings::from_toml_str(&toml).unwrap())
         .unwrap()
-        .client("x")
+        .client("authlib")
         .unwrap()
 }
 

@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn a_bad_api_header_is_a_settings_error_naming_the_key() {
         let settings = Settings::from_toml_str(
-            "[clients.x]\nclient_id = \"a\"\nauthorize_url = \"https://a.example/auth\"\naccess_token_url = \"https://a.example/token\"\nclient_kwargs = { api_headers = { \"Bad Name\" = \"v\" } }\n",
+            "[clients.corp]\nclient_id = \"a\"\nauthorize_url = \"https://a.example/auth\"\naccess_token_url = \"https://a.example/token\"\nclient_kwargs = { api_headers = { \"Bad Name\" = \"v\" } }\n",
         )
         .unwrap();
         let e = OAuth::from_settings(&settings).unwrap_err();
@@ -177,7 +177,7 @@ mod tests {
         let Error::Settings(e) = e else {
             unreachable!()
         };
-        assert_eq!(e.client.as_deref(), Some("x"));
+        assert_eq!(e.client.as_deref(), Some("corp"));
         assert_eq!(e.key.as_deref(), Some("client_kwargs.api_headers.Bad Name"));
     }
 }

@@ -697,13 +697,13 @@ async fn discovery_document_is_not_metadata() {
     .await;
     for base in [raw, missing] {
         let toml = format!(
-            "[clients.x]\nclient_id = \"a\"\nserver_metadata_url = \"{base}/.well-known/openid-configuration\"\n"
+            "[clients.corp]\nclient_id = \"a\"\nserver_metadata_url = \"{base}/.well-known/openid-configuration\"\n"
         );
         let oauth =
             ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(&toml).unwrap())
                 .unwrap();
         let r = oauth
-            .client("x")
+            .client("corp")
             .unwrap()
             .authorize_redirect(&MemoryPendingStore::new(), hostile::REDIRECT_URI)
             .await;

@@ -2,7 +2,7 @@
 //! this test fails when the two differ, so the documentation cannot fall behind the code.
 //! `FERROAUTH_BLESS=1 cargo test -p ferroauth --test presets_docs` rewrites the file.
 
-use ferroauth::presets::{self, Protocol};
+use ferroauth::presets;
 
 const INTRO: &str = "# Provider presets
 
@@ -30,14 +30,6 @@ says which fields can link a login to an existing account: never an address the 
 does not vouch for (an attacker can often set any address on their account).
 ";
 
-fn protocol(p: Protocol) -> &'static str {
-    match p {
-        Protocol::OAuth1 => "OAuth 1.0a",
-        Protocol::OAuth2 => "OAuth 2.0",
-        Protocol::OpenIdConnect => "OpenID Connect",
-    }
-}
-
 fn render() -> String {
     let mut out = String::from(INTRO);
     let all = presets::all();
@@ -60,7 +52,7 @@ fn render() -> String {
             "| `{}` | {} | {} | {} | {} | {} | {} |\n",
             p.name,
             p.display_name,
-            protocol(p.protocol),
+            p.protocol.name(),
             options,
             cell(p.endpoints),
             cell(p.quirks),

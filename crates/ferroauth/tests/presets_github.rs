@@ -269,6 +269,13 @@ async fn settings_override_the_preset_and_bad_presets_are_settings_errors() {
     assert!(text.contains("preset_options.tenant"), "{text}");
     let text = settings_error("[clients.ghe]\npreset = \"github-enterprise\"\nclient_id = \"a\"\n");
     assert!(text.contains("base_url"), "{text}");
+    let text = settings_error(
+        "[clients.github]\nclient_id = \"a\"\nrequest_token_url = \"https://github.com/rt\"\n",
+    );
+    assert!(
+        text.contains("OAuth 1.0a client"),
+        "no mixing of protocols: {text}"
+    );
     let text = settings_error("[clients.github]\npreset = \"none\"\nclient_id = \"a\"\n");
     assert!(
         text.contains("authorize_url"),

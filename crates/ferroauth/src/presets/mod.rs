@@ -68,6 +68,17 @@ pub enum Protocol {
     OpenIdConnect,
 }
 
+impl Protocol {
+    /// The protocol's name for people ("OAuth 2.0").
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::OAuth1 => "OAuth 1.0a",
+            Protocol::OAuth2 => "OAuth 2.0",
+            Protocol::OpenIdConnect => "OpenID Connect",
+        }
+    }
+}
+
 /// One provider preset: its name in settings, what it fills in and how it is documented.
 #[derive(Clone, Copy)]
 pub struct Preset {
@@ -276,6 +287,23 @@ pub(crate) fn apply(
         explicit: &settings,
     })
     .map_err(|message| error("preset", format!("`{}`: {message}", preset.name)))?;
+    // A `request_token_url` makes a client OAuth 1.0a: settings that switch the preset's
+    // protocol would mix two providers' behaviour, so they are refused rather than merged.
+    if settings.is_oauth1() != (preset.protocol == Protocol::OAuth1) {
+        return Err(error(
+            "preset",
+            format!(
+                "the `{}` preset is {} but these settings describe an {} client; name another preset, or set preset = \"none\"",
+                preset.name,
+                preset.protocol.name(),
+                if settings.is_oauth1() {
+                    "OAuth 1.0a"
+                } else {
+                    "OAuth 2.0"
+                },
+            ),
+        ));
+    }
     Ok(Applied {
         preset: Some(preset),
         settings: merge::settings(settings, spec.settings),
