@@ -9,7 +9,7 @@
 //! | `token_response` | the token endpoint's JSON object | before any token response is parsed (login, refresh, client credentials, extension grants) |
 //! | `refresh_request` | the form fields of a refresh request | before it is sent |
 //! | `refresh_response` | the refresh response's JSON object | after `token_response`, for refreshes only |
-//! | `protected_request` | method, URL and headers of an API call | before it is sent (the token is already in the headers) |
+//! | `protected_request` | method, URL and headers of an API call or a userinfo request | before it is sent (the token is already in the headers) |
 //! | `userinfo` | the userinfo claims | after they are fetched, before they are checked against the ID token |
 //!
 //! For example, a provider that sends `{"data": {"access_token": ...}}` can be fixed with a
@@ -56,7 +56,7 @@ pub struct ComplianceHooks {
     pub refresh_request: Option<FormHook>,
     /// Adjusts a refresh response object (after `token_response`).
     pub refresh_response: Option<ObjectHook>,
-    /// Adjusts an API request before it is sent.
+    /// Adjusts an API or userinfo request before it is sent.
     pub protected_request: Option<RequestHook>,
     /// Maps a provider's profile to standard claims.
     pub userinfo: Option<ObjectHook>,

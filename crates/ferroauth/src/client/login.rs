@@ -11,7 +11,7 @@ use crate::callback::CallbackParams;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::{Error, HttpFailure, ProviderError};
 use crate::hooks::ProtectedRequest;
-use crate::http::Method;
+use crate::http::{HttpResponse, Method};
 use crate::oauth2::pkce;
 use crate::oidc::IdTokenCheck;
 use crate::random;
@@ -488,6 +488,17 @@ impl OAuthClient {
                 Some(token),
             )
             .await?;
+        let mut claims = self.userinfo_object(&response)?;
+        if let Some(hook) = &self.hooks().userinfo {
+            hook(&mut claims);
+        }
+        self.add_verified_email(&mut claims, token).await?;
+        Ok(claims)
+    }
+
+    /// The claims of a userinfo (or OAuth 1.0a profile) response: a 2xx JSON object, else
+    /// the typed error saying what it was.
+    pub(crate) fn userinfo_object(&self, response: &HttpResponse) -> Result<Claims, Error> {
         if !response.is_success() {
             return Err(Error::Http {
                 client: self.inner.name.clone(),
@@ -496,13 +507,7 @@ impl OAuthClient {
             });
         }
         match response.json::<Value>() {
-            Ok(Value::Object(mut claims)) => {
-                if let Some(hook) = &self.hooks().userinfo {
-                    hook(&mut claims);
-                }
-                self.add_verified_email(&mut claims, token).await?;
-                Ok(claims)
-            }
+            Ok(Value::Object(claims)) => Ok(claims),
             Ok(_) => Err(Error::InvalidUserinfo("not a JSON object".into())),
             Err(_) if response.content_type().as_deref() == Some("application/jwt") => Err(
                 Error::InvalidUserinfo("signed userinfo responses are not supported".into()),

@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::callback::CallbackParams;
 use crate::client::{Login, OAuthClient};
-use crate::error::{Error, HttpFailure, ProviderError};
+use crate::error::{Error, ProviderError};
 use crate::http::{HttpResponse, Method};
 use crate::oauth1::{
     Consumer, Credentials, Placement, RequestSigner, SignatureMethod, SignedRequest,
@@ -383,18 +383,7 @@ impl OAuthClient {
         let response = self
             .oauth1_request(Method::GET, url, headers, token, None, None)
             .await?;
-        if !response.is_success() {
-            return Err(Error::Http {
-                client: self.inner.name.clone(),
-                what: "userinfo request",
-                failure: HttpFailure::Status(response.status),
-            });
-        }
-        match response.json::<Value>() {
-            Ok(Value::Object(profile)) => Ok(Some(profile)),
-            Ok(_) => Err(Error::InvalidUserinfo("not a JSON object".into())),
-            Err(e) => Err(Error::InvalidUserinfo(format!("not JSON ({e})"))),
-        }
+        self.userinfo_object(&response).map(Some)
     }
 
     pub(crate) async fn oauth1_request(
