@@ -287,20 +287,15 @@ pub(crate) fn apply(
         explicit: &settings,
     })
     .map_err(|message| error("preset", format!("`{}`: {message}", preset.name)))?;
-    // A `request_token_url` makes a client OAuth 1.0a: settings that switch the preset's
-    // protocol would mix two providers' behaviour, so they are refused rather than merged.
-    if settings.is_oauth1() != (preset.protocol == Protocol::OAuth1) {
+    // A `request_token_url` makes a client OAuth 1.0a: on an OAuth 2.0 preset it would
+    // mix two providers' behaviour, so it is refused rather than merged.
+    if settings.is_oauth1() && preset.protocol != Protocol::OAuth1 {
         return Err(error(
-            "preset",
+            "request_token_url",
             format!(
-                "the `{}` preset is {} but these settings describe an {} client; name another preset, or set preset = \"none\"",
+                "makes this an OAuth 1.0a client, but the `{}` preset is {}; name another preset, or set preset = \"none\"",
                 preset.name,
                 preset.protocol.name(),
-                if settings.is_oauth1() {
-                    "OAuth 1.0a"
-                } else {
-                    "OAuth 2.0"
-                },
             ),
         ));
     }
