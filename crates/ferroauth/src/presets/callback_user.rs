@@ -37,14 +37,7 @@ pub(crate) fn merge_name(claims: &mut Claims, user: Option<&str>) {
                 .or_insert_with(|| Value::String(value.clone()));
         }
     }
-    let full = [given, family]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if !full.is_empty() {
-        claims.entry("name").or_insert(Value::String(full));
-    }
+    super::profile_map::fill_name_from_parts(claims, given, family);
 }
 
 #[cfg(test)]

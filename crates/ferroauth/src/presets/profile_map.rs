@@ -44,6 +44,26 @@ pub(crate) fn set(claims: &mut Claims, name: &str, pointers: &[&str]) {
     }
 }
 
+/// Sets `name` to the given and family names joined, unless a name is already there
+/// (providers that only have the parts: Strava, Zoom, Apple's first-login `user`).
+pub(crate) fn fill_name_from_parts(
+    claims: &mut Claims,
+    given: Option<String>,
+    family: Option<String>,
+) {
+    if claims.get("name").is_some_and(|v| !v.is_null()) {
+        return;
+    }
+    let full = [given, family]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !full.is_empty() {
+        claims.insert("name".into(), Value::String(full));
+    }
+}
+
 /// Sets `email_verified` to whether the boolean (or `"true"`) at `pointer` is true; false
 /// when absent, so that an unverified address is never taken as verified.
 pub(crate) fn verified_from(claims: &mut Claims, pointer: &str) {

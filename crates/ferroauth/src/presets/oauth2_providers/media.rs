@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::super::profile_map::{fill, set, text_at, verified_from};
+use super::super::profile_map::{fill, fill_name_from_parts, set, text_at, verified_from};
 use super::super::{Context, Preset, Protocol, Spec, endpoints};
 use crate::hooks::ComplianceHooks;
 use crate::settings::{ClientKwargs, TokenEndpointAuthMethod};
@@ -35,14 +35,8 @@ fn strava(_: &Context<'_>) -> Result<Spec, String> {
     spec.quirks.granted_scope_on_callback = true;
     spec.hooks = ComplianceHooks::new().userinfo(|claims| {
         set(claims, "sub", &["/id"]);
-        let full = [text_at(claims, "/firstname"), text_at(claims, "/lastname")]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !full.is_empty() {
-            claims.entry("name").or_insert(Value::String(full));
-        }
+        let (given, family) = (text_at(claims, "/firstname"), text_at(claims, "/lastname"));
+        fill_name_from_parts(claims, given, family);
         fill(claims, "preferred_username", &["/username"]);
         fill(claims, "picture", &["/profile", "/profile_medium"]);
         claims.insert("email_verified".into(), Value::Bool(false));

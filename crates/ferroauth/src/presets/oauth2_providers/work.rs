@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::super::profile_map::{fill, set, text_at, verified_from};
+use super::super::profile_map::{fill, fill_name_from_parts, set, text_at, verified_from};
 use super::super::quirks::EmailLookup;
 use super::super::{Context, Preset, Protocol, Spec, endpoints, pairs};
 use crate::hooks::ComplianceHooks;
@@ -137,19 +137,11 @@ fn zoom(_: &Context<'_>) -> Result<Spec, String> {
     spec.hooks = ComplianceHooks::new().userinfo(|claims| {
         set(claims, "sub", &["/id"]);
         fill(claims, "name", &["/display_name"]);
-        if claims.get("name").is_none_or(Value::is_null) {
-            let full = [
-                text_at(claims, "/first_name"),
-                text_at(claims, "/last_name"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-            if !full.is_empty() {
-                claims.insert("name".into(), Value::String(full));
-            }
-        }
+        let (given, family) = (
+            text_at(claims, "/first_name"),
+            text_at(claims, "/last_name"),
+        );
+        fill_name_from_parts(claims, given, family);
         fill(claims, "picture", &["/pic_url"]);
         let verified = text_at(claims, "/verified").as_deref() == Some("1");
         claims.insert("email_verified".into(), Value::Bool(verified));
