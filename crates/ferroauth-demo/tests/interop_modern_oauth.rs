@@ -298,6 +298,17 @@ async fn dpop_bound_tokens(framework: Framework, nonce: bool, alg: &str) {
     .replace("scope = \"openid email\", ", "")
         + &settings(&peer, "plain", "dpop-client", "");
     demo.serve(&toml);
+    // RFC 9449 §10: the authorization request names the key the code will be bound to.
+    let jkt = authorization_url(&demo, "dpop")
+        .await
+        .query_pairs()
+        .find(|(k, _)| k == "dpop_jkt")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(
+        jkt.as_deref().map(str::len),
+        Some(43),
+        "a SHA-256 thumbprint: {jkt:?}"
+    );
 
     let browser = Browser::new(&demo);
     let outcome = browser

@@ -30,6 +30,7 @@ const RESERVED_AUTHORIZE_PARAMS: &[&str] = &[
     "nonce",
     "code_challenge",
     "code_challenge_method",
+    "dpop_jkt",
 ];
 
 /// A finished login.
@@ -157,6 +158,7 @@ impl OAuthClient {
         let nonce = with_nonce.then_some(nonce);
 
         let challenge = verifier.as_deref().map(pkce::s256_challenge);
+        let dpop_jkt = self.dpop_thumbprint();
         let scope = scope.map(|s| self.inner.quirks.scope(&s));
         let mut request: Vec<(&str, &str)> =
             vec![("response_type", "code"), ("redirect_uri", redirect_uri)];
@@ -173,6 +175,11 @@ impl OAuthClient {
         }
         for resource in settings.client_kwargs.resource.iter().flatten() {
             request.push(("resource", resource));
+        }
+        // RFC 9449 §10: the code is bound to the DPoP key, so that a code stolen on its way
+        // back cannot be redeemed with another key.
+        if let Some(jkt) = &dpop_jkt {
+            request.push(("dpop_jkt", jkt));
         }
         let max_age = self.requested_max_age(&extra)?;
         let essential_acr = requested_essential_acr(&extra);
