@@ -1,7 +1,8 @@
 //! DPoP nonces (RFC 9449 §8, §9) against a small mock: a server's `use_dpop_nonce`
 //! challenge is answered once with the nonce it gave, remembered for the next request,
 //! and never looped; DPoP-bound tokens go out as `DPoP`, bearer ones as `Bearer` without
-//! a proof. The mock is ours because a real server never keeps challenging forever.
+//! a proof. The mock is ours because a real server never keeps challenging forever. Also:
+//! a provider whose metadata takes only other DPoP algorithms is named at the first login.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -203,4 +204,41 @@ async fn bearer_tokens_go_without_proofs_and_bound_tokens_need_dpop_on() {
         .unwrap_err();
     assert_eq!(e.code(), "client_misconfigured", "{e}");
     assert!(e.to_string().contains("dpop"), "{e}");
+}
+
+/// A provider whose metadata takes only other DPoP algorithms than the client's key: the
+/// first login says so as a settings problem, before any proof is sent.
+#[tokio::test]
+async fn a_provider_that_takes_other_dpop_algorithms_is_named_at_the_first_login() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let metadata = json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "jwks_uri": format!("{base}/jwks"),
+        "response_types_supported": ["code"],
+        "dpop_signing_alg_values_supported": ["PS256", "ES384"],
+    });
+    let app = Router::new().route(
+        "/.well-known/openid-configuration",
+        get(move || async move { axum::Json(metadata) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let toml = format!(
+        "[clients.rs]\nclient_id = \"dpop-app\"\nserver_metadata_url = \"{base}/.well-known/openid-configuration\"\nclient_kwargs = {{ dpop = true, scope = \"openid\" }}\n"
+    );
+    let client = OAuth::from_settings(&Settings::from_toml_str(&toml).unwrap())
+        .unwrap()
+        .client("rs")
+        .unwrap();
+    let e = client
+        .authorize_redirect(
+            &ferroauth::MemoryPendingStore::new(),
+            "http://127.0.0.1/callback",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "client_misconfigured", "{e}");
+    assert!(e.to_string().contains("PS256, ES384, not ES256"), "{e}");
 }

@@ -72,6 +72,27 @@ impl DpopBinding {
         self.key.thumbprint()
     }
 
+    /// Whether the provider takes this key's algorithm, when its metadata says which it
+    /// takes (`dpop_signing_alg_values_supported`, RFC 9449 §5.1): a mismatch is told at
+    /// the first login as a settings problem, not as the server's refusal of every proof.
+    pub(crate) fn check_server_algs(
+        &self,
+        advertised: Option<&serde_json::Value>,
+    ) -> Result<(), String> {
+        let Some(serde_json::Value::Array(algs)) = advertised else {
+            return Ok(());
+        };
+        let ours = self.key.alg().name();
+        if algs.iter().any(|a| a.as_str() == Some(ours)) {
+            return Ok(());
+        }
+        let theirs: Vec<&str> = algs.iter().filter_map(|a| a.as_str()).take(8).collect();
+        Err(format!(
+            "the provider takes DPoP proofs signed with {}, not {ours}: set client_kwargs.dpop_alg (or dpop_key) to one of them",
+            theirs.join(", ")
+        ))
+    }
+
     fn nonce(&self, url: &Url) -> Option<String> {
         let nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
         nonces.get(&url[..Position::BeforePath]).cloned()
@@ -243,6 +264,12 @@ mod tests {
         );
         let mismatch = DpopBinding::new(Some("EdDSA"), Some(&ec)).unwrap_err();
         assert!(mismatch.contains("ES256 key"), "{mismatch}");
+        let es256 = serde_json::json!(["ES256", "PS256"]);
+        assert!(one.check_server_algs(Some(&es256)).is_ok());
+        assert!(one.check_server_algs(None).is_ok(), "no list, no check");
+        let ed = DpopBinding::new(None, Some(&ed)).unwrap();
+        let refused = ed.check_server_algs(Some(&es256)).unwrap_err();
+        assert!(refused.contains("ES256, PS256, not EdDSA"), "{refused}");
         let junk = DpopBinding::new(None, Some("not a key")).unwrap_err();
         assert!(junk.contains("PKCS#8"), "{junk}");
         assert!(!junk.contains("not a key"), "the key text is never echoed");

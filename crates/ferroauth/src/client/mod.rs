@@ -413,6 +413,10 @@ impl OAuthClient {
             m.and_then(|m| m.device_authorization_endpoint.as_ref()),
         )?;
         let issuer = pick(&settings.issuer, m.map(|m| &m.issuer));
+        if let (Some(dpop), Some(m)) = (&self.inner.dpop, m) {
+            dpop.check_server_algs(m.extra.get("dpop_signing_alg_values_supported"))
+                .map_err(|reason| self.misconfigured(reason))?;
+        }
         Ok(Resolved {
             authorize,
             token,
