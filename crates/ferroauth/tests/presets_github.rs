@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 use std::collections::HashMap;
-use world::World;
+use world::{World, settings_error};
 
 const CLIENT_ID: &str = "Iv1.presetworld";
 const SECRET: &str = "github-secret-2b7e";
@@ -203,15 +203,7 @@ async fn github_errors_with_http_200_are_errors() {
     let world = github_world(emails()).await;
     // The preset's settings with a wrong secret: GitHub answers 200 with an error field.
     let github = world.client(&THREE_LINES.replace(SECRET, "wrong"), "github");
-    let session = ferroauth::MemoryPendingStore::new();
-    let mut callback = world.start_login(&github, &session).await;
-    callback = ferroauth::CallbackParams::parse(&format!(
-        "code=not-the-code&state={}",
-        callback.get("state").unwrap()
-    ))
-    .unwrap();
-    let error = github
-        .authorize_access_token(&session, &callback)
+    let error = world::login_with_code(&world, &github, "not-the-code")
         .await
         .unwrap_err();
     assert_eq!(error.code(), "token_error", "{error}");
@@ -270,6 +262,13 @@ async fn settings_override_the_preset_and_bad_presets_are_settings_errors() {
     let text = settings_error("[clients.ghe]\npreset = \"github-enterprise\"\nclient_id = \"a\"\n");
     assert!(text.contains("base_url"), "{text}");
     let text = settings_error(
+        "[clients.ghe]\npreset = \"github-enterprise\"\nclient_id = \"a\"\npreset_options = { base_url = \"github.corp.example\" }\n",
+    );
+    assert!(
+        text.contains("must be a URL"),
+        "the option is named: {text}"
+    );
+    let text = settings_error(
         "[clients.github]\nclient_id = \"a\"\nrequest_token_url = \"https://github.com/rt\"\n",
     );
     assert!(
@@ -281,14 +280,4 @@ async fn settings_override_the_preset_and_bad_presets_are_settings_errors() {
         text.contains("authorize_url"),
         "no preset, no endpoints: {text}"
     );
-}
-
-/// The settings error for `toml`, whether reading or registering finds it.
-fn settings_error(toml: &str) -> String {
-    let error: ferroauth::Error = match ferroauth::Settings::from_toml_str(toml) {
-        Err(e) => e.into(),
-        Ok(settings) => ferroauth::OAuth::from_settings(&settings).unwrap_err(),
-    };
-    assert_eq!(error.code(), "invalid_settings");
-    error.to_string()
 }

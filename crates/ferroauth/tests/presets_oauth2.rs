@@ -19,7 +19,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ferroauth::{OAuthClient, Profile};
 use serde_json::{Value, json};
-use world::{REDIRECT_URI, World};
+use world::{REDIRECT_URI, World, settings_error};
 
 const CLIENT_ID: &str = "app-client-7c1d";
 const SECRET: &str = "app-secret-3f9a";
@@ -145,16 +145,6 @@ fn refresh_of(login: &ferroauth::Login) -> String {
         .and_then(|t| t.refresh_token.as_ref())
         .map(|r| r.expose().to_owned())
         .unwrap_or_default()
-}
-
-/// The settings error for `toml`, whether reading or registering finds it.
-fn settings_error(toml: &str) -> String {
-    let error: ferroauth::Error = match ferroauth::Settings::from_toml_str(toml) {
-        Err(e) => e.into(),
-        Ok(settings) => ferroauth::OAuth::from_settings(&settings).unwrap_err(),
-    };
-    assert_eq!(error.code(), "invalid_settings");
-    error.to_string()
 }
 
 /// The S256 challenge of a verifier.
@@ -326,15 +316,7 @@ async fn facebook_graph_errors_become_rfc6749_errors_and_versions_are_options() 
         Some("https://graph.facebook.com/v23.0/oauth/access_token")
     );
     // A spent code: Graph answers `{"error":{"type":"OAuthException","code":100,...}}`.
-    let session = ferroauth::MemoryPendingStore::new();
-    let callback = world.start_login(&facebook, &session).await;
-    let spent = ferroauth::CallbackParams::parse(&format!(
-        "code=spent&state={}",
-        callback.get("state").unwrap()
-    ))
-    .unwrap();
-    let error = facebook
-        .authorize_access_token(&session, &spent)
+    let error = world::login_with_code(&world, &facebook, "spent")
         .await
         .unwrap_err();
     assert_eq!(error.code(), "invalid_grant", "{error}");

@@ -18,7 +18,7 @@ use base64::Engine as _;
 use ferroauth::{CallbackParams, MemoryPendingStore, OAuthClient, Profile};
 use oidc_fixture::{ClientAuth, Op, Pkce, SUB};
 use serde_json::{Map, Value, json};
-use world::World;
+use world::{World, settings_error};
 
 const CLIENT_ID: &str = "client-7f3a";
 const SECRET: &str = "secret-0b9d-e4c1-long-enough";
@@ -56,21 +56,6 @@ fn authorize_query(world: &World, path: &str) -> HashMap<String, String> {
     url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect()
-}
-
-/// A login whose callback carries another code than the provider's.
-async fn login_with_wrong_code(world: &World, client: &OAuthClient) -> ferroauth::Error {
-    let session = MemoryPendingStore::new();
-    let callback = world.start_login(client, &session).await;
-    let callback = CallbackParams::parse(&format!(
-        "code=not-the-code&state={}",
-        callback.get("state").unwrap()
-    ))
-    .unwrap();
-    client
-        .authorize_access_token(&session, &callback)
-        .await
-        .unwrap_err()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -634,7 +619,9 @@ async fn slack_errors_come_with_http_200() {
     assert_eq!(p.sub.as_deref(), Some("U0R7JM"));
     assert_eq!(p.raw["https://slack.com/team_id"], "T0R7GR");
     assert!(p.email_verified);
-    let e = login_with_wrong_code(&world, &slack).await;
+    let e = world::login_with_code(&world, &slack, "not-the-code")
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "invalid_grant", "{e}");
 }
 
@@ -699,7 +686,9 @@ async fn twitch_scope_arrays_status_errors_claims_and_client_id() {
     let users = twitch.get("users", &login.token).await.unwrap();
     assert_eq!(users.status, 200, "Helix got the Client-Id header");
 
-    let e = login_with_wrong_code(&world, &twitch).await;
+    let e = world::login_with_code(&world, &twitch, "not-the-code")
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "invalid_request", "{e}");
     assert!(e.to_string().contains("Invalid authorization code"), "{e}");
 }
@@ -805,14 +794,4 @@ async fn yahoo_basic_authentication_and_its_paths() {
     let token = &world.seen_at("/oauth2/get_token")[0];
     assert!(token.header("authorization").unwrap().starts_with("Basic "));
     assert_eq!(token.form("client_secret"), None);
-}
-
-/// The settings error for `toml`, whether reading or registering finds it.
-fn settings_error(toml: &str) -> String {
-    let error: ferroauth::Error = match ferroauth::Settings::from_toml_str(toml) {
-        Err(e) => e.into(),
-        Ok(settings) => ferroauth::OAuth::from_settings(&settings).unwrap_err(),
-    };
-    assert_eq!(error.code(), "invalid_settings");
-    error.to_string()
 }

@@ -10,7 +10,7 @@ use crate::client::OAuthClient;
 use crate::error::Error;
 use crate::hooks::ProtectedRequest;
 use crate::http::{HttpResponse, Method};
-use crate::token::Token;
+use crate::token::{OAuth2Token, Token};
 
 /// Options for one API call.
 #[derive(Debug, Clone, Default)]
@@ -40,42 +40,59 @@ impl OAuthClient {
         if !request.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&request.query);
         }
-        let mut headers = self.api_headers();
-        headers.extend(request.headers);
         match token {
             Token::OAuth2(t) => {
-                headers.insert(AUTHORIZATION, self.authorization(t)?);
-                let (method, url, headers) = match &self.hooks().protected_request {
-                    Some(hook) => {
-                        let mut call = ProtectedRequest {
-                            method,
-                            url,
-                            headers,
-                        };
-                        hook(&mut call);
-                        (call.method, call.url, call.headers)
-                    }
-                    None => (method, url, headers),
-                };
-                let body = if let Some(form) = &request.form {
-                    let encoded = url::form_urlencoded::Serializer::new(String::new())
-                        .extend_pairs(form)
-                        .finish();
-                    Some(("application/x-www-form-urlencoded", encoded.into_bytes()))
-                } else {
-                    request
-                        .json
-                        .as_ref()
-                        .map(|json| ("application/json", json.to_string().into_bytes()))
-                };
-                self.send_with_proof("API request", method, &url, headers, body, Some(t))
+                self.oauth2_request("API request", method, url, t, request)
                     .await
             }
             Token::OAuth1(t) => {
+                let mut headers = self.api_headers();
+                headers.extend(request.headers);
                 self.oauth1_request(method, url, headers, t, request.form, request.json.as_ref())
                     .await
             }
         }
+    }
+
+    /// A call with an OAuth 2.0 token — an API call, the userinfo request, the e-mail
+    /// lookup: `Authorization` (Bearer, or DPoP with its proof), then the
+    /// `protected_request` hook. `what` names the call in errors and logs.
+    pub(crate) async fn oauth2_request(
+        &self,
+        what: &'static str,
+        method: Method,
+        url: Url,
+        token: &OAuth2Token,
+        request: ApiRequest,
+    ) -> Result<HttpResponse, Error> {
+        let mut headers = self.api_headers();
+        headers.extend(request.headers);
+        headers.insert(AUTHORIZATION, self.authorization(token)?);
+        let (method, url, headers) = match &self.hooks().protected_request {
+            Some(hook) => {
+                let mut call = ProtectedRequest {
+                    method,
+                    url,
+                    headers,
+                };
+                hook(&mut call);
+                (call.method, call.url, call.headers)
+            }
+            None => (method, url, headers),
+        };
+        let body = if let Some(form) = &request.form {
+            let encoded = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish();
+            Some(("application/x-www-form-urlencoded", encoded.into_bytes()))
+        } else {
+            request
+                .json
+                .as_ref()
+                .map(|json| ("application/json", json.to_string().into_bytes()))
+        };
+        self.send_with_proof(what, method, &url, headers, body, Some(token))
+            .await
     }
 
     /// `GET` on the provider's API.
@@ -138,7 +155,7 @@ impl OAuthClient {
         self.inner.api_headers.clone()
     }
 
-    fn api_url(&self, path_or_url: &str) -> Result<Url, Error> {
+    pub(crate) fn api_url(&self, path_or_url: &str) -> Result<Url, Error> {
         let name = &self.inner.name;
         let allow = self.inner.settings.client_kwargs.allow_insecure_http;
         // Anything with a scheme is absolute, whatever its case (`HTTP://`, `ftp:`): it

@@ -1,7 +1,7 @@
 //! The OAuth 2.0 / OpenID Connect login: `authorize_redirect` and `authorize_access_token`,
 //! with the ID token and userinfo checks.
 
-use http::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use http::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::Value;
 use tracing::Instrument;
 use url::Url;
@@ -10,7 +10,6 @@ use crate::Secret;
 use crate::callback::CallbackParams;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::{Error, HttpFailure, ProviderError};
-use crate::hooks::ProtectedRequest;
 use crate::http::{HttpResponse, Method};
 use crate::oauth2::pkce;
 use crate::oidc::IdTokenCheck;
@@ -159,7 +158,7 @@ impl OAuthClient {
 
         let challenge = verifier.as_deref().map(pkce::s256_challenge);
         let dpop_jkt = self.dpop_thumbprint();
-        let scope = scope.map(|s| self.inner.quirks.scope(&s));
+        let scope = scope.map(|s| self.inner.quirks.scope(s));
         let mut request: Vec<(&str, &str)> =
             vec![("response_type", "code"), ("redirect_uri", redirect_uri)];
         if let Some(scope) = &scope {
@@ -467,33 +466,21 @@ impl OAuthClient {
                 "no userinfo endpoint: set userinfo_endpoint or server_metadata_url",
             ));
         };
-        let mut headers = self.api_headers();
-        headers.insert(AUTHORIZATION, self.authorization(token)?);
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         // Dropbox's profile is an RPC: POST with no body.
         let method = match self.inner.quirks.userinfo_post {
             true => Method::POST,
             false => Method::GET,
         };
+        let mut accept = HeaderMap::new();
+        accept.insert(ACCEPT, HeaderValue::from_static("application/json"));
         // The profile call is an API call like any other: the `protected_request` hook
         // sees it too (Facebook's `appsecret_proof` goes on every Graph call).
-        let mut call = ProtectedRequest {
-            method,
-            url: endpoint.clone(),
-            headers,
+        let request = crate::client::ApiRequest {
+            headers: accept,
+            ..Default::default()
         };
-        if let Some(hook) = &self.hooks().protected_request {
-            hook(&mut call);
-        }
         let response = self
-            .send_with_proof(
-                "userinfo request",
-                call.method,
-                &call.url,
-                call.headers,
-                None,
-                Some(token),
-            )
+            .oauth2_request("userinfo request", method, endpoint.clone(), token, request)
             .await?;
         let mut claims = self.userinfo_object(&response)?;
         if let Some(hook) = &self.hooks().userinfo {

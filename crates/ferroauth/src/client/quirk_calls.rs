@@ -6,9 +6,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
+use crate::client::ApiRequest;
 use crate::client::OAuthClient;
 use crate::error::{Error, HttpFailure};
-use crate::token::{Claims, OAuth2Token, Token};
+use crate::http::Method;
+use crate::token::{Claims, OAuth2Token};
 
 impl OAuthClient {
     /// Adds the provider's verified address to the profile when the preset knows where it
@@ -24,7 +26,16 @@ impl OAuthClient {
         if claims.get("email_verified") == Some(&Value::Bool(true)) {
             return Ok(());
         }
-        let response = self.get(lookup.path, &Token::OAuth2(token.clone())).await?;
+        let url = self.api_url(lookup.path)?;
+        let response = self
+            .oauth2_request(
+                "e-mail address request",
+                Method::GET,
+                url,
+                token,
+                ApiRequest::default(),
+            )
+            .await?;
         if !response.is_success() {
             return Err(Error::Http {
                 client: self.inner.name.clone(),

@@ -48,8 +48,7 @@ fn github(_: &Context<'_>) -> Result<Spec, String> {
 }
 
 fn github_enterprise(cx: &Context<'_>) -> Result<Spec, String> {
-    let base = cx.required("base_url", &cx.options.base_url)?;
-    let base = base.trim_end_matches('/');
+    let base = cx.base_url("base_url", &cx.options.base_url)?;
     Ok(spec(
         &format!("{base}/login/oauth"),
         &format!("{base}/api/v3/"),

@@ -134,6 +134,59 @@ impl Context<'_> {
             .filter(|v| !v.is_empty())
             .ok_or_else(|| format!("preset_options.{name} is required by this preset"))
     }
+
+    /// A host name option (`dev-x.us.auth0.com`), with an `https://` and a final `/` allowed.
+    pub(crate) fn host<'o>(
+        &'o self,
+        name: &str,
+        value: &'o Option<String>,
+    ) -> Result<&'o str, String> {
+        let raw = self.required(name, value)?;
+        let host = raw
+            .strip_prefix("https://")
+            .unwrap_or(raw)
+            .trim_end_matches('/');
+        if host.is_empty() || host.contains(['/', '?', '#', '@', ' ', ':']) {
+            return Err(format!(
+                "preset_options.{name} must be a host name such as `example.com`, not {raw:?}"
+            ));
+        }
+        Ok(host)
+    }
+
+    /// A base URL option without its final `/`.
+    pub(crate) fn base_url<'o>(
+        &'o self,
+        name: &str,
+        value: &'o Option<String>,
+    ) -> Result<&'o str, String> {
+        let raw = self.required(name, value)?;
+        if !raw.starts_with("https://") && !raw.starts_with("http://") {
+            return Err(format!(
+                "preset_options.{name} must be a URL such as `https://example.com`, not {raw:?}"
+            ));
+        }
+        Ok(raw.trim_end_matches('/'))
+    }
+
+    /// A path segment option (a realm, a tenant, an authorization server id).
+    pub(crate) fn segment<'o>(
+        &'o self,
+        name: &str,
+        value: &'o Option<String>,
+    ) -> Result<&'o str, String> {
+        let raw = self.required(name, value)?;
+        if raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            Ok(raw)
+        } else {
+            Err(format!(
+                "preset_options.{name} may hold only letters, digits, `-`, `_` and `.`, not {raw:?}"
+            ))
+        }
+    }
 }
 
 /// What a preset contributes: default settings, hooks and quirks.

@@ -114,29 +114,30 @@ fn tumblr(_: &Context<'_>) -> Result<Spec, String> {
         "https://api.tumblr.com/v2/",
         Some("https://api.tumblr.com/v2/user/info"),
     ));
-    spec.hooks = ComplianceHooks::new().userinfo(|claims| {
-        if let Some(uuid) = primary_blog(claims)
-            .and_then(|i| text_at(claims, &format!("/response/user/blogs/{i}/uuid")))
-        {
-            claims.insert("sub".into(), Value::String(uuid));
-        }
-        fill(claims, "preferred_username", &["/response/user/name"]);
-        if let Some(i) = primary_blog(claims) {
-            fill(
-                claims,
-                "name",
-                &[&format!("/response/user/blogs/{i}/title")],
-            );
-            fill(
-                claims,
-                "picture",
-                &[&format!("/response/user/blogs/{i}/avatar/0/url")],
-            );
-        }
-        fill(claims, "name", &["/response/user/name"]);
-        unverified(claims);
-    });
+    spec.hooks = ComplianceHooks::new().userinfo(tumblr_profile);
     Ok(spec)
+}
+
+/// Tumblr's profile (`response.user`, the same through OAuth 1.0a and OAuth 2.0) in the
+/// standard claims. The user has no id of their own: `sub` is the primary blog's `uuid`,
+/// which survives a rename, and without a primary blog there is no `sub` at all rather
+/// than the renamable name.
+pub(in crate::presets) fn tumblr_profile(claims: &mut Claims) {
+    claims.remove("sub");
+    let primary = primary_blog(claims);
+    if let Some(uuid) =
+        primary.and_then(|i| text_at(claims, &format!("/response/user/blogs/{i}/uuid")))
+    {
+        claims.insert("sub".into(), Value::String(uuid));
+    }
+    fill(claims, "preferred_username", &["/response/user/name"]);
+    if let Some(i) = primary {
+        let blog = format!("/response/user/blogs/{i}");
+        fill(claims, "name", &[&format!("{blog}/title")]);
+        fill(claims, "picture", &[&format!("{blog}/avatar/0/url")]);
+    }
+    fill(claims, "name", &["/response/user/name"]);
+    unverified(claims);
 }
 
 /// The index of the blog marked `primary` in Tumblr's `response.user.blogs`.

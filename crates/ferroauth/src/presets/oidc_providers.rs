@@ -155,62 +155,13 @@ fn discovered(metadata_url: String, scope: &str) -> ClientSettings {
     }
 }
 
-/// A spec whose standard claims are mapped, whatever source they came from, by `map`.
+/// A spec whose claims are mapped, whatever source they came from, by `map`. OpenID
+/// Connect's own claim names need no mapping: `Profile` reads them, `email_verified` as
+/// a boolean or `"true"` and false when absent.
 fn spec(settings: ClientSettings, map: fn(&mut Claims)) -> Spec {
     let mut spec = Spec::new(settings);
     spec.quirks.claims_map = Some(map);
     spec
-}
-
-/// The standard claims as an OpenID Connect provider sends them: only `email_verified`
-/// made a boolean, false when the provider does not say.
-fn standard(claims: &mut Claims) {
-    verified_from(claims, "/email_verified");
-}
-
-/// A host name option (`dev-x.us.auth0.com`), with an `https://` and a final `/` allowed.
-fn host<'o>(cx: &'o Context<'_>, name: &str, value: &'o Option<String>) -> Result<&'o str, String> {
-    let raw = cx.required(name, value)?;
-    let host = raw
-        .strip_prefix("https://")
-        .unwrap_or(raw)
-        .trim_end_matches('/');
-    if host.is_empty() || host.contains(['/', '?', '#', '@', ' ', ':']) {
-        return Err(format!(
-            "preset_options.{name} must be a host name such as `example.com`, not {raw:?}"
-        ));
-    }
-    Ok(host)
-}
-
-/// A base URL option without its final `/`.
-fn base<'o>(cx: &'o Context<'_>, name: &str, value: &'o Option<String>) -> Result<&'o str, String> {
-    let raw = cx.required(name, value)?;
-    if !raw.starts_with("https://") && !raw.starts_with("http://") {
-        return Err(format!(
-            "preset_options.{name} must be a URL such as `https://example.com`, not {raw:?}"
-        ));
-    }
-    Ok(raw.trim_end_matches('/'))
-}
-
-/// A path segment option (a realm, a tenant, an authorization server id).
-fn segment<'o>(
-    cx: &'o Context<'_>,
-    name: &str,
-    value: &'o Option<String>,
-) -> Result<&'o str, String> {
-    let raw = cx.required(name, value)?;
-    if raw
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    {
-        Ok(raw)
-    } else {
-        Err(format!(
-            "preset_options.{name} may hold only letters, digits, `-`, `_` and `.`, not {raw:?}"
-        ))
-    }
 }
 
 fn google(cx: &Context<'_>) -> Result<Spec, String> {
@@ -226,7 +177,10 @@ fn google(cx: &Context<'_>) -> Result<Spec, String> {
         settings.authorize_params = pairs(&[("access_type", "offline"), ("prompt", "consent")]);
     }
     let hosted_domain = match &cx.options.hosted_domain {
-        Some(_) => Some(host(cx, "hosted_domain", &cx.options.hosted_domain)?.to_owned()),
+        Some(_) => Some(
+            cx.host("hosted_domain", &cx.options.hosted_domain)?
+                .to_owned(),
+        ),
         None => None,
     };
     if let Some(domain) = &hosted_domain {
@@ -235,7 +189,7 @@ fn google(cx: &Context<'_>) -> Result<Spec, String> {
             .authorize_params
             .insert("hd".into(), domain.clone());
     }
-    let mut spec = spec(settings, standard);
+    let mut spec = Spec::new(settings);
     spec.quirks.hosted_domain = hosted_domain;
     Ok(spec)
 }
@@ -245,7 +199,7 @@ const MSA_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
 fn microsoft(cx: &Context<'_>) -> Result<Spec, String> {
     let tenant = match &cx.options.tenant {
-        Some(_) => segment(cx, "tenant", &cx.options.tenant)?,
+        Some(_) => cx.segment("tenant", &cx.options.tenant)?,
         None => "common",
     };
     if let Some(allowed) = &cx.options.allowed_tenants {
@@ -313,7 +267,7 @@ fn apple(cx: &Context<'_>) -> Result<Spec, String> {
     if scope.split([' ', ',']).any(|s| s == "name" || s == "email") {
         settings.authorize_params = pairs(&[("response_mode", "form_post")]);
     }
-    let mut spec = spec(settings, standard);
+    let mut spec = Spec::new(settings);
     spec.quirks.client_secret = Some(Arc::new(JwtClientSecret::new(
         key,
         team_id,
@@ -333,11 +287,11 @@ fn linkedin(_: &Context<'_>) -> Result<Spec, String> {
     kwargs.check_nonce = Some(false);
     kwargs.token_endpoint_auth_method = Some(TokenEndpointAuthMethod::ClientSecretPost);
     kwargs.code_challenge_method = Some(CodeChallengeMethod::Disabled);
-    Ok(spec(settings, standard))
+    Ok(Spec::new(settings))
 }
 
 fn auth0(cx: &Context<'_>) -> Result<Spec, String> {
-    let domain = host(cx, "domain", &cx.options.domain)?;
+    let domain = cx.host("domain", &cx.options.domain)?;
     let mut settings = discovered(
         format!("https://{domain}/.well-known/openid-configuration"),
         "openid profile email",
@@ -345,15 +299,15 @@ fn auth0(cx: &Context<'_>) -> Result<Spec, String> {
     if let Some(audience) = cx.options.audience.as_deref().filter(|a| !a.is_empty()) {
         settings.authorize_params = pairs(&[("audience", audience)]);
     }
-    Ok(spec(settings, standard))
+    Ok(Spec::new(settings))
 }
 
 fn okta(cx: &Context<'_>) -> Result<Spec, String> {
-    let domain = host(cx, "domain", &cx.options.domain)?;
+    let domain = cx.host("domain", &cx.options.domain)?;
     let issuer = match &cx.options.authorization_server {
         Some(_) => format!(
             "https://{domain}/oauth2/{}",
-            segment(cx, "authorization_server", &cx.options.authorization_server)?
+            cx.segment("authorization_server", &cx.options.authorization_server)?
         ),
         None => format!("https://{domain}"),
     };
@@ -361,22 +315,22 @@ fn okta(cx: &Context<'_>) -> Result<Spec, String> {
         format!("{issuer}/.well-known/openid-configuration"),
         "openid profile email",
     );
-    Ok(spec(settings, standard))
+    Ok(Spec::new(settings))
 }
 
 fn keycloak(cx: &Context<'_>) -> Result<Spec, String> {
-    let base = base(cx, "base_url", &cx.options.base_url)?;
-    let realm = segment(cx, "realm", &cx.options.realm)?;
+    let base = cx.base_url("base_url", &cx.options.base_url)?;
+    let realm = cx.segment("realm", &cx.options.realm)?;
     let settings = discovered(
         format!("{base}/realms/{realm}/.well-known/openid-configuration"),
         "openid profile email",
     );
-    Ok(spec(settings, standard))
+    Ok(Spec::new(settings))
 }
 
 fn gitlab(cx: &Context<'_>) -> Result<Spec, String> {
     let base = match &cx.options.base_url {
-        Some(_) => base(cx, "base_url", &cx.options.base_url)?,
+        Some(_) => cx.base_url("base_url", &cx.options.base_url)?,
         None => "https://gitlab.com",
     };
     let mut settings = discovered(
@@ -386,7 +340,6 @@ fn gitlab(cx: &Context<'_>) -> Result<Spec, String> {
     settings.api_base_url = Some(format!("{base}/api/v4/"));
     Ok(spec(settings, |claims| {
         fill(claims, "preferred_username", &["/nickname"]);
-        standard(claims);
     }))
 }
 
@@ -395,7 +348,7 @@ fn slack(_: &Context<'_>) -> Result<Spec, String> {
         "https://slack.com/.well-known/openid-configuration".into(),
         "openid profile email",
     );
-    let mut spec = spec(settings, standard);
+    let mut spec = Spec::new(settings);
     spec.hooks = ComplianceHooks::new().token_response(slack_errors);
     Ok(spec)
 }
@@ -424,7 +377,7 @@ fn twitch(cx: &Context<'_>) -> Result<Spec, String> {
         "claims",
         &format!(r#"{{"id_token":{wanted},"userinfo":{wanted}}}"#),
     )]);
-    let mut spec = spec(settings, standard);
+    let mut spec = Spec::new(settings);
     spec.hooks = ComplianceHooks::new().token_response(twitch_errors);
     Ok(spec)
 }
@@ -450,7 +403,7 @@ fn twitch_errors(object: &mut Map<String, Value>) {
 
 fn salesforce(cx: &Context<'_>) -> Result<Spec, String> {
     let domain = match &cx.options.domain {
-        Some(_) => host(cx, "domain", &cx.options.domain)?,
+        Some(_) => cx.host("domain", &cx.options.domain)?,
         None => "login.salesforce.com",
     };
     let mut settings = discovered(
@@ -461,7 +414,6 @@ fn salesforce(cx: &Context<'_>) -> Result<Spec, String> {
         Some(TokenEndpointAuthMethod::ClientSecretPost);
     let mut spec = spec(settings, |claims| {
         fill(claims, "picture", &["/photos/picture"]);
-        standard(claims);
     });
     spec.quirks.signed_token_response = true;
     Ok(spec)
@@ -476,7 +428,6 @@ fn yahoo(_: &Context<'_>) -> Result<Spec, String> {
         Some(TokenEndpointAuthMethod::ClientSecretBasic);
     Ok(spec(settings, |claims| {
         fill(claims, "preferred_username", &["/nickname"]);
-        standard(claims);
     }))
 }
 

@@ -5,20 +5,18 @@ use serde_json::Value;
 
 use crate::Claims;
 
-/// The value at a JSON pointer (`/data/id`) of the claims, when it is a non-empty string or
-/// a number (as a string).
+/// The value at a JSON pointer (`/data/0/id`) into the claims: the first segment names a
+/// claim, the rest is walked by serde_json's own RFC 6901 pointer.
+fn value_at<'c>(claims: &'c Claims, pointer: &str) -> Option<&'c Value> {
+    let path = pointer.strip_prefix('/').unwrap_or(pointer);
+    let (first, rest) = path.find('/').map_or((path, ""), |i| path.split_at(i));
+    claims.get(first)?.pointer(rest)
+}
+
+/// The value at a JSON pointer of the claims, when it is a non-empty string or a number
+/// (as a string).
 pub(crate) fn text_at(claims: &Claims, pointer: &str) -> Option<String> {
-    let mut parts = pointer.trim_start_matches('/').split('/');
-    let first = parts.next()?;
-    let mut value = claims.get(first)?;
-    for part in parts {
-        value = match value {
-            Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
-            Value::Object(map) => map.get(part)?,
-            _ => return None,
-        };
-    }
-    match value {
+    match value_at(claims, pointer)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
@@ -67,25 +65,12 @@ pub(crate) fn fill_name_from_parts(
 /// Sets `email_verified` to whether the boolean (or `"true"`) at `pointer` is true; false
 /// when absent, so that an unverified address is never taken as verified.
 pub(crate) fn verified_from(claims: &mut Claims, pointer: &str) {
-    let verified = match text_at(claims, pointer).as_deref() {
-        Some(s) => s.eq_ignore_ascii_case("true"),
-        None => bool_at(claims, pointer),
+    let verified = match value_at(claims, pointer) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
     };
     claims.insert("email_verified".into(), Value::Bool(verified));
-}
-
-fn bool_at(claims: &Claims, pointer: &str) -> bool {
-    let mut parts = pointer.trim_start_matches('/').split('/');
-    let Some(mut value) = parts.next().and_then(|first| claims.get(first)) else {
-        return false;
-    };
-    for part in parts {
-        match value.get(part) {
-            Some(next) => value = next,
-            None => return false,
-        }
-    }
-    value.as_bool() == Some(true)
 }
 
 #[cfg(test)]

@@ -63,15 +63,16 @@ impl std::fmt::Debug for Quirks {
 
 impl Quirks {
     /// `scope` as this provider wants it: the configured separators (space or comma)
-    /// replaced by the provider's.
-    pub(crate) fn scope(&self, scope: &str) -> String {
+    /// replaced by the provider's. Without a separator of its own, `scope` itself: the
+    /// login path of every other client pays nothing for this.
+    pub(crate) fn scope(&self, scope: String) -> String {
         match self.scope_separator {
             Some(sep) => scope
                 .split([' ', ','])
                 .filter(|s| !s.is_empty())
                 .collect::<Vec<_>>()
                 .join(&sep.to_string()),
-            None => scope.to_owned(),
+            None => scope,
         }
     }
 }
@@ -221,14 +222,17 @@ mod tests {
             ..Quirks::default()
         };
         assert_eq!(
-            comma.scope("read activity:read_all"),
+            comma.scope("read activity:read_all".into()),
             "read,activity:read_all"
         );
         assert_eq!(
-            comma.scope("read,activity:read_all"),
+            comma.scope("read,activity:read_all".into()),
             "read,activity:read_all"
         );
-        assert_eq!(Quirks::default().scope("openid email"), "openid email");
+        assert_eq!(
+            Quirks::default().scope("openid email".into()),
+            "openid email"
+        );
     }
 
     #[test]

@@ -194,6 +194,33 @@ impl World {
     }
 }
 
+/// A login whose callback carries `code` instead of the provider's (a spent or forged
+/// one), with the state of a real pending login: what the token endpoint says of it.
+pub async fn login_with_code(
+    world: &World,
+    client: &OAuthClient,
+    code: &str,
+) -> Result<Login, ferroauth::Error> {
+    let session = MemoryPendingStore::new();
+    let callback = world.start_login(client, &session).await;
+    let forged = CallbackParams::parse(&format!(
+        "code={code}&state={}",
+        callback.get("state").unwrap()
+    ))
+    .unwrap();
+    client.authorize_access_token(&session, &forged).await
+}
+
+/// The settings error for `toml`, whether reading or registering finds it.
+pub fn settings_error(toml: &str) -> String {
+    let error: ferroauth::Error = match Settings::from_toml_str(toml) {
+        Err(e) => e.into(),
+        Ok(settings) => OAuth::from_settings(&settings).unwrap_err(),
+    };
+    assert_eq!(error.code(), "invalid_settings");
+    error.to_string()
+}
+
 /// The host name a request is for, without the port.
 pub fn host_of(request: &Request<Body>) -> String {
     request

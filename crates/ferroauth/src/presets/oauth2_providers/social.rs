@@ -201,36 +201,8 @@ fn tumblr(_: &Context<'_>) -> Result<Spec, String> {
             ..ClientKwargs::default()
         },
     ));
-    spec.hooks = ComplianceHooks::new().userinfo(|claims| {
-        let primary = claims
-            .get("response")
-            .and_then(|r| r.get("user"))
-            .and_then(|u| u.get("blogs"))
-            .and_then(Value::as_array)
-            .and_then(|blogs| {
-                blogs
-                    .iter()
-                    .find(|b| b.get("primary").and_then(Value::as_bool) == Some(true))
-            })
-            .cloned();
-        // No primary blog, no stable id: the profile stays without `sub`.
-        claims.remove("sub");
-        if let Some(blog) = primary {
-            let text = |k: &str| blog.get(k).and_then(Value::as_str).map(str::to_owned);
-            if let Some(uuid) = text("uuid").filter(|u| !u.is_empty()) {
-                claims.insert("sub".into(), Value::String(uuid));
-            }
-            let avatar = blog
-                .pointer("/avatar/0/url")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            if let Some(url) = avatar {
-                claims.entry("picture").or_insert(Value::String(url));
-            }
-        }
-        fill(claims, "preferred_username", &["/response/user/name"]);
-        claims.insert("email_verified".into(), Value::Bool(false));
-    });
+    // The same profile as through OAuth 1.0a.
+    spec.hooks = ComplianceHooks::new().userinfo(super::super::oauth1_providers::tumblr_profile);
     Ok(spec)
 }
 
