@@ -86,23 +86,25 @@ pub struct UserApi {
 }
 
 impl UserApi {
-    /// A request to `path_or_url` (relative to the client's `api_base_url`). Without a
-    /// stored token: [`Error::NoToken`].
+    /// A request to `path` under the client's `api_base_url` (with an optional `?query`).
+    /// The path may come from the browser: one that could leave the base is refused with
+    /// [`Error::InvalidApiPath`] ([`OAuthClient::api_path`]), so the token only ever goes
+    /// to the provider's API. Without a stored token: [`Error::NoToken`].
     pub async fn request(
         &self,
         method: Method,
-        path_or_url: &str,
+        path: &str,
         request: ApiRequest,
     ) -> Result<ProviderResponse, Error> {
+        let url = self.client.api_path(path)?;
         self.client
-            .request_with_store(&self.session.tokens(), method, path_or_url, request)
+            .request_with_store_at(&self.session.tokens(), method, url, request)
             .await
     }
 
-    /// A `GET` of `path_or_url`.
-    pub async fn get(&self, path_or_url: &str) -> Result<ProviderResponse, Error> {
-        self.request(Method::GET, path_or_url, ApiRequest::default())
-            .await
+    /// A `GET` of `path`.
+    pub async fn get(&self, path: &str) -> Result<ProviderResponse, Error> {
+        self.request(Method::GET, path, ApiRequest::default()).await
     }
 }
 
@@ -119,16 +121,16 @@ impl FromRequest for UserApi {
     }
 }
 
-/// A provider's API answer as this app's response: its status, `Content-Type` and body.
+/// A provider's API answer as this app's response: its status, `Content-Type` and body,
+/// made unable to script the app (`nosniff`, a sandboxing CSP, anything but JSON as an
+/// attachment; [`ferroauth::web::relay_headers`]). No other header of the provider's
+/// (`Set-Cookie` among them) is passed on.
 pub fn api_response(response: ProviderResponse) -> HttpResponse {
-    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let content_type = response
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .to_owned();
-    HttpResponse::build(status)
-        .content_type(content_type)
-        .body(response.body)
+    let status = StatusCode::from_u16(ferroauth::web::relay_status(&response))
+        .unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut relayed = HttpResponse::build(status);
+    for header in ferroauth::web::relay_headers(&response) {
+        relayed.insert_header(header);
+    }
+    relayed.body(response.body)
 }

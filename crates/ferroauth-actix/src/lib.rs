@@ -69,6 +69,23 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
     ferroauth::web::wants_json(header_str(headers, header::ACCEPT.as_str()))
 }
 
+/// Refuses a state-changing request from another site, a sibling subdomain or another
+/// origin (`Sec-Fetch-Site`, `Origin`): 403 `cross_site_request`
+/// ([`ferroauth::web::refuse_cross_site`] says why `SameSite` cookies are not enough).
+/// The library's `POST` routes call it; call it in an app's own state-changing handlers.
+pub fn refuse_cross_site(req: &HttpRequest) -> Result<(), AuthError> {
+    let headers = req.headers();
+    let fetch = ferroauth::web::FetchHeaders {
+        sec_fetch_site: header_str(headers, "sec-fetch-site"),
+        origin: header_str(headers, "origin"),
+    };
+    let app = RedirectUri::of(req).ok();
+    Ok(ferroauth::web::refuse_cross_site(
+        fetch,
+        app.as_ref().map(|a| &a.0),
+    )?)
+}
+
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }

@@ -8,6 +8,11 @@
 //! | `POST /refresh/{name}` | refreshes the stored OAuth 2.0 token (with [`AuthRoutes::with_refresh`]); re-reads userinfo when the provider has an endpoint for it |
 //! | `POST /logout` | clears the session; redirects to the provider's end-session endpoint when an account has an ID token and the provider one |
 //!
+//! The `POST` routes refuse requests from other sites, sibling subdomains and other
+//! origins with 403 `cross_site_request` ([`crate::refuse_cross_site`]); the login route
+//! answers 400 `invalid_request` naming the parameter for a bad `max_age`, `prompt`,
+//! `login_hint`, `ui_locales` or `next` ([`ferroauth::web::LoginQuery`]).
+//!
 //! Every route answers JSON to `Accept: application/json` (`{"error", "error_description"}`
 //! on failure, with the codes of [`ferroauth::Error::code`]) and pages or redirects
 //! otherwise. Add them with `App::configure(routes.config())`, at the root or inside a
@@ -25,8 +30,8 @@ pub use ferroauth::web::{Failure, TokenSummary, same_origin_path};
 use ferroauth::{Login, Profile};
 
 use crate::{
-    AuthError, AuthSession, Callback, CallbackRejection, LoginRedirect, RedirectUri, registry,
-    wants_json,
+    AuthError, AuthSession, Callback, CallbackRejection, LoginRedirect, RedirectUri,
+    refuse_cross_site, registry, wants_json,
 };
 
 /// A finished login, as the login hook receives it: the token and claims are already in
@@ -242,6 +247,7 @@ pub fn default_on_login(done: Completed) -> HttpResponse {
 async fn refresh_token(routes: Rc<AuthRoutes>, req: HttpRequest, name: String) -> HttpResponse {
     let json = wants_json(req.headers());
     let result = async {
+        refuse_cross_site(&req)?;
         let client = registry(&req)?.client(&name)?;
         let session = AuthSession::required(&req)?;
         Ok::<_, AuthError>(flows::refresh(&client, &session).await?)
@@ -259,6 +265,7 @@ async fn refresh_token(routes: Rc<AuthRoutes>, req: HttpRequest, name: String) -
 async fn logout(routes: Rc<AuthRoutes>, req: HttpRequest) -> HttpResponse {
     let json = wants_json(req.headers());
     let result = async {
+        refuse_cross_site(&req)?;
         let oauth = registry(&req)?;
         let session = AuthSession::required(&req)?;
         let back = RedirectUri::of(&req).ok().map(|u| u.to("/"));

@@ -142,40 +142,43 @@ pub struct UserApi {
 }
 
 impl UserApi {
-    /// A request to `path_or_url` (relative to the client's `api_base_url`). Without a
-    /// stored token: [`Error::NoToken`].
+    /// A request to `path` under the client's `api_base_url` (with an optional `?query`).
+    /// The path may come from the browser: one that could leave the base is refused with
+    /// [`Error::InvalidApiPath`] ([`OAuthClient::api_path`]), so the token only ever goes
+    /// to the provider's API. Without a stored token: [`Error::NoToken`].
     pub async fn request(
         &self,
         method: Method,
-        path_or_url: &str,
+        path: &str,
         request: ApiRequest,
     ) -> Result<HttpResponse, Error> {
+        let url = self.client.api_path(path)?;
         self.client
-            .request_with_store(&self.session.tokens(), method, path_or_url, request)
+            .request_with_store_at(&self.session.tokens(), method, url, request)
             .await
     }
 
-    /// A `GET` of `path_or_url`.
-    pub async fn get(&self, path_or_url: &str) -> Result<HttpResponse, Error> {
-        self.request(Method::GET, path_or_url, ApiRequest::default())
-            .await
+    /// A `GET` of `path`.
+    pub async fn get(&self, path: &str) -> Result<HttpResponse, Error> {
+        self.request(Method::GET, path, ApiRequest::default()).await
     }
 }
 
-/// A provider's API answer as this app's response: its status, `Content-Type` and body.
+/// A provider's API answer as this app's response: its status, `Content-Type` and body,
+/// made unable to script the app (`nosniff`, a sandboxing CSP, anything but JSON as an
+/// attachment; [`ferroauth::web::relay_headers`]). No other header of the provider's
+/// (`Set-Cookie` among them) is passed on.
 pub fn api_response(response: HttpResponse) -> Response {
-    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let content_type = response
-        .headers
-        .get(header::CONTENT_TYPE)
-        .cloned()
-        .unwrap_or(header::HeaderValue::from_static("application/octet-stream"));
-    (
-        status,
-        [(header::CONTENT_TYPE, content_type)],
-        response.body,
-    )
-        .into_response()
+    let status = StatusCode::from_u16(ferroauth::web::relay_status(&response))
+        .unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut relayed = (status, response.body.clone()).into_response();
+    let headers = relayed.headers_mut();
+    for (name, value) in ferroauth::web::relay_headers(&response) {
+        if let Ok(value) = header::HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    relayed
 }
 
 impl<S> FromRequestParts<S> for UserApi

@@ -85,6 +85,22 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
     ferroauth::web::wants_json(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
 }
 
+/// Refuses a state-changing request from another site, a sibling subdomain or another
+/// origin (`Sec-Fetch-Site`, `Origin`): 403 `cross_site_request`
+/// ([`ferroauth::web::refuse_cross_site`] says why `SameSite` cookies are not enough).
+/// The library's `POST` routes call it; call it in an app's own state-changing handlers.
+pub fn refuse_cross_site(headers: &HeaderMap, app: Option<&RedirectUri>) -> Result<(), AuthError> {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let fetch = ferroauth::web::FetchHeaders {
+        sec_fetch_site: header("sec-fetch-site"),
+        origin: header("origin"),
+    };
+    Ok(ferroauth::web::refuse_cross_site(
+        fetch,
+        app.map(RedirectUri::app_url),
+    )?)
+}
+
 /// The redirect to the provider: `302 Found` with `Cache-Control: no-store`, since the URL
 /// carries a one-time state.
 #[derive(Debug, Clone)]
@@ -263,6 +279,11 @@ impl RedirectUri {
         Ok(Self {
             url: AppUrl::from_request(&origin, config)?,
         })
+    }
+
+    /// The app's URL, as the core's functions take it.
+    pub fn app_url(&self) -> &AppUrl {
+        &self.url
     }
 
     /// The base URL, without a trailing slash.

@@ -7,6 +7,11 @@
 //! | `POST /refresh/{name}` | refreshes the stored OAuth 2.0 token (with [`AuthRoutes::with_refresh`]); re-reads userinfo when the provider has an endpoint for it |
 //! | `POST /logout` | clears the session; redirects to the provider's end-session endpoint when an account has an ID token and the provider one |
 //!
+//! The `POST` routes refuse requests from other sites, sibling subdomains and other
+//! origins with 403 `cross_site_request` ([`crate::refuse_cross_site`]); the login route
+//! answers 400 `invalid_request` naming the parameter for a bad `max_age`, `prompt`,
+//! `login_hint`, `ui_locales` or `next` ([`ferroauth::web::LoginQuery`]).
+//!
 //! Every route answers JSON to `Accept: application/json` (`{"error", "error_description"}`
 //! on failure, with the codes of [`ferroauth::Error::code`]) and pages or redirects
 //! otherwise. Mount them at the root with `merge` or under a prefix with `nest`; the redirect
@@ -27,7 +32,8 @@ pub use ferroauth::web::{Failure, TokenSummary, same_origin_path};
 use ferroauth::{Login, OAuth, Profile};
 
 use crate::{
-    AuthError, AuthSession, Callback, CallbackRejection, LoginRedirect, RedirectUri, wants_json,
+    AuthError, AuthSession, Callback, CallbackRejection, LoginRedirect, RedirectUri,
+    refuse_cross_site, wants_json,
 };
 
 /// A finished login, as the login hook receives it: the token and claims are already in
@@ -171,8 +177,9 @@ impl AuthRoutes {
         let refresh_route = move |o: State<OAuth>,
                                   p: Path<String>,
                                   h: HeaderMap,
-                                  s: Result<AuthSession, AuthError>| {
-            refresh_token(c.clone(), o, p, h, s)
+                                  s: Result<AuthSession, AuthError>,
+                                  r: Result<RedirectUri, AuthError>| {
+            refresh_token(c.clone(), o, p, h, s, r)
         };
         routes.route("/refresh/{name}", post(refresh_route))
     }
@@ -279,9 +286,11 @@ async fn refresh_token(
     Path(name): Path<String>,
     headers: HeaderMap,
     session: Result<AuthSession, AuthError>,
+    uri: Result<RedirectUri, AuthError>,
 ) -> Response {
     let json = wants_json(&headers);
     let result = async {
+        refuse_cross_site(&headers, uri.as_ref().ok())?;
         let client = oauth.client(&name)?;
         let session = session?;
         Ok::<_, AuthError>(flows::refresh(&client, &session).await?)
@@ -303,6 +312,7 @@ async fn logout(
 ) -> Response {
     let json = wants_json(&headers);
     let result = async {
+        refuse_cross_site(&headers, uri.as_ref().ok())?;
         let session = session?;
         let back = uri.as_ref().ok().map(|u| u.to("/"));
         Ok::<_, AuthError>(flows::logout(&oauth, &session, back.as_deref()).await?)

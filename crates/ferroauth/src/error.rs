@@ -31,6 +31,8 @@ pub enum ErrorKind {
     Configuration,
     /// The user must log in (again): no token, or one that cannot be refreshed. HTTP 401.
     Unauthenticated,
+    /// The request came from another site to a route that changes state. HTTP 403.
+    Forbidden,
 }
 
 impl ErrorKind {
@@ -43,6 +45,7 @@ impl ErrorKind {
             ErrorKind::Unavailable => 503,
             ErrorKind::Configuration => 500,
             ErrorKind::Unauthenticated => 401,
+            ErrorKind::Forbidden => 403,
         }
     }
 }
@@ -164,6 +167,27 @@ pub enum Error {
     /// The callback's parameters are malformed (e.g. a parameter sent twice, RFC 6749 §3.1).
     #[error("the callback is malformed: {0}")]
     InvalidCallback(String),
+
+    /// A value the browser sent to a route is not acceptable (`max_age=abc`, an unknown
+    /// `prompt`, a `next` that is not a path of this app, a parameter sent twice). The
+    /// message names the parameter; the value is never echoed.
+    #[error("the request's `{parameter}` is invalid: {reason}")]
+    InvalidRequest {
+        /// The parameter.
+        parameter: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// An API path from the browser would leave the client's `api_base_url` (another host,
+    /// a scheme, `//`, a backslash, `..`, a control character, or an encoded form of one).
+    #[error("the API path is refused: {0}")]
+    InvalidApiPath(&'static str),
+
+    /// A request that changes state (logout, refresh) came from another site or origin
+    /// (`Sec-Fetch-Site`, `Origin`): refused, whatever cookies it carried.
+    #[error("refused a cross-site request: {0}")]
+    CrossSiteRequest(&'static str),
 
     /// The callback carried no `state` (or, for OAuth 1.0a, no `oauth_token`).
     #[error("the callback has no state parameter; start the login again")]
@@ -453,6 +477,9 @@ impl Error {
             Error::Misconfigured { .. } => "client_misconfigured",
             Error::InsecureEndpoint { .. } => "insecure_endpoint",
             Error::InvalidCallback(_) => "callback_invalid",
+            Error::InvalidRequest { .. } => "invalid_request",
+            Error::InvalidApiPath(_) => "invalid_api_path",
+            Error::CrossSiteRequest(_) => "cross_site_request",
             Error::MissingState => "state_missing",
             Error::SessionMissing => "session_missing",
             Error::UnknownState => "state_unknown",
@@ -508,7 +535,10 @@ impl Error {
             | Error::Unsupported(_)
             | Error::InvalidClientAssertionKey { .. } => ErrorKind::Configuration,
             Error::NoRefreshToken { .. } | Error::NoToken { .. } => ErrorKind::Unauthenticated,
+            Error::CrossSiteRequest(_) => ErrorKind::Forbidden,
             Error::InvalidCallback(_)
+            | Error::InvalidRequest { .. }
+            | Error::InvalidApiPath(_)
             | Error::MissingState
             | Error::SessionMissing
             | Error::UnknownState
@@ -577,6 +607,26 @@ mod tests {
         };
         assert_eq!(tenant.code(), "tenant_not_allowed");
         assert_eq!(tenant.kind().http_status(), 400);
+    }
+
+    #[test]
+    fn browser_mistakes_are_4xx() {
+        let e = Error::InvalidRequest {
+            parameter: "max_age",
+            reason: "must be a number of seconds",
+        };
+        assert_eq!((e.code(), e.kind().http_status()), ("invalid_request", 400));
+        assert!(e.to_string().contains("max_age"));
+        let e = Error::InvalidApiPath("the path names another host");
+        assert_eq!(
+            (e.code(), e.kind().http_status()),
+            ("invalid_api_path", 400)
+        );
+        let e = Error::CrossSiteRequest("Sec-Fetch-Site is cross-site");
+        assert_eq!(
+            (e.code(), e.kind().http_status()),
+            ("cross_site_request", 403)
+        );
     }
 
     #[test]

@@ -416,3 +416,31 @@ async fn extension_grants_and_compliance_hooks() {
         .unwrap_err();
     assert_eq!(e.code(), "invalid_token_response");
 }
+
+/// Another host answering 401 `invalid_token` to an absolute URL must not make the client
+/// refresh and send it the fresh token: only the API's own origin may ask for a refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_from_another_origin_never_refreshes() {
+    let (provider, base) = start("at-current", "rt-0").await;
+    // Same mock, another origin: it refuses every token, as an attacker's host would.
+    let (attacker, elsewhere) = start("never-matches", "rt-unused").await;
+    let oauth = registry(&base);
+    let client = oauth.client("mock").unwrap();
+    let store = MemoryTokenStore::with_token("mock", stored("at-current", "rt-0", now() + 3600));
+    let r = client
+        .get_with_store(&store, &format!("{elsewhere}/api/me"))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status, 401,
+        "the other host's answer is passed on as it is"
+    );
+    assert_eq!(provider.lock().unwrap().refresh_requests, 0);
+    assert_eq!(attacker.lock().unwrap().refresh_requests, 0);
+    assert_eq!(store.saves(), 0, "no refresh, no save");
+    // The API's own 401 still refreshes once.
+    provider.lock().unwrap().access = "at-revoked".into();
+    let r = client.get_with_store(&store, "me").await.unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(provider.lock().unwrap().refresh_requests, 1);
+}

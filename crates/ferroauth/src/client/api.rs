@@ -29,6 +29,10 @@ impl OAuthClient {
     /// Calls the provider's API with the token: a path relative to `api_base_url`, or an
     /// absolute URL. OAuth 2.0 tokens go in the `Authorization: Bearer` header; OAuth 1.0a
     /// requests are signed.
+    ///
+    /// An absolute URL sends the token wherever it points: pass one only from the app's own
+    /// code. A path that came from a browser goes through [`OAuthClient::api_path`] instead,
+    /// which keeps it under `api_base_url`.
     pub async fn request(
         &self,
         method: Method,
@@ -36,7 +40,19 @@ impl OAuthClient {
         token: &Token,
         request: ApiRequest,
     ) -> Result<HttpResponse, Error> {
-        let mut url = self.api_url(path_or_url)?;
+        let url = self.api_url(path_or_url)?;
+        self.request_at(method, url, token, request).await
+    }
+
+    /// [`OAuthClient::request`] to a URL already made (by [`OAuthClient::api_path`] or the
+    /// app's own code).
+    pub async fn request_at(
+        &self,
+        method: Method,
+        mut url: Url,
+        token: &Token,
+        request: ApiRequest,
+    ) -> Result<HttpResponse, Error> {
         if !request.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&request.query);
         }
@@ -155,22 +171,44 @@ impl OAuthClient {
         self.inner.api_headers.clone()
     }
 
-    pub(crate) fn api_url(&self, path_or_url: &str) -> Result<Url, Error> {
+    /// The URL of `path` (with an optional `?query`) under `api_base_url`, for paths that
+    /// come from a browser (the `/api/{name}/{*path}` pass-through, `UserApi`): refused
+    /// with [`Error::InvalidApiPath`] when it could reach another origin or leave the base
+    /// path — a scheme, `//`, a backslash, `..`, a control character, or a percent-encoded
+    /// form of one. See `client/api_path.rs` for why each is refused.
+    pub fn api_path(&self, path: &str) -> Result<Url, Error> {
+        let base = self.api_base()?;
+        super::api_path::confine(&base, path).map_err(Error::InvalidApiPath)
+    }
+
+    /// Whether `url` is on the origin of `api_base_url`: only that origin's 401 may make a
+    /// token refresh, so that another host cannot make the app send it a fresh token.
+    pub(crate) fn is_api_origin(&self, url: &Url) -> bool {
+        self.api_base()
+            .is_ok_and(|base| base.origin() == url.origin())
+    }
+
+    fn api_base(&self) -> Result<Cow<'_, Url>, Error> {
         let name = &self.inner.name;
         let allow = self.inner.settings.client_kwargs.allow_insecure_http;
+        match (&self.inner.api_base, &self.settings().api_base_url) {
+            (Some(base), _) => Ok(Cow::Borrowed(base)),
+            // Refused at registration; the same check again gives the error.
+            (None, Some(raw)) => Ok(Cow::Owned(api_base(crate::http::endpoint(
+                name, raw, allow,
+            )?))),
+            (None, None) => Err(self.misconfigured("a relative API path needs api_base_url")),
+        }
+    }
+
+    pub(crate) fn api_url(&self, path_or_url: &str) -> Result<Url, Error> {
         // Anything with a scheme is absolute, whatever its case (`HTTP://`, `ftp:`): it
         // must pass the endpoint check, which joining onto the base would skip.
         if Url::parse(path_or_url).is_ok() {
-            return crate::http::endpoint(name, path_or_url, allow);
+            let allow = self.inner.settings.client_kwargs.allow_insecure_http;
+            return crate::http::endpoint(&self.inner.name, path_or_url, allow);
         }
-        let base = match (&self.inner.api_base, &self.settings().api_base_url) {
-            (Some(base), _) => Cow::Borrowed(base),
-            // Refused at registration; the same check again gives the error.
-            (None, Some(raw)) => Cow::Owned(api_base(crate::http::endpoint(name, raw, allow)?)),
-            (None, None) => {
-                return Err(self.misconfigured("a relative API path needs api_base_url"));
-            }
-        };
+        let base = self.api_base()?;
         base.join(path_or_url.trim_start_matches('/')).map_err(|e| {
             self.misconfigured(format!(
                 "API path {path_or_url:?} does not make a URL ({e})"

@@ -31,6 +31,7 @@ use crate::settings::{ClientSettings, HttpSettings, SettingsError, TokenEndpoint
 use crate::token::OAuth2Token;
 
 mod api;
+mod api_path;
 mod device;
 mod dpop;
 mod grants;

@@ -181,7 +181,8 @@ impl OAuthClient {
     }
 
     /// An API call with the stored token (see [`OAuthClient::request`]), refreshing it
-    /// before when it is about to expire, and once after a 401 `invalid_token`.
+    /// before when it is about to expire, and once after a 401 `invalid_token` from the
+    /// API's own origin.
     pub async fn request_with_store(
         &self,
         store: &impl TokenStore,
@@ -189,15 +190,36 @@ impl OAuthClient {
         path_or_url: &str,
         request: ApiRequest,
     ) -> Result<HttpResponse, Error> {
+        let url = self.api_url(path_or_url)?;
+        self.request_with_store_at(store, method, url, request)
+            .await
+    }
+
+    /// [`OAuthClient::request_with_store`] to a URL already made: by
+    /// [`OAuthClient::api_path`] for a path from a browser, or by the app's own code.
+    ///
+    /// A 401 `invalid_token` makes a refresh only when `url` is on the origin of
+    /// `api_base_url`: any other host could answer 401 just to receive a fresh token.
+    pub async fn request_with_store_at(
+        &self,
+        store: &impl TokenStore,
+        method: Method,
+        url: url::Url,
+        request: ApiRequest,
+    ) -> Result<HttpResponse, Error> {
         let token = self.fresh_token(store).await?;
         let response = self
-            .request(method.clone(), path_or_url, &token, request.clone())
+            .request_at(method.clone(), url.clone(), &token, request.clone())
             .await?;
         match &token {
-            Token::OAuth2(t) if t.refresh_token.is_some() && is_invalid_token(&response) => {
+            Token::OAuth2(t)
+                if t.refresh_token.is_some()
+                    && is_invalid_token(&response)
+                    && self.is_api_origin(&url) =>
+            {
                 tracing::info!(client = %self.name(), "the provider refused the access token: refreshing once");
                 let fresh = self.refresh_and_save(store, t).await?;
-                self.request(method, path_or_url, &Token::OAuth2(fresh), request)
+                self.request_at(method, url, &Token::OAuth2(fresh), request)
                     .await
             }
             _ => Ok(response),

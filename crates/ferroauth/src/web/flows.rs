@@ -13,11 +13,9 @@
 use serde::Serialize;
 
 use crate::session::{self as store, Session, SessionPending, SessionTokens};
-use crate::web::same_origin_path;
 use crate::{CallbackParams, Claims, Error, Login, OAuth, OAuthClient, Token, TokenStore};
 
-/// Authorization parameters a browser may pass through `/login/{name}?...`.
-pub const PASSTHROUGH_PARAMS: &[&str] = &["prompt", "login_hint", "max_age", "ui_locales"];
+pub use super::login_query::PASSTHROUGH_PARAMS;
 
 /// The callback route of the login route at `login_path` (`/login/{name}`, perhaps under a
 /// prefix): `<prefix>/auth/{name}`, wherever the routes are mounted.
@@ -31,27 +29,22 @@ pub fn callback_path(login_path: &str, name: &str) -> String {
 
 /// Starts a login at `client`: keeps the pending login in `session` and gives the URL to
 /// send the browser to. Of the login route's `query`, [`PASSTHROUGH_PARAMS`] go to the
-/// provider and `next` (when a path of this app) is where the user goes afterwards.
+/// provider and `next` (a path of this app) is where the user goes afterwards; each is
+/// checked first ([`super::LoginQuery`]), a bad one being a 400 `invalid_request`.
 pub async fn start_login(
     client: &OAuthClient,
     session: &impl Session,
     redirect_uri: &str,
     query: &str,
 ) -> Result<url::Url, Error> {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let params: Vec<(&str, &str)> = pairs
-        .iter()
-        .filter(|(k, _)| PASSTHROUGH_PARAMS.contains(&k.as_str()))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let next = pairs
-        .iter()
-        .find(|(k, _)| k == "next")
-        .and_then(|(_, v)| same_origin_path(v));
+    let query = super::LoginQuery::parse(query)?;
     client
-        .authorize_redirect_returning(&SessionPending(session), redirect_uri, &params, next)
+        .authorize_redirect_returning(
+            &SessionPending(session),
+            redirect_uri,
+            &query.authorize_params(),
+            query.next.as_deref(),
+        )
         .await
 }
 

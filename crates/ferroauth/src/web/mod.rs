@@ -1,20 +1,29 @@
 //! What every web-framework integration does the same way, with no framework's types: the
 //! ready-made routes' work ([`flows`]), errors as HTTP answers ([`Failure`]), the app's own
-//! URL for redirect URIs ([`AppUrl`]), and reading a callback's form body
-//! ([`callback_from_form`]).
+//! URL for redirect URIs ([`AppUrl`]), reading a callback's form body
+//! ([`callback_from_form`]), and the web layer's defences against hostile browsers and
+//! pages: the login query checked ([`LoginQuery`]), state-changing requests from other
+//! sites refused ([`refuse_cross_site`]), relayed API answers unable to script the app
+//! ([`relay_headers`]). `docs/security.md` has the threat model they answer.
 //!
 //! An integration (`ferroauth-axum`, `ferroauth-actix`) only translates: its request to
 //! these functions' arguments, their results to its responses, its session to
 //! [`crate::session::Session`]. Whatever one integration would otherwise have to copy from
 //! another lives here, so that both answer every request alike.
 
+mod api_relay;
 mod app_url;
+mod cross_site;
 mod failure;
 pub mod flows;
+mod login_query;
 
+pub use api_relay::{relay_headers, relay_status};
 pub use app_url::{AppUrl, RedirectUriConfig, RequestOrigin};
+pub use cross_site::{FetchHeaders, refuse_cross_site};
 pub use failure::{Failure, http_status};
 pub use flows::{LoginAnswer, TokenSummary};
+pub use login_query::LoginQuery;
 
 use crate::form_post::{self, ResubmitPage};
 use crate::{CallbackParams, Error};
