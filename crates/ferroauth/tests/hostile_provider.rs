@@ -1062,7 +1062,7 @@ async fn userinfo_names_another_subject() {
     let p = Provider::start().await;
     let client = p.client(&Opts::default());
     p.set(|b| b.userinfo_sub = "mallory".into());
-    assert_refused(p.login(&client).await, "invalid_userinfo", 502);
+    assert_refused(p.login(&client).await, "userinfo_sub_mismatch", 502);
     assert_eq!(Hits::get(&p.hits().userinfo), 1);
 }
 
