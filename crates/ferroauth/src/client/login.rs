@@ -571,7 +571,7 @@ pub(crate) fn check_userinfo_subject(id_claims: &Claims, userinfo: &Claims) -> R
     };
     match userinfo.get("sub") {
         None => Err(Error::InvalidUserinfo(
-            "it has no `sub` to compare with the ID token's".into(),
+            "it has no `sub` to compare with the login's".into(),
         )),
         Some(other) if other != sub => Err(Error::UserinfoSubMismatch),
         Some(_) => Ok(()),
