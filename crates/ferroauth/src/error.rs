@@ -300,9 +300,21 @@ pub enum Error {
     #[error("the provider refused the pushed authorization request: {0}")]
     PushedAuthorization(ProviderError),
 
-    /// The userinfo response is unusable or names another subject.
+    /// The userinfo response is unusable (not a JSON object, no `sub` where one is due).
     #[error("the userinfo response is invalid: {0}")]
     InvalidUserinfo(String),
+
+    /// The userinfo response names another subject than the login (OpenID Connect Core
+    /// §5.3.2), at the login or at a refresh: a token for one user paired with another's
+    /// profile.
+    #[error("the userinfo response names another subject than the login")]
+    UserinfoSubMismatch,
+
+    /// The device authorization response (RFC 8628 §3.2) has something unsafe to show the
+    /// user: a `verification_uri` that is not https (plain http only on a loopback host),
+    /// or a `user_code` that is not short printable ASCII.
+    #[error("the device authorization response is unsafe to show: {0}")]
+    InvalidDeviceAuthorization(String),
 
     /// Fetching or checking the provider metadata failed.
     #[error("provider discovery failed: {0}")]
@@ -502,6 +514,8 @@ impl Error {
                 known_or(&e.error, PAR_CODES, "pushed_authorization_failed")
             }
             Error::InvalidUserinfo(_) => "invalid_userinfo",
+            Error::UserinfoSubMismatch => "userinfo_sub_mismatch",
+            Error::InvalidDeviceAuthorization(_) => "invalid_device_authorization",
             Error::Discovery(_) => "discovery_failed",
             Error::Jwks(_) => "jwks_failed",
             Error::Http { failure, .. } => match failure {

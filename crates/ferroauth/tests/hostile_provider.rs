@@ -1062,7 +1062,7 @@ async fn userinfo_names_another_subject() {
     let p = Provider::start().await;
     let client = p.client(&Opts::default());
     p.set(|b| b.userinfo_sub = "mallory".into());
-    assert_refused(p.login(&client).await, "invalid_userinfo", 502);
+    assert_refused(p.login(&client).await, "userinfo_sub_mismatch", 502);
     assert_eq!(Hits::get(&p.hits().userinfo), 1);
 }
 
@@ -1166,4 +1166,62 @@ async fn essential_acr_must_come_back() {
     login_with(&p, &client, &[("claims", any.as_str())])
         .await
         .expect("some acr");
+}
+
+// ---------------------------------------------------------------------------------------
+// Device authorization (RFC 8628): what a device shows its user comes from the provider.
+
+#[tokio::test]
+async fn device_authorization_with_terminal_escapes_or_unsafe_uris() {
+    let p = Provider::start().await;
+    let client = p.client(&plain(&p));
+    let good = client
+        .device_authorization(&[])
+        .await
+        .expect("a well-formed answer");
+    assert_eq!(good.user_code, "WDJB-MJHT");
+    let long = "A".repeat(200);
+    for (field, value) in [
+        // An OSC 8 hyperlink hiding another address behind the code, a screen clear,
+        // an 8-bit CSI (C1), a line break that forges a second line.
+        (
+            "user_code",
+            "\u{1b}]8;;https://evil.example\u{7}WDJB-MJHT\u{1b}]8;;\u{7}",
+        ),
+        ("user_code", "WDJB\u{1b}[2J"),
+        ("user_code", "WDJB\u{9b}2J"),
+        ("user_code", "WDJB\nOpen https://evil.example"),
+        ("user_code", long.as_str()),
+        ("verification_uri", "https://op.example/device\u{1b}[8m"),
+        ("verification_uri", "javascript:alert(document.cookie)"),
+        ("verification_uri", "http://evil.example/device"),
+        (
+            "verification_uri",
+            "data:text/html,<script>alert(1)</script>",
+        ),
+        (
+            "verification_uri_complete",
+            "http://evil.example/device?user_code=WDJB-MJHT",
+        ),
+        (
+            "verification_uri_complete",
+            "https://op.example/\u{1b}[2Jdevice",
+        ),
+    ] {
+        p.set(|b| b.device[field] = json!(value));
+        let e = assert_refused(
+            client.device_authorization(&[]).await,
+            "invalid_device_authorization",
+            502,
+        );
+        assert!(
+            !e.to_string().chars().any(char::is_control),
+            "the error shows no control character: {e:?}"
+        );
+        p.set(|b| b.device = hostile::Behaviour::default().device);
+    }
+    // Plain http on a loopback host is a local provider in development.
+    p.set(|b| b.device["verification_uri"] = json!("http://127.0.0.1:8080/device"));
+    let local = client.device_authorization(&[]).await.expect("loopback");
+    assert_eq!(local.verification_uri, "http://127.0.0.1:8080/device");
 }

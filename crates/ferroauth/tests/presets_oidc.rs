@@ -287,6 +287,184 @@ async fn microsoft_single_tenant_metadata_names_the_tenant() {
     assert!(e.contains("preset_options.tenant"), "{e}");
 }
 
+/// A browser session in memory, for the web flows (`POST /refresh/{name}`).
+#[derive(Default)]
+struct MemorySession(std::sync::Mutex<std::collections::BTreeMap<String, String>>);
+
+impl ferroauth::session::Session for MemorySession {
+    async fn get(&self, key: &str) -> Result<Option<String>, ferroauth::Error> {
+        Ok(self.0.lock().unwrap().get(key).cloned())
+    }
+    async fn insert(&self, key: &str, json: String) -> Result<(), ferroauth::Error> {
+        self.0.lock().unwrap().insert(key.to_owned(), json);
+        Ok(())
+    }
+    async fn remove(&self, key: &str) -> Result<(), ferroauth::Error> {
+        self.0.lock().unwrap().remove(key);
+        Ok(())
+    }
+    async fn renew(&self) -> Result<(), ferroauth::Error> {
+        Ok(())
+    }
+    async fn clear(&self) -> Result<(), ferroauth::Error> {
+        self.0.lock().unwrap().clear();
+        Ok(())
+    }
+    fn is_present(&self) -> bool {
+        true
+    }
+}
+
+/// The Entra user's identity as the preset keys it.
+fn entra_identity(tid: &str) -> String {
+    format!("{tid}:00000000-0000-0000-66f3-3332eca7ea81")
+}
+
+/// A Microsoft provider that answers refresh requests, a world, its client, and a session
+/// holding a login whose ID token has `claims`.
+async fn microsoft_logged_in(claims: Value) -> (Op, World, OAuthClient, MemorySession) {
+    let mut op = microsoft_op();
+    op.refresh = true;
+    let world = world(&[&op], vec![]).await;
+    let microsoft = world.client(&toml("microsoft", ""), "microsoft");
+    op.set_id_claims(claims);
+    let login = world.login(&microsoft).await.unwrap();
+    let session = MemorySession::default();
+    ferroauth::session::save_login(&session, &login)
+        .await
+        .unwrap();
+    (op, world, microsoft, session)
+}
+
+/// The claims the session keeps for the Microsoft login.
+async fn kept_claims(session: &MemorySession) -> ferroauth::Claims {
+    ferroauth::session::accounts(session)
+        .await
+        .unwrap()
+        .remove("microsoft")
+        .unwrap()
+}
+
+/// The refresh token the session keeps for the Microsoft login.
+async fn kept_refresh_token(session: &MemorySession) -> Option<String> {
+    use ferroauth::TokenStore as _;
+    let token = ferroauth::session::SessionTokens(session)
+        .load("microsoft")
+        .await
+        .unwrap()?;
+    let t = token.as_oauth2().unwrap();
+    Some(t.refresh_token.as_ref().unwrap().expose().to_owned())
+}
+
+#[tokio::test]
+async fn microsoft_refresh_does_not_vouch_for_a_changed_address() {
+    let mut claims = entra_claims(TENANT_1, TENANT_1);
+    claims["email"] = json!("megan@contoso.example");
+    claims["xms_edov"] = json!(true);
+    let (op, world, microsoft, session) = microsoft_logged_in(claims).await;
+    let before = Profile::from_claims(&kept_claims(&session).await);
+    assert!(before.email_verified, "the login's address is vouched for");
+    let first_refresh_token = kept_refresh_token(&session).await.unwrap();
+
+    // nOAuth: the tenant's admin sets the user's `mail` to someone else's address; the
+    // refreshed ID token has no address (an optional claim), Graph has the new one.
+    op.set_id_claims(entra_claims(TENANT_1, TENANT_1));
+    op.set_userinfo(json!({
+        "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+        "name": "Megan Bowen", "email": "ceo@victim.example"
+    }));
+    let (_, claims) = ferroauth::web::flows::refresh(&microsoft, &session)
+        .await
+        .unwrap();
+    let p = Profile::from_claims(&claims);
+    assert_eq!(p.email.as_deref(), Some("ceo@victim.example"));
+    assert!(
+        !p.email_verified,
+        "the login's xms_edov vouched for a new address"
+    );
+    assert_eq!(p.sub.as_deref(), Some(entra_identity(TENANT_1).as_str()));
+    assert_eq!(
+        claims,
+        kept_claims(&session).await,
+        "the session keeps them"
+    );
+    assert_eq!(world.seen_at("/oidc/userinfo").len(), 1);
+
+    // The refresh token rotated and the new one was kept: a second refresh works.
+    let second_refresh_token = kept_refresh_token(&session).await.unwrap();
+    assert_ne!(first_refresh_token, second_refresh_token);
+    let (_, claims) = ferroauth::web::flows::refresh(&microsoft, &session)
+        .await
+        .unwrap();
+    assert!(!Profile::from_claims(&claims).email_verified);
+    assert_eq!(claims["sub"], entra_identity(TENANT_1).as_str());
+}
+
+#[tokio::test]
+async fn microsoft_refresh_refuses_userinfo_of_another_subject() {
+    // No address in the ID token: the login read it from Graph, whose `sub` matched.
+    let (op, world, microsoft, session) =
+        microsoft_logged_in(entra_claims(TENANT_1, TENANT_1)).await;
+    assert_eq!(world.seen_at("/oidc/userinfo").len(), 1);
+    op.set_userinfo(json!({
+        "sub": "AAAAAAAAAAAAAAAAAAAAAOtherUserOtherUser0", "name": "Mallory",
+        "email": "mallory@contoso.example"
+    }));
+    let e = ferroauth::web::flows::refresh(&microsoft, &session)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "userinfo_sub_mismatch", "{e}");
+    let kept = kept_claims(&session).await;
+    assert_eq!(kept["sub"], entra_identity(TENANT_1).as_str());
+    assert_eq!(kept["email"], "megan@contoso.example");
+    assert_eq!(
+        kept_refresh_token(&session).await,
+        None,
+        "a token answering for another user is not kept"
+    );
+}
+
+#[tokio::test]
+async fn microsoft_refreshed_id_token_keeps_the_logins_authentication() {
+    let mut login_claims = entra_claims(TENANT_1, TENANT_1);
+    login_claims["auth_time"] = json!(1_700_000_000);
+    let (op, world, microsoft, session) = microsoft_logged_in(login_claims.clone()).await;
+    // OpenID Connect Core §12.2: `auth_time` and a nonce, if any, are the login's, and an
+    // `azp` is there only if the login's had one.
+    let changes = [
+        ("auth_time", json!(1_700_000_600)),
+        ("nonce", json!("another-login")),
+        ("azp", json!(CLIENT_ID)),
+    ];
+    for (i, (claim, value)) in changes.into_iter().enumerate() {
+        if i > 0 {
+            // The refused refresh spent the refresh token: log in again.
+            op.set_id_claims(login_claims.clone());
+            let login = world.login(&microsoft).await.unwrap();
+            ferroauth::session::save_login(&session, &login)
+                .await
+                .unwrap();
+        }
+        let mut refreshed = login_claims.clone();
+        refreshed[claim] = value;
+        op.set_id_claims(refreshed);
+        let e = ferroauth::web::flows::refresh(&microsoft, &session)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_id_token", "{claim}: {e}");
+    }
+    // The same authentication refreshes, without a nonce.
+    op.set_id_claims(login_claims.clone());
+    let login = world.login(&microsoft).await.unwrap();
+    ferroauth::session::save_login(&session, &login)
+        .await
+        .unwrap();
+    let (_, kept) = ferroauth::web::flows::refresh(&microsoft, &session)
+        .await
+        .unwrap();
+    assert_eq!(kept["sub"], entra_identity(TENANT_1).as_str());
+}
+
 // ---------------------------------------------------------------------------------------
 // Apple
 

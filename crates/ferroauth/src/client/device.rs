@@ -26,6 +26,8 @@ const DEFAULT_INTERVAL_SECS: u64 = 5;
 const SLOW_DOWN_SECS: u64 = 5;
 /// The grant type of the token request (§3.4).
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// The longest `user_code` shown; §6.1 recommends about eight characters a person types.
+pub const MAX_USER_CODE_LEN: usize = 64;
 
 /// A started device login (RFC 8628 §3.2): what to show the user, and what to poll with.
 #[derive(Clone)]
@@ -106,7 +108,11 @@ impl OAuthClient {
         let openid = scope
             .as_deref()
             .is_some_and(|s| s.split_ascii_whitespace().any(|p| p == "openid"));
-        parse_device_authorization(response.status, &response.body, random::now(), openid)
+        let device =
+            parse_device_authorization(response.status, &response.body, random::now(), openid)?;
+        let allow_insecure = self.settings().client_kwargs.allow_insecure_http;
+        check_shown(&device, self.name(), allow_insecure)?;
+        Ok(device)
     }
 
     /// Polls the token endpoint once (RFC 8628 §3.4). `SlowDown` has already added 5
@@ -217,6 +223,44 @@ fn parse_device_authorization(
     })
 }
 
+/// What a device shows its user must be safe to show, since it comes from the provider:
+/// a terminal obeys escape sequences (a hostile code could clear the screen, forge lines
+/// or hide another address behind a hyperlink), and the user opens the address in a
+/// browser. So `user_code` is short printable ASCII, and each verification URI is
+/// printable ASCII and a provider endpoint as good as any other: https, or plain http
+/// on a loopback host (or where the client allows plain http).
+fn check_shown(
+    device: &DeviceAuthorization,
+    client: &str,
+    allow_insecure: bool,
+) -> Result<(), Error> {
+    let code = &device.user_code;
+    if code.len() > MAX_USER_CODE_LEN || !code.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Err(Error::InvalidDeviceAuthorization(format!(
+            "user_code must be at most {MAX_USER_CODE_LEN} printable ASCII characters"
+        )));
+    }
+    let uris = [
+        ("verification_uri", Some(&device.verification_uri)),
+        (
+            "verification_uri_complete",
+            device.verification_uri_complete.as_ref(),
+        ),
+    ];
+    for (name, uri) in uris {
+        let Some(uri) = uri else { continue };
+        let printable = uri.bytes().all(|b| b.is_ascii_graphic());
+        // The URI is not quoted in the error: it is what could not be shown.
+        if !printable || crate::http::endpoint(client, uri, allow_insecure).is_err() {
+            return Err(Error::InvalidDeviceAuthorization(format!(
+                "{name} must be an https URL of printable ASCII (plain http only on a \
+                 loopback host)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +281,49 @@ mod tests {
         assert_eq!(
             (d.verification_uri.as_str(), d.interval),
             ("https://www.google.com/device", 7)
+        );
+    }
+
+    #[test]
+    fn only_what_is_safe_to_show_is_shown() {
+        let body = |code: &str, uri: &str| {
+            serde_json::json!({
+                "device_code": "d", "user_code": code, "verification_uri": uri,
+                "expires_in": 600
+            })
+            .to_string()
+        };
+        let shown = |code: &str, uri: &str| {
+            let d = parse_device_authorization(200, body(code, uri).as_bytes(), 0, false)?;
+            check_shown(&d, "tv", false)
+        };
+        assert!(shown("WDJB-MJHT", "https://op.example/device").is_ok());
+        assert!(shown("WDJB MJHT", "http://localhost:8080/device").is_ok());
+        for (code, uri) in [
+            ("WDJB\u{1b}[2J", "https://op.example/device"),
+            ("WDJB\u{9b}2J", "https://op.example/device"),
+            ("WDJB\u{202e}", "https://op.example/device"),
+            (
+                &"A".repeat(MAX_USER_CODE_LEN + 1),
+                "https://op.example/device",
+            ),
+            ("WDJB", "https://op.example/\u{1b}]8;;x\u{7}"),
+            ("WDJB", "javascript:alert(1)"),
+            ("WDJB", "http://evil.example/device"),
+        ] {
+            let e = shown(code, uri).unwrap_err();
+            assert_eq!(e.code(), "invalid_device_authorization", "{code:?} {uri:?}");
+        }
+        let d = parse_device_authorization(
+            200,
+            body("W", "http://tv.example/device").as_bytes(),
+            0,
+            false,
+        )
+        .unwrap();
+        assert!(
+            check_shown(&d, "tv", true).is_ok(),
+            "allow_insecure_http allows plain http"
         );
     }
 

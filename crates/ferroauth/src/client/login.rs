@@ -554,18 +554,28 @@ fn scope_claims_missing(claims: &Claims, scope: Option<&str>) -> bool {
 
 /// Adds userinfo claims to the ID token's; the subject must be the same (OpenID Connect
 /// Core §5.3.2), or a token for one user could be paired with another's profile.
-fn merge_userinfo(claims: &mut Claims, userinfo: Claims) -> Result<(), Error> {
-    if let Some(sub) = claims.get("sub")
-        && userinfo.get("sub") != Some(sub)
-    {
-        return Err(Error::InvalidUserinfo(
-            "its `sub` differs from the ID token's".into(),
-        ));
-    }
+pub(crate) fn merge_userinfo(claims: &mut Claims, userinfo: Claims) -> Result<(), Error> {
+    check_userinfo_subject(claims, &userinfo)?;
     for (k, v) in userinfo {
         claims.entry(k).or_insert(v);
     }
     Ok(())
+}
+
+/// Whether `userinfo` names the subject of `id_claims` (the provider's own claims of an
+/// ID token, before any preset mapping): at the login and at every refresh. Without a
+/// `sub` in `id_claims` there is nothing to compare.
+pub(crate) fn check_userinfo_subject(id_claims: &Claims, userinfo: &Claims) -> Result<(), Error> {
+    let Some(sub) = id_claims.get("sub") else {
+        return Ok(());
+    };
+    match userinfo.get("sub") {
+        None => Err(Error::InvalidUserinfo(
+            "it has no `sub` to compare with the login's".into(),
+        )),
+        Some(other) if other != sub => Err(Error::UserinfoSubMismatch),
+        Some(_) => Ok(()),
+    }
 }
 
 /// The `acr` values the request's `claims` parameter marks essential for the ID token
@@ -695,6 +705,11 @@ access_token_url = "https://op.example/token"
         let bad: Claims = serde_json::from_str(r#"{"sub":"mallory"}"#).unwrap();
         assert_eq!(
             merge_userinfo(&mut claims, bad).unwrap_err().code(),
+            "userinfo_sub_mismatch"
+        );
+        let none: Claims = serde_json::from_str(r#"{"email":"m@x"}"#).unwrap();
+        assert_eq!(
+            merge_userinfo(&mut claims, none).unwrap_err().code(),
             "invalid_userinfo"
         );
         let mut plain = Claims::new();

@@ -47,6 +47,7 @@ mod token_endpoint;
 pub use api::ApiRequest;
 pub use device::{DeviceAuthorization, DevicePoll};
 pub use login::Login;
+pub(crate) use login::{check_userinfo_subject, merge_userinfo};
 pub use revocation::Introspection;
 
 /// A registered client. Cheap to clone.

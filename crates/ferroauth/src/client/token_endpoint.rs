@@ -11,7 +11,7 @@ use crate::oauth2::token_response;
 use crate::oidc::IdTokenCheck;
 use crate::random;
 use crate::settings::TokenEndpointAuthMethod;
-use crate::token::OAuth2Token;
+use crate::token::{Claims, OAuth2Token};
 
 /// Which back-channel endpoint a form goes to: it decides on `client_id` and DPoP proofs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,17 +255,82 @@ impl OAuthClient {
                 .await?;
             if let Some(old_id) = &token.id_token {
                 let old = crate::oidc::unverified_claims(old_id.expose())?;
-                for claim in ["iss", "sub"] {
-                    if old.get(claim) != claims.get(claim) {
-                        return Err(Error::InvalidIdToken(format!(
-                            "the refreshed ID token names another `{claim}`"
-                        )));
-                    }
-                }
+                check_refreshed_id_token(&old, &claims)?;
             }
         } else {
             fresh.id_token = token.id_token.clone();
         }
         Ok(fresh)
+    }
+}
+
+/// OpenID Connect Core §12.2: a refreshed ID token is about the login's authentication.
+/// It names the login's `iss`, `sub`, audience and `azp` (none if the login's had none);
+/// its `auth_time` and `nonce`, when present, are the login's.
+fn check_refreshed_id_token(old: &Claims, new: &Claims) -> Result<(), Error> {
+    let differs = |claim: &str| {
+        Err(Error::InvalidIdToken(format!(
+            "the refreshed ID token names another `{claim}` than the login's"
+        )))
+    };
+    for claim in ["iss", "sub", "azp"] {
+        if old.get(claim) != new.get(claim) {
+            return differs(claim);
+        }
+    }
+    if audiences(old) != audiences(new) {
+        return differs("aud");
+    }
+    for claim in ["auth_time", "nonce"] {
+        if let Some(value) = new.get(claim)
+            && old.get(claim) != Some(value)
+        {
+            return differs(claim);
+        }
+    }
+    Ok(())
+}
+
+/// The `aud` of ID token claims as a sorted list (a string or an array of strings).
+fn audiences(claims: &Claims) -> Vec<&str> {
+    let mut list: Vec<&str> = match claims.get("aud") {
+        Some(serde_json::Value::String(s)) => vec![s.as_str()],
+        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    list.sort_unstable();
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(v: serde_json::Value) -> Claims {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_refreshed_id_token_keeps_the_logins_authentication() {
+        let login = claims(serde_json::json!({
+            "iss": "https://op.example", "sub": "a", "aud": "app", "auth_time": 100, "nonce": "n"
+        }));
+        let same = claims(serde_json::json!({
+            "iss": "https://op.example", "sub": "a", "aud": ["app"], "auth_time": 100
+        }));
+        assert!(check_refreshed_id_token(&login, &same).is_ok());
+        for (claim, value) in [
+            ("iss", serde_json::json!("https://evil.example")),
+            ("sub", serde_json::json!("b")),
+            ("aud", serde_json::json!(["app", "other"])),
+            ("azp", serde_json::json!("app")),
+            ("auth_time", serde_json::json!(200)),
+            ("nonce", serde_json::json!("m")),
+        ] {
+            let mut new = same.clone();
+            new.insert(claim.into(), value);
+            let e = check_refreshed_id_token(&login, &new).unwrap_err();
+            assert_eq!(e.code(), "invalid_id_token", "{claim}");
+        }
     }
 }

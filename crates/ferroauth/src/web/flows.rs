@@ -11,6 +11,7 @@
 //! [`super::Failure`].
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::session::{self as store, Session, SessionPending, SessionTokens};
 use crate::{CallbackParams, Claims, Error, Login, OAuth, OAuthClient, Token, TokenStore};
@@ -66,34 +67,148 @@ pub async fn finish_login(
 /// access token when the provider has an endpoint for it (else keeps the claims of the
 /// login). Gives the new token and the user's claims.
 ///
-/// Fresh userinfo updates the login's claims but never its `sub`: the identity was fixed
-/// at login, from the ID token (a preset may have qualified it, as Microsoft's `tid:oid`),
-/// and claims only the ID token had stay.
+/// What the refresh brought (a new ID token, checked in
+/// [`OAuthClient::refresh_token`], and fresh userinfo) updates the login's claims under
+/// the login's rules: userinfo must name the login's subject (`userinfo_sub_mismatch`,
+/// and the new token is then not kept), and a verification flag stays only with the
+/// value it vouched for (see [`VOUCHED`]). The login's `sub` never changes: the identity
+/// was fixed at login (a preset may have qualified it, as Microsoft's `tid:oid`), and
+/// claims only the login's ID token had stay.
 pub async fn refresh(
     client: &OAuthClient,
     session: &impl Session,
 ) -> Result<(Token, Claims), Error> {
-    let token = client.refresh_stored_token(&SessionTokens(session)).await?;
+    let tokens = SessionTokens(session);
+    let before = tokens.load(client.name()).await?;
+    let token = client.refresh_stored_token(&tokens).await?;
     let mut all = store::accounts(session).await?;
     let mut claims = all.remove(client.name()).unwrap_or_default();
-    if client.has_userinfo_endpoint().await? {
-        let fresh = client.userinfo(&token).await?;
-        update_claims(&mut claims, fresh, client.inner.quirks.claims_map);
+    let map = client.inner.quirks.claims_map;
+    let fresh = match refreshed_claims(client, before.as_ref(), &token, &claims, map).await {
+        Ok(fresh) => fresh,
+        Err(e @ Error::UserinfoSubMismatch) => {
+            // The new access token answers for another user: it must not stay.
+            tokens.remove(client.name()).await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(fresh) = fresh {
+        update_claims(&mut claims, fresh, map);
         store::save_claims(session, client.name(), &claims).await?;
     }
     Ok((token, claims))
 }
 
-/// The login's claims updated with fresh userinfo: every field but `sub`, then the
-/// preset's mapping again.
+/// The claims a refresh brought, as the provider sent them (no preset mapping yet): a
+/// new ID token's, with fresh userinfo under them as at a login; `None` when it brought
+/// neither. Userinfo must name the subject of the login: the provider's own `sub` in
+/// its ID token (never the preset's mapped one), or, for a login without an ID token,
+/// the `sub` the login kept, mapped alike.
+async fn refreshed_claims(
+    client: &OAuthClient,
+    before: Option<&Token>,
+    token: &Token,
+    login: &Claims,
+    map: Option<fn(&mut Claims)>,
+) -> Result<Option<Claims>, Error> {
+    let id_token = |t: &Token| {
+        t.as_oauth2()
+            .and_then(|t| t.id_token.as_ref())
+            .map(|id| id.expose().to_owned())
+    };
+    let (old_id, new_id) = (before.and_then(id_token), id_token(token));
+    // The refresh keeps the login's ID token when its answer had none; a new one was
+    // validated by the refresh (signature, and the login's `iss` and `sub`).
+    let new_id_claims = match &new_id {
+        Some(raw) if old_id.as_ref() != Some(raw) => Some(crate::oidc::unverified_claims(raw)?),
+        _ => None,
+    };
+    let userinfo = match client.has_userinfo_endpoint().await? {
+        true => Some(client.userinfo(token).await?),
+        false => None,
+    };
+    let fresh = match (new_id_claims, userinfo) {
+        (None, None) => return Ok(None),
+        (Some(id_claims), None) => id_claims,
+        (Some(mut id_claims), Some(userinfo)) => {
+            crate::client::merge_userinfo(&mut id_claims, userinfo)?;
+            id_claims
+        }
+        (None, Some(userinfo)) => {
+            if let Some(raw) = &old_id {
+                let login_id = crate::oidc::unverified_claims(raw)?;
+                crate::client::check_userinfo_subject(&login_id, &userinfo)?;
+            }
+            userinfo
+        }
+    };
+    if old_id.is_none() {
+        // No ID token at login: the kept `sub` is the profile's, perhaps mapped.
+        let mut mapped = fresh.clone();
+        if let Some(map) = map {
+            map(&mut mapped);
+        }
+        let kept: Claims = login
+            .get("sub")
+            .map(|s| ("sub".into(), s.clone()))
+            .into_iter()
+            .collect();
+        crate::client::check_userinfo_subject(&kept, &mapped)?;
+    }
+    Ok(Some(fresh))
+}
+
+/// Claims whose value a verification flag vouches for, and that flag: a flag is true of
+/// the value it came with, never of a later one.
+pub const VOUCHED: &[(&str, &str)] = &[
+    ("email", "email_verified"),
+    ("phone_number", "phone_number_verified"),
+];
+
+/// The login's claims updated with `fresh` claims from a refresh: the preset's mapping
+/// runs on the fresh claims alone (so that nothing kept from the login, such as
+/// Microsoft's `xms_edov`, vouches for a new value), then every field but `sub` is
+/// replaced. A flag of [`VOUCHED`] then stays only with its value: for a new value it
+/// is what the fresh claims say of it (false when they say nothing); for the same value
+/// the login's flag stays unless the fresh claims vouch for it themselves.
 fn update_claims(claims: &mut Claims, fresh: Claims, map: Option<fn(&mut Claims)>) {
+    let mut mapped = fresh.clone();
+    if let Some(map) = map {
+        map(&mut mapped);
+    }
+    for (value, flag) in VOUCHED {
+        // What the fresh claims themselves say: a flag they carry, or one their mapping
+        // found true (a mapping's `false` may only mean "not said").
+        let said = mapped
+            .get(*flag)
+            .filter(|v| fresh.contains_key(*flag) || truthy(v))
+            .cloned();
+        let kept = match mapped.get(*value) {
+            Some(new) if claims.get(*value) != Some(new) => {
+                Some(said.filter(truthy).unwrap_or(Value::Bool(false)))
+            }
+            Some(_) => said.or_else(|| claims.get(*flag).cloned()),
+            None => claims.get(*flag).cloned(),
+        };
+        match kept {
+            Some(v) => mapped.insert((*flag).to_owned(), v),
+            None => mapped.remove(*flag),
+        };
+    }
     let sub = claims.get("sub").cloned();
-    claims.extend(fresh);
+    claims.extend(mapped);
     if let Some(sub) = sub {
         claims.insert("sub".into(), sub);
     }
-    if let Some(map) = map {
-        map(claims);
+}
+
+/// Whether a flag says true: `true`, or the string `"true"` (Apple).
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::String(s) => s.eq_ignore_ascii_case("true"),
+        _ => false,
     }
 }
 
@@ -205,5 +320,95 @@ mod tests {
             "/oauth/auth/github"
         );
         assert_eq!(callback_path("/elsewhere", "github"), "/auth/github");
+    }
+
+    fn claims(v: serde_json::Value) -> Claims {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    /// A preset-like mapping that reads a verification flag from a claim the login's ID
+    /// token had (Microsoft's `xms_edov`): it must not vouch for a newer address.
+    fn edov_map(c: &mut Claims) {
+        let verified = c.get("edov") == Some(&serde_json::Value::Bool(true));
+        c.insert("email_verified".into(), verified.into());
+    }
+
+    #[test]
+    fn a_verification_flag_goes_with_the_value_it_vouched_for() {
+        let login = claims(serde_json::json!({
+            "sub": "a", "email": "a@x.example", "email_verified": true,
+            "phone_number": "+1 555 0100", "phone_number_verified": true
+        }));
+        // A new address without a flag: the old flag does not carry over to it.
+        let mut c = login.clone();
+        let fresh = claims(serde_json::json!({
+            "sub": "a", "email": "ceo@victim.example", "phone_number": "+1 555 0199"
+        }));
+        update_claims(&mut c, fresh, None);
+        assert_eq!(c["email"], "ceo@victim.example");
+        assert_eq!(c["email_verified"], false);
+        assert_eq!(c["phone_number_verified"], false);
+        // The same address again: still vouched for by the login.
+        let mut c = login.clone();
+        update_claims(
+            &mut c,
+            claims(serde_json::json!({"sub": "a", "email": "a@x.example", "name": "A"})),
+            None,
+        );
+        assert_eq!(c["email_verified"], true);
+        assert_eq!(c["phone_number_verified"], true);
+        assert_eq!(c["name"], "A");
+        // The fresh response vouches for its own new address.
+        let mut c = login.clone();
+        update_claims(
+            &mut c,
+            claims(serde_json::json!({"sub": "a", "email": "b@x.example", "email_verified": true})),
+            None,
+        );
+        assert_eq!(c["email_verified"], true);
+        // A flag without its value vouches for nothing: the login's stays.
+        let mut c = claims(
+            serde_json::json!({"sub": "a", "email": "a@x.example", "email_verified": false}),
+        );
+        update_claims(
+            &mut c,
+            claims(serde_json::json!({"sub": "a", "email_verified": true})),
+            None,
+        );
+        assert_eq!(c["email_verified"], false);
+    }
+
+    #[test]
+    fn a_mapping_cannot_vouch_from_the_logins_claims() {
+        let mut login =
+            claims(serde_json::json!({"sub": "t:o", "edov": true, "email": "a@x.example"}));
+        edov_map(&mut login);
+        assert_eq!(login["email_verified"], true);
+        // The tenant admin changed the address; the fresh profile has no `edov`.
+        let mut c = login.clone();
+        update_claims(
+            &mut c,
+            claims(serde_json::json!({"sub": "raw", "email": "ceo@victim.example"})),
+            Some(edov_map),
+        );
+        assert_eq!(c["email"], "ceo@victim.example");
+        assert_eq!(c["email_verified"], false, "nOAuth: stale edov vouched");
+        assert_eq!(c["sub"], "t:o", "the login's identity stays");
+        // The same address: the login's flag stays.
+        let mut c = login.clone();
+        update_claims(
+            &mut c,
+            claims(serde_json::json!({"sub": "raw", "email": "a@x.example"})),
+            Some(edov_map),
+        );
+        assert_eq!(c["email_verified"], true);
+        // A fresh response with its own `edov` vouches again.
+        let mut c = login;
+        update_claims(
+            &mut c,
+            claims(serde_json::json!({"sub": "raw", "email": "b@x.example", "edov": true})),
+            Some(edov_map),
+        );
+        assert_eq!(c["email_verified"], true);
     }
 }

@@ -148,6 +148,9 @@ pub struct Behaviour {
     pub userinfo_raw: Option<(u16, &'static str, String)>,
     /// The access token the token endpoint hands out (default: a fresh `at-<n>`).
     pub access_token: Option<String>,
+    /// The device authorization endpoint's answer (RFC 8628 §3.2), whatever the request
+    /// (default: a well-formed one with an https `verification_uri`).
+    pub device: Value,
 }
 
 impl Default for Behaviour {
@@ -171,6 +174,14 @@ impl Default for Behaviour {
             userinfo_sub: SUBJECT.into(),
             userinfo_raw: None,
             access_token: None,
+            device: json!({
+                "device_code": "dc-hostile-0123456789",
+                "user_code": "WDJB-MJHT",
+                "verification_uri": "https://op.example/device",
+                "verification_uri_complete": "https://op.example/device?user_code=WDJB-MJHT",
+                "expires_in": 600,
+                "interval": 5,
+            }),
         }
     }
 }
@@ -314,6 +325,7 @@ impl Provider {
             .route("/jwks", get(jwks))
             .route("/token", post(token))
             .route("/userinfo", get(userinfo))
+            .route("/device", post(device))
             .route("/stolen", get(stolen).post(stolen))
             .with_state(shared.clone());
         tokio::spawn(async move {
@@ -515,6 +527,7 @@ async fn discovery(State(s): State<Arc<Shared>>) -> Response {
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": b.metadata_token_endpoint.clone().unwrap_or_else(|| format!("{base}/token")),
         "userinfo_endpoint": format!("{base}/userinfo"),
+        "device_authorization_endpoint": format!("{base}/device"),
         "jwks_uri": format!("{base}/jwks"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
@@ -581,6 +594,10 @@ async fn userinfo(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response 
         "name": "Alice",
     }))
     .into_response()
+}
+
+async fn device(State(s): State<Arc<Shared>>) -> Response {
+    axum::Json(s.behaviour().device).into_response()
 }
 
 fn json_error(status: StatusCode, error: &str, description: &str) -> Response {

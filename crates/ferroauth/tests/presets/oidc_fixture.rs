@@ -101,8 +101,12 @@ pub struct Op {
     pub token_error: ErrorShape,
     /// Shapes a successful token response (Twitch's scope array, Salesforce's signature).
     pub token_shape: fn(&mut Map<String, Value>, &Op),
-    /// The userinfo response, when the provider has one.
+    /// The userinfo response, when the provider has one (see also [`Op::set_userinfo`]).
     pub userinfo: Option<Value>,
+    /// The token endpoint also takes `refresh_token` grants, as Microsoft does: every
+    /// token response carries a refresh token, each works once (it rotates), and the
+    /// answer has a new ID token of the grant's claims (without a nonce).
+    pub refresh: bool,
     /// Checks the authorization request's parameters (asserts).
     pub check_authorize: fn(&HashMap<String, String>),
     state: Arc<Shared>,
@@ -115,6 +119,10 @@ struct Shared {
     /// Claims merged into every ID token (they win over the defaults).
     id_claims: Mutex<Map<String, Value>>,
     issued: Mutex<Vec<String>>,
+    /// The refresh tokens not yet used, with their grant.
+    refresh_tokens: Mutex<HashMap<String, Grant>>,
+    /// What userinfo answers from now on, over [`Op::userinfo`].
+    userinfo: Mutex<Option<Value>>,
 }
 
 /// The subject of every ID token unless the claims say otherwise.
@@ -170,6 +178,7 @@ impl Op {
             token_error: standard_error,
             token_shape: |_, _| {},
             userinfo: None,
+            refresh: false,
             check_authorize: |_| {},
             state: Arc::new(Shared {
                 key,
@@ -177,6 +186,8 @@ impl Op {
                 grants: Mutex::new(HashMap::new()),
                 id_claims: Mutex::new(Map::new()),
                 issued: Mutex::new(Vec::new()),
+                refresh_tokens: Mutex::new(HashMap::new()),
+                userinfo: Mutex::new(None),
             }),
         }
     }
@@ -184,6 +195,11 @@ impl Op {
     /// Claims merged into the next ID tokens (replacing earlier ones).
     pub fn set_id_claims(&self, claims: Value) {
         *self.state.id_claims.lock().unwrap() = claims.as_object().cloned().unwrap();
+    }
+
+    /// What userinfo answers from now on (the user's profile changed at the provider).
+    pub fn set_userinfo(&self, userinfo: Value) {
+        *self.state.userinfo.lock().unwrap() = Some(userinfo);
     }
 
     /// The ID tokens issued so far.
@@ -383,6 +399,9 @@ async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: String) -> R
     if let Err(why) = check_client(&op, &headers, &form) {
         return error("invalid_client", &why);
     }
+    if op.refresh && form.get("grant_type").map(String::as_str) == Some("refresh_token") {
+        return refresh(&op, &form);
+    }
     if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
         return error("unsupported_grant_type", "only authorization_code");
     }
@@ -424,9 +443,56 @@ async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: String) -> R
     if let Some(scope) = grant.params.get("scope") {
         response["scope"] = json!(scope);
     }
+    if op.refresh {
+        response["refresh_token"] = json!(op.new_refresh_token(grant));
+    }
     let object = response.as_object_mut().unwrap();
     (op.token_shape)(object, &op);
     axum::Json(Value::Object(object.clone())).into_response()
+}
+
+/// A `refresh_token` grant, answered as Microsoft does: a new access token, a rotated
+/// refresh token (the one used is spent) and a new ID token.
+fn refresh(op: &Op, form: &HashMap<String, String>) -> Response {
+    let grant = form
+        .get("refresh_token")
+        .and_then(|t| op.state.refresh_tokens.lock().unwrap().remove(t));
+    let Some(mut grant) = grant else {
+        return (op.token_error)(
+            "invalid_grant",
+            "AADSTS70000: the refresh token was already used",
+        );
+    };
+    // A refreshed ID token has no nonce: the login's request is long gone.
+    grant.params.remove("nonce");
+    let mut access = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut access).unwrap();
+    let mut response = json!({
+        "access_token": format!("at-{}", b64(&access)),
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "id_token": op.id_token(&grant),
+        "refresh_token": op.new_refresh_token(grant.clone()),
+    });
+    if let Some(scope) = grant.params.get("scope") {
+        response["scope"] = json!(scope);
+    }
+    axum::Json(response).into_response()
+}
+
+impl Op {
+    /// A new refresh token for `grant`.
+    fn new_refresh_token(&self, grant: Grant) -> String {
+        let mut bytes = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut bytes).unwrap();
+        let token = format!("rt-{}", b64(&bytes));
+        self.state
+            .refresh_tokens
+            .lock()
+            .unwrap()
+            .insert(token.clone(), grant);
+        token
+    }
 }
 
 fn check_client(
@@ -516,7 +582,8 @@ async fn userinfo_endpoint(State(op): State<Arc<Op>>, headers: HeaderMap) -> Res
     if !bearer.starts_with("Bearer at-") {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    match &op.userinfo {
+    let changed = op.state.userinfo.lock().unwrap().clone();
+    match changed.as_ref().or(op.userinfo.as_ref()) {
         Some(info) => axum::Json(info.clone()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
