@@ -1,7 +1,7 @@
 //! What every web-framework integration does the same way, with no framework's types: the
 //! ready-made routes' work ([`flows`]), errors as HTTP answers ([`Failure`]), the app's own
-//! URL for redirect URIs ([`AppUrl`]), and reading a callback's form body
-//! ([`callback_from_form`]).
+//! URL for redirect URIs ([`AppUrl`]), reading a callback's form body
+//! ([`callback_from_form`]), and the session cookies' names ([`cookies`]).
 //!
 //! An integration (`ferroauth-axum`, `ferroauth-actix`) only translates: its request to
 //! these functions' arguments, their results to its responses, its session to
@@ -9,10 +9,12 @@
 //! another lives here, so that both answer every request alike.
 
 mod app_url;
+pub mod cookies;
 mod failure;
 pub mod flows;
 
 pub use app_url::{AppUrl, RedirectUriConfig, RequestOrigin};
+pub use cookies::CookieNames;
 pub use failure::{Failure, http_status};
 pub use flows::{LoginAnswer, TokenSummary};
 
