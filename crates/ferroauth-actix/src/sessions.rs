@@ -11,10 +11,25 @@
 //! | `HttpOnly` | yes | scripts never see the session cookie |
 //! | `Secure` | yes, except for a plain-http loopback URL | never sent over plain http |
 //! | `Path` | `/` | the callback route sees the cookie the login route set |
+//! | `Domain` | none | the cookie belongs to this host alone |
+//! | name | `__Host-id` when `Secure`, `id` over plain http | a sibling subdomain cannot plant it |
 //! | content | private (encrypted and authenticated with the app's `Key`) | see below |
 //!
 //! and wraps the store so that a failing store answers 503 `session_unavailable`, not
-//! actix-session's empty 500. `response_mode=form_post` callbacks are handled by the
+//! actix-session's empty 500.
+//!
+//! **Cookie names** ([`ferroauth::web::cookies`]): another host under the same parent
+//! domain (`evil.example.com` beside `app.example.com`) can set a `Domain=example.com`
+//! cookie named `id`, and the browser sends it to the app; with actix-session's cookie
+//! store it would even be a whole session of the attacker's. Browsers let only the app's
+//! own host set a `__Host-` cookie, so behind https the session cookie is `__Host-id` and
+//! the sealed cookies ([`SessionConfig::sealed`]) `__Host-fa_...`. Plain-http loopback
+//! development keeps `id` and `fa_...` (browsers refuse `__Host-` without `Secure`).
+//! [`SessionConfig::cookie_name`] and [`SessionConfig::sealed_cookie_prefix`] name them
+//! otherwise; a `__Host-` name without `Secure` is an `invalid_settings` error. A request
+//! that sends the session cookie twice (the app's own and a planted one) has no session:
+//! the middleware removes both copies before actix-session reads them (wrap it outside any
+//! middleware that parses the request's cookies, which actix-web caches). `response_mode=form_post` callbacks are handled by the
 //! [`Callback`](crate::Callback) extractor ([`ferroauth::form_post`]).
 //!
 //! **Why the cookie content is always private.** With a server-side store (Redis, the
@@ -63,13 +78,15 @@ use actix_web::{HttpMessage as _, HttpResponse, ResponseError};
 use ferroauth::Error;
 use ferroauth::session::sealed::{CookieKeys, CookieSealer, SealedCookies};
 use ferroauth::web::Failure;
+use ferroauth::web::cookies::{CookieNames, without_duplicated_cookie};
 use futures_util::future::LocalBoxFuture;
 
 use crate::AuthSession;
 use crate::session::ServerSession;
 
-/// The default session cookie name (actix-session's own).
-pub const DEFAULT_COOKIE_NAME: &str = "id";
+/// The default session cookie name over plain http (actix-session's own); behind https it
+/// is [`ferroauth::web::cookies::HOST_SESSION_COOKIE`] (`__Host-id`).
+pub const DEFAULT_COOKIE_NAME: &str = ferroauth::web::cookies::PLAIN_SESSION_COOKIE;
 
 /// How long an unused session lives by default.
 pub const DEFAULT_INACTIVITY: Duration = Duration::hours(8);
@@ -77,8 +94,7 @@ pub const DEFAULT_INACTIVITY: Duration = Duration::hours(8);
 /// The session cookie's settings: see the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
-    name: String,
-    secure: bool,
+    names: CookieNames,
     inactivity: Duration,
 }
 
@@ -89,11 +105,10 @@ impl Default for SessionConfig {
 }
 
 impl SessionConfig {
-    /// `SameSite=Lax; HttpOnly; Secure; Path=/`, named `id`, 8 hours of inactivity.
+    /// `SameSite=Lax; HttpOnly; Secure; Path=/`, named `__Host-id`, 8 hours of inactivity.
     pub fn new() -> Self {
         Self {
-            name: DEFAULT_COOKIE_NAME.to_owned(),
-            secure: true,
+            names: CookieNames::new(true),
             inactivity: DEFAULT_INACTIVITY,
         }
     }
@@ -105,16 +120,33 @@ impl SessionConfig {
     }
 
     /// Whether the cookie is `Secure` (sent over https only). Turning it off for an app
-    /// served over https, or outside loopback, is an explicit opt-out.
+    /// served over https, or outside loopback, is an explicit opt-out; it also drops the
+    /// `__Host-` prefix of the default names (and forgets names set before that need
+    /// `Secure`, logged): name cookies after this.
     pub fn secure(mut self, secure: bool) -> Self {
-        self.secure = secure;
+        self.names = self.names.secure(secure);
         self
     }
 
-    /// The cookie's name (default `id`). With several apps on one host, give each its own.
-    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
+    /// The session cookie's name (default `__Host-id`, `id` without `Secure`). With several
+    /// apps on one host, give each its own, `__Host-` prefixed behind https. An
+    /// `invalid_settings` error when it is not a cookie name or is `__Host-`/`__Secure-`
+    /// prefixed without `Secure`.
+    pub fn cookie_name(mut self, name: &str) -> Result<Self, Error> {
+        self.names = self.names.with_session(name)?;
+        Ok(self)
+    }
+
+    /// The prefix of the sealed cookies' names (default `__Host-fa_`, `fa_` without
+    /// `Secure`); checked as [`cookie_name`](Self::cookie_name).
+    pub fn sealed_cookie_prefix(mut self, prefix: &str) -> Result<Self, Error> {
+        self.names = self.names.with_sealed_prefix(prefix)?;
+        Ok(self)
+    }
+
+    /// The cookies' names.
+    pub fn cookie_names(&self) -> &CookieNames {
+        &self.names
     }
 
     /// How long an unused session lives.
@@ -125,41 +157,43 @@ impl SessionConfig {
 
     /// Whether the cookie will be `Secure`.
     pub fn is_secure(&self) -> bool {
-        self.secure
+        self.names.is_secure()
     }
 
     /// Sessions in an actix-session `store`, the cookie's content encrypted under `key`
     /// (64 bytes; the same on every instance that shares the store): actix-session's
     /// middleware set up as the [module docs](self) say, the bridge that gives handlers an
-    /// [`AuthSession`], and the store-failure guard, as one middleware for `App::wrap`.
+    /// [`AuthSession`], the store-failure guard and the strip of a duplicated session
+    /// cookie, as one middleware for `App::wrap`.
     pub fn middleware<St: SessionStore + 'static>(&self, store: St, key: Key) -> Sessions<St> {
         let lifecycle = PersistentSession::default()
             .session_ttl(self.inactivity)
             .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest);
         let inner = SessionMiddleware::builder(GuardedStore(store), key)
-            .cookie_name(self.name.clone())
+            .cookie_name(self.names.session().to_owned())
             .cookie_same_site(SameSite::Lax)
             .cookie_http_only(true)
-            .cookie_secure(self.secure)
+            .cookie_secure(self.names.is_secure())
             .cookie_path("/".to_owned())
             .cookie_content_security(CookieContentSecurity::Private)
             .session_lifecycle(lifecycle)
             .build();
         Sessions {
             inner: Rc::new(inner),
+            session_cookie: Rc::from(self.names.session()),
         }
     }
 
     /// Sessions with no server-side state: every entry in its own sealed (AES-256-GCM)
     /// cookie under `keys` ([`ferroauth::session::sealed`]), `SameSite=Lax; HttpOnly;
-    /// Path=/`, `Secure` as this config says, living as long as
+    /// Path=/`, `Secure` and named as this config says, living as long as
     /// [`inactivity`](Self::inactivity).
     pub fn sealed(&self, keys: CookieKeys) -> SealedSessions {
         let lifetime = std::time::Duration::from_secs(
             u64::try_from(self.inactivity.whole_seconds()).unwrap_or(0),
         );
         let sealer = CookieSealer::new(keys)
-            .secure(self.secure)
+            .cookie_names(&self.names)
             .max_age(lifetime);
         SealedSessions {
             sealer: Arc::new(sealer),
@@ -233,12 +267,14 @@ impl<St: SessionStore> SessionStore for GuardedStore<St> {
 /// actix-session's middleware around the bridge to [`AuthSession`].
 pub struct Sessions<St: SessionStore> {
     inner: Rc<SessionMiddleware<GuardedStore<St>>>,
+    session_cookie: Rc<str>,
 }
 
 impl<St: SessionStore> Clone for Sessions<St> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
+            session_cookie: self.session_cookie.clone(),
         }
     }
 }
@@ -263,18 +299,24 @@ where
             service: Rc::new(service),
         };
         let inner = self.inner.new_transform(bridged);
+        let session_cookie = self.session_cookie.clone();
         Box::pin(async move {
             Ok(StoreGuard {
                 service: Rc::new(inner.await?),
+                session_cookie,
             })
         })
     }
 }
 
 /// Turns a failure of a request during which the session store failed into 503
-/// `session_unavailable` (JSON or a page, as the request asked).
+/// `session_unavailable` (JSON or a page, as the request asked). Before that, removes the
+/// session cookie from a request that sends it more than once
+/// ([`without_duplicated_cookie`]): actix-session would take the first copy, possibly a
+/// planted one; the request has no session instead.
 pub struct StoreGuard<S> {
     service: Rc<S>,
+    session_cookie: Rc<str>,
 }
 
 impl<S, B> Service<ServiceRequest> for StoreGuard<S>
@@ -288,7 +330,8 @@ where
 
     forward_ready!(service);
 
-    fn call(&self, req: ServiceRequest) -> Self::Future {
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        strip_duplicated_session_cookie(&mut req, &self.session_cookie);
         let service = self.service.clone();
         let json = crate::wants_json(req.headers());
         Box::pin(STORE_FAILED.scope(Cell::new(false), async move {
@@ -310,6 +353,27 @@ where
                 Err(_) => Err(unavailable.into()),
             }
         }))
+    }
+}
+
+/// Removes every copy of the cookie `name` from a request that sends it more than once.
+fn strip_duplicated_session_cookie(req: &mut ServiceRequest, name: &str) {
+    let stripped = {
+        let values: Vec<&str> = req
+            .headers()
+            .get_all(header::COOKIE)
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        without_duplicated_cookie(&values, name)
+    };
+    if let Some(rest) = stripped {
+        let headers = req.headers_mut();
+        headers.remove(header::COOKIE);
+        for value in rest {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.append(header::COOKIE, value);
+            }
+        }
     }
 }
 
@@ -478,10 +542,12 @@ mod tests {
         .await;
         let response = call_service(&app, TestRequest::get().uri("/set").to_request()).await;
         let cookie = set_cookie(&response);
-        assert!(cookie.starts_with("id="), "{cookie}");
+        // __Host-: Secure, Path=/ and no Domain, or browsers refuse it.
+        assert!(cookie.starts_with("__Host-id="), "{cookie}");
         for wanted in ["SameSite=Lax", "HttpOnly", "Secure", "Path=/", "Max-Age="] {
             assert!(cookie.contains(wanted), "{wanted} missing: {cookie}");
         }
+        assert!(!cookie.contains("Domain"), "{cookie}");
         let first = cookie.split(';').next().unwrap().to_owned();
         let request = TestRequest::get()
             .uri("/renew")
@@ -491,6 +557,74 @@ mod tests {
         let second = renewed.split(';').next().unwrap();
         assert_ne!(first, second, "a renewed session gets a new id");
         assert_eq!(store.len(), 1, "the old session is deleted");
+    }
+
+    async fn set_user(session: AuthSession, user: web::Path<String>) -> HttpResponse {
+        session
+            .insert("user", format!("{:?}", user.as_str()))
+            .await
+            .unwrap();
+        HttpResponse::Ok().finish()
+    }
+
+    async fn get_user(session: AuthSession) -> HttpResponse {
+        let user = session.get("user").await.unwrap().unwrap_or_default();
+        HttpResponse::Ok().body(user)
+    }
+
+    #[actix_web::test]
+    async fn a_session_cookie_sent_twice_is_no_session() {
+        let app = init_service(
+            App::new()
+                .route("/set/{user}", web::get().to(set_user))
+                .route("/get", web::get().to(get_user))
+                .wrap(SessionConfig::new().middleware(MemoryStore::new(), Key::generate())),
+        )
+        .await;
+        let cookie_of = async |user: &str| {
+            let request = TestRequest::get().uri(&format!("/set/{user}")).to_request();
+            let cookie = set_cookie(&call_service(&app, request).await);
+            cookie.split(';').next().unwrap().to_owned()
+        };
+        let own = cookie_of("victim").await;
+        let planted = cookie_of("attacker").await;
+        let get = async |cookies: &[String]| {
+            let mut request = TestRequest::get().uri("/get");
+            for cookie in cookies {
+                request = request.append_header((header::COOKIE, cookie.clone()));
+            }
+            let response = call_service(&app, request.to_request()).await;
+            let body = actix_web::body::to_bytes(response.into_body())
+                .await
+                .unwrap();
+            String::from_utf8(body.to_vec()).unwrap()
+        };
+        assert_eq!(get(&[format!("a=1; {own}")]).await, "\"victim\"");
+        assert_eq!(get(std::slice::from_ref(&planted)).await, "\"attacker\"");
+        // Another copy, in the same header or another, first or last: no session, never
+        // the attacker's.
+        for cookies in [
+            vec![format!("{planted}; {own}")],
+            vec![format!("{own}; a=1"), planted.clone()],
+            vec![format!("{own}; {own}")],
+        ] {
+            assert_eq!(get(&cookies).await, "", "{cookies:?}");
+        }
+    }
+
+    #[test]
+    fn a_host_prefixed_name_needs_secure() {
+        let dev = SessionConfig::for_public_url("http://127.0.0.1:8000").unwrap();
+        assert_eq!(dev.cookie_names().session(), "id");
+        for result in [
+            dev.clone().cookie_name("__Host-app"),
+            dev.sealed_cookie_prefix("__Host-app_"),
+        ] {
+            assert_eq!(result.unwrap_err().code(), "invalid_settings");
+        }
+        let https = SessionConfig::for_public_url("https://app.example").unwrap();
+        assert_eq!(https.cookie_names().session(), "__Host-id");
+        assert_eq!(https.cookie_names().sealed_prefix(), "__Host-fa_");
     }
 
     #[derive(Clone)]

@@ -17,9 +17,25 @@
 //! | `HttpOnly` | yes | scripts never see the session id |
 //! | `Secure` | yes, except for a plain-http loopback URL | never sent over plain http |
 //! | `Path` | `/` | the callback route sees the cookie the login route set |
+//! | `Domain` | none | the cookie belongs to this host alone |
+//! | name | `__Host-id` when `Secure`, `id` over plain http | a sibling subdomain cannot plant it |
 //!
 //! and wraps the store in [`GuardedStore`] with the [`session_store_guard`] middleware, so
 //! that an unavailable store answers 503 `session_unavailable`.
+//!
+//! **Cookie names** ([`ferroauth::web::cookies`]): another host under the same parent
+//! domain (`evil.example.com` beside `app.example.com`) can set a `Domain=example.com`
+//! cookie named `id`, and the browser sends it to the app: the victim would use the
+//! attacker's session. Browsers let only the app's own host set a `__Host-` cookie, so
+//! behind https the session cookie is `__Host-id` and the sealed cookies
+//! ([`apply_sealed`](SessionConfig::apply_sealed)) `__Host-fa_...`. Plain-http loopback
+//! development keeps `id` and `fa_...` (browsers refuse `__Host-` without `Secure`).
+//! [`cookie_name`](SessionConfig::cookie_name) and
+//! [`sealed_cookie_prefix`](SessionConfig::sealed_cookie_prefix) name them otherwise; a
+//! `__Host-` name without `Secure` is an `invalid_settings` error. A request that sends the
+//! session cookie twice (the app's own and a planted one) has no session:
+//! [`apply`](SessionConfig::apply) strips both copies before tower-sessions reads them
+//! ([`strip_duplicated_session_cookie`]).
 //!
 //! ```no_run
 //! use axum::{Router, routing::get};
@@ -36,20 +52,24 @@
 //! # Ok(app) }
 //! ```
 
-use std::borrow::Cow;
-
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use ferroauth::Error;
 use ferroauth::session::sealed::{CookieKeys, CookieSealer};
+use ferroauth::web::cookies::{CookieNames, without_duplicated_cookie};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
 use crate::store_guard::{GuardedStore, session_store_guard};
 
-/// The default session cookie name (tower-sessions' own).
-pub const DEFAULT_COOKIE_NAME: &str = "id";
+/// The default session cookie name over plain http (tower-sessions' own); behind https
+/// it is [`ferroauth::web::cookies::HOST_SESSION_COOKIE`] (`__Host-id`).
+pub const DEFAULT_COOKIE_NAME: &str = ferroauth::web::cookies::PLAIN_SESSION_COOKIE;
 
 /// How long an unused session lives by default.
 pub const DEFAULT_INACTIVITY: time::Duration = time::Duration::hours(8);
@@ -57,8 +77,7 @@ pub const DEFAULT_INACTIVITY: time::Duration = time::Duration::hours(8);
 /// The session cookie's settings: see the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
-    name: Cow<'static, str>,
-    secure: bool,
+    names: CookieNames,
     inactivity: time::Duration,
 }
 
@@ -69,11 +88,10 @@ impl Default for SessionConfig {
 }
 
 impl SessionConfig {
-    /// `SameSite=Lax; HttpOnly; Secure; Path=/`, named `id`, 8 hours of inactivity.
+    /// `SameSite=Lax; HttpOnly; Secure; Path=/`, named `__Host-id`, 8 hours of inactivity.
     pub fn new() -> Self {
         Self {
-            name: Cow::Borrowed(DEFAULT_COOKIE_NAME),
-            secure: true,
+            names: CookieNames::new(true),
             inactivity: DEFAULT_INACTIVITY,
         }
     }
@@ -88,16 +106,33 @@ impl SessionConfig {
     }
 
     /// Whether the cookie is `Secure` (sent over https only). Turning it off for an app
-    /// served over https, or outside loopback, is an explicit opt-out.
+    /// served over https, or outside loopback, is an explicit opt-out; it also drops the
+    /// `__Host-` prefix of the default names (and forgets names set before that need
+    /// `Secure`, logged): name cookies after this.
     pub fn secure(mut self, secure: bool) -> Self {
-        self.secure = secure;
+        self.names = self.names.secure(secure);
         self
     }
 
-    /// The cookie's name (default `id`). With several apps on one host, give each its own.
-    pub fn cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.name = name.into();
-        self
+    /// The session cookie's name (default `__Host-id`, `id` without `Secure`). With several
+    /// apps on one host, give each its own, `__Host-` prefixed behind https. An
+    /// `invalid_settings` error when it is not a cookie name or is `__Host-`/`__Secure-`
+    /// prefixed without `Secure`.
+    pub fn cookie_name(mut self, name: &str) -> Result<Self, Error> {
+        self.names = self.names.with_session(name)?;
+        Ok(self)
+    }
+
+    /// The prefix of the sealed cookies' names (default `__Host-fa_`, `fa_` without
+    /// `Secure`); checked as [`cookie_name`](Self::cookie_name).
+    pub fn sealed_cookie_prefix(mut self, prefix: &str) -> Result<Self, Error> {
+        self.names = self.names.with_sealed_prefix(prefix)?;
+        Ok(self)
+    }
+
+    /// The cookies' names.
+    pub fn cookie_names(&self) -> &CookieNames {
+        &self.names
     }
 
     /// How long an unused session lives.
@@ -108,25 +143,26 @@ impl SessionConfig {
 
     /// Whether the cookie will be `Secure`.
     pub fn is_secure(&self) -> bool {
-        self.secure
+        self.names.is_secure()
     }
 
     /// The tower-sessions layer over `store` (wrapped in [`GuardedStore`]). Prefer
-    /// [`apply`](Self::apply), which adds the [`session_store_guard`] middleware too; with
-    /// this layer alone, add it yourself outside the layer.
+    /// [`apply`](Self::apply), which adds the [`session_store_guard`] and
+    /// [`strip_duplicated_session_cookie`] middleware too; with this layer alone, add them
+    /// yourself outside the layer.
     pub fn layer<S: SessionStore + Clone>(&self, store: S) -> SessionManagerLayer<GuardedStore<S>> {
         SessionManagerLayer::new(GuardedStore::new(store))
-            .with_name(self.name.clone())
+            .with_name(self.names.session().to_owned())
             .with_same_site(SameSite::Lax)
             .with_http_only(true)
-            .with_secure(self.secure)
+            .with_secure(self.names.is_secure())
             .with_path("/")
             .with_expiry(Expiry::OnInactivity(self.inactivity))
     }
 
     /// `router` with sessions in sealed cookies under `keys` ([`crate::sealed_cookies`]):
-    /// no server-side state. The cookies are `SameSite=Lax; HttpOnly; Path=/` and `Secure`
-    /// as this config says; they live as long as [`inactivity`](Self::inactivity).
+    /// no server-side state. The cookies are `SameSite=Lax; HttpOnly; Path=/`, `Secure` and
+    /// named as this config says; they live as long as [`inactivity`](Self::inactivity).
     pub fn apply_sealed<St>(&self, router: Router<St>, keys: CookieKeys) -> Router<St>
     where
         St: Clone + Send + Sync + 'static,
@@ -136,7 +172,7 @@ impl SessionConfig {
         );
         let sealer = Arc::new(
             CookieSealer::new(keys)
-                .secure(self.secure)
+                .cookie_names(&self.names)
                 .max_age(lifetime),
         );
         router.layer(axum::middleware::from_fn_with_state(
@@ -146,16 +182,50 @@ impl SessionConfig {
     }
 
     /// `router` with sessions in `store`: the session layer and, outside it, the
-    /// store-failure guard.
+    /// duplicated-cookie strip and the store-failure guard.
     pub fn apply<St, S>(&self, router: Router<St>, store: S) -> Router<St>
     where
         St: Clone + Send + Sync + 'static,
         S: SessionStore + Clone,
     {
+        let name: Arc<str> = Arc::from(self.names.session());
         router
             .layer(self.layer(store))
+            .layer(axum::middleware::from_fn_with_state(
+                name,
+                strip_duplicated_session_cookie,
+            ))
             .layer(axum::middleware::from_fn(session_store_guard))
     }
+}
+
+/// Middleware (outside the session layer): a request that sends the session cookie `name`
+/// more than once loses every copy, so that tower-sessions, which would take the first,
+/// sees no session instead of possibly a planted one ([`without_duplicated_cookie`]).
+pub async fn strip_duplicated_session_cookie(
+    State(name): State<Arc<str>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let stripped = {
+        let values: Vec<&str> = request
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        without_duplicated_cookie(&values, &name)
+    };
+    if let Some(rest) = stripped {
+        let headers = request.headers_mut();
+        headers.remove(header::COOKIE);
+        for value in rest {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.append(header::COOKIE, value);
+            }
+        }
+    }
+    next.run(request).await
 }
 
 #[cfg(test)]
@@ -190,15 +260,106 @@ mod tests {
     #[tokio::test]
     async fn the_cookie_comes_back_on_a_cross_site_redirect() {
         let cookie = set_cookie(&SessionConfig::new()).await;
-        assert!(cookie.starts_with("id="), "{cookie}");
+        // __Host-: Secure, Path=/ and no Domain, or browsers refuse it.
+        assert!(cookie.starts_with("__Host-id="), "{cookie}");
         for wanted in ["SameSite=Lax", "HttpOnly", "Secure", "Path=/"] {
             assert!(cookie.contains(wanted), "{wanted} missing: {cookie}");
         }
+        assert!(!cookie.contains("Domain"), "{cookie}");
         let dev = SessionConfig::for_public_url("http://127.0.0.1:8000").unwrap();
-        let cookie = set_cookie(&dev.cookie_name("app_session")).await;
+        let cookie = set_cookie(&dev).await;
+        assert!(
+            cookie.starts_with("id="),
+            "plain http keeps the plain name: {cookie}"
+        );
+        let cookie = set_cookie(&dev.cookie_name("app_session").unwrap()).await;
         assert!(cookie.starts_with("app_session="), "{cookie}");
         assert!(!cookie.contains("Secure"), "{cookie}");
         assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    }
+
+    #[test]
+    fn a_host_prefixed_name_needs_secure() {
+        let dev = SessionConfig::for_public_url("http://127.0.0.1:8000").unwrap();
+        for result in [
+            dev.clone().cookie_name("__Host-app"),
+            dev.sealed_cookie_prefix("__Host-app_"),
+        ] {
+            assert_eq!(result.unwrap_err().code(), "invalid_settings");
+        }
+        let https = SessionConfig::for_public_url("https://app.example").unwrap();
+        assert_eq!(https.cookie_names().sealed_prefix(), "__Host-fa_");
+        let named = https.cookie_name("__Host-app").unwrap();
+        assert_eq!(named.cookie_names().session(), "__Host-app");
+    }
+
+    #[tokio::test]
+    async fn a_session_cookie_sent_twice_is_no_session() {
+        let app: Router = SessionConfig::new().apply(
+            Router::new()
+                .route(
+                    "/set/{user}",
+                    get(
+                        |s: Session, axum::extract::Path(user): axum::extract::Path<String>| async move {
+                            s.insert("user", user).await.unwrap()
+                        },
+                    ),
+                )
+                .route(
+                    "/get",
+                    get(|s: Session| async move {
+                        s.get::<String>("user").await.unwrap().unwrap_or_default()
+                    }),
+                ),
+            PurgingMemoryStore::new(),
+        );
+        let get = |cookies: Vec<String>| {
+            let app = app.clone();
+            async move {
+                let mut request = Request::get("/get");
+                for cookie in cookies {
+                    request = request.header(header::COOKIE, cookie);
+                }
+                let response = app
+                    .oneshot(request.body(axum::body::Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                let body = axum::body::to_bytes(response.into_body(), 1024)
+                    .await
+                    .unwrap();
+                String::from_utf8(body.to_vec()).unwrap()
+            }
+        };
+        let session_of = |user: &'static str| {
+            let app = app.clone();
+            async move {
+                let request = Request::get(format!("/set/{user}"));
+                let response = app
+                    .oneshot(request.body(axum::body::Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                response.headers()[header::SET_COOKIE]
+                    .to_str()
+                    .unwrap()
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let own = session_of("victim").await;
+        let planted = session_of("attacker").await;
+        assert_eq!(get(vec![format!("a=1; {own}")]).await, "victim");
+        assert_eq!(get(vec![planted.clone()]).await, "attacker");
+        // Another copy, in the same header or another, first or last: no session, never
+        // the attacker's.
+        for cookies in [
+            vec![format!("{planted}; {own}")],
+            vec![format!("{own}; a=1"), planted.clone()],
+            vec![format!("{own}; {own}")],
+        ] {
+            assert_eq!(get(cookies.clone()).await, "", "{cookies:?}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! | `oidc_provider_logins_in_a_browser` | panva oidc-provider's login and consent forms | query, form_post | memory |
 //! | `authlib_oauth1_login_in_a_browser` | Authlib | OAuth 1.0a | memory |
 //! | `https_login_with_a_secure_cookie` | testkit | form_post | memory, over TLS |
+//! | `sibling_host_cookies_are_ignored_in_a_browser` (cookie tossing from `evil.example.test`) | testkit | query | memory and cookie, over TLS |
 //! | `a_strict_session_cookie_is_named_on_the_callback` | testkit | query | `SameSite=Strict` on purpose |
 //! | `readme_quick_start_in_a_browser` | testkit | query, form_post | the quick start binary |
 //! | `demo_binary_with_the_dev_provider_on_its_own_port` | the demo's own dev provider | query | the demo binary |
@@ -103,13 +104,28 @@ impl CrossSiteDemo {
         mode: Mode,
         tls: Option<&TestCertificate>,
     ) -> CrossSiteDemo {
+        Self::start_at(framework, sessions, mode, tls, "localhost").await
+    }
+
+    /// The demo opened at `host` (which the browser resolves to 127.0.0.1).
+    async fn start_at(
+        framework: Framework,
+        sessions: Sessions,
+        mode: Mode,
+        tls: Option<&TestCertificate>,
+        host: &str,
+    ) -> CrossSiteDemo {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let scheme = if tls.is_some() { "https" } else { "http" };
         let clients = DevClients::new().expect("secrets");
-        // Registered redirect URIs: the demo at 127.0.0.1 and at localhost.
+        // Registered redirect URIs: the demo at 127.0.0.1 and at localhost (or at `host`).
+        let registered = match host {
+            "localhost" => "127.0.0.1",
+            other => other,
+        };
         let provider = clients
-            .provider_builder(&format!("{scheme}://127.0.0.1:{port}"), false, false)
+            .provider_builder(&format!("{scheme}://{registered}:{port}"), false, false)
             .start()
             .await
             .expect("provider");
@@ -124,7 +140,7 @@ impl CrossSiteDemo {
                 .insert("response_mode".into(), "form_post".into());
         }
         let oauth = OAuth::from_settings(&settings).expect("clients");
-        let origin = format!("{scheme}://localhost:{port}");
+        let origin = format!("{scheme}://{host}:{port}");
         let mut options = DemoOptions {
             api_paths: dev::api_paths(),
             secure_cookies: tls.is_some(),
@@ -179,18 +195,28 @@ impl CrossSiteDemo {
         format!("{}{path}", self.origin)
     }
 
-    /// The browser's session id: the `id` cookie (for actix-session, the key inside its
+    /// The session cookie's name: `__Host-id` behind https, `id` over plain http.
+    fn session_cookie(&self) -> &'static str {
+        if self.origin.starts_with("https:") {
+            ferroauth::web::cookies::HOST_SESSION_COOKIE
+        } else {
+            ferroauth::web::cookies::PLAIN_SESSION_COOKIE
+        }
+    }
+
+    /// The browser's session id: the session cookie (for actix-session, the key inside its
     /// private cookie).
     async fn session_id(&self, browser: &Client) -> Option<String> {
-        let value = cookie(browser, "id").await?.value().to_owned();
+        let name = self.session_cookie();
+        let value = cookie(browser, name).await?.value().to_owned();
         match self.framework {
             Framework::Axum => Some(value),
             Framework::Actix => {
-                let sealed = actix_web::cookie::Cookie::parse_encoded(format!("id={value}"))
+                let sealed = actix_web::cookie::Cookie::parse_encoded(format!("{name}={value}"))
                     .expect("the session cookie");
                 let mut jar = actix_web::cookie::CookieJar::new();
                 jar.add_original(sealed.into_owned());
-                let key = jar.private(&shared_actix_key()).get("id")?;
+                let key = jar.private(&shared_actix_key()).get(name)?;
                 Some(key.value().to_owned())
             }
         }
@@ -342,6 +368,16 @@ async fn assert_no_secrets(browser: &Client, secrets: &[String]) {
 /// From the demo's home page through the provider's login page (as alice) back to the
 /// demo's home page, logged in.
 async fn log_in(browser: &Client, demo: &CrossSiteDemo, client: &str, shots: Option<&str>) {
+    log_in_as(browser, demo, client, "alice", shots).await
+}
+
+async fn log_in_as(
+    browser: &Client,
+    demo: &CrossSiteDemo,
+    client: &str,
+    user: &str,
+    shots: Option<&str>,
+) {
     browser.goto(&demo.url("/")).await.expect("home");
     let login = format!("a#login-{client}");
     find(browser, &login).await;
@@ -349,12 +385,13 @@ async fn log_in(browser: &Client, demo: &CrossSiteDemo, client: &str, shots: Opt
         screenshot(browser, &format!("{prefix}-1-home")).await;
     }
     click(browser, &login).await;
-    find(browser, "button.user[value=\"alice\"]").await;
+    let button = format!("button.user[value=\"{user}\"]");
+    find(browser, &button).await;
     wait_url(browser, demo.provider.issuer()).await;
     if let Some(prefix) = shots {
         screenshot(browser, &format!("{prefix}-2-provider-login")).await;
     }
-    click(browser, "button.user[value=\"alice\"]").await;
+    click(browser, &button).await;
     find(browser, &format!("#account-{client}")).await;
     let at = browser.current_url().await.unwrap();
     assert_eq!(at.as_str(), demo.url("/"), "back on the demo's home page");
@@ -738,7 +775,10 @@ async fn https_login_with_a_secure_cookie(framework: Framework) {
         .await;
     let shots = format!("https-{framework:?}").to_lowercase();
     log_in(&browser, &demo, dev::OIDC_CLIENT, Some(&shots)).await;
-    let id = cookie(&browser, "id").await.expect("the session cookie");
+    // Behind https the session cookie is __Host- prefixed: no sibling host can plant it.
+    let id = cookie(&browser, "__Host-id")
+        .await
+        .expect("the session cookie");
     assert_eq!(id.secure(), Some(true), "{id}");
     assert_eq!(id.same_site(), Some(cookie::SameSite::Lax), "{id}");
     assert_eq!(id.http_only(), Some(true), "{id}");
@@ -917,7 +957,154 @@ async fn demo_binary_with_the_dev_provider_on_its_own_port(framework: Framework)
     browser.close().await.expect("close the browser");
 }
 
+/// The attacker's host: a sibling of the app's under the same parent domain.
+const EVIL_HOST: &str = "evil.example.test";
+/// The app's host.
+const APP_HOST: &str = "app.example.test";
+/// The parent domain both share, which a sibling host may set cookies for.
+const PARENT_DOMAIN: &str = "example.test";
+
+/// The attacker's page on `evil.example.test`: its answer sets each of `cookies` for the
+/// whole parent domain (`Domain=example.test`), under the name the app uses and, for a
+/// `__Host-` name, the same name without the prefix too.
+async fn serve_attacker_page(
+    cert: &TestCertificate,
+    cookies: Vec<(String, String)>,
+) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut set_cookies = Vec::new();
+    for (name, value) in cookies {
+        let mut names = vec![name.clone()];
+        if let Some(bare) = name.strip_prefix(ferroauth::web::cookies::HOST_PREFIX) {
+            names.push(bare.to_owned());
+        }
+        for name in names {
+            set_cookies.push(format!(
+                "{name}={value}; Domain={PARENT_DOMAIN}; Path=/; Secure; HttpOnly; SameSite=Lax"
+            ));
+        }
+    }
+    let page = move || {
+        let set_cookies = set_cookies.clone();
+        async move {
+            let mut response = axum::response::IntoResponse::into_response(axum::response::Html(
+                "<p id=\"planted\">nothing to see here</p>",
+            ));
+            for value in set_cookies {
+                response.headers_mut().append(
+                    axum::http::header::SET_COOKIE,
+                    axum::http::HeaderValue::from_str(&value).unwrap(),
+                );
+            }
+            response
+        }
+    };
+    let app = Router::new().route("/", axum::routing::get(page));
+    let listener = TlsListener::new(listener, cert.config.clone());
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("https://{EVIL_HOST}:{port}/"), task)
+}
+
+/// Cookie tossing in a real browser: the app on `https://app.example.test`, an attacker
+/// page on `https://evil.example.test` (both resolved to 127.0.0.1 by Chromium). The
+/// attacker logs in to the app as Bob in their own browser, takes the cookies the app gave
+/// them and has their page set them for `Domain=example.test`; the victim opens that page,
+/// then the app. The app's cookies are `__Host-` named, which a sibling host cannot set,
+/// so the victim is not logged in as Bob, and then logs in as Alice as usual. With the old
+/// plain names (`id`, `fa_accounts`, ...) the planted cookies reached the app and the
+/// victim was Bob. Over server-side (memory) and sealed-cookie sessions.
+async fn sibling_host_cookies_are_ignored_in_a_browser(framework: Framework) {
+    let cert = TestCertificate::for_names(&[APP_HOST, EVIL_HOST]);
+    let driver = Driver::start().await;
+    let flags = [
+        cert.chromium_flag.clone(),
+        format!("--host-resolver-rules=MAP *.{PARENT_DOMAIN} 127.0.0.1"),
+    ];
+    let client = dev::OIDC_CLIENT;
+    for sessions in [memory(framework), Sessions::Cookie] {
+        let store = match sessions {
+            Sessions::Cookie => "cookie",
+            _ => "memory",
+        };
+        let demo =
+            CrossSiteDemo::start_at(framework, sessions, Mode::Query, Some(&cert), APP_HOST).await;
+        // The attacker's own login, in the attacker's browser.
+        let attacker = driver.browser_with(&flags).await;
+        log_in_as(&attacker, &demo, client, "bob", None).await;
+        assert_eq!(text(&attacker, "#account-dev .who").await, "Bob Example");
+        let stolen: Vec<(String, String)> = attacker
+            .get_all_cookies()
+            .await
+            .expect("the attacker's cookies")
+            .into_iter()
+            .map(|c| (c.name().to_owned(), c.value().to_owned()))
+            .collect();
+        attacker
+            .close()
+            .await
+            .expect("close the attacker's browser");
+        assert!(!stolen.is_empty(), "{store}: the app set no cookie");
+        let (evil, _attacker_page) = serve_attacker_page(&cert, stolen.clone()).await;
+
+        // The victim visits the attacker's page, then the app.
+        let victim = driver.browser_with(&flags).await;
+        victim.goto(&evil).await.expect("the attacker's page");
+        find(&victim, "#planted").await;
+        victim.goto(&demo.url("/")).await.expect("home");
+        find(&victim, "a#login-dev").await;
+        let planted: Vec<cookie::Cookie<'static>> = victim
+            .get_all_cookies()
+            .await
+            .expect("the victim's cookies");
+        // The planting works (the test can fail): the parent-domain copies reach the app's
+        // pages, but none under a __Host- name.
+        assert!(
+            planted.iter().any(|c| c
+                .domain()
+                .is_some_and(|d| d.trim_start_matches('.') == PARENT_DOMAIN)),
+            "{store}: nothing was planted: {planted:?}"
+        );
+        for c in &planted {
+            assert!(
+                !c.name().starts_with(ferroauth::web::cookies::HOST_PREFIX),
+                "{store}: a sibling host set {}",
+                c.name()
+            );
+        }
+        if !absent(&victim, "#account-dev").await {
+            panic!(
+                "{store}: the planted cookies {:?} logged the victim in as {:?}",
+                planted.iter().map(|c| c.name()).collect::<Vec<_>>(),
+                text(&victim, "#account-dev .who").await
+            );
+        }
+        // The victim's own login works beside the planted cookies, as the victim.
+        log_in_as(&victim, &demo, client, "alice", None).await;
+        assert_eq!(text(&victim, "#account-dev .who").await, "Alice Example");
+        let answer = call_api(&victim, client).await;
+        assert!(
+            answer.contains("\"sub\": \"alice\""),
+            "{store}: API: {answer}"
+        );
+        let own: Vec<String> = victim
+            .get_all_cookies()
+            .await
+            .expect("cookies")
+            .into_iter()
+            .filter(|c| c.name().starts_with(ferroauth::web::cookies::HOST_PREFIX))
+            .map(|c| c.name().to_owned())
+            .collect();
+        assert!(
+            !own.is_empty(),
+            "{store}: the app's own cookies are __Host- named"
+        );
+        victim.close().await.expect("close the victim's browser");
+    }
+}
+
 crate::on_both!(
+    sibling_host_cookies_are_ignored_in_a_browser,
     openid_connect_login_in_a_browser,
     oauth1_login_in_a_browser,
     par_and_dpop_login_in_a_browser,

@@ -274,7 +274,7 @@ pub async fn screenshot(browser: &Client, name: &str) -> PathBuf {
     path
 }
 
-/// A certificate for `localhost`, made for one test, and the Chromium flag that trusts
+/// A certificate for `localhost` (or other names), made for one test, and the Chromium flag that trusts
 /// exactly its key (`--ignore-certificate-errors-spki-list`: no other certificate error is
 /// ignored).
 pub struct TestCertificate {
@@ -284,8 +284,14 @@ pub struct TestCertificate {
 
 impl TestCertificate {
     pub fn localhost() -> TestCertificate {
+        Self::for_names(&["localhost"])
+    }
+
+    /// A certificate for these host names.
+    pub fn for_names(names: &[&str]) -> TestCertificate {
         let key = rcgen::KeyPair::generate().expect("key");
-        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let cert = rcgen::CertificateParams::new(names)
             .expect("params")
             .self_signed(&key)
             .expect("certificate");

@@ -1,10 +1,11 @@
 //! What every web-framework integration does the same way, with no framework's types: the
 //! ready-made routes' work ([`flows`]), errors as HTTP answers ([`Failure`]), the app's own
 //! URL for redirect URIs ([`AppUrl`]), reading a callback's form body
-//! ([`callback_from_form`]), and the web layer's defences against hostile browsers and
-//! pages: the login query checked ([`LoginQuery`]), state-changing requests from other
-//! sites refused ([`refuse_cross_site`]), relayed API answers unable to script the app
-//! ([`relay_headers`]). `docs/security.md` has the threat model they answer.
+//! ([`callback_from_form`]), and the web layer's defences against hostile browsers, pages
+//! and sibling hosts: the login query checked ([`LoginQuery`]), state-changing requests
+//! from other sites refused ([`refuse_cross_site`]), relayed API answers unable to script
+//! the app ([`relay_headers`]), cookie names a sibling cannot plant ([`cookies`]).
+//! `docs/security.md` has the threat model they answer.
 //!
 //! An integration (`ferroauth-axum`, `ferroauth-actix`) only translates: its request to
 //! these functions' arguments, their results to its responses, its session to
@@ -13,6 +14,7 @@
 
 mod api_relay;
 mod app_url;
+pub mod cookies;
 mod cross_site;
 mod failure;
 pub mod flows;
@@ -20,6 +22,7 @@ mod login_query;
 
 pub use api_relay::{relay_headers, relay_status};
 pub use app_url::{AppUrl, RedirectUriConfig, RequestOrigin};
+pub use cookies::CookieNames;
 pub use cross_site::{FetchHeaders, refuse_cross_site};
 pub use failure::{Failure, http_status};
 pub use flows::{LoginAnswer, TokenSummary};
