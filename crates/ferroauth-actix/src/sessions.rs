@@ -29,6 +29,11 @@
 //! each entry in its own sealed cookie instead and drops the oldest pending logins rather
 //! than failing.
 //!
+//! With [`SessionConfig::seal_tokens`], the users' access and refresh tokens are sealed
+//! (AES-256-GCM) in the server-side store as well, so that a dump of the store (Redis)
+//! holds no usable token ([`ferroauth::session::at_rest`] says what that protects against,
+//! and what not). The private cookie above hides only the session key.
+//!
 //! ```no_run
 //! use actix_web::{App, cookie::Key, web};
 //! use ferroauth_actix::memory_store::MemoryStore;
@@ -61,6 +66,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage as _, HttpResponse, ResponseError};
 use ferroauth::Error;
+use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::{CookieKeys, CookieSealer, SealedCookies};
 use ferroauth::web::Failure;
 use futures_util::future::LocalBoxFuture;
@@ -80,6 +86,7 @@ pub struct SessionConfig {
     name: String,
     secure: bool,
     inactivity: Duration,
+    tokens: Option<TokenSealer>,
 }
 
 impl Default for SessionConfig {
@@ -95,6 +102,7 @@ impl SessionConfig {
             name: DEFAULT_COOKIE_NAME.to_owned(),
             secure: true,
             inactivity: DEFAULT_INACTIVITY,
+            tokens: None,
         }
     }
 
@@ -128,6 +136,21 @@ impl SessionConfig {
         self.secure
     }
 
+    /// Seals the users' tokens in the server-side store under `keys` (the first seals, all
+    /// open: rotation as for sealed cookies; the same keys may serve both), through
+    /// [`middleware`](Self::middleware). Tokens stored in clear before are dropped at their
+    /// next read (the user logs in again); [`ferroauth::session::at_rest`] says why.
+    /// Sessions in sealed cookies ([`sealed`](Self::sealed)) are sealed whole already.
+    pub fn seal_tokens(mut self, keys: impl Into<TokenSealer>) -> Self {
+        self.tokens = Some(keys.into());
+        self
+    }
+
+    /// Whether tokens are sealed in the server-side store.
+    pub fn seals_tokens(&self) -> bool {
+        self.tokens.is_some()
+    }
+
     /// Sessions in an actix-session `store`, the cookie's content encrypted under `key`
     /// (64 bytes; the same on every instance that shares the store): actix-session's
     /// middleware set up as the [module docs](self) say, the bridge that gives handlers an
@@ -147,6 +170,7 @@ impl SessionConfig {
             .build();
         Sessions {
             inner: Rc::new(inner),
+            tokens: self.tokens.clone(),
         }
     }
 
@@ -233,12 +257,14 @@ impl<St: SessionStore> SessionStore for GuardedStore<St> {
 /// actix-session's middleware around the bridge to [`AuthSession`].
 pub struct Sessions<St: SessionStore> {
     inner: Rc<SessionMiddleware<GuardedStore<St>>>,
+    tokens: Option<TokenSealer>,
 }
 
 impl<St: SessionStore> Clone for Sessions<St> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
+            tokens: self.tokens.clone(),
         }
     }
 }
@@ -261,6 +287,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         let bridged = Bridge {
             service: Rc::new(service),
+            tokens: self.tokens.clone(),
         };
         let inner = self.inner.new_transform(bridged);
         Box::pin(async move {
@@ -346,6 +373,7 @@ impl ResponseError for StoreUnavailable {
 /// handlers' changes back ([`ServerSession`] tells why).
 pub struct Bridge<S> {
     service: Rc<S>,
+    tokens: Option<TokenSealer>,
 }
 
 impl<S, B> Service<ServiceRequest> for Bridge<S>
@@ -361,7 +389,7 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let service = self.service.clone();
         let session = req.get_session();
-        let shared = ServerSession::copy_of(&session);
+        let shared = ServerSession::copy_of(&session, self.tokens.clone());
         req.extensions_mut()
             .insert(AuthSession::Server(shared.clone()));
         Box::pin(async move {

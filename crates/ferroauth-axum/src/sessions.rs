@@ -21,6 +21,10 @@
 //! and wraps the store in [`GuardedStore`] with the [`session_store_guard`] middleware, so
 //! that an unavailable store answers 503 `session_unavailable`.
 //!
+//! With [`SessionConfig::seal_tokens`], the users' access and refresh tokens are sealed
+//! (AES-256-GCM) in the server-side store, so that a dump of it holds no usable token
+//! ([`ferroauth::session::at_rest`] says what that protects against, and what not).
+//!
 //! ```no_run
 //! use axum::{Router, routing::get};
 //! use ferroauth_axum::memory_store::PurgingMemoryStore;
@@ -42,6 +46,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use ferroauth::Error;
+use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::{CookieKeys, CookieSealer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
@@ -60,6 +65,7 @@ pub struct SessionConfig {
     name: Cow<'static, str>,
     secure: bool,
     inactivity: time::Duration,
+    tokens: Option<TokenSealer>,
 }
 
 impl Default for SessionConfig {
@@ -75,6 +81,7 @@ impl SessionConfig {
             name: Cow::Borrowed(DEFAULT_COOKIE_NAME),
             secure: true,
             inactivity: DEFAULT_INACTIVITY,
+            tokens: None,
         }
     }
 
@@ -111,9 +118,25 @@ impl SessionConfig {
         self.secure
     }
 
+    /// Seals the users' tokens in the server-side store under `keys` (the first seals, all
+    /// open: rotation as for sealed cookies; the same keys may serve both), through
+    /// [`apply`](Self::apply). Tokens stored in clear before are dropped at their next read
+    /// (the user logs in again); [`ferroauth::session::at_rest`] says why. Sessions in
+    /// sealed cookies ([`apply_sealed`](Self::apply_sealed)) are sealed whole already.
+    pub fn seal_tokens(mut self, keys: impl Into<TokenSealer>) -> Self {
+        self.tokens = Some(keys.into());
+        self
+    }
+
+    /// Whether tokens are sealed in the server-side store.
+    pub fn seals_tokens(&self) -> bool {
+        self.tokens.is_some()
+    }
+
     /// The tower-sessions layer over `store` (wrapped in [`GuardedStore`]). Prefer
-    /// [`apply`](Self::apply), which adds the [`session_store_guard`] middleware too; with
-    /// this layer alone, add it yourself outside the layer.
+    /// [`apply`](Self::apply), which adds the [`session_store_guard`] middleware and the
+    /// token sealer of [`seal_tokens`](Self::seal_tokens) too; with this layer alone, add
+    /// the guard yourself outside the layer (tokens are then not sealed).
     pub fn layer<S: SessionStore + Clone>(&self, store: S) -> SessionManagerLayer<GuardedStore<S>> {
         SessionManagerLayer::new(GuardedStore::new(store))
             .with_name(self.name.clone())
@@ -146,15 +169,20 @@ impl SessionConfig {
     }
 
     /// `router` with sessions in `store`: the session layer and, outside it, the
-    /// store-failure guard.
+    /// store-failure guard and the token sealer, if any.
     pub fn apply<St, S>(&self, router: Router<St>, store: S) -> Router<St>
     where
         St: Clone + Send + Sync + 'static,
         S: SessionStore + Clone,
     {
-        router
+        let router = router
             .layer(self.layer(store))
-            .layer(axum::middleware::from_fn(session_store_guard))
+            .layer(axum::middleware::from_fn(session_store_guard));
+        match &self.tokens {
+            // AuthSession takes it from the request's extensions.
+            Some(sealer) => router.layer(axum::Extension(sealer.clone())),
+            None => router,
+        }
     }
 }
 

@@ -29,7 +29,9 @@
 //!   the store (the leak this module closes) for as long as the session lives, and would
 //!   let anyone able to write the store plant a token of their choice in any session,
 //!   which sealing otherwise stops. The cost is one new login per user logged in at the
-//!   switch. The other way round, a sealed entry read without keys (sealing switched off
+//!   switch. (A database may keep the old bytes in freed pages or old backups until they
+//!   are overwritten: providers' token revocation, or the tokens' own expiry, ends those.)
+//!   The other way round, a sealed entry read without keys (sealing switched off
 //!   again) is absent and left in place, so that switching back on still reads it.
 //!
 //! What it protects against: a leak of the store's contents (a dump, a backup, a replica,
