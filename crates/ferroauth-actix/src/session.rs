@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use ferroauth::Error;
+use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::SealedCookies;
 use ferroauth::session::{Session, SessionPending, SessionTokens};
 
@@ -128,6 +129,14 @@ impl Session for AuthSession {
             AuthSession::Cookies(jar) => jar.is_present(),
         }
     }
+
+    /// Sealed cookies are sealed as a whole: only a server-side session seals its tokens.
+    fn token_sealer(&self) -> Option<&TokenSealer> {
+        match self {
+            AuthSession::Server(s) => s.1.as_ref(),
+            AuthSession::Cookies(_) => None,
+        }
+    }
 }
 
 /// An actix-session session's entries, shared between the handlers and the middleware that
@@ -140,8 +149,11 @@ impl Session for AuthSession {
 /// request's entries into this (shared, `Send`) value, hands it to the handlers, and writes
 /// what they changed back to actix-session once they answered, before actix-session saves
 /// the session. The copy is a few short JSON strings.
+///
+/// The token entries are sealed with the sealer of
+/// [`SessionConfig::seal_tokens`](crate::sessions::SessionConfig::seal_tokens), when set.
 #[derive(Debug, Clone)]
-pub struct ServerSession(Arc<Mutex<State>>);
+pub struct ServerSession(Arc<Mutex<State>>, Option<TokenSealer>);
 
 #[derive(Debug, Default)]
 struct State {
@@ -159,15 +171,16 @@ struct State {
 }
 
 impl ServerSession {
-    /// The entries of an actix-session session.
-    pub(crate) fn copy_of(session: &actix_session::Session) -> Self {
+    /// The entries of an actix-session session, its tokens sealed with `sealer`.
+    pub(crate) fn copy_of(session: &actix_session::Session, sealer: Option<TokenSealer>) -> Self {
         let entries = session.entries().clone();
         let present = !entries.is_empty();
-        Self(Arc::new(Mutex::new(State {
+        let state = State {
             entries,
             present,
             ..State::default()
-        })))
+        };
+        Self(Arc::new(Mutex::new(state)), sealer)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

@@ -44,6 +44,11 @@
 //! each entry in its own sealed cookie instead and drops the oldest pending logins rather
 //! than failing.
 //!
+//! With [`SessionConfig::seal_tokens`], the users' access and refresh tokens are sealed
+//! (AES-256-GCM) in the server-side store as well, so that a dump of the store (Redis)
+//! holds no usable token ([`ferroauth::session::at_rest`] says what that protects against,
+//! and what not). The private cookie above hides only the session key.
+//!
 //! ```no_run
 //! use actix_web::{App, cookie::Key, web};
 //! use ferroauth_actix::memory_store::MemoryStore;
@@ -76,6 +81,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage as _, HttpResponse, ResponseError};
 use ferroauth::Error;
+use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::{CookieKeys, CookieSealer, SealedCookies};
 use ferroauth::web::Failure;
 use ferroauth::web::cookies::{CookieNames, without_duplicated_cookie};
@@ -96,6 +102,7 @@ pub const DEFAULT_INACTIVITY: Duration = Duration::hours(8);
 pub struct SessionConfig {
     names: CookieNames,
     inactivity: Duration,
+    tokens: Option<TokenSealer>,
 }
 
 impl Default for SessionConfig {
@@ -110,6 +117,7 @@ impl SessionConfig {
         Self {
             names: CookieNames::new(true),
             inactivity: DEFAULT_INACTIVITY,
+            tokens: None,
         }
     }
 
@@ -160,6 +168,21 @@ impl SessionConfig {
         self.names.is_secure()
     }
 
+    /// Seals the users' tokens in the server-side store under `keys` (the first seals, all
+    /// open: rotation as for sealed cookies; the same keys may serve both), through
+    /// [`middleware`](Self::middleware). Tokens stored in clear before are dropped at their
+    /// next read (the user logs in again); [`ferroauth::session::at_rest`] says why.
+    /// Sessions in sealed cookies ([`sealed`](Self::sealed)) are sealed whole already.
+    pub fn seal_tokens(mut self, keys: impl Into<TokenSealer>) -> Self {
+        self.tokens = Some(keys.into());
+        self
+    }
+
+    /// Whether tokens are sealed in the server-side store.
+    pub fn seals_tokens(&self) -> bool {
+        self.tokens.is_some()
+    }
+
     /// Sessions in an actix-session `store`, the cookie's content encrypted under `key`
     /// (64 bytes; the same on every instance that shares the store): actix-session's
     /// middleware set up as the [module docs](self) say, the bridge that gives handlers an
@@ -181,6 +204,7 @@ impl SessionConfig {
         Sessions {
             inner: Rc::new(inner),
             session_cookie: Rc::from(self.names.session()),
+            tokens: self.tokens.clone(),
         }
     }
 
@@ -268,6 +292,7 @@ impl<St: SessionStore> SessionStore for GuardedStore<St> {
 pub struct Sessions<St: SessionStore> {
     inner: Rc<SessionMiddleware<GuardedStore<St>>>,
     session_cookie: Rc<str>,
+    tokens: Option<TokenSealer>,
 }
 
 impl<St: SessionStore> Clone for Sessions<St> {
@@ -275,6 +300,7 @@ impl<St: SessionStore> Clone for Sessions<St> {
         Self {
             inner: self.inner.clone(),
             session_cookie: self.session_cookie.clone(),
+            tokens: self.tokens.clone(),
         }
     }
 }
@@ -297,6 +323,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         let bridged = Bridge {
             service: Rc::new(service),
+            tokens: self.tokens.clone(),
         };
         let inner = self.inner.new_transform(bridged);
         let session_cookie = self.session_cookie.clone();
@@ -410,6 +437,7 @@ impl ResponseError for StoreUnavailable {
 /// handlers' changes back ([`ServerSession`] tells why).
 pub struct Bridge<S> {
     service: Rc<S>,
+    tokens: Option<TokenSealer>,
 }
 
 impl<S, B> Service<ServiceRequest> for Bridge<S>
@@ -425,7 +453,7 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let service = self.service.clone();
         let session = req.get_session();
-        let shared = ServerSession::copy_of(&session);
+        let shared = ServerSession::copy_of(&session, self.tokens.clone());
         req.extensions_mut()
             .insert(AuthSession::Server(shared.clone()));
         Box::pin(async move {

@@ -4,6 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use ferroauth::Error;
+use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::SealedCookies;
 use ferroauth::session::{Session, SessionPending, SessionTokens};
 use serde_json::Value;
@@ -15,8 +16,10 @@ use crate::AuthError;
 /// browser goes through it ([`ferroauth::session`] lists the entries).
 #[derive(Debug, Clone)]
 pub enum AuthSession {
-    /// A tower-sessions session: entries are JSON text values in the session record.
-    Server(tower_sessions::Session),
+    /// A tower-sessions session: entries are JSON text values in the session record; the
+    /// token entries sealed with the sealer, when the config has one
+    /// ([`SessionConfig::seal_tokens`](crate::sessions::SessionConfig::seal_tokens)).
+    Server(tower_sessions::Session, Option<TokenSealer>),
     /// Sealed cookies: each entry is its own encrypted cookie.
     Cookies(SealedCookies),
 }
@@ -28,10 +31,11 @@ impl AuthSession {
         if let Some(jar) = extensions.get::<SealedCookies>() {
             return Some(AuthSession::Cookies(jar.clone()));
         }
+        let sealer = extensions.get::<TokenSealer>().cloned();
         extensions
             .get::<tower_sessions::Session>()
             .cloned()
-            .map(AuthSession::Server)
+            .map(|session| AuthSession::Server(session, sealer))
     }
 
     /// The pending logins.
@@ -73,7 +77,7 @@ fn store_error(e: impl std::fmt::Display) -> Error {
 impl Session for AuthSession {
     async fn get(&self, key: &str) -> Result<Option<String>, Error> {
         match self {
-            AuthSession::Server(s) => {
+            AuthSession::Server(s, _) => {
                 Ok(s.get_value(key).await.map_err(store_error)?.map(entry_text))
             }
             AuthSession::Cookies(jar) => Session::get(jar, key).await,
@@ -82,7 +86,7 @@ impl Session for AuthSession {
 
     async fn insert(&self, key: &str, json: String) -> Result<(), Error> {
         match self {
-            AuthSession::Server(s) => s
+            AuthSession::Server(s, _) => s
                 .insert_value(key, Value::String(json))
                 .await
                 .map(drop)
@@ -93,21 +97,21 @@ impl Session for AuthSession {
 
     async fn remove(&self, key: &str) -> Result<(), Error> {
         match self {
-            AuthSession::Server(s) => s.remove_value(key).await.map(drop).map_err(store_error),
+            AuthSession::Server(s, _) => s.remove_value(key).await.map(drop).map_err(store_error),
             AuthSession::Cookies(jar) => Session::remove(jar, key).await,
         }
     }
 
     async fn renew(&self) -> Result<(), Error> {
         match self {
-            AuthSession::Server(s) => s.cycle_id().await.map_err(store_error),
+            AuthSession::Server(s, _) => s.cycle_id().await.map_err(store_error),
             AuthSession::Cookies(jar) => jar.renew().await,
         }
     }
 
     async fn clear(&self) -> Result<(), Error> {
         match self {
-            AuthSession::Server(s) => s.flush().await.map_err(store_error),
+            AuthSession::Server(s, _) => s.flush().await.map_err(store_error),
             AuthSession::Cookies(jar) => jar.clear().await,
         }
     }
@@ -116,8 +120,16 @@ impl Session for AuthSession {
     /// store does not have.
     fn is_present(&self) -> bool {
         match self {
-            AuthSession::Server(s) => s.id().is_some(),
+            AuthSession::Server(s, _) => s.id().is_some(),
             AuthSession::Cookies(jar) => jar.is_present(),
+        }
+    }
+
+    /// Sealed cookies are sealed as a whole: only a server-side session seals its tokens.
+    fn token_sealer(&self) -> Option<&TokenSealer> {
+        match self {
+            AuthSession::Server(_, sealer) => sealer.as_ref(),
+            AuthSession::Cookies(_) => None,
         }
     }
 }

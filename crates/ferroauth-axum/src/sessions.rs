@@ -37,6 +37,10 @@
 //! [`apply`](SessionConfig::apply) strips both copies before tower-sessions reads them
 //! ([`strip_duplicated_session_cookie`]).
 //!
+//! With [`SessionConfig::seal_tokens`], the users' access and refresh tokens are sealed
+//! (AES-256-GCM) in the server-side store, so that a dump of it holds no usable token
+//! ([`ferroauth::session::at_rest`] says what that protects against, and what not).
+//!
 //! ```no_run
 //! use axum::{Router, routing::get};
 //! use ferroauth_axum::memory_store::PurgingMemoryStore;
@@ -60,6 +64,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use ferroauth::Error;
+use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::{CookieKeys, CookieSealer};
 use ferroauth::web::cookies::{CookieNames, without_duplicated_cookie};
 use tower_sessions::cookie::SameSite;
@@ -79,6 +84,7 @@ pub const DEFAULT_INACTIVITY: time::Duration = time::Duration::hours(8);
 pub struct SessionConfig {
     names: CookieNames,
     inactivity: time::Duration,
+    tokens: Option<TokenSealer>,
 }
 
 impl Default for SessionConfig {
@@ -93,6 +99,7 @@ impl SessionConfig {
         Self {
             names: CookieNames::new(true),
             inactivity: DEFAULT_INACTIVITY,
+            tokens: None,
         }
     }
 
@@ -146,10 +153,26 @@ impl SessionConfig {
         self.names.is_secure()
     }
 
+    /// Seals the users' tokens in the server-side store under `keys` (the first seals, all
+    /// open: rotation as for sealed cookies; the same keys may serve both), through
+    /// [`apply`](Self::apply). Tokens stored in clear before are dropped at their next read
+    /// (the user logs in again); [`ferroauth::session::at_rest`] says why. Sessions in
+    /// sealed cookies ([`apply_sealed`](Self::apply_sealed)) are sealed whole already.
+    pub fn seal_tokens(mut self, keys: impl Into<TokenSealer>) -> Self {
+        self.tokens = Some(keys.into());
+        self
+    }
+
+    /// Whether tokens are sealed in the server-side store.
+    pub fn seals_tokens(&self) -> bool {
+        self.tokens.is_some()
+    }
+
     /// The tower-sessions layer over `store` (wrapped in [`GuardedStore`]). Prefer
     /// [`apply`](Self::apply), which adds the [`session_store_guard`] and
-    /// [`strip_duplicated_session_cookie`] middleware too; with this layer alone, add them
-    /// yourself outside the layer.
+    /// [`strip_duplicated_session_cookie`] middleware and the token sealer of
+    /// [`seal_tokens`](Self::seal_tokens) too; with this layer alone, add the middleware
+    /// yourself outside the layer (tokens are then not sealed).
     pub fn layer<S: SessionStore + Clone>(&self, store: S) -> SessionManagerLayer<GuardedStore<S>> {
         SessionManagerLayer::new(GuardedStore::new(store))
             .with_name(self.names.session().to_owned())
@@ -182,20 +205,25 @@ impl SessionConfig {
     }
 
     /// `router` with sessions in `store`: the session layer and, outside it, the
-    /// duplicated-cookie strip and the store-failure guard.
+    /// duplicated-cookie strip, the store-failure guard and the token sealer, if any.
     pub fn apply<St, S>(&self, router: Router<St>, store: S) -> Router<St>
     where
         St: Clone + Send + Sync + 'static,
         S: SessionStore + Clone,
     {
         let name: Arc<str> = Arc::from(self.names.session());
-        router
+        let router = router
             .layer(self.layer(store))
             .layer(axum::middleware::from_fn_with_state(
                 name,
                 strip_duplicated_session_cookie,
             ))
-            .layer(axum::middleware::from_fn(session_store_guard))
+            .layer(axum::middleware::from_fn(session_store_guard));
+        match &self.tokens {
+            // AuthSession takes it from the request's extensions.
+            Some(sealer) => router.layer(axum::Extension(sealer.clone())),
+            None => router,
+        }
     }
 }
 

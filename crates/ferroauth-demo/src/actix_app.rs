@@ -207,6 +207,10 @@ pub fn spawn(
 impl DemoOptions {
     fn session_config(&self) -> SessionConfig {
         let config = SessionConfig::new().secure(self.secure_cookies);
+        let config = match &self.seal_tokens {
+            Some(sealer) => config.seal_tokens(sealer.clone()),
+            None => config,
+        };
         match self.session_inactivity {
             Some(inactivity) => config.inactivity(inactivity),
             None => config,

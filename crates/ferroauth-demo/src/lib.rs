@@ -27,6 +27,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use ferroauth::OAuth;
+use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth_axum::extract::{Accounts, UserApi, api_response};
 use ferroauth_axum::routes::{AuthRoutes, Failure};
@@ -51,14 +52,40 @@ pub struct DemoOptions {
     pub secure_cookies: bool,
     /// Serve `/metrics` (Prometheus text format) from this handle; 404 when `None`.
     pub metrics: Option<metrics::Metrics>,
+    /// Seal the users' tokens in the server-side session store under these keys
+    /// ([`ferroauth::session::at_rest`]); set by [`use_keys`](Self::use_keys).
+    pub seal_tokens: Option<TokenSealer>,
 }
 
 impl DemoOptions {
     fn sessions(&self) -> SessionConfig {
         let config = SessionConfig::new().secure(self.secure_cookies);
+        let config = match &self.seal_tokens {
+            Some(sealer) => config.seal_tokens(sealer.clone()),
+            None => config,
+        };
         match self.session_inactivity {
             Some(inactivity) => config.inactivity(inactivity),
             None => config,
+        }
+    }
+
+    /// The demo's `--cookie-keys` for the store `choice`: the cookie store seals its
+    /// cookies with them (they are given back for [`router_for`] or
+    /// [`actix_app::Store::connect`]); a server-side store keeps them here, to seal the
+    /// users' tokens in it ([`seal_tokens`](Self::seal_tokens)).
+    pub fn use_keys(
+        &mut self,
+        choice: &StoreChoice,
+        keys: Option<CookieKeys>,
+    ) -> Option<CookieKeys> {
+        match (choice, keys) {
+            (StoreChoice::Cookie, keys) => keys,
+            (_, Some(keys)) => {
+                self.seal_tokens = Some(TokenSealer::new(keys));
+                None
+            }
+            (_, None) => None,
         }
     }
 }

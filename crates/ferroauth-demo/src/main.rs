@@ -71,7 +71,9 @@ struct Args {
     session_store: StoreChoice,
     /// Keys of the cookie store: `id:base64url-32-bytes`, comma-separated, the current key
     /// first; the others are still accepted for reading (rotation). Without it, cookie mode
-    /// makes a random key per start (cookies then die with the process).
+    /// makes a random key per start (cookies then die with the process). With a server-side
+    /// store, the same keys seal the users' access and refresh tokens in it (a dump of the
+    /// store holds none; tokens stored in clear before are dropped: log in again).
     #[arg(long, env = "FERROAUTH_COOKIE_KEYS", hide_env_values = true)]
     cookie_keys: Option<String>,
     /// Give every cookie the `Secure` attribute: for a demo served over https by a proxy
@@ -134,6 +136,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
     let choice = args.session_store.clone();
     let mut options = DemoOptions::default();
+    // Keys with a server-side store: tokens sealed in it.
+    let cookie_keys = options.use_keys(&choice, cookie_keys);
     options.redirect_uri.public_base_url = args.public_url.clone();
     options.secure_cookies = args.secure_cookies
         || args

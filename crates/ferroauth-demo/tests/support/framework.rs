@@ -96,16 +96,17 @@ impl Running {
         }
     }
 
-    /// The demo with the sessions `choice` names (`cookie` with `keys`).
+    /// The demo with the sessions `choice` names (`cookie` with `keys`; a server-side
+    /// store seals the tokens under `keys`, as the demo's `--cookie-keys` does).
     pub async fn with_store(
         framework: Framework,
         listener: tokio::net::TcpListener,
         oauth: OAuth,
-        options: DemoOptions,
+        mut options: DemoOptions,
         choice: &StoreChoice,
         keys: Option<&str>,
     ) -> Running {
-        let keys = keys.map(|k| CookieKeys::parse(k).unwrap());
+        let keys = options.use_keys(choice, keys.map(|k| CookieKeys::parse(k).unwrap()));
         match framework {
             Framework::Axum => {
                 let app = ferroauth_demo::router_for(oauth, options, choice, keys)

@@ -14,6 +14,9 @@
 //!
 //! Entries are JSON text: one string per entry in the framework's session, parsed straight
 //! into its Rust type (no tree of JSON values to build and walk on every request).
+//!
+//! In a server-side store, the token entries can be sealed under the app's keys
+//! ([`at_rest`]): a dump of the store then holds no usable token.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -21,9 +24,11 @@ use std::future::Future;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::session::at_rest::{Opened, TokenSealer};
 use crate::session::pending::{PendingLogins, PendingStore};
 use crate::{Claims, Error, Login, Token, TokenStore};
 
+pub mod at_rest;
 pub mod pending;
 pub mod sealed;
 pub mod tokens;
@@ -58,6 +63,14 @@ pub trait Session: Send + Sync {
     /// Whether the request brought an existing session (its cookie arrived and the store
     /// knew it); see [`PendingStore::session_present`].
     fn is_present(&self) -> bool;
+
+    /// The sealer of this session's token entries, when they are sealed at rest
+    /// ([`at_rest`]): web integrations over a server-side store give the one their config
+    /// names (`SessionConfig::seal_tokens`). `None` (the default) keeps them as they are,
+    /// which is right for sessions already sealed as a whole ([`sealed`] cookies).
+    fn token_sealer(&self) -> Option<&TokenSealer> {
+        None
+    }
 }
 
 /// The entry under `key`, parsed as `T`. An entry that does not parse is an
@@ -142,13 +155,37 @@ impl<S: Session> SessionTokens<'_, S> {
     }
 }
 
+/// Tokens go through here and nowhere else, so that the session's [`TokenSealer`], when it
+/// has one, seals every token written and opens every token read ([`at_rest`]).
 impl<S: Session> TokenStore for SessionTokens<'_, S> {
     async fn load(&self, client: &str) -> Result<Option<Token>, Error> {
-        get_json(self.0, &token_key(client)).await
+        let key = token_key(client);
+        let Some(stored) = self.0.get(&key).await? else {
+            return Ok(None);
+        };
+        let json = match at_rest::open_entry(self.0.token_sealer(), &key, stored) {
+            Opened::Json(json) => json,
+            Opened::Absent { remove } => {
+                if remove {
+                    self.0.remove(&key).await?;
+                }
+                return Ok(None);
+            }
+        };
+        serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|e| Error::Session(format!("session entry {key:?} does not parse: {e}")))
     }
 
     async fn save(&self, client: &str, token: &Token) -> Result<(), Error> {
-        insert_json(self.0, &token_key(client), token).await
+        let key = token_key(client);
+        let json = serde_json::to_string(token)
+            .map_err(|e| Error::Session(format!("session entry {key:?}: {e}")))?;
+        let stored = match self.0.token_sealer() {
+            Some(sealer) => sealer.seal(&key, &json)?,
+            None => json,
+        };
+        self.0.insert(&key, stored).await
     }
 }
 
@@ -213,6 +250,7 @@ mod tests {
         entries: Mutex<BTreeMap<String, String>>,
         cap: Option<usize>,
         renewed: Mutex<u32>,
+        sealer: Option<TokenSealer>,
     }
 
     impl Session for Memory {
@@ -244,6 +282,9 @@ mod tests {
         }
         fn is_present(&self) -> bool {
             !self.entries.lock().unwrap().is_empty()
+        }
+        fn token_sealer(&self) -> Option<&TokenSealer> {
+            self.sealer.as_ref()
         }
     }
 
@@ -326,5 +367,155 @@ mod tests {
             accounts(&session).await.unwrap_err().code(),
             "session_unavailable"
         );
+    }
+
+    fn sealing(keys: &[(&str, u8)]) -> Memory {
+        let (first, rest) = keys.split_first().unwrap();
+        let mut all = sealed::CookieKeys::new(first.0, &[first.1; 32]).unwrap();
+        for (id, byte) in rest {
+            all = all.with_old_key(id, &[*byte; 32]).unwrap();
+        }
+        Memory {
+            sealer: Some(TokenSealer::new(all)),
+            ..Memory::default()
+        }
+    }
+
+    fn token(access: &str, refresh: &str) -> Token {
+        Token::OAuth2(crate::OAuth2Token {
+            access_token: crate::Secret::new(access),
+            token_type: "Bearer".into(),
+            refresh_token: Some(crate::Secret::new(refresh)),
+            expires_at: Some(2_000_000_000),
+            scope: None,
+            id_token: None,
+            extra: Default::default(),
+        })
+    }
+
+    fn raw(session: &Memory, client: &str) -> Option<String> {
+        session
+            .entries
+            .lock()
+            .unwrap()
+            .get(&token_key(client))
+            .cloned()
+    }
+
+    fn put_raw(session: &Memory, client: &str, text: String) {
+        session
+            .entries
+            .lock()
+            .unwrap()
+            .insert(token_key(client), text);
+    }
+
+    #[tokio::test]
+    async fn tokens_are_sealed_at_rest_and_open_again() {
+        let session = sealing(&[("k1", 1)]);
+        let tokens = SessionTokens(&session);
+        let stored = token("access-secret-1", "refresh-secret-1");
+        tokens.save("github", &stored).await.unwrap();
+        let text = raw(&session, "github").unwrap();
+        assert!(
+            text.starts_with("\"k1."),
+            "sealed under the current key: {text:.12}"
+        );
+        for secret in [
+            "access-secret-1",
+            "refresh-secret-1",
+            "Bearer",
+            "access_token",
+        ] {
+            assert!(!text.contains(secret), "{secret} readable at rest");
+        }
+        assert_eq!(tokens.load("github").await.unwrap(), Some(stored.clone()));
+        // A fresh nonce per write: the same token never stores the same way twice.
+        tokens.save("github", &stored).await.unwrap();
+        assert_ne!(raw(&session, "github").unwrap(), text);
+        // The accounts built on the tokens open them too.
+        let mut claims = Claims::new();
+        claims.insert("sub".into(), "alice".into());
+        save_claims(&session, "github", &claims).await.unwrap();
+        assert_eq!(logged_in(&session).await.unwrap()["github"].token, stored);
+    }
+
+    #[tokio::test]
+    async fn sealed_tokens_follow_key_rotation() {
+        let old = sealing(&[("old", 1)]);
+        let stored = token("access-rot", "refresh-rot");
+        SessionTokens(&old).save("github", &stored).await.unwrap();
+        let sealed_old = raw(&old, "github").unwrap();
+        // A new key in front: the old entry still opens, the next write uses the new key.
+        let rotated = sealing(&[("new", 2), ("old", 1)]);
+        put_raw(&rotated, "github", sealed_old.clone());
+        let tokens = SessionTokens(&rotated);
+        assert_eq!(tokens.load("github").await.unwrap(), Some(stored.clone()));
+        tokens.save("github", &stored).await.unwrap();
+        assert!(raw(&rotated, "github").unwrap().starts_with("\"new."));
+        // The old key removed: its entries count as absent, without an error.
+        let retired = sealing(&[("new", 2)]);
+        put_raw(&retired, "github", sealed_old);
+        assert_eq!(SessionTokens(&retired).load("github").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn sealed_token_under_a_wrong_key_or_tampered_is_absent() {
+        let session = sealing(&[("k1", 1)]);
+        SessionTokens(&session)
+            .save("github", &token("access-t", "refresh-t"))
+            .await
+            .unwrap();
+        let sealed = raw(&session, "github").unwrap();
+        // Same key id, other key material.
+        let impostor = sealing(&[("k1", 9)]);
+        put_raw(&impostor, "github", sealed.clone());
+        assert_eq!(SessionTokens(&impostor).load("github").await.unwrap(), None);
+        // One character of the ciphertext changed.
+        let mut bytes = sealed.clone().into_bytes();
+        let i = bytes.len() / 2;
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        put_raw(&session, "github", String::from_utf8(bytes).unwrap());
+        assert_eq!(SessionTokens(&session).load("github").await.unwrap(), None);
+        // Junk that is not even a sealed value: absent, no panic.
+        for junk in ["\"\"", "\"k1.\"", "\"k1.!!\"", "\"nokey\"", "\"k1.QUJD\""] {
+            put_raw(&session, "github", junk.into());
+            assert_eq!(SessionTokens(&session).load("github").await.unwrap(), None);
+        }
+    }
+
+    #[tokio::test]
+    async fn sealed_token_moved_to_another_client_is_absent() {
+        let session = sealing(&[("k1", 1)]);
+        let tokens = SessionTokens(&session);
+        let stored = token("access-github", "refresh-github");
+        tokens.save("github", &stored).await.unwrap();
+        put_raw(&session, "google", raw(&session, "github").unwrap());
+        assert_eq!(tokens.load("google").await.unwrap(), None);
+        assert_eq!(tokens.load("github").await.unwrap(), Some(stored));
+    }
+
+    #[tokio::test]
+    async fn token_stored_in_clear_before_sealing_is_removed() {
+        let clear = Memory::default();
+        SessionTokens(&clear)
+            .save("github", &token("access-clear", "refresh-clear"))
+            .await
+            .unwrap();
+        let text = raw(&clear, "github").unwrap();
+        assert!(text.contains("access-clear"), "no sealer: stored as it was");
+        let session = sealing(&[("k1", 1)]);
+        put_raw(&session, "github", text);
+        assert_eq!(SessionTokens(&session).load("github").await.unwrap(), None);
+        assert_eq!(raw(&session, "github"), None, "the clear token is gone");
+        // And the other way round: sealed entries read without keys are absent, kept.
+        let sealed = sealing(&[("k1", 1)]);
+        SessionTokens(&sealed)
+            .save("github", &token("access-s", "refresh-s"))
+            .await
+            .unwrap();
+        put_raw(&clear, "github", raw(&sealed, "github").unwrap());
+        assert_eq!(SessionTokens(&clear).load("github").await.unwrap(), None);
+        assert!(raw(&clear, "github").is_some());
     }
 }

@@ -24,7 +24,8 @@
 //! - **Keys**: [`CookieKeys`] holds the current key and old keys that are still accepted
 //!   for reading (rotation: add a new key in front, keep the old one listed for at least
 //!   the cookies' lifetime, then remove it). A cookie under an unknown key, or one that
-//!   fails authentication, is ignored as if absent (and logged).
+//!   fails authentication, is ignored as if absent (and logged). The same keys seal the
+//!   tokens kept in a server-side store ([`super::at_rest`]).
 //! - **Expiry**: the sealed payload carries its own expiry, so a copied old value stops
 //!   working even if a browser keeps it.
 //! - **Size**: a cookie is at most [`CookieSealer::max_cookie_bytes`] (default 3,584, under
@@ -174,6 +175,46 @@ impl CookieKeys {
 
     fn find(&self, id: &str) -> Option<&LessSafeKey> {
         self.keys.iter().find(|(k, _)| k == id).map(|(_, key)| key)
+    }
+
+    /// Seals `in_out` under the current key, bound to `aad`, as
+    /// `<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>` with a fresh random nonce. Shared
+    /// by the cookies and the tokens kept at rest ([`super::at_rest`]), which differ only
+    /// in their associated data.
+    pub(crate) fn seal_bytes(&self, aad: &[u8], mut in_out: Vec<u8>) -> Result<String, Error> {
+        let mut nonce = [0u8; NONCE_LEN];
+        aws_lc_rs::rand::fill(&mut nonce)
+            .map_err(|_| Error::Session("no randomness for a nonce".into()))?;
+        let (id, key) = &self.keys[0];
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut in_out,
+        )
+        .map_err(|_| Error::Session("encryption failed".into()))?;
+        let mut raw = Vec::with_capacity(NONCE_LEN + in_out.len());
+        raw.extend_from_slice(&nonce);
+        raw.extend_from_slice(&in_out);
+        Ok(format!("{id}.{}", B64.encode(raw)))
+    }
+
+    /// Opens what [`seal_bytes`](Self::seal_bytes) sealed with the same `aad`, under
+    /// whichever listed key its id names.
+    pub(crate) fn open_bytes(&self, aad: &[u8], sealed: &str) -> Result<Vec<u8>, OpenError> {
+        let (id, data) = sealed.split_once('.').ok_or(OpenError::Malformed)?;
+        let key = self.find(id).ok_or(OpenError::UnknownKey)?;
+        let mut raw = B64.decode(data).map_err(|_| OpenError::Malformed)?;
+        if raw.len() < NONCE_LEN {
+            return Err(OpenError::Malformed);
+        }
+        let mut in_out = raw.split_off(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(&raw).map_err(|_| OpenError::Malformed)?;
+        let plain_len = key
+            .open_in_place(nonce, Aad::from(aad), &mut in_out)
+            .map_err(|_| OpenError::Tampered)?
+            .len();
+        in_out.truncate(plain_len);
+        Ok(in_out)
     }
 }
 
@@ -346,22 +387,9 @@ impl CookieSealer {
         &self,
         name: &str,
         session: Option<&str>,
-        mut in_out: Vec<u8>,
+        in_out: Vec<u8>,
     ) -> Result<String, Error> {
-        let mut nonce = [0u8; NONCE_LEN];
-        aws_lc_rs::rand::fill(&mut nonce)
-            .map_err(|_| Error::Session("no randomness for a cookie nonce".into()))?;
-        let (id, key) = &self.keys.keys[0];
-        key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(aad(name, session).as_bytes()),
-            &mut in_out,
-        )
-        .map_err(|_| Error::Session("cookie encryption failed".into()))?;
-        let mut raw = Vec::with_capacity(NONCE_LEN + in_out.len());
-        raw.extend_from_slice(&nonce);
-        raw.extend_from_slice(&in_out);
-        let sealed = format!("{id}.{}", B64.encode(raw));
+        let sealed = self.keys.seal_bytes(aad(name, session).as_bytes(), in_out)?;
         let size = name.len() + 1 + sealed.len();
         if size > self.max_cookie_bytes {
             return Err(Error::SessionEntryTooLarge {
@@ -429,20 +457,7 @@ impl CookieSealer {
         if sealed.len() > self.max_cookie_bytes {
             return Err(OpenError::Malformed);
         }
-        let (id, data) = sealed.split_once('.').ok_or(OpenError::Malformed)?;
-        let key = self.keys.find(id).ok_or(OpenError::UnknownKey)?;
-        let mut raw = B64.decode(data).map_err(|_| OpenError::Malformed)?;
-        if raw.len() < NONCE_LEN {
-            return Err(OpenError::Malformed);
-        }
-        let mut in_out = raw.split_off(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(&raw).map_err(|_| OpenError::Malformed)?;
-        let plain_len = key
-            .open_in_place(nonce, Aad::from(aad(name, session).as_bytes()), &mut in_out)
-            .map_err(|_| OpenError::Tampered)?
-            .len();
-        in_out.truncate(plain_len);
-        Ok(in_out)
+        self.keys.open_bytes(aad(name, session).as_bytes(), sealed)
     }
 
     /// The `Set-Cookie` value that sets (`Some`) or removes (`None`) cookie `name`:
