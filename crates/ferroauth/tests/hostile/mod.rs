@@ -148,6 +148,13 @@ pub struct Behaviour {
     pub userinfo_raw: Option<(u16, &'static str, String)>,
     /// The access token the token endpoint hands out (default: a fresh `at-<n>`).
     pub access_token: Option<String>,
+    /// The `token_type` the token endpoint answers (default `Bearer`).
+    pub token_type: String,
+    /// The `scope` the token endpoint says it granted (default: the one asked for).
+    pub granted_scope: Option<String>,
+    /// Whether the ID token carries the right `c_hash` and `s_hash` (OpenID Connect Core
+    /// §3.3.2.11, FAPI 1.0 Advanced §5.1) for the code and state it answers.
+    pub hash_code_and_state: bool,
 }
 
 impl Default for Behaviour {
@@ -171,6 +178,9 @@ impl Default for Behaviour {
             userinfo_sub: SUBJECT.into(),
             userinfo_raw: None,
             access_token: None,
+            token_type: "Bearer".into(),
+            granted_scope: None,
+            hash_code_and_state: false,
         }
     }
 }
@@ -200,6 +210,8 @@ struct Grant {
     challenge: Option<String>,
     challenge_method: Option<String>,
     nonce: Option<String>,
+    scope: Option<String>,
+    state: String,
 }
 
 struct Shared {
@@ -441,6 +453,8 @@ impl Provider {
             challenge: params.get("code_challenge").cloned(),
             challenge_method: params.get("code_challenge_method").cloned(),
             nonce: params.get("nonce").cloned(),
+            scope: params.get("scope").cloned(),
+            state: state.clone(),
         };
         self.shared
             .grants
@@ -678,7 +692,8 @@ fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(hash.as_ref())
 }
 
-/// OpenID Connect Core §3.1.3.6: the left half of SHA-256 of the access token.
+/// OpenID Connect Core §3.1.3.6: the left half of SHA-256 of the access token (and the
+/// same for `c_hash` of a code and `s_hash` of a state, with RS256).
 pub fn at_hash(access_token: &str) -> String {
     let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
     URL_SAFE_NO_PAD.encode(&hash.as_ref()[..16])
@@ -695,7 +710,13 @@ fn patch(target: &mut Map<String, Value>, changes: &Map<String, Value>) {
 }
 
 /// Builds and signs an ID token as the behaviour says.
-fn make_id_token(base: &str, b: &Behaviour, grant: &Grant, access_token: &str) -> String {
+fn make_id_token(
+    base: &str,
+    b: &Behaviour,
+    grant: &Grant,
+    code: &str,
+    access_token: &str,
+) -> String {
     let t = now();
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(base));
@@ -706,6 +727,10 @@ fn make_id_token(base: &str, b: &Behaviour, grant: &Grant, access_token: &str) -
     claims.insert("at_hash".into(), json!(at_hash(access_token)));
     if let Some(nonce) = &grant.nonce {
         claims.insert("nonce".into(), json!(nonce));
+    }
+    if b.hash_code_and_state {
+        claims.insert("c_hash".into(), json!(at_hash(code)));
+        claims.insert("s_hash".into(), json!(at_hash(&grant.state)));
     }
     patch(&mut claims, &b.claims);
     let key = &KEYS[b.sign_key];
@@ -891,12 +916,14 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -
     s.access_tokens.lock().unwrap().push(access_token.clone());
     let mut answer = json!({
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": b.token_type,
         "expires_in": 3600,
-        "scope": "openid email",
     });
+    if let Some(scope) = b.granted_scope.as_ref().or(grant.scope.as_ref()) {
+        answer["scope"] = json!(scope);
+    }
     if b.id_token {
-        answer["id_token"] = json!(make_id_token(&s.base, &b, &grant, &access_token));
+        answer["id_token"] = json!(make_id_token(&s.base, &b, &grant, &code, &access_token));
     }
     axum::Json(answer).into_response()
 }
