@@ -1336,3 +1336,69 @@ async fn userinfo_signed_jwt_is_verified() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Refresh responses: the token response and ID token checks apply to them too.
+
+/// A login whose token has a refresh token.
+async fn login_with_refresh(p: &Provider) -> (ferroauth::OAuthClient, ferroauth::OAuth2Token) {
+    p.set(|b| b.refresh_tokens = true);
+    let client = p.client(&Opts::default());
+    let login = p.login(&client).await.expect("login");
+    let token = login.token.as_oauth2().expect("an OAuth 2.0 token").clone();
+    assert!(token.refresh_token.is_some());
+    (client, token)
+}
+
+#[tokio::test]
+async fn refresh_without_a_refresh_token_keeps_the_old_one() {
+    let p = Provider::start().await;
+    let (client, token) = login_with_refresh(&p).await;
+    let fresh = client.refresh_token(&token).await.expect("refresh");
+    assert_ne!(fresh.access_token.expose(), token.access_token.expose());
+    assert_eq!(
+        fresh.refresh_token.as_ref().map(|r| r.expose()),
+        token.refresh_token.as_ref().map(|r| r.expose())
+    );
+    // A rotating provider's new refresh token replaces it. (Another registry: this one
+    // would answer its result of a moment ago for the same refresh token.)
+    p.set(|b| b.rotate_refresh_token = true);
+    let client = p.client(&Opts::default());
+    let rotated = client.refresh_token(&fresh).await.expect("refresh");
+    assert_ne!(
+        rotated.refresh_token.as_ref().map(|r| r.expose()),
+        token.refresh_token.as_ref().map(|r| r.expose())
+    );
+}
+
+#[tokio::test]
+async fn refresh_with_an_id_token_of_another_subject() {
+    // OpenID Connect Core §12.2: the same `iss` and `sub` as the login's ID token.
+    let p = Provider::start().await;
+    let (client, token) = login_with_refresh(&p).await;
+    p.claim("sub", json!("mallory"));
+    let e = assert_refused(client.refresh_token(&token).await, "invalid_id_token", 502);
+    assert!(e.to_string().contains("`sub`"), "{e}");
+}
+
+#[tokio::test]
+async fn refresh_with_an_id_token_not_yet_valid() {
+    let p = Provider::start().await;
+    let (client, token) = login_with_refresh(&p).await;
+    p.claim("nbf", json!(now() + 3600));
+    let e = assert_refused(client.refresh_token(&token).await, "invalid_id_token", 502);
+    assert!(e.to_string().contains("`nbf`"), "{e}");
+}
+
+#[tokio::test]
+async fn refresh_with_token_type_mac_is_refused() {
+    let p = Provider::start().await;
+    let (client, token) = login_with_refresh(&p).await;
+    p.set(|b| b.token_type = "mac".into());
+    let e = assert_refused(
+        client.refresh_token(&token).await,
+        "invalid_token_response",
+        502,
+    );
+    assert!(e.to_string().contains("token_type"), "{e}");
+}

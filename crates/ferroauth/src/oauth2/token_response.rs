@@ -376,6 +376,18 @@ mod tests {
                 "invalid_token_response",
             ),
             (
+                200,
+                "application/json",
+                r#"{"access_token":"a","refresh_token":5}"#,
+                "invalid_token_response",
+            ),
+            (
+                200,
+                "application/json",
+                r#"{"access_token":"a","id_token":{"iss":"x"}}"#,
+                "invalid_token_response",
+            ),
+            (
                 500,
                 "text/plain",
                 "Internal Server Error",

@@ -155,6 +155,11 @@ pub struct Behaviour {
     /// Whether the ID token carries the right `c_hash` and `s_hash` (OpenID Connect Core
     /// §3.3.2.11, FAPI 1.0 Advanced §5.1) for the code and state it answers.
     pub hash_code_and_state: bool,
+    /// Whether token responses carry a refresh token (then `grant_type=refresh_token`
+    /// works too).
+    pub refresh_tokens: bool,
+    /// Whether a refresh answers a new refresh token (rotation) or none.
+    pub rotate_refresh_token: bool,
 }
 
 impl Default for Behaviour {
@@ -181,6 +186,8 @@ impl Default for Behaviour {
             token_type: "Bearer".into(),
             granted_scope: None,
             hash_code_and_state: false,
+            refresh_tokens: false,
+            rotate_refresh_token: false,
         }
     }
 }
@@ -220,6 +227,8 @@ struct Shared {
     hits: Hits,
     grants: Mutex<HashMap<String, Grant>>,
     access_tokens: Mutex<Vec<String>>,
+    /// The live refresh tokens, with the grant they continue.
+    refresh_tokens: Mutex<HashMap<String, Grant>>,
     /// Why the provider refused requests, for failure messages.
     problems: Mutex<Vec<String>>,
     serial: AtomicUsize,
@@ -318,6 +327,7 @@ impl Provider {
             hits: Hits::default(),
             grants: Mutex::new(HashMap::new()),
             access_tokens: Mutex::new(Vec::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
             problems: Mutex::new(Vec::new()),
             serial: AtomicUsize::new(0),
         });
@@ -841,6 +851,9 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -
             );
         }
     }
+    if form.get("grant_type").map(String::as_str) == Some("refresh_token") {
+        return refresh(&s, &b, &headers, &form);
+    }
     if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
         s.problem(format!("token: grant_type {:?}", form.get("grant_type")));
         return json_error(
@@ -924,6 +937,56 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -
     }
     if b.id_token {
         answer["id_token"] = json!(make_id_token(&s.base, &b, &grant, &code, &access_token));
+    }
+    if b.refresh_tokens {
+        let refresh_token = format!("rt-{n}");
+        s.refresh_tokens
+            .lock()
+            .unwrap()
+            .insert(refresh_token.clone(), grant);
+        answer["refresh_token"] = json!(refresh_token);
+    }
+    axum::Json(answer).into_response()
+}
+
+/// `grant_type=refresh_token` (RFC 6749 §6): a new access token and, as the behaviour
+/// says, an ID token (without a nonce, OpenID Connect Core §12.2) and a new refresh token.
+fn refresh(
+    s: &Shared,
+    b: &Behaviour,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Response {
+    if let Err(why) = check_client(b, headers, form) {
+        s.problem(format!("refresh: client authentication: {why}"));
+        return json_error(StatusCode::UNAUTHORIZED, "invalid_client", "client");
+    }
+    let presented = form.get("refresh_token").cloned().unwrap_or_default();
+    let Some(grant) = s.refresh_tokens.lock().unwrap().get(&presented).cloned() else {
+        s.problem("refresh: unknown refresh token".into());
+        return json_error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token");
+    };
+    let n = s.serial.fetch_add(1, Ordering::SeqCst);
+    let access_token = format!("at-{n}");
+    s.access_tokens.lock().unwrap().push(access_token.clone());
+    let mut answer = json!({
+        "access_token": access_token,
+        "token_type": b.token_type,
+        "expires_in": 3600,
+    });
+    if b.id_token {
+        let grant = Grant {
+            nonce: None,
+            ..grant.clone()
+        };
+        answer["id_token"] = json!(make_id_token(&s.base, b, &grant, "", &access_token));
+    }
+    if b.rotate_refresh_token {
+        let fresh = format!("rt-{n}");
+        let mut live = s.refresh_tokens.lock().unwrap();
+        live.remove(&presented);
+        live.insert(fresh.clone(), grant);
+        answer["refresh_token"] = json!(fresh);
     }
     axum::Json(answer).into_response()
 }
