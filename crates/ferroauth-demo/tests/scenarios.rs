@@ -146,7 +146,11 @@ async fn oauth1_login(w: &World) {
 async fn next_is_same_origin_only(w: &World) {
     let b = w.browser();
     let callback = b
-        .to_callback("op", "next=%2Faccount%3Ftab%3D2", AtProvider::LogIn("carol"))
+        .to_callback(
+            "op",
+            "next=%2Faccount%3Ftab%3D2",
+            AtProvider::LogIn("carol"),
+        )
         .await;
     let response = b.http.get(callback).send().await.unwrap();
     assert!(response.status().is_redirection(), "{:?}", w.target);

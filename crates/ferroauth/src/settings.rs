@@ -263,6 +263,10 @@ pub struct ClientKwargs {
     /// Send and check a nonce when the scope has `openid` (default true). Turning it off is
     /// for providers that drop it (LinkedIn).
     pub check_nonce: Option<bool>,
+    /// Require `auth_time` in every ID token, even when the login did not send `max_age`
+    /// (default false; the `require_auth_time` client metadata of OpenID Connect Dynamic
+    /// Client Registration §2).
+    pub require_auth_time: Option<bool>,
     /// Extra headers for API calls (`Notion-Version`, `Client-Id`, ...). A `User-Agent`
     /// here is also sent to the token endpoint and the other back-channel endpoints.
     #[serde(default)]

@@ -1225,3 +1225,238 @@ async fn device_authorization_with_terminal_escapes_or_unsafe_uris() {
     let local = client.device_authorization(&[]).await.expect("loopback");
     assert_eq!(local.verification_uri, "http://127.0.0.1:8080/device");
 }
+
+// ---------------------------------------------------------------------------------------
+// Checks the reference clients make (Authlib, openid-client / oauth4webapi,
+// openidconnect-rs); each row of docs/provider-checks.md names its test.
+
+#[tokio::test]
+async fn id_token_not_yet_valid() {
+    // RFC 7519 §4.1.5: not to be accepted before `nbf`.
+    id_token_refused("`nbf`", |p| p.claim("nbf", json!(now() + 3600))).await;
+}
+
+#[tokio::test]
+async fn id_token_nbf_not_a_number() {
+    id_token_refused("`nbf`", |p| p.claim("nbf", json!(now().to_string()))).await;
+}
+
+#[tokio::test]
+async fn id_token_nbf_past_or_within_leeway_passes() {
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default());
+    p.claim("nbf", json!(now() - 10));
+    p.login(&client).await.expect("nbf in the past");
+    p.claim("nbf", json!(now() + 30));
+    p.login(&client).await.expect("nbf within the 60 s leeway");
+}
+
+#[tokio::test]
+async fn id_token_amr_not_an_array() {
+    // OpenID Connect Core §2: `amr` is a JSON array of strings.
+    id_token_refused("`amr`", |p| p.claim("amr", json!("pwd"))).await;
+}
+
+#[tokio::test]
+async fn id_token_auth_time_not_a_number() {
+    id_token_refused("`auth_time`", |p| p.claim("auth_time", json!("yesterday"))).await;
+}
+
+#[tokio::test]
+async fn id_token_c_hash_and_s_hash_that_match_pass() {
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default());
+    p.set(|b| b.hash_code_and_state = true);
+    p.login(&client).await.expect("right c_hash and s_hash");
+}
+
+#[tokio::test]
+async fn id_token_c_hash_mismatch() {
+    // OpenID Connect Core §3.3.2.11: when present, `c_hash` must be the code's.
+    id_token_refused("`c_hash`", |p| {
+        p.set(|b| b.hash_code_and_state = true);
+        p.claim("c_hash", json!(hostile::at_hash("a-code-of-another-login")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn id_token_s_hash_mismatch() {
+    // FAPI 1.0 Advanced §5.1: when present, `s_hash` must be the state's.
+    id_token_refused("`s_hash`", |p| {
+        p.set(|b| b.hash_code_and_state = true);
+        p.claim(
+            "s_hash",
+            json!(hostile::at_hash("a-state-of-another-login")),
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn id_token_absent_although_the_granted_scope_has_openid() {
+    // The client did not ask for `openid`, but the provider says it granted it: an
+    // OpenID Connect response, so it must carry an ID token.
+    let p = Provider::start().await;
+    let client = p.client(&plain(&p));
+    p.set(|b| b.granted_scope = Some("openid email".into()));
+    let e = assert_refused(p.login(&client).await, "invalid_id_token", 502);
+    assert!(e.to_string().contains("no id_token"), "{e}");
+    assert_eq!(Hits::get(&p.hits().userinfo), 0);
+}
+
+#[tokio::test]
+async fn require_auth_time_needs_auth_time() {
+    // openid-client's `require_auth_time`: `auth_time` must come back.
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default().kwarg("require_auth_time = true"));
+    p.claim("auth_time", json!(now() - 30));
+    p.login(&client).await.expect("auth_time present");
+    p.claim("auth_time", Value::Null);
+    let e = assert_refused(p.login(&client).await, "invalid_id_token", 502);
+    assert!(e.to_string().contains("auth_time"), "{e}");
+}
+
+#[tokio::test]
+async fn token_type_mac_is_refused() {
+    // RFC 6749 §7.1: a token of a type the client does not understand is not used.
+    let p = Provider::start().await;
+    let client = p.client(&plain(&p));
+    p.set(|b| b.token_type = "mac".into());
+    let e = assert_refused(p.login(&client).await, "invalid_token_response", 502);
+    assert!(e.to_string().contains("token_type"), "{e}");
+    assert_eq!(Hits::get(&p.hits().userinfo), 0, "the token was used");
+}
+
+#[tokio::test]
+async fn token_type_dpop_without_dpop_is_refused() {
+    let p = Provider::start().await;
+    let client = p.client(&plain(&p));
+    p.set(|b| b.token_type = "DPoP".into());
+    let e = assert_refused(p.login(&client).await, "invalid_token_response", 502);
+    assert!(e.to_string().contains("DPoP"), "{e}");
+    assert_eq!(Hits::get(&p.hits().userinfo), 0, "the token was used");
+}
+
+#[tokio::test]
+async fn token_type_bearer_in_any_case_passes() {
+    let p = Provider::start().await;
+    let client = p.client(&plain(&p));
+    for spelling in ["bearer", "BEARER", "Bearer"] {
+        p.set(|b| b.token_type = spelling.into());
+        let login = p.login(&client).await.expect(spelling);
+        assert_eq!(login.token.token_type(), "Bearer");
+    }
+}
+
+/// A userinfo response as a signed JWT (OpenID Connect Core §5.3.2), signed with `KEYS[0]`
+/// unless `signing` says otherwise.
+fn userinfo_jwt(p: &Provider, claims: Value, signing: Signing) -> String {
+    let mut all = json!({
+        "iss": p.base,
+        "aud": "hostile-app",
+        "sub": SUBJECT,
+        "email": "alice@signed.test",
+    });
+    for (k, v) in claims.as_object().unwrap() {
+        if v.is_null() {
+            all.as_object_mut().unwrap().remove(k);
+        } else {
+            all[k] = v.clone();
+        }
+    }
+    let key = &hostile::KEYS[0];
+    let head = json!({"alg": "RS256", "kid": key.kid});
+    hostile::sign_jwt(&head, &all, &signing, key)
+}
+
+#[tokio::test]
+async fn userinfo_signed_jwt_is_verified() {
+    let p = Provider::start().await;
+    let client = p.client(&Opts::default());
+    let jwt = userinfo_jwt(&p, json!({}), Signing::Rs256);
+    p.set(|b| b.userinfo_raw = Some((200, "application/jwt", jwt)));
+    let login = p.login(&client).await.expect("signed userinfo");
+    assert_eq!(login.userinfo["email"], "alice@signed.test");
+    for (claims, signing) in [
+        (json!({}), Signing::BadSignature),
+        (json!({}), Signing::Unsigned),
+        (json!({"iss": "http://127.0.0.1:1/evil"}), Signing::Rs256),
+        (json!({"aud": "another-app"}), Signing::Rs256),
+        (json!({"sub": "mallory"}), Signing::Rs256),
+    ] {
+        let jwt = userinfo_jwt(&p, claims.clone(), signing.clone());
+        p.set(|b| b.userinfo_raw = Some((200, "application/jwt", jwt)));
+        let e = assert_refused(p.login(&client).await, "invalid_userinfo", 502);
+        assert!(
+            !e.to_string().contains("not JSON"),
+            "{claims} {signing:?}: {e}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Refresh responses: the token response and ID token checks apply to them too.
+
+/// A login whose token has a refresh token.
+async fn login_with_refresh(p: &Provider) -> (ferroauth::OAuthClient, ferroauth::OAuth2Token) {
+    p.set(|b| b.refresh_tokens = true);
+    let client = p.client(&Opts::default());
+    let login = p.login(&client).await.expect("login");
+    let token = login.token.as_oauth2().expect("an OAuth 2.0 token").clone();
+    assert!(token.refresh_token.is_some());
+    (client, token)
+}
+
+#[tokio::test]
+async fn refresh_without_a_refresh_token_keeps_the_old_one() {
+    let p = Provider::start().await;
+    let (client, token) = login_with_refresh(&p).await;
+    let fresh = client.refresh_token(&token).await.expect("refresh");
+    assert_ne!(fresh.access_token.expose(), token.access_token.expose());
+    assert_eq!(
+        fresh.refresh_token.as_ref().map(|r| r.expose()),
+        token.refresh_token.as_ref().map(|r| r.expose())
+    );
+    // A rotating provider's new refresh token replaces it. (Another registry: this one
+    // would answer its result of a moment ago for the same refresh token.)
+    p.set(|b| b.rotate_refresh_token = true);
+    let client = p.client(&Opts::default());
+    let rotated = client.refresh_token(&fresh).await.expect("refresh");
+    assert_ne!(
+        rotated.refresh_token.as_ref().map(|r| r.expose()),
+        token.refresh_token.as_ref().map(|r| r.expose())
+    );
+}
+
+#[tokio::test]
+async fn refresh_with_an_id_token_of_another_subject() {
+    // OpenID Connect Core §12.2: the same `iss` and `sub` as the login's ID token.
+    let p = Provider::start().await;
+    let (client, token) = login_with_refresh(&p).await;
+    p.claim("sub", json!("mallory"));
+    let e = assert_refused(client.refresh_token(&token).await, "invalid_id_token", 502);
+    assert!(e.to_string().contains("`sub`"), "{e}");
+}
+
+#[tokio::test]
+async fn refresh_with_an_id_token_not_yet_valid() {
+    let p = Provider::start().await;
+    let (client, token) = login_with_refresh(&p).await;
+    p.claim("nbf", json!(now() + 3600));
+    let e = assert_refused(client.refresh_token(&token).await, "invalid_id_token", 502);
+    assert!(e.to_string().contains("`nbf`"), "{e}");
+}
+
+#[tokio::test]
+async fn refresh_with_token_type_mac_is_refused() {
+    let p = Provider::start().await;
+    let (client, token) = login_with_refresh(&p).await;
+    p.set(|b| b.token_type = "mac".into());
+    let e = assert_refused(
+        client.refresh_token(&token).await,
+        "invalid_token_response",
+        502,
+    );
+    assert!(e.to_string().contains("token_type"), "{e}");
+}

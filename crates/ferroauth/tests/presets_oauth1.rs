@@ -948,3 +948,31 @@ async fn a_refused_profile_call_fails_the_login() {
     );
     assert_eq!(world.seen_at("/me").len(), 1);
 }
+
+#[tokio::test]
+async fn callbacks_without_a_verifier_or_for_an_unknown_token_are_refused() {
+    // Authlib refuses a missing verifier; the `oauth_token` of the callback plays the
+    // part of OAuth 2.0's `state` and must name a request token of this session.
+    let (world, _) = twitter_world().await;
+    let twitter = world.client(&three_lines("twitter"), "twitter");
+    let session = MemoryPendingStore::new();
+    let callback = world.start_login(&twitter, &session).await;
+    let token = callback.get("oauth_token").unwrap().to_owned();
+    let without_verifier =
+        ferroauth::CallbackParams::parse(&format!("oauth_token={token}")).unwrap();
+    let error = twitter
+        .authorize_access_token(&session, &without_verifier)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "code_missing", "{error}");
+    world.start_login(&twitter, &session).await;
+    let unknown =
+        ferroauth::CallbackParams::parse("oauth_token=not-a-request-token&oauth_verifier=v")
+            .unwrap();
+    let error = twitter
+        .authorize_access_token(&session, &unknown)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "state_unknown", "{error}");
+    assert!(world.seen_at("/oauth/access_token").is_empty());
+}

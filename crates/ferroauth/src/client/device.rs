@@ -146,6 +146,8 @@ impl OAuthClient {
         let check = IdTokenCheck {
             nonce: None,
             access_token: None,
+            code: None,
+            state: None,
             max_age: None,
             essential_acr: &[],
         };

@@ -355,6 +355,8 @@ impl OAuthClient {
         let check = IdTokenCheck {
             nonce: record.nonce.as_ref().map(Secret::expose),
             access_token: None,
+            code: Some(code),
+            state: Some(state),
             max_age: record.max_age,
             essential_acr: &record.essential_acr,
         };
@@ -391,7 +393,9 @@ impl OAuthClient {
             userinfo = self
                 .validate_id_token(resolved, id_token.expose(), check)
                 .await?;
-        } else if openid {
+        } else if openid || grants_openid(token.scope.as_deref()) {
+            // Requested or granted: either way an OpenID Connect response, which always
+            // carries an ID token (OpenID Connect Core §3.1.3.3).
             return Err(Error::InvalidIdToken(
                 "the token response has no id_token although the scope has openid".into(),
             ));
@@ -482,7 +486,12 @@ impl OAuthClient {
         let response = self
             .oauth2_request("userinfo request", method, endpoint.clone(), token, request)
             .await?;
-        let mut claims = self.userinfo_object(&response)?;
+        let signed =
+            response.is_success() && response.content_type().as_deref() == Some("application/jwt");
+        let mut claims = match signed {
+            true => crate::oidc::validate_userinfo_jwt(self, resolved, &response.body).await?,
+            false => self.userinfo_object(&response)?,
+        };
         if let Some(hook) = &self.hooks().userinfo {
             hook(&mut claims);
         }
@@ -525,6 +534,15 @@ fn check_issuer(record: &PendingLogin, iss: Option<&str>) -> Result<(), Error> {
         }),
         _ => Ok(()),
     }
+}
+
+/// Whether the scope the token response says was granted has `openid` (space-separated,
+/// or comma-separated as some providers write it).
+fn grants_openid(scope: Option<&str>) -> bool {
+    scope.is_some_and(|s| {
+        s.split(|c: char| c.is_ascii_whitespace() || c == ',')
+            .any(|p| p == "openid")
+    })
 }
 
 /// Standard claims each scope asks for (OpenID Connect Core §5.4), by the claim that shows
@@ -647,6 +665,14 @@ mod tests {
             "issuer_mismatch"
         );
         assert!(check_issuer(&record(None, false), Some("https://any")).is_ok());
+    }
+
+    #[test]
+    fn granted_openid_is_found_in_either_separator() {
+        assert!(grants_openid(Some("openid email")));
+        assert!(grants_openid(Some("email,openid")));
+        assert!(!grants_openid(Some("email openid_like")));
+        assert!(!grants_openid(None));
     }
 
     #[test]

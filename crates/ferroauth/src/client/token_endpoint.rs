@@ -72,6 +72,11 @@ impl OAuthClient {
                     hook(object);
                 }
             })?;
+        token_response::check_token_type(
+            &self.inner.name,
+            &token.token_type,
+            self.inner.dpop.is_some(),
+        )?;
         self.check_token_signature(&token)?;
         Ok(token)
     }
@@ -248,6 +253,8 @@ impl OAuthClient {
                     IdTokenCheck {
                         nonce: None,
                         access_token: Some(fresh.access_token.expose()),
+                        code: None,
+                        state: None,
                         max_age: None,
                         essential_acr: &[],
                     },

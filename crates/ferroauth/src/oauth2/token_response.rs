@@ -116,6 +116,7 @@ pub fn from_object(object: &mut Map<String, Value>, now: u64) -> Result<OAuth2To
     };
     let token_type = match object.remove("token_type") {
         Some(Value::String(s)) if s.eq_ignore_ascii_case("bearer") => "Bearer".to_owned(),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("dpop") => "DPoP".to_owned(),
         Some(Value::String(s)) if !s.is_empty() => s,
         // RFC 6749 makes it required, but some providers leave it out; Bearer is the only
         // type in common use.
@@ -164,6 +165,26 @@ pub fn from_object(object: &mut Map<String, Value>, now: u64) -> Result<OAuth2To
         id_token,
         extra: std::mem::take(object),
     })
+}
+
+/// RFC 6749 §7.1: a client must not use an access token whose type it does not
+/// understand. ferroauth understands `Bearer` (RFC 6750), and `DPoP` (RFC 9449) when the
+/// client uses DPoP (`dpop`): a DPoP-bound token is useless, and a sign of a confused or
+/// hostile provider, for a client that sends no proofs. Anything else (`mac`, ...) would
+/// otherwise be sent as a bearer token, which is what the provider did not issue.
+/// `token_type` is as [`from_object`] left it (`Bearer` and `DPoP` in their canonical case).
+pub fn check_token_type(client: &str, token_type: &str, dpop: bool) -> Result<(), Error> {
+    match token_type {
+        "Bearer" => Ok(()),
+        "DPoP" if dpop => Ok(()),
+        "DPoP" => Err(Error::InvalidTokenResponse(format!(
+            "client `{client}`: `token_type` is DPoP, but this client does not use DPoP (client_kwargs.dpop)"
+        ))),
+        other => Err(Error::InvalidTokenResponse(format!(
+            "client `{client}`: unsupported `token_type` {:?}; only Bearer and DPoP tokens can be used",
+            other.chars().take(40).collect::<String>()
+        ))),
+    }
 }
 
 fn invalid(why: &str) -> Error {
@@ -355,6 +376,18 @@ mod tests {
                 "invalid_token_response",
             ),
             (
+                200,
+                "application/json",
+                r#"{"access_token":"a","refresh_token":5}"#,
+                "invalid_token_response",
+            ),
+            (
+                200,
+                "application/json",
+                r#"{"access_token":"a","id_token":{"iss":"x"}}"#,
+                "invalid_token_response",
+            ),
+            (
                 500,
                 "text/plain",
                 "Internal Server Error",
@@ -369,6 +402,32 @@ mod tests {
         ] {
             let e = parse("c", &response(status, ct, body), 0).unwrap_err();
             assert_eq!(e.code(), code, "{body}");
+        }
+    }
+
+    #[test]
+    fn only_understood_token_types_are_used() {
+        let token_type = |body: &str| {
+            parse("c", &response(200, "application/json", body), 0)
+                .unwrap()
+                .token_type
+        };
+        for (body, canonical) in [
+            (r#"{"access_token":"a","token_type":"bearer"}"#, "Bearer"),
+            (r#"{"access_token":"a"}"#, "Bearer"),
+            (r#"{"access_token":"a","token_type":"dpop"}"#, "DPoP"),
+        ] {
+            assert_eq!(token_type(body), canonical);
+            assert!(check_token_type("c", canonical, true).is_ok());
+        }
+        assert!(check_token_type("c", "Bearer", false).is_ok());
+        let e = check_token_type("c", "DPoP", false).unwrap_err();
+        assert_eq!(e.code(), "invalid_token_response");
+        for odd in ["mac", "N_A", "Bearer ", "bearer-ish"] {
+            let t = token_type(&format!(r#"{{"access_token":"a","token_type":"{odd}"}}"#));
+            let e = check_token_type("c", &t, true).unwrap_err();
+            assert_eq!(e.code(), "invalid_token_response", "{odd}");
+            assert!(e.to_string().contains("token_type"), "{e}");
         }
     }
 

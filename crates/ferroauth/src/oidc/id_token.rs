@@ -16,12 +16,16 @@
 //! 4. `aud` (a string or an array) contains the client id; with several audiences `azp` is
 //!    required; when `azp` is present it must be the client id.
 //! 5. `exp` is a number and `now < exp + leeway`; `iat` is a number and
-//!    `iat <= now + leeway`; `sub` is a non-empty string.
+//!    `iat <= now + leeway`; `nbf`, when present, is a number and `nbf <= now + leeway`
+//!    (RFC 7519 §4.1.5); `sub` is a non-empty string.
 //! 6. If a nonce was sent, the `nonce` claim is present and equal (constant-time compare).
-//! 7. If an access token (or code) is given and the token carries `at_hash` (or `c_hash`),
-//!    it must equal the left half of the hash of that value, using the hash of the
-//!    signature algorithm (SHA-512 for Ed25519).
-//! 8. If `max_age` was requested, `auth_time` is present and not older than `max_age`.
+//! 7. If an access token (or code, or state) is given and the token carries `at_hash` (or
+//!    `c_hash`, or `s_hash`), it must equal the left half of the hash of that value, using
+//!    the hash of the signature algorithm (SHA-512 for Ed25519).
+//! 8. If `max_age` was requested, `auth_time` is present and not older than `max_age`;
+//!    with [`IdTokenValidation::require_auth_time`] it must be present. When present it is
+//!    a number.
+//! 9. `amr`, when present, is an array of strings (OpenID Connect Core §2).
 //!
 //! There is no hidden clock: the caller passes `now`, which keeps tests deterministic and
 //! lets the application use one time source. Errors name the claim and what was expected,
@@ -57,8 +61,12 @@ pub struct IdTokenValidation<'a> {
     pub nonce: Option<&'a str>,
     /// The access token returned with the ID token, to check `at_hash` against.
     pub access_token: Option<&'a str>,
-    /// The authorization code returned with the ID token (hybrid flow), to check `c_hash`.
+    /// The authorization code the ID token was issued for, to check `c_hash` when the
+    /// token carries one.
     pub code: Option<&'a str>,
+    /// The `state` of the authorization response, to check `s_hash` when the token carries
+    /// one (FAPI 1.0 Advanced §5.1).
+    pub state: Option<&'a str>,
     /// Clock-skew allowance in seconds (default [`DEFAULT_LEEWAY_SECS`]).
     pub leeway_secs: u64,
     /// Current time, in seconds since the Unix epoch.
@@ -66,6 +74,9 @@ pub struct IdTokenValidation<'a> {
     /// The `max_age` sent in the authentication request, if any: `auth_time` is then
     /// required and must be at most this many seconds old.
     pub max_age: Option<u64>,
+    /// Whether `auth_time` must be present even without `max_age` (the client metadata
+    /// `require_auth_time` of OpenID Connect Dynamic Registration §2).
+    pub require_auth_time: bool,
 }
 
 impl<'a> IdTokenValidation<'a> {
@@ -78,9 +89,11 @@ impl<'a> IdTokenValidation<'a> {
             nonce: None,
             access_token: None,
             code: None,
+            state: None,
             leeway_secs: DEFAULT_LEEWAY_SECS,
             now,
             max_age: None,
+            require_auth_time: false,
         }
     }
 }
@@ -171,6 +184,16 @@ pub enum IdTokenError {
         /// The leeway used.
         leeway: u64,
     },
+    /// `nbf` is in the future, beyond the leeway: the token is not valid yet.
+    #[error("ID token not valid yet: `nbf` {nbf} is after now ({now}) plus leeway {leeway}s")]
+    NotYetValid {
+        /// The token's `nbf` (rounded down).
+        nbf: i64,
+        /// The `now` used.
+        now: u64,
+        /// The leeway used.
+        leeway: u64,
+    },
     /// A nonce was sent but the token has no `nonce` claim.
     #[error("ID token lacks the `nonce` claim, but a nonce was sent in the request")]
     NonceMissing,
@@ -183,6 +206,9 @@ pub enum IdTokenError {
     /// `c_hash` does not match the authorization code.
     #[error("ID token `c_hash` does not match the authorization code")]
     CHashMismatch,
+    /// `s_hash` does not match the state.
+    #[error("ID token `s_hash` does not match the state")]
+    SHashMismatch,
     /// `auth_time` is older than the requested `max_age`.
     #[error("ID token `auth_time` {auth_time} is older than max_age {max_age}s (now {now})")]
     AuthTooOld {
@@ -218,10 +244,12 @@ impl IdTokenError {
             IdTokenError::AzpMismatch { .. } => "azp_mismatch",
             IdTokenError::Expired { .. } => "expired",
             IdTokenError::IssuedInFuture { .. } => "issued_in_future",
+            IdTokenError::NotYetValid { .. } => "not_yet_valid",
             IdTokenError::NonceMissing => "nonce_missing",
             IdTokenError::NonceMismatch => "nonce_mismatch",
             IdTokenError::AtHashMismatch => "at_hash_mismatch",
             IdTokenError::CHashMismatch => "c_hash_mismatch",
+            IdTokenError::SHashMismatch => "s_hash_mismatch",
             IdTokenError::AuthTooOld { .. } => "auth_too_old",
         }
     }
@@ -417,6 +445,15 @@ pub fn validate(
             leeway,
         });
     }
+    if let Some(nbf) = optional_number(&claims, "nbf")?
+        && nbf > (now as f64) + leeway as f64
+    {
+        return Err(IdTokenError::NotYetValid {
+            nbf: nbf.floor() as i64,
+            now,
+            leeway,
+        });
+    }
 
     let sub = required_str(&claims, "sub")?;
     if sub.is_empty() {
@@ -431,6 +468,9 @@ pub fn validate(
     }
 
     let auth_time = optional_number(&claims, "auth_time")?;
+    if params.require_auth_time && auth_time.is_none() {
+        return Err(IdTokenError::MissingClaim("auth_time"));
+    }
     if let Some(max_age) = params.max_age {
         let auth_time = auth_time.ok_or(IdTokenError::MissingClaim("auth_time"))?;
         if now as f64 > auth_time + max_age as f64 + leeway as f64 {
@@ -450,6 +490,10 @@ pub fn validate(
     if let (Some(code), Some(claim)) = (params.code, optional_str(&claims, "c_hash")?) {
         check_half_hash(alg, code, claim).map_err(|()| IdTokenError::CHashMismatch)?;
     }
+    if let (Some(state), Some(claim)) = (params.state, optional_str(&claims, "s_hash")?) {
+        check_half_hash(alg, state, claim).map_err(|()| IdTokenError::SHashMismatch)?;
+    }
+    check_amr(&claims)?;
 
     Ok(IdTokenClaims {
         alg,
@@ -486,6 +530,16 @@ fn half_hash(alg: Algorithm, value: &str) -> String {
 fn check_half_hash(alg: Algorithm, value: &str, claim: &str) -> Result<(), ()> {
     let expected = half_hash(alg, value);
     constant_time::verify_slices_are_equal(expected.as_bytes(), claim.as_bytes()).map_err(|_| ())
+}
+
+/// OpenID Connect Core §2: `amr` is a JSON array of strings; a provider sending anything
+/// else would have an application that reads it see something other than what was meant.
+fn check_amr(claims: &Map<String, Value>) -> Result<(), IdTokenError> {
+    match claims.get("amr") {
+        None => Ok(()),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => Ok(()),
+        Some(_) => Err(IdTokenError::InvalidClaim("amr")),
+    }
 }
 
 /// Whether a header `typ` explicitly names a JWT kind that is not an ID token, such as
@@ -893,6 +947,84 @@ mod tests {
     }
 
     #[test]
+    fn nbf_checks() {
+        // In the past, or in the future within the leeway: fine.
+        assert!(check(&sign("RS256", &with(claims(), json!({"nbf": NOW - 5})))).is_ok());
+        assert!(check(&sign("RS256", &with(claims(), json!({"nbf": NOW + 60})))).is_ok());
+        let e = rejected(with(claims(), json!({"nbf": NOW + 3600})));
+        assert_eq!(
+            e,
+            IdTokenError::NotYetValid {
+                nbf: (NOW + 3600) as i64,
+                now: NOW,
+                leeway: 60
+            }
+        );
+        assert_eq!(e.reason(), "not_yet_valid");
+        assert_eq!(
+            rejected(with(claims(), json!({"nbf": NOW.to_string()}))),
+            IdTokenError::InvalidClaim("nbf")
+        );
+    }
+
+    #[test]
+    fn require_auth_time_checks() {
+        let p = IdTokenValidation {
+            require_auth_time: true,
+            ..params()
+        };
+        assert!(validate(&sign("RS256", &claims()), &jwks(), None, &p).is_ok());
+        let t = sign("RS256", &with(claims(), json!({"auth_time": null})));
+        assert_eq!(
+            validate(&t, &jwks(), None, &p).unwrap_err(),
+            IdTokenError::MissingClaim("auth_time")
+        );
+        assert_eq!(
+            rejected(with(claims(), json!({"auth_time": "yesterday"}))),
+            IdTokenError::InvalidClaim("auth_time")
+        );
+    }
+
+    #[test]
+    fn amr_checks() {
+        assert!(
+            check(&sign(
+                "RS256",
+                &with(claims(), json!({"amr": ["pwd", "otp"]}))
+            ))
+            .is_ok()
+        );
+        for bad in [json!("pwd"), json!(["pwd", 1]), json!({"pwd": true})] {
+            assert_eq!(
+                rejected(with(claims(), json!({"amr": bad}))),
+                IdTokenError::InvalidClaim("amr")
+            );
+        }
+    }
+
+    #[test]
+    fn s_hash_checks() {
+        let state = "a-state-value";
+        let p = IdTokenValidation {
+            state: Some(state),
+            ..params()
+        };
+        let good = c_hash(Algorithm::RS256, state);
+        let t = sign("RS256", &with(claims(), json!({"s_hash": good})));
+        assert!(validate(&t, &jwks(), None, &p).is_ok());
+        let t = sign(
+            "RS256",
+            &with(claims(), json!({"s_hash": "LDktKdoQak3Pk0cnXxCltB"})),
+        );
+        assert_eq!(
+            validate(&t, &jwks(), None, &p).unwrap_err(),
+            IdTokenError::SHashMismatch
+        );
+        // Without a state to compare with, not checked.
+        assert!(validate(&t, &jwks(), None, &params()).is_ok());
+    }
+
+    #[test]
     fn subject_checks() {
         assert_eq!(
             rejected(with(claims(), json!({"sub": null}))),
@@ -928,6 +1060,8 @@ mod tests {
         };
         let t = sign("RS256", &with(claims(), json!({"nonce": null})));
         assert!(validate(&t, &jwks(), None, &p).is_ok());
+        // Nor is a nonce the token carries anyway (see docs/provider-checks.md).
+        assert!(validate(&sign("RS256", &claims()), &jwks(), None, &p).is_ok());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::client::{OAuthClient, Resolved};
 use crate::http::Method;
 use crate::jose::jwk::{JwkSet, KeySelectError};
+use crate::jose::jws::{self, JwsError, UnverifiedJws};
 use crate::token::Claims;
 use crate::{Error, random};
 use id_token::{IdTokenError, IdTokenValidation};
@@ -34,6 +35,10 @@ pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 pub(crate) struct IdTokenCheck<'a> {
     pub nonce: Option<&'a str>,
     pub access_token: Option<&'a str>,
+    /// The authorization code redeemed for the token: checked against `c_hash`.
+    pub code: Option<&'a str>,
+    /// The `state` of the authorization response: checked against `s_hash`.
+    pub state: Option<&'a str>,
     /// The login's `max_age`: `auth_time` must then be present and recent enough.
     pub max_age: Option<u64>,
     /// The `acr` values the login marked essential (see `PendingLogin::essential_acr`).
@@ -157,46 +162,25 @@ pub(crate) async fn validate_id_token(
     issuers.push(tenant.as_ref().map_or(issuer, |(_, _, own)| own.as_str()));
     issuers.extend(resolved.issuer_aliases.iter().map(String::as_str));
     let settings = client.settings();
-    let hmac_secret = resolved
-        .id_token_algs
-        .iter()
-        .any(|a| a.is_symmetric())
-        .then(|| {
-            settings
-                .client_secret
-                .as_ref()
-                .map(|s| s.expose().as_bytes())
-        })
-        .flatten();
+    let hmac_secret = hmac_secret(client, resolved);
     let params = IdTokenValidation {
         allowed_algs: &resolved.id_token_algs,
         nonce: check.nonce,
         access_token: check.access_token,
+        code: check.code,
+        state: check.state,
         max_age: check.max_age,
-        leeway_secs: settings
-            .client_kwargs
-            .leeway
-            .unwrap_or(id_token::DEFAULT_LEEWAY_SECS),
+        require_auth_time: settings.client_kwargs.require_auth_time.unwrap_or(false),
+        leeway_secs: leeway(client),
         ..IdTokenValidation::new(&issuers, client.client_id(), random::now())
     };
-    let only_symmetric = resolved.id_token_algs.iter().all(|a| a.is_symmetric());
-    let (keys, generation) = if only_symmetric {
-        (Arc::new(JwkSet::from_keys(Vec::new())), 0)
-    } else {
-        client.inner.jwks.get(client, resolved).await?
-    };
-    let result = match id_token::validate(raw, &keys, hmac_secret, &params) {
-        Err(IdTokenError::KeySelection(KeySelectError::UnknownKid)) => match client
-            .inner
-            .jwks
-            .refetch(client, resolved, generation)
-            .await?
-        {
-            Some(fresh) => id_token::validate(raw, &fresh, hmac_secret, &params),
-            None => Err(IdTokenError::KeySelection(KeySelectError::UnknownKid)),
-        },
-        other => other,
-    };
+    let result = with_provider_keys(
+        client,
+        resolved,
+        |e| matches!(e, IdTokenError::KeySelection(KeySelectError::UnknownKid)),
+        |keys| id_token::validate(raw, keys, hmac_secret, &params),
+    )
+    .await?;
     let claims = result.map_err(|e| {
         tracing::warn!(
             client = client.name(),
@@ -230,6 +214,132 @@ pub(crate) async fn validate_id_token(
                 actual: hd.map(str::to_owned),
             });
         }
+    }
+    Ok(claims)
+}
+
+/// The client secret's bytes when an `HS*` algorithm is allowed for the provider's JWTs.
+fn hmac_secret<'a>(client: &'a OAuthClient, resolved: &Resolved) -> Option<&'a [u8]> {
+    resolved
+        .id_token_algs
+        .iter()
+        .any(|a| a.is_symmetric())
+        .then(|| {
+            client
+                .settings()
+                .client_secret
+                .as_ref()
+                .map(|s| s.expose().as_bytes())
+        })
+        .flatten()
+}
+
+/// The clock leeway for the provider's JWTs, in seconds.
+fn leeway(client: &OAuthClient) -> u64 {
+    client
+        .settings()
+        .client_kwargs
+        .leeway
+        .unwrap_or(id_token::DEFAULT_LEEWAY_SECS)
+}
+
+/// Runs `check` with the provider's keys, and once more with a refetched set when it fails
+/// for a key id the cached set lacks (`unknown_kid`), within the refetch rate limit.
+async fn with_provider_keys<T, E>(
+    client: &OAuthClient,
+    resolved: &Resolved,
+    unknown_kid: impl Fn(&E) -> bool,
+    check: impl Fn(&JwkSet) -> Result<T, E>,
+) -> Result<Result<T, E>, Error> {
+    let only_symmetric = resolved.id_token_algs.iter().all(|a| a.is_symmetric());
+    let (keys, generation) = if only_symmetric {
+        (Arc::new(JwkSet::from_keys(Vec::new())), 0)
+    } else {
+        client.inner.jwks.get(client, resolved).await?
+    };
+    match check(&keys) {
+        Err(e) if unknown_kid(&e) => {
+            match client
+                .inner
+                .jwks
+                .refetch(client, resolved, generation)
+                .await?
+            {
+                Some(fresh) => Ok(check(&fresh)),
+                None => Ok(Err(e)),
+            }
+        }
+        other => Ok(other),
+    }
+}
+
+/// A userinfo response signed as a JWT (`application/jwt`, OpenID Connect Core §5.3.2):
+/// its signature verified with the provider's keys and the ID tokens' algorithm
+/// allow-list, `iss` one of the provider's issuers and `aud` naming this client (both
+/// required: a signed response MUST carry them), `exp` and `nbf` honoured when present.
+/// The `sub` is compared with the ID token's by the caller, as for a JSON response.
+pub(crate) async fn validate_userinfo_jwt(
+    client: &OAuthClient,
+    resolved: &Resolved,
+    body: &[u8],
+) -> Result<Claims, Error> {
+    let invalid = |why: String| Error::InvalidUserinfo(format!("signed response: {why}"));
+    let raw = std::str::from_utf8(body)
+        .map_err(|_| invalid("not UTF-8".into()))?
+        .trim();
+    let jws = UnverifiedJws::parse(raw).map_err(|e| invalid(e.to_string()))?;
+    let hmac_secret = hmac_secret(client, resolved);
+    let payload = with_provider_keys(
+        client,
+        resolved,
+        |e| matches!(e, JwsError::KeySelection(KeySelectError::UnknownKid)),
+        |keys| jws.verify(keys, hmac_secret, &resolved.id_token_algs),
+    )
+    .await?
+    .map_err(|e| {
+        tracing::warn!(
+            client = client.name(),
+            reason = e.reason(),
+            "signed userinfo refused"
+        );
+        invalid(e.to_string())
+    })?;
+    let claims = jws::parse_object(&payload)
+        .map_err(|_| invalid("the payload is not a JSON object".into()))?;
+    let issuer_ok = claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .is_some_and(|iss| {
+            resolved.issuer.as_deref() == Some(iss)
+                || resolved.issuer_aliases.iter().any(|a| a == iss)
+        });
+    if !issuer_ok {
+        return Err(invalid(
+            "`iss` is absent or not the provider's issuer".into(),
+        ));
+    }
+    let aud_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == client.client_id(),
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(client.client_id())),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(invalid(
+            "`aud` is absent or does not name this client".into(),
+        ));
+    }
+    let now = random::now() as f64;
+    let leeway = leeway(client) as f64;
+    let time = |name: &str| match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(_) => Err(invalid(format!("`{name}` is not a number"))),
+    };
+    if time("exp")?.is_some_and(|exp| now >= exp + leeway) {
+        return Err(invalid("`exp` has passed".into()));
+    }
+    if time("nbf")?.is_some_and(|nbf| nbf > now + leeway) {
+        return Err(invalid("`nbf` is in the future".into()));
     }
     Ok(claims)
 }

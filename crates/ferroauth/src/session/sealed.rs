@@ -389,7 +389,9 @@ impl CookieSealer {
         session: Option<&str>,
         in_out: Vec<u8>,
     ) -> Result<String, Error> {
-        let sealed = self.keys.seal_bytes(aad(name, session).as_bytes(), in_out)?;
+        let sealed = self
+            .keys
+            .seal_bytes(aad(name, session).as_bytes(), in_out)?;
         let size = name.len() + 1 + sealed.len();
         if size > self.max_cookie_bytes {
             return Err(Error::SessionEntryTooLarge {

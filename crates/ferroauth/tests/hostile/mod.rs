@@ -151,6 +151,18 @@ pub struct Behaviour {
     /// The device authorization endpoint's answer (RFC 8628 §3.2), whatever the request
     /// (default: a well-formed one with an https `verification_uri`).
     pub device: Value,
+    /// The `token_type` the token endpoint answers (default `Bearer`).
+    pub token_type: String,
+    /// The `scope` the token endpoint says it granted (default: the one asked for).
+    pub granted_scope: Option<String>,
+    /// Whether the ID token carries the right `c_hash` and `s_hash` (OpenID Connect Core
+    /// §3.3.2.11, FAPI 1.0 Advanced §5.1) for the code and state it answers.
+    pub hash_code_and_state: bool,
+    /// Whether token responses carry a refresh token (then `grant_type=refresh_token`
+    /// works too).
+    pub refresh_tokens: bool,
+    /// Whether a refresh answers a new refresh token (rotation) or none.
+    pub rotate_refresh_token: bool,
 }
 
 impl Default for Behaviour {
@@ -182,6 +194,11 @@ impl Default for Behaviour {
                 "expires_in": 600,
                 "interval": 5,
             }),
+            token_type: "Bearer".into(),
+            granted_scope: None,
+            hash_code_and_state: false,
+            refresh_tokens: false,
+            rotate_refresh_token: false,
         }
     }
 }
@@ -211,6 +228,8 @@ struct Grant {
     challenge: Option<String>,
     challenge_method: Option<String>,
     nonce: Option<String>,
+    scope: Option<String>,
+    state: String,
 }
 
 struct Shared {
@@ -219,6 +238,8 @@ struct Shared {
     hits: Hits,
     grants: Mutex<HashMap<String, Grant>>,
     access_tokens: Mutex<Vec<String>>,
+    /// The live refresh tokens, with the grant they continue.
+    refresh_tokens: Mutex<HashMap<String, Grant>>,
     /// Why the provider refused requests, for failure messages.
     problems: Mutex<Vec<String>>,
     serial: AtomicUsize,
@@ -317,6 +338,7 @@ impl Provider {
             hits: Hits::default(),
             grants: Mutex::new(HashMap::new()),
             access_tokens: Mutex::new(Vec::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
             problems: Mutex::new(Vec::new()),
             serial: AtomicUsize::new(0),
         });
@@ -453,6 +475,8 @@ impl Provider {
             challenge: params.get("code_challenge").cloned(),
             challenge_method: params.get("code_challenge_method").cloned(),
             nonce: params.get("nonce").cloned(),
+            scope: params.get("scope").cloned(),
+            state: state.clone(),
         };
         self.shared
             .grants
@@ -695,7 +719,8 @@ fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(hash.as_ref())
 }
 
-/// OpenID Connect Core §3.1.3.6: the left half of SHA-256 of the access token.
+/// OpenID Connect Core §3.1.3.6: the left half of SHA-256 of the access token (and the
+/// same for `c_hash` of a code and `s_hash` of a state, with RS256).
 pub fn at_hash(access_token: &str) -> String {
     let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
     URL_SAFE_NO_PAD.encode(&hash.as_ref()[..16])
@@ -712,7 +737,13 @@ fn patch(target: &mut Map<String, Value>, changes: &Map<String, Value>) {
 }
 
 /// Builds and signs an ID token as the behaviour says.
-fn make_id_token(base: &str, b: &Behaviour, grant: &Grant, access_token: &str) -> String {
+fn make_id_token(
+    base: &str,
+    b: &Behaviour,
+    grant: &Grant,
+    code: &str,
+    access_token: &str,
+) -> String {
     let t = now();
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(base));
@@ -723,6 +754,10 @@ fn make_id_token(base: &str, b: &Behaviour, grant: &Grant, access_token: &str) -
     claims.insert("at_hash".into(), json!(at_hash(access_token)));
     if let Some(nonce) = &grant.nonce {
         claims.insert("nonce".into(), json!(nonce));
+    }
+    if b.hash_code_and_state {
+        claims.insert("c_hash".into(), json!(at_hash(code)));
+        claims.insert("s_hash".into(), json!(at_hash(&grant.state)));
     }
     patch(&mut claims, &b.claims);
     let key = &KEYS[b.sign_key];
@@ -833,6 +868,9 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -
             );
         }
     }
+    if form.get("grant_type").map(String::as_str) == Some("refresh_token") {
+        return refresh(&s, &b, &headers, &form);
+    }
     if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
         s.problem(format!("token: grant_type {:?}", form.get("grant_type")));
         return json_error(
@@ -908,12 +946,64 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: String) -
     s.access_tokens.lock().unwrap().push(access_token.clone());
     let mut answer = json!({
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": b.token_type,
         "expires_in": 3600,
-        "scope": "openid email",
+    });
+    if let Some(scope) = b.granted_scope.as_ref().or(grant.scope.as_ref()) {
+        answer["scope"] = json!(scope);
+    }
+    if b.id_token {
+        answer["id_token"] = json!(make_id_token(&s.base, &b, &grant, &code, &access_token));
+    }
+    if b.refresh_tokens {
+        let refresh_token = format!("rt-{n}");
+        s.refresh_tokens
+            .lock()
+            .unwrap()
+            .insert(refresh_token.clone(), grant);
+        answer["refresh_token"] = json!(refresh_token);
+    }
+    axum::Json(answer).into_response()
+}
+
+/// `grant_type=refresh_token` (RFC 6749 §6): a new access token and, as the behaviour
+/// says, an ID token (without a nonce, OpenID Connect Core §12.2) and a new refresh token.
+fn refresh(
+    s: &Shared,
+    b: &Behaviour,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Response {
+    if let Err(why) = check_client(b, headers, form) {
+        s.problem(format!("refresh: client authentication: {why}"));
+        return json_error(StatusCode::UNAUTHORIZED, "invalid_client", "client");
+    }
+    let presented = form.get("refresh_token").cloned().unwrap_or_default();
+    let Some(grant) = s.refresh_tokens.lock().unwrap().get(&presented).cloned() else {
+        s.problem("refresh: unknown refresh token".into());
+        return json_error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token");
+    };
+    let n = s.serial.fetch_add(1, Ordering::SeqCst);
+    let access_token = format!("at-{n}");
+    s.access_tokens.lock().unwrap().push(access_token.clone());
+    let mut answer = json!({
+        "access_token": access_token,
+        "token_type": b.token_type,
+        "expires_in": 3600,
     });
     if b.id_token {
-        answer["id_token"] = json!(make_id_token(&s.base, &b, &grant, &access_token));
+        let grant = Grant {
+            nonce: None,
+            ..grant.clone()
+        };
+        answer["id_token"] = json!(make_id_token(&s.base, b, &grant, "", &access_token));
+    }
+    if b.rotate_refresh_token {
+        let fresh = format!("rt-{n}");
+        let mut live = s.refresh_tokens.lock().unwrap();
+        live.remove(&presented);
+        live.insert(fresh.clone(), grant);
+        answer["refresh_token"] = json!(fresh);
     }
     axum::Json(answer).into_response()
 }
