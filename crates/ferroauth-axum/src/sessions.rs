@@ -212,13 +212,11 @@ impl SessionConfig {
         S: SessionStore + Clone,
     {
         let name: Arc<str> = Arc::from(self.names.session());
+        // One middleware for both jobs: each layer costs an allocation and a service clone
+        // per request, on every login.
         let router = router
             .layer(self.layer(store))
-            .layer(axum::middleware::from_fn_with_state(
-                name,
-                strip_duplicated_session_cookie,
-            ))
-            .layer(axum::middleware::from_fn(session_store_guard));
+            .layer(axum::middleware::from_fn_with_state(name, session_guard));
         match &self.tokens {
             // AuthSession takes it from the request's extensions.
             Some(sealer) => router.layer(axum::Extension(sealer.clone())),
@@ -235,6 +233,33 @@ pub async fn strip_duplicated_session_cookie(
     mut request: Request,
     next: Next,
 ) -> Response {
+    strip_duplicated(&name, &mut request);
+    next.run(request).await
+}
+
+/// [`strip_duplicated_session_cookie`] and [`session_store_guard`] as the one middleware
+/// that [`SessionConfig::apply`] adds.
+async fn session_guard(State(name): State<Arc<str>>, mut request: Request, next: Next) -> Response {
+    strip_duplicated(&name, &mut request);
+    session_store_guard(request, next).await
+}
+
+fn strip_duplicated(name: &str, request: &mut Request) {
+    // The common case, the name seen at most once, costs a scan and no allocation.
+    let mentions: usize = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|v| {
+            v.as_bytes()
+                .windows(name.len())
+                .filter(|w| *w == name.as_bytes())
+                .count()
+        })
+        .sum();
+    if mentions < 2 {
+        return;
+    }
     let stripped = {
         let values: Vec<&str> = request
             .headers()
@@ -242,7 +267,7 @@ pub async fn strip_duplicated_session_cookie(
             .iter()
             .filter_map(|v| v.to_str().ok())
             .collect();
-        without_duplicated_cookie(&values, &name)
+        without_duplicated_cookie(&values, name)
     };
     if let Some(rest) = stripped {
         let headers = request.headers_mut();
@@ -253,7 +278,6 @@ pub async fn strip_duplicated_session_cookie(
             }
         }
     }
-    next.run(request).await
 }
 
 #[cfg(test)]

@@ -1378,16 +1378,29 @@ async fn userinfo_signed_jwt_is_verified() {
     p.set(|b| b.userinfo_raw = Some((200, "application/jwt", jwt)));
     let login = p.login(&client).await.expect("signed userinfo");
     assert_eq!(login.userinfo["email"], "alice@signed.test");
-    for (claims, signing) in [
-        (json!({}), Signing::BadSignature),
-        (json!({}), Signing::Unsigned),
-        (json!({"iss": "http://127.0.0.1:1/evil"}), Signing::Rs256),
-        (json!({"aud": "another-app"}), Signing::Rs256),
-        (json!({"sub": "mallory"}), Signing::Rs256),
+    for (claims, signing, code) in [
+        (json!({}), Signing::BadSignature, "invalid_userinfo"),
+        (json!({}), Signing::Unsigned, "invalid_userinfo"),
+        (
+            json!({"iss": "http://127.0.0.1:1/evil"}),
+            Signing::Rs256,
+            "invalid_userinfo",
+        ),
+        (
+            json!({"aud": "another-app"}),
+            Signing::Rs256,
+            "invalid_userinfo",
+        ),
+        // Well signed, but for another user: the subject check's own code.
+        (
+            json!({"sub": "mallory"}),
+            Signing::Rs256,
+            "userinfo_sub_mismatch",
+        ),
     ] {
         let jwt = userinfo_jwt(&p, claims.clone(), signing.clone());
         p.set(|b| b.userinfo_raw = Some((200, "application/jwt", jwt)));
-        let e = assert_refused(p.login(&client).await, "invalid_userinfo", 502);
+        let e = assert_refused(p.login(&client).await, code, 502);
         assert!(
             !e.to_string().contains("not JSON"),
             "{claims} {signing:?}: {e}"
