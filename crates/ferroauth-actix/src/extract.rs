@@ -88,7 +88,7 @@ pub struct UserApi {
 impl UserApi {
     /// A request to `path` under the client's `api_base_url` (with an optional `?query`).
     /// The path may come from the browser: one that could leave the base is refused with
-    /// [`Error::InvalidApiPath`] ([`OAuthClient::api_path`]), so the token only ever goes
+    /// [`Error::InvalidApiPath`] ([`OAuthClient::request_path_with_store`]), so the token only ever goes
     /// to the provider's API. Without a stored token: [`Error::NoToken`].
     pub async fn request(
         &self,
@@ -96,9 +96,8 @@ impl UserApi {
         path: &str,
         request: ApiRequest,
     ) -> Result<ProviderResponse, Error> {
-        let url = self.client.api_path(path)?;
         self.client
-            .request_with_store_at(&self.session.tokens(), method, url, request)
+            .request_path_with_store(&self.session.tokens(), method, path, request)
             .await
     }
 

@@ -385,22 +385,20 @@ where
 
 /// Removes every copy of the cookie `name` from a request that sends it more than once.
 fn strip_duplicated_session_cookie(req: &mut ServiceRequest, name: &str) {
-    let stripped = {
-        let values: Vec<&str> = req
-            .headers()
-            .get_all(header::COOKIE)
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        without_duplicated_cookie(&values, name)
+    let values: Vec<&str> = req
+        .headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let Some(rest) = without_duplicated_cookie(&values, name) else {
+        return;
     };
-    if let Some(rest) = stripped {
-        let headers = req.headers_mut();
-        headers.remove(header::COOKIE);
-        for value in rest {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.append(header::COOKIE, value);
-            }
-        }
+    let headers = req.headers_mut();
+    headers.remove(header::COOKIE);
+    if !rest.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&rest)
+    {
+        headers.insert(header::COOKIE, value);
     }
 }
 

@@ -245,38 +245,21 @@ async fn session_guard(State(name): State<Arc<str>>, mut request: Request, next:
 }
 
 fn strip_duplicated(name: &str, request: &mut Request) {
-    // The common case, the name seen at most once, costs a scan and no allocation.
-    let mentions: usize = request
+    let values: Vec<&str> = request
         .headers()
         .get_all(header::COOKIE)
         .iter()
-        .map(|v| {
-            v.as_bytes()
-                .windows(name.len())
-                .filter(|w| *w == name.as_bytes())
-                .count()
-        })
-        .sum();
-    if mentions < 2 {
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let Some(rest) = without_duplicated_cookie(&values, name) else {
         return;
-    }
-    let stripped = {
-        let values: Vec<&str> = request
-            .headers()
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        without_duplicated_cookie(&values, name)
     };
-    if let Some(rest) = stripped {
-        let headers = request.headers_mut();
-        headers.remove(header::COOKIE);
-        for value in rest {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.append(header::COOKIE, value);
-            }
-        }
+    let headers = request.headers_mut();
+    headers.remove(header::COOKIE);
+    if !rest.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&rest)
+    {
+        headers.insert(header::COOKIE, value);
     }
 }
 

@@ -39,7 +39,8 @@ pub(crate) fn confine(base: &Url, path: &str) -> Result<Url, Refusal> {
     check_text(path_part)?;
     let decoded = percent_decode(path_part);
     check_text(&decoded)?;
-    if query.is_some_and(|q| q.chars().any(char::is_control) || decoded_has_control(q)) {
+    let has_control = |text: &str| text.chars().any(char::is_control);
+    if query.is_some_and(|q| has_control(q) || has_control(&percent_decode(q))) {
         return Err("the query has control characters");
     }
     let joined = base
@@ -74,11 +75,6 @@ fn check_text(text: &str) -> Result<(), Refusal> {
         return Err("the path has a dot segment");
     }
     Ok(())
-}
-
-/// Whether percent-decoding `text` gives a control character.
-fn decoded_has_control(text: &str) -> bool {
-    percent_decode(text).chars().any(|c| c.is_control())
 }
 
 /// `text` percent-decoded once; invalid UTF-8 becomes U+FFFD, which no check accepts as

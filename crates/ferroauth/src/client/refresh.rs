@@ -195,6 +195,21 @@ impl OAuthClient {
             .await
     }
 
+    /// [`OAuthClient::request_with_store`] for a `path` a browser may have named (the
+    /// `UserApi` extractors, an `/api/{name}/{*path}` route): kept under `api_base_url` by
+    /// [`OAuthClient::api_path`], refused with [`Error::InvalidApiPath`] otherwise.
+    pub async fn request_path_with_store(
+        &self,
+        store: &impl TokenStore,
+        method: Method,
+        path: &str,
+        request: ApiRequest,
+    ) -> Result<HttpResponse, Error> {
+        let url = self.api_path(path)?;
+        self.request_with_store_at(store, method, url, request)
+            .await
+    }
+
     /// [`OAuthClient::request_with_store`] to a URL already made: by
     /// [`OAuthClient::api_path`] for a path from a browser, or by the app's own code.
     ///

@@ -20,7 +20,7 @@ use crate::http::HttpResponse;
 
 /// The headers of a relayed answer, in order; `content_type` is the provider's
 /// (`application/octet-stream` when it sent none or one that is not text).
-pub fn relay_headers(response: &HttpResponse) -> [(&'static str, String); 5] {
+pub fn relay_headers(response: &HttpResponse) -> [(&'static str, &str); 5] {
     let content_type = response
         .headers
         .get(http::header::CONTENT_TYPE)
@@ -33,14 +33,11 @@ pub fn relay_headers(response: &HttpResponse) -> [(&'static str, String); 5] {
         "attachment"
     };
     [
-        ("content-type", content_type.to_owned()),
-        ("x-content-type-options", "nosniff".to_owned()),
-        (
-            "content-security-policy",
-            "sandbox; default-src 'none'".to_owned(),
-        ),
-        ("content-disposition", disposition.to_owned()),
-        ("cache-control", "no-store".to_owned()),
+        ("content-type", content_type),
+        ("x-content-type-options", "nosniff"),
+        ("content-security-policy", "sandbox; default-src 'none'"),
+        ("content-disposition", disposition),
+        ("cache-control", "no-store"),
     ]
 }
 
@@ -80,20 +77,21 @@ mod tests {
         }
     }
 
-    fn header<'a>(headers: &'a [(&'static str, String); 5], name: &str) -> &'a str {
-        &headers.iter().find(|(k, _)| *k == name).unwrap().1
+    fn header<'a>(headers: &[(&'static str, &'a str); 5], name: &str) -> &'a str {
+        headers.iter().find(|(k, _)| *k == name).unwrap().1
     }
 
     #[test]
     fn html_is_downloaded_sandboxed_and_never_sniffed() {
-        let relayed = relay_headers(&answer(
+        let html = answer(
             200,
             &[
                 ("content-type", "text/html"),
                 ("set-cookie", "id=attacker; Path=/"),
                 ("connection", "close"),
             ],
-        ));
+        );
+        let relayed = relay_headers(&html);
         assert_eq!(header(&relayed, "content-type"), "text/html");
         assert_eq!(header(&relayed, "x-content-type-options"), "nosniff");
         assert!(header(&relayed, "content-security-policy").starts_with("sandbox"));
@@ -112,10 +110,12 @@ mod tests {
             "application/json; charset=utf-8",
             "application/problem+json",
         ] {
-            let relayed = relay_headers(&answer(200, &[("content-type", json)]));
+            let typed = answer(200, &[("content-type", json)]);
+            let relayed = relay_headers(&typed);
             assert_eq!(header(&relayed, "content-disposition"), "inline", "{json}");
         }
-        let relayed = relay_headers(&answer(200, &[]));
+        let untyped = answer(200, &[]);
+        let relayed = relay_headers(&untyped);
         assert_eq!(header(&relayed, "content-type"), "application/octet-stream");
         assert_eq!(header(&relayed, "content-disposition"), "attachment");
         assert_eq!(relay_status(&answer(404, &[])), 404);

@@ -1,5 +1,5 @@
 //! The names of the cookies a web integration sets, and what a request's `Cookie` headers
-//! may not do: [`CookieNames`], [`duplicated_cookie_names`].
+//! may not do: [`CookieNames`], [`without_duplicated_cookie`].
 //!
 //! **Cookie tossing.** A page on a sibling host (`evil.example.com`, or any subdomain an
 //! attacker can serve content from) may set a cookie with `Domain=example.com`, and the
@@ -31,8 +31,6 @@
 //! ([`without_duplicated_cookie`]), a duplicated sealed entry reads as absent. Without the
 //! `__Host-` prefix this still lets a sibling host log the user out (the planted copy keeps
 //! coming back), but not in as someone else.
-
-use std::collections::BTreeSet;
 
 use crate::Error;
 use crate::settings::SettingsError;
@@ -169,43 +167,29 @@ fn check_name(setting: &str, name: &str, secure: bool) -> Result<(), Error> {
     )))
 }
 
-/// The `name=value` pairs of `Cookie` header values, as browsers send them.
-fn pairs<'a>(
-    headers: impl IntoIterator<Item = &'a str>,
-) -> impl Iterator<Item = (&'a str, &'a str)> {
-    headers.into_iter().flat_map(|header| {
-        header.split(';').filter_map(|pair| {
-            let pair = pair.trim();
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let name = name.trim();
-            (!name.is_empty()).then_some((name, value.trim()))
-        })
-    })
-}
-
-/// The cookie names that occur more than once in a request's `Cookie` header values: each
-/// is a cookie another host or path may have planted beside the app's own (see the
-/// [module docs](self)).
-pub fn duplicated_cookie_names<'a>(headers: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut twice = BTreeSet::new();
-    for (name, _) in pairs(headers) {
-        if !seen.insert(name) {
-            twice.insert(name.to_owned());
-        }
-    }
-    twice
-}
-
-/// When the cookie `name` occurs more than once in the `Cookie` header values, those values
-/// without any cookie of that name (an empty list when nothing else is left); `None` when
-/// it occurs at most once and the headers may stay as they are. Integrations strip a
+/// The `Cookie` header that replaces a request's when the request sends the cookie `name`
+/// more than once: every other cookie, in one value (empty when none is left); `None` when
+/// `name` occurs at most once and the headers may stay as they are. Integrations strip a
 /// duplicated session cookie this way before their session layer reads it, so that the
 /// request has no session rather than possibly the planted one.
-pub fn without_duplicated_cookie(headers: &[&str], name: &str) -> Option<Vec<String>> {
-    let count = pairs(headers.iter().copied())
-        .filter(|(n, _)| *n == name)
-        .count();
+pub fn without_duplicated_cookie(headers: &[&str], name: &str) -> Option<String> {
+    // The common case, the name seen at most once, costs a substring scan: no parse, no
+    // allocation, on every request.
+    if name.is_empty()
+        || headers
+            .iter()
+            .map(|h| h.matches(name).count())
+            .sum::<usize>()
+            < 2
+    {
+        return None;
+    }
+    let cookies = || {
+        headers
+            .iter()
+            .flat_map(|h| cookie::Cookie::split_parse(*h).flatten())
+    };
+    let count = cookies().filter(|c| c.name() == name).count();
     if count < 2 {
         return None;
     }
@@ -214,15 +198,11 @@ pub fn without_duplicated_cookie(headers: &[&str], name: &str) -> Option<Vec<Str
         count,
         "the session cookie arrived more than once (planted by another host?): no session"
     );
-    let rest: Vec<String> = pairs(headers.iter().copied())
-        .filter(|(n, _)| *n != name)
-        .map(|(n, v)| format!("{n}={v}"))
+    let rest: Vec<String> = cookies()
+        .filter(|c| c.name() != name)
+        .map(|c| format!("{}={}", c.name(), c.value()))
         .collect();
-    Some(if rest.is_empty() {
-        Vec::new()
-    } else {
-        vec![rest.join("; ")]
-    })
+    Some(rest.join("; "))
 }
 
 #[cfg(test)]
@@ -272,14 +252,25 @@ mod tests {
 
     #[test]
     fn duplicated_names_are_found() {
-        let once = duplicated_cookie_names(["id=1; fa_a=x", "other=2"]);
-        assert!(once.is_empty(), "{once:?}");
-        let twice = duplicated_cookie_names(["id=1; fa_a=x; id=2", "fa_a=y; b"]);
+        let once = ["id=1; fa_a=x", "other=2"];
+        assert_eq!(without_duplicated_cookie(&once, "id"), None);
+        assert_eq!(without_duplicated_cookie(&once, "fa_a"), None);
+        let twice = ["id=1; fa_a=x; id=2", "fa_a=y; b"];
         assert_eq!(
-            twice.into_iter().collect::<Vec<_>>(),
-            ["fa_a".to_owned(), "id".to_owned()]
+            without_duplicated_cookie(&twice, "fa_a").as_deref(),
+            Some("id=1; id=2")
         );
-        assert!(duplicated_cookie_names(["  ; ;"]).is_empty());
+        assert_eq!(
+            without_duplicated_cookie(&twice, "id").as_deref(),
+            Some("fa_a=x; fa_a=y")
+        );
+        assert_eq!(without_duplicated_cookie(&["  ; ;"], "id"), None);
+        // A name inside other names is no duplicate; an empty name matches nothing.
+        assert_eq!(
+            without_duplicated_cookie(&["xid=1; idx=2; a=id"], "id"),
+            None
+        );
+        assert_eq!(without_duplicated_cookie(&["id=1; id=2"], ""), None);
     }
 
     #[test]
@@ -287,11 +278,11 @@ mod tests {
         assert_eq!(without_duplicated_cookie(&["id=1; a=2"], "id"), None);
         assert_eq!(
             without_duplicated_cookie(&["id=1; a=2", "id=3"], "id"),
-            Some(vec!["a=2".to_owned()])
+            Some("a=2".to_owned())
         );
         assert_eq!(
             without_duplicated_cookie(&["id=1; id=3"], "id"),
-            Some(Vec::new())
+            Some(String::new())
         );
     }
 }
