@@ -971,8 +971,6 @@ async fn serve_attacker_page(
     cert: &TestCertificate,
     cookies: Vec<(String, String)>,
 ) -> (String, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
     let mut set_cookies = Vec::new();
     for (name, value) in cookies {
         let mut names = vec![name.clone()];
@@ -985,12 +983,29 @@ async fn serve_attacker_page(
             ));
         }
     }
+    serve_on_evil_host(
+        cert,
+        "<p id=\"planted\">nothing to see here</p>".to_owned(),
+        set_cookies,
+    )
+    .await
+}
+
+/// A page on `https://evil.example.test` (a sibling host of the app): `html`, with these
+/// `Set-Cookie` values.
+async fn serve_on_evil_host(
+    cert: &TestCertificate,
+    html: String,
+    set_cookies: Vec<String>,
+) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
     let page = move || {
         let set_cookies = set_cookies.clone();
+        let html = html.clone();
         async move {
-            let mut response = axum::response::IntoResponse::into_response(axum::response::Html(
-                "<p id=\"planted\">nothing to see here</p>",
-            ));
+            let mut response =
+                axum::response::IntoResponse::into_response(axum::response::Html(html));
             for value in set_cookies {
                 response.headers_mut().append(
                     axum::http::header::SET_COOKIE,
@@ -1004,6 +1019,59 @@ async fn serve_attacker_page(
     let listener = TlsListener::new(listener, cert.config.clone());
     let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("https://{EVIL_HOST}:{port}/"), task)
+}
+
+/// Cross-site request forgery from a sibling host, in a real browser: a page on
+/// `https://evil.example.test` posts a form to the app's `/logout` and `/refresh/dev` on
+/// `https://app.example.test`. The two are the same site, so Chromium sends the
+/// `SameSite=Lax` session cookie with the POST: only the routes' own check
+/// (`Sec-Fetch-Site: same-site`, as Chromium sets it) stops the forgery. The victim stays
+/// logged in; the app's own logout button still works.
+async fn sibling_host_posts_are_refused_in_a_browser(framework: Framework) {
+    let cert = TestCertificate::for_names(&[APP_HOST, EVIL_HOST]);
+    let driver = Driver::start().await;
+    let flags = [
+        cert.chromium_flag.clone(),
+        format!("--host-resolver-rules=MAP *.{PARENT_DOMAIN} 127.0.0.1"),
+    ];
+    let client = dev::OIDC_CLIENT;
+    let demo = CrossSiteDemo::start_at(
+        framework,
+        memory(framework),
+        Mode::Query,
+        Some(&cert),
+        APP_HOST,
+    )
+    .await;
+    let victim = driver.browser_with(&flags).await;
+    log_in_as(&victim, &demo, client, "alice", None).await;
+    for route in ["/logout".to_owned(), format!("/refresh/{client}")] {
+        let html = format!(
+            "<form id=\"f\" method=\"post\" action=\"{}\"></form>\
+             <script>document.getElementById('f').submit()</script>",
+            demo.url(&route)
+        );
+        let (evil, _page) = serve_on_evil_host(&cert, html, Vec::new()).await;
+        victim.goto(&evil).await.expect("the attacker's page");
+        // The forged POST lands on the app's error page.
+        wait_url(&victim, &demo.url(&route)).await;
+        let page = victim.source().await.expect("the answer's source");
+        assert!(
+            page.contains("cross_site_request"),
+            "{framework:?}: POST {route} from a sibling host was not refused: {page}"
+        );
+        victim.goto(&demo.url("/")).await.expect("home");
+        assert_eq!(
+            text(&victim, &format!("#account-{client} .who")).await,
+            "Alice Example",
+            "{framework:?}: the forged POST {route} changed the session"
+        );
+    }
+    // The app's own form (same-origin) still logs out.
+    click(&victim, "#logout").await;
+    find(&victim, &format!("a#login-{client}")).await;
+    assert!(absent(&victim, "#logout").await, "{framework:?}");
+    victim.close().await.expect("close the browser");
 }
 
 /// Cookie tossing in a real browser: the app on `https://app.example.test`, an attacker
@@ -1105,6 +1173,7 @@ async fn sibling_host_cookies_are_ignored_in_a_browser(framework: Framework) {
 
 crate::on_both!(
     sibling_host_cookies_are_ignored_in_a_browser,
+    sibling_host_posts_are_refused_in_a_browser,
     openid_connect_login_in_a_browser,
     oauth1_login_in_a_browser,
     par_and_dpop_login_in_a_browser,
