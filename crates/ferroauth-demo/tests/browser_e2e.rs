@@ -991,6 +991,18 @@ async fn serve_attacker_page(
     .await
 }
 
+/// A certificate for the app's and the attacker's hosts, chromedriver, and the Chromium
+/// flags that trust the certificate and resolve every `*.example.test` to 127.0.0.1.
+async fn sibling_hosts() -> (TestCertificate, Driver, [String; 2]) {
+    let cert = TestCertificate::for_names(&[APP_HOST, EVIL_HOST]);
+    let driver = Driver::start().await;
+    let flags = [
+        cert.chromium_flag.clone(),
+        format!("--host-resolver-rules=MAP *.{PARENT_DOMAIN} 127.0.0.1"),
+    ];
+    (cert, driver, flags)
+}
+
 /// A page on `https://evil.example.test` (a sibling host of the app): `html`, with these
 /// `Set-Cookie` values.
 async fn serve_on_evil_host(
@@ -1028,12 +1040,7 @@ async fn serve_on_evil_host(
 /// (`Sec-Fetch-Site: same-site`, as Chromium sets it) stops the forgery. The victim stays
 /// logged in; the app's own logout button still works.
 async fn sibling_host_posts_are_refused_in_a_browser(framework: Framework) {
-    let cert = TestCertificate::for_names(&[APP_HOST, EVIL_HOST]);
-    let driver = Driver::start().await;
-    let flags = [
-        cert.chromium_flag.clone(),
-        format!("--host-resolver-rules=MAP *.{PARENT_DOMAIN} 127.0.0.1"),
-    ];
+    let (cert, driver, flags) = sibling_hosts().await;
     let client = dev::OIDC_CLIENT;
     let demo = CrossSiteDemo::start_at(
         framework,
@@ -1083,12 +1090,7 @@ async fn sibling_host_posts_are_refused_in_a_browser(framework: Framework) {
 /// plain names (`id`, `fa_accounts`, ...) the planted cookies reached the app and the
 /// victim was Bob. Over server-side (memory) and sealed-cookie sessions.
 async fn sibling_host_cookies_are_ignored_in_a_browser(framework: Framework) {
-    let cert = TestCertificate::for_names(&[APP_HOST, EVIL_HOST]);
-    let driver = Driver::start().await;
-    let flags = [
-        cert.chromium_flag.clone(),
-        format!("--host-resolver-rules=MAP *.{PARENT_DOMAIN} 127.0.0.1"),
-    ];
+    let (cert, driver, flags) = sibling_hosts().await;
     let client = dev::OIDC_CLIENT;
     for sessions in [memory(framework), Sessions::Cookie] {
         let store = match sessions {

@@ -11,9 +11,6 @@ use axum::http::header;
 use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ferroauth::OAuth;
-use ferroauth_axum::stores::StoreChoice;
-use ferroauth_demo::DemoOptions;
 use serde_json::{Value, json};
 use support::Framework;
 use support::harness::{self, Agent, Instance};
@@ -92,7 +89,7 @@ async fn setup(framework: Framework) -> (Instance, Instance) {
             .route("/token", post(token))
             .with_state(Issuer(base.clone())),
     );
-    let settings = ferroauth::Settings::from_toml_str(&format!(
+    let settings = format!(
         r#"
 [clients.{CLIENT}]
 client_id = "{CLIENT_ID}"
@@ -102,18 +99,10 @@ authorize_url = "{base}/authorize"
 access_token_url = "{base}/token"
 client_kwargs = {{ scope = "openid", id_token_signing_algs = "HS256" }}
 "#
-    ))
-    .unwrap();
-    let oauth = OAuth::from_settings(&settings).unwrap();
+    );
     let demo = harness::reserve()
         .await
-        .serve_demo(
-            framework,
-            oauth,
-            DemoOptions::default(),
-            &StoreChoice::Memory,
-            None,
-        )
+        .serve_settings(framework, &settings)
         .await;
     (demo, fake)
 }

@@ -14,9 +14,6 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use ferroauth::OAuth;
-use ferroauth_axum::stores::StoreChoice;
-use ferroauth_demo::DemoOptions;
 use reqwest::header::{ACCEPT, COOKIE};
 use serde_json::Value;
 use support::Framework;
@@ -96,17 +93,7 @@ async fn logged_in(framework: Framework) -> World {
         "{}api_base_url = \"{api_base}/api/\"\n",
         harness::settings_toml(&provider).replace("api_base_url", "# api_base_url")
     );
-    let oauth =
-        OAuth::from_settings(&ferroauth::Settings::from_toml_str(&settings).unwrap()).unwrap();
-    let demo = demo
-        .serve_demo(
-            framework,
-            oauth,
-            DemoOptions::default(),
-            &StoreChoice::Memory,
-            None,
-        )
-        .await;
+    let demo = demo.serve_settings(framework, &settings).await;
     let http = harness::http();
     let mut agent = Agent::new();
     agent

@@ -61,6 +61,16 @@ impl Reserved {
         }
     }
 
+    /// Serves the demo on `framework` with in-memory sessions, default options and the
+    /// settings in `toml`.
+    pub async fn serve_settings(self, framework: Framework, toml: &str) -> Instance {
+        let settings = ferroauth::Settings::from_toml_str(toml).expect("settings");
+        let oauth = ferroauth::OAuth::from_settings(&settings).expect("registry");
+        let memory = ferroauth_axum::stores::StoreChoice::Memory;
+        self.serve_demo(framework, oauth, Default::default(), &memory, None)
+            .await
+    }
+
     /// Serves the actix demo over an actix session store of the test's own.
     pub fn serve_actix(
         self,
