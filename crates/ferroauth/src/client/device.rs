@@ -3,10 +3,13 @@
 //! and the device polls the token endpoint until the approval arrives.
 //!
 //! Polling follows §3.5: wait `interval` seconds (5 by default) between requests, add 5
-//! seconds on every `slow_down`, keep going on `authorization_pending`, stop on
-//! `access_denied`, `expired_token` or when the code's lifetime is over. The token that
-//! comes back is checked like any login's (ID token included, without a nonce: the
-//! device request has none).
+//! seconds on every `slow_down`, double the interval when the token endpoint does not
+//! answer in time (the exponential back-off §3.5 asks for on timeouts), keep going on
+//! `authorization_pending`, stop on `access_denied`, `expired_token` or when the code's
+//! lifetime is over. Whatever interval the provider asks for is honoured, however long;
+//! one longer than the codes live could never reach an approval and is an
+//! `invalid_device_authorization` error. The token that comes back is checked like any
+//! login's (ID token included, without a nonce: the device request has none).
 
 use std::time::Duration;
 
@@ -15,7 +18,7 @@ use serde_json::Value;
 use crate::Secret;
 use crate::client::token_endpoint::BackChannel;
 use crate::client::{Login, OAuthClient};
-use crate::error::{Error, ProviderError};
+use crate::error::{Error, HttpFailure, ProviderError};
 use crate::oauth2::token_response;
 use crate::oidc::IdTokenCheck;
 use crate::random;
@@ -66,6 +69,9 @@ pub enum DevicePoll {
     Pending,
     /// The provider asked to poll less often; the interval has grown by 5 seconds.
     SlowDown,
+    /// The token endpoint did not answer within the client's timeout; the interval has
+    /// doubled (RFC 8628 §3.5's exponential back-off).
+    TimedOut,
     /// The user approved: the login.
     Done(Box<Login>),
 }
@@ -116,7 +122,7 @@ impl OAuthClient {
     }
 
     /// Polls the token endpoint once (RFC 8628 §3.4). `SlowDown` has already added 5
-    /// seconds to `device.interval`.
+    /// seconds to `device.interval`, `TimedOut` doubled it.
     pub async fn poll_device_token(
         &self,
         device: &mut DeviceAuthorization,
@@ -138,8 +144,15 @@ impl OAuthClient {
                 return Ok(DevicePoll::Pending);
             }
             Err(Error::Token(e)) if e.error == "slow_down" => {
-                device.interval += SLOW_DOWN_SECS;
+                device.interval = device.interval.saturating_add(SLOW_DOWN_SECS);
                 return Ok(DevicePoll::SlowDown);
+            }
+            Err(Error::Http {
+                failure: HttpFailure::Timeout,
+                ..
+            }) => {
+                device.interval = device.interval.saturating_mul(2);
+                return Ok(DevicePoll::TimedOut);
             }
             Err(e) => return Err(e),
         };
@@ -163,8 +176,8 @@ impl OAuthClient {
     }
 
     /// Polls until the user answers or the codes expire, waiting `interval` seconds
-    /// between polls and 5 more after each `slow_down`. `access_denied` and
-    /// `expired_token` end it with their own codes.
+    /// between polls, 5 more after each `slow_down` and twice as long after each timeout.
+    /// `access_denied` and `expired_token` end it with their own codes.
     pub async fn wait_for_device_token(
         &self,
         device: &mut DeviceAuthorization,
@@ -212,15 +225,22 @@ fn parse_device_authorization(
         .or_else(|| text("verification_url"))
         .ok_or_else(|| invalid("no verification_uri"))?;
     let expires_in = number("expires_in").ok_or_else(|| invalid("no expires_in"))?;
+    // Honoured as asked (at least a second apart): a client that polls faster than the
+    // provider asked is told `slow_down`, or locked out.
+    let interval = number("interval").unwrap_or(DEFAULT_INTERVAL_SECS).max(1);
+    if interval >= expires_in {
+        return Err(Error::InvalidDeviceAuthorization(format!(
+            "the provider asks to wait {interval} s between polls, but its codes live only \
+             {expires_in} s: no approval could ever be fetched"
+        )));
+    }
     Ok(DeviceAuthorization {
         device_code: Secret::new(device_code),
         user_code,
         verification_uri,
         verification_uri_complete: text("verification_uri_complete"),
         expires_at: now.saturating_add(expires_in),
-        interval: number("interval")
-            .unwrap_or(DEFAULT_INTERVAL_SECS)
-            .clamp(1, 300),
+        interval,
         openid,
     })
 }
@@ -284,6 +304,28 @@ mod tests {
             (d.verification_uri.as_str(), d.interval),
             ("https://www.google.com/device", 7)
         );
+    }
+
+    #[test]
+    fn any_interval_the_provider_asks_for_is_honoured() {
+        let answer = |interval: u64, expires_in: u64| {
+            let body = serde_json::json!({
+                "device_code": "d", "user_code": "u", "verification_uri": "https://op.example/d",
+                "expires_in": expires_in, "interval": interval
+            });
+            parse_device_authorization(200, body.to_string().as_bytes(), 0, false)
+        };
+        // Once clamped to 300 s, which polled a server asking for 900 s three times too
+        // often.
+        assert_eq!(answer(900, 3600).unwrap().interval, 900);
+        assert_eq!(
+            answer(0, 600).unwrap().interval,
+            1,
+            "at least a second apart"
+        );
+        let e = answer(1800, 1800).unwrap_err();
+        assert_eq!(e.code(), "invalid_device_authorization");
+        assert!(e.to_string().contains("1800 s between polls"), "{e}");
     }
 
     #[test]
