@@ -6,7 +6,7 @@
 //   node interop/oidc-provider/server.mjs --clients FILE.json [--port N]
 //        [--access-token-ttl SECONDS] [--id-token-ttl SECONDS]
 //        [--refresh-token-ttl SECONDS] [--require-par] [--resource-server URL]...
-//        [--dpop-nonce] [--device-code-ttl SECONDS]
+//        [--dpop-nonce] [--device-code-ttl SECONDS] [--require-request-objects]
 //
 // Contract with the caller (the Rust tests and selfcheck.py):
 //   * stdout carries exactly one line, `READY http://127.0.0.1:<port>`, printed
@@ -72,17 +72,18 @@ try {
       'resource-server': { type: 'string', multiple: true, default: [] },
       'dpop-nonce': { type: 'boolean', default: false },
       'device-code-ttl': { type: 'string' },
+      'require-request-objects': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
     allowPositionals: false,
   }).values;
 } catch (err) {
-  die(`${err.message}\nusage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]... [--dpop-nonce] [--device-code-ttl S]`);
+  die(`${err.message}\nusage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]... [--dpop-nonce] [--device-code-ttl S] [--require-request-objects]`);
 }
 
 if (args.help) {
-  process.stderr.write('usage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]... [--dpop-nonce] [--device-code-ttl S]\n');
+  process.stderr.write('usage: node server.mjs --clients FILE.json [--port N] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--require-par] [--resource-server URL]... [--dpop-nonce] [--device-code-ttl S] [--require-request-objects]\n');
   process.exit(0);
 }
 if (!args.clients) die('--clients FILE.json is required');
@@ -200,8 +201,9 @@ try {
         requireNonce: () => args['dpop-nonce'],
       },
       // RFC 9101. A client with `require_signed_request_object` in its metadata must send
-      // its authorization requests as JWTs signed with a key of its `jwks`.
-      requestObjects: { enabled: true, requireSignedRequestObject: false },
+      // its authorization requests as JWTs signed with a key of its `jwks`;
+      // --require-request-objects asks it of every client, in the server's metadata.
+      requestObjects: { enabled: true, requireSignedRequestObject: args['require-request-objects'] },
       // RFC 8628, for clients whose grant_types list the device code grant. The
       // verification page is oidc-provider's own (/device), then its login and consent.
       deviceFlow: { enabled: true },

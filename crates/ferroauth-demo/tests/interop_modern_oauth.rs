@@ -367,50 +367,80 @@ async fn dpop_bound_tokens_eddsa_with_server_nonces(framework: Framework) {
     dpop_bound_tokens(framework, true, "EdDSA").await;
 }
 
-/// The client's registration says `require_signed_request_object`: ferroauth signs the
-/// authorization request with its private_key_jwt key, by value or pushed, and logs in;
-/// the same registration without request objects is refused.
-async fn signed_request_objects(framework: Framework) {
-    use aws_lc_rs::rand::SystemRandom;
-    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
-    use ferroauth::ClientAssertionKey;
-    let der = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-        .unwrap();
-    let key = support::pkcs8_pem(der.as_ref());
-    let jwk = ClientAssertionKey::from_private_key(&key, Some("ES256"), Some("jar-key"))
-        .unwrap()
-        .public_jwk()
-        .unwrap();
-    let mut demo = Demo::reserve_on(framework).await;
-    let mut registration = client(
-        &demo,
-        "jar-client",
-        &["byvalue", "pushed", "unsigned"],
-        json!({
-            "require_signed_request_object": true,
-            "request_object_signing_alg": "ES256",
-            "token_endpoint_auth_method": "private_key_jwt",
-            "token_endpoint_auth_signing_alg": "ES256",
-            "jwks": {"keys": [jwk]},
-        }),
-    );
-    registration
-        .as_object_mut()
-        .unwrap()
-        .remove("client_secret");
-    let peer = Peer::oidc_provider(&json!([registration]), &[]);
-    let entry = |name: &str, kwargs: &str| {
+/// A client registered for signed request objects (ES256 `private_key_jwt` key, the
+/// registration naming its public JWK) and the settings entry that logs in with it.
+struct JarClient {
+    key: String,
+    registration: Value,
+}
+
+impl JarClient {
+    fn new(demo: &Demo, names: &[&str], require_in_registration: bool) -> Self {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        use ferroauth::ClientAssertionKey;
+        let der =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+                .unwrap();
+        let key = support::pkcs8_pem(der.as_ref());
+        let jwk = ClientAssertionKey::from_private_key(&key, Some("ES256"), Some("jar-key"))
+            .unwrap()
+            .public_jwk()
+            .unwrap();
+        let mut registration = client(
+            demo,
+            "jar-client",
+            names,
+            json!({
+                "require_signed_request_object": require_in_registration,
+                "request_object_signing_alg": "ES256",
+                "token_endpoint_auth_method": "private_key_jwt",
+                "token_endpoint_auth_signing_alg": "ES256",
+                "jwks": {"keys": [jwk]},
+            }),
+        );
+        registration
+            .as_object_mut()
+            .unwrap()
+            .remove("client_secret");
+        Self { key, registration }
+    }
+
+    fn entry(&self, peer: &Peer, name: &str, kwargs: &str) -> String {
         format!(
             "[clients.{name}]\nclient_id = \"jar-client\"\nserver_metadata_url = \"{iss}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email\", client_assertion_alg = \"ES256\", client_assertion_kid = \"jar-key\", client_assertion_key = '''{key}'''{kwargs} }}\n",
-            iss = peer.issuer
+            iss = peer.issuer,
+            key = self.key
         )
-    };
-    let toml = entry("byvalue", ", request_object = true")
-        + &entry(
+    }
+}
+
+/// The header of the request object in an authorization URL.
+fn request_object_header(url: &url::Url) -> Value {
+    use base64::Engine as _;
+    let (_, jwt) = url.query_pairs().find(|(k, _)| k == "request").unwrap();
+    let header = jwt.split('.').next().unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// The client's registration says `require_signed_request_object`: ferroauth signs the
+/// authorization request with its private_key_jwt key, by value or pushed, typed
+/// `oauth-authz-req+jwt` (RFC 9101 §10.8), and logs in; the same registration without
+/// request objects is refused.
+async fn signed_request_objects(framework: Framework) {
+    let mut demo = Demo::reserve_on(framework).await;
+    let jar = JarClient::new(&demo, &["byvalue", "pushed", "unsigned"], true);
+    let peer = Peer::oidc_provider(&json!([jar.registration]), &[]);
+    let toml = jar.entry(&peer, "byvalue", ", request_object = true")
+        + &jar.entry(
+            &peer,
             "pushed",
             ", request_object = true, pushed_authorization_requests = true",
         )
-        + &entry("unsigned", "");
+        + &jar.entry(&peer, "unsigned", "");
     demo.serve(&toml);
 
     let url = authorization_url(&demo, "byvalue").await;
@@ -419,6 +449,9 @@ async fn signed_request_objects(framework: Framework) {
         ["client_id", "request", "response_type", "scope"],
         "{url}"
     );
+    let header = request_object_header(&url);
+    assert_eq!(header["typ"], "oauth-authz-req+jwt", "{header}");
+    assert_eq!(header["alg"], "ES256", "{header}");
     for name in ["byvalue", "pushed"] {
         let outcome = Browser::new(&demo)
             .login(name, "", AtProvider::LogIn("ivan"))
@@ -439,8 +472,30 @@ async fn signed_request_objects(framework: Framework) {
     assert_eq!(outcome.body["error"], "invalid_request", "{}", outcome.body);
 }
 
+/// The provider's metadata says `require_signed_request_object` (for every client): a
+/// client whose settings say nothing of request objects signs its authorization requests
+/// because the metadata asks, and logs in.
+async fn request_objects_switched_on_by_the_metadata(framework: Framework) {
+    let mut demo = Demo::reserve_on(framework).await;
+    let jar = JarClient::new(&demo, &["auto"], false);
+    let peer = Peer::oidc_provider(&json!([jar.registration]), &["--require-request-objects"]);
+    demo.serve(&jar.entry(&peer, "auto", ""));
+    let url = authorization_url(&demo, "auto").await;
+    assert_eq!(
+        query_names(&url),
+        ["client_id", "request", "response_type", "scope"],
+        "{url}"
+    );
+    let outcome = Browser::new(&demo)
+        .login("auto", "", AtProvider::LogIn("ivan"))
+        .await;
+    assert_eq!(outcome.status, 200, "{}\n{}", outcome.body, peer.log());
+    assert_eq!(outcome.body["userinfo"]["sub"], "ivan");
+}
+
 crate::on_both!(
     signed_request_objects,
+    request_objects_switched_on_by_the_metadata,
     dpop_bound_tokens_es256,
     dpop_bound_tokens_eddsa_with_server_nonces,
     resource_indicators_bind_the_token_to_the_api,

@@ -12,6 +12,8 @@ use crate::random;
 /// How long a request object is valid: the provider reads it when the browser arrives
 /// (or when it is pushed), seconds after it is made.
 const REQUEST_OBJECT_LIFETIME_SECS: u64 = 300;
+/// The request object's media type (RFC 9101 §10.8), in its header's `typ`.
+const REQUEST_OBJECT_TYPE: &str = "oauth-authz-req+jwt";
 
 impl OAuthClient {
     /// Whether this login sends a signed request object: as configured, else when the
@@ -30,8 +32,9 @@ impl OAuthClient {
         Ok(wanted)
     }
 
-    /// The request object for these authorization parameters (RFC 9101 §4): each
-    /// parameter as a claim (`max_age` a number, `claims` an object), plus `iss`,
+    /// The request object for these authorization parameters (RFC 9101 §4), typed
+    /// `oauth-authz-req+jwt`: each parameter as a claim (`max_age` a number, `claims` an
+    /// object, a repeated one such as `resource` an array), plus `iss`,
     /// `client_id`, `aud` (the issuer), `iat`, `nbf`, `exp` and a `jti`.
     pub(crate) fn request_object(
         &self,
@@ -46,10 +49,7 @@ impl OAuthClient {
                 "a request object needs the issuer: set issuer or server_metadata_url",
             )
         })?;
-        let mut claims = Map::new();
-        for (name, value) in request {
-            claims.insert((*name).to_owned(), claim_value(name, value));
-        }
+        let mut claims = parameter_claims(request);
         let now = random::now();
         let [jti] = random::tokens([24])?;
         claims.insert("iss".into(), json!(self.client_id()));
@@ -59,12 +59,30 @@ impl OAuthClient {
         claims.insert("nbf".into(), json!(now));
         claims.insert("exp".into(), json!(now + REQUEST_OBJECT_LIFETIME_SECS));
         claims.insert("jti".into(), json!(jti));
-        key.sign(&claims)
+        key.sign_typed(REQUEST_OBJECT_TYPE, &claims)
             .map_err(|e| Error::InvalidClientAssertionKey {
                 client: self.name().to_owned(),
                 reason: e.0,
             })
     }
+}
+
+/// The authorization parameters as claims. A repeated parameter (RFC 8707's `resource`)
+/// is an array of its values: a map keeps one value per name, and the others must not be
+/// lost.
+fn parameter_claims(request: &[(&str, &str)]) -> Map<String, Value> {
+    let mut claims = Map::new();
+    for (name, value) in request {
+        let value = claim_value(name, value);
+        match claims.get_mut(*name) {
+            None => {
+                claims.insert((*name).to_owned(), value);
+            }
+            Some(Value::Array(values)) => values.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
+        }
+    }
+    claims
 }
 
 /// A parameter as a claim: JSON where OpenID Connect gives it a type, a string otherwise.
@@ -91,5 +109,29 @@ mod tests {
             json!({"id_token": {"acr": null}})
         );
         assert_eq!(claim_value("state", "60"), json!("60"));
+    }
+
+    #[test]
+    fn every_resource_is_kept() {
+        let claims = parameter_claims(&[
+            ("scope", "openid"),
+            ("resource", "https://a.example/"),
+            ("resource", "https://b.example/"),
+            ("resource", "https://c.example/"),
+        ]);
+        assert_eq!(
+            claims["resource"],
+            json!([
+                "https://a.example/",
+                "https://b.example/",
+                "https://c.example/"
+            ])
+        );
+        let one = parameter_claims(&[("resource", "https://a.example/")]);
+        assert_eq!(
+            one["resource"],
+            json!("https://a.example/"),
+            "one value stays a string"
+        );
     }
 }

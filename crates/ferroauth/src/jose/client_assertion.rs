@@ -211,10 +211,29 @@ impl ClientAssertionKey {
         self.sign(&claims)
     }
 
-    /// Signs a JWT with these claims.
+    /// Signs a JWT with these claims (header `typ` `JWT`).
     pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, KeyError> {
+        self.sign_with_header(&self.header_b64, claims)
+    }
+
+    /// Signs a JWT with these claims and this media type in the header's `typ`, for JWTs
+    /// whose specification names one (RFC 9101 §10.8: `oauth-authz-req+jwt`), so that one
+    /// kind of JWT cannot be passed off as another.
+    pub fn sign_typed(&self, typ: &str, claims: &Map<String, Value>) -> Result<String, KeyError> {
+        let mut header = json!({ "alg": self.alg.name(), "typ": typ });
+        if let Some(kid) = &self.kid {
+            header["kid"] = json!(kid);
+        }
+        self.sign_with_header(&b64(header.to_string().as_bytes()), claims)
+    }
+
+    fn sign_with_header(
+        &self,
+        header_b64: &str,
+        claims: &Map<String, Value>,
+    ) -> Result<String, KeyError> {
         let claims = serde_json::to_string(claims).map_err(|_| bad("unserializable claims"))?;
-        let input = format!("{}.{}", self.header_b64, b64(claims.as_bytes()));
+        let input = format!("{header_b64}.{}", b64(claims.as_bytes()));
         let signature = self.signature(input.as_bytes())?;
         Ok(format!("{input}.{}", b64(&signature)))
     }
