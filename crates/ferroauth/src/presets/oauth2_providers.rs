@@ -3,11 +3,12 @@
 //! claims.
 //!
 //! One file per group: `facebook` (versioned Graph URLs, `appsecret_proof`, Graph errors),
-//! `social` (X, Discord, Reddit, Tumblr), `media` (Strava, Spotify, Patreon) and `work`
-//! (Dropbox, Bitbucket, Zoom, Notion).
+//! `social` (X, Discord, Reddit, Tumblr), `media` (Strava, Spotify, Patreon), `work`
+//! (Dropbox, Bitbucket, Zoom, Notion, Box) and `accounts` (Login with Amazon).
 
 use super::Preset;
 
+mod accounts;
 mod facebook;
 mod media;
 mod social;
@@ -27,4 +28,6 @@ pub(crate) const PRESETS: &[Preset] = &[
     work::NOTION,
     media::PATREON,
     social::TUMBLR,
+    work::BOX,
+    accounts::AMAZON,
 ];
