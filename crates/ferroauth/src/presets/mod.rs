@@ -8,11 +8,12 @@
 //!     client_secret = "from the environment in real life"
 //! "#)?)?;
 //! let github = oauth.client("github")?;
-//! assert_eq!(github.preset().map(|p| p.display_name), Some("GitHub"));
-//! assert_eq!(
-//!     github.settings().access_token_url.as_deref(),
-//!     Some("https://github.com/login/oauth/access_token"),
-//! );
+//! let preset = github.preset().expect("named after a preset");
+//! assert_eq!(preset.display_name, "GitHub");
+//! // The settings hold the entry's token endpoint.
+//! if let ferroauth::presets::Endpoints::OAuth2 { token, .. } = preset.endpoints {
+//!     assert_eq!(github.settings().access_token_url.as_deref(), Some(token));
+//! }
 //! # Ok(()) }
 //! ```
 //!
