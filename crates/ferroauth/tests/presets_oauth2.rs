@@ -336,6 +336,49 @@ async fn facebook_graph_errors_become_rfc6749_errors_and_versions_are_options() 
     assert!(error.contains("api_version"), "{error}");
 }
 
+/// An app's own hooks, set after registration, run after the preset's deviations at
+/// the same points and do not replace them: the Graph error is already an RFC 6749 error
+/// when the app's `token_response` hook sees it, and the profile is still mapped and the
+/// profile call still carries `appsecret_proof`.
+#[tokio::test]
+async fn app_hooks_run_after_the_presets_deviations_and_keep_them() {
+    let world = facebook_world("v24.0").await;
+    let facebook = world.client(&toml("facebook", ""), "facebook");
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let record = seen.clone();
+    facebook.set_hooks(
+        ferroauth::ComplianceHooks::new()
+            .token_response(move |object| {
+                record
+                    .lock()
+                    .unwrap()
+                    .push(object.get("error").cloned().unwrap_or_default());
+            })
+            .userinfo(|claims| {
+                let sub = claims.get("sub").cloned().unwrap_or_default();
+                claims.insert("app_saw_sub".into(), sub);
+            }),
+    );
+    let error = world::login_with_code(&world, &facebook, "spent")
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_grant", "{error}");
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        [json!("invalid_grant")],
+        "the app's hook sees the preset's fix-up"
+    );
+    let (login, profile) = login(&world, &facebook).await;
+    assert_eq!(profile.sub.as_deref(), Some("10158"));
+    assert_eq!(
+        login.userinfo["app_saw_sub"], "10158",
+        "mapped before the app's hook"
+    );
+    assert!(!profile.email_verified);
+    let me = &world.seen_at("/v24.0/me")[0];
+    assert_eq!(query_of(me)["appsecret_proof"], appsecret_proof(TOKEN));
+}
+
 // ---------------------------------------------------------------------------------------
 // X
 // ---------------------------------------------------------------------------------------
