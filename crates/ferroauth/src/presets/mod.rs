@@ -24,13 +24,18 @@
 //!
 //! # A preset is one entry
 //!
-//! Each preset is one `const` [`Preset`] value (in `github.rs`, `oidc_providers.rs`,
-//! `oauth1_providers.rs` and `oauth2_providers/`), listed once in `catalogue.rs`. The
+//! Each preset is one `const` [`Preset`] value, an element of its file's `PRESETS`
+//! (`github.rs`, `oidc_providers.rs`, `oauth1_providers.rs`, `oauth2_providers/*.rs`),
+//! which `catalogue.rs` gathers: adding a preset to a file touches nothing else. The
 //! entry holds the endpoints or discovery URL (with placeholders such as `<tenant>`
 //! for the options), scope, token endpoint authentication, PKCE, nonce and issuer
 //! rules, the profile mapping as JSON pointers ([`ProfileMap`]), the options it reads
 //! with their defaults, and its [`Deviations`]. `docs/presets.md` is rendered from the
-//! entries (`crates/ferroauth/tests/presets_docs.rs`), so no URL is written twice.
+//! entries (`crates/ferroauth/tests/presets_docs.rs`, with [`Preset::endpoints_doc`]), so
+//! no URL is written twice. A plain OAuth 2.0 preset (no deviations, no options) is then
+//! tested end to end by one row of the table in `crates/ferroauth/tests/presets_oauth2.rs`,
+//! whose fixture is built from the entry itself; a test there fails for a plain preset
+//! without its row.
 //!
 //! What an app needs to say about its own account with the provider (a tenant, a domain,
 //! Apple's team and key ids) goes in `preset_options` ([`PresetOptions`]); each preset

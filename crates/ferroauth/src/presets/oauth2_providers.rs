@@ -4,7 +4,8 @@
 //!
 //! One file per group: `facebook` (versioned Graph URLs, `appsecret_proof`, Graph errors),
 //! `social` (X, Discord, Reddit, Tumblr), `media` (Strava, Spotify, Patreon), `work`
-//! (Dropbox, Bitbucket, Zoom, Notion, Box) and `accounts` (Login with Amazon).
+//! (Dropbox, Bitbucket, Zoom, Notion, Box) and `accounts` (Login with Amazon). A new
+//! preset is one more entry in a file's `PRESETS`.
 
 use super::Preset;
 
@@ -14,20 +15,11 @@ mod media;
 mod social;
 mod work;
 
-/// The presets defined here.
-pub(crate) const PRESETS: &[Preset] = &[
-    facebook::FACEBOOK,
-    social::X,
-    social::DISCORD,
-    social::REDDIT,
-    media::STRAVA,
-    work::DROPBOX,
-    media::SPOTIFY,
-    work::BITBUCKET,
-    work::ZOOM,
-    work::NOTION,
-    media::PATREON,
-    social::TUMBLR,
-    work::BOX,
-    accounts::AMAZON,
+/// The presets defined here, one slice per file.
+pub(crate) const PRESETS: &[&[Preset]] = &[
+    facebook::PRESETS,
+    social::PRESETS,
+    media::PRESETS,
+    work::PRESETS,
+    accounts::PRESETS,
 ];

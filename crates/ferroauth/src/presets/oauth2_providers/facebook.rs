@@ -14,37 +14,42 @@ use super::super::profile_map::text_at;
 use crate::Claims;
 use crate::settings::TokenEndpointAuthMethod;
 
-/// Facebook Login.
-pub(crate) const FACEBOOK: Preset = Preset {
-    name: "facebook",
-    display_name: "Facebook",
-    options: &["api_version"],
-    defaults: &[("api_version", "v24.0")],
-    endpoints: Endpoints::OAuth2 {
-        authorize: "https://www.facebook.com/<api_version>/dialog/oauth",
-        token: "https://graph.facebook.com/<api_version>/oauth/access_token",
-        userinfo: Some("https://graph.facebook.com/<api_version>/me?fields=id,name,email,picture"),
-        revocation: None,
+/// The presets of this file.
+pub(crate) const PRESETS: &[Preset] = &[
+    // Facebook Login.
+    Preset {
+        name: "facebook",
+        display_name: "Facebook",
+        options: &["api_version"],
+        defaults: &[("api_version", "v24.0")],
+        endpoints: Endpoints::OAuth2 {
+            authorize: "https://www.facebook.com/<api_version>/dialog/oauth",
+            token: "https://graph.facebook.com/<api_version>/oauth/access_token",
+            userinfo: Some(
+                "https://graph.facebook.com/<api_version>/me?fields=id,name,email,picture",
+            ),
+            revocation: None,
+        },
+        api_base: Some("https://graph.facebook.com/<api_version>/"),
+        scope: Some("email public_profile"),
+        token_auth: Some(TokenEndpointAuthMethod::ClientSecretPost),
+        profile: ProfileMap {
+            sub: &["/id"],
+            computed: Some(picture_url),
+            email_verified: Verified::Never,
+            ..ProfileMap::NONE
+        },
+        deviations: Deviations {
+            scope_separator: Some(','),
+            token_response: Some(graph_error_to_rfc6749),
+            api_request: ApiRequestProof::AppSecretProof,
+            ..Deviations::NONE
+        },
+        quirks: "versioned Graph URLs; explicit `fields=`; comma-separated scope (`email,public_profile`); `appsecret_proof` (hex HMAC-SHA256 of the access token under the app secret) on every Graph call, the profile call included; Graph error objects mapped to RFC 6749 errors; `picture` flattened to its URL; client_secret_post",
+        trusted: "`sub` (app-scoped user id); `email` never (Facebook does not say it is verified)",
+        ..Preset::OAUTH2
     },
-    api_base: Some("https://graph.facebook.com/<api_version>/"),
-    scope: Some("email public_profile"),
-    token_auth: Some(TokenEndpointAuthMethod::ClientSecretPost),
-    profile: ProfileMap {
-        sub: &["/id"],
-        computed: Some(picture_url),
-        email_verified: Verified::Never,
-        ..ProfileMap::NONE
-    },
-    deviations: Deviations {
-        scope_separator: Some(','),
-        token_response: Some(graph_error_to_rfc6749),
-        api_request: ApiRequestProof::AppSecretProof,
-        ..Deviations::NONE
-    },
-    quirks: "versioned Graph URLs; explicit `fields=`; comma-separated scope (`email,public_profile`); `appsecret_proof` (hex HMAC-SHA256 of the access token under the app secret) on every Graph call, the profile call included; Graph error objects mapped to RFC 6749 errors; `picture` flattened to its URL; client_secret_post",
-    trusted: "`sub` (app-scoped user id); `email` never (Facebook does not say it is verified)",
-    ..Preset::OAUTH2
-};
+];
 
 /// `picture` is `{"data":{"url":...}}`: the standard claim is the URL.
 fn picture_url(claims: &mut Claims) {
