@@ -128,7 +128,7 @@ impl OAuth {
             crate::client::Behaviour {
                 hooks: applied.hooks,
                 preset: applied.preset,
-                quirks: applied.quirks,
+                deviations: applied.deviations,
             },
         )?;
         self.inner

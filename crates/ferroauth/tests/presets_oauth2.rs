@@ -336,6 +336,49 @@ async fn facebook_graph_errors_become_rfc6749_errors_and_versions_are_options() 
     assert!(error.contains("api_version"), "{error}");
 }
 
+/// An app's own hooks, set after registration, run after the preset's deviations at
+/// the same points and do not replace them: the Graph error is already an RFC 6749 error
+/// when the app's `token_response` hook sees it, and the profile is still mapped and the
+/// profile call still carries `appsecret_proof`.
+#[tokio::test]
+async fn app_hooks_run_after_the_presets_deviations_and_keep_them() {
+    let world = facebook_world("v24.0").await;
+    let facebook = world.client(&toml("facebook", ""), "facebook");
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let record = seen.clone();
+    facebook.set_hooks(
+        ferroauth::ComplianceHooks::new()
+            .token_response(move |object| {
+                record
+                    .lock()
+                    .unwrap()
+                    .push(object.get("error").cloned().unwrap_or_default());
+            })
+            .userinfo(|claims| {
+                let sub = claims.get("sub").cloned().unwrap_or_default();
+                claims.insert("app_saw_sub".into(), sub);
+            }),
+    );
+    let error = world::login_with_code(&world, &facebook, "spent")
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_grant", "{error}");
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        [json!("invalid_grant")],
+        "the app's hook sees the preset's fix-up"
+    );
+    let (login, profile) = login(&world, &facebook).await;
+    assert_eq!(profile.sub.as_deref(), Some("10158"));
+    assert_eq!(
+        login.userinfo["app_saw_sub"], "10158",
+        "mapped before the app's hook"
+    );
+    assert!(!profile.email_verified);
+    let me = &world.seen_at("/v24.0/me")[0];
+    assert_eq!(query_of(me)["appsecret_proof"], appsecret_proof(TOKEN));
+}
+
 // ---------------------------------------------------------------------------------------
 // X
 // ---------------------------------------------------------------------------------------
@@ -1322,32 +1365,228 @@ async fn tumblr_sub_is_the_primary_blog_uuid() {
 // The catalogue
 // ---------------------------------------------------------------------------------------
 
-#[test]
-fn every_oauth2_preset_is_listed_with_its_docs() {
-    for name in [
-        "facebook",
-        "x",
-        "discord",
-        "reddit",
-        "strava",
-        "dropbox",
-        "spotify",
-        "bitbucket",
-        "zoom",
-        "notion",
-        "patreon",
-        "tumblr-oauth2",
-    ] {
-        let preset = ferroauth::presets::find(name).unwrap_or_else(|| panic!("{name} is missing"));
-        assert_eq!(
-            preset.protocol,
-            ferroauth::presets::Protocol::OAuth2,
-            "{name}"
-        );
-        assert!(preset.trusted.contains("`sub`"), "{name}");
+/// One row per plain OAuth 2.0 preset (no deviations, no options): the profile its
+/// provider's documentation shows, and what the login must make of it. The fixture is
+/// built from the catalogue entry itself: its endpoints, scope and client authentication.
+struct Plain {
+    preset: &'static str,
+    profile: fn() -> Value,
+    sub: &'static str,
+    name: Option<&'static str>,
+    email: Option<&'static str>,
+    email_verified: bool,
+}
+
+const PLAIN: &[Plain] = &[
+    Plain {
+        // Spotify Web API, "Get Current User's Profile" (GET /v1/me).
+        preset: "spotify",
+        profile: || {
+            json!({"id": "wizzler", "display_name": "JM Wizzler", "email": "email@example.com",
+                "images": [{"url": "https://i.scdn.co/image/wizzler", "height": null, "width": null}],
+                "country": "SE", "product": "premium"})
+        },
+        sub: "wizzler",
+        name: Some("JM Wizzler"),
+        email: Some("email@example.com"),
+        email_verified: false,
+    },
+    Plain {
+        // Zoom API, "Get a user" (GET /v2/users/me): `verified: 1` for a verified address.
+        preset: "zoom",
+        profile: || {
+            json!({"id": "KDcuGIm1QgePTO8WbOqwIQ", "first_name": "Jill", "last_name": "Chill",
+                "email": "jchill@example.com", "type": 1, "verified": 1,
+                "pic_url": "https://example.com/photo.jpg"})
+        },
+        sub: "KDcuGIm1QgePTO8WbOqwIQ",
+        name: Some("Jill Chill"),
+        email: Some("jchill@example.com"),
+        email_verified: true,
+    },
+    Plain {
+        // Patreon API v2, "/api/oauth2/v2/identity" with `fields[user]`.
+        preset: "patreon",
+        profile: || {
+            json!({"data": {"id": "5505", "type": "user", "attributes": {
+                "email": "creator@patreon.example", "full_name": "Cory Creator",
+                "is_email_verified": true, "vanity": "corycreates"}}})
+        },
+        sub: "5505",
+        name: Some("Cory Creator"),
+        email: Some("creator@patreon.example"),
+        email_verified: true,
+    },
+    Plain {
+        // Box API reference, "Get current user" (GET /2.0/users/me): a `user` object.
+        preset: "box",
+        profile: || {
+            json!({"type": "user", "id": "11446498", "name": "Aaron Levie",
+                "login": "ceo@example.com", "language": "en", "status": "active",
+                "avatar_url": "https://www.box.com/api/avatar/large/181216415"})
+        },
+        sub: "11446498",
+        name: Some("Aaron Levie"),
+        email: Some("ceo@example.com"),
+        email_verified: false,
+    },
+    Plain {
+        // Login with Amazon, "Obtain Customer Profile Information": the `profile` scope
+        // gives `user_id`, `name` and `email` (and `postal_code` with its own scope).
+        preset: "amazon",
+        profile: || {
+            json!({"user_id": "amzn1.account.K2LI23KL2LK2", "email": "mhashimoto-04@plaxo.com",
+                "name": "Mork Hashimoto", "postal_code": "98052"})
+        },
+        sub: "amzn1.account.K2LI23KL2LK2",
+        name: Some("Mork Hashimoto"),
+        email: Some("mhashimoto-04@plaxo.com"),
+        email_verified: false,
+    },
+];
+
+/// Whether a preset is plain: what its entry says is all there is to it, so that a row
+/// of [`PLAIN`] and the generic fixture test it completely.
+fn is_plain(preset: &ferroauth::presets::Preset) -> bool {
+    use ferroauth::presets::{Endpoints, Offline, Protocol};
+    let d = &preset.deviations;
+    preset.protocol == Protocol::OAuth2
+        && matches!(
+            preset.endpoints,
+            Endpoints::OAuth2 {
+                userinfo: Some(_),
+                ..
+            }
+        )
+        && preset.options.is_empty()
+        && matches!(preset.offline, Offline::Unsupported)
+        && preset.api_headers.is_empty()
+        && preset.authorize_params.is_empty()
+        && preset.pkce.is_none()
+        && preset.profile.computed.is_none()
+        && d.scope_separator.is_none()
+        && d.token_response.is_none()
+        && d.email_lookup.is_none()
+        && d.userinfo_method == ferroauth::presets::UserinfoMethod::Get
+        && d.api_request == ferroauth::presets::ApiRequestProof::None
+        && d.granted_scope == ferroauth::presets::GrantedScope::TokenResponse
+        && d.token_request == ferroauth::presets::TokenRequestBody::Form
+}
+
+/// The host and path of a preset URL.
+fn host_path(url: &str) -> (String, String) {
+    let url = url::Url::parse(url).unwrap();
+    (url.host_str().unwrap().to_owned(), url.path().to_owned())
+}
+
+/// A provider world for a plain preset, from its catalogue entry: authorization (the
+/// preset's scope, PKCE), token (the preset's client authentication, the code and its
+/// verifier) and profile (the bearer token) endpoints.
+async fn plain_world(preset: &'static ferroauth::presets::Preset, profile: Value) -> World {
+    use ferroauth::presets::Endpoints;
+    use ferroauth::settings::TokenEndpointAuthMethod;
+    let Endpoints::OAuth2 {
+        authorize: authorize_url,
+        token,
+        userinfo: Some(userinfo),
+        ..
+    } = preset.endpoints
+    else {
+        panic!("{} is not plain", preset.name);
+    };
+    let scope = preset.scope;
+    let challenge: Arc<Mutex<Option<String>>> = Arc::default();
+    let seen = challenge.clone();
+    let mut hosts: std::collections::BTreeMap<String, Router> = Default::default();
+    let (host, path) = host_path(authorize_url);
+    let route = authorize(
+        move |q| {
+            if let Some(scope) = scope {
+                param(q, "scope", scope)?;
+            }
+            param(q, "code_challenge_method", "S256")?;
+            *seen.lock().unwrap() = q.get("code_challenge").cloned();
+            Ok(())
+        },
+        "",
+    );
+    hosts.insert(host, Router::new().route(&path, route));
+    let auth = preset.token_auth;
+    let (host, path) = host_path(token);
+    let route = post(move |headers: HeaderMap, body: String| {
+        let challenge = challenge.clone();
+        async move {
+            let f = form(&body);
+            let authenticated = match auth {
+                Some(TokenEndpointAuthMethod::ClientSecretPost) => post_ok(&f),
+                _ => basic_ok(&headers),
+            };
+            if !authenticated {
+                return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
+            }
+            let verifier = f.get("code_verifier").map(|v| s256(v));
+            if !code_grant_ok(&f) || verifier != *challenge.lock().unwrap() {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
+            }
+            json_ok(
+                json!({"access_token": TOKEN, "token_type": "bearer", "expires_in": 3600,
+                "refresh_token": "plain-refresh"}),
+            )
+        }
+    });
+    let router = hosts.remove(&host).unwrap_or_default();
+    hosts.insert(host, router.route(&path, route));
+    let (host, path) = host_path(userinfo);
+    let route = get(move |headers: HeaderMap| {
+        let profile = profile.clone();
+        async move {
+            if !bearer_is(&headers, TOKEN) {
+                return StatusCode::UNAUTHORIZED.into_response();
+            }
+            json_ok(profile)
+        }
+    });
+    let router = hosts.remove(&host).unwrap_or_default();
+    hosts.insert(host, router.route(&path, route));
+    World::start(hosts.iter().map(|(h, r)| (h.as_str(), r.clone())).collect()).await
+}
+
+#[tokio::test]
+async fn plain_presets_log_in_against_their_documented_answers() {
+    for row in PLAIN {
+        let preset = ferroauth::presets::find(row.preset)
+            .unwrap_or_else(|| panic!("{} is not in the catalogue", row.preset));
         assert!(
-            !preset.endpoints.is_empty() && !preset.quirks.is_empty(),
-            "{name}"
+            is_plain(preset),
+            "{} has deviations: give it its own test",
+            row.preset
         );
+        let world = plain_world(preset, (row.profile)()).await;
+        let client = world.client(&toml(row.preset, ""), row.preset);
+        let (login, profile) = login(&world, &client).await;
+        assert_eq!(profile.sub.as_deref(), Some(row.sub), "{}", row.preset);
+        assert_eq!(profile.name.as_deref(), row.name, "{}", row.preset);
+        assert_eq!(profile.email.as_deref(), row.email, "{}", row.preset);
+        assert_eq!(profile.email_verified, row.email_verified, "{}", row.preset);
+        assert_eq!(refresh_of(&login), "plain-refresh", "{}", row.preset);
+    }
+}
+
+#[test]
+fn every_oauth2_preset_is_documented_and_every_new_plain_one_has_a_row() {
+    for preset in ferroauth::presets::all() {
+        if preset.protocol != ferroauth::presets::Protocol::OAuth2 {
+            continue;
+        }
+        let name = preset.name;
+        assert!(preset.trusted.contains("`sub`"), "{name}");
+        assert!(!preset.quirks.is_empty(), "{name}");
+        assert!(!preset.endpoints_doc().is_empty(), "{name}");
+        if is_plain(preset) {
+            assert!(
+                PLAIN.iter().any(|row| row.preset == name),
+                "{name} is a plain OAuth 2.0 preset: add its row to PLAIN"
+            );
+        }
     }
 }

@@ -84,18 +84,25 @@ impl OAuthClient {
         let mut headers = self.api_headers();
         headers.extend(request.headers);
         headers.insert(AUTHORIZATION, self.authorization(token)?);
-        let (method, url, headers) = match &self.hooks().protected_request {
-            Some(hook) => {
-                let mut call = ProtectedRequest {
-                    method,
-                    url,
-                    headers,
-                };
-                hook(&mut call);
-                (call.method, call.url, call.headers)
-            }
-            None => (method, url, headers),
-        };
+        let hooks = self.hooks();
+        let deviations = &self.inner.deviations;
+        let (method, url, headers) =
+            match (&hooks.protected_request, deviations.proves_api_requests()) {
+                (None, false) => (method, url, headers),
+                (hook, _) => {
+                    let mut call = ProtectedRequest {
+                        method,
+                        url,
+                        headers,
+                    };
+                    // The provider's proof (Facebook's `appsecret_proof`), then the app's hook.
+                    deviations.prove_api_request(&mut call);
+                    if let Some(hook) = hook {
+                        hook(&mut call);
+                    }
+                    (call.method, call.url, call.headers)
+                }
+            };
         let body = if let Some(form) = &request.form {
             let encoded = url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(form)

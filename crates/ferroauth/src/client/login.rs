@@ -158,7 +158,7 @@ impl OAuthClient {
 
         let challenge = verifier.as_deref().map(pkce::s256_challenge);
         let dpop_jkt = self.dpop_thumbprint();
-        let scope = scope.map(|s| self.inner.quirks.scope(s));
+        let scope = scope.map(|s| self.inner.deviations.scope(s));
         let mut request: Vec<(&str, &str)> =
             vec![("response_type", "code"), ("redirect_uri", redirect_uri)];
         if let Some(scope) = &scope {
@@ -344,14 +344,11 @@ impl OAuthClient {
             form.push(("code_verifier".into(), verifier.expose().to_owned()));
         }
         let mut token = self.token_request(&resolved, form).await?;
-        if self.inner.quirks.granted_scope_on_callback
-            && token.scope.is_none()
-            && let Some(granted) = callback.get("scope")
-        {
-            // The provider tells the granted scope on the redirect only (Strava): the
-            // user may have unticked some of what was asked.
-            token.scope = Some(granted.to_owned());
-        }
+        // The provider may tell the granted scope on the redirect only (Strava): the
+        // user may have unticked some of what was asked.
+        self.inner
+            .deviations
+            .granted_scope(&mut token.scope, callback.get("scope"));
         let check = IdTokenCheck {
             nonce: record.nonce.as_ref().map(Secret::expose),
             access_token: None,
@@ -363,9 +360,9 @@ impl OAuthClient {
         let (token, mut userinfo) = self
             .token_and_claims(&resolved, token, check, record.openid)
             .await?;
-        if self.inner.quirks.callback_user {
-            crate::presets::callback_user::merge_name(&mut userinfo, callback.get("user"));
-        }
+        self.inner
+            .deviations
+            .callback_claims(&mut userinfo, callback.get("user"));
         Ok(Login {
             client: self.inner.name.clone(),
             token: Token::OAuth2(token),
@@ -411,18 +408,14 @@ impl OAuthClient {
         if wanted && resolved.userinfo.is_some() {
             let fetched = self.fetch_userinfo(resolved, &token).await?;
             merge_userinfo(&mut userinfo, fetched)?;
-        } else if token.id_token.is_none()
-            && resolved.userinfo.is_none()
-            && let Some(hook) = &self.hooks().userinfo
-        {
+        } else if token.id_token.is_none() && resolved.userinfo.is_none() {
             // No ID token and no profile endpoint: the profile, if any, is in the token
-            // response (Notion's `owner.user`), and the `userinfo` hook says where.
-            userinfo = token.extra.clone();
-            hook(&mut userinfo);
+            // response (Notion's `owner.user`), and the profile map says where.
+            self.map_profile(&mut userinfo, Some(&token.extra));
         }
-        if let Some(map) = self.inner.quirks.claims_map {
+        if let Some(map) = self.claims_map() {
             // The preset's profile mapping, over the checked and merged claims.
-            map(&mut userinfo);
+            map.apply(&mut userinfo);
         }
         if token.scope.is_none() {
             // RFC 6749 §5.1: an absent scope means the requested one was granted.
@@ -471,7 +464,7 @@ impl OAuthClient {
             ));
         };
         // Dropbox's profile is an RPC: POST with no body.
-        let method = match self.inner.quirks.userinfo_post {
+        let method = match self.inner.deviations.userinfo_post() {
             true => Method::POST,
             false => Method::GET,
         };
@@ -492,9 +485,7 @@ impl OAuthClient {
             true => crate::oidc::validate_userinfo_jwt(self, resolved, &response.body).await?,
             false => self.userinfo_object(&response)?,
         };
-        if let Some(hook) = &self.hooks().userinfo {
-            hook(&mut claims);
-        }
+        self.map_profile(&mut claims, None);
         self.add_verified_email(&mut claims, token).await?;
         Ok(claims)
     }

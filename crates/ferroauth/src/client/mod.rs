@@ -25,7 +25,8 @@ use crate::jose::jws::Algorithm;
 use crate::oauth2::client_auth::ClientCredentials;
 use crate::oidc::JwksCache;
 use crate::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
-use crate::presets::{Preset, Quirks};
+use crate::presets::Preset;
+use crate::presets::deviations::Active as Deviations;
 use crate::session::pending::PendingPolicy;
 use crate::settings::{ClientSettings, HttpSettings, SettingsError, TokenEndpointAuthMethod};
 use crate::token::OAuth2Token;
@@ -93,16 +94,16 @@ pub(crate) struct ClientInner {
     redirect_uri_checked: OnceLock<Box<str>>,
     /// The DPoP proof key and nonces, when `client_kwargs.dpop` is on.
     pub(crate) dpop: Option<dpop::DpopBinding>,
-    /// The preset the settings came from, and its quirks.
+    /// The preset the settings came from, and its deviations' extension points.
     pub(crate) preset: Option<&'static Preset>,
-    pub(crate) quirks: Quirks,
+    pub(crate) deviations: Deviations,
 }
 
-/// What a client runs besides its settings: hooks, and its preset's quirks.
+/// What a client runs besides its settings: hooks, and its preset's deviations.
 pub(crate) struct Behaviour {
     pub(crate) hooks: ComplianceHooks,
     pub(crate) preset: Option<&'static Preset>,
-    pub(crate) quirks: Quirks,
+    pub(crate) deviations: Deviations,
 }
 
 /// Everything derived from settings and metadata, computed once per client.
@@ -260,7 +261,7 @@ impl OAuthClient {
                 redirect_uri_checked: OnceLock::new(),
                 dpop,
                 preset: behaviour.preset,
-                quirks: behaviour.quirks,
+                deviations: behaviour.deviations,
             }),
         })
     }
@@ -546,10 +547,8 @@ impl OAuthClient {
         // A multi-tenant provider's `common` metadata names its issuer template.
         let multi_tenant = self
             .inner
-            .quirks
-            .tenant
-            .as_ref()
-            .is_some_and(|t| t.accepts_metadata_issuer(&metadata.issuer, &expected));
+            .deviations
+            .accepts_metadata_issuer(&metadata.issuer, &expected);
         if !same_issuer(&metadata.issuer, &expected) && !multi_tenant {
             return Err(Error::Discovery(format!(
                 "the metadata names issuer {:?}, but it was fetched for issuer {expected:?} (OpenID Connect Discovery §4.3)",

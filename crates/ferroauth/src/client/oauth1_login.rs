@@ -346,13 +346,12 @@ impl OAuthClient {
             extra: credentials.extra,
         };
         // The profile endpoint's fields are added to the token response's (and win over
-        // them); the `userinfo` hook maps the whole to standard claims.
+        // them); the preset's profile map and the `userinfo` hook map the whole to
+        // standard claims.
         if let Some(profile) = self.oauth1_profile(&token).await? {
             userinfo.extend(profile);
         }
-        if let Some(hook) = &self.hooks().userinfo {
-            hook(&mut userinfo);
-        }
+        self.map_profile(&mut userinfo, None);
         tracing::debug!("OAuth 1.0a login complete");
         Ok(Login {
             client: self.inner.name.clone(),

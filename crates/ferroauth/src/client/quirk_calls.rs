@@ -1,18 +1,44 @@
-//! The calls and checks a preset's [`crate::presets::Quirks`] switch on: the verified
-//! e-mail lookup, the JWT client secret, JSON token requests and signed token responses.
+//! The calls and checks a preset's [`crate::presets::Deviations`] switch on: the profile
+//! and claims maps, the verified e-mail lookup, the computed client secret and signed
+//! token responses.
 
-use aws_lc_rs::hmac;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use crate::client::ApiRequest;
 use crate::client::OAuthClient;
 use crate::error::{Error, HttpFailure};
 use crate::http::Method;
+use crate::presets::ProfileMap;
 use crate::token::{Claims, OAuth2Token};
 
 impl OAuthClient {
+    /// Maps a provider's profile to the standard claims: the preset's profile map, then
+    /// the app's `userinfo` hook. With `from`, the claims are first replaced by a copy of
+    /// it, only when there is a mapping to run (a profile carried by the token response).
+    pub(crate) fn map_profile(&self, claims: &mut Claims, from: Option<&Claims>) {
+        let hooks = self.hooks();
+        let map = self.inner.deviations.profile_map();
+        let hook = hooks.userinfo.as_ref();
+        if hook.is_none() && map.is_none() {
+            return;
+        }
+        if let Some(from) = from {
+            claims.clone_from(from);
+        }
+        if let Some(map) = map {
+            map.apply(claims);
+        }
+        if let Some(hook) = hook {
+            hook(claims);
+        }
+    }
+
+    /// The preset's mapping of the login's checked claims (Microsoft's `tid:oid`), at
+    /// login and after a refresh.
+    pub(crate) fn claims_map(&self) -> Option<&'static ProfileMap> {
+        self.inner.deviations.claims_map()
+    }
+
     /// Adds the provider's verified address to the profile when the preset knows where it
     /// is and the profile has none that the provider vouches for (GitHub's private e-mail).
     pub(crate) async fn add_verified_email(
@@ -20,7 +46,7 @@ impl OAuthClient {
         claims: &mut Claims,
         token: &OAuth2Token,
     ) -> Result<(), Error> {
-        let Some(lookup) = &self.inner.quirks.verified_email else {
+        let Some(lookup) = self.inner.deviations.email_lookup() else {
             return Ok(());
         };
         if claims.get("email_verified") == Some(&Value::Bool(true)) {
@@ -56,12 +82,9 @@ impl OAuthClient {
 
     /// The client secret to send: the preset's computed one (Apple's JWT) when it has one.
     pub(crate) fn computed_client_secret(&self) -> Result<Option<crate::Secret>, Error> {
-        let Some(source) = &self.inner.quirks.client_secret else {
-            return Ok(None);
-        };
-        source
-            .current(crate::random::now())
-            .map(Some)
+        self.inner
+            .deviations
+            .client_secret(crate::random::now())
             .map_err(|reason| Error::InvalidClientAssertionKey {
                 client: self.inner.name.clone(),
                 reason,
@@ -72,31 +95,9 @@ impl OAuthClient {
     /// `issued_at` under the client secret, so that a response not from the provider (or
     /// altered on the way) is refused.
     pub(crate) fn check_token_signature(&self, token: &OAuth2Token) -> Result<(), Error> {
-        if !self.inner.quirks.signed_token_response {
-            return Ok(());
-        }
-        let invalid = |why: &str| Error::InvalidTokenResponse(format!("signature: {why}"));
-        let text = |k: &str| match token.extra.get(k) {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
-        let (Some(id), Some(issued_at), Some(signature)) =
-            (text("id"), text("issued_at"), text("signature"))
-        else {
-            return Err(invalid("`id`, `issued_at` or `signature` is missing"));
-        };
-        let secret = self
-            .inner
-            .settings
-            .client_secret
-            .as_ref()
-            .ok_or_else(|| invalid("no client secret to check it with"))?;
-        let signature = STANDARD
-            .decode(signature)
-            .map_err(|_| invalid("not base64"))?;
-        let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose().as_bytes());
-        hmac::verify(&key, format!("{id}{issued_at}").as_bytes(), &signature)
-            .map_err(|_| invalid("does not match"))
+        self.inner
+            .deviations
+            .check_token_signature(&token.extra, self.inner.settings.client_secret.as_ref())
+            .map_err(|why| Error::InvalidTokenResponse(format!("signature: {why}")))
     }
 }

@@ -65,6 +65,8 @@ impl OAuthClient {
         let hooks = self.hooks();
         let token =
             token_response::parse_with(&self.inner.name, &response, random::now(), |object| {
+                // The provider's own error shapes first, then the app's hook.
+                self.inner.deviations.fix_token_response(object);
                 if let Some(hook) = &hooks.token_response {
                     hook(object);
                 }
@@ -109,7 +111,7 @@ impl OAuthClient {
         if names_client && !form.iter().any(|(k, _)| k == "client_id") {
             form.push(("client_id".into(), self.client_id().into()));
         }
-        let body = if self.inner.quirks.json_token_request && channel == BackChannel::Token {
+        let body = if self.inner.deviations.json_token_request() && channel == BackChannel::Token {
             // Notion reads its token requests as JSON objects.
             let object: serde_json::Map<String, serde_json::Value> = form
                 .into_iter()

@@ -146,9 +146,9 @@ pub(crate) async fn validate_id_token(
     let issuer = resolved.issuer.as_deref().ok_or_else(|| {
         client.misconfigured("an ID token needs an issuer: set issuer or server_metadata_url")
     })?;
-    let quirks = &client.inner.quirks;
+    let deviations = &client.inner.deviations;
     // A multi-tenant provider: the token must name its own tenant's issuer.
-    let tenant = match &quirks.tenant {
+    let tenant = match deviations.id_token_tenant() {
         Some(policy) => {
             let tid = unverified_tid(raw)?;
             let own = policy
@@ -206,11 +206,11 @@ pub(crate) async fn validate_id_token(
             return Err(Error::TenantNotAllowed { tenant: tid });
         }
     }
-    if let Some(domain) = &quirks.hosted_domain {
+    if let Some(domain) = deviations.hosted_domain() {
         let hd = claims.get("hd").and_then(Value::as_str);
         if !hd.is_some_and(|hd| hd.eq_ignore_ascii_case(domain)) {
             return Err(Error::HostedDomainMismatch {
-                expected: domain.clone(),
+                expected: domain.to_owned(),
                 actual: hd.map(str::to_owned),
             });
         }

@@ -8,7 +8,7 @@ pub(crate) fn all() -> Vec<&'static Preset> {
     let mut all: Vec<&'static Preset> = super::github::PRESETS
         .iter()
         .chain(super::oidc_providers::PRESETS)
-        .chain(super::oauth2_providers::PRESETS)
+        .chain(super::oauth2_providers::PRESETS.iter().copied().flatten())
         .chain(super::oauth1_providers::PRESETS)
         .collect();
     all.sort_by_key(|p| p.name);

@@ -10,75 +10,61 @@
 
 use serde_json::Value;
 
-use super::profile_map::{fill, set};
-use super::quirks::EmailLookup;
-use super::{Context, Preset, Protocol, Spec, endpoints};
-use crate::hooks::ComplianceHooks;
-use crate::settings::ClientKwargs;
+use super::entry::{Deviations, EmailLookup, Endpoints, Preset, ProfileMap, Verified};
+
+/// What GitHub and GitHub Enterprise Server share.
+const GITHUB: Preset = Preset {
+    name: "github",
+    display_name: "GitHub",
+    endpoints: Endpoints::OAuth2 {
+        authorize: "https://github.com/login/oauth/authorize",
+        token: "https://github.com/login/oauth/access_token",
+        userinfo: Some("https://api.github.com/user"),
+        revocation: None,
+    },
+    api_base: Some("https://api.github.com/"),
+    scope: Some("read:user user:email"),
+    profile: ProfileMap {
+        sub: &["/id"],
+        claims: &[
+            ("preferred_username", &["/login"]),
+            ("picture", &["/avatar_url"]),
+        ],
+        // `/user`'s address is whatever the user made public: not vouched for here.
+        email_verified: Verified::Never,
+        ..ProfileMap::NONE
+    },
+    deviations: Deviations {
+        email_lookup: Some(EmailLookup {
+            path: "user/emails",
+            pick: primary_verified,
+        }),
+        ..Deviations::NONE
+    },
+    quirks: "JSON token responses via `Accept`; errors with HTTP 200; primary verified address from `/user/emails` when `/user` has none (or an unverified one); scope `read:user user:email`; PKCE S256",
+    trusted: "`sub` (numeric id); `email` only with `email_verified` (from `/user/emails`)",
+    ..Preset::OAUTH2
+};
 
 /// GitHub and GitHub Enterprise Server.
 pub(crate) const PRESETS: &[Preset] = &[
-    Preset {
-        name: "github",
-        display_name: "GitHub",
-        protocol: Protocol::OAuth2,
-        options: &[],
-        endpoints: "`https://github.com/login/oauth/authorize`, `https://github.com/login/oauth/access_token`, `https://api.github.com/user`, `/user/emails`",
-        quirks: "JSON token responses via `Accept`; errors with HTTP 200; primary verified address from `/user/emails` when `/user` has none (or an unverified one); scope `read:user user:email`; PKCE S256",
-        trusted: "`sub` (numeric id); `email` only with `email_verified` (from `/user/emails`)",
-        build: github,
-    },
+    GITHUB,
     Preset {
         name: "github-enterprise",
         display_name: "GitHub Enterprise Server",
-        protocol: Protocol::OAuth2,
         options: &["base_url"],
-        endpoints: "`<base_url>/login/oauth/authorize`, `<base_url>/login/oauth/access_token`, `<base_url>/api/v3/user`, `/user/emails`",
+        endpoints: Endpoints::OAuth2 {
+            authorize: "<base_url>/login/oauth/authorize",
+            token: "<base_url>/login/oauth/access_token",
+            userinfo: Some("<base_url>/api/v3/user"),
+            revocation: None,
+        },
+        api_base: Some("<base_url>/api/v3/"),
         quirks: "as `github`, on the instance's own host (`preset_options.base_url`, required)",
         trusted: "`sub` (numeric id, per instance); `email` only with `email_verified`",
-        build: github_enterprise,
+        ..GITHUB
     },
 ];
-
-fn github(_: &Context<'_>) -> Result<Spec, String> {
-    Ok(spec(
-        "https://github.com/login/oauth",
-        "https://api.github.com/",
-    ))
-}
-
-fn github_enterprise(cx: &Context<'_>) -> Result<Spec, String> {
-    let base = cx.base_url("base_url", &cx.options.base_url)?;
-    Ok(spec(
-        &format!("{base}/login/oauth"),
-        &format!("{base}/api/v3/"),
-    ))
-}
-
-fn spec(oauth: &str, api: &str) -> Spec {
-    let mut spec = Spec::new(endpoints(
-        &format!("{oauth}/authorize"),
-        &format!("{oauth}/access_token"),
-        api,
-        Some(&format!("{api}user")),
-        ClientKwargs {
-            scope: Some("read:user user:email".into()),
-            ..ClientKwargs::default()
-        },
-    ));
-    spec.hooks = ComplianceHooks::new().userinfo(|claims| {
-        set(claims, "sub", &["/id"]);
-        fill(claims, "preferred_username", &["/login"]);
-        fill(claims, "picture", &["/avatar_url"]);
-        // `/user`'s address is whatever the user made public: not vouched for here.
-        claims.insert("email_verified".into(), Value::Bool(false));
-    });
-    spec.quirks.verified_email = Some(EmailLookup {
-        path: "user/emails",
-        pick: primary_verified,
-    });
-    spec
-}
 
 /// The address marked both `primary` and `verified` in `/user/emails`.
 fn primary_verified(emails: &Value) -> Option<String> {

@@ -1,14 +1,11 @@
-//! The app's settings laid over a preset's: every key given explicitly wins, maps merge
-//! key by key, and the app's hooks run after the preset's.
+//! The app's settings laid over a preset's: every key given explicitly wins, and maps
+//! merge key by key.
 //!
 //! Both merges destructure every field, so that a new setting cannot be forgotten here:
 //! the compiler refuses the merge until it says how the new field combines.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use crate::hooks::ComplianceHooks;
 use crate::settings::{ClientKwargs, ClientSettings};
+use std::collections::BTreeMap;
 
 /// `explicit` over `preset`.
 pub(crate) fn settings(explicit: ClientSettings, preset: ClientSettings) -> ClientSettings {
@@ -134,38 +131,6 @@ fn map(
     preset
 }
 
-/// The preset's hooks, then the app's, at each hook point.
-pub(crate) fn hooks(preset: ComplianceHooks, app: ComplianceHooks) -> ComplianceHooks {
-    let ComplianceHooks {
-        token_response,
-        refresh_request,
-        refresh_response,
-        protected_request,
-        userinfo,
-    } = app;
-    ComplianceHooks {
-        token_response: chain(preset.token_response, token_response),
-        refresh_request: chain(preset.refresh_request, refresh_request),
-        refresh_response: chain(preset.refresh_response, refresh_response),
-        protected_request: chain(preset.protected_request, protected_request),
-        userinfo: chain(preset.userinfo, userinfo),
-    }
-}
-
-/// A hook over one value, as [`ComplianceHooks`] holds them.
-type Hook<T> = Arc<dyn Fn(&mut T) + Send + Sync>;
-
-/// `first` then `second` over the same value.
-fn chain<T: ?Sized + 'static>(first: Option<Hook<T>>, second: Option<Hook<T>>) -> Option<Hook<T>> {
-    match (first, second) {
-        (Some(a), Some(b)) => Some(Arc::new(move |value: &mut T| {
-            a(value);
-            b(value);
-        })),
-        (a, b) => a.or(b),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,7 +140,9 @@ mod tests {
         let preset = ClientSettings {
             authorize_url: Some("https://preset.example/auth".into()),
             access_token_url: Some("https://preset.example/token".into()),
-            authorize_params: crate::presets::pairs(&[("a", "1"), ("b", "2")]),
+            authorize_params: [("a", "1"), ("b", "2")]
+                .map(|(k, v)| (k.into(), v.into()))
+                .into(),
             client_kwargs: ClientKwargs {
                 scope: Some("read".into()),
                 check_nonce: Some(false),
@@ -185,7 +152,7 @@ mod tests {
         };
         let explicit = ClientSettings {
             authorize_url: Some("https://mine.example/auth".into()),
-            authorize_params: crate::presets::pairs(&[("b", "mine")]),
+            authorize_params: [("b", "mine")].map(|(k, v)| (k.into(), v.into())).into(),
             client_kwargs: ClientKwargs {
                 check_nonce: Some(true),
                 ..ClientKwargs::default()
@@ -205,20 +172,5 @@ mod tests {
         assert_eq!(merged.authorize_params["b"], "mine");
         assert_eq!(merged.client_kwargs.scope.as_deref(), Some("read"));
         assert_eq!(merged.client_kwargs.check_nonce, Some(true));
-    }
-
-    #[test]
-    fn the_apps_hooks_run_after_the_presets() {
-        let preset = ComplianceHooks::new().userinfo(|c| {
-            c.insert("order".into(), "preset".into());
-        });
-        let app = ComplianceHooks::new().userinfo(|c| {
-            let seen = c["order"].as_str().unwrap_or_default().to_owned();
-            c.insert("order".into(), format!("{seen},app").into());
-        });
-        let merged = hooks(preset, app);
-        let mut claims = crate::Claims::new();
-        (merged.userinfo.unwrap())(&mut claims);
-        assert_eq!(claims["order"], "preset,app");
     }
 }

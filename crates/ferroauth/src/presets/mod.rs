@@ -8,22 +8,34 @@
 //!     client_secret = "from the environment in real life"
 //! "#)?)?;
 //! let github = oauth.client("github")?;
-//! assert_eq!(github.preset().map(|p| p.display_name), Some("GitHub"));
-//! assert_eq!(
-//!     github.settings().access_token_url.as_deref(),
-//!     Some("https://github.com/login/oauth/access_token"),
-//! );
+//! let preset = github.preset().expect("named after a preset");
+//! assert_eq!(preset.display_name, "GitHub");
+//! // The settings hold the entry's token endpoint.
+//! if let ferroauth::presets::Endpoints::OAuth2 { token, .. } = preset.endpoints {
+//!     assert_eq!(github.settings().access_token_url.as_deref(), Some(token));
+//! }
 //! # Ok(()) }
 //! ```
 //!
 //! A client table names a preset with `preset = "github"`, or by being called like one
-//! (`[clients.github]`); `preset = "none"` turns that off. The preset fills every key the
-//! provider fixes — endpoints or discovery URL, default scope, token endpoint
-//! authentication, PKCE, nonce, issuer rules, userinfo source, API base URL and headers —
-//! and brings the code for the provider's quirks ([`Quirks`]: GitHub's private e-mail,
-//! Apple's JWT client secret, Microsoft's `{tenantid}` issuer, ...). Any key the settings
-//! give explicitly wins over the preset's; maps (`authorize_params`, `api_headers`, ...)
-//! are merged key by key.
+//! (`[clients.github]`); `preset = "none"` turns that off. Any key the settings give
+//! explicitly wins over the preset's; maps (`authorize_params`, `api_headers`, ...) are
+//! merged key by key.
+//!
+//! # A preset is one entry
+//!
+//! Each preset is one `const` [`Preset`] value, an element of its file's `PRESETS`
+//! (`github.rs`, `oidc_providers.rs`, `oauth1_providers.rs`, `oauth2_providers/*.rs`),
+//! which `catalogue.rs` gathers: adding a preset to a file touches nothing else. The
+//! entry holds the endpoints or discovery URL (with placeholders such as `<tenant>`
+//! for the options), scope, token endpoint authentication, PKCE, nonce and issuer
+//! rules, the profile mapping as JSON pointers ([`ProfileMap`]), the options it reads
+//! with their defaults, and its [`Deviations`]. `docs/presets.md` is rendered from the
+//! entries (`crates/ferroauth/tests/presets_docs.rs`, with [`Preset::endpoints_doc`]), so
+//! no URL is written twice. A plain OAuth 2.0 preset (no deviations, no options) is then
+//! tested end to end by one row of the table in `crates/ferroauth/tests/presets_oauth2.rs`,
+//! whose fixture is built from the entry itself; a test there fails for a plain preset
+//! without its row.
 //!
 //! What an app needs to say about its own account with the provider (a tenant, a domain,
 //! Apple's team and key ids) goes in `preset_options` ([`PresetOptions`]); each preset
@@ -36,26 +48,58 @@
 //! `email_verified` is only set when the provider vouches for the address; the preset
 //! table in `docs/presets.md` says, per preset, which fields can be trusted for linking
 //! accounts.
-
-use std::collections::BTreeMap;
+//!
+//! # Extension points
+//!
+//! A provider's departures from the specifications are named extension points. The
+//! entry says which it uses (its [`Deviations`] and [`ProfileMap`]); the client holds
+//! them in one private value and consults each through one method, at one place:
+//!
+//! | extension point | entry field | consulted in |
+//! |---|---|---|
+//! | scope separator | `Deviations::scope_separator` | `client/login.rs`, building the authorization request |
+//! | token request body | `Deviations::token_request` | `client/token_endpoint.rs`, encoding a token request |
+//! | computed client secret | `Deviations::client_secret` | `client/quirk_calls.rs`, `computed_client_secret` |
+//! | token response fix-up (error shape) | `Deviations::token_response` | `client/token_endpoint.rs`, before the app's `token_response` hook |
+//! | token response signature | `Deviations::token_signature` | `client/quirk_calls.rs`, `check_token_signature` |
+//! | granted scope on the callback | `Deviations::granted_scope` | `client/login.rs`, after the code is exchanged |
+//! | callback form | `Deviations::callback_form` | `client/login.rs`, after the claims are checked |
+//! | userinfo method | `Deviations::userinfo_method` | `client/login.rs`, `fetch_userinfo` |
+//! | profile map (userinfo) | `Preset::profile` (OAuth 2.0, OAuth 1.0a) | `client/quirk_calls.rs`, `map_profile`, before the app's `userinfo` hook |
+//! | extra profile call (verified e-mail) | `Deviations::email_lookup` | `client/quirk_calls.rs`, `add_verified_email` |
+//! | API request proof | `Deviations::api_request` | `client/api.rs`, `oauth2_request`, before the app's `protected_request` hook |
+//! | metadata issuer | `Deviations::issuer` | `client/mod.rs`, checking discovery metadata |
+//! | ID token issuer | `Deviations::issuer` | `oidc/mod.rs`, `validate_id_token` |
+//! | ID token claim | `Deviations::id_token_claim` | `oidc/mod.rs`, `validate_id_token` |
+//! | claims map | `Preset::profile` (OpenID Connect) | `client/quirk_calls.rs`, `claims_map`, at login and after a refresh |
+//!
+//! A test (`extension_points_are_consulted_once`) counts the calls in the crate's
+//! sources. The app's own [`crate::ComplianceHooks`] run after the preset's deviation at
+//! the same point.
 
 use serde::Deserialize;
 
 use crate::Secret;
 use crate::hooks::ComplianceHooks;
-use crate::settings::{ClientKwargs, ClientSettings, SettingsError};
+use crate::settings::{ClientSettings, SettingsError};
 
+mod build;
 pub(crate) mod callback_user;
 mod catalogue;
+pub(crate) mod deviations;
+mod entry;
 mod github;
 mod merge;
 mod oauth1_providers;
 mod oauth2_providers;
 mod oidc_providers;
 mod profile_map;
-pub(crate) mod quirks;
 
-pub use quirks::Quirks;
+pub use entry::{
+    ApiRequestProof, CallbackForm, ClientSecret, Deviations, EmailLookup, Endpoints, GrantedScope,
+    IdTokenClaim, IssuerRule, Offline, Preset, ProfileMap, TokenRequestBody, TokenSignature,
+    UserinfoMethod, Verified,
+};
 
 /// The protocol a preset speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,134 +119,6 @@ impl Protocol {
             Protocol::OAuth1 => "OAuth 1.0a",
             Protocol::OAuth2 => "OAuth 2.0",
             Protocol::OpenIdConnect => "OpenID Connect",
-        }
-    }
-}
-
-/// One provider preset: its name in settings, what it fills in and how it is documented.
-#[derive(Clone, Copy)]
-pub struct Preset {
-    /// The name settings use (`preset = "github"`).
-    pub name: &'static str,
-    /// The provider's name for people ("GitHub").
-    pub display_name: &'static str,
-    /// The protocol.
-    pub protocol: Protocol,
-    /// The `preset_options` this preset reads; others are refused.
-    pub options: &'static [&'static str],
-    /// The endpoints, for the documentation table.
-    pub endpoints: &'static str,
-    /// The quirks handled, for the documentation table.
-    pub quirks: &'static str,
-    /// Which profile fields can be trusted for linking accounts.
-    pub trusted: &'static str,
-    pub(crate) build: fn(&Context<'_>) -> Result<Spec, String>,
-}
-
-impl std::fmt::Debug for Preset {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Preset")
-            .field("name", &self.name)
-            .field("protocol", &self.protocol)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What a preset's builder sees: the options, and the client's explicit settings (for
-/// quirks that need the client id or secret).
-pub(crate) struct Context<'a> {
-    /// The client's name in settings (`[clients.<name>]`).
-    pub(crate) client: &'a str,
-    pub(crate) options: &'a PresetOptions,
-    pub(crate) explicit: &'a ClientSettings,
-}
-
-impl Context<'_> {
-    /// The client id (already checked to be present by the time quirks use it).
-    pub(crate) fn client_id(&self) -> &str {
-        self.explicit.client_id.as_deref().unwrap_or_default()
-    }
-
-    /// A required option, or the error naming it.
-    pub(crate) fn required<'o>(
-        &'o self,
-        name: &str,
-        value: &'o Option<String>,
-    ) -> Result<&'o str, String> {
-        value
-            .as_deref()
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| format!("preset_options.{name} is required by this preset"))
-    }
-
-    /// A host name option (`dev-x.us.auth0.com`), with an `https://` and a final `/` allowed.
-    pub(crate) fn host<'o>(
-        &'o self,
-        name: &str,
-        value: &'o Option<String>,
-    ) -> Result<&'o str, String> {
-        let raw = self.required(name, value)?;
-        let host = raw
-            .strip_prefix("https://")
-            .unwrap_or(raw)
-            .trim_end_matches('/');
-        if host.is_empty() || host.contains(['/', '?', '#', '@', ' ', ':']) {
-            return Err(format!(
-                "preset_options.{name} must be a host name such as `example.com`, not {raw:?}"
-            ));
-        }
-        Ok(host)
-    }
-
-    /// A base URL option without its final `/`.
-    pub(crate) fn base_url<'o>(
-        &'o self,
-        name: &str,
-        value: &'o Option<String>,
-    ) -> Result<&'o str, String> {
-        let raw = self.required(name, value)?;
-        if !raw.starts_with("https://") && !raw.starts_with("http://") {
-            return Err(format!(
-                "preset_options.{name} must be a URL such as `https://example.com`, not {raw:?}"
-            ));
-        }
-        Ok(raw.trim_end_matches('/'))
-    }
-
-    /// A path segment option (a realm, a tenant, an authorization server id).
-    pub(crate) fn segment<'o>(
-        &'o self,
-        name: &str,
-        value: &'o Option<String>,
-    ) -> Result<&'o str, String> {
-        let raw = self.required(name, value)?;
-        if raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        {
-            Ok(raw)
-        } else {
-            Err(format!(
-                "preset_options.{name} may hold only letters, digits, `-`, `_` and `.`, not {raw:?}"
-            ))
-        }
-    }
-}
-
-/// What a preset contributes: default settings, hooks and quirks.
-#[derive(Default)]
-pub(crate) struct Spec {
-    pub(crate) settings: ClientSettings,
-    pub(crate) hooks: ComplianceHooks,
-    pub(crate) quirks: Quirks,
-}
-
-impl Spec {
-    /// A spec with these default settings and nothing else yet.
-    pub(crate) fn new(settings: ClientSettings) -> Self {
-        Self {
-            settings,
-            ..Self::default()
         }
     }
 }
@@ -286,12 +202,13 @@ pub fn find(name: &str) -> Option<&'static Preset> {
 pub(crate) struct Applied {
     pub(crate) preset: Option<&'static Preset>,
     pub(crate) settings: ClientSettings,
+    /// The app's own hooks, which run after the preset's deviation at each point.
     pub(crate) hooks: ComplianceHooks,
-    pub(crate) quirks: Quirks,
+    pub(crate) deviations: deviations::Active,
 }
 
 /// Applies the preset a client names (or is named after) to its settings; the app's own
-/// hooks run after the preset's.
+/// hooks are kept apart from the preset's deviations.
 pub(crate) fn apply(
     client: &str,
     settings: ClientSettings,
@@ -323,7 +240,7 @@ pub(crate) fn apply(
             preset: None,
             settings,
             hooks,
-            quirks: Quirks::default(),
+            deviations: deviations::Active::default(),
         });
     };
     for option in settings.preset_options.given() {
@@ -334,10 +251,11 @@ pub(crate) fn apply(
             ));
         }
     }
-    let spec = (preset.build)(&Context {
+    let (defaults, deviations) = build::build(&build::Context {
         client,
         options: &settings.preset_options,
         explicit: &settings,
+        preset,
     })
     .map_err(|message| error("preset", format!("`{}`: {message}", preset.name)))?;
     // A `request_token_url` makes a client OAuth 1.0a: on an OAuth 2.0 preset it would
@@ -354,34 +272,60 @@ pub(crate) fn apply(
     }
     Ok(Applied {
         preset: Some(preset),
-        settings: merge::settings(settings, spec.settings),
-        hooks: merge::hooks(spec.hooks, hooks),
-        quirks: spec.quirks,
+        settings: merge::settings(settings, defaults),
+        hooks,
+        deviations,
     })
 }
 
-/// Default settings for a preset: endpoints and kwargs, the rest empty.
-pub(crate) fn endpoints(
-    authorize_url: &str,
-    access_token_url: &str,
-    api_base_url: &str,
-    userinfo_endpoint: Option<&str>,
-    client_kwargs: ClientKwargs,
-) -> ClientSettings {
-    ClientSettings {
-        authorize_url: Some(authorize_url.to_owned()),
-        access_token_url: Some(access_token_url.to_owned()),
-        api_base_url: Some(api_base_url.to_owned()),
-        userinfo_endpoint: userinfo_endpoint.map(str::to_owned),
-        client_kwargs,
-        ..ClientSettings::default()
+#[cfg(test)]
+mod tests {
+    /// Every source file of the crate, outside the presets, with all white space
+    /// removed (so that a call split over lines by rustfmt still reads as one).
+    fn sources(dir: &std::path::Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if !path.ends_with("presets") {
+                    sources(&path, out);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                out.extend(text.chars().filter(|c| !c.is_whitespace()));
+            }
+        }
     }
-}
 
-/// A map of string pairs, for `authorize_params` and `api_headers` defaults.
-pub(crate) fn pairs(items: &[(&str, &str)]) -> BTreeMap<String, String> {
-    items
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    /// Each extension point of the module documentation is consulted at exactly one
+    /// place of the client, so that a deviation cannot be half-applied.
+    #[test]
+    fn extension_points_are_consulted_once() {
+        let mut all = String::new();
+        sources(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+            &mut all,
+        );
+        for point in [
+            "scope",
+            "json_token_request",
+            "client_secret",
+            "fix_token_response",
+            "check_token_signature",
+            "granted_scope",
+            "callback_claims",
+            "userinfo_post",
+            "profile_map",
+            "email_lookup",
+            "prove_api_request",
+            "proves_api_requests",
+            "accepts_metadata_issuer",
+            "id_token_tenant",
+            "hosted_domain",
+            "claims_map",
+        ] {
+            let call = format!("deviations.{point}(");
+            assert_eq!(all.matches(&call).count(), 1, "{call}");
+        }
+        assert!(!all.contains("quirks"), "a read outside the named points");
+    }
 }

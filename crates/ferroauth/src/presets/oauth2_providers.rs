@@ -3,28 +3,23 @@
 //! claims.
 //!
 //! One file per group: `facebook` (versioned Graph URLs, `appsecret_proof`, Graph errors),
-//! `social` (X, Discord, Reddit, Tumblr), `media` (Strava, Spotify, Patreon) and `work`
-//! (Dropbox, Bitbucket, Zoom, Notion).
+//! `social` (X, Discord, Reddit, Tumblr), `media` (Strava, Spotify, Patreon), `work`
+//! (Dropbox, Bitbucket, Zoom, Notion, Box) and `accounts` (Login with Amazon). A new
+//! preset is one more entry in a file's `PRESETS`.
 
 use super::Preset;
 
+mod accounts;
 mod facebook;
 mod media;
 mod social;
 mod work;
 
-/// The presets defined here.
-pub(crate) const PRESETS: &[Preset] = &[
-    facebook::FACEBOOK,
-    social::X,
-    social::DISCORD,
-    social::REDDIT,
-    media::STRAVA,
-    work::DROPBOX,
-    media::SPOTIFY,
-    work::BITBUCKET,
-    work::ZOOM,
-    work::NOTION,
-    media::PATREON,
-    social::TUMBLR,
+/// The presets defined here, one slice per file.
+pub(crate) const PRESETS: &[&[Preset]] = &[
+    facebook::PRESETS,
+    social::PRESETS,
+    media::PRESETS,
+    work::PRESETS,
+    accounts::PRESETS,
 ];

@@ -3,7 +3,39 @@
 
 use serde_json::Value;
 
+use super::entry::{ProfileMap, Verified};
 use crate::Claims;
+
+impl ProfileMap {
+    /// Maps `claims` in place: `sub`, the other claims, the name from its parts, what is
+    /// computed, then `email_verified`.
+    pub(crate) fn apply(&self, claims: &mut Claims) {
+        if !self.sub.is_empty() {
+            set(claims, "sub", self.sub);
+        }
+        for (name, pointers) in self.claims {
+            fill(claims, name, pointers);
+        }
+        if let Some((given, family)) = self.name_parts {
+            let (given, family) = (text_at(claims, given), text_at(claims, family));
+            fill_name_from_parts(claims, given, family);
+        }
+        if let Some(computed) = self.computed {
+            computed(claims);
+        }
+        match self.email_verified {
+            Verified::AsSent => {}
+            Verified::Never => {
+                claims.insert("email_verified".into(), Value::Bool(false));
+            }
+            Verified::At(pointer) => verified_from(claims, pointer),
+            Verified::Equals(pointer, text) => {
+                let verified = text_at(claims, pointer).as_deref() == Some(text);
+                claims.insert("email_verified".into(), Value::Bool(verified));
+            }
+        }
+    }
+}
 
 /// The value at a JSON pointer (`/data/0/id`) into the claims: the first segment names a
 /// claim, the rest is walked by serde_json's own RFC 6901 pointer.

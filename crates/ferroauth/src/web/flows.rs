@@ -13,6 +13,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::presets::ProfileMap;
 use crate::session::{self as store, Session, SessionPending, SessionTokens};
 use crate::{CallbackParams, Claims, Error, Login, OAuth, OAuthClient, Token, TokenStore};
 
@@ -83,7 +84,7 @@ pub async fn refresh(
     let token = client.refresh_stored_token(&tokens).await?;
     let mut all = store::accounts(session).await?;
     let mut claims = all.remove(client.name()).unwrap_or_default();
-    let map = client.inner.quirks.claims_map;
+    let map = client.claims_map();
     let fresh = match refreshed_claims(client, before.as_ref(), &token, &claims, map).await {
         Ok(fresh) => fresh,
         Err(e @ Error::UserinfoSubMismatch) => {
@@ -110,7 +111,7 @@ async fn refreshed_claims(
     before: Option<&Token>,
     token: &Token,
     login: &Claims,
-    map: Option<fn(&mut Claims)>,
+    map: Option<&ProfileMap>,
 ) -> Result<Option<Claims>, Error> {
     let id_token = |t: &Token| {
         t.as_oauth2()
@@ -147,7 +148,7 @@ async fn refreshed_claims(
         // No ID token at login: the kept `sub` is the profile's, perhaps mapped.
         let mut mapped = fresh.clone();
         if let Some(map) = map {
-            map(&mut mapped);
+            map.apply(&mut mapped);
         }
         let kept: Claims = login
             .get("sub")
@@ -172,10 +173,10 @@ pub const VOUCHED: &[(&str, &str)] = &[
 /// replaced. A flag of [`VOUCHED`] then stays only with its value: for a new value it
 /// is what the fresh claims say of it (false when they say nothing); for the same value
 /// the login's flag stays unless the fresh claims vouch for it themselves.
-fn update_claims(claims: &mut Claims, fresh: Claims, map: Option<fn(&mut Claims)>) {
+fn update_claims(claims: &mut Claims, fresh: Claims, map: Option<&ProfileMap>) {
     let mut mapped = fresh.clone();
     if let Some(map) = map {
-        map(&mut mapped);
+        map.apply(&mut mapped);
     }
     for (value, flag) in VOUCHED {
         // What the fresh claims themselves say: a flag they carry, or one their mapping
@@ -328,10 +329,10 @@ mod tests {
 
     /// A preset-like mapping that reads a verification flag from a claim the login's ID
     /// token had (Microsoft's `xms_edov`): it must not vouch for a newer address.
-    fn edov_map(c: &mut Claims) {
-        let verified = c.get("edov") == Some(&serde_json::Value::Bool(true));
-        c.insert("email_verified".into(), verified.into());
-    }
+    const EDOV_MAP: ProfileMap = ProfileMap {
+        email_verified: crate::presets::Verified::At("/edov"),
+        ..ProfileMap::NONE
+    };
 
     #[test]
     fn a_verification_flag_goes_with_the_value_it_vouched_for() {
@@ -382,14 +383,14 @@ mod tests {
     fn a_mapping_cannot_vouch_from_the_logins_claims() {
         let mut login =
             claims(serde_json::json!({"sub": "t:o", "edov": true, "email": "a@x.example"}));
-        edov_map(&mut login);
+        EDOV_MAP.apply(&mut login);
         assert_eq!(login["email_verified"], true);
         // The tenant admin changed the address; the fresh profile has no `edov`.
         let mut c = login.clone();
         update_claims(
             &mut c,
             claims(serde_json::json!({"sub": "raw", "email": "ceo@victim.example"})),
-            Some(edov_map),
+            Some(&EDOV_MAP),
         );
         assert_eq!(c["email"], "ceo@victim.example");
         assert_eq!(c["email_verified"], false, "nOAuth: stale edov vouched");
@@ -399,7 +400,7 @@ mod tests {
         update_claims(
             &mut c,
             claims(serde_json::json!({"sub": "raw", "email": "a@x.example"})),
-            Some(edov_map),
+            Some(&EDOV_MAP),
         );
         assert_eq!(c["email_verified"], true);
         // A fresh response with its own `edov` vouches again.
@@ -407,7 +408,7 @@ mod tests {
         update_claims(
             &mut c,
             claims(serde_json::json!({"sub": "raw", "email": "b@x.example", "edov": true})),
-            Some(edov_map),
+            Some(&EDOV_MAP),
         );
         assert_eq!(c["email_verified"], true);
     }

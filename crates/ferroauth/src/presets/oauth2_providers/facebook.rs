@@ -7,111 +7,56 @@
 //! (`{"error":{"message","type","code","error_subcode"}}`), mapped here to RFC 6749 codes;
 //! the address is never said to be verified.
 
-use aws_lc_rs::hmac;
 use serde_json::{Map, Value};
 
-use super::super::profile_map::{set, text_at};
-use super::super::{Context, Preset, Protocol, Spec, endpoints};
-use crate::hooks::{ComplianceHooks, ProtectedRequest};
-use crate::settings::{ClientKwargs, TokenEndpointAuthMethod};
+use super::super::entry::{ApiRequestProof, Deviations, Endpoints, Preset, ProfileMap, Verified};
+use super::super::profile_map::text_at;
+use crate::Claims;
+use crate::settings::TokenEndpointAuthMethod;
 
-/// The Graph API version used when `preset_options.api_version` is not given.
-const DEFAULT_VERSION: &str = "v24.0";
-
-/// Facebook Login.
-pub(crate) const FACEBOOK: Preset = Preset {
-    name: "facebook",
-    display_name: "Facebook",
-    protocol: Protocol::OAuth2,
-    options: &["api_version"],
-    endpoints: "`https://www.facebook.com/<v>/dialog/oauth`, `https://graph.facebook.com/<v>/oauth/access_token`, `https://graph.facebook.com/<v>/me?fields=id,name,email,picture` (`<v>` = `preset_options.api_version`, default `v24.0`)",
-    quirks: "versioned Graph URLs; explicit `fields=`; comma-separated scope (`email,public_profile`); `appsecret_proof` (hex HMAC-SHA256 of the access token under the app secret) on every Graph call, the profile call included; Graph error objects mapped to RFC 6749 errors; `picture` flattened to its URL; client_secret_post",
-    trusted: "`sub` (app-scoped user id); `email` never (Facebook does not say it is verified)",
-    build: facebook,
-};
-
-fn facebook(cx: &Context<'_>) -> Result<Spec, String> {
-    let version = cx.options.api_version.as_deref().unwrap_or(DEFAULT_VERSION);
-    if !valid_version(version) {
-        return Err(format!(
-            "preset_options.api_version must look like `{DEFAULT_VERSION}`, not {version:?}"
-        ));
-    }
-    let graph = format!("https://graph.facebook.com/{version}");
-    let mut spec = Spec::new(endpoints(
-        &format!("https://www.facebook.com/{version}/dialog/oauth"),
-        &format!("{graph}/oauth/access_token"),
-        &format!("{graph}/"),
-        Some(&format!("{graph}/me?fields=id,name,email,picture")),
-        ClientKwargs {
-            scope: Some("email public_profile".into()),
-            token_endpoint_auth_method: Some(TokenEndpointAuthMethod::ClientSecretPost),
-            ..ClientKwargs::default()
+/// The presets of this file.
+pub(crate) const PRESETS: &[Preset] = &[
+    // Facebook Login.
+    Preset {
+        name: "facebook",
+        display_name: "Facebook",
+        options: &["api_version"],
+        defaults: &[("api_version", "v24.0")],
+        endpoints: Endpoints::OAuth2 {
+            authorize: "https://www.facebook.com/<api_version>/dialog/oauth",
+            token: "https://graph.facebook.com/<api_version>/oauth/access_token",
+            userinfo: Some(
+                "https://graph.facebook.com/<api_version>/me?fields=id,name,email,picture",
+            ),
+            revocation: None,
         },
-    ));
-    spec.quirks.scope_separator = Some(',');
-    let mut hooks = ComplianceHooks::new()
-        .token_response(graph_error_to_rfc6749)
-        .userinfo(|claims| {
-            set(claims, "sub", &["/id"]);
-            // `picture` is `{"data":{"url":...}}`: the standard claim is the URL.
-            match text_at(claims, "/picture/data/url") {
-                Some(url) => claims.insert("picture".into(), Value::String(url)),
-                None => claims.remove("picture"),
-            };
-            claims.insert("email_verified".into(), Value::Bool(false));
-        });
-    if let Some(secret) = cx.explicit.client_secret.clone() {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose().as_bytes());
-        hooks = hooks.protected_request(move |call| add_appsecret_proof(&key, call));
-    }
-    spec.hooks = hooks;
-    Ok(spec)
-}
+        api_base: Some("https://graph.facebook.com/<api_version>/"),
+        scope: Some("email public_profile"),
+        token_auth: Some(TokenEndpointAuthMethod::ClientSecretPost),
+        profile: ProfileMap {
+            sub: &["/id"],
+            computed: Some(picture_url),
+            email_verified: Verified::Never,
+            ..ProfileMap::NONE
+        },
+        deviations: Deviations {
+            scope_separator: Some(','),
+            token_response: Some(graph_error_to_rfc6749),
+            api_request: ApiRequestProof::AppSecretProof,
+            ..Deviations::NONE
+        },
+        quirks: "versioned Graph URLs; explicit `fields=`; comma-separated scope (`email,public_profile`); `appsecret_proof` (hex HMAC-SHA256 of the access token under the app secret) on every Graph call, the profile call included; Graph error objects mapped to RFC 6749 errors; `picture` flattened to its URL; client_secret_post",
+        trusted: "`sub` (app-scoped user id); `email` never (Facebook does not say it is verified)",
+        ..Preset::OAUTH2
+    },
+];
 
-/// `v<major>.<minor>`, digits only.
-fn valid_version(v: &str) -> bool {
-    let Some((major, minor)) = v.strip_prefix('v').and_then(|r| r.split_once('.')) else {
-        return false;
+/// `picture` is `{"data":{"url":...}}`: the standard claim is the URL.
+fn picture_url(claims: &mut Claims) {
+    match text_at(claims, "/picture/data/url") {
+        Some(url) => claims.insert("picture".into(), Value::String(url)),
+        None => claims.remove("picture"),
     };
-    let digits = |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
-    digits(major) && digits(minor)
-}
-
-/// Adds `appsecret_proof` for the call's access token (taken from its `Authorization`
-/// header), replacing any already there.
-fn add_appsecret_proof(key: &hmac::Key, call: &mut ProtectedRequest) {
-    let Some(token) = call
-        .headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, token)| token.trim().to_owned())
-    else {
-        return;
-    };
-    let proof = hex(hmac::sign(key, token.as_bytes()).as_ref());
-    let kept: Vec<(String, String)> = call
-        .url
-        .query_pairs()
-        .filter(|(k, _)| k != "appsecret_proof")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    call.url
-        .query_pairs_mut()
-        .clear()
-        .extend_pairs(kept)
-        .append_pair("appsecret_proof", &proof);
-}
-
-/// Lower-case hex.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
-        .map(char::from)
-        .collect()
 }
 
 /// Rewrites a Graph error object (`{"error":{"message","type","code","error_subcode"}}`)
@@ -154,16 +99,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_are_checked() {
-        for good in ["v24.0", "v3.1", "v100.12"] {
-            assert!(valid_version(good), "{good}");
-        }
-        for bad in ["24.0", "v24", "v24.0/../x", "v.1", "latest", ""] {
-            assert!(!valid_version(bad), "{bad}");
-        }
-    }
-
-    #[test]
     fn graph_errors_become_rfc6749_errors() {
         let mut object = serde_json::json!({"error": {
             "message": "This authorization code has been used.",
@@ -185,15 +120,5 @@ mod tests {
             .unwrap_or_default();
         graph_error_to_rfc6749(&mut fine);
         assert!(!fine.contains_key("error"));
-    }
-
-    #[test]
-    fn proof_is_hex_hmac_sha256() {
-        // RFC 4231 test case 2.
-        let key = hmac::Key::new(hmac::HMAC_SHA256, b"Jefe");
-        assert_eq!(
-            hex(hmac::sign(&key, b"what do ya want for nothing?").as_ref()),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
     }
 }

@@ -1,116 +1,97 @@
 //! Strava, Spotify and Patreon.
 
-use serde_json::Value;
+use super::super::entry::{Deviations, Endpoints, GrantedScope, Preset, ProfileMap, Verified};
+use crate::settings::TokenEndpointAuthMethod;
 
-use super::super::profile_map::{fill, fill_name_from_parts, set, text_at, verified_from};
-use super::super::{Context, Preset, Protocol, Spec, endpoints};
-use crate::hooks::ComplianceHooks;
-use crate::settings::{ClientKwargs, TokenEndpointAuthMethod};
-
-/// Strava.
-pub(crate) const STRAVA: Preset = Preset {
-    name: "strava",
-    display_name: "Strava",
-    protocol: Protocol::OAuth2,
-    options: &[],
-    endpoints: "`https://www.strava.com/oauth/authorize`, `https://www.strava.com/oauth/token`, `https://www.strava.com/api/v3/athlete`",
-    quirks: "comma-separated scope (default `read`); the granted scope comes back on the redirect only (the user may untick some) and becomes the token's; client_secret_post; `expires_at` in the token response; the refresh token may change on every refresh (keep the latest); no e-mail",
-    trusted: "`sub` (athlete id); no e-mail",
-    build: strava,
-};
-
-fn strava(_: &Context<'_>) -> Result<Spec, String> {
-    let mut spec = Spec::new(endpoints(
-        "https://www.strava.com/oauth/authorize",
-        "https://www.strava.com/oauth/token",
-        "https://www.strava.com/api/v3/",
-        Some("https://www.strava.com/api/v3/athlete"),
-        ClientKwargs {
-            scope: Some("read".into()),
-            token_endpoint_auth_method: Some(TokenEndpointAuthMethod::ClientSecretPost),
-            ..ClientKwargs::default()
+/// The presets of this file.
+pub(crate) const PRESETS: &[Preset] = &[
+    // Strava.
+    Preset {
+        name: "strava",
+        display_name: "Strava",
+        endpoints: Endpoints::OAuth2 {
+            authorize: "https://www.strava.com/oauth/authorize",
+            token: "https://www.strava.com/oauth/token",
+            userinfo: Some("https://www.strava.com/api/v3/athlete"),
+            revocation: None,
         },
-    ));
-    spec.quirks.scope_separator = Some(',');
-    spec.quirks.granted_scope_on_callback = true;
-    spec.hooks = ComplianceHooks::new().userinfo(|claims| {
-        set(claims, "sub", &["/id"]);
-        let (given, family) = (text_at(claims, "/firstname"), text_at(claims, "/lastname"));
-        fill_name_from_parts(claims, given, family);
-        fill(claims, "preferred_username", &["/username"]);
-        fill(claims, "picture", &["/profile", "/profile_medium"]);
-        claims.insert("email_verified".into(), Value::Bool(false));
-    });
-    Ok(spec)
-}
-
-/// Spotify.
-pub(crate) const SPOTIFY: Preset = Preset {
-    name: "spotify",
-    display_name: "Spotify",
-    protocol: Protocol::OAuth2,
-    options: &[],
-    endpoints: "`https://accounts.spotify.com/authorize`, `https://accounts.spotify.com/api/token`, `https://api.spotify.com/v1/me`",
-    quirks: "HTTP Basic at the token endpoint; a refresh response may omit `refresh_token` (the old one is kept); redirect URIs must be https or a loopback IP literal (`localhost` is refused); the address is not verified by Spotify",
-    trusted: "`sub` (Spotify user id); `email` never (Spotify says it is unverified)",
-    build: spotify,
-};
-
-fn spotify(_: &Context<'_>) -> Result<Spec, String> {
-    let mut spec = Spec::new(endpoints(
-        "https://accounts.spotify.com/authorize",
-        "https://accounts.spotify.com/api/token",
-        "https://api.spotify.com/v1/",
-        Some("https://api.spotify.com/v1/me"),
-        ClientKwargs {
-            scope: Some("user-read-email user-read-private".into()),
-            token_endpoint_auth_method: Some(TokenEndpointAuthMethod::ClientSecretBasic),
-            ..ClientKwargs::default()
+        api_base: Some("https://www.strava.com/api/v3/"),
+        scope: Some("read"),
+        token_auth: Some(TokenEndpointAuthMethod::ClientSecretPost),
+        profile: ProfileMap {
+            sub: &["/id"],
+            claims: &[
+                ("preferred_username", &["/username"]),
+                ("picture", &["/profile", "/profile_medium"]),
+            ],
+            name_parts: Some(("/firstname", "/lastname")),
+            email_verified: Verified::Never,
+            ..ProfileMap::NONE
         },
-    ));
-    spec.hooks = ComplianceHooks::new().userinfo(|claims| {
-        set(claims, "sub", &["/id"]);
-        fill(claims, "name", &["/display_name"]);
-        fill(claims, "preferred_username", &["/id"]);
-        fill(claims, "picture", &["/images/0/url"]);
-        claims.insert("email_verified".into(), Value::Bool(false));
-    });
-    Ok(spec)
-}
-
-/// Patreon (API v2).
-pub(crate) const PATREON: Preset = Preset {
-    name: "patreon",
-    display_name: "Patreon",
-    protocol: Protocol::OAuth2,
-    options: &[],
-    endpoints: "`https://www.patreon.com/oauth2/authorize`, `https://www.patreon.com/api/oauth2/token`, `https://www.patreon.com/api/oauth2/v2/identity`",
-    quirks: "JSON:API sparse fieldsets: the identity URL asks for `fields[user]=email,full_name,image_url,is_email_verified,vanity` (nothing comes otherwise); profile under `data.attributes`; `is_email_verified` ⇒ `email_verified`; scope `identity identity[email]`; client_secret_post",
-    trusted: "`sub` (user id); `email` only with `email_verified` (`is_email_verified`)",
-    build: patreon,
-};
-
-fn patreon(_: &Context<'_>) -> Result<Spec, String> {
-    let mut spec = Spec::new(endpoints(
-        "https://www.patreon.com/oauth2/authorize",
-        "https://www.patreon.com/api/oauth2/token",
-        "https://www.patreon.com/api/oauth2/v2/",
-        Some(
-            "https://www.patreon.com/api/oauth2/v2/identity?fields%5Buser%5D=email,full_name,image_url,is_email_verified,vanity",
-        ),
-        ClientKwargs {
-            scope: Some("identity identity[email]".into()),
-            token_endpoint_auth_method: Some(TokenEndpointAuthMethod::ClientSecretPost),
-            ..ClientKwargs::default()
+        deviations: Deviations {
+            scope_separator: Some(','),
+            granted_scope: GrantedScope::Callback,
+            ..Deviations::NONE
         },
-    ));
-    spec.hooks = ComplianceHooks::new().userinfo(|claims| {
-        set(claims, "sub", &["/data/id"]);
-        fill(claims, "name", &["/data/attributes/full_name"]);
-        fill(claims, "email", &["/data/attributes/email"]);
-        fill(claims, "picture", &["/data/attributes/image_url"]);
-        fill(claims, "preferred_username", &["/data/attributes/vanity"]);
-        verified_from(claims, "/data/attributes/is_email_verified");
-    });
-    Ok(spec)
-}
+        quirks: "comma-separated scope (default `read`); the granted scope comes back on the redirect only (the user may untick some) and becomes the token's; client_secret_post; `expires_at` in the token response; the refresh token may change on every refresh (keep the latest); no e-mail",
+        trusted: "`sub` (athlete id); no e-mail",
+        ..Preset::OAUTH2
+    },
+    // Spotify.
+    Preset {
+        name: "spotify",
+        display_name: "Spotify",
+        endpoints: Endpoints::OAuth2 {
+            authorize: "https://accounts.spotify.com/authorize",
+            token: "https://accounts.spotify.com/api/token",
+            userinfo: Some("https://api.spotify.com/v1/me"),
+            revocation: None,
+        },
+        api_base: Some("https://api.spotify.com/v1/"),
+        scope: Some("user-read-email user-read-private"),
+        token_auth: Some(TokenEndpointAuthMethod::ClientSecretBasic),
+        profile: ProfileMap {
+            sub: &["/id"],
+            claims: &[
+                ("name", &["/display_name"]),
+                ("preferred_username", &["/id"]),
+                ("picture", &["/images/0/url"]),
+            ],
+            email_verified: Verified::Never,
+            ..ProfileMap::NONE
+        },
+        quirks: "HTTP Basic at the token endpoint; a refresh response may omit `refresh_token` (the old one is kept); redirect URIs must be https or a loopback IP literal (`localhost` is refused); the address is not verified by Spotify",
+        trusted: "`sub` (Spotify user id); `email` never (Spotify says it is unverified)",
+        ..Preset::OAUTH2
+    },
+    // Patreon (API v2).
+    Preset {
+        name: "patreon",
+        display_name: "Patreon",
+        endpoints: Endpoints::OAuth2 {
+            authorize: "https://www.patreon.com/oauth2/authorize",
+            token: "https://www.patreon.com/api/oauth2/token",
+            userinfo: Some(
+                "https://www.patreon.com/api/oauth2/v2/identity?fields%5Buser%5D=email,full_name,image_url,is_email_verified,vanity",
+            ),
+            revocation: None,
+        },
+        api_base: Some("https://www.patreon.com/api/oauth2/v2/"),
+        scope: Some("identity identity[email]"),
+        token_auth: Some(TokenEndpointAuthMethod::ClientSecretPost),
+        profile: ProfileMap {
+            sub: &["/data/id"],
+            claims: &[
+                ("name", &["/data/attributes/full_name"]),
+                ("email", &["/data/attributes/email"]),
+                ("picture", &["/data/attributes/image_url"]),
+                ("preferred_username", &["/data/attributes/vanity"]),
+            ],
+            email_verified: Verified::At("/data/attributes/is_email_verified"),
+            ..ProfileMap::NONE
+        },
+        quirks: "JSON:API sparse fieldsets: the identity URL asks for `fields[user]` (nothing comes otherwise); profile under `data.attributes`; `is_email_verified` ⇒ `email_verified`; scope `identity identity[email]`; client_secret_post",
+        trusted: "`sub` (user id); `email` only with `email_verified` (`is_email_verified`)",
+        ..Preset::OAUTH2
+    },
+];

@@ -2,97 +2,128 @@
 
 use serde_json::Value;
 
-use super::super::profile_map::{fill, set, text_at, verified_from};
-use super::super::{Context, Preset, Protocol, Spec, endpoints, pairs};
+use super::super::entry::{Endpoints, Offline, Preset, ProfileMap, Verified};
+use super::super::profile_map::text_at;
 use crate::Claims;
-use crate::hooks::ComplianceHooks;
-use crate::settings::{ClientKwargs, CodeChallengeMethod, TokenEndpointAuthMethod};
+use crate::settings::{CodeChallengeMethod, TokenEndpointAuthMethod};
 
-/// X (formerly Twitter), OAuth 2.0 with PKCE.
-pub(crate) const X: Preset = Preset {
-    name: "x",
-    display_name: "X",
-    protocol: Protocol::OAuth2,
-    options: &["offline"],
-    endpoints: "`https://x.com/i/oauth2/authorize`, `https://api.x.com/2/oauth2/token`, `https://api.x.com/2/users/me`",
-    quirks: "PKCE S256 required; HTTP Basic for confidential clients (public clients send `client_id`); `preset_options.offline` adds `offline.access` to the scope (`tweet.read users.read`) for a refresh token; profile under `data`; no e-mail",
-    trusted: "`sub` (numeric user id); no e-mail",
-    build: x,
-};
-
-fn x(cx: &Context<'_>) -> Result<Spec, String> {
-    let offline = cx.options.offline == Some(true);
-    if offline
-        && let Some(scope) = &cx.explicit.client_kwargs.scope
-        && !scope.split([' ', ',']).any(|s| s == "offline.access")
-    {
-        return Err(
-            "preset_options.offline: client_kwargs.scope replaces the preset's scope, so it must name `offline.access` itself"
-                .into(),
-        );
-    }
-    let scope = if offline {
-        "tweet.read users.read offline.access"
-    } else {
-        "tweet.read users.read"
-    };
-    let mut spec = Spec::new(endpoints(
-        "https://x.com/i/oauth2/authorize",
-        "https://api.x.com/2/oauth2/token",
-        "https://api.x.com/2/",
-        Some("https://api.x.com/2/users/me?user.fields=profile_image_url"),
-        ClientKwargs {
-            scope: Some(scope.into()),
-            token_endpoint_auth_method: Some(TokenEndpointAuthMethod::ClientSecretBasic),
-            code_challenge_method: Some(CodeChallengeMethod::S256),
-            ..ClientKwargs::default()
+/// The presets of this file.
+pub(crate) const PRESETS: &[Preset] = &[
+    // X (formerly Twitter), OAuth 2.0 with PKCE.
+    Preset {
+        name: "x",
+        display_name: "X",
+        options: &["offline"],
+        endpoints: Endpoints::OAuth2 {
+            authorize: "https://x.com/i/oauth2/authorize",
+            token: "https://api.x.com/2/oauth2/token",
+            userinfo: Some("https://api.x.com/2/users/me?user.fields=profile_image_url"),
+            revocation: None,
         },
-    ));
-    spec.hooks = ComplianceHooks::new().userinfo(|claims| {
-        set(claims, "sub", &["/data/id"]);
-        fill(claims, "name", &["/data/name"]);
-        fill(claims, "preferred_username", &["/data/username"]);
-        fill(claims, "picture", &["/data/profile_image_url"]);
-        claims.insert("email_verified".into(), Value::Bool(false));
-    });
-    Ok(spec)
-}
-
-/// Discord.
-pub(crate) const DISCORD: Preset = Preset {
-    name: "discord",
-    display_name: "Discord",
-    protocol: Protocol::OAuth2,
-    options: &[],
-    endpoints: "`https://discord.com/oauth2/authorize`, `https://discord.com/api/oauth2/token`, `https://discord.com/api/users/@me`",
-    quirks: "scope `identify email`; avatar URL built from the hash (`a_` ⇒ GIF; default avatar from the id, or the legacy discriminator); `verified` ⇒ `email_verified`; `global_name` as the display name",
-    trusted: "`sub` (snowflake id); `email` only with `email_verified` (Discord's `verified`)",
-    build: discord,
-};
-
-fn discord(_: &Context<'_>) -> Result<Spec, String> {
-    let mut spec = Spec::new(endpoints(
-        "https://discord.com/oauth2/authorize",
-        "https://discord.com/api/oauth2/token",
-        "https://discord.com/api/",
-        Some("https://discord.com/api/users/@me"),
-        ClientKwargs {
-            scope: Some("identify email".into()),
-            ..ClientKwargs::default()
+        api_base: Some("https://api.x.com/2/"),
+        scope: Some("tweet.read users.read"),
+        token_auth: Some(TokenEndpointAuthMethod::ClientSecretBasic),
+        pkce: Some(CodeChallengeMethod::S256),
+        offline: Offline::Scope("offline.access"),
+        profile: ProfileMap {
+            sub: &["/data/id"],
+            claims: &[
+                ("name", &["/data/name"]),
+                ("preferred_username", &["/data/username"]),
+                ("picture", &["/data/profile_image_url"]),
+            ],
+            email_verified: Verified::Never,
+            ..ProfileMap::NONE
         },
-    ));
-    spec.settings.revocation_endpoint = Some("https://discord.com/api/oauth2/token/revoke".into());
-    spec.hooks = ComplianceHooks::new().userinfo(|claims| {
-        set(claims, "sub", &["/id"]);
-        fill(claims, "name", &["/global_name", "/username"]);
-        fill(claims, "preferred_username", &["/username"]);
-        if let Some(url) = discord_avatar(claims) {
-            claims.insert("picture".into(), Value::String(url));
-        }
-        verified_from(claims, "/verified");
-    });
-    Ok(spec)
-}
+        quirks: "PKCE S256 required; HTTP Basic for confidential clients (public clients send `client_id`); `preset_options.offline` adds `offline.access` to the scope (`tweet.read users.read`) for a refresh token; profile under `data`; no e-mail",
+        trusted: "`sub` (numeric user id); no e-mail",
+        ..Preset::OAUTH2
+    },
+    // Discord.
+    Preset {
+        name: "discord",
+        display_name: "Discord",
+        endpoints: Endpoints::OAuth2 {
+            authorize: "https://discord.com/oauth2/authorize",
+            token: "https://discord.com/api/oauth2/token",
+            userinfo: Some("https://discord.com/api/users/@me"),
+            revocation: Some("https://discord.com/api/oauth2/token/revoke"),
+        },
+        api_base: Some("https://discord.com/api/"),
+        scope: Some("identify email"),
+        profile: ProfileMap {
+            sub: &["/id"],
+            claims: &[
+                ("name", &["/global_name", "/username"]),
+                ("preferred_username", &["/username"]),
+            ],
+            computed: Some(|claims| {
+                if let Some(url) = discord_avatar(claims) {
+                    claims.insert("picture".into(), Value::String(url));
+                }
+            }),
+            email_verified: Verified::At("/verified"),
+            ..ProfileMap::NONE
+        },
+        quirks: "scope `identify email`; avatar URL built from the hash (`a_` ⇒ GIF; default avatar from the id, or the legacy discriminator); `verified` ⇒ `email_verified`; `global_name` as the display name",
+        trusted: "`sub` (snowflake id); `email` only with `email_verified` (Discord's `verified`)",
+        ..Preset::OAUTH2
+    },
+    // Reddit.
+    Preset {
+        name: "reddit",
+        display_name: "Reddit",
+        options: &["offline", "user_agent"],
+        defaults: &[("user_agent", "web:<client_id>:ferroauth-<crate_version>")],
+        endpoints: Endpoints::OAuth2 {
+            authorize: "https://www.reddit.com/api/v1/authorize",
+            token: "https://www.reddit.com/api/v1/access_token",
+            userinfo: Some("https://oauth.reddit.com/api/v1/me"),
+            revocation: Some("https://www.reddit.com/api/v1/revoke_token"),
+        },
+        api_base: Some("https://oauth.reddit.com/"),
+        scope: Some("identity"),
+        token_auth: Some(TokenEndpointAuthMethod::ClientSecretBasic),
+        api_headers: &[("User-Agent", "<user_agent>")],
+        authorize_params: &[("duration", "temporary")],
+        offline: Offline::Params(&[("duration", "permanent")]),
+        profile: ProfileMap {
+            sub: &["/id"],
+            claims: &[("preferred_username", &["/name"])],
+            computed: Some(|claims| {
+                // Reddit's JSON escapes `&` in these URLs as `&amp;`.
+                if let Some(icon) = text_at(claims, "/icon_img") {
+                    claims
+                        .entry("picture")
+                        .or_insert(Value::String(icon.replace("&amp;", "&")));
+                }
+            }),
+            email_verified: Verified::Never,
+            ..ProfileMap::NONE
+        },
+        quirks: "HTTP Basic at the token endpoint; a unique User-Agent on every call, token requests included (`preset_options.user_agent`); `duration=permanent` with `preset_options.offline` (else `temporary`, no refresh token); API on `oauth.reddit.com`; no e-mail",
+        trusted: "`sub` (account id, base 36); no e-mail",
+        ..Preset::OAUTH2
+    },
+    // Tumblr, OAuth 2.0: the same profile as through OAuth 1.0a.
+    Preset {
+        name: "tumblr-oauth2",
+        display_name: "Tumblr",
+        endpoints: Endpoints::OAuth2 {
+            authorize: "https://www.tumblr.com/oauth2/authorize",
+            token: "https://api.tumblr.com/v2/oauth2/token",
+            userinfo: Some("https://api.tumblr.com/v2/user/info"),
+            revocation: None,
+        },
+        api_base: Some("https://api.tumblr.com/v2/"),
+        scope: Some("basic"),
+        token_auth: Some(TokenEndpointAuthMethod::ClientSecretPost),
+        profile: super::super::oauth1_providers::TUMBLR_PROFILE,
+        quirks: "profile in the `{meta, response}` envelope; the user has no id, so `sub` is the primary blog's `uuid` (the user name can change); client_secret_post; no e-mail",
+        trusted: "`sub` (primary blog uuid `t:…`); never the user name; no e-mail",
+        ..Preset::OAUTH2
+    },
+];
 
 /// The avatar URL of a Discord user: the uploaded one from its hash, else the default
 /// avatar Discord assigns (by id for new usernames, by discriminator for legacy ones).
@@ -117,93 +148,6 @@ fn discord_avatar(claims: &Claims) -> Option<String> {
     Some(format!(
         "https://cdn.discordapp.com/embed/avatars/{index}.png"
     ))
-}
-
-/// Reddit.
-pub(crate) const REDDIT: Preset = Preset {
-    name: "reddit",
-    display_name: "Reddit",
-    protocol: Protocol::OAuth2,
-    options: &["offline", "user_agent"],
-    endpoints: "`https://www.reddit.com/api/v1/authorize`, `https://www.reddit.com/api/v1/access_token`, `https://oauth.reddit.com/api/v1/me`",
-    quirks: "HTTP Basic at the token endpoint; a unique User-Agent on every call, token requests included (`preset_options.user_agent`, default `web:<client_id>:ferroauth-<version>`); `duration=permanent` with `preset_options.offline` (else `temporary`, no refresh token); API on `oauth.reddit.com`; no e-mail",
-    trusted: "`sub` (account id, base 36); no e-mail",
-    build: reddit,
-};
-
-fn reddit(cx: &Context<'_>) -> Result<Spec, String> {
-    let agent = match cx.options.user_agent.as_deref() {
-        Some(agent) => agent.to_owned(),
-        None => format!(
-            "web:{}:ferroauth-{}",
-            cx.client_id(),
-            env!("CARGO_PKG_VERSION")
-        ),
-    };
-    if agent.trim().is_empty() || http::HeaderValue::from_str(&agent).is_err() {
-        return Err(format!(
-            "the User-Agent {agent:?} is not a valid header value: set preset_options.user_agent"
-        ));
-    }
-    let duration = match cx.options.offline {
-        Some(true) => "permanent",
-        _ => "temporary",
-    };
-    let mut spec = Spec::new(endpoints(
-        "https://www.reddit.com/api/v1/authorize",
-        "https://www.reddit.com/api/v1/access_token",
-        "https://oauth.reddit.com/",
-        Some("https://oauth.reddit.com/api/v1/me"),
-        ClientKwargs {
-            scope: Some("identity".into()),
-            token_endpoint_auth_method: Some(TokenEndpointAuthMethod::ClientSecretBasic),
-            api_headers: pairs(&[("User-Agent", &agent)]),
-            ..ClientKwargs::default()
-        },
-    ));
-    spec.settings.authorize_params = pairs(&[("duration", duration)]);
-    spec.settings.revocation_endpoint = Some("https://www.reddit.com/api/v1/revoke_token".into());
-    spec.hooks = ComplianceHooks::new().userinfo(|claims| {
-        set(claims, "sub", &["/id"]);
-        fill(claims, "preferred_username", &["/name"]);
-        // Reddit's JSON escapes `&` in these URLs as `&amp;`.
-        if let Some(icon) = text_at(claims, "/icon_img") {
-            claims
-                .entry("picture")
-                .or_insert(Value::String(icon.replace("&amp;", "&")));
-        }
-        claims.insert("email_verified".into(), Value::Bool(false));
-    });
-    Ok(spec)
-}
-
-/// Tumblr, OAuth 2.0.
-pub(crate) const TUMBLR: Preset = Preset {
-    name: "tumblr-oauth2",
-    display_name: "Tumblr",
-    protocol: Protocol::OAuth2,
-    options: &[],
-    endpoints: "`https://www.tumblr.com/oauth2/authorize`, `https://api.tumblr.com/v2/oauth2/token`, `https://api.tumblr.com/v2/user/info`",
-    quirks: "profile in the `{meta, response}` envelope; the user has no id, so `sub` is the primary blog's `uuid` (the user name can change); client_secret_post; no e-mail",
-    trusted: "`sub` (primary blog uuid `t:…`); never the user name; no e-mail",
-    build: tumblr,
-};
-
-fn tumblr(_: &Context<'_>) -> Result<Spec, String> {
-    let mut spec = Spec::new(endpoints(
-        "https://www.tumblr.com/oauth2/authorize",
-        "https://api.tumblr.com/v2/oauth2/token",
-        "https://api.tumblr.com/v2/",
-        Some("https://api.tumblr.com/v2/user/info"),
-        ClientKwargs {
-            scope: Some("basic".into()),
-            token_endpoint_auth_method: Some(TokenEndpointAuthMethod::ClientSecretPost),
-            ..ClientKwargs::default()
-        },
-    ));
-    // The same profile as through OAuth 1.0a.
-    spec.hooks = ComplianceHooks::new().userinfo(super::super::oauth1_providers::tumblr_profile);
-    Ok(spec)
 }
 
 #[cfg(test)]

@@ -1,72 +1,71 @@
-//! [`Quirks`]: what a provider does differently that settings and hooks cannot express —
-//! extra calls, computed secrets, checks on claims only that provider sends.
-//!
-//! Each field is off by default and switched on by a preset; the client consults them at
-//! the one point of the flow each concerns.
+//! The extension points a preset's [`super::Deviations`] switch on, as one client holds
+//! them: [`Active`]. Its fields are private to the presets; the client consults each
+//! point through one method, at one place of the flow (listed in the module
+//! documentation of [`crate::presets`]). Every point costs a client without the
+//! deviation one branch and nothing else: no allocation, no lookup.
 
 use std::sync::{Arc, Mutex};
 
+use aws_lc_rs::hmac;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
+use super::entry::{
+    ApiRequestProof, CallbackForm, Deviations, EmailLookup, GrantedScope, ProfileMap,
+    TokenRequestBody, TokenSignature, UserinfoMethod,
+};
+use crate::hooks::ProtectedRequest;
 use crate::jose::client_assertion::ClientAssertionKey;
 use crate::{Claims, Secret};
 
-/// A provider's departures from the specifications, as a preset switches them on.
-#[derive(Clone, Default)]
-pub struct Quirks {
-    /// Scopes are joined with this character instead of a space (Strava, Facebook).
-    pub(crate) scope_separator: Option<char>,
-    /// The profile endpoint is called with POST and no body (Dropbox's RPC style).
-    pub(crate) userinfo_post: bool,
-    /// Where the verified address is when the profile lacks one (GitHub, Bitbucket).
-    pub(crate) verified_email: Option<EmailLookup>,
-    /// Multi-tenant issuers (Microsoft Entra).
-    pub(crate) tenant: Option<TenantPolicy>,
-    /// The Google Workspace domain the ID token's `hd` claim must name.
-    pub(crate) hosted_domain: Option<String>,
-    /// A client secret computed per request (Apple's ES256 JWT).
-    pub(crate) client_secret: Option<Arc<JwtClientSecret>>,
-    /// The callback's form may carry the user's name as JSON in `user`, on the first
-    /// login only (Apple).
-    pub(crate) callback_user: bool,
-    /// The callback's `scope` is the granted scope, which the token response omits
-    /// (Strava).
-    pub(crate) granted_scope_on_callback: bool,
-    /// The token request is a JSON body instead of a form (Notion).
-    pub(crate) json_token_request: bool,
-    /// The token response carries `signature` = base64 HMAC-SHA256(client secret,
-    /// `id` + `issued_at`), which must match (Salesforce).
-    pub(crate) signed_token_response: bool,
-    /// Maps the login's claims (the ID token's merged with userinfo) to the standard
-    /// profile, once both are checked: for what the ID token alone carries (Microsoft's
-    /// `tid` and `oid`), which a userinfo hook never sees.
-    pub(crate) claims_map: Option<fn(&mut Claims)>,
+/// One client's deviations: the preset's data, and what was built from its options.
+#[derive(Clone)]
+pub(crate) struct Active {
+    pub(super) spec: &'static Deviations,
+    /// The profile map run over the userinfo response (OAuth 2.0, OAuth 1.0a).
+    pub(super) profile: Option<&'static ProfileMap>,
+    /// The profile map run over the login's checked claims (OpenID Connect).
+    pub(super) claims: Option<&'static ProfileMap>,
+    pub(super) tenant: Option<TenantPolicy>,
+    pub(super) hosted_domain: Option<String>,
+    pub(super) client_secret: Option<Arc<JwtClientSecret>>,
+    pub(super) appsecret: Option<hmac::Key>,
 }
 
-impl std::fmt::Debug for Quirks {
+impl Default for Active {
+    fn default() -> Self {
+        Self {
+            spec: &Deviations::NONE,
+            profile: None,
+            claims: None,
+            tenant: None,
+            hosted_domain: None,
+            client_secret: None,
+            appsecret: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Active {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Quirks")
-            .field("scope_separator", &self.scope_separator)
-            .field("userinfo_post", &self.userinfo_post)
-            .field("verified_email", &self.verified_email.is_some())
+        f.debug_struct("Deviations")
+            .field("spec", self.spec)
             .field("tenant", &self.tenant)
             .field("hosted_domain", &self.hosted_domain)
             .field("client_secret", &self.client_secret.is_some())
-            .field("callback_user", &self.callback_user)
-            .field("granted_scope_on_callback", &self.granted_scope_on_callback)
-            .field("json_token_request", &self.json_token_request)
-            .field("signed_token_response", &self.signed_token_response)
-            .field("claims_map", &self.claims_map.is_some())
+            .field("appsecret_proof", &self.appsecret.is_some())
             .finish()
     }
 }
 
-impl Quirks {
-    /// `scope` as this provider wants it: the configured separators (space or comma)
-    /// replaced by the provider's. Without a separator of its own, `scope` itself: the
-    /// login path of every other client pays nothing for this.
+/// The extension points, one method each.
+impl Active {
+    /// Scope separator: `scope` as this provider wants it, the configured separators
+    /// (space or comma) replaced by the provider's. Without a separator of its own,
+    /// `scope` itself: the login path of every other client pays nothing for this.
     pub(crate) fn scope(&self, scope: String) -> String {
-        match self.scope_separator {
+        match self.spec.scope_separator {
             Some(sep) => scope
                 .split([' ', ','])
                 .filter(|s| !s.is_empty())
@@ -75,15 +74,173 @@ impl Quirks {
             None => scope,
         }
     }
+
+    /// Token request body: whether the token request is a JSON object (Notion).
+    pub(crate) fn json_token_request(&self) -> bool {
+        self.spec.token_request == TokenRequestBody::Json
+    }
+
+    /// Computed client secret: the secret to send at `now` (Unix seconds) when the
+    /// preset computes one (Apple's JWT); `None` for the settings' own.
+    pub(crate) fn client_secret(&self, now: u64) -> Result<Option<Secret>, String> {
+        match &self.client_secret {
+            Some(source) => source.current(now).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Token response fix-up: the provider's error shapes made RFC 6749 errors, before
+    /// the app's `token_response` hook.
+    pub(crate) fn fix_token_response(&self, object: &mut Map<String, Value>) {
+        if let Some(fix) = self.spec.token_response {
+            fix(object);
+        }
+    }
+
+    /// Token response signature: checks the token response's members `extra` with the
+    /// client secret (Salesforce); `Err` says why it is refused.
+    pub(crate) fn check_token_signature(
+        &self,
+        extra: &Claims,
+        secret: Option<&Secret>,
+    ) -> Result<(), String> {
+        match self.spec.token_signature {
+            TokenSignature::None => Ok(()),
+            TokenSignature::HmacIdIssuedAt => hmac_id_issued_at(extra, secret),
+        }
+    }
+
+    /// Granted scope: the scope the token holds when the token response has none, from
+    /// the callback's `scope` (Strava: the user may have unticked some).
+    pub(crate) fn granted_scope(&self, token_scope: &mut Option<String>, callback: Option<&str>) {
+        if self.spec.granted_scope == GrantedScope::Callback
+            && token_scope.is_none()
+            && let Some(granted) = callback
+        {
+            *token_scope = Some(granted.to_owned());
+        }
+    }
+
+    /// Callback form: what the callback's form adds to the claims (Apple's `user`).
+    pub(crate) fn callback_claims(&self, claims: &mut Claims, user: Option<&str>) {
+        if self.spec.callback_form == CallbackForm::AppleUser {
+            super::callback_user::merge_name(claims, user);
+        }
+    }
+
+    /// Userinfo method: whether the profile endpoint is called with POST (Dropbox).
+    pub(crate) fn userinfo_post(&self) -> bool {
+        self.spec.userinfo_method == UserinfoMethod::Post
+    }
+
+    /// Profile map: how the provider's profile (userinfo, or the token response that
+    /// carries it) becomes the standard claims.
+    pub(crate) fn profile_map(&self) -> Option<&'static ProfileMap> {
+        self.profile
+    }
+
+    /// Extra profile call: where the verified address is when the profile lacks one.
+    pub(crate) fn email_lookup(&self) -> Option<&'static EmailLookup> {
+        self.spec.email_lookup.as_ref()
+    }
+
+    /// API request proof: adds what every API call must carry (Facebook's
+    /// `appsecret_proof`); false when there is nothing to add.
+    pub(crate) fn prove_api_request(&self, call: &mut ProtectedRequest) -> bool {
+        match (&self.appsecret, self.spec.api_request) {
+            (Some(key), ApiRequestProof::AppSecretProof) => {
+                add_appsecret_proof(key, call);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether API calls need [`Active::prove_api_request`]: read with it, at its one
+    /// place, so that other clients build no request view.
+    pub(crate) fn proves_api_requests(&self) -> bool {
+        self.appsecret.is_some()
+    }
+
+    /// Metadata issuer: whether discovery metadata fetched for issuer `expected` may name
+    /// `named` instead (a multi-tenant provider's `common` metadata names its template).
+    pub(crate) fn accepts_metadata_issuer(&self, named: &str, expected: &str) -> bool {
+        self.tenant
+            .as_ref()
+            .is_some_and(|t| t.accepts_metadata_issuer(named, expected))
+    }
+
+    /// ID token issuer: the multi-tenant rule an ID token's issuer and `tid` must meet
+    /// (Microsoft Entra).
+    pub(crate) fn id_token_tenant(&self) -> Option<&TenantPolicy> {
+        self.tenant.as_ref()
+    }
+
+    /// ID token claim: the Workspace domain the ID token's `hd` must name (Google).
+    pub(crate) fn hosted_domain(&self) -> Option<&str> {
+        self.hosted_domain.as_deref()
+    }
+
+    /// Claims map: the mapping run over the login's checked claims (the ID token's
+    /// merged with userinfo), at login and after a refresh.
+    pub(crate) fn claims_map(&self) -> Option<&'static ProfileMap> {
+        self.claims
+    }
 }
 
-/// Where to find the user's verified e-mail address when the profile does not give one.
-#[derive(Clone)]
-pub(crate) struct EmailLookup {
-    /// The endpoint, relative to `api_base_url` or absolute.
-    pub(crate) path: &'static str,
-    /// Picks the primary verified address from the endpoint's JSON.
-    pub(crate) pick: fn(&Value) -> Option<String>,
+/// The `signature` check of Salesforce's token responses.
+fn hmac_id_issued_at(extra: &Claims, secret: Option<&Secret>) -> Result<(), String> {
+    let text = |k: &str| match extra.get(k) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let (Some(id), Some(issued_at), Some(signature)) =
+        (text("id"), text("issued_at"), text("signature"))
+    else {
+        return Err("`id`, `issued_at` or `signature` is missing".into());
+    };
+    let secret = secret.ok_or("no client secret to check it with")?;
+    let signature = STANDARD.decode(signature).map_err(|_| "not base64")?;
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose().as_bytes());
+    hmac::verify(&key, format!("{id}{issued_at}").as_bytes(), &signature)
+        .map_err(|_| "does not match".into())
+}
+
+/// Adds `appsecret_proof` for the call's access token (taken from its `Authorization`
+/// header), replacing any already there.
+fn add_appsecret_proof(key: &hmac::Key, call: &mut ProtectedRequest) {
+    let Some(token) = call
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .map(|(_, token)| token.trim().to_owned())
+    else {
+        return;
+    };
+    let proof = hex(hmac::sign(key, token.as_bytes()).as_ref());
+    let kept: Vec<(String, String)> = call
+        .url
+        .query_pairs()
+        .filter(|(k, _)| k != "appsecret_proof")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    call.url
+        .query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair("appsecret_proof", &proof);
+}
+
+/// Lower-case hex.
+pub(super) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
 }
 
 /// The placeholder for the tenant id in a multi-tenant issuer.
@@ -217,9 +374,13 @@ mod tests {
 
     #[test]
     fn scopes_take_the_providers_separator() {
-        let comma = Quirks {
+        static COMMA: Deviations = Deviations {
             scope_separator: Some(','),
-            ..Quirks::default()
+            ..Deviations::NONE
+        };
+        let comma = Active {
+            spec: &COMMA,
+            ..Active::default()
         };
         assert_eq!(
             comma.scope("read activity:read_all".into()),
@@ -230,8 +391,18 @@ mod tests {
             "read,activity:read_all"
         );
         assert_eq!(
-            Quirks::default().scope("openid email".into()),
+            Active::default().scope("openid email".into()),
             "openid email"
+        );
+    }
+
+    #[test]
+    fn proof_is_hex_hmac_sha256() {
+        // RFC 4231 test case 2.
+        let key = hmac::Key::new(hmac::HMAC_SHA256, b"Jefe");
+        assert_eq!(
+            hex(hmac::sign(&key, b"what do ya want for nothing?").as_ref()),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }
 
