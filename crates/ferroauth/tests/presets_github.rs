@@ -112,11 +112,34 @@ fn api_host(prefix: &'static str, emails: serde_json::Value) -> Router {
                 let emails = emails.clone();
                 async move {
                     check_api_call(&headers)?;
-                    Ok::<_, StatusCode>(axum::Json(emails))
+                    Ok::<_, StatusCode>(emails_answer(emails))
                 }
             }),
         )
 }
+
+/// `/user/emails` given [`REFUSED`] answers as GitHub does for a GitHub App without the
+/// "Email addresses" permission, or for a token without `user:email` (REST API docs, "List
+/// email addresses for the authenticated user": 403 Forbidden; the body is GitHub's usual
+/// `message` and `documentation_url`); given a string, that text as HTML.
+fn emails_answer(emails: serde_json::Value) -> Response {
+    match emails {
+        serde_json::Value::Null => (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({
+                "message": "Resource not accessible by integration",
+                "documentation_url": "https://docs.github.com/rest/users/emails#list-email-addresses-for-the-authenticated-user",
+                "status": "403"
+            })),
+        )
+            .into_response(),
+        serde_json::Value::String(page) => axum::response::Html(page).into_response(),
+        list => axum::Json(list).into_response(),
+    }
+}
+
+/// The `/user/emails` lookup refused (see [`emails_answer`]).
+const REFUSED: serde_json::Value = serde_json::Value::Null;
 
 fn check_api_call(headers: &HeaderMap) -> Result<(), StatusCode> {
     if !headers.contains_key(header::USER_AGENT) {
@@ -196,6 +219,22 @@ async fn github_without_a_verified_primary_address_vouches_for_nothing() {
     assert_eq!(profile.email, None);
     assert!(!profile.email_verified);
     assert_eq!(profile.sub.as_deref(), Some("583231"));
+}
+
+#[tokio::test]
+async fn github_login_goes_on_when_the_address_lookup_is_refused() {
+    for answer in [REFUSED, json!("<html>Service unavailable</html>")] {
+        let world = github_world(answer.clone()).await;
+        let github = world.client(THREE_LINES, "github");
+        let login = world.login(&github).await;
+        let login = login.unwrap_or_else(|e| panic!("{answer}: the login failed: {e}"));
+        let profile = ferroauth::Profile::from_claims(&login.userinfo);
+        assert_eq!(profile.sub.as_deref(), Some("583231"), "{answer}");
+        assert_eq!(profile.preferred_username.as_deref(), Some("octocat"));
+        assert_eq!(profile.email, None, "{answer}: no address to show");
+        assert!(!profile.email_verified, "{answer}: nothing vouched for");
+        assert_eq!(world.seen_at("/user/emails").len(), 1, "{answer}");
+    }
 }
 
 #[tokio::test]

@@ -1039,6 +1039,14 @@ async fn bitbucket_world(emails: Value) -> World {
                     if !bearer_is(&headers, TOKEN) {
                         return StatusCode::UNAUTHORIZED.into_response();
                     }
+                    if emails.is_null() {
+                        // A token without the `email` scope (Bitbucket Cloud REST API,
+                        // "Errors": 403 with Bitbucket's `{"type": "error", "error": {...}}`).
+                        return (StatusCode::FORBIDDEN, axum::Json(json!({"type": "error",
+                            "error": {"message": "Your credentials lack one or more required privilege scopes.",
+                                "detail": {"granted": ["account"], "required": ["email"]}}})))
+                            .into_response();
+                    }
                     json_ok(json!({"pagelen": 10, "page": 1, "size": 2, "values": emails}))
                 }
             }),
@@ -1064,6 +1072,20 @@ async fn bitbucket_uuid_and_primary_confirmed_address() {
     assert_eq!(profile.email.as_deref(), Some("tutorials@bb.example"));
     assert!(profile.email_verified);
     assert!(profile.picture.unwrap().contains("avatar"));
+    assert_eq!(world.seen_at("/2.0/user/emails").len(), 1);
+}
+
+#[tokio::test]
+async fn bitbucket_login_goes_on_when_the_address_lookup_is_refused() {
+    let world = bitbucket_world(Value::Null).await;
+    let bitbucket = world.client(&toml("bitbucket", ""), "bitbucket");
+    let (_, profile) = login(&world, &bitbucket).await;
+    assert_eq!(
+        profile.sub.as_deref(),
+        Some("{d301aafa-d676-4ee0-88be-962be7417567}")
+    );
+    assert_eq!(profile.email, None);
+    assert!(!profile.email_verified);
     assert_eq!(world.seen_at("/2.0/user/emails").len(), 1);
 }
 

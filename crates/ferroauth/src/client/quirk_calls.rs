@@ -41,6 +41,13 @@ impl OAuthClient {
 
     /// Adds the provider's verified address to the profile when the preset knows where it
     /// is and the profile has none that the provider vouches for (GitHub's private e-mail).
+    ///
+    /// The lookup is optional: a provider may refuse it (GitHub answers 403 to a GitHub
+    /// App without the "Email addresses" permission and to a token narrowed to
+    /// `read:user`; Bitbucket without the `email` scope), or fail, or answer something
+    /// unreadable. The login then goes on without a verified address (`email_verified`
+    /// false, so nothing links accounts by it) and one warning is logged; only the
+    /// identity (`sub`) is mandatory.
     pub(crate) async fn add_verified_email(
         &self,
         claims: &mut Claims,
@@ -53,31 +60,43 @@ impl OAuthClient {
             return Ok(());
         }
         let url = self.api_url(lookup.path)?;
+        match self.email_addresses(url, token).await {
+            Ok(emails) => {
+                // No verified address: the profile keeps `email_verified: false`.
+                if let Some(email) = (lookup.pick)(&emails) {
+                    claims.insert("email".into(), Value::String(email));
+                    claims.insert("email_verified".into(), Value::Bool(true));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(
+                    client = self.name(),
+                    error = %e,
+                    "the optional e-mail address lookup failed; the login goes on without a \
+                     verified address"
+                );
+                claims.insert("email_verified".into(), Value::Bool(false));
+            }
+        }
+        Ok(())
+    }
+
+    /// The provider's list of the user's addresses, as JSON.
+    async fn email_addresses(&self, url: url::Url, token: &OAuth2Token) -> Result<Value, Error> {
+        let what = "e-mail address request";
         let response = self
-            .oauth2_request(
-                "e-mail address request",
-                Method::GET,
-                url,
-                token,
-                ApiRequest::default(),
-            )
+            .oauth2_request(what, Method::GET, url, token, ApiRequest::default())
             .await?;
         if !response.is_success() {
             return Err(Error::Http {
                 client: self.inner.name.clone(),
-                what: "e-mail address request",
+                what,
                 failure: HttpFailure::Status(response.status),
             });
         }
-        let emails: Value = response.json().map_err(|e| {
-            Error::InvalidUserinfo(format!("the e-mail addresses are not JSON ({e})"))
-        })?;
-        // No verified address: the profile keeps `email_verified: false`.
-        if let Some(email) = (lookup.pick)(&emails) {
-            claims.insert("email".into(), Value::String(email));
-            claims.insert("email_verified".into(), Value::Bool(true));
-        }
-        Ok(())
+        response
+            .json()
+            .map_err(|e| Error::InvalidUserinfo(format!("the e-mail addresses are not JSON ({e})")))
     }
 
     /// The client secret to send: the preset's computed one (Apple's JWT) when it has one.

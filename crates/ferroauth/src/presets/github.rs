@@ -41,7 +41,7 @@ const GITHUB: Preset = Preset {
         }),
         ..Deviations::NONE
     },
-    quirks: "JSON token responses via `Accept`; errors with HTTP 200; primary verified address from `/user/emails` when `/user` has none (or an unverified one); scope `read:user user:email`; PKCE S256",
+    quirks: "JSON token responses via `Accept`; errors with HTTP 200; primary verified address from `/user/emails` when `/user` has none (or an unverified one), an optional call: refused (403 for a GitHub App without the e-mail permission) or broken, the login goes on with no verified address; scope `read:user user:email`; PKCE S256",
     trusted: "`sub` (numeric id); `email` only with `email_verified` (from `/user/emails`)",
     ..Preset::OAUTH2
 };

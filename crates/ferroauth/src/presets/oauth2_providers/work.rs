@@ -71,7 +71,7 @@ pub(crate) const PRESETS: &[Preset] = &[
             }),
             ..Deviations::NONE
         },
-        quirks: "HTTP Basic at the token endpoint; id `uuid` with its braces; no address in `/2.0/user`: the primary confirmed one from `/2.0/user/emails`; scope `account email` (Bitbucket mostly uses the consumer's own)",
+        quirks: "HTTP Basic at the token endpoint; id `uuid` with its braces; no address in `/2.0/user`: the primary confirmed one from `/2.0/user/emails`, an optional call (refused without the `email` scope: the login goes on with no verified address); scope `account email` (Bitbucket mostly uses the consumer's own)",
         trusted: "`sub` (`{uuid}`); `email` only with `email_verified` (primary and confirmed in `/2.0/user/emails`)",
         ..Preset::OAUTH2
     },
