@@ -767,10 +767,18 @@ async fn gitlab_com_and_self_managed() {
 // ---------------------------------------------------------------------------------------
 // Slack
 
+/// Slack's answer to a failed token request, as its docs give it (Slack API docs,
+/// `openid.connect.token`, "Errors"): HTTP 200, `ok: false` and Slack's own code, never
+/// RFC 6749's.
 fn slack_error(code: &str, _: &str) -> Response {
+    let slack = match code {
+        "invalid_grant" => "invalid_code",
+        "invalid_client" => "invalid_client_id",
+        other => other,
+    };
     (
         StatusCode::OK,
-        axum::Json(json!({"ok": false, "error": code})),
+        axum::Json(json!({"ok": false, "error": slack})),
     )
         .into_response()
 }
@@ -797,10 +805,12 @@ async fn slack_errors_come_with_http_200() {
     assert_eq!(p.sub.as_deref(), Some("U0R7JM"));
     assert_eq!(p.raw["https://slack.com/team_id"], "T0R7GR");
     assert!(p.email_verified);
+    // Slack says `invalid_code`; the preset makes it RFC 6749's `invalid_grant`.
     let e = world::login_with_code(&world, &slack, "not-the-code")
         .await
         .unwrap_err();
     assert_eq!(e.code(), "invalid_grant", "{e}");
+    assert!(e.to_string().contains("invalid_code"), "{e}");
 }
 
 // ---------------------------------------------------------------------------------------

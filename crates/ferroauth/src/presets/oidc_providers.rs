@@ -247,11 +247,30 @@ fn microsoft_claims(claims: &mut Claims) {
 }
 
 /// Slack answers every Web API call with HTTP 200 and `ok`: `ok: false` is an error
-/// even without an `error` member.
+/// even without an `error` member. Its error codes are its own (Slack API docs,
+/// `openid.connect.token`, "Errors"): the ones with an RFC 6749 §5.2 meaning become that
+/// code, so that an app sees `invalid_grant` for a used or expired code as with any
+/// provider; Slack's code stays in `error_description`.
 fn slack_errors(object: &mut Map<String, Value>) {
-    if object.get("ok") == Some(&Value::Bool(false)) && !object.contains_key("error") {
-        object.insert("error".into(), Value::String("slack_error".into()));
+    if object.get("ok") != Some(&Value::Bool(false)) {
+        return;
     }
+    let slack = object.get("error").and_then(Value::as_str).unwrap_or("");
+    let standard = match slack {
+        "invalid_code"
+        | "code_already_used"
+        | "code_expired"
+        | "invalid_refresh_token"
+        | "bad_redirect_uri" => "invalid_grant",
+        "invalid_client_id" | "bad_client_secret" => "invalid_client",
+        "invalid_grant_type" => "unsupported_grant_type",
+        _ => "slack_error",
+    };
+    if !slack.is_empty() && !object.contains_key("error_description") {
+        let description = format!("Slack: {slack}");
+        object.insert("error_description".into(), Value::String(description));
+    }
+    object.insert("error".into(), Value::String(standard.into()));
 }
 
 /// Twitch's token errors are `{"status": 400, "message": "..."}`, without `error`.
@@ -308,5 +327,15 @@ mod tests {
         let mut s = claims(serde_json::json!({"ok": false}));
         slack_errors(&mut s);
         assert_eq!(s["error"], "slack_error");
+        let mut s = claims(serde_json::json!({"ok": false, "error": "invalid_code"}));
+        slack_errors(&mut s);
+        assert_eq!(s["error"], "invalid_grant");
+        assert_eq!(s["error_description"], "Slack: invalid_code");
+        let mut s = claims(serde_json::json!({"ok": false, "error": "bad_client_secret"}));
+        slack_errors(&mut s);
+        assert_eq!(s["error"], "invalid_client");
+        let mut ok = claims(serde_json::json!({"ok": true, "access_token": "a"}));
+        slack_errors(&mut ok);
+        assert!(!ok.contains_key("error"));
     }
 }
