@@ -337,7 +337,7 @@ pub enum Error {
 
     /// An OAuth 1.0a protocol error.
     #[error(transparent)]
-    OAuth1(#[from] crate::oauth1::Error),
+    OAuth1(#[from] crate::proto::oauth1::Error),
 
     /// The session store failed.
     #[error("the session store is unavailable: {0}")]

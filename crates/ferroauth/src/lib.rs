@@ -44,26 +44,23 @@
 //! | the crate root | the registry [`OAuth`], [`OAuthClient`] and its operations (login, userinfo, API calls, refresh, grants, revocation), [`Token`], [`Profile`], [`Error`] |
 //! | [`session`] | what a login keeps in a browser's session: the [`session::Session`] trait, pending logins, tokens, accounts, sealed cookies |
 //! | [`form_post`] | `response_mode=form_post` callbacks in `SameSite=Lax` browsers |
-//! | [`oauth1`], [`oauth2`], [`oidc`] | the protocols (RFC 5849; RFC 6749/7636; discovery, JWKS cache, ID tokens), knowing nothing of clients or sessions |
-//! | [`jose`] | JWS and JWK, shared by ID-token checks and client assertions |
+//! | [`proto`] | the protocols: [`proto::oauth1`] (RFC 5849), [`proto::oauth2`] (RFC 6749/7636), [`proto::oidc`] (discovery, ID tokens), [`proto::jose`] (JWS, JWK, client assertions, DPoP); they import nothing from the client, session, settings, presets or web modules |
+//! | [`cookies`] | the names of the session and sealed cookies, and the `__Host-` rules |
 //! | [`http`] | the one pooled HTTP client: timeouts, size cap, no redirects |
 //! | [`hooks`] | compliance hooks for providers that bend the rules |
 //! | [`presets`] | provider presets: GitHub, Google, Apple, Microsoft, ... in three lines of settings |
 
 mod callback;
 pub mod client;
+pub mod cookies;
 mod error;
 pub mod form_post;
 pub mod hooks;
 pub mod html;
 pub mod http;
-pub mod jose;
-pub mod oauth1;
-pub mod oauth2;
-pub mod oidc;
 pub mod presets;
 mod profile;
-
+pub mod proto;
 mod random;
 mod registry;
 mod secret;
@@ -78,8 +75,8 @@ pub use callback::{MAX_PARAMS, MAX_VALUE_LEN};
 pub use client::{ApiRequest, DeviceAuthorization, DevicePoll, Introspection, Login, OAuthClient};
 pub use error::{Error, ErrorKind, HttpFailure, ProviderError};
 pub use hooks::ComplianceHooks;
-pub use jose::client_assertion::ClientAssertionKey;
 pub use profile::Profile;
+pub use proto::jose::client_assertion::ClientAssertionKey;
 pub use registry::OAuth;
 pub use secret::Secret;
 pub use session::pending::{MemoryPendingStore, PendingStore};

@@ -13,11 +13,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::Secret;
+use crate::client::oidc::IdTokenCheck;
 use crate::client::token_endpoint::BackChannel;
 use crate::client::{Login, OAuthClient};
 use crate::error::{Error, ProviderError};
-use crate::oauth2::token_response;
-use crate::oidc::IdTokenCheck;
+use crate::proto::oauth2::token_response;
 use crate::random;
 use crate::token::Token;
 

@@ -8,11 +8,11 @@ use url::Url;
 
 use crate::Secret;
 use crate::callback::CallbackParams;
+use crate::client::oidc::IdTokenCheck;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::{Error, HttpFailure, ProviderError};
 use crate::http::{HttpResponse, Method};
-use crate::oauth2::pkce;
-use crate::oidc::IdTokenCheck;
+use crate::proto::oauth2::pkce;
 use crate::random;
 use crate::session::pending::{PendingLogin, PendingStore};
 use crate::settings::CodeChallengeMethod;
@@ -439,7 +439,7 @@ impl OAuthClient {
         raw: &str,
         check: IdTokenCheck<'_>,
     ) -> Result<Claims, Error> {
-        crate::oidc::validate_id_token(self, resolved, raw, check).await
+        crate::client::oidc::validate_id_token(self, resolved, raw, check).await
     }
 
     /// Whether the client has a userinfo endpoint (configured or from discovery); OAuth 1.0a
@@ -489,7 +489,9 @@ impl OAuthClient {
         let signed =
             response.is_success() && response.content_type().as_deref() == Some("application/jwt");
         let mut claims = match signed {
-            true => crate::oidc::validate_userinfo_jwt(self, resolved, &response.body).await?,
+            true => {
+                crate::client::oidc::validate_userinfo_jwt(self, resolved, &response.body).await?
+            }
             false => self.userinfo_object(&response)?,
         };
         if let Some(hook) = &self.hooks().userinfo {

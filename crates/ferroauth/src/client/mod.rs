@@ -16,16 +16,16 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::client::oauth1_login::OAuth1Setup;
+use crate::client::oidc::JwksCache;
 use crate::client::refresh::RefreshCoordinator;
 use crate::error::Error;
 use crate::hooks::ComplianceHooks;
 use crate::http::{CallLimits, HttpClient, Method};
-use crate::jose::client_assertion::ClientAssertionKey;
-use crate::jose::jws::Algorithm;
-use crate::oauth2::client_auth::ClientCredentials;
-use crate::oidc::JwksCache;
-use crate::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
 use crate::presets::{Preset, Quirks};
+use crate::proto::jose::client_assertion::ClientAssertionKey;
+use crate::proto::jose::jws::Algorithm;
+use crate::proto::oauth2::client_auth::ClientCredentials;
+use crate::proto::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
 use crate::session::pending::PendingPolicy;
 use crate::settings::{ClientSettings, HttpSettings, SettingsError, TokenEndpointAuthMethod};
 use crate::token::OAuth2Token;
@@ -37,6 +37,7 @@ mod dpop;
 mod grants;
 mod login;
 mod oauth1_login;
+mod oidc;
 mod par;
 mod quirk_calls;
 pub(crate) mod refresh;
@@ -127,7 +128,7 @@ pub(crate) struct Resolved {
     pub(crate) issuer_aliases: Vec<String>,
     pub(crate) require_iss: bool,
     pub(crate) auth_method: TokenEndpointAuthMethod,
-    pub(crate) id_token_algs: Vec<crate::jose::jws::Algorithm>,
+    pub(crate) id_token_algs: Vec<crate::proto::jose::jws::Algorithm>,
 }
 
 impl OAuthClient {
@@ -159,7 +160,7 @@ impl OAuthClient {
         };
         let kwargs = &settings.client_kwargs;
         let key_error =
-            |e: crate::jose::client_assertion::KeyError| Error::InvalidClientAssertionKey {
+            |e: crate::proto::jose::client_assertion::KeyError| Error::InvalidClientAssertionKey {
                 client: name.to_owned(),
                 reason: e.0,
             };
@@ -192,7 +193,7 @@ impl OAuthClient {
                 }
             }
             None if wants_secret_jwt => {
-                return Err(key_error(crate::jose::client_assertion::KeyError(
+                return Err(key_error(crate::proto::jose::client_assertion::KeyError(
                     "client_secret_jwt needs client_secret".into(),
                 )));
             }
@@ -201,7 +202,7 @@ impl OAuthClient {
         if kwargs.token_endpoint_auth_method == Some(TokenEndpointAuthMethod::PrivateKeyJwt)
             && private_key.is_none()
         {
-            return Err(key_error(crate::jose::client_assertion::KeyError(
+            return Err(key_error(crate::proto::jose::client_assertion::KeyError(
                 "private_key_jwt needs client_kwargs.client_assertion_key".into(),
             )));
         }

@@ -20,7 +20,7 @@ use crate::callback::CallbackParams;
 use crate::client::{Login, OAuthClient};
 use crate::error::{Error, ProviderError};
 use crate::http::{HttpResponse, Method};
-use crate::oauth1::{
+use crate::proto::oauth1::{
     Consumer, Credentials, Placement, RequestSigner, SignatureMethod, SignedRequest,
 };
 use crate::session::pending::{PendingLogin, PendingStore};
@@ -51,7 +51,7 @@ impl OAuth1Setup {
         let kwargs = &settings.client_kwargs;
         let method: SignatureMethod = match &kwargs.signature_method {
             None => SignatureMethod::HmacSha1,
-            Some(m) => m.parse().map_err(|e: crate::oauth1::Error| {
+            Some(m) => m.parse().map_err(|e: crate::proto::oauth1::Error| {
                 SettingsError::for_key(name, "client_kwargs.signature_method", e.to_string())
             })?,
         };
@@ -106,7 +106,7 @@ fn rsa_consumer(
             "is required for RSA signatures",
         )
     })?;
-    let rsa = crate::oauth1::RsaKey::from_pem(pem.expose()).map_err(|e| {
+    let rsa = crate::proto::oauth1::RsaKey::from_pem(pem.expose()).map_err(|e| {
         SettingsError::for_key(name, "client_kwargs.rsa_private_key", e.to_string())
     })?;
     Ok(Consumer::new(key, secret).rsa_key(rsa))

@@ -16,7 +16,7 @@ use super::quirks::{JwtClientSecret, TENANT_PLACEHOLDER, TenantPolicy};
 use super::{Context, Preset, Protocol, Spec, pairs};
 use crate::Claims;
 use crate::hooks::ComplianceHooks;
-use crate::jose::client_assertion::ClientAssertionKey;
+use crate::proto::jose::client_assertion::ClientAssertionKey;
 use crate::settings::{ClientKwargs, ClientSettings, CodeChallengeMethod, TokenEndpointAuthMethod};
 
 /// The OpenID Connect presets.

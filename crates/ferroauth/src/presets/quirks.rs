@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
 
-use crate::jose::client_assertion::ClientAssertionKey;
+use crate::proto::jose::client_assertion::ClientAssertionKey;
 use crate::{Claims, Secret};
 
 /// A provider's departures from the specifications, as a preset switches them on.
@@ -299,7 +299,7 @@ mod tests {
             JwtClientSecret::new(key, "TEAM", "com.example.web", "https://appleid.apple.com");
         let now = 1_700_000_000;
         let first = source.current(now).unwrap();
-        let claims = crate::oidc::unverified_claims(first.expose()).unwrap();
+        let claims = crate::proto::oidc::unverified_claims(first.expose()).unwrap();
         assert_eq!(claims["iss"], "TEAM");
         assert_eq!(claims["sub"], "com.example.web");
         assert_eq!(claims["aud"], "https://appleid.apple.com");
@@ -317,7 +317,7 @@ mod tests {
             first.expose(),
             "renewed before it expires"
         );
-        let claims = crate::oidc::unverified_claims(renewed.expose()).unwrap();
+        let claims = crate::proto::oidc::unverified_claims(renewed.expose()).unwrap();
         assert_eq!(claims["iat"], late);
         assert_eq!(
             source.current(late + 1).unwrap().expose(),
