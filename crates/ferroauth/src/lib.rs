@@ -72,7 +72,7 @@ pub mod web;
 
 pub use callback::CallbackParams;
 pub use callback::{MAX_PARAMS, MAX_VALUE_LEN};
-pub use client::{ApiRequest, DeviceAuthorization, DevicePoll, Introspection, Login, OAuthClient};
+pub use client::{ApiRequest, DeviceAuthorization, DevicePoll, Introspection, OAuthClient};
 pub use error::{Error, ErrorKind, HttpFailure, ProviderError};
 pub use hooks::ComplianceHooks;
 pub use profile::Profile;
@@ -82,4 +82,4 @@ pub use secret::Secret;
 pub use session::pending::{MemoryPendingStore, PendingStore};
 pub use session::tokens::{MemoryTokenStore, TokenStore};
 pub use settings::{ClientSettings, Settings};
-pub use token::{Claims, OAuth1Token, OAuth2Token, Token};
+pub use token::{Claims, Login, OAuth1Token, OAuth2Token, Token};

@@ -6,10 +6,12 @@ use std::sync::{Arc, RwLock};
 use crate::Error;
 use crate::client::OAuthClient;
 use crate::client::refresh::RefreshCoordinator;
+use crate::error::SettingsError;
 use crate::hooks::ComplianceHooks;
 use crate::http::HttpClient;
+use crate::http::HttpSettings;
 use crate::session::pending::PendingPolicy;
-use crate::settings::{ClientSettings, HttpSettings, LoginSettings, Settings, SettingsError};
+use crate::settings::{ClientSettings, LoginSettings, Settings};
 
 /// The registry of named clients: one per provider, all sharing one HTTP connection pool.
 ///

@@ -17,6 +17,7 @@ use crate::random;
 use crate::session::pending::{PendingLogin, PendingStore};
 use crate::settings::CodeChallengeMethod;
 use crate::telemetry::{Observation, Step};
+use crate::token::Login;
 use crate::token::{Claims, OAuth2Token, Token};
 
 /// Parameters ferroauth sets itself on an authorization request; settings and callers may
@@ -31,25 +32,6 @@ const RESERVED_AUTHORIZE_PARAMS: &[&str] = &[
     "code_challenge_method",
     "dpop_jkt",
 ];
-
-/// A finished login.
-#[derive(Debug, Clone)]
-pub struct Login {
-    /// The client's registered name.
-    pub client: String,
-    /// The token.
-    pub token: Token,
-    /// The user's claims: the validated ID token's claims merged with userinfo (OpenID
-    /// Connect), the profile from `userinfo_endpoint` (plain OAuth 2.0), or the extra
-    /// fields of the token response with the `userinfo_endpoint` profile, when there is
-    /// one, over them (OAuth 1.0a); for OAuth 2.0 without an ID token or a userinfo
-    /// endpoint, the token response's fields when a `userinfo` hook maps them (Notion's
-    /// preset does).
-    pub userinfo: Claims,
-    /// Where the app asked to send the user once the login completes
-    /// ([`OAuthClient::authorize_redirect_returning`]).
-    pub return_to: Option<String>,
-}
 
 impl OAuthClient {
     /// Starts a login: stores a pending-login record in the session and returns the URL to

@@ -19,15 +19,18 @@ use crate::client::oauth1_login::OAuth1Setup;
 use crate::client::oidc::JwksCache;
 use crate::client::refresh::RefreshCoordinator;
 use crate::error::Error;
+use crate::error::SettingsError;
 use crate::hooks::ComplianceHooks;
+use crate::http::HttpSettings;
 use crate::http::{CallLimits, HttpClient, Method};
 use crate::presets::{Preset, Quirks};
 use crate::proto::jose::client_assertion::ClientAssertionKey;
 use crate::proto::jose::jws::Algorithm;
 use crate::proto::oauth2::client_auth::ClientCredentials;
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
 use crate::proto::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
 use crate::session::pending::PendingPolicy;
-use crate::settings::{ClientSettings, HttpSettings, SettingsError, TokenEndpointAuthMethod};
+use crate::settings::ClientSettings;
 use crate::token::OAuth2Token;
 
 mod api;
@@ -47,7 +50,7 @@ mod token_endpoint;
 
 pub use api::ApiRequest;
 pub use device::{DeviceAuthorization, DevicePoll};
-pub use login::Login;
+
 pub(crate) use login::{check_userinfo_subject, merge_userinfo};
 pub use revocation::Introspection;
 

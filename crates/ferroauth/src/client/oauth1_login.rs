@@ -17,14 +17,16 @@ use serde_json::Value;
 use url::Url;
 
 use crate::callback::CallbackParams;
-use crate::client::{Login, OAuthClient};
+use crate::client::OAuthClient;
+use crate::error::SettingsError;
 use crate::error::{Error, ProviderError};
 use crate::http::{HttpResponse, Method};
 use crate::proto::oauth1::{
     Consumer, Credentials, Placement, RequestSigner, SignatureMethod, SignedRequest,
 };
 use crate::session::pending::{PendingLogin, PendingStore};
-use crate::settings::{ClientSettings, SettingsError, SignatureType};
+use crate::settings::{ClientSettings, SignatureType};
+use crate::token::Login;
 use crate::token::{Claims, OAuth1Token, Token};
 use crate::{Secret, random};
 

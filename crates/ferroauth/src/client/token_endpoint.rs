@@ -8,9 +8,9 @@ use crate::client::oidc::IdTokenCheck;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::Error;
 use crate::http::{HttpResponse, Method};
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
 use crate::proto::oauth2::token_response;
 use crate::random;
-use crate::settings::TokenEndpointAuthMethod;
 use crate::token::{Claims, OAuth2Token};
 
 /// Which back-channel endpoint a form goes to: it decides on `client_id` and DPoP proofs.

@@ -17,7 +17,8 @@ use super::{Context, Preset, Protocol, Spec, pairs};
 use crate::Claims;
 use crate::hooks::ComplianceHooks;
 use crate::proto::jose::client_assertion::ClientAssertionKey;
-use crate::settings::{ClientKwargs, ClientSettings, CodeChallengeMethod, TokenEndpointAuthMethod};
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
+use crate::settings::{ClientKwargs, ClientSettings, CodeChallengeMethod};
 
 /// The OpenID Connect presets.
 pub(crate) const PRESETS: &[Preset] = &[

@@ -67,7 +67,7 @@ pub fn secure_cookies_for(public_url: &str) -> Result<bool, Error> {
 }
 
 fn bad_public_url(message: String) -> Error {
-    Error::Settings(crate::settings::SettingsError::for_setting(
+    Error::Settings(crate::error::SettingsError::for_setting(
         "public_url",
         message,
     ))

@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 use super::super::profile_map::{set, text_at};
 use super::super::{Context, Preset, Protocol, Spec, endpoints};
 use crate::hooks::{ComplianceHooks, ProtectedRequest};
-use crate::settings::{ClientKwargs, TokenEndpointAuthMethod};
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
+use crate::settings::ClientKwargs;
 
 /// The Graph API version used when `preset_options.api_version` is not given.
 const DEFAULT_VERSION: &str = "v24.0";

@@ -5,7 +5,8 @@ use serde_json::Value;
 use super::super::profile_map::{fill, fill_name_from_parts, set, text_at, verified_from};
 use super::super::{Context, Preset, Protocol, Spec, endpoints};
 use crate::hooks::ComplianceHooks;
-use crate::settings::{ClientKwargs, TokenEndpointAuthMethod};
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
+use crate::settings::ClientKwargs;
 
 /// Strava.
 pub(crate) const STRAVA: Preset = Preset {

@@ -6,7 +6,8 @@ use super::super::profile_map::{fill, set, text_at, verified_from};
 use super::super::{Context, Preset, Protocol, Spec, endpoints, pairs};
 use crate::Claims;
 use crate::hooks::ComplianceHooks;
-use crate::settings::{ClientKwargs, CodeChallengeMethod, TokenEndpointAuthMethod};
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
+use crate::settings::{ClientKwargs, CodeChallengeMethod};
 
 /// X (formerly Twitter), OAuth 2.0 with PKCE.
 pub(crate) const X: Preset = Preset {

@@ -6,7 +6,8 @@ use super::super::profile_map::{fill, fill_name_from_parts, set, text_at, verifi
 use super::super::quirks::EmailLookup;
 use super::super::{Context, Preset, Protocol, Spec, endpoints, pairs};
 use crate::hooks::ComplianceHooks;
-use crate::settings::{ClientKwargs, TokenEndpointAuthMethod};
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
+use crate::settings::ClientKwargs;
 
 /// Dropbox.
 pub(crate) const DROPBOX: Preset = Preset {
