@@ -57,7 +57,7 @@ pub use revocation::Introspection;
 /// A registered client. Cheap to clone.
 #[derive(Clone)]
 pub struct OAuthClient {
-    pub(crate) inner: Arc<ClientInner>,
+    inner: Arc<ClientInner>,
 }
 
 impl std::fmt::Debug for OAuthClient {
@@ -68,38 +68,38 @@ impl std::fmt::Debug for OAuthClient {
     }
 }
 
-pub(crate) struct ClientInner {
-    pub(crate) name: String,
-    pub(crate) settings: ClientSettings,
-    pub(crate) http: HttpClient,
-    pub(crate) limits: CallLimits,
-    pub(crate) policy: PendingPolicy,
+struct ClientInner {
+    name: String,
+    settings: ClientSettings,
+    http: HttpClient,
+    limits: CallLimits,
+    policy: PendingPolicy,
     resolved: OnceCell<Arc<Resolved>>,
-    pub(crate) jwks: JwksCache,
-    pub(crate) oauth1: Option<OAuth1Setup>,
-    pub(crate) hooks: RwLock<Arc<ComplianceHooks>>,
+    jwks: JwksCache,
+    oauth1: Option<OAuth1Setup>,
+    hooks: RwLock<Arc<ComplianceHooks>>,
     /// The registry's single-flight refresh coordinator, shared by every client.
-    pub(crate) refresher: Arc<RefreshCoordinator>,
+    refresher: Arc<RefreshCoordinator>,
     /// The `private_key_jwt` key, when configured.
-    pub(crate) private_key: Option<ClientAssertionKey>,
+    private_key: Option<ClientAssertionKey>,
     /// Id and secret for basic/post/none, with the Basic header built once.
-    pub(crate) credentials: ClientCredentials,
+    credentials: ClientCredentials,
     /// `client_kwargs.api_headers`, parsed and checked once at registration.
-    pub(crate) api_headers: HeaderMap,
+    api_headers: HeaderMap,
     /// The `client_secret_jwt` key, when the secret can be one.
-    pub(crate) secret_jwt_key: Option<ClientAssertionKey>,
+    secret_jwt_key: Option<ClientAssertionKey>,
     /// The cached client-credentials token (see `client_credentials_token`).
-    pub(crate) service_token: tokio::sync::Mutex<Option<OAuth2Token>>,
+    service_token: tokio::sync::Mutex<Option<OAuth2Token>>,
     /// `api_base_url`, parsed, checked and made a directory at registration; `None` when
     /// unset or refused (the API call that needs it then reports why).
-    pub(crate) api_base: Option<Url>,
+    api_base: Option<Url>,
     /// The first redirect URI found to be a URL (see `check_redirect_uri`).
     redirect_uri_checked: OnceLock<Box<str>>,
     /// The DPoP proof key and nonces, when `client_kwargs.dpop` is on.
-    pub(crate) dpop: Option<dpop::DpopBinding>,
+    dpop: Option<dpop::DpopBinding>,
     /// The preset the settings came from, and its quirks.
-    pub(crate) preset: Option<&'static Preset>,
-    pub(crate) quirks: Quirks,
+    preset: Option<&'static Preset>,
+    quirks: Quirks,
 }
 
 /// What a client runs besides its settings: hooks, and its preset's quirks.
@@ -315,6 +315,12 @@ impl OAuthClient {
     /// `server_metadata_url`.
     pub async fn server_metadata(&self) -> Result<Option<Arc<ProviderMetadata>>, Error> {
         Ok(self.resolved().await?.metadata.clone())
+    }
+
+    /// The preset's mapping of the provider's claims to the standard ones: refreshed
+    /// claims go through it as the login's did.
+    pub(crate) fn claims_map(&self) -> Option<fn(&mut crate::token::Claims)> {
+        self.inner.quirks.claims_map
     }
 
     pub(crate) fn client_id(&self) -> &str {

@@ -21,7 +21,7 @@ use crate::http::Method;
 use crate::proto::jose::jwk::{JwkSet, KeySelectError};
 use crate::proto::jose::jws::{self, JwsError, UnverifiedJws};
 use crate::proto::oidc::id_token::{self, IdTokenError, IdTokenValidation};
-use crate::proto::oidc::unverified_claims;
+use crate::proto::oidc::{check_essential_acr, unverified_claims};
 use crate::token::Claims;
 use crate::{Error, random};
 
@@ -352,24 +352,5 @@ fn unverified_tid(raw: &str) -> Result<String, Error> {
         _ => Err(Error::InvalidIdToken(
             "the ID token has no `tid` claim naming its tenant".into(),
         )),
-    }
-}
-
-/// OpenID Connect Core §5.5.1.1: an `acr` requested as essential must come back, and be
-/// one of the values asked for when values were given.
-fn check_essential_acr(claims: &Claims, essential: &[String]) -> Result<(), Error> {
-    if essential.is_empty() {
-        return Ok(());
-    }
-    let acr = claims.get("acr").and_then(Value::as_str);
-    let any = essential.iter().all(String::is_empty);
-    match acr {
-        None => Err(Error::AcrNotSatisfied(
-            "the ID token has no `acr` claim, which the login marked essential".into(),
-        )),
-        Some(acr) if any || essential.iter().any(|v| v == acr) => Ok(()),
-        Some(acr) => Err(Error::AcrNotSatisfied(format!(
-            "`acr` {acr:?} is not one of the essential values {essential:?}"
-        ))),
     }
 }

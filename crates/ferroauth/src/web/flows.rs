@@ -83,7 +83,7 @@ pub async fn refresh(
     let token = client.refresh_stored_token(&tokens).await?;
     let mut all = store::accounts(session).await?;
     let mut claims = all.remove(client.name()).unwrap_or_default();
-    let map = client.inner.quirks.claims_map;
+    let map = client.claims_map();
     let fresh = match refreshed_claims(client, before.as_ref(), &token, &claims, map).await {
         Ok(fresh) => fresh,
         Err(e @ Error::UserinfoSubMismatch) => {

@@ -27,3 +27,22 @@ pub(crate) fn unverified_claims(raw: &str) -> Result<Claims, Error> {
         )),
     }
 }
+
+/// OpenID Connect Core §5.5.1.1: an `acr` requested as essential must come back, and be
+/// one of the values asked for when values were given.
+pub(crate) fn check_essential_acr(claims: &Claims, essential: &[String]) -> Result<(), Error> {
+    if essential.is_empty() {
+        return Ok(());
+    }
+    let acr = claims.get("acr").and_then(Value::as_str);
+    let any = essential.iter().all(String::is_empty);
+    match acr {
+        None => Err(Error::AcrNotSatisfied(
+            "the ID token has no `acr` claim, which the login marked essential".into(),
+        )),
+        Some(acr) if any || essential.iter().any(|v| v == acr) => Ok(()),
+        Some(acr) => Err(Error::AcrNotSatisfied(format!(
+            "`acr` {acr:?} is not one of the essential values {essential:?}"
+        ))),
+    }
+}
