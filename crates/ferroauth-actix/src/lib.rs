@@ -11,7 +11,7 @@
 //! use ferroauth_actix::sessions::SessionConfig;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let oauth = OAuth::from_settings(&ferroauth::Settings::from_file("ferroauth.toml")?)?;
+//! let oauth = OAuth::from_settings(&ferroauth::settings::Settings::from_file("ferroauth.toml")?)?;
 //! // SameSite=Lax, HttpOnly, Path=/; Secure except for plain http on loopback.
 //! let sessions = SessionConfig::for_public_url("http://127.0.0.1:8000")?;
 //! let (store, key) = (MemoryStore::new(), Key::generate());

@@ -24,7 +24,7 @@
 //! }
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let oauth = OAuth::from_settings(&ferroauth::Settings::from_file("ferroauth.toml")?)?;
+//! let oauth = OAuth::from_settings(&ferroauth::settings::Settings::from_file("ferroauth.toml")?)?;
 //! let routes = Router::new()
 //!     .route("/login/{name}", get(login))
 //!     .route("/auth/{name}", get(auth).post(auth));

@@ -41,7 +41,8 @@ use browser::{
 use fantoccini::Client;
 use ferroauth::session::Account;
 use ferroauth::session::sealed::CookieKeys;
-use ferroauth::{OAuth, Settings, Token};
+use ferroauth::settings::Settings;
+use ferroauth::{OAuth, Token};
 use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::DemoOptions;
 use ferroauth_demo::actix_app::{self, Listen};

@@ -6,7 +6,9 @@
 
 mod support;
 
-use ferroauth::{CallbackParams, MemoryPendingStore, OAuth, Settings, Token};
+use ferroauth::session::pending::MemoryPendingStore;
+use ferroauth::settings::Settings;
+use ferroauth::{CallbackParams, OAuth, Token};
 use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 use support::{AtProvider, Browser, Demo, Framework, Peer};

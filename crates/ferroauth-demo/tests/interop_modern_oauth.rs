@@ -373,7 +373,7 @@ async fn dpop_bound_tokens_eddsa_with_server_nonces(framework: Framework) {
 async fn signed_request_objects(framework: Framework) {
     use aws_lc_rs::rand::SystemRandom;
     use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
-    use ferroauth::ClientAssertionKey;
+    use ferroauth::proto::jose::client_assertion::ClientAssertionKey;
     let der = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
         .unwrap();
     let key = support::pkcs8_pem(der.as_ref());
@@ -470,9 +470,10 @@ fn device_setup(extra: &[&str]) -> (Peer, ferroauth::OAuthClient) {
         "[clients.cli]\nclient_id = \"cli\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email\" }}\n",
         peer.issuer
     );
-    let oauth =
-        ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(&toml).unwrap())
-            .unwrap();
+    let oauth = ferroauth::OAuth::from_settings(
+        &ferroauth::settings::Settings::from_toml_str(&toml).unwrap(),
+    )
+    .unwrap();
     (peer, oauth.client("cli").unwrap())
 }
 
@@ -613,9 +614,10 @@ async fn a_dpop_key_from_the_settings_is_shared_by_instances() {
             "[clients.cli]\nclient_id = \"shared\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email offline_access\", dpop = true{key} }}\n",
             peer.issuer
         );
-        let oauth =
-            ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(&toml).unwrap())
-                .unwrap();
+        let oauth = ferroauth::OAuth::from_settings(
+            &ferroauth::settings::Settings::from_toml_str(&toml).unwrap(),
+        )
+        .unwrap();
         oauth.client("cli").unwrap()
     };
     let (one, two, stranger) = (instance(Some(&pem)), instance(Some(&pem)), instance(None));

@@ -413,7 +413,7 @@ impl Settings {
                         let applied = crate::presets::apply(
                             &name,
                             client.clone(),
-                            crate::ComplianceHooks::default(),
+                            crate::hooks::ComplianceHooks::default(),
                         )?;
                         validate_client(&name, &applied.settings)?;
                         settings.clients.insert(name, client);

@@ -21,7 +21,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
-use ferroauth::{ComplianceHooks, MemoryPendingStore, Profile};
+use ferroauth::Profile;
+use ferroauth::hooks::ComplianceHooks;
+use ferroauth::session::pending::MemoryPendingStore;
 use serde_json::{Value, json};
 use world::World;
 

@@ -454,7 +454,7 @@ async fn x_without_offline_has_no_refresh_token_and_refuses_a_login_without_pkce
         &toml("x", "client_kwargs = { code_challenge_method = \"none\" }"),
         "x",
     );
-    let session = ferroauth::MemoryPendingStore::new();
+    let session = ferroauth::session::pending::MemoryPendingStore::new();
     let url = no_pkce
         .authorize_redirect(&session, REDIRECT_URI)
         .await

@@ -673,7 +673,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_redirect_uri_that_is_not_a_url_is_refused_every_time() {
-        let settings = crate::Settings::from_toml_str(
+        let settings = crate::settings::Settings::from_toml_str(
             r#"
 [clients.plain]
 client_id = "id"
@@ -687,7 +687,7 @@ access_token_url = "https://op.example/token"
             .unwrap()
             .client("plain")
             .unwrap();
-        let store = crate::MemoryPendingStore::new();
+        let store = crate::session::pending::MemoryPendingStore::new();
         let refused = |e: Error| matches!(e, Error::Misconfigured { ref reason, .. } if reason.contains("is not a URL"));
         // A good URI remembered in between must not let the bad one through.
         for uri in [

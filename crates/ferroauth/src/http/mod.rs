@@ -369,7 +369,7 @@ mod tests {
             ("[http]\nproxy = \"socks5://p:1080\"", "http.proxy"),
             ("[http]\nuser_agent = \"a\\nb\"", "http.user_agent"),
         ] {
-            let e = crate::Settings::from_toml_str(toml).unwrap_err();
+            let e = crate::settings::Settings::from_toml_str(toml).unwrap_err();
             assert_eq!(e.key.as_deref(), Some(key), "{e}");
         }
     }

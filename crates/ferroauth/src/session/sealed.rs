@@ -369,7 +369,7 @@ impl CookieSealer {
         json: &str,
     ) -> Result<String, Error> {
         let mut digits = [0u8; 20];
-        let exp = crate::proto::oauth1::encode::write_u64(&mut digits, self.expiry());
+        let exp = crate::proto::oauth1::write_u64(&mut digits, self.expiry());
         let mut plain = Vec::with_capacity(json.len() + 32);
         plain.extend_from_slice(b"{\"exp\":");
         plain.extend_from_slice(exp.as_bytes());

@@ -13,8 +13,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::session::tokens::TokenStore;
 use crate::session::{self as store, Session, SessionPending, SessionTokens};
-use crate::{CallbackParams, Claims, Error, Login, OAuth, OAuthClient, Token, TokenStore};
+use crate::{CallbackParams, Claims, Error, Login, OAuth, OAuthClient, Token};
 
 pub use super::login_query::PASSTHROUGH_PARAMS;
 

@@ -23,7 +23,6 @@ pub use api_relay::{relay_headers, relay_status};
 pub use app_url::{AppUrl, RedirectUriConfig, RequestOrigin};
 pub use cross_site::{FetchHeaders, refuse_cross_site};
 pub use failure::{Failure, http_status};
-pub use flows::{LoginAnswer, TokenSummary};
 pub use login_query::LoginQuery;
 
 use crate::form_post::{self, ResubmitPage};

@@ -414,7 +414,7 @@ fn random_nonce(buf: &mut [u8; 32]) -> Result<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::oauth1::encode::form_decode;
+    use crate::proto::oauth1::form_decode;
 
     /// Pulls the decoded `oauth_signature` out of an `Authorization` header.
     fn header_param(header: &str, name: &str) -> Option<String> {
