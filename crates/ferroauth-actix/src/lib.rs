@@ -41,6 +41,9 @@
 //! own sealed cookie ([`ferroauth::session::sealed`]). Handlers see one [`AuthSession`]
 //! either way.
 
+// Every public item documented: an undocumented one fails the build, not only CI.
+#![deny(missing_docs)]
+
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};

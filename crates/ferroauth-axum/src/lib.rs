@@ -56,6 +56,9 @@
 //! over tower-sessions or the sealed cookies, in which ferroauth keeps the pending logins,
 //! the tokens and the accounts (each one JSON text; [`ferroauth::session`] lists them).
 
+// Every public item documented: an undocumented one fails the build, not only CI.
+#![deny(missing_docs)]
+
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};

@@ -57,6 +57,9 @@
 //! crate root names those of the private modules (`ferroauth::OAuthClient`,
 //! `ferroauth::Error`).
 
+// Every public item documented: an undocumented one fails the build, not only CI.
+#![deny(missing_docs)]
+
 mod callback;
 mod client;
 pub mod cookies;

@@ -14,7 +14,6 @@
 //! The RSA methods need the crate feature `rsa`; read the RUSTSEC-2023-0071 note on
 //! `RsaKey` (in this module when the feature is on) before enabling it.
 
-#![warn(missing_docs)]
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
