@@ -38,15 +38,17 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The layout follows what things are, in layers: each module imports only from the
-//! layers below it, and no two modules import each other (`tests/layering.rs` reads the
-//! imports and checks it). From the bottom up:
+//! The layout follows what things are, in layers, lowest first: a module imports only from
+//! its own row or the rows above it, and no two modules import each other
+//! (`tests/layering.rs` reads the imports and checks it; the one circle left, settings and
+//! presets, is named there until it goes).
 //!
-//! | layer | module | holds |
+//! | layer | modules | hold |
 //! |---|---|---|
-//! | base | [`Secret`], [`Token`], [`Error`], [`Profile`], [`html`], [`telemetry`] | values that know no protocol |
-//! | base | [`http`], [`cookies`], [`hooks`], [`form_post`], [`CallbackParams`] | the one pooled HTTP client (timeouts, size cap, no redirects); cookie names and the `__Host-` rules; compliance hooks for providers that bend the rules; `response_mode=form_post` callbacks; callback parameters |
-//! | protocols | [`proto`]: [`proto::oauth1`], [`proto::oauth2`], [`proto::jose`], [`proto::oidc`] | RFC 5849; RFC 6749/7636; JWS, JWK, client assertions, DPoP; discovery and ID tokens. Pure: they import nothing from the client, session, settings, presets, registry or web modules, and take what they need as parameters |
+//! | values | [`Secret`], [`Token`], [`Login`], [`html`], [`telemetry`] | what knows no protocol |
+//! | OAuth 1.0a | [`proto::oauth1`] | RFC 5849, with its own error type |
+//! | plumbing | [`Error`], [`Profile`], [`http`], [`cookies`], [`hooks`], [`form_post`], [`CallbackParams`] | typed errors; the one pooled HTTP client (timeouts, size cap, no redirects); cookie names and the `__Host-` rules; compliance hooks for providers that bend the rules; `response_mode=form_post` callbacks |
+//! | protocols | [`proto::oauth2`], [`proto::jose`], [`proto::oidc`] | RFC 6749/7636; JWS, JWK, client assertions, DPoP; discovery and ID tokens. Like OAuth 1.0a, pure: they import nothing from the client, session, settings, presets, registry or web modules and take what they need as parameters |
 //! | configuration | [`settings`], [`presets`] | Authlib key names, read from TOML and the environment; provider presets (GitHub, Google, Apple, Microsoft, ... in three lines of settings) |
 //! | session | [`session`] | what a login keeps in a browser's session: the [`session::Session`] trait, pending logins, tokens, accounts, sealed cookies |
 //! | client | [`OAuthClient`], [`OAuth`] | one registered client and its operations (login, userinfo, API calls, refresh, grants, revocation), its internals private to it; the registry of clients |
