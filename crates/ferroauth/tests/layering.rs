@@ -5,6 +5,8 @@
 //!    nothing from the client, session, settings, presets, registry or web modules.
 //! 2. No import circle between the core's modules: the top-level modules, with each
 //!    protocol under `proto` counted as a module of its own.
+//! 3. The client's internals are private to the client module: `OAuthClient` and
+//!    `ClientInner` have no `pub` or `pub(crate)` field (others ask the client's methods).
 //!
 //! Test modules (`#[cfg(test)] mod ...`) are left out: a test may build its fixtures from
 //! any layer. Comments and string literals are left out too, so a doc link is no import.
@@ -87,6 +89,28 @@ fn no_import_circles_between_the_core_modules() {
     );
     for (rank, layer) in layers(&graph).iter().enumerate() {
         eprintln!("layer {rank}: {}", layer.join(", "));
+    }
+}
+
+#[test]
+fn the_client_internals_stay_in_the_client_module() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/client/mod.rs");
+    let text = strip(&fs::read_to_string(path).expect("src/client/mod.rs"));
+    for name in ["pub struct OAuthClient", "struct ClientInner"] {
+        let start = text
+            .find(&format!("{name} {{"))
+            .unwrap_or_else(|| panic!("{name} not found"));
+        let body = &text[start..start + text[start..].find("\n}").expect("the struct's end")];
+        let open: Vec<&str> = body
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .filter(|l| l.starts_with("pub"))
+            .collect();
+        assert!(
+            open.is_empty(),
+            "{name}: fields open outside client/: {open:?}"
+        );
     }
 }
 
