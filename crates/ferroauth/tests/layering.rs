@@ -134,6 +134,12 @@ fn the_graph_holds_the_imports_we_know_of() {
         );
     }
     assert!(graph.contains_key("proto::oauth1") && graph.contains_key("random"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    assert!(test_only_modules(&src).contains(&vec![
+        "proto".into(),
+        "oauth1".into(),
+        "proptests".into()
+    ]));
 }
 
 fn sorted(names: &[&str]) -> Vec<String> {
@@ -163,9 +169,13 @@ fn core_graph() -> Graph {
             }
         }
     }
+    let test_only = test_only_modules(&src);
     let mut graph = Graph::new();
     for file in rs_files(&src) {
         let module = module_path(&src, &file);
+        if test_only.iter().any(|t| module.starts_with(t)) {
+            continue;
+        }
         let Some(from) = node(&top, &module) else {
             continue; // lib.rs: the facade
         };
@@ -183,6 +193,30 @@ fn core_graph() -> Graph {
         }
     }
     graph
+}
+
+/// Modules in files of their own declared `#[cfg(test)] mod name;`.
+fn test_only_modules(src: &Path) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    for file in rs_files(src) {
+        let text = fs::read_to_string(&file).expect("readable source");
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("#[cfg(test)]") {
+            rest = &rest[at + "#[cfg(test)]".len()..];
+            let Some(end) = rest.find(['{', ';']) else {
+                break;
+            };
+            if let [(Token::Ident(m), _), (Token::Ident(name), _)] = &tokenize(&rest[..end])[..]
+                && m == "mod"
+                && rest[end..].starts_with(';')
+            {
+                let mut module = module_path(src, &file);
+                module.push(name.clone());
+                found.push(module);
+            }
+        }
+    }
+    found
 }
 
 /// The graph's node for an absolute module path: a top-level module, or `proto::<protocol>`
