@@ -2,8 +2,8 @@
 //! reason, never a panic.
 #![no_main]
 
-use ferroauth::jose::jwk::JwkSet;
-use ferroauth::jose::jws::Algorithm;
+use ferroauth::proto::jose::jwk::JwkSet;
+use ferroauth::proto::jose::jws::Algorithm;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,8 +2,8 @@
 //! set and an HMAC secret: malformed input must be refused, never panic.
 #![no_main]
 
-use ferroauth::jose::jwk::JwkSet;
-use ferroauth::jose::jws::{Algorithm, UnverifiedJws};
+use ferroauth::proto::jose::jwk::JwkSet;
+use ferroauth::proto::jose::jws::{Algorithm, UnverifiedJws};
 use libfuzzer_sys::fuzz_target;
 
 const JWKS: &[u8] = br#"{"keys":[

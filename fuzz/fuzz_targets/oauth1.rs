@@ -2,7 +2,7 @@
 //! signature base string of any request parameters.
 #![no_main]
 
-use ferroauth::oauth1::{Credentials, parse_form, signature_base_string};
+use ferroauth::proto::oauth1::{Credentials, parse_form, signature_base_string};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

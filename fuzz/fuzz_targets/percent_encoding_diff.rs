@@ -16,12 +16,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let ours = ferroauth::oauth1::percent_encode(text);
+    let ours = ferroauth::proto::oauth1::percent_encode(text);
     let reference = utf8_percent_encode(text, UNRESERVED_KEPT).to_string();
     assert_eq!(ours, reference, "RFC 5849 encodings differ for {text:?}");
     let mut appended = String::from("x");
-    ferroauth::oauth1::percent_encode_into(&mut appended, text);
+    ferroauth::proto::oauth1::percent_encode_into(&mut appended, text);
     assert_eq!(&appended[1..], reference);
     // And decoding gives the text back.
-    assert_eq!(ferroauth::oauth1::form_decode(&reference), text);
+    assert_eq!(ferroauth::proto::oauth1::form_decode(&reference), text);
 });

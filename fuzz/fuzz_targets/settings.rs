@@ -7,7 +7,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(settings) = ferroauth::Settings::from_toml_str(text) {
+    if let Ok(settings) = ferroauth::settings::Settings::from_toml_str(text) {
         for client in settings.clients.values() {
             // Debug must never show a secret; formatting must not panic.
             let _ = format!("{client:?}");

@@ -11,7 +11,7 @@
 //! use ferroauth_actix::sessions::SessionConfig;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let oauth = OAuth::from_settings(&ferroauth::Settings::from_file("ferroauth.toml")?)?;
+//! let oauth = OAuth::from_settings(&ferroauth::settings::Settings::from_file("ferroauth.toml")?)?;
 //! // SameSite=Lax, HttpOnly, Path=/; Secure except for plain http on loopback.
 //! let sessions = SessionConfig::for_public_url("http://127.0.0.1:8000")?;
 //! let (store, key) = (MemoryStore::new(), Key::generate());
@@ -40,6 +40,9 @@
 //! server-side state at all, with [`sessions::SessionConfig::sealed`]: every entry in its
 //! own sealed cookie ([`ferroauth::session::sealed`]). Handlers see one [`AuthSession`]
 //! either way.
+
+// Every public item documented: an undocumented one fails the build, not only CI.
+#![deny(missing_docs)]
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};

@@ -25,8 +25,9 @@ use std::rc::Rc;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, Responder as _, web};
+pub use ferroauth::web::flows::TokenSummary;
 use ferroauth::web::flows::{self, LoginAnswer};
-pub use ferroauth::web::{Failure, TokenSummary, same_origin_path};
+pub use ferroauth::web::{Failure, same_origin_path};
 use ferroauth::{Login, Profile};
 
 use crate::{

@@ -18,7 +18,7 @@
 //! and wraps the store so that a failing store answers 503 `session_unavailable`, not
 //! actix-session's empty 500.
 //!
-//! **Cookie names** ([`ferroauth::web::cookies`]): another host under the same parent
+//! **Cookie names** ([`ferroauth::cookies`]): another host under the same parent
 //! domain (`evil.example.com` beside `app.example.com`) can set a `Domain=example.com`
 //! cookie named `id`, and the browser sends it to the app; with actix-session's cookie
 //! store it would even be a whole session of the attacker's. Browsers let only the app's
@@ -81,18 +81,18 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage as _, HttpResponse, ResponseError};
 use ferroauth::Error;
+use ferroauth::cookies::{CookieNames, without_duplicated_cookie};
 use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::{CookieKeys, CookieSealer, SealedCookies};
 use ferroauth::web::Failure;
-use ferroauth::web::cookies::{CookieNames, without_duplicated_cookie};
 use futures_util::future::LocalBoxFuture;
 
 use crate::AuthSession;
 use crate::session::ServerSession;
 
 /// The default session cookie name over plain http (actix-session's own); behind https it
-/// is [`ferroauth::web::cookies::HOST_SESSION_COOKIE`] (`__Host-id`).
-pub const DEFAULT_COOKIE_NAME: &str = ferroauth::web::cookies::PLAIN_SESSION_COOKIE;
+/// is [`ferroauth::cookies::HOST_SESSION_COOKIE`] (`__Host-id`).
+pub const DEFAULT_COOKIE_NAME: &str = ferroauth::cookies::PLAIN_SESSION_COOKIE;
 
 /// How long an unused session lives by default.
 pub const DEFAULT_INACTIVITY: Duration = Duration::hours(8);

@@ -24,7 +24,7 @@
 //! }
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let oauth = OAuth::from_settings(&ferroauth::Settings::from_file("ferroauth.toml")?)?;
+//! let oauth = OAuth::from_settings(&ferroauth::settings::Settings::from_file("ferroauth.toml")?)?;
 //! let routes = Router::new()
 //!     .route("/login/{name}", get(login))
 //!     .route("/auth/{name}", get(auth).post(auth));
@@ -55,6 +55,9 @@
 //! Whichever store, handlers see one [`AuthSession`]: a [`ferroauth::session::Session`]
 //! over tower-sessions or the sealed cookies, in which ferroauth keeps the pending logins,
 //! the tokens and the accounts (each one JSON text; [`ferroauth::session`] lists them).
+
+// Every public item documented: an undocumented one fails the build, not only CI.
+#![deny(missing_docs)]
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;

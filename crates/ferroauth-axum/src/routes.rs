@@ -27,8 +27,9 @@ use axum::extract::{FromRef, OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+pub use ferroauth::web::flows::TokenSummary;
 use ferroauth::web::flows::{self, LoginAnswer};
-pub use ferroauth::web::{Failure, TokenSummary, same_origin_path};
+pub use ferroauth::web::{Failure, same_origin_path};
 use ferroauth::{Login, OAuth, Profile};
 
 use crate::{

@@ -23,7 +23,7 @@
 //! and wraps the store in [`GuardedStore`] with the [`session_store_guard`] middleware, so
 //! that an unavailable store answers 503 `session_unavailable`.
 //!
-//! **Cookie names** ([`ferroauth::web::cookies`]): another host under the same parent
+//! **Cookie names** ([`ferroauth::cookies`]): another host under the same parent
 //! domain (`evil.example.com` beside `app.example.com`) can set a `Domain=example.com`
 //! cookie named `id`, and the browser sends it to the app: the victim would use the
 //! attacker's session. Browsers let only the app's own host set a `__Host-` cookie, so
@@ -64,17 +64,17 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use ferroauth::Error;
+use ferroauth::cookies::{CookieNames, without_duplicated_cookie};
 use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::{CookieKeys, CookieSealer};
-use ferroauth::web::cookies::{CookieNames, without_duplicated_cookie};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
 use crate::store_guard::{GuardedStore, session_store_guard};
 
 /// The default session cookie name over plain http (tower-sessions' own); behind https
-/// it is [`ferroauth::web::cookies::HOST_SESSION_COOKIE`] (`__Host-id`).
-pub const DEFAULT_COOKIE_NAME: &str = ferroauth::web::cookies::PLAIN_SESSION_COOKIE;
+/// it is [`ferroauth::cookies::HOST_SESSION_COOKIE`] (`__Host-id`).
+pub const DEFAULT_COOKIE_NAME: &str = ferroauth::cookies::PLAIN_SESSION_COOKIE;
 
 /// How long an unused session lives by default.
 pub const DEFAULT_INACTIVITY: time::Duration = time::Duration::hours(8);

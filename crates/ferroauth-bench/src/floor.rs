@@ -27,7 +27,7 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
-use ferroauth::Settings;
+use ferroauth::settings::Settings;
 use ferroauth_testkit::dev::{OAUTH1_CLIENT, OIDC_CLIENT};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;

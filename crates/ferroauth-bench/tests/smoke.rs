@@ -2,7 +2,8 @@
 //! contract, none failing, with the provider's metadata and keys fetched once and its
 //! connections reused. It measures nothing: timing belongs to `ferroauth-loadgen`.
 
-use ferroauth::{OAuth, Settings};
+use ferroauth::OAuth;
+use ferroauth::settings::Settings;
 use ferroauth_bench::{BenchProvider, Driver, Flow};
 use ferroauth_demo::{DemoOptions, router};
 

@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+use ferroauth::OAuth;
 use ferroauth::session::sealed::CookieKeys;
-use ferroauth::{OAuth, Settings};
+use ferroauth::settings::Settings;
 use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::{DemoOptions, actix_app};
 use ferroauth_testkit::dev;

@@ -321,7 +321,7 @@ mod tests {
     #[test]
     fn presets_show_the_providers_name_and_the_clients() {
         let oauth = ferroauth::OAuth::from_settings(
-            &ferroauth::Settings::from_toml_str(
+            &ferroauth::settings::Settings::from_toml_str(
                 "[clients.github]\nclient_id = \"a\"\n[clients.work]\npreset = \"github-enterprise\"\nclient_id = \"b\"\npreset_options = { base_url = \"https://git.corp.example\" }\n[clients.mine]\nclient_id = \"c\"\nauthorize_url = \"https://op.example/a\"\naccess_token_url = \"https://op.example/t\"\n",
             )
             .unwrap(),

@@ -41,7 +41,8 @@ use browser::{
 use fantoccini::Client;
 use ferroauth::session::Account;
 use ferroauth::session::sealed::CookieKeys;
-use ferroauth::{OAuth, Settings, Token};
+use ferroauth::settings::Settings;
+use ferroauth::{OAuth, Token};
 use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::DemoOptions;
 use ferroauth_demo::actix_app::{self, Listen};
@@ -198,9 +199,9 @@ impl CrossSiteDemo {
     /// The session cookie's name: `__Host-id` behind https, `id` over plain http.
     fn session_cookie(&self) -> &'static str {
         if self.origin.starts_with("https:") {
-            ferroauth::web::cookies::HOST_SESSION_COOKIE
+            ferroauth::cookies::HOST_SESSION_COOKIE
         } else {
-            ferroauth::web::cookies::PLAIN_SESSION_COOKIE
+            ferroauth::cookies::PLAIN_SESSION_COOKIE
         }
     }
 
@@ -974,7 +975,7 @@ async fn serve_attacker_page(
     let mut set_cookies = Vec::new();
     for (name, value) in cookies {
         let mut names = vec![name.clone()];
-        if let Some(bare) = name.strip_prefix(ferroauth::web::cookies::HOST_PREFIX) {
+        if let Some(bare) = name.strip_prefix(ferroauth::cookies::HOST_PREFIX) {
             names.push(bare.to_owned());
         }
         for name in names {
@@ -1137,7 +1138,7 @@ async fn sibling_host_cookies_are_ignored_in_a_browser(framework: Framework) {
         );
         for c in &planted {
             assert!(
-                !c.name().starts_with(ferroauth::web::cookies::HOST_PREFIX),
+                !c.name().starts_with(ferroauth::cookies::HOST_PREFIX),
                 "{store}: a sibling host set {}",
                 c.name()
             );
@@ -1162,7 +1163,7 @@ async fn sibling_host_cookies_are_ignored_in_a_browser(framework: Framework) {
             .await
             .expect("cookies")
             .into_iter()
-            .filter(|c| c.name().starts_with(ferroauth::web::cookies::HOST_PREFIX))
+            .filter(|c| c.name().starts_with(ferroauth::cookies::HOST_PREFIX))
             .map(|c| c.name().to_owned())
             .collect();
         assert!(

@@ -182,7 +182,7 @@ async fn a_duplicated_session_cookie_is_no_session(framework: Framework) {
     attacker.login(&http, base, base, ATTACKER).await.unwrap();
     let mut victim = Agent::new();
     victim.login(&http, base, base, VICTIM).await.unwrap();
-    let name = ferroauth::web::cookies::PLAIN_SESSION_COOKIE;
+    let name = ferroauth::cookies::PLAIN_SESSION_COOKIE;
     let planted = (name, attacker.cookies[name].as_str());
     let own = (name, victim.cookies[name].as_str());
     let victim_view = (Some(VICTIM.to_owned()), Some(VICTIM.to_owned()));

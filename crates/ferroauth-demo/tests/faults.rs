@@ -86,7 +86,7 @@ async fn setup(framework: Framework, choice: &StoreChoice) -> Setup {
             .route("/userinfo", get(userinfo))
             .with_state(fake.clone()),
     );
-    let settings = ferroauth::Settings::from_toml_str(&format!(
+    let settings = ferroauth::settings::Settings::from_toml_str(&format!(
         r#"
 [clients.{CLIENT}]
 client_id = "c"

@@ -6,15 +6,17 @@
 
 mod support;
 
-use ferroauth::{CallbackParams, MemoryPendingStore, OAuth, Settings, Token};
+use ferroauth::session::pending::MemoryPendingStore;
+use ferroauth::settings::Settings;
+use ferroauth::{CallbackParams, OAuth, Token};
 use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 use support::{AtProvider, Browser, Demo, Framework, Peer};
 
 const HMAC_SECRET: &str = "hmac-consumer-secret";
 const PLAIN_SECRET: &str = "plaintext consumer secret & more";
-const PRIVATE_KEY: &str = include_str!("../../ferroauth/src/oauth1/testdata/rsa_pkcs1.pem");
-const PUBLIC_KEY: &str = include_str!("../../ferroauth/src/oauth1/testdata/rsa_public.pem");
+const PRIVATE_KEY: &str = include_str!("../../ferroauth/src/proto/oauth1/testdata/rsa_pkcs1.pem");
+const PUBLIC_KEY: &str = include_str!("../../ferroauth/src/proto/oauth1/testdata/rsa_public.pem");
 
 const METHODS: &[(&str, &str)] = &[
     ("hmac", "HMAC-SHA1"),

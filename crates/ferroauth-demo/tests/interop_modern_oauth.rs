@@ -378,7 +378,7 @@ impl JarClient {
     fn new(demo: &Demo, names: &[&str], require_in_registration: bool) -> Self {
         use aws_lc_rs::rand::SystemRandom;
         use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
-        use ferroauth::ClientAssertionKey;
+        use ferroauth::proto::jose::client_assertion::ClientAssertionKey;
         let der =
             EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
                 .unwrap();
@@ -525,9 +525,10 @@ fn device_setup(extra: &[&str]) -> (Peer, ferroauth::OAuthClient) {
         "[clients.cli]\nclient_id = \"cli\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email\" }}\n",
         peer.issuer
     );
-    let oauth =
-        ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(&toml).unwrap())
-            .unwrap();
+    let oauth = ferroauth::OAuth::from_settings(
+        &ferroauth::settings::Settings::from_toml_str(&toml).unwrap(),
+    )
+    .unwrap();
     (peer, oauth.client("cli").unwrap())
 }
 
@@ -668,9 +669,10 @@ async fn a_dpop_key_from_the_settings_is_shared_by_instances() {
             "[clients.cli]\nclient_id = \"shared\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email offline_access\", dpop = true{key} }}\n",
             peer.issuer
         );
-        let oauth =
-            ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(&toml).unwrap())
-                .unwrap();
+        let oauth = ferroauth::OAuth::from_settings(
+            &ferroauth::settings::Settings::from_toml_str(&toml).unwrap(),
+        )
+        .unwrap();
         oauth.client("cli").unwrap()
     };
     let (one, two, stranger) = (instance(Some(&pem)), instance(Some(&pem)), instance(None));

@@ -14,10 +14,11 @@ use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
 use ferroauth::http::Method;
-use ferroauth::{
-    ApiRequest, CallbackParams, ClientAssertionKey, Login, MemoryPendingStore, MemoryTokenStore,
-    OAuth, OAuthClient, Settings, Token,
-};
+use ferroauth::proto::jose::client_assertion::ClientAssertionKey;
+use ferroauth::session::pending::MemoryPendingStore;
+use ferroauth::session::tokens::MemoryTokenStore;
+use ferroauth::settings::Settings;
+use ferroauth::{ApiRequest, CallbackParams, Login, OAuth, OAuthClient, Token};
 use serde_json::{Value, json};
 use support::{AtProvider, Browser, Demo, Framework, Peer};
 

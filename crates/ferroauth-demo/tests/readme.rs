@@ -62,8 +62,8 @@ fn the_readme_settings_examples_load() {
             })
             .collect::<Vec<_>>()
             .join("\n");
-        let settings =
-            ferroauth::Settings::from_toml_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        let settings = ferroauth::settings::Settings::from_toml_str(&block)
+            .unwrap_or_else(|e| panic!("{e}\n{block}"));
         let oauth =
             ferroauth::OAuth::from_settings(&settings).unwrap_or_else(|e| panic!("{e}\n{block}"));
         for name in settings.clients.keys() {

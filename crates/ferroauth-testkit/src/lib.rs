@@ -131,7 +131,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 // Handlers bail out with a ready `Response` as the error value; these paths
 // are cold and boxing them would only add noise.
 #![allow(clippy::result_large_err)]

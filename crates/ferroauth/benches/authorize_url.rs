@@ -10,7 +10,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ferroauth::{MemoryPendingStore, OAuth, Settings};
+use ferroauth::OAuth;
+use ferroauth::session::pending::MemoryPendingStore;
+use ferroauth::settings::Settings;
 
 const SETTINGS: &str = r#"
 [clients.example]

@@ -11,9 +11,9 @@ use aws_lc_rs::signature::{self, KeyPair as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
-use ferroauth::jose::jwk::JwkSet;
-use ferroauth::jose::jws::Algorithm;
-use ferroauth::oidc::id_token::{IdTokenValidation, validate};
+use ferroauth::proto::jose::jwk::JwkSet;
+use ferroauth::proto::jose::jws::Algorithm;
+use ferroauth::proto::oidc::id_token::{IdTokenValidation, validate};
 use serde_json::json;
 
 const ISS: &str = "https://accounts.example.com";
@@ -48,7 +48,7 @@ fn setup() -> (String, JwkSet) {
         "hd": "example.com",
         "email": "jane.doe@example.com",
         "email_verified": true,
-        "at_hash": ferroauth::oidc::id_token::at_hash(Algorithm::RS256, ACCESS_TOKEN),
+        "at_hash": ferroauth::proto::oidc::id_token::at_hash(Algorithm::RS256, ACCESS_TOKEN),
         "nonce": NONCE,
         "name": "Jane Doe",
         "picture": "https://lh3.example.com/a/ACg8ocJexample=s96-c",

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ferroauth::oauth1::{Consumer, Placement, RequestSigner, SignatureMethod};
+use ferroauth::proto::oauth1::{Consumer, Placement, RequestSigner, SignatureMethod};
 use url::Url;
 
 const URL: &str = "https://api.example.com/1.1/statuses/home_timeline.json?count=20&since_id=12345&include_entities=true";

@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ferroauth::http::HttpResponse;
-use ferroauth::oauth2::token_response;
+use ferroauth::proto::oauth2::token_response;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 const NOW: u64 = 1_700_000_000;

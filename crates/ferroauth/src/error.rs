@@ -11,8 +11,7 @@
 //! HTML.
 
 use std::fmt;
-
-use crate::settings::SettingsError;
+use std::path::PathBuf;
 
 /// Whose fault an [`Error`] is, and so which HTTP status a web integration should answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,7 +336,7 @@ pub enum Error {
 
     /// An OAuth 1.0a protocol error.
     #[error(transparent)]
-    OAuth1(#[from] crate::oauth1::Error),
+    OAuth1(#[from] crate::proto::oauth1::Error),
 
     /// The session store failed.
     #[error("the session store is unavailable: {0}")]
@@ -654,3 +653,62 @@ mod tests {
         assert_eq!(e.kind().http_status(), 504);
     }
 }
+
+/// A settings error, naming where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    /// The settings file, if the error is in one.
+    pub file: Option<PathBuf>,
+    /// The client whose table holds the error.
+    pub client: Option<String>,
+    /// The key, dotted from the client's table (`client_kwargs.timeout`).
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl SettingsError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            file: None,
+            client: None,
+            key: None,
+            message: message.into(),
+        }
+    }
+
+    /// An error about a key outside the clients' tables (`http.proxy`).
+    pub fn for_setting(key: &str, message: impl Into<String>) -> Self {
+        Self {
+            key: Some(key.to_owned()),
+            ..Self::new(message)
+        }
+    }
+
+    /// An error about one client's key.
+    pub fn for_key(client: &str, key: &str, message: impl Into<String>) -> Self {
+        Self {
+            client: Some(client.to_owned()),
+            key: Some(key.to_owned()),
+            ..Self::new(message)
+        }
+    }
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid settings")?;
+        if let Some(file) = &self.file {
+            write!(f, " in {}", file.display())?;
+        }
+        if let Some(client) = &self.client {
+            write!(f, ", client `{client}`")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ", key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for SettingsError {}

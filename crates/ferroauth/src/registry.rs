@@ -6,10 +6,12 @@ use std::sync::{Arc, RwLock};
 use crate::Error;
 use crate::client::OAuthClient;
 use crate::client::refresh::RefreshCoordinator;
+use crate::error::SettingsError;
 use crate::hooks::ComplianceHooks;
 use crate::http::HttpClient;
+use crate::http::HttpSettings;
 use crate::session::pending::PendingPolicy;
-use crate::settings::{ClientSettings, HttpSettings, LoginSettings, Settings, SettingsError};
+use crate::settings::{ClientSettings, LoginSettings, Settings};
 
 /// The registry of named clients: one per provider, all sharing one HTTP connection pool.
 ///
@@ -17,7 +19,7 @@ use crate::settings::{ClientSettings, HttpSettings, LoginSettings, Settings, Set
 ///
 /// ```
 /// # fn main() -> Result<(), ferroauth::Error> {
-/// let oauth = ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(r#"
+/// let oauth = ferroauth::OAuth::from_settings(&ferroauth::settings::Settings::from_toml_str(r#"
 ///     [clients.github]
 ///     client_id = "Iv1.example"
 ///     client_secret = "from the environment in real life"

@@ -24,12 +24,15 @@
 //! names the file, the client and the key.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::path::{Path, PathBuf};
+
+use std::path::Path;
 
 use serde::{Deserialize, Deserializer};
 
 use crate::Secret;
+pub use crate::error::SettingsError;
+use crate::http::HttpSettings;
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
 
 /// The prefix of environment variables that override settings.
 pub const ENV_PREFIX: &str = "FERROAUTH";
@@ -64,38 +67,6 @@ impl Default for LoginSettings {
         Self {
             pending_ttl: 600,
             max_pending: 10,
-        }
-    }
-}
-
-/// Settings of the one HTTP client shared by every provider.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HttpSettings {
-    /// Seconds to wait for a TCP/TLS connection (default 5).
-    pub connect_timeout: f64,
-    /// Seconds for a whole call when a client does not set `client_kwargs.timeout`
-    /// (default 30).
-    pub timeout: f64,
-    /// Largest provider response accepted, in bytes (default 1 MiB).
-    pub max_response_bytes: usize,
-    /// The User-Agent sent to providers (default `ferroauth/<version>`).
-    pub user_agent: Option<String>,
-    /// The proxy for https calls: `http://[user:password@]host:port`, or `"off"`. When
-    /// absent, `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` from the environment apply, as
-    /// curl reads them. Plain-http calls (loopback providers) never use a proxy. See
-    /// [`crate::http`].
-    pub proxy: Option<Secret>,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            connect_timeout: 5.0,
-            timeout: 30.0,
-            max_response_bytes: 1024 * 1024,
-            user_agent: None,
-            proxy: None,
         }
     }
 }
@@ -161,37 +132,6 @@ impl ClientSettings {
     /// Whether these settings describe an OAuth 1.0a client.
     pub fn is_oauth1(&self) -> bool {
         self.request_token_url.is_some()
-    }
-}
-
-/// Token endpoint client authentication (RFC 6749 §2.3, OpenID Connect Core §9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenEndpointAuthMethod {
-    /// HTTP Basic with the form-urlencoded id and secret (the default with a secret).
-    ClientSecretBasic,
-    /// `client_id` and `client_secret` in the form body.
-    ClientSecretPost,
-    /// A public client: only `client_id` in the body (the default without a secret).
-    None,
-    /// A JWT signed with the client secret (HMAC, HS256 by default; RFC 7523, OpenID
-    /// Connect Core §9). The secret never travels.
-    ClientSecretJwt,
-    /// A JWT signed with the client's private key (`client_kwargs.client_assertion_key`):
-    /// no shared secret at all.
-    PrivateKeyJwt,
-}
-
-impl TokenEndpointAuthMethod {
-    /// The name used in settings and provider metadata.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ClientSecretBasic => "client_secret_basic",
-            Self::ClientSecretPost => "client_secret_post",
-            Self::None => "none",
-            Self::ClientSecretJwt => "client_secret_jwt",
-            Self::PrivateKeyJwt => "private_key_jwt",
-        }
     }
 }
 
@@ -384,65 +324,6 @@ fn de_opt_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D
     }))
 }
 
-/// A settings error, naming where it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettingsError {
-    /// The settings file, if the error is in one.
-    pub file: Option<PathBuf>,
-    /// The client whose table holds the error.
-    pub client: Option<String>,
-    /// The key, dotted from the client's table (`client_kwargs.timeout`).
-    pub key: Option<String>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl SettingsError {
-    fn new(message: impl Into<String>) -> Self {
-        Self {
-            file: None,
-            client: None,
-            key: None,
-            message: message.into(),
-        }
-    }
-
-    /// An error about a key outside the clients' tables (`http.proxy`).
-    pub fn for_setting(key: &str, message: impl Into<String>) -> Self {
-        Self {
-            key: Some(key.to_owned()),
-            ..Self::new(message)
-        }
-    }
-
-    /// An error about one client's key.
-    pub fn for_key(client: &str, key: &str, message: impl Into<String>) -> Self {
-        Self {
-            client: Some(client.to_owned()),
-            key: Some(key.to_owned()),
-            ..Self::new(message)
-        }
-    }
-}
-
-impl fmt::Display for SettingsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("invalid settings")?;
-        if let Some(file) = &self.file {
-            write!(f, " in {}", file.display())?;
-        }
-        if let Some(client) = &self.client {
-            write!(f, ", client `{client}`")?;
-        }
-        if let Some(key) = &self.key {
-            write!(f, ", key `{key}`")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for SettingsError {}
-
 impl Settings {
     /// Loads settings from a TOML file, then applies `FERROAUTH__...` environment
     /// overrides from the process environment.
@@ -532,7 +413,7 @@ impl Settings {
                         let applied = crate::presets::apply(
                             &name,
                             client.clone(),
-                            crate::ComplianceHooks::default(),
+                            crate::hooks::ComplianceHooks::default(),
                         )?;
                         validate_client(&name, &applied.settings)?;
                         settings.clients.insert(name, client);

@@ -8,6 +8,25 @@ use serde_json::{Map, Value};
 
 use crate::Secret;
 
+/// A finished login.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// The client's registered name.
+    pub client: String,
+    /// The token.
+    pub token: Token,
+    /// The user's claims: the validated ID token's claims merged with userinfo (OpenID
+    /// Connect), the profile from `userinfo_endpoint` (plain OAuth 2.0), or the extra
+    /// fields of the token response with the `userinfo_endpoint` profile, when there is
+    /// one, over them (OAuth 1.0a); for OAuth 2.0 without an ID token or a userinfo
+    /// endpoint, the token response's fields when a `userinfo` hook maps them (Notion's
+    /// preset does).
+    pub userinfo: Claims,
+    /// Where the app asked to send the user once the login completes
+    /// ([`crate::OAuthClient::authorize_redirect_returning`]).
+    pub return_to: Option<String>,
+}
+
 /// The claims of a user: the ID token's claims merged with the userinfo response, or the
 /// profile a plain OAuth 2.0 provider returns, or the fields of an OAuth 1.0a token
 /// response.

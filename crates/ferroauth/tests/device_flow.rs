@@ -12,7 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use ferroauth::{DevicePoll, OAuth, Settings};
+use ferroauth::settings::Settings;
+use ferroauth::{DevicePoll, OAuth};
 use serde_json::{Value, json};
 
 #[derive(Default)]

@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ferroauth::{OAuth, OAuth2Token, Secret, Settings, Token};
+use ferroauth::settings::Settings;
+use ferroauth::{OAuth, OAuth2Token, Secret, Token};
 use serde_json::{Value, json};
 
 #[derive(Default)]
@@ -234,7 +235,7 @@ async fn a_provider_that_takes_other_dpop_algorithms_is_named_at_the_first_login
         .unwrap();
     let e = client
         .authorize_redirect(
-            &ferroauth::MemoryPendingStore::new(),
+            &ferroauth::session::pending::MemoryPendingStore::new(),
             "http://127.0.0.1/callback",
         )
         .await

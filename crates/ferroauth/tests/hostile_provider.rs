@@ -7,7 +7,8 @@ mod hostile;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferroauth::{CallbackParams, MemoryPendingStore};
+use ferroauth::CallbackParams;
+use ferroauth::session::pending::MemoryPendingStore;
 use hostile::{
     ClientAuth, Hits, Opts, Provider, SUBJECT, Signing, TokenMode, assert_refused, finish, now, qs,
 };
@@ -699,9 +700,10 @@ async fn discovery_document_is_not_metadata() {
         let toml = format!(
             "[clients.corp]\nclient_id = \"a\"\nserver_metadata_url = \"{base}/.well-known/openid-configuration\"\n"
         );
-        let oauth =
-            ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(&toml).unwrap())
-                .unwrap();
+        let oauth = ferroauth::OAuth::from_settings(
+            &ferroauth::settings::Settings::from_toml_str(&toml).unwrap(),
+        )
+        .unwrap();
         let r = oauth
             .client("corp")
             .unwrap()
@@ -1109,9 +1111,10 @@ async fn max_age_requires_a_recent_auth_time() {
     p.claim("auth_time", json!(now() - 3600));
     let configured =
         Provider::settings_toml(&p, &Opts::default()) + "authorize_params = { max_age = \"60\" }\n";
-    let oauth =
-        ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(&configured).unwrap())
-            .unwrap();
+    let oauth = ferroauth::OAuth::from_settings(
+        &ferroauth::settings::Settings::from_toml_str(&configured).unwrap(),
+    )
+    .unwrap();
     let configured = oauth.client(hostile::CLIENT).unwrap();
     assert_refused(login_with(&p, &configured, &[]).await, "auth_too_old", 502);
     let e = client

@@ -21,7 +21,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
-use ferroauth::{ComplianceHooks, MemoryPendingStore, Profile};
+use ferroauth::Profile;
+use ferroauth::hooks::ComplianceHooks;
+use ferroauth::session::pending::MemoryPendingStore;
 use serde_json::{Value, json};
 use world::World;
 
@@ -460,7 +462,7 @@ fn the_fixture_base_string_agrees_with_the_rfc_example() {
             .filter(|(k, _)| *k != "realm" && *k != "oauth_signature")
             .map(|(k, v)| (k.clone(), v.clone())),
     );
-    let crate_base = ferroauth::oauth1::signature_base_string(
+    let crate_base = ferroauth::proto::oauth1::signature_base_string(
         "POST",
         &url,
         signed.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -477,7 +479,7 @@ fn the_fixture_base_string_agrees_with_the_rfc_example() {
 /// method or signature changed, or signed under another secret, does not.
 #[test]
 fn the_fixture_refuses_what_was_not_signed() {
-    use ferroauth::oauth1::{Consumer, RequestSigner, SignatureMethod};
+    use ferroauth::proto::oauth1::{Consumer, RequestSigner, SignatureMethod};
     let p = Provider::new("example", "text/plain", vec![], no_check);
     p.0.state
         .lock()

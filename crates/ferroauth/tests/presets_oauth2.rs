@@ -347,7 +347,7 @@ async fn app_hooks_run_after_the_presets_deviations_and_keep_them() {
     let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
     let record = seen.clone();
     facebook.set_hooks(
-        ferroauth::ComplianceHooks::new()
+        ferroauth::hooks::ComplianceHooks::new()
             .token_response(move |object| {
                 record
                     .lock()
@@ -497,7 +497,7 @@ async fn x_without_offline_has_no_refresh_token_and_refuses_a_login_without_pkce
         &toml("x", "client_kwargs = { code_challenge_method = \"none\" }"),
         "x",
     );
-    let session = ferroauth::MemoryPendingStore::new();
+    let session = ferroauth::session::pending::MemoryPendingStore::new();
     let url = no_pkce
         .authorize_redirect(&session, REDIRECT_URI)
         .await
@@ -1506,7 +1506,7 @@ fn host_path(url: &str) -> (String, String) {
 /// verifier) and profile (the bearer token) endpoints.
 async fn plain_world(preset: &'static ferroauth::presets::Preset, profile: Value) -> World {
     use ferroauth::presets::Endpoints;
-    use ferroauth::settings::TokenEndpointAuthMethod;
+    use ferroauth::proto::oauth2::client_auth::TokenEndpointAuthMethod;
     let Endpoints::OAuth2 {
         authorize: authorize_url,
         token,

@@ -15,7 +15,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
-use ferroauth::{CallbackParams, MemoryPendingStore, OAuthClient, Profile};
+use ferroauth::session::pending::MemoryPendingStore;
+use ferroauth::{CallbackParams, OAuthClient, Profile};
 use oidc_fixture::{ClientAuth, Op, Pkce, SUB};
 use serde_json::{Map, Value, json};
 use world::{World, settings_error};
@@ -347,7 +348,7 @@ async fn kept_claims(session: &MemorySession) -> ferroauth::Claims {
 
 /// The refresh token the session keeps for the Microsoft login.
 async fn kept_refresh_token(session: &MemorySession) -> Option<String> {
-    use ferroauth::TokenStore as _;
+    use ferroauth::session::tokens::TokenStore as _;
     let token = ferroauth::session::SessionTokens(session)
         .load("microsoft")
         .await

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::extract::Request;
 use axum::middleware::Next;
-use ferroauth::{CallbackParams, MemoryPendingStore, OAuth, OAuthClient, Settings, Token};
+use ferroauth::session::pending::MemoryPendingStore;
+use ferroauth::settings::Settings;
+use ferroauth::{CallbackParams, OAuth, OAuthClient, Token};
 use ferroauth_testkit::{Client, TestProvider, User};
 use http::header::LOCATION;
 

@@ -7,7 +7,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use ferroauth::{OAuth, Settings};
+use ferroauth::OAuth;
+use ferroauth::settings::Settings;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};

@@ -10,7 +10,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use ferroauth::{ComplianceHooks, MemoryTokenStore, OAuth, OAuth2Token, Secret, Settings, Token};
+use ferroauth::hooks::ComplianceHooks;
+use ferroauth::session::tokens::MemoryTokenStore;
+use ferroauth::settings::Settings;
+use ferroauth::{OAuth, OAuth2Token, Secret, Token};
 use serde_json::json;
 
 #[derive(Default)]

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use ferroauth::Settings;
+use ferroauth::settings::Settings;
 
 // The demo's default allocator, so that the floor and the demo compare.
 #[global_allocator]

@@ -12,7 +12,8 @@
 
 use std::process::ExitCode;
 
-use ferroauth::{OAuth, Settings, Token};
+use ferroauth::settings::Settings;
+use ferroauth::{OAuth, Token};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {

@@ -1,6 +1,7 @@
 //! Log in with the providers of ferroauth.toml, then say hello.
 use axum::{Router, routing::get};
-use ferroauth::{OAuth, Settings};
+use ferroauth::OAuth;
+use ferroauth::settings::Settings;
 use ferroauth_axum::{extract::Accounts, memory_store::PurgingMemoryStore};
 use ferroauth_axum::{routes::AuthRoutes, sessions::SessionConfig};
 

@@ -1,6 +1,7 @@
 //! Log in with the providers of ferroauth.toml, then say hello: on actix-web.
 use actix_web::{App, HttpServer, cookie::Key, web};
-use ferroauth::{OAuth, Settings};
+use ferroauth::OAuth;
+use ferroauth::settings::Settings;
 use ferroauth_actix::{extract::Accounts, memory_store::MemoryStore};
 use ferroauth_actix::{routes::AuthRoutes, sessions::SessionConfig};
 

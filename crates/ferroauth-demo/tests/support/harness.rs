@@ -64,7 +64,7 @@ impl Reserved {
     /// Serves the demo on `framework` with in-memory sessions, default options and the
     /// settings in `toml`.
     pub async fn serve_settings(self, framework: Framework, toml: &str) -> Instance {
-        let settings = ferroauth::Settings::from_toml_str(toml).expect("settings");
+        let settings = ferroauth::settings::Settings::from_toml_str(toml).expect("settings");
         let oauth = ferroauth::OAuth::from_settings(&settings).expect("registry");
         let memory = ferroauth_axum::stores::StoreChoice::Memory;
         self.serve_demo(framework, oauth, Default::default(), &memory, None)
@@ -111,8 +111,8 @@ pub async fn provider(bases: &[&str], users: usize) -> TestProvider {
 }
 
 /// Demo settings for the provider's client.
-pub fn settings_for(provider: &TestProvider) -> ferroauth::Settings {
-    ferroauth::Settings::from_toml_str(&settings_toml(provider)).expect("settings")
+pub fn settings_for(provider: &TestProvider) -> ferroauth::settings::Settings {
+    ferroauth::settings::Settings::from_toml_str(&settings_toml(provider)).expect("settings")
 }
 
 /// [`settings_for`] as TOML text, for a demo process's `--config`.

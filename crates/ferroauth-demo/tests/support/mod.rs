@@ -189,7 +189,8 @@ impl Demo {
 
     /// Starts serving with these settings (in-memory sessions).
     pub fn serve(&mut self, settings_toml: &str) {
-        let settings = ferroauth::Settings::from_toml_str(settings_toml).expect("settings");
+        let settings =
+            ferroauth::settings::Settings::from_toml_str(settings_toml).expect("settings");
         let oauth = ferroauth::OAuth::from_settings(&settings).expect("registry");
         let listener = self.listener.take().expect("serve once");
         self.server = Some(framework::Running::memory(

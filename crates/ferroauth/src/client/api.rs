@@ -236,7 +236,8 @@ pub(crate) fn api_base(mut base: Url) -> Url {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Error, OAuth, Settings};
+    use crate::settings::Settings;
+    use crate::{Error, OAuth};
 
     fn client(api_base_url: Option<&str>) -> crate::OAuthClient {
         let base = api_base_url.map_or(String::new(), |b| format!("api_base_url = \"{b}\"\n"));

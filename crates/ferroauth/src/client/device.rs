@@ -16,12 +16,13 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::Secret;
+use crate::client::OAuthClient;
+use crate::client::oidc::IdTokenCheck;
 use crate::client::token_endpoint::BackChannel;
-use crate::client::{Login, OAuthClient};
 use crate::error::{Error, HttpFailure, ProviderError};
-use crate::oauth2::token_response;
-use crate::oidc::IdTokenCheck;
+use crate::proto::oauth2::token_response;
 use crate::random;
+use crate::token::Login;
 use crate::token::Token;
 
 /// RFC 8628 §3.5: the interval when the provider names none, and what `slow_down` adds.

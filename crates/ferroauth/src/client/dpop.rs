@@ -19,7 +19,7 @@ use url::{Position, Url};
 use crate::client::OAuthClient;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method};
-use crate::jose::dpop::{DpopAlgorithm, DpopKey};
+use crate::proto::jose::dpop::{DpopAlgorithm, DpopKey};
 use crate::token::OAuth2Token;
 
 const DPOP: HeaderName = HeaderName::from_static("dpop");

@@ -8,15 +8,16 @@ use url::Url;
 
 use crate::Secret;
 use crate::callback::CallbackParams;
+use crate::client::oidc::IdTokenCheck;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::{Error, HttpFailure, ProviderError};
 use crate::http::{HttpResponse, Method};
-use crate::oauth2::pkce;
-use crate::oidc::IdTokenCheck;
+use crate::proto::oauth2::pkce;
 use crate::random;
 use crate::session::pending::{PendingLogin, PendingStore};
 use crate::settings::CodeChallengeMethod;
 use crate::telemetry::{Observation, Step};
+use crate::token::Login;
 use crate::token::{Claims, OAuth2Token, Token};
 
 /// Parameters ferroauth sets itself on an authorization request; settings and callers may
@@ -31,25 +32,6 @@ const RESERVED_AUTHORIZE_PARAMS: &[&str] = &[
     "code_challenge_method",
     "dpop_jkt",
 ];
-
-/// A finished login.
-#[derive(Debug, Clone)]
-pub struct Login {
-    /// The client's registered name.
-    pub client: String,
-    /// The token.
-    pub token: Token,
-    /// The user's claims: the validated ID token's claims merged with userinfo (OpenID
-    /// Connect), the profile from `userinfo_endpoint` (plain OAuth 2.0), or the extra
-    /// fields of the token response with the `userinfo_endpoint` profile, when there is
-    /// one, over them (OAuth 1.0a); for OAuth 2.0 without an ID token or a userinfo
-    /// endpoint, the token response's fields when a `userinfo` hook maps them (Notion's
-    /// preset does).
-    pub userinfo: Claims,
-    /// Where the app asked to send the user once the login completes
-    /// ([`OAuthClient::authorize_redirect_returning`]).
-    pub return_to: Option<String>,
-}
 
 impl OAuthClient {
     /// Starts a login: stores a pending-login record in the session and returns the URL to
@@ -432,7 +414,7 @@ impl OAuthClient {
         raw: &str,
         check: IdTokenCheck<'_>,
     ) -> Result<Claims, Error> {
-        crate::oidc::validate_id_token(self, resolved, raw, check).await
+        crate::client::oidc::validate_id_token(self, resolved, raw, check).await
     }
 
     /// Whether the client has a userinfo endpoint (configured or from discovery); OAuth 1.0a
@@ -482,7 +464,9 @@ impl OAuthClient {
         let signed =
             response.is_success() && response.content_type().as_deref() == Some("application/jwt");
         let mut claims = match signed {
-            true => crate::oidc::validate_userinfo_jwt(self, resolved, &response.body).await?,
+            true => {
+                crate::client::oidc::validate_userinfo_jwt(self, resolved, &response.body).await?
+            }
             false => self.userinfo_object(&response)?,
         };
         self.map_profile(&mut claims, None);
@@ -680,7 +664,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_redirect_uri_that_is_not_a_url_is_refused_every_time() {
-        let settings = crate::Settings::from_toml_str(
+        let settings = crate::settings::Settings::from_toml_str(
             r#"
 [clients.plain]
 client_id = "id"
@@ -694,7 +678,7 @@ access_token_url = "https://op.example/token"
             .unwrap()
             .client("plain")
             .unwrap();
-        let store = crate::MemoryPendingStore::new();
+        let store = crate::session::pending::MemoryPendingStore::new();
         let refused = |e: Error| matches!(e, Error::Misconfigured { ref reason, .. } if reason.contains("is not a URL"));
         // A good URI remembered in between must not let the bad one through.
         for uri in [

@@ -16,19 +16,22 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::client::oauth1_login::OAuth1Setup;
+use crate::client::oidc::JwksCache;
 use crate::client::refresh::RefreshCoordinator;
 use crate::error::Error;
+use crate::error::SettingsError;
 use crate::hooks::ComplianceHooks;
+use crate::http::HttpSettings;
 use crate::http::{CallLimits, HttpClient, Method};
-use crate::jose::client_assertion::ClientAssertionKey;
-use crate::jose::jws::Algorithm;
-use crate::oauth2::client_auth::ClientCredentials;
-use crate::oidc::JwksCache;
-use crate::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
 use crate::presets::Preset;
 use crate::presets::deviations::Active as Deviations;
+use crate::proto::jose::client_assertion::ClientAssertionKey;
+use crate::proto::jose::jws::Algorithm;
+use crate::proto::oauth2::client_auth::ClientCredentials;
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
+use crate::proto::oidc::metadata::{ProviderMetadata, expected_issuer, same_issuer};
 use crate::session::pending::PendingPolicy;
-use crate::settings::{ClientSettings, HttpSettings, SettingsError, TokenEndpointAuthMethod};
+use crate::settings::ClientSettings;
 use crate::token::OAuth2Token;
 
 mod api;
@@ -38,6 +41,7 @@ mod dpop;
 mod grants;
 mod login;
 mod oauth1_login;
+mod oidc;
 mod par;
 mod quirk_calls;
 pub(crate) mod refresh;
@@ -47,14 +51,14 @@ mod token_endpoint;
 
 pub use api::ApiRequest;
 pub use device::{DeviceAuthorization, DevicePoll};
-pub use login::Login;
+
 pub(crate) use login::{check_userinfo_subject, merge_userinfo};
 pub use revocation::Introspection;
 
 /// A registered client. Cheap to clone.
 #[derive(Clone)]
 pub struct OAuthClient {
-    pub(crate) inner: Arc<ClientInner>,
+    inner: Arc<ClientInner>,
 }
 
 impl std::fmt::Debug for OAuthClient {
@@ -65,38 +69,38 @@ impl std::fmt::Debug for OAuthClient {
     }
 }
 
-pub(crate) struct ClientInner {
-    pub(crate) name: String,
-    pub(crate) settings: ClientSettings,
-    pub(crate) http: HttpClient,
-    pub(crate) limits: CallLimits,
-    pub(crate) policy: PendingPolicy,
+struct ClientInner {
+    name: String,
+    settings: ClientSettings,
+    http: HttpClient,
+    limits: CallLimits,
+    policy: PendingPolicy,
     resolved: OnceCell<Arc<Resolved>>,
-    pub(crate) jwks: JwksCache,
-    pub(crate) oauth1: Option<OAuth1Setup>,
-    pub(crate) hooks: RwLock<Arc<ComplianceHooks>>,
+    jwks: JwksCache,
+    oauth1: Option<OAuth1Setup>,
+    hooks: RwLock<Arc<ComplianceHooks>>,
     /// The registry's single-flight refresh coordinator, shared by every client.
-    pub(crate) refresher: Arc<RefreshCoordinator>,
+    refresher: Arc<RefreshCoordinator>,
     /// The `private_key_jwt` key, when configured.
-    pub(crate) private_key: Option<ClientAssertionKey>,
+    private_key: Option<ClientAssertionKey>,
     /// Id and secret for basic/post/none, with the Basic header built once.
-    pub(crate) credentials: ClientCredentials,
+    credentials: ClientCredentials,
     /// `client_kwargs.api_headers`, parsed and checked once at registration.
-    pub(crate) api_headers: HeaderMap,
+    api_headers: HeaderMap,
     /// The `client_secret_jwt` key, when the secret can be one.
-    pub(crate) secret_jwt_key: Option<ClientAssertionKey>,
+    secret_jwt_key: Option<ClientAssertionKey>,
     /// The cached client-credentials token (see `client_credentials_token`).
-    pub(crate) service_token: tokio::sync::Mutex<Option<OAuth2Token>>,
+    service_token: tokio::sync::Mutex<Option<OAuth2Token>>,
     /// `api_base_url`, parsed, checked and made a directory at registration; `None` when
     /// unset or refused (the API call that needs it then reports why).
-    pub(crate) api_base: Option<Url>,
+    api_base: Option<Url>,
     /// The first redirect URI found to be a URL (see `check_redirect_uri`).
     redirect_uri_checked: OnceLock<Box<str>>,
     /// The DPoP proof key and nonces, when `client_kwargs.dpop` is on.
-    pub(crate) dpop: Option<dpop::DpopBinding>,
+    dpop: Option<dpop::DpopBinding>,
     /// The preset the settings came from, and its deviations' extension points.
-    pub(crate) preset: Option<&'static Preset>,
-    pub(crate) deviations: Deviations,
+    preset: Option<&'static Preset>,
+    deviations: Deviations,
 }
 
 /// What a client runs besides its settings: hooks, and its preset's deviations.
@@ -128,7 +132,7 @@ pub(crate) struct Resolved {
     pub(crate) issuer_aliases: Vec<String>,
     pub(crate) require_iss: bool,
     pub(crate) auth_method: TokenEndpointAuthMethod,
-    pub(crate) id_token_algs: Vec<crate::jose::jws::Algorithm>,
+    pub(crate) id_token_algs: Vec<crate::proto::jose::jws::Algorithm>,
 }
 
 impl OAuthClient {
@@ -160,7 +164,7 @@ impl OAuthClient {
         };
         let kwargs = &settings.client_kwargs;
         let key_error =
-            |e: crate::jose::client_assertion::KeyError| Error::InvalidClientAssertionKey {
+            |e: crate::proto::jose::client_assertion::KeyError| Error::InvalidClientAssertionKey {
                 client: name.to_owned(),
                 reason: e.0,
             };
@@ -193,7 +197,7 @@ impl OAuthClient {
                 }
             }
             None if wants_secret_jwt => {
-                return Err(key_error(crate::jose::client_assertion::KeyError(
+                return Err(key_error(crate::proto::jose::client_assertion::KeyError(
                     "client_secret_jwt needs client_secret".into(),
                 )));
             }
@@ -202,7 +206,7 @@ impl OAuthClient {
         if kwargs.token_endpoint_auth_method == Some(TokenEndpointAuthMethod::PrivateKeyJwt)
             && private_key.is_none()
         {
-            return Err(key_error(crate::jose::client_assertion::KeyError(
+            return Err(key_error(crate::proto::jose::client_assertion::KeyError(
                 "private_key_jwt needs client_kwargs.client_assertion_key".into(),
             )));
         }

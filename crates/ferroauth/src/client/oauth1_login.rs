@@ -17,14 +17,16 @@ use serde_json::Value;
 use url::Url;
 
 use crate::callback::CallbackParams;
-use crate::client::{Login, OAuthClient};
+use crate::client::OAuthClient;
+use crate::error::SettingsError;
 use crate::error::{Error, ProviderError};
 use crate::http::{HttpResponse, Method};
-use crate::oauth1::{
+use crate::proto::oauth1::{
     Consumer, Credentials, Placement, RequestSigner, SignatureMethod, SignedRequest,
 };
 use crate::session::pending::{PendingLogin, PendingStore};
-use crate::settings::{ClientSettings, SettingsError, SignatureType};
+use crate::settings::{ClientSettings, SignatureType};
+use crate::token::Login;
 use crate::token::{Claims, OAuth1Token, Token};
 use crate::{Secret, random};
 
@@ -51,7 +53,7 @@ impl OAuth1Setup {
         let kwargs = &settings.client_kwargs;
         let method: SignatureMethod = match &kwargs.signature_method {
             None => SignatureMethod::HmacSha1,
-            Some(m) => m.parse().map_err(|e: crate::oauth1::Error| {
+            Some(m) => m.parse().map_err(|e: crate::proto::oauth1::Error| {
                 SettingsError::for_key(name, "client_kwargs.signature_method", e.to_string())
             })?,
         };
@@ -106,7 +108,7 @@ fn rsa_consumer(
             "is required for RSA signatures",
         )
     })?;
-    let rsa = crate::oauth1::RsaKey::from_pem(pem.expose()).map_err(|e| {
+    let rsa = crate::proto::oauth1::RsaKey::from_pem(pem.expose()).map_err(|e| {
         SettingsError::for_key(name, "client_kwargs.rsa_private_key", e.to_string())
     })?;
     Ok(Consumer::new(key, secret).rsa_key(rsa))

@@ -13,7 +13,7 @@ use url::Url;
 use crate::client::token_endpoint::BackChannel;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::{Error, ProviderError};
-use crate::oauth2::token_response;
+use crate::proto::oauth2::token_response;
 
 impl OAuthClient {
     /// Whether this login pushes its authorization request: as configured, else when

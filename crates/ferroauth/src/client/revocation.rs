@@ -11,7 +11,7 @@ use url::Url;
 use crate::client::OAuthClient;
 use crate::client::token_endpoint::BackChannel;
 use crate::error::HttpFailure;
-use crate::oauth2::token_response::{body_object, provider_error};
+use crate::proto::oauth2::token_response::{body_object, provider_error};
 use crate::token::Claims;
 use crate::{Error, Secret};
 

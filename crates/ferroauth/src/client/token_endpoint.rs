@@ -4,13 +4,13 @@ use http::header::{ACCEPT, HeaderMap, HeaderValue, USER_AGENT};
 use url::Url;
 
 use crate::Secret;
+use crate::client::oidc::IdTokenCheck;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::Error;
 use crate::http::{HttpResponse, Method};
-use crate::oauth2::token_response;
-use crate::oidc::IdTokenCheck;
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
+use crate::proto::oauth2::token_response;
 use crate::random;
-use crate::settings::TokenEndpointAuthMethod;
 use crate::token::{Claims, OAuth2Token};
 
 /// Which back-channel endpoint a form goes to: it decides on `client_id` and DPoP proofs.
@@ -149,7 +149,7 @@ impl OAuthClient {
 
     /// Adds the client's authentication to a request to the token, revocation or
     /// introspection endpoint. JWT assertions are addressed to the token endpoint URL
-    /// whatever the endpoint (see [`crate::jose::client_assertion`]).
+    /// whatever the endpoint (see [`crate::proto::jose::client_assertion`]).
     pub(crate) fn authenticate(
         &self,
         resolved: &Resolved,
@@ -163,7 +163,7 @@ impl OAuthClient {
             other => {
                 match self.computed_client_secret()? {
                     // Apple: a fresh JWT in place of a fixed secret.
-                    Some(secret) => crate::oauth2::client_auth::ClientCredentials::new(
+                    Some(secret) => crate::proto::oauth2::client_auth::ClientCredentials::new(
                         self.client_id(),
                         Some(&secret),
                     )
@@ -263,7 +263,7 @@ impl OAuthClient {
                 )
                 .await?;
             if let Some(old_id) = &token.id_token {
-                let old = crate::oidc::unverified_claims(old_id.expose())?;
+                let old = crate::proto::oidc::unverified_claims(old_id.expose())?;
                 check_refreshed_id_token(&old, &claims)?;
             }
         } else {

@@ -20,15 +20,48 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use serde::Deserialize;
 use tracing::Instrument;
 use url::{Host, Position, Url};
 
-use crate::error::{Error, HttpFailure};
-use crate::settings::{HttpSettings, SettingsError};
+use crate::error::{Error, HttpFailure, SettingsError};
+use crate::secret::Secret;
 use crate::telemetry;
 use proxy::{Dialer, ProxyChoice};
 
 pub use http::Method;
+
+/// Settings of the one HTTP client shared by every provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Seconds to wait for a TCP/TLS connection (default 5).
+    pub connect_timeout: f64,
+    /// Seconds for a whole call when a client does not set `client_kwargs.timeout`
+    /// (default 30).
+    pub timeout: f64,
+    /// Largest provider response accepted, in bytes (default 1 MiB).
+    pub max_response_bytes: usize,
+    /// The User-Agent sent to providers (default `ferroauth/<version>`).
+    pub user_agent: Option<String>,
+    /// The proxy for https calls: `http://[user:password@]host:port`, or `"off"`. When
+    /// absent, `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` from the environment apply, as
+    /// curl reads them. Plain-http calls (loopback providers) never use a proxy. See
+    /// [`crate::http`](self).
+    pub proxy: Option<Secret>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: 5.0,
+            timeout: 30.0,
+            max_response_bytes: 1024 * 1024,
+            user_agent: None,
+            proxy: None,
+        }
+    }
+}
 
 /// The User-Agent sent when the settings do not name one.
 pub const DEFAULT_USER_AGENT: &str = concat!("ferroauth/", env!("CARGO_PKG_VERSION"));
@@ -336,7 +369,7 @@ mod tests {
             ("[http]\nproxy = \"socks5://p:1080\"", "http.proxy"),
             ("[http]\nuser_agent = \"a\\nb\"", "http.user_agent"),
         ] {
-            let e = crate::Settings::from_toml_str(toml).unwrap_err();
+            let e = crate::settings::Settings::from_toml_str(toml).unwrap_err();
             assert_eq!(e.key.as_deref(), Some(key), "{e}");
         }
     }

@@ -6,7 +6,7 @@
 //! requests. Plain http is allowed only for loopback providers (or by an explicit opt-out),
 //! and is never proxied: forwarding it would hand those secrets to the proxy in clear.
 //!
-//! The proxy comes from [`HttpSettings::proxy`](crate::settings::HttpSettings::proxy), or,
+//! The proxy comes from [`HttpSettings::proxy`](crate::http::HttpSettings::proxy), or,
 //! when that is absent, from the environment as curl reads it (`HTTPS_PROXY`, `ALL_PROXY`,
 //! `NO_PROXY`, upper or lower case).
 
@@ -23,8 +23,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
+use crate::error::SettingsError;
 use crate::secret::Secret;
-use crate::settings::SettingsError;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -13,7 +13,7 @@ use super::entry::{
     ApiRequestProof, ClientSecret, Endpoints, IdTokenClaim, IssuerRule, Offline, Preset,
 };
 use super::{PresetOptions, Protocol};
-use crate::jose::client_assertion::ClientAssertionKey;
+use crate::proto::jose::client_assertion::ClientAssertionKey;
 use crate::settings::{ClientKwargs, ClientSettings};
 
 /// What a preset is built for: the client's name, its options and explicit settings.

@@ -16,7 +16,7 @@ use super::entry::{
     TokenRequestBody, TokenSignature, UserinfoMethod,
 };
 use crate::hooks::ProtectedRequest;
-use crate::jose::client_assertion::ClientAssertionKey;
+use crate::proto::jose::client_assertion::ClientAssertionKey;
 use crate::{Claims, Secret};
 
 /// One client's deviations: the preset's data, and what was built from its options.
@@ -470,7 +470,7 @@ mod tests {
             JwtClientSecret::new(key, "TEAM", "com.example.web", "https://appleid.apple.com");
         let now = 1_700_000_000;
         let first = source.current(now).unwrap();
-        let claims = crate::oidc::unverified_claims(first.expose()).unwrap();
+        let claims = crate::proto::oidc::unverified_claims(first.expose()).unwrap();
         assert_eq!(claims["iss"], "TEAM");
         assert_eq!(claims["sub"], "com.example.web");
         assert_eq!(claims["aud"], "https://appleid.apple.com");
@@ -488,7 +488,7 @@ mod tests {
             first.expose(),
             "renewed before it expires"
         );
-        let claims = crate::oidc::unverified_claims(renewed.expose()).unwrap();
+        let claims = crate::proto::oidc::unverified_claims(renewed.expose()).unwrap();
         assert_eq!(claims["iat"], late);
         assert_eq!(
             source.current(late + 1).unwrap().expose(),

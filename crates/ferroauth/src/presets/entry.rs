@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 
 use super::Protocol;
 use crate::Claims;
-use crate::settings::{CodeChallengeMethod, TokenEndpointAuthMethod};
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
+use crate::settings::CodeChallengeMethod;
 
 /// One provider preset: its name in settings, what it fills in, its deviations from the
 /// specifications and how it is documented.

@@ -2,7 +2,7 @@
 //!
 //! ```
 //! # fn main() -> Result<(), ferroauth::Error> {
-//! let oauth = ferroauth::OAuth::from_settings(&ferroauth::Settings::from_toml_str(r#"
+//! let oauth = ferroauth::OAuth::from_settings(&ferroauth::settings::Settings::from_toml_str(r#"
 //!     [clients.github]
 //!     client_id = "Iv1.example"
 //!     client_secret = "from the environment in real life"

@@ -15,7 +15,8 @@ use super::entry::{
 };
 use super::profile_map::text_at;
 use crate::Claims;
-use crate::settings::{CodeChallengeMethod, TokenEndpointAuthMethod};
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
+use crate::settings::CodeChallengeMethod;
 
 /// Discovery at these metadata URLs.
 const fn discovery(metadata: &'static [&'static str]) -> Endpoints {

@@ -26,7 +26,8 @@ use serde::de::DeserializeOwned;
 
 use crate::session::at_rest::{Opened, TokenSealer};
 use crate::session::pending::{PendingLogins, PendingStore};
-use crate::{Claims, Error, Login, Token, TokenStore};
+use crate::session::tokens::TokenStore;
+use crate::{Claims, Error, Login, Token};
 
 pub mod at_rest;
 pub mod pending;

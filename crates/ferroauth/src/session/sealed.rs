@@ -17,7 +17,7 @@
 //! - **Names**: behind https (`Secure`) every cookie is named `__Host-fa_...`
 //!   (`__Host-fa_sid`, `__Host-fa_pending`, ...), which browsers accept only from this
 //!   very host, with `Path=/` and no `Domain`: a sibling subdomain cannot plant one
-//!   (cookie tossing, see [`crate::web::cookies`]). Plain-http development keeps `fa_...`;
+//!   (cookie tossing, see [`crate::cookies`]). Plain-http development keeps `fa_...`;
 //!   [`CookieSealer::cookie_prefix`] sets another prefix.
 //! - **Sent twice**: a cookie name the request carries more than once (the app's own and
 //!   a planted copy) reads as absent, whichever copy came first, and is logged.
@@ -60,7 +60,7 @@ use serde::de::DeserializeOwned;
 
 use super::Session;
 use crate::Error;
-use crate::web::cookies::CookieNames;
+use crate::cookies::CookieNames;
 
 /// The default cap on one cookie (`name=value`), in bytes.
 pub const DEFAULT_MAX_COOKIE_BYTES: usize = 3584;
@@ -69,8 +69,8 @@ pub const DEFAULT_MAX_COOKIE_BYTES: usize = 3584;
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(8 * 3600);
 
 /// The prefix of every cookie the jar manages over plain http (behind https,
-/// [`crate::web::cookies::HOST_SEALED_PREFIX`]); others are neither read nor written.
-pub const COOKIE_PREFIX: &str = crate::web::cookies::PLAIN_SEALED_PREFIX;
+/// [`crate::cookies::HOST_SEALED_PREFIX`]); others are neither read nor written.
+pub const COOKIE_PREFIX: &str = crate::cookies::PLAIN_SEALED_PREFIX;
 
 /// What follows the prefix in the cookies of an app's own session entries (keys outside
 /// `ferroauth.`).
@@ -265,7 +265,7 @@ impl CookieSealer {
 
     /// Whether cookies get the `Secure` attribute (default true; turn off only for plain
     /// http on loopback). Without it the default names lose their `__Host-` prefix
-    /// ([`crate::web::cookies`]).
+    /// ([`crate::cookies`]).
     pub fn secure(mut self, secure: bool) -> Self {
         self.names = self.names.secure(secure);
         self
@@ -369,7 +369,7 @@ impl CookieSealer {
         json: &str,
     ) -> Result<String, Error> {
         let mut digits = [0u8; 20];
-        let exp = crate::oauth1::encode::write_u64(&mut digits, self.expiry());
+        let exp = crate::proto::oauth1::write_u64(&mut digits, self.expiry());
         let mut plain = Vec::with_capacity(json.len() + 32);
         plain.extend_from_slice(b"{\"exp\":");
         plain.extend_from_slice(exp.as_bytes());

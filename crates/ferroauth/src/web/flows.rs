@@ -14,8 +14,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::presets::ProfileMap;
+use crate::session::tokens::TokenStore;
 use crate::session::{self as store, Session, SessionPending, SessionTokens};
-use crate::{CallbackParams, Claims, Error, Login, OAuth, OAuthClient, Token, TokenStore};
+use crate::{CallbackParams, Claims, Error, Login, OAuth, OAuthClient, Token};
 
 pub use super::login_query::PASSTHROUGH_PARAMS;
 
@@ -122,7 +123,9 @@ async fn refreshed_claims(
     // The refresh keeps the login's ID token when its answer had none; a new one was
     // validated by the refresh (signature, and the login's `iss` and `sub`).
     let new_id_claims = match &new_id {
-        Some(raw) if old_id.as_ref() != Some(raw) => Some(crate::oidc::unverified_claims(raw)?),
+        Some(raw) if old_id.as_ref() != Some(raw) => {
+            Some(crate::proto::oidc::unverified_claims(raw)?)
+        }
         _ => None,
     };
     let userinfo = match client.has_userinfo_endpoint().await? {
@@ -138,7 +141,7 @@ async fn refreshed_claims(
         }
         (None, Some(userinfo)) => {
             if let Some(raw) = &old_id {
-                let login_id = crate::oidc::unverified_claims(raw)?;
+                let login_id = crate::proto::oidc::unverified_claims(raw)?;
                 crate::client::check_userinfo_subject(&login_id, &userinfo)?;
             }
             userinfo

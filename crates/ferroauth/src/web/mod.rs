@@ -4,7 +4,7 @@
 //! ([`callback_from_form`]), and the web layer's defences against hostile browsers, pages
 //! and sibling hosts: the login query checked ([`LoginQuery`]), state-changing requests
 //! from other sites refused ([`refuse_cross_site`]), relayed API answers unable to script
-//! the app ([`relay_headers`]), cookie names a sibling cannot plant ([`cookies`]).
+//! the app ([`relay_headers`]), cookie names a sibling cannot plant ([`crate::cookies`]).
 //! `docs/security.md` has the threat model they answer.
 //!
 //! An integration (`ferroauth-axum`, `ferroauth-actix`) only translates: its request to
@@ -14,7 +14,6 @@
 
 mod api_relay;
 mod app_url;
-pub mod cookies;
 mod cross_site;
 mod failure;
 pub mod flows;
@@ -22,10 +21,8 @@ mod login_query;
 
 pub use api_relay::{relay_headers, relay_status};
 pub use app_url::{AppUrl, RedirectUriConfig, RequestOrigin};
-pub use cookies::CookieNames;
 pub use cross_site::{FetchHeaders, refuse_cross_site};
 pub use failure::{Failure, http_status};
-pub use flows::{LoginAnswer, TokenSummary};
 pub use login_query::LoginQuery;
 
 use crate::form_post::{self, ResubmitPage};
@@ -69,7 +66,7 @@ pub fn secure_cookies_for(public_url: &str) -> Result<bool, Error> {
 }
 
 fn bad_public_url(message: String) -> Error {
-    Error::Settings(crate::settings::SettingsError::for_setting(
+    Error::Settings(crate::error::SettingsError::for_setting(
         "public_url",
         message,
     ))

@@ -24,7 +24,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use ferroauth::{CallbackParams, Error, Login, MemoryPendingStore, OAuth, OAuthClient, Settings};
+use ferroauth::session::pending::MemoryPendingStore;
+use ferroauth::settings::Settings;
+use ferroauth::{CallbackParams, Error, Login, OAuth, OAuthClient};
 use serde_json::{Map, Value, json};
 use url::Url;
 

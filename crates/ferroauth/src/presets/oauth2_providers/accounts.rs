@@ -1,7 +1,7 @@
 //! Login with Amazon.
 
 use super::super::entry::{Endpoints, Preset, ProfileMap, Verified};
-use crate::settings::TokenEndpointAuthMethod;
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
 
 /// The presets of this file.
 pub(crate) const PRESETS: &[Preset] = &[

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::super::entry::{ApiRequestProof, Deviations, Endpoints, Preset, ProfileMap, Verified};
 use super::super::profile_map::text_at;
 use crate::Claims;
-use crate::settings::TokenEndpointAuthMethod;
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
 
 /// The presets of this file.
 pub(crate) const PRESETS: &[Preset] = &[

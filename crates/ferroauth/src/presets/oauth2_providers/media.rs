@@ -1,7 +1,7 @@
 //! Strava, Spotify and Patreon.
 
 use super::super::entry::{Deviations, Endpoints, GrantedScope, Preset, ProfileMap, Verified};
-use crate::settings::TokenEndpointAuthMethod;
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
 
 /// The presets of this file.
 pub(crate) const PRESETS: &[Preset] = &[

@@ -5,7 +5,8 @@ use serde_json::Value;
 use super::super::entry::{Endpoints, Offline, Preset, ProfileMap, Verified};
 use super::super::profile_map::text_at;
 use crate::Claims;
-use crate::settings::{CodeChallengeMethod, TokenEndpointAuthMethod};
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
+use crate::settings::CodeChallengeMethod;
 
 /// The presets of this file.
 pub(crate) const PRESETS: &[Preset] = &[

@@ -8,7 +8,7 @@ use super::super::entry::{
 };
 use super::super::profile_map::{fill, text_at};
 use crate::Claims;
-use crate::settings::TokenEndpointAuthMethod;
+use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
 
 /// The presets of this file.
 pub(crate) const PRESETS: &[Preset] = &[

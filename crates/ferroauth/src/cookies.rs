@@ -33,7 +33,7 @@
 //! coming back), but not in as someone else.
 
 use crate::Error;
-use crate::settings::SettingsError;
+use crate::error::SettingsError;
 
 /// The prefix browsers keep for cookies of exactly one host (`Secure; Path=/`, no `Domain`).
 pub const HOST_PREFIX: &str = "__Host-";

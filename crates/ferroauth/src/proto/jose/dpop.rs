@@ -33,7 +33,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::jose::jws::Algorithm;
+use crate::proto::jose::jws::Algorithm;
 
 /// The `typ` header of a DPoP proof (RFC 9449 §4.2).
 pub const DPOP_JWT_TYPE: &str = "dpop+jwt";
@@ -419,8 +419,8 @@ fn b64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jose::jwk::JwkSet;
-    use crate::jose::jws::UnverifiedJws;
+    use crate::proto::jose::jwk::JwkSet;
+    use crate::proto::jose::jws::UnverifiedJws;
     use aws_lc_rs::encoding::AsBigEndian;
 
     fn url(s: &str) -> Url {

@@ -1,31 +1,29 @@
-//! OpenID Connect: discovery, the JWKS cache and ID token validation.
+//! The client's OpenID Connect checks: its JWKS cache, and ID-token and signed-userinfo
+//! validation wired to its settings and provider deviations.
 //!
-//! The pure parts ([`crate::jose::jwk`], [`crate::jose::jws`], [`id_token`]) take every input explicitly, clock
-//! included; this module adds what needs the network: the provider's key set, fetched once
+//! The pure parts ([`crate::proto::jose::jwk`], [`crate::proto::jose::jws`],
+//! [`crate::proto::oidc::id_token`]) take every input explicitly, clock included; this
+//! module adds what needs the client and the network: the provider's key set, fetched once
 //! and refetched at most once per [`MIN_REFETCH_INTERVAL`] when a token names a key id the
 //! cached set lacks (key rotation). Concurrent callbacks that hit the same unknown key id
 //! share one refetch, and a flood of forged key ids cannot make the app hammer the
 //! provider.
 
-pub mod id_token;
-pub mod metadata;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::Value;
 
-use crate::client::{OAuthClient, Resolved};
+use super::{OAuthClient, Resolved};
 use crate::http::Method;
-use crate::jose::jwk::{JwkSet, KeySelectError};
-use crate::jose::jws::{self, JwsError, UnverifiedJws};
+use crate::proto::jose::jwk::{JwkSet, KeySelectError};
+use crate::proto::jose::jws::{self, JwsError, UnverifiedJws};
+use crate::proto::oidc::id_token::{self, IdTokenError, IdTokenValidation};
+use crate::proto::oidc::{check_essential_acr, unverified_claims};
 use crate::token::Claims;
 use crate::{Error, random};
-use id_token::{IdTokenError, IdTokenValidation};
 
 /// The shortest time between two refetches of a provider's keys caused by unknown key ids.
 pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
@@ -353,41 +351,6 @@ fn unverified_tid(raw: &str) -> Result<String, Error> {
         Some(Value::String(tid)) => Ok(tid.clone()),
         _ => Err(Error::InvalidIdToken(
             "the ID token has no `tid` claim naming its tenant".into(),
-        )),
-    }
-}
-
-/// OpenID Connect Core §5.5.1.1: an `acr` requested as essential must come back, and be
-/// one of the values asked for when values were given.
-fn check_essential_acr(claims: &Claims, essential: &[String]) -> Result<(), Error> {
-    if essential.is_empty() {
-        return Ok(());
-    }
-    let acr = claims.get("acr").and_then(Value::as_str);
-    let any = essential.iter().all(String::is_empty);
-    match acr {
-        None => Err(Error::AcrNotSatisfied(
-            "the ID token has no `acr` claim, which the login marked essential".into(),
-        )),
-        Some(acr) if any || essential.iter().any(|v| v == acr) => Ok(()),
-        Some(acr) => Err(Error::AcrNotSatisfied(format!(
-            "`acr` {acr:?} is not one of the essential values {essential:?}"
-        ))),
-    }
-}
-
-/// The claims of an ID token this client validated earlier (kept in the session), without
-/// verifying it again: used to compare `iss` and `sub` across a refresh.
-pub(crate) fn unverified_claims(raw: &str) -> Result<Claims, Error> {
-    let payload = raw
-        .split('.')
-        .nth(1)
-        .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
-        .ok_or_else(|| Error::InvalidIdToken("the stored ID token is malformed".into()))?;
-    match serde_json::from_slice(&payload) {
-        Ok(Value::Object(claims)) => Ok(claims),
-        _ => Err(Error::InvalidIdToken(
-            "the stored ID token is malformed".into(),
         )),
     }
 }

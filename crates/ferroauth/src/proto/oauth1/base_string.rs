@@ -324,7 +324,7 @@ mod tests {
             let plain = base_string_uri(&u).expect("plain");
             let mut encoded = String::new();
             write_base_string_uri_encoded(&mut encoded, &u).expect("encoded");
-            assert_eq!(encoded, crate::oauth1::percent_encode(&plain));
+            assert_eq!(encoded, crate::proto::oauth1::percent_encode(&plain));
         }
     }
 

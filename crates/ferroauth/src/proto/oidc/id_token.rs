@@ -10,7 +10,7 @@
 //!    (`at+jwt`, `logout+jwt`, … — RFC 8725 §3.11 explicit typing, so that an access token
 //!    or logout token signed by the same provider cannot be replayed as an ID token).
 //! 2. The signature verifies with the key chosen by `kid` and by algorithm family (see
-//!    [`crate::jose::jws`] for why the key family must follow `alg`, why `crit` is refused and why
+//!    [`crate::proto::jose::jws`] for why the key family must follow `alg`, why `crit` is refused and why
 //!    keys embedded in the token are ignored).
 //! 3. `iss` is exactly one of the expected issuers.
 //! 4. `aud` (a string or an array) contains the client id; with several audiences `azp` is
@@ -38,8 +38,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
-use crate::jose::jwk::{JwkSet, KeySelectError};
-use crate::jose::jws::{self, Algorithm, JwsError, UnverifiedJws};
+use crate::proto::jose::jwk::{JwkSet, KeySelectError};
+use crate::proto::jose::jws::{self, Algorithm, JwsError, UnverifiedJws};
 
 /// Default clock-skew allowance, in seconds.
 pub const DEFAULT_LEEWAY_SECS: u64 = 60;
@@ -595,7 +595,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::jose::jwk::Jwk;
+    use crate::proto::jose::jwk::Jwk;
 
     const ISS: &str = "https://issuer.example";
     const CLIENT: &str = "client-123";

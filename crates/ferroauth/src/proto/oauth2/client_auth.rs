@@ -3,10 +3,41 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use serde::Deserialize;
 use url::form_urlencoded::byte_serialize;
 
 use crate::Secret;
-use crate::settings::TokenEndpointAuthMethod;
+
+/// Token endpoint client authentication (RFC 6749 §2.3, OpenID Connect Core §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    /// HTTP Basic with the form-urlencoded id and secret (the default with a secret).
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// A public client: only `client_id` in the body (the default without a secret).
+    None,
+    /// A JWT signed with the client secret (HMAC, HS256 by default; RFC 7523, OpenID
+    /// Connect Core §9). The secret never travels.
+    ClientSecretJwt,
+    /// A JWT signed with the client's private key (`client_kwargs.client_assertion_key`):
+    /// no shared secret at all.
+    PrivateKeyJwt,
+}
+
+impl TokenEndpointAuthMethod {
+    /// The name used in settings and provider metadata.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+            Self::ClientSecretJwt => "client_secret_jwt",
+            Self::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
 
 /// A client's id and secret, with the Basic header computed once at registration rather
 /// than on every token request.

@@ -30,7 +30,7 @@ use rustls_pki_types::pem::{self, PemObject, SectionKind};
 use serde_json::{Map, Value, json};
 
 use crate::Secret;
-use crate::jose::jws::Algorithm;
+use crate::proto::jose::jws::Algorithm;
 
 /// How long an assertion is valid: short, so a captured one is of little use (RFC 7523
 /// §3 item 4 wants an expiry; OpenID Connect asks for a short one).
@@ -280,7 +280,7 @@ fn pick_alg(signer: &Signer, requested: Option<&str>) -> Result<Algorithm, KeyEr
     let (default, fits): (Algorithm, fn(Algorithm) -> bool) = match signer {
         Signer::Hmac(_) => (Algorithm::HS256, Algorithm::is_symmetric),
         Signer::Rsa(_) => (Algorithm::RS256, |a| {
-            a.key_type() == crate::jose::jwk::KeyType::Rsa
+            a.key_type() == crate::proto::jose::jwk::KeyType::Rsa
         }),
         Signer::Ec(k) if k.public_key().as_ref().len() == 97 => {
             (Algorithm::ES384, |a| a == Algorithm::ES384)
@@ -413,8 +413,8 @@ fn from_jwk(text: &str) -> Result<JwkParts, KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jose::jwk::JwkSet;
-    use crate::jose::jws::UnverifiedJws;
+    use crate::proto::jose::jwk::JwkSet;
+    use crate::proto::jose::jws::UnverifiedJws;
     use aws_lc_rs::encoding::{AsBigEndian, AsDer, Pkcs8V1Der};
     use base64::engine::general_purpose::STANDARD;
 

@@ -73,7 +73,7 @@ type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 /// and published examples can be reproduced exactly, not for production use.
 ///
 /// ```
-/// use ferroauth::oauth1::{Consumer, Placement, RequestSigner, SignatureMethod};
+/// use ferroauth::proto::oauth1::{Consumer, Placement, RequestSigner, SignatureMethod};
 ///
 /// let consumer = Consumer::new("dpf43f3p2l4k3l03", "kd94hf93k423kf44");
 /// let signed = RequestSigner::new("GET", "http://photos.example.net/photos?size=original")
@@ -81,7 +81,7 @@ type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 ///     .placement(Placement::HEADER)
 ///     .sign(&consumer, SignatureMethod::HmacSha1)?;
 /// assert!(signed.authorization.is_some_and(|h| h.starts_with("OAuth ")));
-/// # Ok::<(), ferroauth::oauth1::Error>(())
+/// # Ok::<(), ferroauth::proto::oauth1::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct RequestSigner<'a> {
@@ -414,7 +414,7 @@ fn random_nonce(buf: &mut [u8; 32]) -> Result<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth1::encode::form_decode;
+    use crate::proto::oauth1::form_decode;
 
     /// Pulls the decoded `oauth_signature` out of an `Authorization` header.
     fn header_param(header: &str, name: &str) -> Option<String> {
@@ -611,7 +611,7 @@ mod tests {
             ),
             ("oauth_version", "1.0"),
         ];
-        let base = crate::oauth1::signature_base_string("POST", &url, params).expect("base");
+        let base = crate::proto::oauth1::signature_base_string("POST", &url, params).expect("base");
         assert_eq!(
             base,
             "POST&https%3A%2F%2Fapi.twitter.com%2F1.1%2Fstatuses%2Fupdate.json&include_entities%3Dtrue%26\
@@ -633,7 +633,7 @@ mod tests {
             ("oauth_token", "nnch734d00sl2jdk"),
         ];
         assert_eq!(
-            crate::oauth1::signature_base_string("GET", &url, params)
+            crate::proto::oauth1::signature_base_string("GET", &url, params)
                 .ok()
                 .as_deref(),
             Some(resource)

@@ -12,7 +12,7 @@ use super::error::{Error, Result, truncate};
 use crate::Secret;
 
 #[cfg(feature = "rsa")]
-pub use super::rsa_key::RsaKey;
+use super::rsa_key::RsaKey;
 
 /// How a request is signed (`oauth_signature_method`).
 ///
