@@ -52,6 +52,71 @@ pub struct Settings {
     pub http: HttpSettings,
 }
 
+/// The `preset_options` table: what a preset needs to know about this app's account with
+/// the provider. Each preset reads only some of them (see `docs/presets.md`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetOptions {
+    /// Ask for a refresh token the provider's way: Google `access_type=offline` and
+    /// `prompt=consent`, Dropbox `token_access_type=offline`, Reddit
+    /// `duration=permanent`, X `offline.access`.
+    pub offline: Option<bool>,
+    /// Microsoft Entra: `common` (default), `organizations`, `consumers` or a tenant id.
+    pub tenant: Option<String>,
+    /// Microsoft Entra: the only tenants (`tid`) whose users may log in.
+    pub allowed_tenants: Option<Vec<String>>,
+    /// Google: the Workspace domain the ID token's `hd` claim must name.
+    pub hosted_domain: Option<String>,
+    /// Self-hosted instances: GitHub Enterprise, GitLab, Keycloak (`https://host`).
+    pub base_url: Option<String>,
+    /// Okta, Auth0 and Salesforce My Domain: the tenant's host name.
+    pub domain: Option<String>,
+    /// Keycloak: the realm.
+    pub realm: Option<String>,
+    /// Okta: a custom authorization server's id (`default`); the org server when absent.
+    pub authorization_server: Option<String>,
+    /// Auth0: the API the access token is for.
+    pub audience: Option<String>,
+    /// Apple: the Team ID, the client secret JWT's issuer.
+    pub team_id: Option<String>,
+    /// Apple: the Key ID of the Sign in with Apple key.
+    pub key_id: Option<String>,
+    /// Apple: the Sign in with Apple private key, PEM (PKCS#8). Prefer the environment.
+    pub private_key: Option<Secret>,
+    /// Facebook: the Graph API version (`v24.0`).
+    pub api_version: Option<String>,
+    /// Reddit: the User-Agent Reddit asks every app for,
+    /// `<platform>:<app id>:<version> (by /u/<name>)`.
+    pub user_agent: Option<String>,
+}
+
+impl PresetOptions {
+    /// The names of the options that are set.
+    pub(crate) fn given(&self) -> Vec<&'static str> {
+        let flags = [
+            ("offline", self.offline.is_some()),
+            ("tenant", self.tenant.is_some()),
+            ("allowed_tenants", self.allowed_tenants.is_some()),
+            ("hosted_domain", self.hosted_domain.is_some()),
+            ("base_url", self.base_url.is_some()),
+            ("domain", self.domain.is_some()),
+            ("realm", self.realm.is_some()),
+            ("authorization_server", self.authorization_server.is_some()),
+            ("audience", self.audience.is_some()),
+            ("team_id", self.team_id.is_some()),
+            ("key_id", self.key_id.is_some()),
+            ("private_key", self.private_key.is_some()),
+            ("api_version", self.api_version.is_some()),
+            ("user_agent", self.user_agent.is_some()),
+        ];
+        flags
+            .iter()
+            .filter(|(_, set)| *set)
+            .map(|(n, _)| *n)
+            .collect()
+    }
+}
+
 /// How pending logins are kept in the session.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -83,7 +148,7 @@ pub struct ClientSettings {
     /// What a preset needs to know about this app's account with the provider (a tenant,
     /// a domain, Apple's team and key ids, ...). Each preset says which it reads.
     #[serde(default)]
-    pub preset_options: crate::presets::PresetOptions,
+    pub preset_options: PresetOptions,
     /// The client identifier (OAuth 1.0a: the consumer key).
     pub client_id: Option<String>,
     /// The client secret (OAuth 1.0a: the consumer secret). Prefer the environment.
@@ -409,13 +474,11 @@ impl Settings {
                         let client: ClientSettings = deserialize_at(value, |key, msg| {
                             SettingsError::for_key(&name, key, msg)
                         })?;
-                        // Checked with its preset applied, as it will be registered.
-                        let applied = crate::presets::apply(
-                            &name,
-                            client.clone(),
-                            crate::hooks::ComplianceHooks::default(),
-                        )?;
-                        validate_client(&name, &applied.settings)?;
+                        // What a preset cannot change is checked now, so that the error
+                        // names the file; the rest once the client is registered, its
+                        // preset applied (`OAuth::from_settings`): settings know nothing
+                        // of presets.
+                        check_given(&name, &client)?;
                         settings.clients.insert(name, client);
                     }
                 }
@@ -460,7 +523,16 @@ fn deserialize_at<T: serde::de::DeserializeOwned>(
 }
 
 /// Checks what serde cannot: URLs parse, and the combination of keys makes a usable client.
+/// Checks a client's settings as it is registered, its preset (if any) applied: what
+/// [`check_given`] checks, and that every required key is there.
 pub(crate) fn validate_client(name: &str, c: &ClientSettings) -> Result<(), SettingsError> {
+    check_given(name, c)?;
+    check_required(name, c)
+}
+
+/// What can be checked of a client's settings as they are read, before a preset may fill
+/// them in: every URL given is an http(s) URL, every timeout a positive number.
+fn check_given(name: &str, c: &ClientSettings) -> Result<(), SettingsError> {
     let urls = [
         ("authorize_url", &c.authorize_url),
         ("access_token_url", &c.access_token_url),
@@ -486,6 +558,28 @@ pub(crate) fn validate_client(name: &str, c: &ClientSettings) -> Result<(), Sett
             }
         }
     }
+    for (key, value) in [
+        ("client_kwargs.timeout", c.client_kwargs.timeout),
+        (
+            "client_kwargs.connect_timeout",
+            c.client_kwargs.connect_timeout,
+        ),
+    ] {
+        if let Some(t) = value
+            && !(t.is_finite() && t > 0.0)
+        {
+            return Err(SettingsError::for_key(
+                name,
+                key,
+                "must be a positive number of seconds",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The keys a client cannot do without, once its preset filled in what it knows.
+fn check_required(name: &str, c: &ClientSettings) -> Result<(), SettingsError> {
     if c.client_id.as_deref().is_none_or(str::is_empty) {
         return Err(SettingsError::for_key(name, "client_id", "is required"));
     }
@@ -514,23 +608,6 @@ pub(crate) fn validate_client(name: &str, c: &ClientSettings) -> Result<(), Sett
                     "is required when server_metadata_url is not set",
                 ));
             }
-        }
-    }
-    for (key, value) in [
-        ("client_kwargs.timeout", c.client_kwargs.timeout),
-        (
-            "client_kwargs.connect_timeout",
-            c.client_kwargs.connect_timeout,
-        ),
-    ] {
-        if let Some(t) = value
-            && !(t.is_finite() && t > 0.0)
-        {
-            return Err(SettingsError::for_key(
-                name,
-                key,
-                "must be a positive number of seconds",
-            ));
         }
     }
     Ok(())
@@ -668,13 +745,20 @@ client_kwargs = { scope = "read:user", token_endpoint_auth_method = "client_secr
         let e = Settings::from_toml_str(&GOOD.replace("https://api.github.com/user", "not a url"))
             .unwrap_err();
         assert_eq!(e.key.as_deref(), Some("userinfo_endpoint"));
+        // Missing keys once the client is registered, its preset (none here) applied.
         // Not `x`: a client named like a preset (X) gets its endpoints.
-        let e = Settings::from_toml_str("[clients.plain]\nclient_id = \"a\"").unwrap_err();
+        let missing = |toml: &str| {
+            let settings = Settings::from_toml_str(toml).expect("read; checked when registered");
+            match crate::OAuth::from_settings(&settings).unwrap_err() {
+                crate::Error::Settings(e) => e,
+                other => panic!("{other}"),
+            }
+        };
+        let e = missing("[clients.plain]\nclient_id = \"a\"");
         assert_eq!(e.key.as_deref(), Some("authorize_url"));
-        let e = Settings::from_toml_str(
+        let e = missing(
             "[clients.plain]\nserver_metadata_url = \"https://a.example/.well-known/openid-configuration\"",
-        )
-        .unwrap_err();
+        );
         assert_eq!(e.key.as_deref(), Some("client_id"));
     }
 

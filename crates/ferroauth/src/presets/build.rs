@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use aws_lc_rs::hmac;
 
+use super::Protocol;
 use super::deviations::{Active, JwtClientSecret, TenantPolicy};
 use super::entry::{
     ApiRequestProof, ClientSecret, Endpoints, IdTokenClaim, IssuerRule, Offline, Preset,
 };
-use super::{PresetOptions, Protocol};
 use crate::proto::jose::client_assertion::ClientAssertionKey;
+use crate::settings::PresetOptions;
 use crate::settings::{ClientKwargs, ClientSettings};
 
 /// What a preset is built for: the client's name, its options and explicit settings.

@@ -77,9 +77,6 @@
 //! sources. The app's own [`crate::ComplianceHooks`] run after the preset's deviation at
 //! the same point.
 
-use serde::Deserialize;
-
-use crate::Secret;
 use crate::hooks::ComplianceHooks;
 use crate::settings::{ClientSettings, SettingsError};
 
@@ -120,71 +117,6 @@ impl Protocol {
             Protocol::OAuth2 => "OAuth 2.0",
             Protocol::OpenIdConnect => "OpenID Connect",
         }
-    }
-}
-
-/// The `preset_options` table: what a preset needs to know about this app's account with
-/// the provider. Each preset reads only some of them (see `docs/presets.md`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PresetOptions {
-    /// Ask for a refresh token the provider's way: Google `access_type=offline` and
-    /// `prompt=consent`, Dropbox `token_access_type=offline`, Reddit
-    /// `duration=permanent`, X `offline.access`.
-    pub offline: Option<bool>,
-    /// Microsoft Entra: `common` (default), `organizations`, `consumers` or a tenant id.
-    pub tenant: Option<String>,
-    /// Microsoft Entra: the only tenants (`tid`) whose users may log in.
-    pub allowed_tenants: Option<Vec<String>>,
-    /// Google: the Workspace domain the ID token's `hd` claim must name.
-    pub hosted_domain: Option<String>,
-    /// Self-hosted instances: GitHub Enterprise, GitLab, Keycloak (`https://host`).
-    pub base_url: Option<String>,
-    /// Okta, Auth0 and Salesforce My Domain: the tenant's host name.
-    pub domain: Option<String>,
-    /// Keycloak: the realm.
-    pub realm: Option<String>,
-    /// Okta: a custom authorization server's id (`default`); the org server when absent.
-    pub authorization_server: Option<String>,
-    /// Auth0: the API the access token is for.
-    pub audience: Option<String>,
-    /// Apple: the Team ID, the client secret JWT's issuer.
-    pub team_id: Option<String>,
-    /// Apple: the Key ID of the Sign in with Apple key.
-    pub key_id: Option<String>,
-    /// Apple: the Sign in with Apple private key, PEM (PKCS#8). Prefer the environment.
-    pub private_key: Option<Secret>,
-    /// Facebook: the Graph API version (`v24.0`).
-    pub api_version: Option<String>,
-    /// Reddit: the User-Agent Reddit asks every app for,
-    /// `<platform>:<app id>:<version> (by /u/<name>)`.
-    pub user_agent: Option<String>,
-}
-
-impl PresetOptions {
-    /// The names of the options that are set.
-    fn given(&self) -> Vec<&'static str> {
-        let flags = [
-            ("offline", self.offline.is_some()),
-            ("tenant", self.tenant.is_some()),
-            ("allowed_tenants", self.allowed_tenants.is_some()),
-            ("hosted_domain", self.hosted_domain.is_some()),
-            ("base_url", self.base_url.is_some()),
-            ("domain", self.domain.is_some()),
-            ("realm", self.realm.is_some()),
-            ("authorization_server", self.authorization_server.is_some()),
-            ("audience", self.audience.is_some()),
-            ("team_id", self.team_id.is_some()),
-            ("key_id", self.key_id.is_some()),
-            ("private_key", self.private_key.is_some()),
-            ("api_version", self.api_version.is_some()),
-            ("user_agent", self.user_agent.is_some()),
-        ];
-        flags
-            .iter()
-            .filter(|(_, set)| *set)
-            .map(|(n, _)| *n)
-            .collect()
     }
 }
 
