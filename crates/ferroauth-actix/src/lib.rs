@@ -109,8 +109,8 @@ pub fn respond(answer: Answer) -> HttpResponse {
         Answer::SeeOther(to) => HttpResponse::SeeOther()
             .insert_header((header::LOCATION, &*to))
             .finish(),
-        Answer::Json(status, body) => HttpResponse::build(status_of(status))
-            .content_type("application/json")
+        Answer::Body(status, content_type, body) => HttpResponse::build(status_of(status))
+            .content_type(content_type)
             .body(body),
         Answer::Resubmit(page) => resubmit_response(&page),
         Answer::Failed(failure) => failure_page(&failure),

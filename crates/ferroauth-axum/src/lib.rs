@@ -122,12 +122,9 @@ pub fn respond(answer: Answer) -> Response {
     match answer {
         Answer::ToProvider(url) => LoginRedirect(url).into_response(),
         Answer::SeeOther(to) => axum::response::Redirect::to(&to).into_response(),
-        Answer::Json(status, body) => {
-            let json = [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )];
-            (status_of(status), json, body).into_response()
+        Answer::Body(status, content_type, body) => {
+            let content_type = [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))];
+            (status_of(status), content_type, body).into_response()
         }
         Answer::Resubmit(page) => resubmit_response(&page),
         Answer::Failed(failure) => failure_page(&failure),

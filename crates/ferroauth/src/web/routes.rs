@@ -106,6 +106,11 @@ impl<'a, H: Fn(&str) -> Option<&'a str>> RouteRequest<'a, H> {
     }
 }
 
+/// The `Content-Type` of JSON answers.
+pub const JSON: &str = "application/json";
+/// The `Content-Type` of HTML pages.
+pub const HTML: &str = "text/html; charset=utf-8";
+
 /// What a route answers; each integration turns it into its response.
 #[derive(Debug)]
 pub enum Answer {
@@ -114,12 +119,13 @@ pub enum Answer {
     ToProvider(url::Url),
     /// `303 See Other` to a URL, or a path of this app.
     SeeOther(Cow<'static, str>),
-    /// A JSON body (already serialized) with its status.
-    Json(u16, String),
+    /// A body with its status and `Content-Type`: JSON ([`Answer::json`], [`JSON`]), an
+    /// HTML page ([`HTML`]), or an app's own.
+    Body(u16, &'static str, String),
     /// A `form_post` callback without the session: the page that posts it again from the
     /// app's origin, sent with [`ResubmitPage::headers`].
     Resubmit(ResubmitPage),
-    /// A failure for a browser: the app's error page (JSON requests get [`Answer::Json`]).
+    /// A failure for a browser: the app's error page (JSON requests get JSON).
     Failed(Failure),
 }
 
@@ -127,10 +133,15 @@ impl Answer {
     /// `200 OK` with `value` as JSON.
     pub fn json(value: &impl Serialize) -> Self {
         match serde_json::to_string(value) {
-            Ok(body) => Self::Json(200, body),
+            Ok(body) => Self::Body(200, JSON, body),
             // Claims and token summaries are maps of strings: unreachable in practice.
             Err(e) => Self::fail(true, &Failure::new(500, "json_failed", e.to_string())),
         }
+    }
+
+    /// An HTML page with its status.
+    pub fn page(status: u16, html: String) -> Self {
+        Self::Body(status, HTML, html)
     }
 
     /// A failure, logged when the server is at fault: JSON
@@ -139,7 +150,7 @@ impl Answer {
     pub fn fail(json: bool, failure: &Failure) -> Self {
         failure.log();
         if json {
-            Self::Json(failure.status, failure.json().to_string())
+            Self::Body(failure.status, JSON, failure.json().to_string())
         } else {
             Self::Failed(failure.clone())
         }
@@ -150,7 +161,7 @@ impl Answer {
         match self {
             Self::ToProvider(_) => 302,
             Self::SeeOther(_) => 303,
-            Self::Json(status, _) => *status,
+            Self::Body(status, ..) => *status,
             Self::Resubmit(_) => 200,
             Self::Failed(failure) => failure.status,
         }
@@ -278,7 +289,7 @@ pub async fn logout<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
     }
     .await;
     match result {
-        Ok(url) if json => Answer::Json(200, flows::logout_answer(url.as_ref()).to_string()),
+        Ok(url) if json => Answer::json(&flows::logout_answer(url.as_ref())),
         Ok(Some(url)) => Answer::SeeOther(Cow::Owned(url.into())),
         Ok(None) => Answer::SeeOther(Cow::Borrowed("/")),
         Err(e) => Answer::fail(json, &Failure::of(&e)),
@@ -334,7 +345,7 @@ mod tests {
     #[test]
     fn failures_are_json_or_pages() {
         let failure = Failure::of(&Error::StateExpired);
-        let Answer::Json(400, body) = Answer::fail(true, &failure) else {
+        let Answer::Body(400, JSON, body) = Answer::fail(true, &failure) else {
             panic!("JSON for JSON requests");
         };
         assert!(body.contains("state_expired"));
