@@ -25,9 +25,9 @@ use std::collections::BTreeMap;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use ferroauth::http::{HttpResponse as ProviderResponse, Method};
+use ferroauth::http::HttpResponse as ProviderResponse;
 pub use ferroauth::session::Account;
-use ferroauth::{ApiRequest, Error, OAuthClient};
+use ferroauth::{Error, OAuthClient};
 use futures_util::future::LocalBoxFuture;
 
 use crate::{AuthError, AuthSession, registry};
@@ -73,37 +73,16 @@ impl FromRequest for NamedClient {
     }
 }
 
-/// API calls to the provider of the route's `{name}` with the user's stored token:
-/// refreshed when it expires within the client's leeway and once after a 401
-/// `invalid_token`, in the registry's single flight (concurrent requests share one
-/// refresh), and saved back to the session.
+/// API calls to the provider of the route's `{name}` with the user's stored token
+/// ([`ferroauth::web::UserApi`], which it dereferences to: `api.get(path)`).
 #[derive(Debug, Clone)]
-pub struct UserApi {
-    /// The provider's client.
-    pub client: OAuthClient,
-    /// The session holding the token.
-    pub session: AuthSession,
-}
+pub struct UserApi(pub ferroauth::web::UserApi<AuthSession>);
 
-impl UserApi {
-    /// A request to `path` under the client's `api_base_url` (with an optional `?query`).
-    /// The path may come from the browser: one that could leave the base is refused with
-    /// [`Error::InvalidApiPath`] ([`OAuthClient::request_path_with_store`]), so the token only ever goes
-    /// to the provider's API. Without a stored token: [`Error::NoToken`].
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        request: ApiRequest,
-    ) -> Result<ProviderResponse, Error> {
-        self.client
-            .request_path_with_store(&self.session.tokens(), method, path, request)
-            .await
-    }
+impl std::ops::Deref for UserApi {
+    type Target = ferroauth::web::UserApi<AuthSession>;
 
-    /// A `GET` of `path`.
-    pub async fn get(&self, path: &str) -> Result<ProviderResponse, Error> {
-        self.request(Method::GET, path, ApiRequest::default()).await
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -114,7 +93,7 @@ impl FromRequest for UserApi {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let api = NamedClient::of(req).and_then(|NamedClient(client)| {
             let session = AuthSession::required(req)?;
-            Ok(Self { client, session })
+            Ok(Self(ferroauth::web::UserApi { client, session }))
         });
         std::future::ready(api)
     }

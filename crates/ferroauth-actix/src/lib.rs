@@ -50,8 +50,9 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder, ResponseError, web};
 use ferroauth::form_post::ResubmitPage;
 use ferroauth::session::Session as _;
-pub use ferroauth::web::RedirectUriConfig;
-use ferroauth::web::{AppUrl, CallbackForm, Failure, MAX_CALLBACK_BODY, RequestOrigin};
+use ferroauth::web::routes::{Answer, DEFAULT_REDIRECT_URI, RouteRequest};
+use ferroauth::web::{AppUrl, CallbackForm, Failure};
+pub use ferroauth::web::{MAX_CALLBACK_BODY, RedirectUriConfig};
 use ferroauth::{CallbackParams, Error, OAuth};
 use futures_util::StreamExt as _;
 use futures_util::future::LocalBoxFuture;
@@ -69,47 +70,74 @@ pub use session::{AuthSession, ServerSession};
 /// Whether the request asks for JSON (`Accept` names `application/json`): API clients and
 /// scripts get JSON answers and errors, browsers pages ([`ferroauth::web::wants_json`]).
 pub fn wants_json(headers: &HeaderMap) -> bool {
-    ferroauth::web::wants_json(header_str(headers, header::ACCEPT.as_str()))
+    ferroauth::web::wants_json(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
 }
 
 /// Refuses a state-changing request from another site, a sibling subdomain or another
 /// origin (`Sec-Fetch-Site`, `Origin`): 403 `cross_site_request`
 /// ([`ferroauth::web::refuse_cross_site`] says why `SameSite` cookies are not enough).
 /// The library's `POST` routes call it; call it in an app's own state-changing handlers.
+/// (It takes the whole request, where axum's takes the headers and the app's URL.)
 pub fn refuse_cross_site(req: &HttpRequest) -> Result<(), AuthError> {
-    let headers = req.headers();
-    let fetch = ferroauth::web::FetchHeaders {
-        sec_fetch_site: header_str(headers, "sec-fetch-site"),
-        origin: header_str(headers, "origin"),
-    };
-    let app = RedirectUri::of(req).ok();
-    Ok(ferroauth::web::refuse_cross_site(
-        fetch,
-        app.as_ref().map(|a| &a.0),
-    )?)
+    let req = route_request(req);
+    Ok(req.refuse_cross_site(req.app_url().ok().as_ref())?)
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
+/// The core's view of a request ([`RouteRequest`]): its path and query (inside a
+/// `web::scope` the path is still the full one), its headers, and the
+/// [`RedirectUriConfig`] of the app data (`web::Data` or plain).
+pub(crate) fn route_request<'a>(
+    req: &'a HttpRequest,
+) -> RouteRequest<'a, impl Fn(&str) -> Option<&'a str> + 'a> {
+    let config = req
+        .app_data::<web::Data<RedirectUriConfig>>()
+        .map(|d| d.get_ref());
+    RouteRequest {
+        path: req.path(),
+        query: req.query_string(),
+        scheme: req.uri().scheme_str(),
+        authority: req.uri().authority().map(|a| a.as_str()),
+        headers: move |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()),
+        redirect_uri: config
+            .or_else(|| req.app_data::<RedirectUriConfig>())
+            .unwrap_or(&DEFAULT_REDIRECT_URI),
+    }
 }
 
-/// The response of a [`Failure`]: JSON `{"error", "error_description"}` with its status.
+/// A route's [`Answer`] as a response; a failure gets the default error page
+/// ([`failure_page`]).
+pub fn respond(answer: Answer) -> HttpResponse {
+    match answer {
+        Answer::ToProvider(url) => found(&url),
+        Answer::SeeOther(to) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, &*to))
+            .finish(),
+        Answer::Body(status, content_type, body) => HttpResponse::build(status_of(status))
+            .content_type(content_type)
+            .body(body),
+        Answer::Resubmit(page) => resubmit_response(&page),
+        Answer::Failed(failure) => failure_page(&failure),
+    }
+}
+
+fn status_of(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// A [`Failure`] as JSON `{"error", "error_description"}` with its status.
 pub fn failure_json(failure: &Failure) -> HttpResponse {
-    HttpResponse::build(status(failure.status)).json(failure.json())
+    HttpResponse::build(status_of(failure.status)).json(failure.json())
 }
 
-/// The default HTML page of a [`Failure`] ([`ferroauth::html::error_page`]).
+/// A [`Failure`] as the default HTML error page ([`ferroauth::html::error_page`]).
 pub fn failure_page(failure: &Failure) -> HttpResponse {
-    HttpResponse::build(status(failure.status))
+    HttpResponse::build(status_of(failure.status))
         .content_type("text/html; charset=utf-8")
         .body(failure.page())
 }
 
-fn status(code: u16) -> StatusCode {
-    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-/// The registry of the app: `web::Data<OAuth>` or a plain `OAuth` in the app data.
+/// The registry of the app: `web::Data<OAuth>` or a plain `OAuth` in the app data. (axum
+/// handlers take it as state instead.)
 pub fn registry(req: &HttpRequest) -> Result<OAuth, AuthError> {
     req.app_data::<web::Data<OAuth>>()
         .map(|data| data.get_ref().clone())
@@ -126,36 +154,24 @@ pub fn registry(req: &HttpRequest) -> Result<OAuth, AuthError> {
 /// (400 bad callback, 404 unknown client, 502 provider failure, 504 provider timeout, 503
 /// session store down, 500 misconfiguration) and a JSON body
 /// `{"error": code, "error_description": text}`.
-#[derive(Debug)]
-pub struct AuthError(pub Error);
-
-impl From<Error> for AuthError {
-    fn from(e: Error) -> Self {
-        Self(e)
-    }
-}
-
-impl std::fmt::Display for AuthError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for AuthError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
-    }
-}
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AuthError(#[from] pub Error);
 
 impl ResponseError for AuthError {
     fn status_code(&self) -> StatusCode {
-        status(ferroauth::web::http_status(&self.0))
+        status_of(ferroauth::web::http_status(&self.0))
     }
 
     fn error_response(&self) -> HttpResponse {
-        let failure = Failure::of(&self.0);
-        failure.log();
-        failure_json(&failure)
+        respond(Answer::fail(true, &Failure::of(&self.0)))
+    }
+}
+
+impl AuthError {
+    /// The HTTP status for this error ([`ResponseError::status_code`]).
+    pub fn status(&self) -> StatusCode {
+        self.status_code()
     }
 }
 
@@ -168,13 +184,17 @@ impl Responder for LoginRedirect {
     type Body = actix_web::body::BoxBody;
 
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
-        match HeaderValue::from_str(self.0.as_str()) {
-            Ok(location) => HttpResponse::Found()
-                .insert_header((header::LOCATION, location))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .finish(),
-            Err(_) => HttpResponse::InternalServerError().finish(),
-        }
+        found(&self.0)
+    }
+}
+
+fn found(url: &url::Url) -> HttpResponse {
+    match HeaderValue::from_str(url.as_str()) {
+        Ok(location) => HttpResponse::Found()
+            .insert_header((header::LOCATION, location))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
+        Err(_) => HttpResponse::InternalServerError().finish(),
     }
 }
 
@@ -184,33 +204,21 @@ impl Responder for LoginRedirect {
 /// A form_post callback is a cross-site POST, which does not carry a `SameSite=Lax`
 /// session cookie. When a POST arrives without the session, the extractor fails with
 /// [`CallbackRejection::Resubmit`]: a page from the app's own origin that posts the same
-/// fields again, this time with the cookie ([`ferroauth::form_post`]).
+/// fields again, this time with the cookie ([`ferroauth::form_post`]), to the path the
+/// client sent (inside a `web::scope`, the scope's prefix included).
 #[derive(Debug, Clone)]
 pub struct Callback(pub CallbackParams);
 
 /// Why the [`Callback`] extractor did not produce parameters; answers as a response.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum CallbackRejection {
     /// The callback is malformed: 400 with the error's code.
+    #[error("{0}")]
     Invalid(AuthError),
     /// A form_post callback without the session: the page that posts it again from the
     /// app's own origin.
+    #[error("a form_post callback without the session")]
     Resubmit(ResubmitPage),
-}
-
-impl From<Error> for CallbackRejection {
-    fn from(e: Error) -> Self {
-        Self::Invalid(AuthError(e))
-    }
-}
-
-impl std::fmt::Display for CallbackRejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Invalid(e) => e.fmt(f),
-            Self::Resubmit(_) => f.write_str("a form_post callback without the session"),
-        }
-    }
 }
 
 impl ResponseError for CallbackRejection {
@@ -238,42 +246,43 @@ pub fn resubmit_response(page: &ResubmitPage) -> HttpResponse {
     response.body(page.html().to_owned())
 }
 
+impl Callback {
+    /// Reads a callback request ([`RouteRequest::callback_form`]).
+    pub(crate) async fn read(
+        req: &HttpRequest,
+        mut payload: Payload,
+    ) -> Result<CallbackForm, Error> {
+        let post = req.method() == Method::POST;
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = match post {
+            true => payload.next().await,
+            false => None,
+        } {
+            let chunk = chunk.map_err(|e| {
+                Error::InvalidCallback(format!("the callback body did not arrive: {e}"))
+            })?;
+            // One byte over the limit is enough for the core to refuse it.
+            let room = (MAX_CALLBACK_BODY + 1).saturating_sub(body.len());
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if room <= chunk.len() {
+                break;
+            }
+        }
+        route_request(req).callback_form(post, &body, session_arrived(req))
+    }
+}
+
 impl FromRequest for Callback {
     type Error = CallbackRejection;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if req.method() != Method::POST {
-            let params = CallbackParams::parse(req.query_string());
-            return Box::pin(async move { Ok(Callback(params?)) });
-        }
-        let req = req.clone();
-        let mut payload = payload.take();
+        let (req, payload) = (req.clone(), payload.take());
         Box::pin(async move {
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    Error::InvalidCallback(format!("the callback body did not arrive: {e}"))
-                })?;
-                // One byte over the limit is enough for the core to refuse it.
-                let room = (MAX_CALLBACK_BODY + 1).saturating_sub(body.len());
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if room <= chunk.len() {
-                    break;
-                }
-            }
-            let headers = req.headers();
-            let action = req.uri().path_and_query().map_or("/", |p| p.as_str());
-            let form = ferroauth::web::callback_from_form(
-                header_str(headers, header::CONTENT_TYPE.as_str()),
-                &body,
-                session_arrived(&req),
-                wants_json(headers),
-                action,
-            )?;
-            match form {
-                CallbackForm::Params(params) => Ok(Callback(params)),
-                CallbackForm::Resubmit(page) => Err(CallbackRejection::Resubmit(page)),
+            match Self::read(&req, payload).await {
+                Ok(CallbackForm::Params(params)) => Ok(Callback(params)),
+                Ok(CallbackForm::Resubmit(page)) => Err(CallbackRejection::Resubmit(page)),
+                Err(e) => Err(CallbackRejection::Invalid(AuthError(e))),
             }
         })
     }
@@ -298,26 +307,7 @@ pub struct RedirectUri(pub AppUrl);
 impl RedirectUri {
     /// The app's URL for a request.
     pub fn of(req: &HttpRequest) -> Result<Self, AuthError> {
-        let config = req
-            .app_data::<web::Data<RedirectUriConfig>>()
-            .map(|d| d.get_ref())
-            .or_else(|| req.app_data::<RedirectUriConfig>());
-        let headers = req.headers();
-        let uri = req.uri();
-        let origin = RequestOrigin {
-            host: header_str(headers, "host"),
-            forwarded_proto: header_str(headers, "x-forwarded-proto"),
-            forwarded_host: header_str(headers, "x-forwarded-host"),
-            scheme: uri.scheme_str(),
-            authority: uri.authority().map(|a| a.as_str()),
-        };
-        let url = AppUrl::from_request(&origin, config.unwrap_or(&RedirectUriConfig::default()))?;
-        Ok(Self(url))
-    }
-
-    /// The absolute URL of a path of this app.
-    pub fn to(&self, path: &str) -> String {
-        self.0.to(path)
+        Ok(Self(route_request(req).app_url()?))
     }
 }
 
@@ -327,6 +317,15 @@ impl FromRequest for RedirectUri {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(Self::of(req))
+    }
+}
+
+/// The app's URL: `uri.to(path)`, `uri.base()` ([`AppUrl`]).
+impl std::ops::Deref for RedirectUri {
+    type Target = AppUrl;
+
+    fn deref(&self) -> &AppUrl {
+        &self.0
     }
 }
 
@@ -382,6 +381,24 @@ mod tests {
         let again = format!("code=c&state=s&{}=1", form_post::RESUBMITTED_FIELD);
         let Callback(p) = extract(form(&again)).await.unwrap();
         assert_eq!(p.get(form_post::RESUBMITTED_FIELD), None);
+    }
+
+    /// Inside a `web::scope` actix-web's request path is still the full one: the re-post
+    /// page posts to it.
+    #[actix_web::test]
+    async fn a_scoped_form_post_is_posted_again_to_its_full_path() {
+        use actix_web::{App, test};
+        let page = |_: Callback| async { "logged in" };
+        let app =
+            App::new().service(web::scope("/prefix").route("/auth/{name}", web::post().to(page)));
+        let app = test::init_service(app).await;
+        let request = form("code=c&state=s")
+            .uri("/prefix/auth/x?tab=2")
+            .to_request();
+        let response = test::call_service(&app, request).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let html = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+        assert!(html.contains("action=\"/prefix/auth/x?tab=2\""), "{html}");
     }
 
     #[actix_web::test]

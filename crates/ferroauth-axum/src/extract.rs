@@ -26,11 +26,11 @@ use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use ferroauth::http::{HttpResponse, Method};
+use ferroauth::http::HttpResponse;
 use std::collections::HashMap;
 
 use ferroauth::session::Session;
-use ferroauth::{ApiRequest, Error, OAuth, OAuthClient};
+use ferroauth::{Error, OAuth, OAuthClient};
 use serde_json::Value;
 
 use crate::{AuthError, AuthSession};
@@ -129,39 +129,10 @@ where
     }
 }
 
-/// API calls to the provider of the route's `{name}` with the user's stored token:
-/// refreshed when it expires within the client's leeway and once after a 401
-/// `invalid_token`, in the registry's single flight (concurrent requests share one
-/// refresh), and saved back to the session.
+/// API calls to the provider of the route's `{name}` with the user's stored token
+/// ([`ferroauth::web::UserApi`], which it dereferences to: `api.get(path)`).
 #[derive(Debug, Clone)]
-pub struct UserApi {
-    /// The provider's client.
-    pub client: OAuthClient,
-    /// The session holding the token.
-    pub session: AuthSession,
-}
-
-impl UserApi {
-    /// A request to `path` under the client's `api_base_url` (with an optional `?query`).
-    /// The path may come from the browser: one that could leave the base is refused with
-    /// [`Error::InvalidApiPath`] ([`OAuthClient::request_path_with_store`]), so the token only ever goes
-    /// to the provider's API. Without a stored token: [`Error::NoToken`].
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        request: ApiRequest,
-    ) -> Result<HttpResponse, Error> {
-        self.client
-            .request_path_with_store(&self.session.tokens(), method, path, request)
-            .await
-    }
-
-    /// A `GET` of `path`.
-    pub async fn get(&self, path: &str) -> Result<HttpResponse, Error> {
-        self.request(Method::GET, path, ApiRequest::default()).await
-    }
-}
+pub struct UserApi(pub ferroauth::web::UserApi<AuthSession>);
 
 /// A provider's API answer as this app's response: its status, `Content-Type` and body,
 /// made unable to script the app (`nosniff`, a sandboxing CSP, anything but JSON as an
@@ -190,6 +161,14 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let NamedClient(client) = NamedClient::from_request_parts(parts, state).await?;
         let session = AuthSession::from_request_parts(parts, state).await?;
-        Ok(Self { client, session })
+        Ok(Self(ferroauth::web::UserApi { client, session }))
+    }
+}
+
+impl std::ops::Deref for UserApi {
+    type Target = ferroauth::web::UserApi<AuthSession>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }

@@ -59,14 +59,15 @@
 // Every public item documented: an undocumented one fails the build, not only CI.
 #![deny(missing_docs)]
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use ferroauth::form_post::ResubmitPage;
 use ferroauth::session::Session as _;
-use ferroauth::web::{AppUrl, CallbackForm, RequestOrigin};
+use ferroauth::web::routes::{Answer, DEFAULT_REDIRECT_URI, RouteRequest};
+use ferroauth::web::{AppUrl, CallbackForm, Failure};
 pub use ferroauth::web::{MAX_CALLBACK_BODY, RedirectUriConfig};
 use ferroauth::{CallbackParams, Error, Login, OAuthClient};
 
@@ -92,16 +93,63 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
 /// origin (`Sec-Fetch-Site`, `Origin`): 403 `cross_site_request`
 /// ([`ferroauth::web::refuse_cross_site`] says why `SameSite` cookies are not enough).
 /// The library's `POST` routes call it; call it in an app's own state-changing handlers.
+/// (axum handlers have no one request object: it takes the headers and the app's URL.)
 pub fn refuse_cross_site(headers: &HeaderMap, app: Option<&RedirectUri>) -> Result<(), AuthError> {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    let fetch = ferroauth::web::FetchHeaders {
-        sec_fetch_site: header("sec-fetch-site"),
-        origin: header("origin"),
-    };
-    Ok(ferroauth::web::refuse_cross_site(
-        fetch,
-        app.map(RedirectUri::app_url),
-    )?)
+    let (uri, extensions) = (Uri::from_static("/"), Extensions::new());
+    let req = route_request(&uri, headers, &extensions);
+    Ok(req.refuse_cross_site(app.map(|a| &a.0))?)
+}
+
+/// The core's view of a request ([`RouteRequest`]): the path and query as the client sent
+/// them (`OriginalUri`, so a `nest` prefix stays), its headers, and the
+/// [`RedirectUriConfig`] of the request extensions.
+pub(crate) fn route_request<'a>(
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    extensions: &'a Extensions,
+) -> RouteRequest<'a, impl Fn(&str) -> Option<&'a str> + Copy + Send + Sync + 'a> {
+    let original = extensions.get::<OriginalUri>().map_or(uri, |o| &o.0);
+    RouteRequest {
+        path: original.path(),
+        query: original.query().unwrap_or_default(),
+        scheme: uri.scheme_str(),
+        authority: uri.authority().map(|a| a.as_str()),
+        headers: move |name: &str| headers.get(name).and_then(|v| v.to_str().ok()),
+        redirect_uri: extensions.get().unwrap_or(&DEFAULT_REDIRECT_URI),
+    }
+}
+
+/// A route's [`Answer`] as a response; a failure gets the default error page
+/// ([`failure_page`]).
+pub fn respond(answer: Answer) -> Response {
+    match answer {
+        Answer::ToProvider(url) => LoginRedirect(url).into_response(),
+        Answer::SeeOther(to) => axum::response::Redirect::to(&to).into_response(),
+        Answer::Body(status, content_type, body) => {
+            let content_type = [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))];
+            (status_of(status), content_type, body).into_response()
+        }
+        Answer::Resubmit(page) => resubmit_response(&page),
+        Answer::Failed(failure) => failure_page(&failure),
+    }
+}
+
+fn status_of(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// A [`Failure`] as JSON `{"error", "error_description"}` with its status.
+pub fn failure_json(failure: &Failure) -> Response {
+    (status_of(failure.status), axum::Json(failure.json())).into_response()
+}
+
+/// A [`Failure`] as the default HTML error page ([`ferroauth::html::error_page`]).
+pub fn failure_page(failure: &Failure) -> Response {
+    (
+        status_of(failure.status),
+        axum::response::Html(failure.page()),
+    )
+        .into_response()
 }
 
 /// The redirect to the provider: `302 Found` with `Cache-Control: no-store`, since the URL
@@ -111,20 +159,15 @@ pub struct LoginRedirect(pub url::Url);
 
 impl IntoResponse for LoginRedirect {
     fn into_response(self) -> Response {
-        match header::HeaderValue::from_str(self.0.as_str()) {
-            Ok(location) => (
-                StatusCode::FOUND,
-                [
-                    (header::LOCATION, location),
-                    (
-                        header::CACHE_CONTROL,
-                        header::HeaderValue::from_static("no-store"),
-                    ),
-                ],
-            )
-                .into_response(),
-            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        }
+        let Ok(location) = HeaderValue::from_str(self.0.as_str()) else {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
+        let no_store = HeaderValue::from_static("no-store");
+        let headers = [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, no_store),
+        ];
+        (StatusCode::FOUND, headers).into_response()
     }
 }
 
@@ -168,8 +211,8 @@ pub async fn authorize_access_token(
 /// session cookie. When a POST arrives without the session (tower-sessions' [`tower_sessions::Session`]
 /// or the [`ferroauth::session::sealed::SealedCookies`] jar tells), the extractor rejects it with
 /// [`CallbackRejection::Resubmit`]: a page from the app's own origin that posts the same
-/// fields again, this time with the cookie. See [`ferroauth::form_post`] for why this is
-/// as strict as before.
+/// fields again, this time with the cookie, to the path the client sent (a `nest` prefix
+/// included). See [`ferroauth::form_post`] for why this is as strict as before.
 #[derive(Debug, Clone)]
 pub struct Callback(pub CallbackParams);
 
@@ -181,12 +224,6 @@ pub enum CallbackRejection {
     /// A form_post callback without the session: the page that posts it again from the
     /// app's own origin.
     Resubmit(ResubmitPage),
-}
-
-impl From<Error> for CallbackRejection {
-    fn from(e: Error) -> Self {
-        Self::Invalid(AuthError(e))
-    }
 }
 
 impl IntoResponse for CallbackRejection {
@@ -202,10 +239,10 @@ impl IntoResponse for CallbackRejection {
 pub fn resubmit_response(page: &ResubmitPage) -> Response {
     let mut response = (StatusCode::OK, page.html().to_owned()).into_response();
     for (name, value) in page.headers() {
-        if let Ok(value) = header::HeaderValue::from_str(value) {
+        if let Ok(value) = HeaderValue::from_str(value) {
             response
                 .headers_mut()
-                .insert(header::HeaderName::from_static(name), value);
+                .insert(HeaderName::from_static(name), value);
         }
     }
     response
@@ -220,35 +257,31 @@ fn session_arrived(parts: &Parts) -> bool {
     )
 }
 
+impl Callback {
+    /// Reads a callback request ([`RouteRequest::callback_form`]).
+    pub(crate) async fn read(req: Request) -> Result<CallbackForm, Error> {
+        let post = req.method() == Method::POST;
+        let (parts, body) = req.into_parts();
+        let body = match post {
+            // One byte over the limit, so that the core tells an oversized body apart.
+            true => axum::body::to_bytes(body, MAX_CALLBACK_BODY + 1)
+                .await
+                .map_err(|_| Error::InvalidCallback("the callback body is too large".into()))?,
+            false => Default::default(),
+        };
+        let req = route_request(&parts.uri, &parts.headers, &parts.extensions);
+        req.callback_form(post, &body, session_arrived(&parts))
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for Callback {
     type Rejection = CallbackRejection;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        if req.method() != Method::POST {
-            return Ok(Callback(CallbackParams::parse(
-                req.uri().query().unwrap_or(""),
-            )?));
-        }
-        let (parts, body) = req.into_parts();
-        // One byte over the limit, so that the core tells an oversized body apart.
-        let body = axum::body::to_bytes(body, MAX_CALLBACK_BODY + 1)
-            .await
-            .map_err(|_| Error::InvalidCallback("the callback body is too large".into()))?;
-        let content_type = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
-        let action = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let json = wants_json(&parts.headers);
-        match ferroauth::web::callback_from_form(
-            content_type,
-            &body,
-            session_arrived(&parts),
-            json,
-            action,
-        )? {
-            CallbackForm::Params(params) => Ok(Callback(params)),
-            CallbackForm::Resubmit(page) => Err(CallbackRejection::Resubmit(page)),
+        match Self::read(req).await {
+            Ok(CallbackForm::Params(params)) => Ok(Callback(params)),
+            Ok(CallbackForm::Resubmit(page)) => Err(CallbackRejection::Resubmit(page)),
+            Err(e) => Err(CallbackRejection::Invalid(AuthError(e))),
         }
     }
 }
@@ -260,43 +293,28 @@ impl<S: Send + Sync> FromRequest<S> for Callback {
 /// As an extractor it reads the [`RedirectUriConfig`] from the request extensions (add it
 /// with `axum::Extension`), and otherwise trusts no forwarded headers.
 #[derive(Debug, Clone)]
-pub struct RedirectUri {
-    url: AppUrl,
-}
+pub struct RedirectUri(pub AppUrl);
 
 impl RedirectUri {
     /// The base URL for a request's headers ([`AppUrl::from_request`]).
     pub fn from_headers(
         headers: &HeaderMap,
-        uri: &axum::http::Uri,
+        uri: &Uri,
         config: &RedirectUriConfig,
     ) -> Result<Self, AuthError> {
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let origin = RequestOrigin {
-            host: header("host"),
-            forwarded_proto: header("x-forwarded-proto"),
-            forwarded_host: header("x-forwarded-host"),
-            scheme: uri.scheme_str(),
-            authority: uri.authority().map(|a| a.as_str()),
-        };
-        Ok(Self {
-            url: AppUrl::from_request(&origin, config)?,
-        })
+        let extensions = Extensions::new();
+        let mut req = route_request(uri, headers, &extensions);
+        req.redirect_uri = config;
+        Ok(Self(req.app_url()?))
     }
+}
 
-    /// The app's URL, as the core's functions take it.
-    pub fn app_url(&self) -> &AppUrl {
-        &self.url
-    }
+/// The app's URL: `uri.to(path)`, `uri.base()` ([`AppUrl`]).
+impl std::ops::Deref for RedirectUri {
+    type Target = AppUrl;
 
-    /// The base URL, without a trailing slash.
-    pub fn base(&self) -> &str {
-        self.url.base()
-    }
-
-    /// The absolute URL of a path of this app.
-    pub fn to(&self, path: &str) -> String {
-        self.url.to(path)
+    fn deref(&self) -> &AppUrl {
+        &self.0
     }
 }
 
@@ -304,57 +322,29 @@ impl<S: Send + Sync> FromRequestParts<S> for RedirectUri {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let config = parts
-            .extensions
-            .get::<RedirectUriConfig>()
-            .cloned()
-            .unwrap_or_default();
-        Self::from_headers(&parts.headers, &parts.uri, &config)
+        let req = route_request(&parts.uri, &parts.headers, &parts.extensions);
+        Ok(Self(req.app_url()?))
     }
 }
 
-/// A ferroauth [`Error`] as an axum response: the status from [`ferroauth::ErrorKind`]
-/// (400 bad callback, 502 provider failure, 504 provider timeout, 503 session store down,
-/// 500 misconfiguration) and a JSON body `{"error": code, "error_description": text}`.
-#[derive(Debug)]
-pub struct AuthError(pub Error);
-
-impl From<Error> for AuthError {
-    fn from(e: Error) -> Self {
-        Self(e)
-    }
-}
+/// A ferroauth [`Error`] as an axum response: the status from [`ferroauth::web::http_status`]
+/// (400 bad callback, 404 unknown client, 502 provider failure, 504 provider timeout, 503
+/// session store down, 500 misconfiguration) and a JSON body
+/// `{"error": code, "error_description": text}`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AuthError(#[from] pub Error);
 
 impl AuthError {
     /// The HTTP status for this error.
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(ferroauth::web::http_status(&self.0))
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-    }
-
-    /// The JSON body for this error.
-    pub fn body(&self) -> serde_json::Value {
-        ferroauth::web::Failure::of(&self.0).json()
-    }
-}
-
-impl std::fmt::Display for AuthError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for AuthError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
+        status_of(ferroauth::web::http_status(&self.0))
     }
 }
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let failure = ferroauth::web::Failure::of(&self.0);
-        failure.log();
-        (self.status(), axum::Json(failure.json())).into_response()
+        respond(Answer::fail(true, &Failure::of(&self.0)))
     }
 }
 
@@ -438,10 +428,6 @@ mod tests {
             AuthError(Error::UnknownClient("x".into())).status(),
             StatusCode::NOT_FOUND
         );
-        assert_eq!(
-            AuthError(Error::StateReused).body()["error"],
-            "state_reused"
-        );
     }
 
     #[tokio::test]
@@ -471,6 +457,34 @@ mod tests {
             panic!("an oversized body is invalid");
         };
         assert_eq!(e.0.code(), "callback_invalid");
+    }
+
+    /// A nested router sees the path without its prefix: the re-post page must still post
+    /// to the path the browser sent (`OriginalUri`), or it posts to a 404.
+    #[tokio::test]
+    async fn a_nested_form_post_is_posted_again_to_its_full_path() {
+        use tower::ServiceExt as _;
+        let page = |Callback(_): Callback| async { "logged in" };
+        let app = axum::Router::new().nest(
+            "/prefix",
+            axum::Router::new().route("/auth/{name}", axum::routing::post(page)),
+        );
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/prefix/auth/x?tab=2")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from("code=c&state=s"))
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let html = String::from_utf8(body.to_vec()).unwrap();
+        assert!(
+            html.contains("action=\"/prefix/auth/x?tab=2\""),
+            "the re-post goes to the nested path: {html}"
+        );
     }
 
     fn form_post(body: &str) -> Request {

@@ -15,46 +15,31 @@
 //! Every route answers JSON to `Accept: application/json` (`{"error", "error_description"}`
 //! on failure, with the codes of [`ferroauth::Error::code`]) and pages or redirects
 //! otherwise. Mount them at the root with `merge` or under a prefix with `nest`; the redirect
-//! URI is then `<prefix>/auth/{name}`. The routes need a session layer
+//! URI and the `form_post` re-post page then keep the prefix (`<prefix>/auth/{name}`, from
+//! axum's `OriginalUri`). The routes need a session layer
 //! ([`crate::sessions::SessionConfig`]) and the registry as state (`OAuth: FromRef<S>`).
+//!
+//! The routes' work is the core's ([`ferroauth::web::routes`]): these handlers only hand
+//! it axum's request and session, turn its answer into a response, and run the app's
+//! hooks ([`AuthRoutes::on_login`], [`AuthRoutes::error_page`]).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRef, OriginalUri, Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::{FromRef, Path, Request, State};
+use axum::response::Response;
 use axum::routing::{get, post};
-pub use ferroauth::web::flows::TokenSummary;
-use ferroauth::web::flows::{self, LoginAnswer};
+use ferroauth::OAuth;
+use ferroauth::web::routes::{self as core, Answer};
 pub use ferroauth::web::{Failure, same_origin_path};
-use ferroauth::{Login, OAuth, Profile};
 
-use crate::{
-    AuthError, AuthSession, Callback, CallbackRejection, LoginRedirect, RedirectUri,
-    refuse_cross_site, wants_json,
-};
+use crate::{AuthError, AuthSession, Callback, route_request};
 
 /// A finished login, as the login hook receives it: the token and claims are already in
-/// the session.
-#[derive(Debug)]
-pub struct Completed {
-    /// The login: client name, token, claims, and where the user asked to go.
-    pub login: Login,
-    /// The session the login was kept in (its id already renewed).
-    pub session: AuthSession,
-    /// Whether the request asked for JSON.
-    pub json: bool,
-}
-
-impl Completed {
-    /// The user, normalized from the login's claims.
-    pub fn profile(&self) -> Profile {
-        Profile::from_claims(&self.login.userinfo)
-    }
-}
+/// the session, whose id is renewed ([`ferroauth::web::routes::Completed`]).
+pub type Completed = core::Completed<AuthSession>;
 
 type BoxFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 type LoginHook = Arc<dyn Fn(Completed) -> BoxFuture + Send + Sync>;
@@ -64,13 +49,16 @@ type ErrorPage = Arc<dyn Fn(&Failure) -> Response + Send + Sync>;
 ///
 /// ```no_run
 /// use axum::Router;
+/// use axum::response::IntoResponse;
 /// use ferroauth::OAuth;
-/// use ferroauth_axum::routes::AuthRoutes;
+/// use ferroauth_axum::routes::{AuthRoutes, default_on_login};
 ///
 /// # fn app(oauth: OAuth) -> Router {
-/// let app: Router = Router::new()
-///     .nest("/auth", AuthRoutes::new().with_refresh().router())
-///     .with_state(oauth);
+/// let routes = AuthRoutes::new().with_refresh().on_login(|done| async move {
+///     tracing::info!(client = %done.login.client, "logged in");
+///     default_on_login(done)
+/// });
+/// let app: Router = Router::new().nest("/auth", routes.router()).with_state(oauth);
 /// # app }
 /// ```
 #[derive(Clone)]
@@ -95,12 +83,12 @@ impl Default for AuthRoutes {
 }
 
 impl AuthRoutes {
-    /// Login, callback and logout; the default login hook (JSON for JSON requests, else a
-    /// redirect to `next` or `/`) and a plain error page.
+    /// Login, callback and logout; the default login hook ([`default_on_login`]) and a
+    /// plain error page ([`crate::failure_page`]).
     pub fn new() -> Self {
         Self {
             on_login: Arc::new(|done| Box::pin(async move { default_on_login(done) })),
-            error_page: Arc::new(default_error_page),
+            error_page: Arc::new(crate::failure_page),
             refresh: false,
         }
     }
@@ -141,29 +129,20 @@ impl AuthRoutes {
         // extension: no insert into every request's extension map.
         let config = Arc::new(self);
         let c = config.clone();
-        let login_route = move |o: State<OAuth>,
-                                p: Path<String>,
-                                u: OriginalUri,
-                                h: HeaderMap,
-                                s: Result<AuthSession, AuthError>,
-                                r: Result<RedirectUri, AuthError>| {
-            login(c.clone(), o, p, u, h, s, r)
+        let login_route = move |o: State<OAuth>, p: Path<String>, s: Session, r: Request| {
+            let c = c.clone();
+            async move { c.login(o, p, s, r).await }
         };
         let c = config.clone();
-        let callback_route =
-            move |o: State<OAuth>,
-                  p: Path<String>,
-                  h: HeaderMap,
-                  s: Result<AuthSession, AuthError>,
-                  cb: Result<Callback, CallbackRejection>| {
-                callback(c.clone(), o, p, h, s, cb)
-            };
+        let callback_route = move |o: State<OAuth>, p: Path<String>, s: Session, r: Request| {
+            let c = c.clone();
+            async move { c.callback(o, p, s, r).await }
+        };
         let c = config.clone();
-        let logout_route =
-            move |o: State<OAuth>,
-                  h: HeaderMap,
-                  s: Result<AuthSession, AuthError>,
-                  r: Result<RedirectUri, AuthError>| { logout(c.clone(), o, h, s, r) };
+        let logout_route = move |o: State<OAuth>, s: Session, r: Request| {
+            let c = c.clone();
+            async move { c.logout(o, s, r).await }
+        };
         let routes = Router::new()
             .route("/login/{name}", get(login_route))
             .route(
@@ -174,155 +153,69 @@ impl AuthRoutes {
         if !config.refresh {
             return routes;
         }
-        let c = config;
-        let refresh_route = move |o: State<OAuth>,
-                                  p: Path<String>,
-                                  h: HeaderMap,
-                                  s: Result<AuthSession, AuthError>,
-                                  r: Result<RedirectUri, AuthError>| {
-            refresh_token(c.clone(), o, p, h, s, r)
+        let refresh_route = move |o: State<OAuth>, p: Path<String>, s: Session, r: Request| {
+            let c = config.clone();
+            async move { c.refresh(o, p, s, r).await }
         };
         routes.route("/refresh/{name}", post(refresh_route))
     }
 
-    fn fail(&self, json: bool, failure: &Failure) -> Response {
-        failure.log();
-        if json {
-            let status =
-                StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, axum::Json(failure.json())).into_response()
-        } else {
-            (self.error_page)(failure)
+    /// An answer as a response; a failure gets the app's error page.
+    fn respond(&self, answer: Answer) -> Response {
+        match answer {
+            Answer::Failed(failure) => (self.error_page)(&failure),
+            answer => crate::respond(answer),
         }
     }
 
-    fn fail_with(&self, json: bool, e: &AuthError) -> Response {
-        self.fail(json, &Failure::of(&e.0))
+    async fn login(
+        &self,
+        oauth: State<OAuth>,
+        name: Path<String>,
+        s: Session,
+        req: Request,
+    ) -> Response {
+        let req = route_request(req.uri(), req.headers(), req.extensions());
+        self.respond(core::login(&oauth, &name, s.map_err(|e| e.0), &req).await)
     }
-}
 
-async fn login(
-    config: Arc<AuthRoutes>,
-    State(oauth): State<OAuth>,
-    Path(name): Path<String>,
-    OriginalUri(original): OriginalUri,
-    headers: HeaderMap,
-    session: Result<AuthSession, AuthError>,
-    uri: Result<RedirectUri, AuthError>,
-) -> Response {
-    let json = wants_json(&headers);
-    let result = async {
-        let client = oauth.client(&name)?;
-        let session = session?;
-        let redirect_uri = uri?.to(&flows::callback_path(original.path(), &name));
-        let query = original.query().unwrap_or_default();
-        let url = flows::start_login(&client, &session, &redirect_uri, query).await?;
-        Ok::<_, AuthError>(LoginRedirect(url))
-    }
-    .await;
-    match result {
-        Ok(redirect) => redirect.into_response(),
-        Err(e) => config.fail_with(json, &e),
-    }
-}
-
-async fn callback(
-    config: Arc<AuthRoutes>,
-    State(oauth): State<OAuth>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    session: Result<AuthSession, AuthError>,
-    callback: Result<Callback, CallbackRejection>,
-) -> Response {
-    let json = wants_json(&headers);
-    let params = match callback {
-        Ok(Callback(params)) => params,
-        Err(CallbackRejection::Invalid(e)) => return config.fail_with(json, &e),
-        // A form_post callback without the session cookie: posted again from this origin.
-        Err(resubmit) => return resubmit.into_response(),
-    };
-    let result = async {
-        let client = oauth.client(&name)?;
-        let session = session?;
-        // Renews the session id once the login succeeds (session fixation).
-        let login = flows::finish_login(&client, &session, &params).await?;
-        Ok::<_, AuthError>((login, session))
-    }
-    .await;
-    match result {
-        Ok((login, session)) => {
-            (config.on_login)(Completed {
-                login,
-                session,
-                json,
-            })
-            .await
+    async fn callback(
+        &self,
+        oauth: State<OAuth>,
+        name: Path<String>,
+        s: Session,
+        req: Request,
+    ) -> Response {
+        let json = crate::wants_json(req.headers());
+        let form = Callback::read(req).await;
+        match core::callback(&oauth, &name, s.map_err(|e| e.0), form, json).await {
+            Ok(done) => (self.on_login)(done).await,
+            Err(answer) => self.respond(answer),
         }
-        Err(e) => config.fail_with(json, &e),
+    }
+
+    async fn refresh(
+        &self,
+        oauth: State<OAuth>,
+        name: Path<String>,
+        s: Session,
+        req: Request,
+    ) -> Response {
+        let req = route_request(req.uri(), req.headers(), req.extensions());
+        self.respond(core::refresh(&oauth, &name, s.map_err(|e| e.0), &req).await)
+    }
+
+    async fn logout(&self, oauth: State<OAuth>, s: Session, req: Request) -> Response {
+        let req = route_request(req.uri(), req.headers(), req.extensions());
+        self.respond(core::logout(&oauth, s.map_err(|e| e.0), &req).await)
     }
 }
 
-fn answer(answer: &LoginAnswer<'_>) -> Response {
-    axum::Json(answer).into_response()
-}
+/// The session as the routes take it: its absence is a failure they answer themselves.
+type Session = Result<AuthSession, AuthError>;
 
-/// The default login hook: JSON for JSON requests, else a redirect to `next` or `/`.
+/// The default login hook: JSON for JSON requests, else a redirect to `next` or `/`
+/// ([`ferroauth::web::routes::Completed::default_answer`]).
 pub fn default_on_login(done: Completed) -> Response {
-    if done.json {
-        return answer(&LoginAnswer::of(&done.login));
-    }
-    Redirect::to(done.login.return_to.as_deref().unwrap_or("/")).into_response()
-}
-
-/// The default error page: the code and description, and a way back
-/// ([`ferroauth::html::error_page`]).
-pub fn default_error_page(failure: &Failure) -> Response {
-    let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Html(failure.page())).into_response()
-}
-
-async fn refresh_token(
-    config: Arc<AuthRoutes>,
-    State(oauth): State<OAuth>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    session: Result<AuthSession, AuthError>,
-    uri: Result<RedirectUri, AuthError>,
-) -> Response {
-    let json = wants_json(&headers);
-    let result = async {
-        refuse_cross_site(&headers, uri.as_ref().ok())?;
-        let client = oauth.client(&name)?;
-        let session = session?;
-        Ok::<_, AuthError>(flows::refresh(&client, &session).await?)
-    }
-    .await;
-    match result {
-        Ok((token, claims)) if json => answer(&LoginAnswer::new(&name, &claims, &token)),
-        Ok(_) => Redirect::to("/").into_response(),
-        Err(e) => config.fail(json, &Failure::of_refresh(&e.0)),
-    }
-}
-
-async fn logout(
-    config: Arc<AuthRoutes>,
-    State(oauth): State<OAuth>,
-    headers: HeaderMap,
-    session: Result<AuthSession, AuthError>,
-    uri: Result<RedirectUri, AuthError>,
-) -> Response {
-    let json = wants_json(&headers);
-    let result = async {
-        refuse_cross_site(&headers, uri.as_ref().ok())?;
-        let session = session?;
-        let back = uri.as_ref().ok().map(|u| u.to("/"));
-        Ok::<_, AuthError>(flows::logout(&oauth, &session, back.as_deref()).await?)
-    }
-    .await;
-    match result {
-        Ok(url) if json => axum::Json(flows::logout_answer(url.as_ref())).into_response(),
-        Ok(Some(url)) => Redirect::to(url.as_str()).into_response(),
-        Ok(None) => Redirect::to("/").into_response(),
-        Err(e) => config.fail_with(json, &e),
-    }
+    crate::respond(done.default_answer())
 }

@@ -5,7 +5,6 @@
 //! `cookie` (sealed cookies). actix-session has no SQL store, so `sqlite://` and
 //! `postgres://` are refused at start.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use actix_session::storage::SessionStore;
@@ -19,10 +18,10 @@ use ferroauth_actix::extract::{Accounts, UserApi, api_response};
 use ferroauth_actix::memory_store::MemoryStore;
 use ferroauth_actix::routes::{AuthRoutes, Failure};
 use ferroauth_actix::sessions::SessionConfig;
-use ferroauth_actix::{AuthError, registry};
+use ferroauth_actix::{AuthError, registry, respond};
 use ferroauth_axum::stores::StoreChoice;
 
-use crate::{DemoOptions, pages};
+use crate::{ApiPaths, DemoOptions};
 
 /// Binds an `HttpServer` (whose type names its app factory) as [`Listen`] says, applies
 /// [`Serving`] and runs it.
@@ -153,13 +152,17 @@ pub fn start(
         oauth,
         options: Arc::new(options),
     };
-    let sessions = shared.options.session_config();
+    let sessions = crate::session_config!(SessionConfig, shared.options);
     match store {
         Store::Memory(store) => with_store(shared, sessions, store, key, listen, serving),
         Store::Redis(store) => with_store(shared, sessions, store, key, listen, serving),
         Store::Cookie(keys) => {
             let sealed = sessions.sealed(keys);
-            let server = HttpServer::new(move || app(shared.clone()).wrap(sealed.clone()));
+            let server = HttpServer::new(move || {
+                App::new()
+                    .configure(app(shared.clone()))
+                    .wrap(sealed.clone())
+            });
             Ok(run!(server, listen, serving))
         }
     }
@@ -174,7 +177,9 @@ fn with_store<St: SessionStore + Clone + Send + 'static>(
     serving: Serving,
 ) -> std::io::Result<actix_web::dev::Server> {
     let server = HttpServer::new(move || {
-        app(shared.clone()).wrap(sessions.middleware(store.clone(), key.clone()))
+        App::new()
+            .configure(app(shared.clone()))
+            .wrap(sessions.middleware(store.clone(), key.clone()))
     });
     Ok(run!(server, listen, serving))
 }
@@ -204,74 +209,26 @@ pub fn spawn(
     rx.recv().expect("the actix demo started")
 }
 
-impl DemoOptions {
-    fn session_config(&self) -> SessionConfig {
-        let config = SessionConfig::new().secure(self.secure_cookies);
-        let config = match &self.seal_tokens {
-            Some(sealer) => config.seal_tokens(sealer.clone()),
-            None => config,
-        };
-        match self.session_inactivity {
-            Some(inactivity) => config.inactivity(inactivity),
-            None => config,
-        }
-    }
-}
-
 /// The demo's routes, without the session middleware.
-fn app(
-    shared: Shared,
-) -> App<
-    impl actix_web::dev::ServiceFactory<
-        actix_web::dev::ServiceRequest,
-        Config = (),
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    let auth = AuthRoutes::new().with_refresh().error_page(error_page);
-    App::new()
-        .app_data(web::Data::new(shared.oauth))
-        .app_data(web::Data::new(shared.options.redirect_uri.clone()))
-        .app_data(web::Data::new(ApiPaths(Arc::new(
-            shared.options.api_paths.clone(),
-        ))))
-        // The login routes first: actix-web tries patterns in order, and logins are the
-        // demo's hot path.
-        .configure(auth.config())
-        .route("/", web::get().to(home))
-        .route("/api/{name}/{path:.*}", web::get().to(api))
-        .app_data(web::Data::new(shared.options.metrics.clone()))
-        .route("/metrics", web::get().to(serve_metrics))
-}
-
-async fn serve_metrics(metrics: web::Data<Option<crate::metrics::Metrics>>) -> HttpResponse {
-    match metrics.as_ref() {
-        Some(m) => HttpResponse::Ok()
-            .content_type(crate::metrics::CONTENT_TYPE)
-            .body(m.render()),
-        None => error_page(&Failure::new(
-            404,
-            "not_found",
-            "metrics are off (start the demo with --metrics)".into(),
-        )),
+fn app(shared: Shared) -> impl FnOnce(&mut web::ServiceConfig) {
+    let auth = AuthRoutes::new()
+        .with_refresh()
+        .error_page(|f| respond(crate::error_page(f)));
+    let metrics = shared.options.metrics.clone();
+    let metrics = move || std::future::ready(respond(crate::metrics_page(metrics.as_ref())));
+    move |cfg| {
+        cfg.app_data(web::Data::new(shared.oauth))
+            .app_data(web::Data::new(shared.options.redirect_uri.clone()))
+            .app_data(web::Data::new(ApiPaths(Arc::new(
+                shared.options.api_paths.clone(),
+            ))))
+            // The login routes first: actix-web tries patterns in order, and logins are
+            // the demo's hot path.
+            .configure(auth.config())
+            .route("/", web::get().to(home))
+            .route("/api/{name}/{path:.*}", web::get().to(api))
+            .route("/metrics", web::get().to(metrics));
     }
-}
-
-/// The API paths of [`DemoOptions::api_paths`], for the pages.
-struct ApiPaths(Arc<BTreeMap<String, String>>);
-
-fn error_page(failure: &Failure) -> HttpResponse {
-    let status = actix_web::http::StatusCode::from_u16(failure.status)
-        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(pages::error(
-            failure.status,
-            &failure.code,
-            &failure.description,
-        ))
 }
 
 async fn home(
@@ -279,28 +236,16 @@ async fn home(
     paths: web::Data<ApiPaths>,
     accounts: Result<Accounts, AuthError>,
 ) -> HttpResponse {
-    let result = registry(&req).and_then(|oauth| Ok((oauth, accounts?)));
-    match result {
-        Ok((oauth, Accounts(accounts))) => {
-            let providers = crate::providers(&oauth);
-            let page = pages::home(
-                &providers,
-                &accounts.into_iter().collect::<Vec<_>>(),
-                &paths.0,
-            );
-            HttpResponse::Ok()
-                .content_type("text/html; charset=utf-8")
-                .body(page)
-        }
-        Err(e) => error_page(&Failure::of(&e.0)),
+    let accounts = accounts.map(|a| a.0).map_err(|e| e.0);
+    match registry(&req) {
+        Ok(oauth) => respond(crate::home_page(&oauth, accounts, &paths)),
+        Err(e) => respond(crate::error_page(&Failure::of(&e.0))),
     }
 }
 
 async fn api(req: HttpRequest, api: Result<UserApi, AuthError>) -> Result<HttpResponse, AuthError> {
     let path = req.match_info().get("path").unwrap_or("");
-    let target = match req.query_string() {
-        "" => path.to_owned(),
-        q => format!("{path}?{q}"),
-    };
-    Ok(api_response(api?.get(&target).await?))
+    Ok(api_response(
+        api?.get_with_query(path, req.query_string()).await?,
+    ))
 }

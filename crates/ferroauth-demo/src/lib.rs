@@ -23,17 +23,17 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{RawPathParams, RawQuery, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
-use ferroauth::OAuth;
+use ferroauth::session::Account;
 use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::CookieKeys;
-use ferroauth_axum::extract::{Accounts, UserApi, api_response};
+use ferroauth::web::routes::Answer;
+use ferroauth::{Error, OAuth};
 use ferroauth_axum::routes::{AuthRoutes, Failure};
 use ferroauth_axum::sessions::SessionConfig;
 use ferroauth_axum::stores::{StoreChoice, StoreError};
-use ferroauth_axum::{AuthError, RedirectUriConfig};
+use ferroauth_axum::{AuthError, RedirectUriConfig, extract, respond};
 use tower_sessions::SessionStore;
 
 /// How the demo builds its pages, redirect URIs and cookies.
@@ -57,17 +57,26 @@ pub struct DemoOptions {
     pub seal_tokens: Option<TokenSealer>,
 }
 
-impl DemoOptions {
-    fn sessions(&self) -> SessionConfig {
-        let config = SessionConfig::new().secure(self.secure_cookies);
-        let config = match &self.seal_tokens {
-            Some(sealer) => config.seal_tokens(sealer.clone()),
-            None => config,
-        };
-        match self.session_inactivity {
+/// The session settings of [`DemoOptions`] on either framework's `SessionConfig` (the
+/// two types have the same builder methods).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! session_config {
+    ($config:ty, $options:expr) => {{
+        let mut config = <$config>::new().secure($options.secure_cookies);
+        if let Some(sealer) = &$options.seal_tokens {
+            config = config.seal_tokens(sealer.clone());
+        }
+        match $options.session_inactivity {
             Some(inactivity) => config.inactivity(inactivity),
             None => config,
         }
+    }};
+}
+
+impl DemoOptions {
+    fn sessions(&self) -> SessionConfig {
+        session_config!(SessionConfig, self)
     }
 
     /// The demo's `--cookie-keys` for the store `choice`: the cookie store seals its
@@ -93,6 +102,9 @@ impl DemoOptions {
 /// The API paths of [`DemoOptions::api_paths`], for the pages.
 #[derive(Debug, Clone, Default)]
 struct ApiPaths(Arc<BTreeMap<String, String>>);
+
+/// A session's accounts, by client name.
+type Accounts = BTreeMap<String, Account>;
 
 /// The demo over the session store `choice` names (`cookie` needs `cookie_keys`).
 pub async fn router_for(
@@ -130,78 +142,71 @@ pub fn router(oauth: OAuth, options: DemoOptions) -> Router {
 fn routes(options: DemoOptions) -> Router<OAuth> {
     let auth = AuthRoutes::new()
         .with_refresh()
-        .error_page(|f: &Failure| error_page(f.status, &f.code, &f.description));
+        .error_page(|f: &Failure| respond(error_page(f)));
+    let metrics = move || std::future::ready(respond(metrics_page(options.metrics.as_ref())));
     Router::new()
         .route("/", get(home))
         .route("/api/{name}/{*path}", get(api))
         .route("/api/{name}/", get(api))
-        .route("/metrics", get(move || serve_metrics(options.metrics)))
+        .route("/metrics", get(metrics))
         .merge(auth.router())
         .layer(axum::Extension(options.redirect_uri))
         .layer(axum::Extension(ApiPaths(Arc::new(options.api_paths))))
 }
 
-async fn serve_metrics(metrics: Option<metrics::Metrics>) -> Response {
+/// `/metrics`, when the demo has them.
+fn metrics_page(metrics: Option<&metrics::Metrics>) -> Answer {
     match metrics {
-        Some(m) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], m.render()).into_response(),
-        None => error_page(
+        Some(m) => Answer::Body(200, metrics::CONTENT_TYPE, m.render()),
+        None => error_page(&Failure::new(
             404,
             "not_found",
-            "metrics are off (start the demo with --metrics)",
-        ),
+            "metrics are off (start the demo with --metrics)".into(),
+        )),
     }
 }
 
-fn error_page(status: u16, code: &str, description: &str) -> Response {
-    let status_code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status_code, Html(pages::error(status, code, description))).into_response()
+/// The demo's error page, on both frameworks.
+fn error_page(failure: &Failure) -> Answer {
+    let html = pages::error(failure.status, &failure.code, &failure.description);
+    Answer::page(failure.status, html)
+}
+
+/// The home page, on both frameworks: the providers, and the accounts of the session.
+fn home_page(oauth: &OAuth, accounts: Result<Accounts, Error>, api_paths: &ApiPaths) -> Answer {
+    match accounts {
+        Ok(accounts) => {
+            let accounts: Vec<_> = accounts.into_iter().collect();
+            let providers = pages::Provider::all(oauth);
+            Answer::page(200, pages::home(&providers, &accounts, &api_paths.0))
+        }
+        Err(e) => error_page(&Failure::of(&e)),
+    }
 }
 
 async fn home(
     State(oauth): State<OAuth>,
-    axum::Extension(ApiPaths(api_paths)): axum::Extension<ApiPaths>,
-    accounts: Result<Accounts, AuthError>,
+    axum::Extension(paths): axum::Extension<ApiPaths>,
+    accounts: Result<extract::Accounts, AuthError>,
 ) -> Response {
-    let providers = providers(&oauth);
-    match accounts {
-        Ok(Accounts(accounts)) => Html(pages::home(
-            &providers,
-            &accounts.into_iter().collect::<Vec<_>>(),
-            &api_paths,
-        ))
-        .into_response(),
-        Err(e) => error_page(e.status().as_u16(), e.0.code(), &e.0.to_string()),
-    }
-}
-
-/// The configured providers for the home page, with their preset's provider name.
-fn providers(oauth: &OAuth) -> Vec<pages::Provider> {
-    oauth
-        .names()
-        .into_iter()
-        .filter_map(|name| {
-            let client = oauth.client(&name).ok()?;
-            Some(pages::Provider {
-                label: client.preset().map(|p| p.display_name.to_owned()),
-                oauth1: client.is_oauth1(),
-                name,
-            })
-        })
-        .collect()
+    respond(home_page(
+        &oauth,
+        accounts.map(|a| a.0).map_err(|e| e.0),
+        &paths,
+    ))
 }
 
 async fn api(
     params: RawPathParams,
     RawQuery(query): RawQuery,
-    api: Result<UserApi, AuthError>,
+    api: Result<extract::UserApi, AuthError>,
 ) -> Result<Response, AuthError> {
     let path = params
         .iter()
         .find(|(k, _)| *k == "path")
-        .map_or("", |(_, v)| v);
-    let target = match query.as_deref() {
-        Some(q) if !q.is_empty() => format!("{path}?{q}"),
-        _ => path.to_owned(),
-    };
-    Ok(api_response(api?.get(&target).await?))
+        .map_or("", |p| p.1);
+    let query = query.as_deref().unwrap_or_default();
+    Ok(extract::api_response(
+        api?.get_with_query(path, query).await?,
+    ))
 }

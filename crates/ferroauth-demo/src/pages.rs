@@ -60,6 +60,23 @@ pub struct Provider {
     pub oauth1: bool,
 }
 
+impl Provider {
+    /// The configured providers, with their preset's name for people.
+    pub fn all(oauth: &ferroauth::OAuth) -> Vec<Provider> {
+        let provider = |name: String| {
+            let client = oauth.client(&name).ok()?;
+            let label = client.preset().map(|p| p.display_name.to_owned());
+            let oauth1 = client.is_oauth1();
+            Some(Provider {
+                name,
+                label,
+                oauth1,
+            })
+        };
+        oauth.names().into_iter().filter_map(provider).collect()
+    }
+}
+
 /// The home page: login buttons and, for each provider logged in, the user and token.
 ///
 /// `api_paths` gives, per provider, the path under its API base URL that the
@@ -327,7 +344,7 @@ mod tests {
             .unwrap(),
         )
         .unwrap();
-        let page = home(&crate::providers(&oauth), &[], &BTreeMap::new());
+        let page = home(&Provider::all(&oauth), &[], &BTreeMap::new());
         assert!(
             page.contains("<strong>GitHub</strong><small>github · OAuth 2.0"),
             "{page}"

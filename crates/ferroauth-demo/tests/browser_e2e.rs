@@ -1174,7 +1174,48 @@ async fn sibling_host_cookies_are_ignored_in_a_browser(framework: Framework) {
     }
 }
 
+/// The login routes mounted under a prefix (axum `nest`, actix-web `scope`) with an app's
+/// own login hook, cross-site in query and form_post mode: the redirect URI and the
+/// form_post re-post page keep the prefix, and the hook's page ends the login.
+async fn nested_routes_in_a_browser(framework: Framework) {
+    use support::nested::{PREFIX, serve};
+    let driver = Driver::start().await;
+    for mode in [Mode::Query, Mode::FormPost] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let clients = DevClients::new().expect("secrets");
+        let provider = clients
+            .provider_builder(&format!("http://127.0.0.1:{port}{PREFIX}"), false, false)
+            .start()
+            .await
+            .expect("provider");
+        let mut settings =
+            Settings::from_toml_str(&clients.settings_toml(provider.issuer())).expect("settings");
+        if mode == Mode::FormPost {
+            let client = settings.clients.get_mut(dev::OIDC_CLIENT).unwrap();
+            let params = &mut client.authorize_params;
+            params.insert("response_mode".into(), "form_post".into());
+        }
+        let oauth = OAuth::from_settings(&settings).expect("clients");
+        let _running = serve(framework, listener, oauth);
+        let browser = driver.browser().await;
+        let login = format!("http://localhost:{port}{PREFIX}/login/{}", dev::OIDC_CLIENT);
+        browser.goto(&login).await.expect("the login route");
+        wait_url(&browser, provider.issuer()).await;
+        click(&browser, "button.user[value=\"alice\"]").await;
+        let hook = wait_text(&browser, "#hook", dev::OIDC_CLIENT).await;
+        assert!(hook.contains("alice"), "logged in as alice: {hook}");
+        let at = browser.current_url().await.unwrap();
+        assert!(
+            at.path().starts_with(PREFIX),
+            "ended under the prefix: {at}"
+        );
+        browser.close().await.expect("close the browser");
+    }
+}
+
 crate::on_both!(
+    nested_routes_in_a_browser,
     sibling_host_cookies_are_ignored_in_a_browser,
     sibling_host_posts_are_refused_in_a_browser,
     openid_connect_login_in_a_browser,

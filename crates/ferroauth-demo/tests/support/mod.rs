@@ -6,6 +6,7 @@ pub mod app;
 pub mod framework;
 pub mod harness;
 pub mod load;
+pub mod nested;
 pub mod services;
 
 use std::io::{BufRead, BufReader, Read};

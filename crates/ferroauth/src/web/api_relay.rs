@@ -16,7 +16,53 @@
 //!
 //! `Set-Cookie`, hop-by-hop headers and everything else the provider sent stay behind.
 
-use crate::http::HttpResponse;
+use crate::http::{HttpResponse, Method};
+use crate::session::{Session, SessionTokens};
+use crate::{ApiRequest, Error, OAuthClient};
+
+/// API calls to a provider with the user's stored token: refreshed when it expires within
+/// the client's leeway and once after a 401 `invalid_token`, in the registry's single
+/// flight (concurrent requests share one refresh), and saved back to the session. `S` is
+/// the integration's session; each integration's `UserApi` extractor gives one.
+#[derive(Debug, Clone)]
+pub struct UserApi<S> {
+    /// The provider's client.
+    pub client: OAuthClient,
+    /// The session holding the token.
+    pub session: S,
+}
+
+impl<S: Session> UserApi<S> {
+    /// A request to `path` under the client's `api_base_url` (with an optional `?query`).
+    /// The path may come from the browser: one that could leave the base is refused with
+    /// [`Error::InvalidApiPath`] ([`OAuthClient::request_path_with_store`]), so the token
+    /// only ever goes to the provider's API. Without a stored token: [`Error::NoToken`].
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        request: ApiRequest,
+    ) -> Result<HttpResponse, Error> {
+        let tokens = SessionTokens(&self.session);
+        self.client
+            .request_path_with_store(&tokens, method, path, request)
+            .await
+    }
+
+    /// A `GET` of `path`.
+    pub async fn get(&self, path: &str) -> Result<HttpResponse, Error> {
+        self.request(Method::GET, path, ApiRequest::default()).await
+    }
+
+    /// A `GET` of `path` with the request's `query` (empty for none), as a relay route
+    /// (`/api/{name}/{*path}`) passes them on.
+    pub async fn get_with_query(&self, path: &str, query: &str) -> Result<HttpResponse, Error> {
+        match query {
+            "" => self.get(path).await,
+            query => self.get(&format!("{path}?{query}")).await,
+        }
+    }
+}
 
 /// The headers of a relayed answer, in order; `content_type` is the provider's
 /// (`application/octet-stream` when it sent none or one that is not text).

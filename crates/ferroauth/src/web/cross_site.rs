@@ -29,9 +29,10 @@ pub struct FetchHeaders<'a> {
     pub origin: Option<&'a str>,
 }
 
-/// `Ok` when a state-changing request may come from where its headers say it comes from;
-/// see the notes atop `src/web/cross_site.rs`. `app` is the app's own URL for this
-/// request (`None` when the request's `Host` was unusable: then any `Origin` is refused).
+/// `Ok` when a state-changing request may come from where its headers say it comes from:
+/// `Sec-Fetch-Site` first, then `Origin` (`docs/security.md` says why). `app` is the app's
+/// own URL for this request (`None` when the request's `Host` was unusable: then any
+/// `Origin` is refused).
 pub fn refuse_cross_site(headers: FetchHeaders<'_>, app: Option<&AppUrl>) -> Result<(), Error> {
     match headers.sec_fetch_site.map(str::trim) {
         None | Some("same-origin") | Some("none") => {}

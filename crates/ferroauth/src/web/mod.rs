@@ -1,5 +1,6 @@
 //! What every web-framework integration does the same way, with no framework's types: the
-//! ready-made routes' work ([`flows`]), errors as HTTP answers ([`Failure`]), the app's own
+//! ready-made routes, whole ([`routes`]: request view, answers, one function per route)
+//! and their steps ([`flows`]), errors as HTTP answers ([`Failure`]), the app's own
 //! URL for redirect URIs ([`AppUrl`]), reading a callback's form body
 //! ([`callback_from_form`]), and the web layer's defences against hostile browsers, pages
 //! and sibling hosts: the login query checked ([`LoginQuery`]), state-changing requests
@@ -18,8 +19,9 @@ mod cross_site;
 mod failure;
 pub mod flows;
 mod login_query;
+pub mod routes;
 
-pub use api_relay::{relay_headers, relay_status};
+pub use api_relay::{UserApi, relay_headers, relay_status};
 pub use app_url::{AppUrl, RedirectUriConfig, RequestOrigin};
 pub use cross_site::{FetchHeaders, refuse_cross_site};
 pub use failure::{Failure, http_status};

@@ -1,0 +1,370 @@
+//! The ready-made routes, whole, with no framework's types: an integration hands each
+//! route its request as a [`RouteRequest`] and its session, and sends back the [`Answer`].
+//!
+//! | route | function |
+//! |---|---|
+//! | `GET /login/{name}` | [`login`] |
+//! | `GET` or `POST /auth/{name}` | [`RouteRequest::callback_form`], then [`callback`]; a completed login goes to the app's hook as [`Completed`] |
+//! | `POST /refresh/{name}` | [`refresh`] |
+//! | `POST /logout` | [`logout`] |
+//!
+//! What is left to an integration is what its framework forces: reading the request
+//! (headers, the path as the client sent it, the body of a `form_post` callback), finding
+//! the session and the registry, turning an [`Answer`] into its response type, and running
+//! the app's hooks (the login hook, the error page), whose responses are the framework's.
+//!
+//! The routes may be mounted under a prefix: [`RouteRequest::path`] is the path as the
+//! client sent it (axum's `OriginalUri`, not the path a nested router sees), so the
+//! redirect URI and the `form_post` re-post page keep the prefix.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use super::flows::{self, LoginAnswer};
+use super::{AppUrl, CallbackForm, Failure, FetchHeaders, RedirectUriConfig, RequestOrigin};
+use crate::form_post::ResubmitPage;
+use crate::session::Session;
+use crate::{CallbackParams, Error, Login, OAuth, Profile};
+
+/// A request to one of the routes, as its framework gave it. `H` looks a header up by its
+/// lower-case name (a closure over the framework's header map: no copy of the headers).
+#[derive(Debug, Clone, Copy)]
+pub struct RouteRequest<'a, H> {
+    /// The path as the client sent it, mount prefix included.
+    pub path: &'a str,
+    /// The query string, without `?` (empty when there is none).
+    pub query: &'a str,
+    /// The request URI's scheme and authority, when it is absolute.
+    pub scheme: Option<&'a str>,
+    /// The request URI's authority, when it is absolute.
+    pub authority: Option<&'a str>,
+    /// Header lookup: `headers("accept")`.
+    pub headers: H,
+    /// How the app's own URL is derived ([`AppUrl`]).
+    pub redirect_uri: &'a RedirectUriConfig,
+}
+
+/// The [`RedirectUriConfig`] of an app that sets none: no forwarded header trusted.
+pub static DEFAULT_REDIRECT_URI: RedirectUriConfig = RedirectUriConfig {
+    public_base_url: None,
+    trust_forwarded_headers: false,
+};
+
+impl<'a, H: Fn(&str) -> Option<&'a str>> RouteRequest<'a, H> {
+    /// A header's value, when it is text.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        (self.headers)(name)
+    }
+
+    /// Whether the request asks for JSON ([`super::wants_json`]).
+    pub fn wants_json(&self) -> bool {
+        super::wants_json(self.header("accept"))
+    }
+
+    /// The app's own URL for this request ([`AppUrl::from_request`]).
+    pub fn app_url(&self) -> Result<AppUrl, Error> {
+        let origin = RequestOrigin {
+            host: self.header("host"),
+            forwarded_proto: self.header("x-forwarded-proto"),
+            forwarded_host: self.header("x-forwarded-host"),
+            scheme: self.scheme,
+            authority: self.authority,
+        };
+        AppUrl::from_request(&origin, self.redirect_uri)
+    }
+
+    /// Refuses a state-changing request from another site ([`super::refuse_cross_site`]);
+    /// `app` is [`Self::app_url`], when it could be derived.
+    pub fn refuse_cross_site(&self, app: Option<&AppUrl>) -> Result<(), Error> {
+        let fetch = FetchHeaders {
+            sec_fetch_site: self.header("sec-fetch-site"),
+            origin: self.header("origin"),
+        };
+        super::refuse_cross_site(fetch, app)
+    }
+
+    /// A callback's parameters: the query of a GET, or the form `body` of a POST
+    /// ([`super::callback_from_form`]), whose re-post page (a POST without the session)
+    /// posts to the path and query the client sent, mount prefix included.
+    pub fn callback_form(
+        &self,
+        post: bool,
+        body: &[u8],
+        session_arrived: bool,
+    ) -> Result<CallbackForm, Error> {
+        if !post {
+            return Ok(CallbackForm::Params(CallbackParams::parse(self.query)?));
+        }
+        let content_type = self.header("content-type");
+        let json = self.wants_json();
+        let action = match self.query {
+            "" => Cow::Borrowed(self.path),
+            query => Cow::Owned(format!("{}?{query}", self.path)),
+        };
+        super::callback_from_form(content_type, body, session_arrived, json, &action)
+    }
+}
+
+/// The `Content-Type` of JSON answers.
+pub const JSON: &str = "application/json";
+/// The `Content-Type` of HTML pages.
+pub const HTML: &str = "text/html; charset=utf-8";
+
+/// What a route answers; each integration turns it into its response.
+#[derive(Debug)]
+pub enum Answer {
+    /// `302 Found` to the provider, with `Cache-Control: no-store` (the URL carries a
+    /// one-time state).
+    ToProvider(url::Url),
+    /// `303 See Other` to a URL, or a path of this app.
+    SeeOther(Cow<'static, str>),
+    /// A body with its status and `Content-Type`: JSON ([`Answer::json`], [`JSON`]), an
+    /// HTML page ([`HTML`]), or an app's own.
+    Body(u16, &'static str, String),
+    /// A `form_post` callback without the session: the page that posts it again from the
+    /// app's origin, sent with [`ResubmitPage::headers`].
+    Resubmit(ResubmitPage),
+    /// A failure for a browser: the app's error page (JSON requests get JSON).
+    Failed(Failure),
+}
+
+impl Answer {
+    /// `200 OK` with `value` as JSON.
+    pub fn json(value: &impl Serialize) -> Self {
+        match serde_json::to_string(value) {
+            Ok(body) => Self::Body(200, JSON, body),
+            // Claims and token summaries are maps of strings: unreachable in practice.
+            Err(e) => Self::fail(true, &Failure::new(500, "json_failed", e.to_string())),
+        }
+    }
+
+    /// An HTML page with its status.
+    pub fn page(status: u16, html: String) -> Self {
+        Self::Body(status, HTML, html)
+    }
+
+    /// A failure, logged when the server is at fault: JSON
+    /// `{"error", "error_description"}` with its status for a JSON request, else
+    /// [`Answer::Failed`] for the error page.
+    pub fn fail(json: bool, failure: &Failure) -> Self {
+        failure.log();
+        if json {
+            Self::Body(failure.status, JSON, failure.json().to_string())
+        } else {
+            Self::Failed(failure.clone())
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::ToProvider(_) => 302,
+            Self::SeeOther(_) => 303,
+            Self::Body(status, ..) => *status,
+            Self::Resubmit(_) => 200,
+            Self::Failed(failure) => failure.status,
+        }
+    }
+}
+
+/// A finished login, as the app's login hook receives it: the token and claims are
+/// already in the session, whose id is renewed. `S` is the integration's session.
+#[derive(Debug)]
+pub struct Completed<S> {
+    /// The login: client name, token, claims, and where the user asked to go.
+    pub login: Login,
+    /// The session the login was kept in.
+    pub session: S,
+    /// Whether the request asked for JSON.
+    pub json: bool,
+}
+
+impl<S> Completed<S> {
+    /// The user, normalized from the login's claims.
+    pub fn profile(&self) -> Profile {
+        Profile::from_claims(&self.login.userinfo)
+    }
+
+    /// The default login hook's answer: the login as JSON ([`LoginAnswer`]) for a JSON
+    /// request, else a redirect to where the user asked to go, or `/`.
+    pub fn default_answer(self) -> Answer {
+        if self.json {
+            return Answer::json(&LoginAnswer::of(&self.login));
+        }
+        Answer::SeeOther(self.login.return_to.map_or(Cow::Borrowed("/"), Cow::Owned))
+    }
+}
+
+/// `GET /login/{name}`: starts a login ([`flows::start_login`]) with the redirect URI
+/// beside this route ([`flows::callback_path`]).
+pub async fn login<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
+    oauth: &OAuth,
+    name: &str,
+    session: Result<S, Error>,
+    req: &RouteRequest<'a, H>,
+) -> Answer {
+    let result = async {
+        let client = oauth.client(name)?;
+        let session = session?;
+        let redirect_uri = req.app_url()?.to(&flows::callback_path(req.path, name));
+        flows::start_login(&client, &session, &redirect_uri, req.query).await
+    }
+    .await;
+    match result {
+        Ok(url) => Answer::ToProvider(url),
+        Err(e) => Answer::fail(req.wants_json(), &Failure::of(&e)),
+    }
+}
+
+/// `GET` or `POST /auth/{name}`: finishes a login ([`flows::finish_login`]) with the
+/// parameters of [`RouteRequest::callback_form`]. `Ok` is for the app's login hook; `Err`
+/// the answer (a failure, or the re-post page).
+pub async fn callback<S: Session>(
+    oauth: &OAuth,
+    name: &str,
+    session: Result<S, Error>,
+    form: Result<CallbackForm, Error>,
+    json: bool,
+) -> Result<Completed<S>, Answer> {
+    let params = match form {
+        Ok(CallbackForm::Params(params)) => params,
+        // A form_post callback without the session cookie: posted again from this origin.
+        Ok(CallbackForm::Resubmit(page)) => return Err(Answer::Resubmit(page)),
+        Err(e) => return Err(Answer::fail(json, &Failure::of(&e))),
+    };
+    let result = async {
+        let client = oauth.client(name)?;
+        let session = session?;
+        // Renews the session id once the login succeeds (session fixation).
+        let login = flows::finish_login(&client, &session, &params).await?;
+        Ok::<_, Error>((login, session))
+    }
+    .await;
+    match result {
+        Ok((login, session)) => Ok(Completed {
+            login,
+            session,
+            json,
+        }),
+        Err(e) => Err(Answer::fail(json, &Failure::of(&e))),
+    }
+}
+
+/// `POST /refresh/{name}`: refreshes the stored token ([`flows::refresh`]), after the
+/// cross-site check.
+pub async fn refresh<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
+    oauth: &OAuth,
+    name: &str,
+    session: Result<S, Error>,
+    req: &RouteRequest<'a, H>,
+) -> Answer {
+    let json = req.wants_json();
+    let result = async {
+        req.refuse_cross_site(req.app_url().ok().as_ref())?;
+        let client = oauth.client(name)?;
+        flows::refresh(&client, &session?).await
+    }
+    .await;
+    match result {
+        Ok((token, claims)) if json => Answer::json(&LoginAnswer::new(name, &claims, &token)),
+        Ok(_) => Answer::SeeOther(Cow::Borrowed("/")),
+        Err(e) => Answer::fail(json, &Failure::of_refresh(&e)),
+    }
+}
+
+/// `POST /logout`: clears the session ([`flows::logout`]), after the cross-site check,
+/// and sends the browser to the provider's end-session endpoint when there is one.
+pub async fn logout<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
+    oauth: &OAuth,
+    session: Result<S, Error>,
+    req: &RouteRequest<'a, H>,
+) -> Answer {
+    let json = req.wants_json();
+    let result = async {
+        let app = req.app_url().ok();
+        req.refuse_cross_site(app.as_ref())?;
+        let back = app.map(|u| u.to("/"));
+        flows::logout(oauth, &session?, back.as_deref()).await
+    }
+    .await;
+    match result {
+        Ok(url) if json => Answer::json(&flows::logout_answer(url.as_ref())),
+        Ok(Some(url)) => Answer::SeeOther(Cow::Owned(url.into())),
+        Ok(None) => Answer::SeeOther(Cow::Borrowed("/")),
+        Err(e) => Answer::fail(json, &Failure::of(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request<'a>(
+        path: &'a str,
+        query: &'a str,
+        headers: &'a [(&'a str, &'a str)],
+    ) -> RouteRequest<'a, impl Fn(&str) -> Option<&'a str>> {
+        RouteRequest {
+            path,
+            query,
+            scheme: None,
+            authority: None,
+            headers: move |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v),
+            redirect_uri: &DEFAULT_REDIRECT_URI,
+        }
+    }
+
+    const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+    #[test]
+    fn the_repost_goes_to_the_path_the_client_sent() {
+        let headers = [FORM];
+        let req = request("/prefix/auth/x", "tab=2", &headers);
+        let Ok(CallbackForm::Resubmit(page)) = req.callback_form(true, b"code=c&state=s", false)
+        else {
+            panic!("a form_post without the session is posted again");
+        };
+        assert!(page.html().contains("action=\"/prefix/auth/x?tab=2\""));
+        let req = request("/prefix/auth/x", "", &headers);
+        let Ok(CallbackForm::Resubmit(page)) = req.callback_form(true, b"code=c", false) else {
+            panic!("posted again");
+        };
+        assert!(page.html().contains("action=\"/prefix/auth/x\""));
+    }
+
+    #[test]
+    fn a_get_callback_reads_the_query() {
+        let req = request("/auth/x", "code=c&state=s", &[]);
+        let Ok(CallbackForm::Params(p)) = req.callback_form(false, b"", false) else {
+            panic!("a GET callback has parameters");
+        };
+        assert_eq!(p.get("code"), Some("c"));
+    }
+
+    #[test]
+    fn failures_are_json_or_pages() {
+        let failure = Failure::of(&Error::StateExpired);
+        let Answer::Body(400, JSON, body) = Answer::fail(true, &failure) else {
+            panic!("JSON for JSON requests");
+        };
+        assert!(body.contains("state_expired"));
+        assert_eq!(Answer::fail(false, &failure).status(), 400);
+        assert!(matches!(
+            Answer::fail(false, &failure),
+            Answer::Failed(f) if f == failure
+        ));
+    }
+
+    #[test]
+    fn app_url_and_cross_site_from_headers() {
+        let headers = [("host", "app.example"), ("origin", "http://evil.example")];
+        let req = request("/logout", "", &headers);
+        let app = req.app_url().unwrap();
+        assert_eq!(app.to("/"), "http://app.example/");
+        assert_eq!(
+            req.refuse_cross_site(Some(&app)).unwrap_err().code(),
+            "cross_site_request"
+        );
+    }
+}
