@@ -29,8 +29,10 @@ use crate::session::pending::{PendingLogins, PendingStore};
 use crate::{Claims, Error, Login, Token, TokenStore};
 
 pub mod at_rest;
+pub mod memory;
 pub mod pending;
 pub mod sealed;
+pub mod store;
 pub mod tokens;
 
 /// The entry of the pending logins.
