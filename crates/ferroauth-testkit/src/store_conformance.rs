@@ -33,6 +33,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use tower_sessions_core::session::{Id, Record};
+use tower_sessions_core::session_store::{self, SessionStore};
+
 /// The app under test.
 pub struct Target {
     /// What the report calls it (`"axum redis"`).
@@ -73,6 +76,57 @@ impl Fault {
     pub fn breaker(&self) -> Box<dyn FnMut(bool) + Send> {
         let fault = self.clone();
         Box::new(move |on| fault.set(on))
+    }
+}
+
+/// A tower-sessions-core store that fails every call while its [`Fault`] is on: the
+/// breaker of stores a test cannot stop (memory, SQLite), a broken store as a browser
+/// meets it.
+#[derive(Debug, Clone)]
+pub struct FaultyStore<S> {
+    store: S,
+    fault: Fault,
+}
+
+impl<S> FaultyStore<S> {
+    /// `store`, failing while `fault` is on.
+    pub fn new(store: S, fault: &Fault) -> Self {
+        Self {
+            store,
+            fault: fault.clone(),
+        }
+    }
+
+    fn check(&self) -> session_store::Result<()> {
+        if self.fault.is_on() {
+            return Err(session_store::Error::Backend(
+                "the store is down (test)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: SessionStore> SessionStore for FaultyStore<S> {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.check()?;
+        self.store.create(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.check()?;
+        self.store.save(record).await
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        self.check()?;
+        self.store.load(session_id).await
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        self.check()?;
+        self.store.delete(session_id).await
     }
 }
 
