@@ -11,15 +11,16 @@
 //!
 //! Every instance behind a load balancer must use the same store (and, with cookies, the
 //! same keys): a login starts on one instance and may finish on another. A store that fails
-//! or takes longer than [`STORE_TIMEOUT`] answers 503 `session_unavailable` ([`guard`]).
+//! (or, through its own timeouts, takes longer than [`STORE_TIMEOUT`]) answers 503
+//! `session_unavailable` ([`guard`]).
 //!
 //! # Why tower-sessions-core's trait
 //!
 //! The stores for SQL databases and Redis that the Rust ecosystem maintains
 //! (tower-sessions-sqlx-store, tower-sessions-redis-store) implement tower-sessions-core's
 //! [`SessionStore`], a small trait with no web-framework type in it. Building on it, the
-//! core opens every store ([`StoreChoice::open`]), bounds and retries its calls
-//! ([`SharedStore`], the SQLite busy retry), sweeps expired rows, and keeps the in-memory
+//! core opens every store ([`StoreChoice::open`]) with its timeouts, retries SQLite's busy
+//! calls, sweeps expired rows, and keeps the in-memory
 //! store ([`MemoryStore`]) in one place. `ferroauth-axum` hands the stores to
 //! tower-sessions as they are; `ferroauth-actix` bridges the trait to actix-session's
 //! store trait (and keeps actix-session's entries in the in-memory store directly, so that
@@ -182,48 +183,38 @@ pub enum OpenStore {
     Cookie(CookieKeys),
 }
 
-/// A database or Redis store opened by URL, each call bounded by [`STORE_TIMEOUT`]. Cheap
-/// to clone (the instances share the pool).
+/// A database or Redis store opened by URL. Cheap to clone (the instances share the pool).
+///
+/// Its calls are bounded by the store's own settings, each [`STORE_TIMEOUT`]: the pool's
+/// wait for a connection, SQLite's busy wait, Redis' command timeout. No timer is laid over
+/// the whole call: a SQLite write retried while busy may take longer than one wait, and
+/// under load that is a slow login, not a failed one.
 #[derive(Debug, Clone)]
 pub struct SharedStore(Arc<dyn SessionStore>);
 
 impl SharedStore {
-    /// `store`, its calls bounded.
+    /// `store`, shared.
     pub fn new(store: impl SessionStore) -> Self {
         Self(Arc::new(store))
     }
 }
 
-/// `call`, or a backend error after [`STORE_TIMEOUT`]. Noting the failure is the guard's
-/// ([`guard::GuardedStore`] or the adapter's).
-async fn timed<T>(
-    call: impl std::future::Future<Output = session_store::Result<T>>,
-) -> session_store::Result<T> {
-    tokio::time::timeout(STORE_TIMEOUT, call)
-        .await
-        .unwrap_or_else(|_| {
-            Err(session_store::Error::Backend(format!(
-                "the session store did not answer within {STORE_TIMEOUT:?}"
-            )))
-        })
-}
-
 #[async_trait]
 impl SessionStore for SharedStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        timed(self.0.create(record)).await
+        self.0.create(record).await
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        timed(self.0.save(record)).await
+        self.0.save(record).await
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        timed(self.0.load(session_id)).await
+        self.0.load(session_id).await
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        timed(self.0.delete(session_id)).await
+        self.0.delete(session_id).await
     }
 }
 
