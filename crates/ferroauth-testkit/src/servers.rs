@@ -149,7 +149,7 @@ pub struct Postgres {
 impl Postgres {
     /// initdb + pg_ctl start, as the `postgres` user when running as root (PostgreSQL
     /// refuses to run as root). Binaries from `FERROAUTH_PG_BIN`, else
-    /// /usr/lib/postgresql/<newest>/bin, else `pg_config --bindir`.
+    /// `/usr/lib/postgresql/<newest>/bin`, else `pg_config --bindir`.
     pub fn start() -> Postgres {
         let bin = pg_bin_dir();
         let dir = tempfile::tempdir().expect("temp dir");
