@@ -35,8 +35,8 @@
 //! Sessions: [`sessions::SessionConfig`] sets up actix-session for logins (the cookie
 //! `SameSite=Lax; HttpOnly; Path=/`, `Secure` on https, private (encrypted) cookie content,
 //! store failures as 503) over any actix-session store: [`memory_store::MemoryStore`] for
-//! one instance, actix-session's Redis store ([`redis_store::connect`], feature `redis`)
-//! for many. Or no
+//! one instance, a database or Redis opened by URL ([`stores::Store::open`], features
+//! `sqlite`, `postgres`, `redis`) for many. Or no
 //! server-side state at all, with [`sessions::SessionConfig::sealed`]: every entry in its
 //! own sealed cookie ([`ferroauth::session::sealed`]). Handlers see one [`AuthSession`]
 //! either way.
@@ -59,11 +59,10 @@ use futures_util::future::LocalBoxFuture;
 
 pub mod extract;
 pub mod memory_store;
-#[cfg(feature = "redis")]
-pub mod redis_store;
 pub mod routes;
 mod session;
 pub mod sessions;
+pub mod stores;
 
 pub use session::{AuthSession, ServerSession};
 

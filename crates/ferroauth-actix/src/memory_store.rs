@@ -1,34 +1,25 @@
 //! [`MemoryStore`]: actix-session sessions in this process's memory, for one instance.
 //!
-//! actix-session ships stores for cookies and Redis only. An app with one instance (and
-//! the demo) needs none of Redis; this store keeps sessions in a map, forgets each one
-//! when its time-to-live runs out, and sweeps expired sessions out every few hundred saves
-//! so that abandoned logins do not pile up. Apps with several instances need a shared
-//! store: actix-session's `RedisSessionStore` (feature `redis`).
+//! actix-session ships stores for cookies and Redis only. This is ferroauth's in-memory
+//! store ([`ferroauth::session::memory`], the one `ferroauth-axum` uses: expired sessions
+//! purged on writes, each session compactly encoded) holding actix-session's entries as
+//! they are, JSON texts, so that nothing is converted on the way in or out. Session keys are
+//! the store's 128-bit random ids. Apps with several instances need a shared store
+//! ([`crate::stores`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
-use actix_web::cookie::time::Duration;
+use actix_web::cookie::time::{Duration, OffsetDateTime};
+use ferroauth::session::memory;
+use tower_sessions_core::session::Id;
+use tower_sessions_core::session_store::Error as StoreError;
 
 type State = HashMap<String, String>;
 
-/// Saves between two sweeps of expired sessions.
-const SWEEP_EVERY: u32 = 256;
-
 /// Sessions in memory: see the [module docs](self). Clones share the sessions.
 #[derive(Debug, Clone, Default)]
-pub struct MemoryStore {
-    inner: Arc<Mutex<Sessions>>,
-}
-
-#[derive(Debug, Default)]
-struct Sessions {
-    by_key: HashMap<String, (State, Instant)>,
-    saves: u32,
-}
+pub struct MemoryStore(memory::MemoryStore);
 
 impl MemoryStore {
     /// An empty store.
@@ -36,76 +27,64 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// How many sessions are kept (expired ones not yet swept out included).
+    /// The core store underneath (its size, its sweeps).
+    pub fn sessions(&self) -> &memory::MemoryStore {
+        &self.0
+    }
+
+    /// How many sessions are kept (expired ones not yet purged included).
     pub fn len(&self) -> usize {
-        self.sessions().by_key.len()
+        self.0.len()
     }
 
     /// Whether no session is kept.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn sessions(&self) -> MutexGuard<'_, Sessions> {
-        // The map holds whole entries whatever a panicking thread was doing.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0.is_empty()
     }
 }
 
-fn deadline(ttl: &Duration) -> Instant {
-    let ttl = std::time::Duration::try_from(*ttl).unwrap_or_default();
-    Instant::now() + ttl
+impl From<memory::MemoryStore> for MemoryStore {
+    fn from(store: memory::MemoryStore) -> Self {
+        Self(store)
+    }
 }
 
-/// A new session key: 256 bits from the OS, in hex.
-fn new_key() -> Result<SessionKey, anyhow::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    // By table, not `format!` per byte: that was a twentieth of a login's instructions.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(2 * bytes.len());
-    for b in bytes {
-        text.push(char::from(HEX[usize::from(b >> 4)]));
-        text.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    SessionKey::try_from(text).map_err(anyhow::Error::from)
+/// When a session saved now with `ttl` expires.
+pub(crate) fn expiry(ttl: &Duration) -> OffsetDateTime {
+    OffsetDateTime::now_utc().saturating_add(*ttl)
 }
 
-impl Sessions {
-    fn sweep_now_and_then(&mut self) {
-        self.saves += 1;
-        if self.saves >= SWEEP_EVERY {
-            self.saves = 0;
-            let now = Instant::now();
-            self.by_key.retain(|_, (_, until)| *until > now);
-        }
-    }
+/// The store's id of a session key; `None` for a key the store never made.
+pub(crate) fn id_of(key: &SessionKey) -> Option<Id> {
+    key.as_ref().parse().ok()
+}
+
+/// The session key of a store id.
+pub(crate) fn key_of(id: Id) -> Result<SessionKey, anyhow::Error> {
+    SessionKey::try_from(id.to_string()).map_err(anyhow::Error::from)
+}
+
+pub(crate) fn other(e: StoreError) -> anyhow::Error {
+    anyhow::Error::from(e)
 }
 
 impl SessionStore for MemoryStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
-        let mut sessions = self.sessions();
-        let found = match sessions.by_key.get(key.as_ref()) {
-            Some((state, until)) if *until > Instant::now() => Some(state.clone()),
-            Some(_) => {
-                sessions.by_key.remove(key.as_ref());
-                None
-            }
-            None => None,
+        let Some(id) = id_of(key) else {
+            return Ok(None);
         };
-        Ok(found)
+        match self.0.load_data(&id) {
+            Ok(found) => Ok(found.map(|(_, state)| state)),
+            Err(e) => Err(LoadError::Deserialization(other(e))),
+        }
     }
 
     async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
-        let key = new_key().map_err(SaveError::Other)?;
-        let mut sessions = self.sessions();
-        sessions.sweep_now_and_then();
-        sessions
-            .by_key
-            .insert(key.as_ref().to_owned(), (state, deadline(ttl)));
-        Ok(key)
+        let mut id = Id::default();
+        self.0
+            .create_data(&mut id, expiry(ttl), &state)
+            .map_err(|e| SaveError::Serialization(other(e)))?;
+        key_of(id).map_err(SaveError::Other)
     }
 
     async fn update(
@@ -114,18 +93,17 @@ impl SessionStore for MemoryStore {
         state: State,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        // The state back when the session is gone (expired, or logged out elsewhere).
-        let gone = match self.sessions().by_key.get_mut(key.as_ref()) {
-            Some(entry) => {
-                *entry = (state, deadline(ttl));
-                None
+        if let Some(id) = id_of(&key) {
+            let kept = self
+                .0
+                .update_data(id, expiry(ttl), &state)
+                .map_err(|e| UpdateError::Serialization(other(e)))?;
+            if kept {
+                return Ok(key);
             }
-            None => Some(state),
-        };
-        let Some(state) = gone else {
-            return Ok(key);
-        };
-        // A new session, as actix-session's own stores do.
+        }
+        // The session is gone (expired, or logged out elsewhere): a new one, as
+        // actix-session's own stores do.
         self.save(state, ttl).await.map_err(|e| match e {
             SaveError::Serialization(e) => UpdateError::Serialization(e),
             SaveError::Other(e) => UpdateError::Other(e),
@@ -133,14 +111,16 @@ impl SessionStore for MemoryStore {
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
-        if let Some((_, until)) = self.sessions().by_key.get_mut(key.as_ref()) {
-            *until = deadline(ttl);
+        if let Some(id) = id_of(key) {
+            self.0.set_expiry(id, expiry(ttl));
         }
         Ok(())
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
-        self.sessions().by_key.remove(key.as_ref());
+        if let Some(id) = id_of(key) {
+            self.0.remove(&id);
+        }
         Ok(())
     }
 }
@@ -157,8 +137,7 @@ mod tests {
     async fn saves_loads_updates_and_forgets() {
         let store = MemoryStore::new();
         let key = store.save(state("1"), &Duration::minutes(1)).await.unwrap();
-        assert_eq!(key.as_ref().len(), 64);
-        assert!(key.as_ref().bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(key.as_ref().len(), 22, "128 bits in base64url");
         assert_eq!(store.load(&key).await.unwrap(), Some(state("1")));
         let key = store
             .update(key, state("2"), &Duration::minutes(1))
@@ -168,16 +147,25 @@ mod tests {
         store.delete(&key).await.unwrap();
         assert_eq!(store.load(&key).await.unwrap(), None);
         assert!(store.is_empty());
+        let junk = SessionKey::try_from("not a key".to_owned()).unwrap();
+        assert_eq!(store.load(&junk).await.unwrap(), None);
     }
 
     #[actix_web::test]
-    async fn expired_sessions_are_gone_and_swept_out() {
+    async fn expired_sessions_are_gone_and_purged() {
         let store = MemoryStore::new();
         let key = store.save(state("1"), &Duration::ZERO).await.unwrap();
         assert_eq!(store.load(&key).await.unwrap(), None);
-        for _ in 0..SWEEP_EVERY {
+        for _ in 0..10 {
             store.save(state("x"), &Duration::ZERO).await.unwrap();
         }
-        assert!(store.len() < SWEEP_EVERY as usize, "{} kept", store.len());
+        assert!(store.len() <= 1, "{} kept", store.len());
+        // An update of a gone session makes a new one, never brings the old key back.
+        let old = key.as_ref().to_owned();
+        let updated = store
+            .update(key, state("2"), &Duration::minutes(1))
+            .await
+            .unwrap();
+        assert_ne!(updated.as_ref(), old);
     }
 }

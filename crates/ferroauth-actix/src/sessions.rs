@@ -66,7 +66,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -83,7 +82,8 @@ use actix_web::{HttpMessage as _, HttpResponse, ResponseError};
 use ferroauth::Error;
 use ferroauth::cookies::{CookieNames, without_duplicated_cookie};
 use ferroauth::session::at_rest::TokenSealer;
-use ferroauth::session::sealed::{CookieKeys, CookieSealer, SealedCookies};
+use ferroauth::session::sealed::{CookieKeys, CookieSealer, KeyError, SealedCookies};
+use ferroauth::session::store::guard::{answers_unavailable, bounded, watch};
 use ferroauth::web::Failure;
 use futures_util::future::LocalBoxFuture;
 
@@ -96,6 +96,17 @@ pub const DEFAULT_COOKIE_NAME: &str = ferroauth::cookies::PLAIN_SESSION_COOKIE;
 
 /// How long an unused session lives by default.
 pub const DEFAULT_INACTIVITY: Duration = Duration::hours(8);
+
+/// actix-session's cookie key (which encrypts the session cookie's content) from the app's
+/// cookie-key text, `id:base64url-key[,...]` as [`CookieKeys::parse`] reads it: derived
+/// from the current key, so that the one setting serves sealed cookies and actix-session,
+/// and every instance given the same text reads the others' cookies. A text that is not
+/// valid keys is a [`KeyError`], never a random key.
+pub fn session_key(cookie_keys: &str) -> Result<Key, KeyError> {
+    let secret = CookieKeys::current_secret(cookie_keys)?;
+    // 32 bytes: what `derive_from` needs at least.
+    Ok(Key::derive_from(secret.as_bytes()))
+}
 
 /// The session cookie's settings: see the [module docs](self).
 #[derive(Debug, Clone)]
@@ -225,36 +236,10 @@ impl SessionConfig {
     }
 }
 
-tokio::task_local! {
-    /// Whether the session store failed during the current request. A task-local, not a
-    /// shared flag: the store runs on the request's own task.
-    static STORE_FAILED: Cell<bool>;
-}
-
-/// How long a store call may take before the request fails with 503: a store that hangs
-/// must not hold browsers (and workers) with it.
-pub const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// A store call, bounded by [`STORE_TIMEOUT`], its failure noted for [`StoreGuard`].
-async fn guarded<T, E: std::fmt::Display>(
-    call: impl std::future::Future<Output = Result<T, E>>,
-    timed_out: impl FnOnce(anyhow::Error) -> E,
-) -> Result<T, E> {
-    let result = match tokio::time::timeout(STORE_TIMEOUT, call).await {
-        Ok(result) => result,
-        Err(_) => Err(timed_out(anyhow::anyhow!(
-            "the session store did not answer within {STORE_TIMEOUT:?}"
-        ))),
-    };
-    if let Err(e) = &result {
-        tracing::warn!(error = %e, "session store failed");
-        let _ = STORE_FAILED.try_with(|failed| failed.set(true));
-    }
-    result
-}
-
-/// An actix-session store whose failures (and calls slower than [`STORE_TIMEOUT`]) the
-/// [`Sessions`] middleware answers as 503.
+/// An actix-session store whose failures (and calls slower than
+/// [`STORE_TIMEOUT`](ferroauth::session::store::STORE_TIMEOUT)) the [`Sessions`]
+/// middleware answers as 503 ([`ferroauth::session::store::guard`], the policy both
+/// adapters share).
 #[derive(Debug, Clone)]
 pub struct GuardedStore<St>(St);
 
@@ -262,11 +247,14 @@ type State = std::collections::HashMap<String, String>;
 
 impl<St: SessionStore> SessionStore for GuardedStore<St> {
     async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
-        guarded(self.0.load(key), LoadError::Other).await
+        bounded(self.0.load(key), |m| LoadError::Other(anyhow::anyhow!(m))).await
     }
 
     async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
-        guarded(self.0.save(state, ttl), SaveError::Other).await
+        bounded(self.0.save(state, ttl), |m| {
+            SaveError::Other(anyhow::anyhow!(m))
+        })
+        .await
     }
 
     async fn update(
@@ -275,15 +263,18 @@ impl<St: SessionStore> SessionStore for GuardedStore<St> {
         state: State,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        guarded(self.0.update(key, state, ttl), UpdateError::Other).await
+        bounded(self.0.update(key, state, ttl), |m| {
+            UpdateError::Other(anyhow::anyhow!(m))
+        })
+        .await
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
-        guarded(self.0.update_ttl(key, ttl), |e| e).await
+        bounded(self.0.update_ttl(key, ttl), |m| anyhow::anyhow!(m)).await
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
-        guarded(self.0.delete(key), |e| e).await
+        bounded(self.0.delete(key), |m| anyhow::anyhow!(m)).await
     }
 }
 
@@ -361,14 +352,14 @@ where
         strip_duplicated_session_cookie(&mut req, &self.session_cookie);
         let service = self.service.clone();
         let json = crate::wants_json(req.headers());
-        Box::pin(STORE_FAILED.scope(Cell::new(false), async move {
-            let result = service.call(req).await;
-            if !STORE_FAILED.with(Cell::get) {
+        Box::pin(async move {
+            let (result, failed) = watch(service.call(req)).await;
+            if !failed {
                 return result.map(ServiceResponse::map_into_left_body);
             }
             let unavailable = StoreUnavailable { json };
             match result {
-                Ok(response) if !response.status().is_server_error() => {
+                Ok(response) if !answers_unavailable(response.status().as_u16(), failed) => {
                     Ok(response.map_into_left_body())
                 }
                 Ok(response) => {
@@ -379,7 +370,7 @@ where
                 // actix-session fails the whole request when a load or save fails.
                 Err(_) => Err(unavailable.into()),
             }
-        }))
+        })
     }
 }
 
@@ -635,6 +626,20 @@ mod tests {
             vec![format!("{own}; {own}")],
         ] {
             assert_eq!(get(&cookies).await, "", "{cookies:?}");
+        }
+    }
+
+    #[test]
+    fn the_session_key_comes_from_the_current_cookie_key() {
+        let text = CookieKeys::generate("k1").unwrap();
+        let old = CookieKeys::generate("k0").unwrap();
+        let key = session_key(&text).unwrap();
+        assert_eq!(key.master(), session_key(&text).unwrap().master());
+        let rotated = session_key(&format!("{text},{old}")).unwrap();
+        assert_eq!(key.master(), rotated.master(), "old keys do not change it");
+        assert_ne!(key.master(), session_key(&old).unwrap().master());
+        for bad in ["", "k1", "k1:!!!", "k1:AAAA", &format!("{text},bad")] {
+            assert!(session_key(bad).is_err(), "{bad:?}");
         }
     }
 

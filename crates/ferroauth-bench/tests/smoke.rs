@@ -60,7 +60,7 @@ async fn returning_users_keep_one_session_each() {
     let provider = BenchProvider::start(&demo_base).await.unwrap();
     let settings = Settings::from_toml_str(&provider.demo_settings()).unwrap();
     let oauth = OAuth::from_settings(&settings).unwrap();
-    let store = ferroauth_axum::memory_store::PurgingMemoryStore::new();
+    let store = ferroauth::session::memory::MemoryStore::new();
     let app = ferroauth_demo::router_with_store(oauth, DemoOptions::default(), store.clone());
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let driver = Driver::new(&demo_base, Some(provider.rewrite()))

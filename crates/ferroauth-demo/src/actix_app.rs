@@ -1,9 +1,7 @@
 //! The demo on actix-web: the same routes, pages and answers as the axum demo
 //! ([`crate::router_for`]), through `ferroauth-actix`.
 //!
-//! Sessions: `memory` ([`MemoryStore`]), `redis://` (actix-session's Redis store) or
-//! `cookie` (sealed cookies). actix-session has no SQL store, so `sqlite://` and
-//! `postgres://` are refused at start.
+//! Sessions: any store by URL, as the axum demo ([`Store`], `ferroauth_actix::stores`).
 
 use std::sync::Arc;
 
@@ -11,15 +9,12 @@ use actix_session::storage::SessionStore;
 use actix_web::cookie::Key;
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use base64::Engine as _;
 use ferroauth::OAuth;
-use ferroauth::session::sealed::CookieKeys;
 use ferroauth_actix::extract::{Accounts, UserApi, api_response};
-use ferroauth_actix::memory_store::MemoryStore;
 use ferroauth_actix::routes::{AuthRoutes, Failure};
 use ferroauth_actix::sessions::SessionConfig;
+pub use ferroauth_actix::stores::Store;
 use ferroauth_actix::{AuthError, registry, respond};
-use ferroauth_axum::stores::StoreChoice;
 
 use crate::{ApiPaths, DemoOptions};
 
@@ -39,79 +34,6 @@ macro_rules! run {
         }
         server.run()
     }};
-}
-
-/// Where the actix demo keeps sessions.
-pub enum Store {
-    /// In this process's memory.
-    Memory(MemoryStore),
-    /// In Redis, shared by every instance (with the same session key).
-    Redis(actix_session::storage::RedisSessionStore),
-    /// In sealed cookies.
-    Cookie(CookieKeys),
-}
-
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Store::Memory(_) => "Store::Memory",
-            Store::Redis(_) => "Store::Redis",
-            Store::Cookie(_) => "Store::Cookie",
-        })
-    }
-}
-
-impl Store {
-    /// The store `choice` names: connects to Redis first, so that a wrong URL fails at
-    /// start. The cookie store needs `cookie_keys` (else a random key for this process).
-    pub async fn connect(
-        choice: &StoreChoice,
-        cookie_keys: Option<CookieKeys>,
-    ) -> Result<Self, String> {
-        match choice {
-            StoreChoice::Memory => Ok(Store::Memory(MemoryStore::new())),
-            StoreChoice::Cookie => Ok(Store::Cookie(match cookie_keys {
-                Some(keys) => keys,
-                None => random_cookie_keys()?,
-            })),
-            StoreChoice::Redis(url) => {
-                let store = ferroauth_actix::redis_store::connect(url)
-                    .await
-                    .map_err(|e| format!("session store {}: {e}", choice.describe()))?;
-                Ok(Store::Redis(store))
-            }
-            StoreChoice::Sqlite(_) | StoreChoice::Postgres(_) => Err(format!(
-                "session store {}: actix-session has no SQL store; use memory, cookie or \
-                 redis:// with --framework actix",
-                choice.describe()
-            )),
-        }
-    }
-}
-
-fn random_cookie_keys() -> Result<CookieKeys, String> {
-    tracing::warn!("no cookie keys given: a random key, so cookies die with the process");
-    CookieKeys::generate("k1")
-        .and_then(|text| CookieKeys::parse(&text))
-        .map_err(|e| e.to_string())
-}
-
-/// The key of actix-session's private cookie: derived from the current cookie key of
-/// `--cookie-keys` when given (so that instances sharing a store share it), else random.
-pub fn session_key(cookie_keys: Option<&str>) -> Key {
-    let secret = cookie_keys
-        .and_then(|text| text.split(',').next())
-        .and_then(|first| first.split_once(':'))
-        .and_then(|(_, b64)| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(b64)
-                .ok()
-        })
-        .filter(|bytes| bytes.len() >= 32);
-    match secret {
-        Some(bytes) => Key::derive_from(&bytes),
-        None => Key::generate(),
-    }
 }
 
 /// The registry and the demo's options, shared by every worker.
@@ -155,7 +77,7 @@ pub fn start(
     let sessions = crate::session_config!(SessionConfig, shared.options);
     match store {
         Store::Memory(store) => with_store(shared, sessions, store, key, listen, serving),
-        Store::Redis(store) => with_store(shared, sessions, store, key, listen, serving),
+        Store::Shared(store) => with_store(shared, sessions, store, key, listen, serving),
         Store::Cookie(keys) => {
             let sealed = sessions.sealed(keys);
             let server = HttpServer::new(move || {

@@ -81,7 +81,7 @@ impl DemoOptions {
 
     /// The demo's `--cookie-keys` for the store `choice`: the cookie store seals its
     /// cookies with them (they are given back for [`router_for`] or
-    /// [`actix_app::Store::connect`]); a server-side store keeps them here, to seal the
+    /// [`actix_app::Store::open`]); a server-side store keeps them here, to seal the
     /// users' tokens in it ([`seal_tokens`](Self::seal_tokens)).
     pub fn use_keys(
         &mut self,

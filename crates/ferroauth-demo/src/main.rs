@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::Parser;
 use ferroauth::OAuth;
 use ferroauth::session::sealed::CookieKeys;
+use ferroauth::session::store::StoreChoice;
 use ferroauth::settings::Settings;
-use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::{DemoOptions, actix_app};
 use ferroauth_testkit::dev;
 
@@ -212,8 +212,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 .await?;
         }
         Framework::Actix => {
-            let store = actix_app::Store::connect(&choice, cookie_keys).await?;
-            let key = actix_app::session_key(args.cookie_keys.as_deref());
+            let store = actix_app::Store::open(&choice, cookie_keys).await?;
+            let key = match args.cookie_keys.as_deref() {
+                Some(text) => ferroauth_actix::sessions::session_key(text)?,
+                None => actix_web::cookie::Key::generate(),
+            };
             let listener = listener.into_std()?;
             let serving = actix_app::Serving {
                 workers: args.workers,

@@ -304,13 +304,13 @@ async fn actix_store(sessions: &Sessions) -> actix_app::Store {
         Sessions::Memory(_) => panic!("tower-sessions' store is for the axum demo"),
         Sessions::Redis(redis) => {
             let choice = StoreChoice::from_str(&redis.url()).unwrap();
-            actix_app::Store::connect(&choice, None)
+            actix_app::Store::open(&choice, None)
                 .await
                 .expect("redis store")
         }
         Sessions::Cookie => {
             let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
-            actix_app::Store::connect(&StoreChoice::Cookie, Some(keys))
+            actix_app::Store::open(&StoreChoice::Cookie, Some(keys))
                 .await
                 .unwrap()
         }

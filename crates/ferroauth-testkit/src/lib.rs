@@ -145,7 +145,11 @@ mod html;
 mod keys;
 mod oauth1;
 mod oidc;
+#[cfg(feature = "store-conformance")]
+pub mod servers;
 mod state;
+#[cfg(feature = "store-conformance")]
+pub mod store_conformance;
 mod util;
 
 use std::collections::HashMap;

@@ -115,7 +115,7 @@ impl Running {
                 Running::axum(listener, app)
             }
             Framework::Actix => {
-                let store = actix_app::Store::connect(choice, keys).await.unwrap();
+                let store = actix_app::Store::open(choice, keys).await.unwrap();
                 Running::actix(listener, oauth, options, store)
             }
         }

@@ -30,8 +30,10 @@ use crate::session::tokens::TokenStore;
 use crate::{Claims, Error, Login, Token};
 
 pub mod at_rest;
+pub mod memory;
 pub mod pending;
 pub mod sealed;
+pub mod store;
 pub mod tokens;
 
 /// The entry of the pending logins.

@@ -90,6 +90,22 @@ const AAD_PREFIX: &str = "ferroauth sealed cookie v1 ";
 #[error("cookie keys: {0}")]
 pub struct KeyError(String);
 
+/// The bytes of one cookie key ([`CookieKeys::current_secret`]); never shown in `Debug`.
+pub struct KeySecret([u8; KEY_LEN]);
+
+impl KeySecret {
+    /// The key's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for KeySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeySecret(..)")
+    }
+}
+
 /// The keys for sealing cookies: the first seals, all open.
 pub struct CookieKeys {
     keys: Vec<(String, LessSafeKey)>,
@@ -141,6 +157,26 @@ impl CookieKeys {
         aws_lc_rs::rand::fill(&mut key).map_err(|_| KeyError("no randomness".into()))?;
         Self::new(id, &key)?;
         Ok(format!("{id}:{}", B64.encode(key)))
+    }
+
+    /// The current (first) key of `text`, in the format of [`parse`](Self::parse), as
+    /// secret bytes: what a web framework's own session-cookie key is derived from (the
+    /// actix adapter's), so that the app's one key setting serves both and every instance
+    /// sharing the keys derives the same. The whole text is checked as `parse` does.
+    pub fn current_secret(text: &str) -> Result<KeySecret, KeyError> {
+        Self::parse(text)?;
+        let first = text
+            .split(',')
+            .map(str::trim)
+            .find(|s| !s.is_empty())
+            .and_then(|item| item.split_once(':'))
+            .ok_or_else(|| KeyError("no key given".into()))?;
+        let bytes = B64
+            .decode(first.1.trim_end_matches('='))
+            .map_err(|_| KeyError(format!("key `{}` is not base64url", first.0)))?;
+        let bytes = <[u8; KEY_LEN]>::try_from(bytes.as_slice())
+            .map_err(|_| KeyError(format!("key `{}` has the wrong length", first.0)))?;
+        Ok(KeySecret(bytes))
     }
 
     /// The id of the key that seals.

@@ -8,6 +8,10 @@
 //! (serde_json's `arbitrary_precision` feature would keep only `f64` precision of a
 //! non-integer).
 //!
+//! The entries of an actix-session session are JSON text already (`HashMap<String,
+//! String>`): each is stored as a string and read back as one, so that no text is parsed
+//! on either way ([`SessionData`] for both forms).
+//!
 //! Decoding checks every length against the bytes left, so a truncated or corrupted
 //! buffer is an error, never a panic or a huge allocation.
 
@@ -15,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
-use tower_sessions::session_store::Error;
+use tower_sessions_core::session_store::Error;
 
 const NULL: u8 = 0;
 const FALSE: u8 = 1;
@@ -27,24 +31,97 @@ const STRING: u8 = 6;
 const ARRAY: u8 = 7;
 const OBJECT: u8 = 8;
 
-pub(super) fn encode(data: &HashMap<String, Value>) -> Result<Arc<[u8]>, Error> {
+/// A session's data in one of the forms web frameworks keep it: a map of JSON values
+/// (tower-sessions) or of JSON texts (actix-session). Sealed: the stored form is this
+/// module's.
+pub trait SessionData: Form {}
+
+impl SessionData for HashMap<String, Value> {}
+impl SessionData for HashMap<String, String> {}
+
+/// How a form is written and read (crate-private: [`SessionData`] is sealed).
+pub trait Form: Sized {
+    /// The type of an entry's value.
+    type Item;
+    /// Appends one entry's value.
+    fn put(out: &mut Vec<u8>, value: &Self::Item) -> Result<(), Error>;
+    /// Reads one entry's value.
+    fn read(reader: &mut Reader<'_>) -> Result<Self::Item, Error>;
+    /// The entries.
+    fn entries(&self) -> impl ExactSizeIterator<Item = (&String, &Self::Item)>;
+    /// An empty map for `capacity` entries.
+    fn with_capacity(capacity: usize) -> Self;
+    /// Adds an entry.
+    fn push(&mut self, key: String, value: Self::Item);
+}
+
+impl Form for HashMap<String, Value> {
+    type Item = Value;
+    fn put(out: &mut Vec<u8>, value: &Value) -> Result<(), Error> {
+        put_value(out, value)
+    }
+    fn read(reader: &mut Reader<'_>) -> Result<Value, Error> {
+        reader.value()
+    }
+    fn entries(&self) -> impl ExactSizeIterator<Item = (&String, &Value)> {
+        self.iter()
+    }
+    fn with_capacity(capacity: usize) -> Self {
+        HashMap::with_capacity(capacity)
+    }
+    fn push(&mut self, key: String, value: Value) {
+        self.insert(key, value);
+    }
+}
+
+/// JSON texts: each kept as a string (tag and text), so that neither way parses it.
+impl Form for HashMap<String, String> {
+    type Item = String;
+    fn put(out: &mut Vec<u8>, text: &String) -> Result<(), Error> {
+        out.push(STRING);
+        put_str(out, text);
+        Ok(())
+    }
+    fn read(reader: &mut Reader<'_>) -> Result<String, Error> {
+        match reader.0.first() {
+            Some(&STRING) => {
+                reader.byte()?;
+                reader.string()
+            }
+            // Not written by this form; read as the JSON text of the value.
+            _ => Ok(reader.value()?.to_string()),
+        }
+    }
+    fn entries(&self) -> impl ExactSizeIterator<Item = (&String, &String)> {
+        self.iter()
+    }
+    fn with_capacity(capacity: usize) -> Self {
+        HashMap::with_capacity(capacity)
+    }
+    fn push(&mut self, key: String, value: String) {
+        self.insert(key, value);
+    }
+}
+
+pub(super) fn encode<D: SessionData>(data: &D) -> Result<Arc<[u8]>, Error> {
     let mut out = Vec::with_capacity(1024);
-    put_len(&mut out, data.len());
-    for (key, value) in data {
+    let entries = data.entries();
+    put_len(&mut out, entries.len());
+    for (key, value) in entries {
         put_str(&mut out, key);
-        put_value(&mut out, value)?;
+        D::put(&mut out, value)?;
     }
     // One exact-size allocation for the long-lived copy.
     Ok(Arc::from(out))
 }
 
-pub(super) fn decode(bytes: &[u8]) -> Result<HashMap<String, Value>, Error> {
+pub(super) fn decode<D: SessionData>(bytes: &[u8]) -> Result<D, Error> {
     let mut reader = Reader(bytes);
     let count = reader.len()?;
-    let mut data = HashMap::with_capacity(reader.capacity_for(count));
+    let mut data = D::with_capacity(reader.capacity_for(count));
     for _ in 0..count {
         let key = reader.string()?;
-        data.insert(key, reader.value()?);
+        data.push(key, D::read(&mut reader)?);
     }
     if !reader.0.is_empty() {
         return Err(malformed("trailing bytes"));
@@ -123,7 +200,8 @@ fn malformed(what: &str) -> Error {
 }
 
 /// The bytes not read yet.
-struct Reader<'a>(&'a [u8]);
+#[derive(Debug)]
+pub struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
     fn byte(&mut self) -> Result<u8, Error> {

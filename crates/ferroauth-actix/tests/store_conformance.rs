@@ -1,0 +1,223 @@
+//! The testkit's session-store conformance suite ([`ferroauth_testkit::store_conformance`])
+//! through this adapter: a tiny app with `SessionConfig`'s middleware over each store and
+//! handlers that use [`AuthSession`] as a `ferroauth::session::Session`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::Key;
+use actix_web::{App, HttpServer, web};
+use ferroauth::session::sealed::CookieKeys;
+use ferroauth::session::store::StoreChoice;
+use ferroauth::session::{Session as _, insert_json};
+use ferroauth_actix::memory_store::MemoryStore;
+use ferroauth_actix::sessions::SessionConfig;
+use ferroauth_actix::stores::{Store, TowerStore};
+use ferroauth_actix::{AuthError, AuthSession};
+use ferroauth_testkit::servers::{Postgres, Redis};
+use ferroauth_testkit::store_conformance::{Fault, FaultyStore, Target, run};
+
+const INACTIVITY: Duration = Duration::from_secs(2);
+
+async fn put(
+    session: AuthSession,
+    path: web::Path<(String, String)>,
+) -> Result<&'static str, AuthError> {
+    let (key, value) = path.into_inner();
+    insert_json(&session, &key, &value).await?;
+    Ok("ok")
+}
+
+async fn read(session: AuthSession, key: web::Path<String>) -> Result<String, AuthError> {
+    Ok(session.get(&key).await?.unwrap_or_default())
+}
+
+async fn renew(session: AuthSession) -> Result<&'static str, AuthError> {
+    session.renew().await?;
+    Ok("ok")
+}
+
+async fn clear(session: AuthSession) -> Result<&'static str, AuthError> {
+    session.clear().await?;
+    Ok("ok")
+}
+
+fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/put/{key}/{value}", web::get().to(put))
+        .route("/get/{key}", web::get().to(read))
+        .route("/renew", web::get().to(renew))
+        .route("/clear", web::get().to(clear));
+}
+
+fn config() -> SessionConfig {
+    SessionConfig::for_public_url("http://127.0.0.1")
+        .unwrap()
+        .inactivity(actix_web::cookie::time::Duration::try_from(INACTIVITY).unwrap())
+}
+
+/// Where the app keeps sessions.
+enum Sessions<St> {
+    Server(St),
+    Sealed(CookieKeys),
+}
+
+/// The app, served by one worker on a thread of its own (actix-web's runtime).
+fn serve<St: SessionStore + Clone + Send + 'static>(sessions: Sessions<St>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let config = config();
+            let server = match sessions {
+                Sessions::Server(store) => {
+                    let key = Key::generate();
+                    HttpServer::new(move || {
+                        App::new()
+                            .configure(routes)
+                            .wrap(config.middleware(store.clone(), key.clone()))
+                    })
+                    .listen(listener)
+                    .unwrap()
+                    .workers(1)
+                    .disable_signals()
+                    .run()
+                }
+                Sessions::Sealed(keys) => {
+                    let sealed = config.sealed(keys);
+                    HttpServer::new(move || App::new().configure(routes).wrap(sealed.clone()))
+                        .listen(listener)
+                        .unwrap()
+                        .workers(1)
+                        .disable_signals()
+                        .run()
+                }
+            };
+            server.await.unwrap();
+        });
+    });
+    base
+}
+
+fn target(name: &str, base: String, breaker: Option<Box<dyn FnMut(bool) + Send>>) -> Target {
+    Target {
+        name: format!("actix {name}"),
+        base,
+        inactivity: INACTIVITY,
+        server_side: breaker.is_some(),
+        breaker,
+    }
+}
+
+/// The store `url` names, bridged to actix-session.
+async fn opened(url: &str) -> TowerStore<ferroauth::session::store::SharedStore> {
+    let choice: StoreChoice = url.parse().unwrap();
+    match Store::open(&choice, None).await.unwrap() {
+        Store::Shared(store) => store,
+        other => panic!("{url} opened {other:?}"),
+    }
+}
+
+/// An actix-session store that fails every call while its fault is on.
+#[derive(Clone)]
+struct Faulty<St>(St, Fault);
+
+type State = HashMap<String, String>;
+
+impl<St: SessionStore> Faulty<St> {
+    fn down(&self) -> Result<(), anyhow::Error> {
+        match self.1.is_on() {
+            true => Err(anyhow::anyhow!("the store is down (test)")),
+            false => Ok(()),
+        }
+    }
+}
+
+impl<St: SessionStore> SessionStore for Faulty<St> {
+    async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
+        self.down().map_err(LoadError::Other)?;
+        self.0.load(key).await
+    }
+    async fn save(
+        &self,
+        state: State,
+        ttl: &actix_web::cookie::time::Duration,
+    ) -> Result<SessionKey, SaveError> {
+        self.down().map_err(SaveError::Other)?;
+        self.0.save(state, ttl).await
+    }
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: State,
+        ttl: &actix_web::cookie::time::Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        self.down().map_err(UpdateError::Other)?;
+        self.0.update(key, state, ttl).await
+    }
+    async fn update_ttl(
+        &self,
+        key: &SessionKey,
+        ttl: &actix_web::cookie::time::Duration,
+    ) -> Result<(), anyhow::Error> {
+        self.down()?;
+        self.0.update_ttl(key, ttl).await
+    }
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        self.down()?;
+        self.0.delete(key).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory() {
+    let fault = Fault::new();
+    let base = serve(Sessions::Server(Faulty(MemoryStore::new(), fault.clone())));
+    run(target("memory", base, Some(fault.breaker()))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
+    let fault = Fault::new();
+    let store = TowerStore(FaultyStore::new(opened(&url).await.0, &fault));
+    let base = serve(Sessions::Server(store));
+    run(target("sqlite", base, Some(fault.breaker()))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres() {
+    let pg = Postgres::start();
+    let fault = Fault::new();
+    let store = TowerStore(FaultyStore::new(opened(&pg.url()).await.0, &fault));
+    let base = serve(Sessions::Server(store));
+    run(target("postgres", base, Some(fault.breaker()))).await;
+}
+
+/// Redis is really stopped and started again for the failure step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis() {
+    let mut redis = Redis::start();
+    let base = serve(Sessions::Server(opened(&redis.url()).await));
+    let breaker = Box::new(move |down: bool| {
+        if down {
+            redis.stop();
+        } else {
+            redis.restart();
+        }
+    });
+    run(target("redis", base, Some(breaker))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_cookies() {
+    let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
+    run(target(
+        "sealed cookies",
+        serve(Sessions::<MemoryStore>::Sealed(keys)),
+        None,
+    ))
+    .await;
+}

@@ -1,0 +1,132 @@
+//! The testkit's session-store conformance suite ([`ferroauth_testkit::store_conformance`])
+//! through this adapter: a tiny app with `SessionConfig`'s session layer over each store and
+//! handlers that use [`AuthSession`] as a `ferroauth::session::Session`.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::get;
+use ferroauth::session::sealed::CookieKeys;
+use ferroauth::session::store::{OpenStore, StoreChoice};
+use ferroauth::session::{Session as _, insert_json};
+use ferroauth_axum::memory_store::MemoryStore;
+use ferroauth_axum::sessions::SessionConfig;
+use ferroauth_axum::{AuthError, AuthSession};
+use ferroauth_testkit::servers::{Postgres, Redis};
+use ferroauth_testkit::store_conformance::{Fault, FaultyStore, Target, run};
+
+const INACTIVITY: Duration = Duration::from_secs(2);
+
+async fn put(
+    session: AuthSession,
+    Path((key, value)): Path<(String, String)>,
+) -> Result<&'static str, AuthError> {
+    insert_json(&session, &key, &value).await?;
+    Ok("ok")
+}
+
+async fn read(session: AuthSession, Path(key): Path<String>) -> Result<String, AuthError> {
+    Ok(session.get(&key).await?.unwrap_or_default())
+}
+
+async fn renew(session: AuthSession) -> Result<&'static str, AuthError> {
+    session.renew().await?;
+    Ok("ok")
+}
+
+async fn clear(session: AuthSession) -> Result<&'static str, AuthError> {
+    session.clear().await?;
+    Ok("ok")
+}
+
+fn routes() -> Router {
+    Router::new()
+        .route("/put/{key}/{value}", get(put))
+        .route("/get/{key}", get(read))
+        .route("/renew", get(renew))
+        .route("/clear", get(clear))
+}
+
+fn config() -> SessionConfig {
+    SessionConfig::for_public_url("http://127.0.0.1")
+        .unwrap()
+        .inactivity(time::Duration::try_from(INACTIVITY).unwrap())
+}
+
+async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+fn target(name: &str, base: String, breaker: Option<Box<dyn FnMut(bool) + Send>>) -> Target {
+    Target {
+        name: format!("axum {name}"),
+        base,
+        inactivity: INACTIVITY,
+        server_side: breaker.is_some(),
+        breaker,
+    }
+}
+
+/// The store `url` names, behind a switch that breaks it.
+async fn opened(url: &str, fault: &Fault) -> FaultyStore<ferroauth::session::store::SharedStore> {
+    let choice: StoreChoice = url.parse().unwrap();
+    match choice.open(None).await.unwrap() {
+        OpenStore::Shared(store) => FaultyStore::new(store, fault),
+        other => panic!("{url} opened {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory() {
+    let fault = Fault::new();
+    let store = FaultyStore::new(MemoryStore::new(), &fault);
+    let base = serve(config().apply(routes(), store)).await;
+    run(target("memory", base, Some(fault.breaker()))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
+    let fault = Fault::new();
+    let base = serve(config().apply(routes(), opened(&url, &fault).await)).await;
+    run(target("sqlite", base, Some(fault.breaker()))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres() {
+    let pg = Postgres::start();
+    let fault = Fault::new();
+    let base = serve(config().apply(routes(), opened(&pg.url(), &fault).await)).await;
+    run(target("postgres", base, Some(fault.breaker()))).await;
+}
+
+/// Redis is really stopped and started again for the failure step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis() {
+    let mut redis = Redis::start();
+    let choice: StoreChoice = redis.url().parse().unwrap();
+    let OpenStore::Shared(store) = choice.open(None).await.unwrap() else {
+        panic!("redis opened another store");
+    };
+    let base = serve(config().apply(routes(), store)).await;
+    let breaker = Box::new(move |down: bool| {
+        if down {
+            redis.stop();
+        } else {
+            redis.restart();
+        }
+    });
+    run(target("redis", base, Some(breaker))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_cookies() {
+    let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
+    let base = serve(config().apply_sealed(routes(), keys)).await;
+    run(target("sealed cookies", base, None)).await;
+}

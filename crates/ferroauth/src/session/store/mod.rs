@@ -1,0 +1,255 @@
+//! Server-side session stores, chosen by URL, and the policy for their failures: once,
+//! for every web adapter.
+//!
+//! | value | store | instances | feature |
+//! |---|---|---|---|
+//! | `memory` | [`MemoryStore`], expired sessions swept out | one | |
+//! | `sqlite://FILE` | SQLite through tower-sessions-sqlx-store (WAL, busy writes retried) | several on one host | `sqlite` |
+//! | `postgres://...` | PostgreSQL through tower-sessions-sqlx-store | many | `postgres` |
+//! | `redis://HOST:PORT` | Redis through tower-sessions-redis-store (fred; reconnects by itself) | many | `redis` |
+//! | `cookie` | no server-side state: sealed (AES-256-GCM) cookies ([`super::sealed`]) | many, with the same keys | |
+//!
+//! Every instance behind a load balancer must use the same store (and, with cookies, the
+//! same keys): a login starts on one instance and may finish on another. A store that fails
+//! (or, through its own timeouts, takes longer than [`STORE_TIMEOUT`]) answers 503
+//! `session_unavailable` ([`guard`]).
+//!
+//! # Why tower-sessions-core's trait
+//!
+//! The stores for SQL databases and Redis that the Rust ecosystem maintains
+//! (tower-sessions-sqlx-store, tower-sessions-redis-store) implement tower-sessions-core's
+//! [`SessionStore`], a small trait with no web-framework type in it. Building on it, the
+//! core opens every store ([`StoreChoice::open`]) with its timeouts, retries SQLite's busy
+//! calls, sweeps expired rows, and keeps the in-memory
+//! store ([`MemoryStore`]) in one place. `ferroauth-axum` hands the stores to
+//! tower-sessions as they are; `ferroauth-actix` bridges the trait to actix-session's
+//! store trait (and keeps actix-session's entries in the in-memory store directly, so that
+//! its hot path converts nothing). A second trait of ferroauth's own would have meant
+//! writing, or wrapping, each database's store again.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tower_sessions_core::session::{Id, Record};
+use tower_sessions_core::session_store::{self, SessionStore};
+
+use super::memory::MemoryStore;
+use super::sealed::CookieKeys;
+
+pub mod guard;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+
+#[cfg(feature = "redis")]
+pub use redis::redis_pool;
+#[cfg(feature = "sqlite")]
+pub use sql::RetryBusy;
+
+/// How long a store call may take before the request fails with 503: a store that hangs
+/// must not hold browsers (and workers) with it.
+pub const STORE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Which session store an app uses, as its settings name it (see the [module docs](self)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// In memory, one instance.
+    Memory,
+    /// SQLite at this `sqlite:` URL.
+    Sqlite(String),
+    /// PostgreSQL at this `postgres://` URL.
+    Postgres(String),
+    /// Redis at this `redis://` URL.
+    Redis(String),
+    /// Sealed cookies, no server-side state.
+    Cookie,
+}
+
+impl StoreChoice {
+    /// A description without credentials, for logs.
+    pub fn describe(&self) -> String {
+        let redact = |url: &str| match url::Url::parse(url) {
+            Ok(mut u) => {
+                let _ = u.set_password(None);
+                let _ = u.set_username("");
+                u.to_string()
+            }
+            Err(_) => "(unparsable URL)".to_owned(),
+        };
+        match self {
+            StoreChoice::Memory => "memory".into(),
+            StoreChoice::Sqlite(url) => url.clone(),
+            StoreChoice::Postgres(url) | StoreChoice::Redis(url) => redact(url),
+            StoreChoice::Cookie => "cookie (sealed, AES-256-GCM)".into(),
+        }
+    }
+
+    /// The store this choice names: connects (and migrates a database) first, so that a
+    /// wrong URL fails at start with a clear error. The cookie store uses `cookie_keys`;
+    /// without them, a random key (logged at warn), so cookies then die with the process.
+    /// A database or Redis store needs this crate's feature of the same name.
+    pub async fn open(&self, cookie_keys: Option<CookieKeys>) -> Result<OpenStore, StoreError> {
+        #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+        let fail = |e: &dyn std::fmt::Display| {
+            StoreError(format!("session store {}: {e}", self.describe()))
+        };
+        Ok(match self {
+            StoreChoice::Memory => OpenStore::Memory(MemoryStore::new()),
+            #[cfg(feature = "sqlite")]
+            StoreChoice::Sqlite(url) => OpenStore::Shared(SharedStore::new(
+                sql::sqlite(url).await.map_err(|e| fail(&e))?,
+            )),
+            #[cfg(feature = "postgres")]
+            StoreChoice::Postgres(url) => OpenStore::Shared(SharedStore::new(
+                sql::postgres(url).await.map_err(|e| fail(&e))?,
+            )),
+            #[cfg(feature = "redis")]
+            StoreChoice::Redis(url) => {
+                let pool = redis_pool(url).await.map_err(|e| fail(&e))?;
+                // Redis expires the keys itself (EXAT); no sweep needed.
+                OpenStore::Shared(SharedStore::new(
+                    tower_sessions_redis_store::RedisStore::new(pool),
+                ))
+            }
+            StoreChoice::Cookie => OpenStore::Cookie(match cookie_keys {
+                Some(keys) => keys,
+                None => {
+                    tracing::warn!(
+                        "sealed-cookie sessions without keys: using a random key; cookies will not survive a restart or reach another instance"
+                    );
+                    let key = CookieKeys::generate("k1").map_err(|e| StoreError(e.to_string()))?;
+                    CookieKeys::parse(&key).map_err(|e| StoreError(e.to_string()))?
+                }
+            }),
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err(StoreError(format!(
+                    "session store {}: ferroauth was built without its feature",
+                    other.describe()
+                )));
+            }
+        })
+    }
+}
+
+impl FromStr for StoreChoice {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        Ok(match s {
+            "memory" => StoreChoice::Memory,
+            "cookie" => StoreChoice::Cookie,
+            _ if s.starts_with("sqlite:") => StoreChoice::Sqlite(s.into()),
+            _ if s.starts_with("postgres://") || s.starts_with("postgresql://") => {
+                StoreChoice::Postgres(s.into())
+            }
+            _ if s.starts_with("redis://") || s.starts_with("rediss://") => {
+                StoreChoice::Redis(s.into())
+            }
+            _ => {
+                // The text may be a URL with a password: not repeated.
+                return Err(StoreError(
+                    "unknown session store: use memory, cookie, sqlite://FILE, postgres://... or redis://HOST:PORT".into(),
+                ));
+            }
+        })
+    }
+}
+
+/// A session store that could not be named or opened.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(String);
+
+impl StoreError {
+    /// The stable code: the store is a setting.
+    pub fn code(&self) -> &'static str {
+        "invalid_settings"
+    }
+}
+
+/// An opened store ([`StoreChoice::open`]), for a web adapter to install.
+#[derive(Debug)]
+pub enum OpenStore {
+    /// The in-memory store.
+    Memory(MemoryStore),
+    /// A database or Redis.
+    Shared(SharedStore),
+    /// Sealed cookies under these keys.
+    Cookie(CookieKeys),
+}
+
+/// A database or Redis store opened by URL. Cheap to clone (the instances share the pool).
+///
+/// Its calls are bounded by the store's own settings, each [`STORE_TIMEOUT`]: the pool's
+/// wait for a connection, SQLite's busy wait, Redis' command timeout. No timer is laid over
+/// the whole call: a SQLite write retried while busy may take longer than one wait, and
+/// under load that is a slow login, not a failed one.
+#[derive(Debug, Clone)]
+pub struct SharedStore(Arc<dyn SessionStore>);
+
+impl SharedStore {
+    /// `store`, shared.
+    pub fn new(store: impl SessionStore) -> Self {
+        Self(Arc::new(store))
+    }
+}
+
+#[async_trait]
+impl SessionStore for SharedStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.0.create(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.0.save(record).await
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        self.0.load(session_id).await
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        self.0.delete(session_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_describes_without_credentials() {
+        let pg: StoreChoice = "postgres://app:hunter2@db.example/app".parse().unwrap();
+        assert_eq!(pg.describe(), "postgres://db.example/app");
+        let redis: StoreChoice = " redis://:pw@127.0.0.1:6379 ".parse().unwrap();
+        assert!(!redis.describe().contains("pw"), "{}", redis.describe());
+        assert_eq!(
+            "memory".parse::<StoreChoice>().unwrap(),
+            StoreChoice::Memory
+        );
+        assert_eq!(
+            "cookie".parse::<StoreChoice>().unwrap(),
+            StoreChoice::Cookie
+        );
+        let err = "mysql://u:secret@h/db".parse::<StoreChoice>().unwrap_err();
+        assert!(!err.to_string().contains("secret"), "{err}");
+        assert_eq!(err.code(), "invalid_settings");
+    }
+
+    #[tokio::test]
+    async fn memory_and_cookie_open_without_features() {
+        assert!(matches!(
+            StoreChoice::Memory.open(None).await.unwrap(),
+            OpenStore::Memory(_)
+        ));
+        assert!(matches!(
+            StoreChoice::Cookie.open(None).await.unwrap(),
+            OpenStore::Cookie(_)
+        ));
+    }
+}
