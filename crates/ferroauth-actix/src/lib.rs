@@ -8,7 +8,7 @@
 //! use ferroauth::OAuth;
 //! use ferroauth_actix::memory_store::MemoryStore;
 //! use ferroauth_actix::routes::AuthRoutes;
-//! use ferroauth_actix::sessions::SessionConfig;
+//! use ferroauth_actix::sessions::{SessionConfig, SessionsExt as _};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let oauth = OAuth::from_settings(&ferroauth::settings::Settings::from_file("ferroauth.toml")?)?;
@@ -37,7 +37,7 @@
 //! store failures as 503) over any actix-session store: [`memory_store::MemoryStore`] for
 //! one instance, a database or Redis opened by URL ([`stores::Store::open`], features
 //! `sqlite`, `postgres`, `redis`) for many. Or no
-//! server-side state at all, with [`sessions::SessionConfig::sealed`]: every entry in its
+//! server-side state at all, with [`sessions::SessionsExt::sealed`]: every entry in its
 //! own sealed cookie ([`ferroauth::session::sealed`]). Handlers see one [`AuthSession`]
 //! either way.
 

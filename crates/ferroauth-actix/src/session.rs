@@ -145,7 +145,7 @@ impl Session for AuthSession {
 /// actix-session's `Session` lives on one worker thread (`Rc<RefCell<…>>`), while
 /// ferroauth's `Session` trait is `Send + Sync`, so that axum apps can hold it across
 /// `.await`s on any thread. The middleware of
-/// [`SessionConfig::middleware`](crate::sessions::SessionConfig::middleware) copies the
+/// [`SessionsExt::middleware`](crate::sessions::SessionsExt::middleware) copies the
 /// request's entries into this (shared, `Send`) value, hands it to the handlers, and writes
 /// what they changed back to actix-session once they answered, before actix-session saves
 /// the session. The copy is a few short JSON strings.

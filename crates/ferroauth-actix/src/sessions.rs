@@ -2,7 +2,7 @@
 //!
 //! A provider is always on another site than the app, so its redirect back to the
 //! callback is a cross-site navigation: only a `SameSite=Lax` (or `None`) cookie comes
-//! with it. [`SessionConfig::middleware`] sets up actix-session's `SessionMiddleware` for
+//! with it. [`SessionsExt::middleware`] sets up actix-session's `SessionMiddleware` for
 //! that, over any actix-session store:
 //!
 //! | attribute | value | why |
@@ -23,7 +23,7 @@
 //! cookie named `id`, and the browser sends it to the app; with actix-session's cookie
 //! store it would even be a whole session of the attacker's. Browsers let only the app's
 //! own host set a `__Host-` cookie, so behind https the session cookie is `__Host-id` and
-//! the sealed cookies ([`SessionConfig::sealed`]) `__Host-fa_...`. Plain-http loopback
+//! the sealed cookies ([`SessionsExt::sealed`]) `__Host-fa_...`. Plain-http loopback
 //! development keeps `id` and `fa_...` (browsers refuse `__Host-` without `Secure`).
 //! [`SessionConfig::cookie_name`] and [`SessionConfig::sealed_cookie_prefix`] name them
 //! otherwise; a `__Host-` name without `Secure` is an `invalid_settings` error. A request
@@ -40,7 +40,7 @@
 //! (browser extensions, proxies' logs, a shared computer's profile), and a stolen verifier
 //! or token is exactly what PKCE and server-side tokens exist to keep away; so this config
 //! never makes a signed-only cookie. Even private, a `CookieSessionStore` cookie fails once
-//! tokens outgrow the 4 KB a browser keeps per cookie; [`SessionConfig::sealed`] keeps
+//! tokens outgrow the 4 KB a browser keeps per cookie; [`SessionsExt::sealed`] keeps
 //! each entry in its own sealed cookie instead and drops the oldest pending logins rather
 //! than failing.
 //!
@@ -52,7 +52,7 @@
 //! ```no_run
 //! use actix_web::{App, cookie::Key, web};
 //! use ferroauth_actix::memory_store::MemoryStore;
-//! use ferroauth_actix::sessions::SessionConfig;
+//! use ferroauth_actix::sessions::{SessionConfig, SessionsExt as _};
 //!
 //! # fn app() -> Result<(), ferroauth::Error> {
 //! // Secure cookies for https://app.example; none for http://127.0.0.1:8000.
@@ -79,12 +79,12 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage as _, HttpResponse, ResponseError};
-use ferroauth::Error;
-use ferroauth::cookies::{CookieNames, without_duplicated_cookie};
+use ferroauth::cookies::without_duplicated_cookie;
 use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::{CookieKeys, CookieSealer, KeyError, SealedCookies};
 use ferroauth::session::store::guard::{answers_unavailable, bounded, watch};
 use ferroauth::web::Failure;
+pub use ferroauth::web::SessionConfig;
 use futures_util::future::LocalBoxFuture;
 
 use crate::AuthSession;
@@ -93,9 +93,6 @@ use crate::session::ServerSession;
 /// The default session cookie name over plain http (actix-session's own); behind https it
 /// is [`ferroauth::cookies::HOST_SESSION_COOKIE`] (`__Host-id`).
 pub const DEFAULT_COOKIE_NAME: &str = ferroauth::cookies::PLAIN_SESSION_COOKIE;
-
-/// How long an unused session lives by default.
-pub const DEFAULT_INACTIVITY: Duration = Duration::hours(8);
 
 /// actix-session's cookie key (which encrypts the session cookie's content) from the app's
 /// cookie-key text, `id:base64url-key[,...]` as [`CookieKeys::parse`] reads it: derived
@@ -108,130 +105,47 @@ pub fn session_key(cookie_keys: &str) -> Result<Key, KeyError> {
     Ok(Key::derive_from(secret.as_bytes()))
 }
 
-/// The session cookie's settings: see the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
-    names: CookieNames,
-    inactivity: Duration,
-    tokens: Option<TokenSealer>,
-}
-
-impl Default for SessionConfig {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl SessionConfig {
-    /// `SameSite=Lax; HttpOnly; Secure; Path=/`, named `__Host-id`, 8 hours of inactivity.
-    pub fn new() -> Self {
-        Self {
-            names: CookieNames::new(true),
-            inactivity: DEFAULT_INACTIVITY,
-            tokens: None,
-        }
-    }
-
-    /// The settings for an app served at `public_url`: `Secure` unless the URL is plain
-    /// http on a loopback host ([`ferroauth::web::secure_cookies_for`]).
-    pub fn for_public_url(public_url: &str) -> Result<Self, Error> {
-        Ok(Self::new().secure(ferroauth::web::secure_cookies_for(public_url)?))
-    }
-
-    /// Whether the cookie is `Secure` (sent over https only). Turning it off for an app
-    /// served over https, or outside loopback, is an explicit opt-out; it also drops the
-    /// `__Host-` prefix of the default names (and forgets names set before that need
-    /// `Secure`, logged): name cookies after this.
-    pub fn secure(mut self, secure: bool) -> Self {
-        self.names = self.names.secure(secure);
-        self
-    }
-
-    /// The session cookie's name (default `__Host-id`, `id` without `Secure`). With several
-    /// apps on one host, give each its own, `__Host-` prefixed behind https. An
-    /// `invalid_settings` error when it is not a cookie name or is `__Host-`/`__Secure-`
-    /// prefixed without `Secure`.
-    pub fn cookie_name(mut self, name: &str) -> Result<Self, Error> {
-        self.names = self.names.with_session(name)?;
-        Ok(self)
-    }
-
-    /// The prefix of the sealed cookies' names (default `__Host-fa_`, `fa_` without
-    /// `Secure`); checked as [`cookie_name`](Self::cookie_name).
-    pub fn sealed_cookie_prefix(mut self, prefix: &str) -> Result<Self, Error> {
-        self.names = self.names.with_sealed_prefix(prefix)?;
-        Ok(self)
-    }
-
-    /// The cookies' names.
-    pub fn cookie_names(&self) -> &CookieNames {
-        &self.names
-    }
-
-    /// How long an unused session lives.
-    pub fn inactivity(mut self, inactivity: Duration) -> Self {
-        self.inactivity = inactivity;
-        self
-    }
-
-    /// Whether the cookie will be `Secure`.
-    pub fn is_secure(&self) -> bool {
-        self.names.is_secure()
-    }
-
-    /// Seals the users' tokens in the server-side store under `keys` (the first seals, all
-    /// open: rotation as for sealed cookies; the same keys may serve both), through
-    /// [`middleware`](Self::middleware). Tokens stored in clear before are dropped at their
-    /// next read (the user logs in again); [`ferroauth::session::at_rest`] says why.
-    /// Sessions in sealed cookies ([`sealed`](Self::sealed)) are sealed whole already.
-    pub fn seal_tokens(mut self, keys: impl Into<TokenSealer>) -> Self {
-        self.tokens = Some(keys.into());
-        self
-    }
-
-    /// Whether tokens are sealed in the server-side store.
-    pub fn seals_tokens(&self) -> bool {
-        self.tokens.is_some()
-    }
-
+/// The session settings ([`SessionConfig`], the same on every framework) as actix-web
+/// middleware: see the [module docs](self).
+pub trait SessionsExt {
     /// Sessions in an actix-session `store`, the cookie's content encrypted under `key`
     /// (64 bytes; the same on every instance that shares the store): actix-session's
     /// middleware set up as the [module docs](self) say, the bridge that gives handlers an
     /// [`AuthSession`], the store-failure guard and the strip of a duplicated session
     /// cookie, as one middleware for `App::wrap`.
-    pub fn middleware<St: SessionStore + 'static>(&self, store: St, key: Key) -> Sessions<St> {
+    fn middleware<St: SessionStore + 'static>(&self, store: St, key: Key) -> Sessions<St>;
+
+    /// Sessions with no server-side state: every entry in its own sealed (AES-256-GCM)
+    /// cookie under `keys` ([`ferroauth::session::sealed`]), `SameSite=Lax; HttpOnly;
+    /// Path=/`, `Secure` and named as the config says, living as long as an unused
+    /// session does.
+    fn sealed(&self, keys: CookieKeys) -> SealedSessions;
+}
+
+impl SessionsExt for SessionConfig {
+    fn middleware<St: SessionStore + 'static>(&self, store: St, key: Key) -> Sessions<St> {
         let lifecycle = PersistentSession::default()
-            .session_ttl(self.inactivity)
+            .session_ttl(self.idle_lifetime())
             .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest);
         let inner = SessionMiddleware::builder(GuardedStore(store), key)
-            .cookie_name(self.names.session().to_owned())
+            .cookie_name(self.cookie_names().session().to_owned())
             .cookie_same_site(SameSite::Lax)
             .cookie_http_only(true)
-            .cookie_secure(self.names.is_secure())
+            .cookie_secure(self.is_secure())
             .cookie_path("/".to_owned())
             .cookie_content_security(CookieContentSecurity::Private)
             .session_lifecycle(lifecycle)
             .build();
         Sessions {
             inner: Rc::new(inner),
-            session_cookie: Rc::from(self.names.session()),
-            tokens: self.tokens.clone(),
+            session_cookie: Rc::from(self.cookie_names().session()),
+            tokens: self.token_sealer().cloned(),
         }
     }
 
-    /// Sessions with no server-side state: every entry in its own sealed (AES-256-GCM)
-    /// cookie under `keys` ([`ferroauth::session::sealed`]), `SameSite=Lax; HttpOnly;
-    /// Path=/`, `Secure` and named as this config says, living as long as
-    /// [`inactivity`](Self::inactivity).
-    pub fn sealed(&self, keys: CookieKeys) -> SealedSessions {
-        let lifetime = std::time::Duration::from_secs(
-            u64::try_from(self.inactivity.whole_seconds()).unwrap_or(0),
-        );
-        let sealer = CookieSealer::new(keys)
-            .cookie_names(&self.names)
-            .max_age(lifetime);
+    fn sealed(&self, keys: CookieKeys) -> SealedSessions {
         SealedSessions {
-            sealer: Arc::new(sealer),
+            sealer: Arc::new(self.cookie_sealer(keys)),
         }
     }
 }
@@ -278,7 +192,7 @@ impl<St: SessionStore> SessionStore for GuardedStore<St> {
     }
 }
 
-/// The middleware of [`SessionConfig::middleware`]: the store-failure guard around
+/// The middleware of [`SessionsExt::middleware`]: the store-failure guard around
 /// actix-session's middleware around the bridge to [`AuthSession`].
 pub struct Sessions<St: SessionStore> {
     inner: Rc<SessionMiddleware<GuardedStore<St>>>,
@@ -376,20 +290,15 @@ where
 
 /// Removes every copy of the cookie `name` from a request that sends it more than once.
 fn strip_duplicated_session_cookie(req: &mut ServiceRequest, name: &str) {
-    let values: Vec<&str> = req
-        .headers()
-        .get_all(header::COOKIE)
+    let values: Vec<&str> = (req.headers().get_all(header::COOKIE))
         .filter_map(|v| v.to_str().ok())
         .collect();
     let Some(rest) = without_duplicated_cookie(&values, name) else {
         return;
     };
-    let headers = req.headers_mut();
-    headers.remove(header::COOKIE);
-    if !rest.is_empty()
-        && let Ok(value) = HeaderValue::from_str(&rest)
-    {
-        headers.insert(header::COOKIE, value);
+    req.headers_mut().remove(header::COOKIE);
+    if let Some(value) = HeaderValue::from_str(&rest).ok().filter(|v| !v.is_empty()) {
+        req.headers_mut().insert(header::COOKIE, value);
     }
 }
 
@@ -456,7 +365,7 @@ where
     }
 }
 
-/// The middleware of [`SessionConfig::sealed`]: gives each request a [`SealedCookies`] jar
+/// The middleware of [`SessionsExt::sealed`]: gives each request a [`SealedCookies`] jar
 /// as its [`AuthSession`] and writes what changed as `Set-Cookie`.
 #[derive(Clone)]
 pub struct SealedSessions {
@@ -641,21 +550,6 @@ mod tests {
         for bad in ["", "k1", "k1:!!!", "k1:AAAA", &format!("{text},bad")] {
             assert!(session_key(bad).is_err(), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn a_host_prefixed_name_needs_secure() {
-        let dev = SessionConfig::for_public_url("http://127.0.0.1:8000").unwrap();
-        assert_eq!(dev.cookie_names().session(), "id");
-        for result in [
-            dev.clone().cookie_name("__Host-app"),
-            dev.sealed_cookie_prefix("__Host-app_"),
-        ] {
-            assert_eq!(result.unwrap_err().code(), "invalid_settings");
-        }
-        let https = SessionConfig::for_public_url("https://app.example").unwrap();
-        assert_eq!(https.cookie_names().session(), "__Host-id");
-        assert_eq!(https.cookie_names().sealed_prefix(), "__Host-fa_");
     }
 
     #[derive(Clone)]

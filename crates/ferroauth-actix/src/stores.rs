@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! use actix_web::{App, HttpServer};
-//! use ferroauth_actix::sessions::{SessionConfig, session_key};
+//! use ferroauth_actix::sessions::{SessionConfig, SessionsExt as _, session_key};
 //! use ferroauth_actix::stores::{Store, StoreChoice};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,8 +35,8 @@ use tower_sessions_core::session_store::SessionStore as TowerSessionStore;
 
 use crate::memory_store::{MemoryStore, expiry, id_of, key_of, other};
 
-/// A store opened by URL, for [`SessionConfig::middleware`](crate::sessions::SessionConfig::middleware)
-/// (memory, a database or Redis) or [`SessionConfig::sealed`](crate::sessions::SessionConfig::sealed)
+/// A store opened by URL, for [`SessionsExt::middleware`](crate::sessions::SessionsExt::middleware)
+/// (memory, a database or Redis) or [`SessionsExt::sealed`](crate::sessions::SessionsExt::sealed)
 /// (cookies).
 #[derive(Debug)]
 pub enum Store {

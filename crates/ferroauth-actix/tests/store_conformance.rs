@@ -12,7 +12,7 @@ use ferroauth::session::sealed::CookieKeys;
 use ferroauth::session::store::StoreChoice;
 use ferroauth::session::{Session as _, insert_json};
 use ferroauth_actix::memory_store::MemoryStore;
-use ferroauth_actix::sessions::SessionConfig;
+use ferroauth_actix::sessions::{SessionConfig, SessionsExt as _};
 use ferroauth_actix::stores::{Store, TowerStore};
 use ferroauth_actix::{AuthError, AuthSession};
 use ferroauth_testkit::servers::{Postgres, Redis};

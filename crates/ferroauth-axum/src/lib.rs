@@ -7,7 +7,8 @@
 //! use axum::{Router, extract::{Path, State}, response::{IntoResponse, Response}, routing::get};
 //! use ferroauth::OAuth;
 //! use ferroauth_axum::{AuthError, AuthSession, Callback, RedirectUri, authorize_access_token, authorize_redirect};
-//! use ferroauth_axum::{memory_store::PurgingMemoryStore, sessions::SessionConfig};
+//! use ferroauth_axum::memory_store::PurgingMemoryStore;
+//! use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
 //!
 //! async fn login(State(oauth): State<OAuth>, Path(name): Path<String>, session: AuthSession, uri: RedirectUri)
 //!     -> Result<Response, AuthError>

@@ -5,7 +5,7 @@
 //! ```no_run
 //! # use axum::{Router, routing::get};
 //! use ferroauth_axum::memory_store::MemoryStore;
-//! use ferroauth_axum::sessions::SessionConfig;
+//! use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
 //!
 //! # fn app() -> Result<Router, ferroauth::Error> {
 //! let app: Router = SessionConfig::for_public_url("https://app.example")?

@@ -2,11 +2,11 @@
 //! through [`ferroauth::session::sealed`]. This module is the axum wiring: the
 //! [`sealed_cookies`] middleware reads the request's cookies into a
 //! [`SealedCookies`] jar, which [`crate::AuthSession`] then uses, and writes what changed
-//! back as `Set-Cookie`. [`crate::sessions::SessionConfig::apply_sealed`] installs it.
+//! back as `Set-Cookie`. [`crate::sessions::SessionsExt::apply_sealed`] installs it.
 //!
 //! ```no_run
 //! # use axum::{Router, routing::get};
-//! use ferroauth_axum::sessions::SessionConfig;
+//! use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
 //! use ferroauth::session::sealed::CookieKeys;
 //!
 //! # fn app() -> Result<Router, Box<dyn std::error::Error>> {

@@ -28,13 +28,13 @@
 //! cookie named `id`, and the browser sends it to the app: the victim would use the
 //! attacker's session. Browsers let only the app's own host set a `__Host-` cookie, so
 //! behind https the session cookie is `__Host-id` and the sealed cookies
-//! ([`apply_sealed`](SessionConfig::apply_sealed)) `__Host-fa_...`. Plain-http loopback
+//! ([`apply_sealed`](SessionsExt::apply_sealed)) `__Host-fa_...`. Plain-http loopback
 //! development keeps `id` and `fa_...` (browsers refuse `__Host-` without `Secure`).
 //! [`cookie_name`](SessionConfig::cookie_name) and
 //! [`sealed_cookie_prefix`](SessionConfig::sealed_cookie_prefix) name them otherwise; a
 //! `__Host-` name without `Secure` is an `invalid_settings` error. A request that sends the
 //! session cookie twice (the app's own and a planted one) has no session:
-//! [`apply`](SessionConfig::apply) strips both copies before tower-sessions reads them
+//! [`apply`](SessionsExt::apply) strips both copies before tower-sessions reads them
 //! ([`strip_duplicated_session_cookie`]).
 //!
 //! With [`SessionConfig::seal_tokens`], the users' access and refresh tokens are sealed
@@ -44,7 +44,7 @@
 //! ```no_run
 //! use axum::{Router, routing::get};
 //! use ferroauth_axum::memory_store::PurgingMemoryStore;
-//! use ferroauth_axum::sessions::SessionConfig;
+//! use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
 //!
 //! # fn app() -> Result<Router, ferroauth::Error> {
 //! // Secure cookies for https://app.example; none for http://127.0.0.1:8000.
@@ -63,10 +63,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use ferroauth::Error;
-use ferroauth::cookies::{CookieNames, without_duplicated_cookie};
-use ferroauth::session::at_rest::TokenSealer;
-use ferroauth::session::sealed::{CookieKeys, CookieSealer};
+use ferroauth::cookies::without_duplicated_cookie;
+use ferroauth::session::sealed::CookieKeys;
+use ferroauth::session::store::{OpenStore, StoreChoice, StoreError};
+pub use ferroauth::web::SessionConfig;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
@@ -76,152 +76,97 @@ use crate::store_guard::{GuardedStore, session_store_guard};
 /// it is [`ferroauth::cookies::HOST_SESSION_COOKIE`] (`__Host-id`).
 pub const DEFAULT_COOKIE_NAME: &str = ferroauth::cookies::PLAIN_SESSION_COOKIE;
 
-/// How long an unused session lives by default.
-pub const DEFAULT_INACTIVITY: time::Duration = time::Duration::hours(8);
-
-/// The session cookie's settings: see the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
-    names: CookieNames,
-    inactivity: time::Duration,
-    tokens: Option<TokenSealer>,
-}
-
-impl Default for SessionConfig {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl SessionConfig {
-    /// `SameSite=Lax; HttpOnly; Secure; Path=/`, named `__Host-id`, 8 hours of inactivity.
-    pub fn new() -> Self {
-        Self {
-            names: CookieNames::new(true),
-            inactivity: DEFAULT_INACTIVITY,
-            tokens: None,
-        }
-    }
-
-    /// The settings for an app served at `public_url`: `Secure` unless the URL is plain
-    /// http on a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`), where browsers would
-    /// refuse or not need it during development. Plain http anywhere else keeps `Secure`:
-    /// an app that really serves logins over plain http must say so with
-    /// [`secure(false)`](Self::secure).
-    pub fn for_public_url(public_url: &str) -> Result<Self, Error> {
-        Ok(Self::new().secure(ferroauth::web::secure_cookies_for(public_url)?))
-    }
-
-    /// Whether the cookie is `Secure` (sent over https only). Turning it off for an app
-    /// served over https, or outside loopback, is an explicit opt-out; it also drops the
-    /// `__Host-` prefix of the default names (and forgets names set before that need
-    /// `Secure`, logged): name cookies after this.
-    pub fn secure(mut self, secure: bool) -> Self {
-        self.names = self.names.secure(secure);
-        self
-    }
-
-    /// The session cookie's name (default `__Host-id`, `id` without `Secure`). With several
-    /// apps on one host, give each its own, `__Host-` prefixed behind https. An
-    /// `invalid_settings` error when it is not a cookie name or is `__Host-`/`__Secure-`
-    /// prefixed without `Secure`.
-    pub fn cookie_name(mut self, name: &str) -> Result<Self, Error> {
-        self.names = self.names.with_session(name)?;
-        Ok(self)
-    }
-
-    /// The prefix of the sealed cookies' names (default `__Host-fa_`, `fa_` without
-    /// `Secure`); checked as [`cookie_name`](Self::cookie_name).
-    pub fn sealed_cookie_prefix(mut self, prefix: &str) -> Result<Self, Error> {
-        self.names = self.names.with_sealed_prefix(prefix)?;
-        Ok(self)
-    }
-
-    /// The cookies' names.
-    pub fn cookie_names(&self) -> &CookieNames {
-        &self.names
-    }
-
-    /// How long an unused session lives.
-    pub fn inactivity(mut self, inactivity: time::Duration) -> Self {
-        self.inactivity = inactivity;
-        self
-    }
-
-    /// Whether the cookie will be `Secure`.
-    pub fn is_secure(&self) -> bool {
-        self.names.is_secure()
-    }
-
-    /// Seals the users' tokens in the server-side store under `keys` (the first seals, all
-    /// open: rotation as for sealed cookies; the same keys may serve both), through
-    /// [`apply`](Self::apply). Tokens stored in clear before are dropped at their next read
-    /// (the user logs in again); [`ferroauth::session::at_rest`] says why. Sessions in
-    /// sealed cookies ([`apply_sealed`](Self::apply_sealed)) are sealed whole already.
-    pub fn seal_tokens(mut self, keys: impl Into<TokenSealer>) -> Self {
-        self.tokens = Some(keys.into());
-        self
-    }
-
-    /// Whether tokens are sealed in the server-side store.
-    pub fn seals_tokens(&self) -> bool {
-        self.tokens.is_some()
-    }
-
+/// The session settings ([`SessionConfig`], the same on every framework) installed on an
+/// axum router: see the [module docs](self).
+pub trait SessionsExt {
     /// The tower-sessions layer over `store` (wrapped in [`GuardedStore`]). Prefer
     /// [`apply`](Self::apply), which adds the [`session_store_guard`] and
     /// [`strip_duplicated_session_cookie`] middleware and the token sealer of
-    /// [`seal_tokens`](Self::seal_tokens) too; with this layer alone, add the middleware
+    /// [`SessionConfig::seal_tokens`] too; with this layer alone, add the middleware
     /// yourself outside the layer (tokens are then not sealed).
-    pub fn layer<S: SessionStore + Clone>(&self, store: S) -> SessionManagerLayer<GuardedStore<S>> {
-        SessionManagerLayer::new(GuardedStore::new(store))
-            .with_name(self.names.session().to_owned())
-            .with_same_site(SameSite::Lax)
-            .with_http_only(true)
-            .with_secure(self.names.is_secure())
-            .with_path("/")
-            .with_expiry(Expiry::OnInactivity(self.inactivity))
-    }
+    fn layer<S: SessionStore + Clone>(&self, store: S) -> SessionManagerLayer<GuardedStore<S>>;
 
     /// `router` with sessions in sealed cookies under `keys` ([`crate::sealed_cookies`]):
     /// no server-side state. The cookies are `SameSite=Lax; HttpOnly; Path=/`, `Secure` and
-    /// named as this config says; they live as long as [`inactivity`](Self::inactivity).
-    pub fn apply_sealed<St>(&self, router: Router<St>, keys: CookieKeys) -> Router<St>
+    /// named as the config says; they live as long as an unused session does.
+    fn apply_sealed<St>(&self, router: Router<St>, keys: CookieKeys) -> Router<St>
+    where
+        St: Clone + Send + Sync + 'static;
+
+    /// `router` with sessions in `store`: the session layer and, outside it, the
+    /// duplicated-cookie strip, the store-failure guard and the token sealer, if any.
+    fn apply<St, S>(&self, router: Router<St>, store: S) -> Router<St>
+    where
+        St: Clone + Send + Sync + 'static,
+        S: SessionStore + Clone;
+
+    /// `router` with sessions in the store `choice` names ([`crate::stores`]), opened by
+    /// [`StoreChoice::open`] (a wrong URL fails here, at start). The cookie store uses
+    /// `cookie_keys`; without them, a random key (logged at warn), so cookies then die
+    /// with the process.
+    fn apply_store<St>(
+        &self,
+        router: Router<St>,
+        choice: &StoreChoice,
+        cookie_keys: Option<CookieKeys>,
+    ) -> impl Future<Output = Result<Router<St>, StoreError>> + Send
+    where
+        St: Clone + Send + Sync + 'static;
+}
+
+impl SessionsExt for SessionConfig {
+    fn layer<S: SessionStore + Clone>(&self, store: S) -> SessionManagerLayer<GuardedStore<S>> {
+        SessionManagerLayer::new(GuardedStore::new(store))
+            .with_name(self.cookie_names().session().to_owned())
+            .with_same_site(SameSite::Lax)
+            .with_http_only(true)
+            .with_secure(self.is_secure())
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(self.idle_lifetime()))
+    }
+
+    fn apply_sealed<St>(&self, router: Router<St>, keys: CookieKeys) -> Router<St>
     where
         St: Clone + Send + Sync + 'static,
     {
-        let lifetime = std::time::Duration::from_secs(
-            u64::try_from(self.inactivity.whole_seconds()).unwrap_or(0),
-        );
-        let sealer = Arc::new(
-            CookieSealer::new(keys)
-                .cookie_names(&self.names)
-                .max_age(lifetime),
-        );
         router.layer(axum::middleware::from_fn_with_state(
-            sealer,
+            Arc::new(self.cookie_sealer(keys)),
             crate::sealed_cookies::sealed_cookies,
         ))
     }
 
-    /// `router` with sessions in `store`: the session layer and, outside it, the
-    /// duplicated-cookie strip, the store-failure guard and the token sealer, if any.
-    pub fn apply<St, S>(&self, router: Router<St>, store: S) -> Router<St>
+    fn apply<St, S>(&self, router: Router<St>, store: S) -> Router<St>
     where
         St: Clone + Send + Sync + 'static,
         S: SessionStore + Clone,
     {
-        let name: Arc<str> = Arc::from(self.names.session());
+        let name: Arc<str> = Arc::from(self.cookie_names().session());
         // One middleware for both jobs: each layer costs an allocation and a service clone
         // per request, on every login.
         let router = router
             .layer(self.layer(store))
             .layer(axum::middleware::from_fn_with_state(name, session_guard));
-        match &self.tokens {
+        match self.token_sealer() {
             // AuthSession takes it from the request's extensions.
             Some(sealer) => router.layer(axum::Extension(sealer.clone())),
             None => router,
         }
+    }
+
+    async fn apply_store<St>(
+        &self,
+        router: Router<St>,
+        choice: &StoreChoice,
+        cookie_keys: Option<CookieKeys>,
+    ) -> Result<Router<St>, StoreError>
+    where
+        St: Clone + Send + Sync + 'static,
+    {
+        Ok(match choice.open(cookie_keys).await? {
+            OpenStore::Memory(store) => self.apply(router, store),
+            OpenStore::Shared(store) => self.apply(router, store),
+            OpenStore::Cookie(keys) => self.apply_sealed(router, keys),
+        })
     }
 }
 
@@ -238,28 +183,20 @@ pub async fn strip_duplicated_session_cookie(
 }
 
 /// [`strip_duplicated_session_cookie`] and [`session_store_guard`] as the one middleware
-/// that [`SessionConfig::apply`] adds.
+/// that [`SessionsExt::apply`] adds.
 async fn session_guard(State(name): State<Arc<str>>, mut request: Request, next: Next) -> Response {
     strip_duplicated(&name, &mut request);
     session_store_guard(request, next).await
 }
 
 fn strip_duplicated(name: &str, request: &mut Request) {
-    let values: Vec<&str> = request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    let Some(rest) = without_duplicated_cookie(&values, name) else {
-        return;
-    };
-    let headers = request.headers_mut();
-    headers.remove(header::COOKIE);
-    if !rest.is_empty()
-        && let Ok(value) = HeaderValue::from_str(&rest)
-    {
-        headers.insert(header::COOKIE, value);
+    let cookies = request.headers().get_all(header::COOKIE).iter();
+    let values: Vec<&str> = cookies.filter_map(|v| v.to_str().ok()).collect();
+    if let Some(rest) = without_duplicated_cookie(&values, name) {
+        let rest = HeaderValue::from_str(&rest).ok().filter(|v| !v.is_empty());
+        let headers = request.headers_mut();
+        headers.remove(header::COOKIE);
+        headers.extend(rest.map(|v| (header::COOKIE, v)));
     }
 }
 
@@ -311,21 +248,6 @@ mod tests {
         assert!(cookie.starts_with("app_session="), "{cookie}");
         assert!(!cookie.contains("Secure"), "{cookie}");
         assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    }
-
-    #[test]
-    fn a_host_prefixed_name_needs_secure() {
-        let dev = SessionConfig::for_public_url("http://127.0.0.1:8000").unwrap();
-        for result in [
-            dev.clone().cookie_name("__Host-app"),
-            dev.sealed_cookie_prefix("__Host-app_"),
-        ] {
-            assert_eq!(result.unwrap_err().code(), "invalid_settings");
-        }
-        let https = SessionConfig::for_public_url("https://app.example").unwrap();
-        assert_eq!(https.cookie_names().sealed_prefix(), "__Host-fa_");
-        let named = https.cookie_name("__Host-app").unwrap();
-        assert_eq!(named.cookie_names().session(), "__Host-app");
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@
 //!   turns a server error of a request that saw a store failure into a 503 with a JSON
 //!   body (`{"error": "session_unavailable", ...}`) or a short HTML page.
 //!
-//! [`SessionConfig::apply`](crate::sessions::SessionConfig::apply) installs both.
+//! [`SessionsExt::apply`](crate::sessions::SessionsExt::apply) installs both.
 //!
 //! ```no_run
 //! # use axum::{Router, routing::get};

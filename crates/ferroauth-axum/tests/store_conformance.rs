@@ -11,7 +11,7 @@ use ferroauth::session::sealed::CookieKeys;
 use ferroauth::session::store::{OpenStore, StoreChoice};
 use ferroauth::session::{Session as _, insert_json};
 use ferroauth_axum::memory_store::MemoryStore;
-use ferroauth_axum::sessions::SessionConfig;
+use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
 use ferroauth_axum::{AuthError, AuthSession};
 use ferroauth_testkit::servers::{Postgres, Redis};
 use ferroauth_testkit::store_conformance::{Fault, FaultyStore, Target, run};

@@ -12,7 +12,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use ferroauth::OAuth;
 use ferroauth_actix::extract::{Accounts, UserApi, api_response};
 use ferroauth_actix::routes::{AuthRoutes, Failure};
-use ferroauth_actix::sessions::SessionConfig;
+use ferroauth_actix::sessions::{SessionConfig, SessionsExt as _};
 pub use ferroauth_actix::stores::Store;
 use ferroauth_actix::{AuthError, registry, respond};
 
@@ -74,7 +74,7 @@ pub fn start(
         oauth,
         options: Arc::new(options),
     };
-    let sessions = crate::session_config!(SessionConfig, shared.options);
+    let sessions = shared.options.sessions();
     match store {
         Store::Memory(store) => with_store(shared, sessions, store, key, listen, serving),
         Store::Shared(store) => with_store(shared, sessions, store, key, listen, serving),

@@ -31,7 +31,7 @@ use ferroauth::session::sealed::CookieKeys;
 use ferroauth::web::routes::Answer;
 use ferroauth::{Error, OAuth};
 use ferroauth_axum::routes::{AuthRoutes, Failure};
-use ferroauth_axum::sessions::SessionConfig;
+use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
 use ferroauth_axum::stores::{StoreChoice, StoreError};
 use ferroauth_axum::{AuthError, RedirectUriConfig, extract, respond};
 use tower_sessions::SessionStore;
@@ -57,26 +57,17 @@ pub struct DemoOptions {
     pub seal_tokens: Option<TokenSealer>,
 }
 
-/// The session settings of [`DemoOptions`] on either framework's `SessionConfig` (the
-/// two types have the same builder methods).
-#[macro_export]
-#[doc(hidden)]
-macro_rules! session_config {
-    ($config:ty, $options:expr) => {{
-        let mut config = <$config>::new().secure($options.secure_cookies);
-        if let Some(sealer) = &$options.seal_tokens {
+impl DemoOptions {
+    /// The session cookie's settings, on either framework.
+    fn sessions(&self) -> SessionConfig {
+        let mut config = SessionConfig::new().secure(self.secure_cookies);
+        if let Some(sealer) = &self.seal_tokens {
             config = config.seal_tokens(sealer.clone());
         }
-        match $options.session_inactivity {
+        match self.session_inactivity {
             Some(inactivity) => config.inactivity(inactivity),
             None => config,
         }
-    }};
-}
-
-impl DemoOptions {
-    fn sessions(&self) -> SessionConfig {
-        session_config!(SessionConfig, self)
     }
 
     /// The demo's `--cookie-keys` for the store `choice`: the cookie store seals its

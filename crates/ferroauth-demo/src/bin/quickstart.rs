@@ -2,8 +2,9 @@
 use axum::{Router, routing::get};
 use ferroauth::OAuth;
 use ferroauth::settings::Settings;
+use ferroauth_axum::routes::AuthRoutes;
+use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
 use ferroauth_axum::{extract::Accounts, memory_store::PurgingMemoryStore};
-use ferroauth_axum::{routes::AuthRoutes, sessions::SessionConfig};
 
 async fn home(Accounts(accounts): Accounts) -> String {
     match accounts.values().next() {

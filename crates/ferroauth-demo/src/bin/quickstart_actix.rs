@@ -2,8 +2,9 @@
 use actix_web::{App, HttpServer, cookie::Key, web};
 use ferroauth::OAuth;
 use ferroauth::settings::Settings;
+use ferroauth_actix::routes::AuthRoutes;
+use ferroauth_actix::sessions::{SessionConfig, SessionsExt as _};
 use ferroauth_actix::{extract::Accounts, memory_store::MemoryStore};
-use ferroauth_actix::{routes::AuthRoutes, sessions::SessionConfig};
 
 async fn home(Accounts(accounts): Accounts) -> String {
     match accounts.values().next() {

@@ -3,6 +3,8 @@
 
 use actix_web::{App, HttpServer, web};
 use ferroauth::{Login, OAuth};
+use ferroauth_actix::sessions::SessionsExt as _;
+use ferroauth_axum::sessions::SessionsExt as _;
 
 use super::framework::{Framework, Running, shared_actix_key};
 
@@ -31,7 +33,7 @@ pub fn serve(framework: Framework, listener: tokio::net::TcpListener, oauth: OAu
                     .insert(HOOK_HEADER, client.parse().unwrap());
                 response
             });
-            let sessions = ferroauth_axum::sessions::SessionConfig::new().secure(false);
+            let sessions = ferroauth::web::SessionConfig::new().secure(false);
             let app = axum::Router::new().nest(PREFIX, routes.router());
             let store = ferroauth_axum::memory_store::PurgingMemoryStore::new();
             Running::axum(listener, sessions.apply(app, store).with_state(oauth))
@@ -43,7 +45,7 @@ pub fn serve(framework: Framework, listener: tokio::net::TcpListener, oauth: OAu
             std::thread::spawn(move || {
                 actix_web::rt::System::new().block_on(async move {
                     let store = ferroauth_actix::memory_store::MemoryStore::new();
-                    let sessions = ferroauth_actix::sessions::SessionConfig::new().secure(false);
+                    let sessions = ferroauth::web::SessionConfig::new().secure(false);
                     let server = HttpServer::new(move || {
                         let routes = AuthRoutes::new().on_login(|done| async move {
                             let client = done.login.client.clone();

@@ -38,7 +38,7 @@
 //! without its row.
 //!
 //! What an app needs to say about its own account with the provider (a tenant, a domain,
-//! Apple's team and key ids) goes in `preset_options` ([`PresetOptions`]); each preset
+//! Apple's team and key ids) goes in `preset_options` ([`PresetOptions`](crate::settings::PresetOptions)); each preset
 //! names the options it reads, and any other is a settings error, as is an unknown preset
 //! name (the error lists the known ones).
 //!
@@ -74,7 +74,7 @@
 //! | claims map | `Preset::profile` (OpenID Connect) | `client/quirk_calls.rs`, `claims_map`, at login and after a refresh |
 //!
 //! A test (`extension_points_are_consulted_once`) counts the calls in the crate's
-//! sources. The app's own [`crate::ComplianceHooks`] run after the preset's deviation at
+//! sources. The app's own [`crate::hooks::ComplianceHooks`] run after the preset's deviation at
 //! the same point.
 
 use crate::hooks::ComplianceHooks;

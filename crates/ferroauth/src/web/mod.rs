@@ -20,12 +20,14 @@ mod failure;
 pub mod flows;
 mod login_query;
 pub mod routes;
+mod session_config;
 
 pub use api_relay::{UserApi, relay_headers, relay_status};
 pub use app_url::{AppUrl, RedirectUriConfig, RequestOrigin};
 pub use cross_site::{FetchHeaders, refuse_cross_site};
 pub use failure::{Failure, http_status};
 pub use login_query::LoginQuery;
+pub use session_config::{DEFAULT_INACTIVITY, SessionConfig};
 
 use crate::form_post::{self, ResubmitPage};
 use crate::{CallbackParams, Error};
