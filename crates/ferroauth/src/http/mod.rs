@@ -104,6 +104,13 @@ pub(crate) struct CallLimits {
     pub max_body: usize,
 }
 
+/// How long an idle pooled connection is kept for reuse: less than the keep-alive timeouts
+/// at which servers commonly close idle connections (Node.js and Apache: 5 s). A request
+/// sent on a connection the provider is closing at that moment fails ("connection closed
+/// before message completed"), and a token request cannot be sent again: the code may
+/// have been used. Seen in the browser suite against oidc-provider (Node.js) under load.
+const POOL_IDLE: Duration = Duration::from_secs(4);
+
 /// The shared client. Cloning is cheap (one connection pool).
 ///
 /// It is hyper's pooled client under rustls with the platform's certificate verifier,
@@ -146,7 +153,7 @@ impl HttpClient {
             .enable_http2()
             .wrap_connector(dialer);
         let inner = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(POOL_IDLE)
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(connector);
