@@ -9,8 +9,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
-use ferroauth::jose::jwk::JwkSet;
-use ferroauth::jose::jws::{Algorithm, UnverifiedJws};
+use ferroauth::proto::jose::jwk::JwkSet;
+use ferroauth::proto::jose::jws::{Algorithm, UnverifiedJws};
 use jsonwebtoken::{DecodingKey, Validation, decode};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};

@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
             (key, value.replace('@', SECRET))
         })
         .collect();
-    match ferroauth::Settings::load(None, env) {
+    match ferroauth::settings::Settings::load(None, env) {
         Ok(settings) => {
             for client in settings.clients.values() {
                 let shown = format!("{client:?}");
