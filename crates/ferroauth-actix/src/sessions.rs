@@ -89,6 +89,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::AuthSession;
 use crate::session::ServerSession;
+use crate::stores::{Store, StoreSessions};
 
 /// The default session cookie name over plain http (actix-session's own); behind https it
 /// is [`ferroauth::cookies::HOST_SESSION_COOKIE`] (`__Host-id`).
@@ -120,6 +121,13 @@ pub trait SessionsExt {
     /// Path=/`, `Secure` and named as the config says, living as long as an unused
     /// session does.
     fn sealed(&self, keys: CookieKeys) -> SealedSessions;
+
+    /// The sessions of a store opened by URL ([`Store::open`]), whichever kind it is:
+    /// [`middleware`](Self::middleware) for memory, a database or Redis (the cookie's
+    /// content encrypted under `key`), [`sealed`](Self::sealed) for cookies. `Send`, for
+    /// the `HttpServer::new` closure; each worker takes its middleware with
+    /// [`StoreSessions::middleware`].
+    fn for_store(&self, store: Store, key: Key) -> StoreSessions;
 }
 
 impl SessionsExt for SessionConfig {
@@ -147,6 +155,10 @@ impl SessionsExt for SessionConfig {
         SealedSessions {
             sealer: Arc::new(self.cookie_sealer(keys)),
         }
+    }
+
+    fn for_store(&self, store: Store, key: Key) -> StoreSessions {
+        StoreSessions::new(self, store, key)
     }
 }
 

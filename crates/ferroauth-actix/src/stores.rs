@@ -23,6 +23,12 @@
 //! ```
 
 use std::collections::HashMap;
+use std::task::{Context, Poll};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use futures_util::TryFutureExt as _;
+use futures_util::future::LocalBoxFuture;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
@@ -34,6 +40,8 @@ use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::SessionStore as TowerSessionStore;
 
 use crate::memory_store::{MemoryStore, expiry, id_of, key_of, other};
+use crate::sessions::{SealedSessions, SessionConfig, Sessions, SessionsExt as _};
+use actix_web::cookie::Key;
 
 /// A store opened by URL, for [`SessionsExt::middleware`](crate::sessions::SessionsExt::middleware)
 /// (memory, a database or Redis) or [`SessionsExt::sealed`](crate::sessions::SessionsExt::sealed)
@@ -155,5 +163,150 @@ impl<S: TowerSessionStore> SessionStore for TowerStore<S> {
             Some(id) => self.0.delete(&id).await.map_err(other),
             None => Ok(()),
         }
+    }
+}
+
+/// The sessions of a [`Store`] opened by URL, whichever kind it is, ready to be made into
+/// each worker's middleware ([`middleware`](Self::middleware)): actix-web builds the app
+/// once per worker thread and its middleware is not `Send`, while this is. Made by
+/// [`SessionsExt::for_store`](crate::sessions::SessionsExt::for_store).
+#[derive(Clone)]
+pub struct StoreSessions {
+    config: SessionConfig,
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Memory(MemoryStore, Key),
+    Shared(TowerStore<SharedStore>, Key),
+    Cookie(SealedSessions),
+}
+
+impl std::fmt::Debug for StoreSessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.kind {
+            Kind::Memory(..) => "StoreSessions::Memory",
+            Kind::Shared(..) => "StoreSessions::Shared",
+            Kind::Cookie(_) => "StoreSessions::Cookie",
+        })
+    }
+}
+
+impl StoreSessions {
+    pub(crate) fn new(config: &SessionConfig, store: Store, key: Key) -> Self {
+        let kind = match store {
+            Store::Memory(store) => Kind::Memory(store, key),
+            Store::Shared(store) => Kind::Shared(store, key),
+            Store::Cookie(keys) => Kind::Cookie(config.sealed(keys)),
+        };
+        Self {
+            config: config.clone(),
+            kind,
+        }
+    }
+
+    /// This worker's middleware, for `App::wrap`.
+    pub fn middleware(&self) -> StoreMiddleware {
+        match &self.kind {
+            Kind::Memory(store, key) => {
+                StoreMiddleware::Memory(self.config.middleware(store.clone(), key.clone()))
+            }
+            Kind::Shared(store, key) => {
+                StoreMiddleware::Shared(self.config.middleware(store.clone(), key.clone()))
+            }
+            Kind::Cookie(sealed) => StoreMiddleware::Cookie(sealed.clone()),
+        }
+    }
+}
+
+/// One worker's session middleware of a store opened by URL: the one of its kind.
+pub enum StoreMiddleware {
+    /// Sessions in memory ([`SessionsExt::middleware`](crate::sessions::SessionsExt::middleware)).
+    Memory(Sessions<MemoryStore>),
+    /// Sessions in a database or Redis.
+    Shared(Sessions<TowerStore<SharedStore>>),
+    /// Sessions in sealed cookies ([`SessionsExt::sealed`](crate::sessions::SessionsExt::sealed)).
+    Cookie(SealedSessions),
+}
+
+type Answer<B> = ServiceResponse<EitherBody<B>>;
+type Erased<B> = Box<
+    dyn Service<
+            ServiceRequest,
+            Response = Answer<B>,
+            Error = actix_web::Error,
+            Future = LocalBoxFuture<'static, Result<Answer<B>, actix_web::Error>>,
+        >,
+>;
+
+/// The service [`StoreMiddleware`] makes: the one of its store's kind, behind one type.
+pub struct StoreService<B>(Erased<B>);
+
+/// The sealed-cookie service with its answers in the body type of the others.
+struct LeftBody<S>(S);
+
+impl<S, B> Service<ServiceRequest> for LeftBody<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+{
+    type Response = Answer<B>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Answer<B>, actix_web::Error>>;
+
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), actix_web::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        Box::pin(self.0.call(req).map_ok(ServiceResponse::map_into_left_body))
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for StoreMiddleware
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+{
+    type Response = Answer<B>;
+    type Error = actix_web::Error;
+    type Transform = StoreService<B>;
+    type InitError = ();
+    type Future = LocalBoxFuture<'static, Result<Self::Transform, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        match self {
+            StoreMiddleware::Memory(t) => Box::pin(
+                t.new_transform(service)
+                    .map_ok(|s| StoreService(Box::new(s))),
+            ),
+            StoreMiddleware::Shared(t) => Box::pin(
+                t.new_transform(service)
+                    .map_ok(|s| StoreService(Box::new(s))),
+            ),
+            StoreMiddleware::Cookie(t) => {
+                let sealed = t.new_transform(service);
+                Box::pin(async move { Ok(StoreService(Box::new(LeftBody(sealed.await?)))) })
+            }
+        }
+    }
+}
+
+impl<B> Service<ServiceRequest> for StoreService<B> {
+    type Response = Answer<B>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Answer<B>, actix_web::Error>>;
+
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), actix_web::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        // Memory and database sessions hand their boxed future on as it is: a virtual call
+        // per request, no second box.
+        self.0.call(req)
     }
 }

@@ -5,7 +5,7 @@
 use ferroauth::OAuth;
 use ferroauth::settings::Settings;
 use ferroauth_bench::{BenchProvider, Driver, Flow};
-use ferroauth_demo::{DemoOptions, router};
+use ferroauth_demo::{DemoOptions, router_with_store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_few_hundred_logins_complete_without_error() {
@@ -14,7 +14,7 @@ async fn a_few_hundred_logins_complete_without_error() {
     let provider = BenchProvider::start(&demo_base).await.unwrap();
     let settings = Settings::from_toml_str(&provider.demo_settings()).unwrap();
     let oauth = OAuth::from_settings(&settings).unwrap();
-    let app = router(oauth, DemoOptions::default());
+    let app = demo_app(oauth);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let driver = Driver::new(&demo_base, Some(provider.rewrite())).unwrap();
 
@@ -128,10 +128,7 @@ async fn alternating_rounds_drive_both_apps() {
     let floor_provider = BenchProvider::start(&floor_base).await.unwrap();
     let demo_settings = Settings::from_toml_str(&demo_provider.demo_settings()).unwrap();
     let floor_settings = Settings::from_toml_str(&floor_provider.demo_settings()).unwrap();
-    let demo = router(
-        OAuth::from_settings(&demo_settings).unwrap(),
-        DemoOptions::default(),
-    );
+    let demo = demo_app(OAuth::from_settings(&demo_settings).unwrap());
     let floor = ferroauth_bench::floor::router(&floor_settings, &floor_base)
         .await
         .unwrap();
@@ -163,4 +160,10 @@ async fn alternating_rounds_drive_both_apps() {
     for server in servers {
         server.abort();
     }
+}
+
+/// The demo with in-memory sessions.
+fn demo_app(oauth: OAuth) -> axum::Router {
+    let store = ferroauth::session::memory::MemoryStore::new();
+    router_with_store(oauth, DemoOptions::default(), store)
 }

@@ -5,36 +5,16 @@
 
 use std::sync::Arc;
 
-use actix_session::storage::SessionStore;
 use actix_web::cookie::Key;
-use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use ferroauth::OAuth;
 use ferroauth_actix::extract::{Accounts, UserApi, api_response};
 use ferroauth_actix::routes::{AuthRoutes, Failure};
-use ferroauth_actix::sessions::{SessionConfig, SessionsExt as _};
+use ferroauth_actix::sessions::SessionsExt as _;
 pub use ferroauth_actix::stores::Store;
 use ferroauth_actix::{AuthError, registry, respond};
 
 use crate::{ApiPaths, DemoOptions};
-
-/// Binds an `HttpServer` (whose type names its app factory) as [`Listen`] says, applies
-/// [`Serving`] and runs it.
-macro_rules! run {
-    ($server:expr, $listen:expr, $serving:expr) => {{
-        let mut server = match $listen {
-            Listen::Plain(listener) => $server.listen(listener)?,
-            Listen::Tls(listener, config) => $server.listen_rustls_0_23(listener, *config)?,
-        };
-        if let Some(workers) = $serving.workers {
-            server = server.workers(workers.max(1));
-        }
-        if !$serving.signals {
-            server = server.disable_signals();
-        }
-        server.run()
-    }};
-}
 
 /// The registry and the demo's options, shared by every worker.
 #[derive(Clone)]
@@ -70,65 +50,27 @@ pub fn start(
     key: Key,
     serving: Serving,
 ) -> std::io::Result<actix_web::dev::Server> {
+    let sessions = options.sessions().for_store(store, key);
     let shared = Shared {
         oauth,
         options: Arc::new(options),
     };
-    let sessions = shared.options.sessions();
-    match store {
-        Store::Memory(store) => with_store(shared, sessions, store, key, listen, serving),
-        Store::Shared(store) => with_store(shared, sessions, store, key, listen, serving),
-        Store::Cookie(keys) => {
-            let sealed = sessions.sealed(keys);
-            let server = HttpServer::new(move || {
-                App::new()
-                    .configure(app(shared.clone()))
-                    .wrap(sealed.clone())
-            });
-            Ok(run!(server, listen, serving))
-        }
-    }
-}
-
-fn with_store<St: SessionStore + Clone + Send + 'static>(
-    shared: Shared,
-    sessions: SessionConfig,
-    store: St,
-    key: Key,
-    listen: Listen,
-    serving: Serving,
-) -> std::io::Result<actix_web::dev::Server> {
     let server = HttpServer::new(move || {
         App::new()
             .configure(app(shared.clone()))
-            .wrap(sessions.middleware(store.clone(), key.clone()))
+            .wrap(sessions.middleware())
     });
-    Ok(run!(server, listen, serving))
-}
-
-/// [`start`] on a thread of its own (actix-web runs its own runtime), with one worker and
-/// no signal handling, for tests: the server stops when the handle is stopped or the
-/// process ends.
-pub fn spawn(
-    listen: Listen,
-    oauth: OAuth,
-    options: DemoOptions,
-    store: Store,
-    key: Key,
-) -> ServerHandle {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let serving = Serving {
-                workers: Some(1),
-                signals: false,
-            };
-            let server = start(listen, oauth, options, store, key, serving).expect("listen");
-            let _ = tx.send(server.handle());
-            let _ = server.await;
-        });
-    });
-    rx.recv().expect("the actix demo started")
+    let mut server = match listen {
+        Listen::Plain(listener) => server.listen(listener)?,
+        Listen::Tls(listener, config) => server.listen_rustls_0_23(listener, *config)?,
+    };
+    if let Some(workers) = serving.workers {
+        server = server.workers(workers.max(1));
+    }
+    if !serving.signals {
+        server = server.disable_signals();
+    }
+    Ok(server.run())
 }
 
 /// The demo's routes, without the session middleware.

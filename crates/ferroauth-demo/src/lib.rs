@@ -121,15 +121,6 @@ pub fn router_with_store<S: SessionStore + Clone>(
     sessions.apply(routes(options), store).with_state(oauth)
 }
 
-/// The demo with in-memory sessions (expired sessions are swept out).
-pub fn router(oauth: OAuth, options: DemoOptions) -> Router {
-    router_with_store(
-        oauth,
-        options,
-        ferroauth_axum::memory_store::PurgingMemoryStore::new(),
-    )
-}
-
 fn routes(options: DemoOptions) -> Router<OAuth> {
     let auth = AuthRoutes::new()
         .with_refresh()

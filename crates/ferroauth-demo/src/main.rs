@@ -27,15 +27,6 @@ enum Framework {
     Actix,
 }
 
-impl Framework {
-    fn name(self) -> &'static str {
-        match self {
-            Framework::Axum => "axum",
-            Framework::Actix => "actix-web",
-        }
-    }
-}
-
 /// The ferroauth demo: log in with OAuth 1.0a, OAuth 2.0 and OpenID Connect providers.
 #[derive(Debug, Parser)]
 #[command(version, about)]
@@ -154,56 +145,38 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     options.session_inactivity = args
         .session_ttl
         .map(|secs| time::Duration::seconds(i64::from(secs.max(1))));
-    // Nothing configured: the zero-setup mode with the embedded development provider,
-    // under /idp or on its own address.
-    let dev_listen = match (args.dev_provider_listen, args.framework) {
-        (Some(addr), _) => Some(addr),
-        // An actix app cannot mount the provider's axum router: it gets a port of its own.
+    // Nothing configured: the zero-setup mode with the embedded development provider, on
+    // its own address or under /idp. An actix app cannot mount the provider's axum router:
+    // it gets a port of its own.
+    let own = match (args.dev_provider_listen, args.framework) {
         (None, Framework::Actix) => Some(SocketAddr::new(addr.ip(), 0)),
-        (None, Framework::Axum) => None,
+        (own, _) => own,
     };
-    let dev_listener = match dev_listen {
-        Some(addr) if settings.clients.is_empty() && args.config.is_none() => {
-            Some(tokio::net::TcpListener::bind(addr).await?)
-        }
-        _ => None,
+    let dev = match settings.clients.is_empty() && args.config.is_none() {
+        true => Some(dev::Embedded::start(&base, own, args.auto_approve, args.fast).await?),
+        false => None,
     };
-    let provider_base = match &dev_listener {
-        Some(l) => format!("http://{}", l.local_addr()?),
-        None => base.clone(),
-    };
-    let dev_provider = if settings.clients.is_empty() && args.config.is_none() {
-        let (provider, toml) =
-            dev::provider_at(&base, &provider_base, args.auto_approve, args.fast)?;
-        settings = Settings::from_toml_str(&toml)?;
-        options.api_paths = dev::api_paths();
-        println!("development provider at {provider_base}/idp (users: alice, bob)");
-        Some(provider)
-    } else {
-        None
-    };
-    let oauth = OAuth::from_settings(&settings)?;
-    if let (Some(provider), Some(listener)) = (&dev_provider, dev_listener) {
-        let idp = axum::Router::new().nest("/idp", provider.router());
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, idp).await {
-                eprintln!("ferroauth-demo: the development provider stopped: {e}");
-            }
-        });
+    if let Some(dev) = &dev {
+        settings = Settings::from_toml_str(&dev.settings)?;
+        options.api_paths = dev.api_paths.clone();
+        println!(
+            "development provider at {}/idp (users: alice, bob)",
+            dev.base
+        );
     }
+    let oauth = OAuth::from_settings(&settings)?;
     // Tests and tools read the address from this line: keep its start stable.
     println!(
-        "ferroauth demo: open {base}/ (providers: {}; sessions: {}; framework: {})",
+        "ferroauth demo: open {base}/ (providers: {}; sessions: {}; framework: {:?})",
         oauth.names().join(", "),
         choice.describe(),
-        args.framework.name()
+        args.framework
     );
     match args.framework {
         Framework::Axum => {
             let mut app = ferroauth_demo::router_for(oauth, options, &choice, cookie_keys).await?;
-            // No address of its own: the provider under the demo's /idp.
-            if let (Some(provider), None) = (dev_provider, args.dev_provider_listen) {
-                app = app.nest("/idp", provider.router());
+            if let Some(dev) = dev {
+                app = dev.nest_into(app);
             }
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {

@@ -50,7 +50,7 @@ use ferroauth_testkit::TestProvider;
 use ferroauth_testkit::dev::{self, DevClients};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use support::framework::{Running, shared_actix_key};
+use support::framework::{Running, shared_actix_key, spawn_actix};
 use support::services::Redis;
 use support::{Framework, Peer};
 use tower_sessions::session::Id;
@@ -173,7 +173,7 @@ impl CrossSiteDemo {
                     Some(cert) => Listen::Tls(listener, Box::new((*cert.config).clone())),
                     None => Listen::Plain(listener),
                 };
-                let handle = actix_app::spawn(listen, oauth, options, store, shared_actix_key());
+                let handle = spawn_actix(listen, oauth, options, store, shared_actix_key());
                 Some(Running::Actix(handle))
             }
         };

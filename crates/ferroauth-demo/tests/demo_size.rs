@@ -3,16 +3,16 @@
 //! would need beyond that belongs in ferroauth-axum, ferroauth-actix or the core.
 //!
 //! The budget is 300 code lines, both frameworks together; the demo is not there yet
-//! (what is left: the actix half's serving and store-dispatch plumbing, the development
-//! provider's wiring in `main.rs`). Until it is, [`CEILING`] is a ratchet: the count at
-//! the last change, lowered with every cut, never raised.
+//! (most of what is left: turning the command line into the demo's options in `main.rs`,
+//! and the actix half's serving). Until it is, [`CEILING`] is a ratchet: the count at the
+//! last change, lowered with every cut, never raised.
 
 use std::path::Path;
 
 /// Code lines the demo should have, both frameworks together.
 const BUDGET: usize = 300;
 /// Code lines it may have today: no more than when this was last lowered.
-const CEILING: usize = 494;
+const CEILING: usize = 412;
 
 /// Lines that are neither blank nor comments (`//`, `///`, `//!`, and `/* */` blocks).
 fn code_lines(text: &str) -> usize {

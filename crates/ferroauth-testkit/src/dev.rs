@@ -125,6 +125,71 @@ pub fn provider_at(
     Ok((provider, clients.settings_toml(&issuer)))
 }
 
+/// The development provider set up for an app with no settings of its own: started on an
+/// address of its own (another site than the app, as real providers are) and served in
+/// the background, or left for the app to mount under its own `/idp`
+/// ([`nest_into`](Self::nest_into)). What the demo and a zero-setup app need, in one call.
+#[derive(Debug)]
+pub struct Embedded {
+    /// The app's settings (TOML) for the provider's clients.
+    pub settings: String,
+    /// Where the provider is (`{base}/idp`): the app's own origin when nested.
+    pub base: String,
+    /// Per client, the path of the provider's demo API ([`api_paths`]).
+    pub api_paths: std::collections::BTreeMap<String, String>,
+    nested: Option<TestProvider>,
+}
+
+impl Embedded {
+    /// A development provider for the app at `app_base`: served at `own` (port 0 for any)
+    /// when given, else waiting for [`nest_into`](Self::nest_into).
+    pub async fn start(
+        app_base: &str,
+        own: Option<std::net::SocketAddr>,
+        auto_approve: bool,
+        fast: bool,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let listener = match own {
+            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
+            None => None,
+        };
+        let base = match &listener {
+            Some(l) => format!("http://{}", l.local_addr()?),
+            None => app_base.to_owned(),
+        };
+        let (provider, settings) = provider_at(app_base, &base, auto_approve, fast)?;
+        let nested = match listener {
+            Some(listener) => {
+                let idp = axum::Router::new().nest("/idp", provider.router());
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, idp).await {
+                        eprintln!("the development provider stopped: {e}");
+                    }
+                });
+                None
+            }
+            None => Some(provider),
+        };
+        Ok(Self {
+            settings,
+            base,
+            api_paths: api_paths(),
+            nested,
+        })
+    }
+
+    /// `app` with the provider under its `/idp`, unless it has an address of its own.
+    pub fn nest_into<S: Clone + Send + Sync + 'static>(
+        self,
+        app: axum::Router<S>,
+    ) -> axum::Router<S> {
+        match self.nested {
+            Some(provider) => app.nest_service("/idp", provider.router()),
+            None => app,
+        }
+    }
+}
+
 /// The API path of each client where the provider's demo API answers (`me`).
 pub fn api_paths() -> std::collections::BTreeMap<String, String> {
     [OIDC_CLIENT, DPOP_CLIENT, OAUTH1_CLIENT]

@@ -71,7 +71,7 @@ impl Running {
         store: actix_app::Store,
     ) -> Running {
         let listener = listener.into_std().unwrap();
-        Running::Actix(actix_app::spawn(
+        Running::Actix(spawn_actix(
             actix_app::Listen::Plain(listener),
             oauth,
             options,
@@ -88,7 +88,14 @@ impl Running {
         options: DemoOptions,
     ) -> Running {
         match framework {
-            Framework::Axum => Running::axum(listener, ferroauth_demo::router(oauth, options)),
+            Framework::Axum => Running::axum(
+                listener,
+                ferroauth_demo::router_with_store(
+                    oauth,
+                    options,
+                    ferroauth::session::memory::MemoryStore::new(),
+                ),
+            ),
             Framework::Actix => {
                 let store = actix_app::Store::Memory(Default::default());
                 Running::actix(listener, oauth, options, store)
@@ -120,4 +127,30 @@ impl Running {
             }
         }
     }
+}
+
+/// The actix demo ([`actix_app::start`]) on a thread of its own (actix-web runs its own runtime), with one worker and
+/// no signal handling, for tests: the server stops when the handle is stopped or the
+/// process ends.
+pub fn spawn_actix(
+    listen: actix_app::Listen,
+    oauth: OAuth,
+    options: DemoOptions,
+    store: actix_app::Store,
+    key: actix_web::cookie::Key,
+) -> actix_web::dev::ServerHandle {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let serving = actix_app::Serving {
+                workers: Some(1),
+                signals: false,
+            };
+            let server =
+                actix_app::start(listen, oauth, options, store, key, serving).expect("listen");
+            let _ = tx.send(server.handle());
+            let _ = server.await;
+        });
+    });
+    rx.recv().expect("the actix demo started")
 }
