@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // One variable per line, `KEY=VALUE`; a key without the prefix gets it, so that most
-    // inputs reach the reader; `@` in a value stands for the secret.
+    // inputs reach the reader; `@` in the value of a secret key (`..._SECRET`, `..._KEY`)
+    // stands for the secret. (Other values may be quoted back in an error: they are not
+    // secrets.)
     let env: Vec<(String, String)> = text
         .lines()
         .filter_map(|line| line.split_once('='))
@@ -23,7 +25,12 @@ fuzz_target!(|data: &[u8]| {
             } else {
                 format!("FERROAUTH__{key}")
             };
-            (key, value.replace('@', SECRET))
+            let upper = key.to_ascii_uppercase();
+            let value = match upper.ends_with("SECRET") || upper.ends_with("_KEY") {
+                true => value.replace('@', SECRET),
+                false => value.to_owned(),
+            };
+            (key, value)
         })
         .collect();
     match ferroauth::settings::Settings::load(None, env) {
