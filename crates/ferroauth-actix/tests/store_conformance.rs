@@ -199,16 +199,9 @@ async fn postgres() {
 /// Redis is really stopped and started again for the failure step.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis() {
-    let mut redis = Redis::start();
+    let redis = Redis::start();
     let base = serve(Sessions::Server(opened(&redis.url()).await));
-    let breaker = Box::new(move |down: bool| {
-        if down {
-            redis.stop();
-        } else {
-            redis.restart();
-        }
-    });
-    run(target("redis", base, Some(breaker))).await;
+    run(target("redis", base, Some(redis.into_breaker()))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -71,6 +71,16 @@ impl Redis {
         }
     }
 
+    /// The server as a conformance suite's breaker
+    /// ([`Target::breaker`](crate::store_conformance::Target::breaker)): stopped when the
+    /// store must fail, started again for the recovery.
+    pub fn into_breaker(mut self) -> Box<dyn FnMut(bool) + Send> {
+        Box::new(move |down: bool| match down {
+            true => self.stop(),
+            false => self.restart(),
+        })
+    }
+
     /// Starts the server again on the same port (after [`Redis::stop`]).
     pub fn restart(&mut self) {
         self.stop();
