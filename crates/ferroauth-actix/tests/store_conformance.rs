@@ -15,7 +15,7 @@ use ferroauth_actix::memory_store::MemoryStore;
 use ferroauth_actix::sessions::{SessionConfig, SessionsExt as _};
 use ferroauth_actix::stores::{Store, TowerStore};
 use ferroauth_actix::{AuthError, AuthSession};
-use ferroauth_testkit::servers::{Postgres, Redis};
+use ferroauth_testkit::servers::{Postgres, Redis, Sqlite};
 use ferroauth_testkit::store_conformance::{Fault, FaultyStore, Target, run};
 
 const INACTIVITY: Duration = Duration::from_secs(2);
@@ -33,13 +33,12 @@ async fn read(session: AuthSession, key: web::Path<String>) -> Result<String, Au
     Ok(session.get(&key).await?.unwrap_or_default())
 }
 
-async fn renew(session: AuthSession) -> Result<&'static str, AuthError> {
-    session.renew().await?;
-    Ok("ok")
-}
-
-async fn clear(session: AuthSession) -> Result<&'static str, AuthError> {
-    session.clear().await?;
+/// `/renew` and `/clear`: the session's id renewed, or the session emptied.
+async fn lifecycle(session: AuthSession, op: web::Path<String>) -> Result<&'static str, AuthError> {
+    match op.as_str() {
+        "renew" => session.renew().await?,
+        _ => session.clear().await?,
+    }
     Ok("ok")
 }
 
@@ -47,8 +46,7 @@ fn routes(config: &mut web::ServiceConfig) {
     config
         .route("/put/{key}/{value}", web::get().to(put))
         .route("/get/{key}", web::get().to(read))
-        .route("/renew", web::get().to(renew))
-        .route("/clear", web::get().to(clear));
+        .route("/{op:renew|clear}", web::get().to(lifecycle));
 }
 
 fn config() -> SessionConfig {
@@ -101,22 +99,16 @@ fn serve<St: SessionStore + Clone + Send + 'static>(sessions: Sessions<St>) -> S
 }
 
 fn target(name: &str, base: String, breaker: Option<Box<dyn FnMut(bool) + Send>>) -> Target {
-    Target {
-        name: format!("actix {name}"),
-        base,
-        inactivity: INACTIVITY,
-        server_side: breaker.is_some(),
-        breaker,
-    }
+    Target::new(format!("actix {name}"), base, INACTIVITY, breaker)
 }
 
 /// The store `url` names, bridged to actix-session.
 async fn opened(url: &str) -> TowerStore<ferroauth::session::store::SharedStore> {
     let choice: StoreChoice = url.parse().unwrap();
-    match Store::open(&choice, None).await.unwrap() {
-        Store::Shared(store) => store,
-        other => panic!("{url} opened {other:?}"),
-    }
+    let Store::Shared(store) = Store::open(&choice, None).await.unwrap() else {
+        panic!("{url} opened another store");
+    };
+    store
 }
 
 /// An actix-session store that fails every call while its fault is on.
@@ -170,47 +162,56 @@ impl<St: SessionStore> SessionStore for Faulty<St> {
     }
 }
 
+/// The suite against the app over `sessions`, whose store `breaker` breaks.
+async fn check<St: SessionStore + Clone + Send + 'static>(
+    name: &str,
+    sessions: Sessions<St>,
+    breaker: Option<Box<dyn FnMut(bool) + Send>>,
+) {
+    run(target(name, serve(sessions), breaker)).await;
+}
+
+/// The database `url` names, bridged to actix-session behind a switch that breaks it.
+async fn faulty_database(url: &str, fault: &Fault) -> Sessions<impl SessionStore + Clone + use<>> {
+    Sessions::Server(TowerStore(FaultyStore::new(opened(url).await.0, fault)))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory() {
     let fault = Fault::new();
-    let base = serve(Sessions::Server(Faulty(MemoryStore::new(), fault.clone())));
-    run(target("memory", base, Some(fault.breaker()))).await;
+    let store = Faulty(MemoryStore::new(), fault.clone());
+    check("memory", Sessions::Server(store), Some(fault.breaker())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
-    let fault = Fault::new();
-    let store = TowerStore(FaultyStore::new(opened(&url).await.0, &fault));
-    let base = serve(Sessions::Server(store));
-    run(target("sqlite", base, Some(fault.breaker()))).await;
+    let (db, fault) = (Sqlite::temp(), Fault::new());
+    let sessions = faulty_database(&db.url(), &fault).await;
+    check("sqlite", sessions, Some(fault.breaker())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
-    let pg = Postgres::start();
-    let fault = Fault::new();
-    let store = TowerStore(FaultyStore::new(opened(&pg.url()).await.0, &fault));
-    let base = serve(Sessions::Server(store));
-    run(target("postgres", base, Some(fault.breaker()))).await;
+    let (pg, fault) = (Postgres::start(), Fault::new());
+    let sessions = faulty_database(&pg.url(), &fault).await;
+    check("postgres", sessions, Some(fault.breaker())).await;
 }
 
 /// Redis is really stopped and started again for the failure step.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis() {
     let redis = Redis::start();
-    let base = serve(Sessions::Server(opened(&redis.url()).await));
-    run(target("redis", base, Some(redis.into_breaker()))).await;
+    let sessions = Sessions::Server(opened(&redis.url()).await);
+    check("redis", sessions, Some(redis.into_breaker())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealed_cookies() {
     let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
-    run(target(
+    check(
         "sealed cookies",
-        serve(Sessions::<MemoryStore>::Sealed(keys)),
+        Sessions::<MemoryStore>::Sealed(keys),
         None,
-    ))
+    )
     .await;
 }

@@ -13,7 +13,7 @@ use ferroauth::session::{Session as _, insert_json};
 use ferroauth_axum::memory_store::MemoryStore;
 use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
 use ferroauth_axum::{AuthError, AuthSession};
-use ferroauth_testkit::servers::{Postgres, Redis};
+use ferroauth_testkit::servers::{Postgres, Redis, Sqlite};
 use ferroauth_testkit::store_conformance::{Fault, FaultyStore, Target, run};
 
 const INACTIVITY: Duration = Duration::from_secs(2);
@@ -62,13 +62,7 @@ async fn serve(app: Router) -> String {
 }
 
 fn target(name: &str, base: String, breaker: Option<Box<dyn FnMut(bool) + Send>>) -> Target {
-    Target {
-        name: format!("axum {name}"),
-        base,
-        inactivity: INACTIVITY,
-        server_side: breaker.is_some(),
-        breaker,
-    }
+    Target::new(format!("axum {name}"), base, INACTIVITY, breaker)
 }
 
 /// The store `url` names, behind a switch that breaks it.
@@ -90,10 +84,9 @@ async fn memory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
+    let db = Sqlite::temp();
     let fault = Fault::new();
-    let base = serve(config().apply(routes(), opened(&url, &fault).await)).await;
+    let base = serve(config().apply(routes(), opened(&db.url(), &fault).await)).await;
     run(target("sqlite", base, Some(fault.breaker()))).await;
 }
 

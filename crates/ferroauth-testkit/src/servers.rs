@@ -332,3 +332,23 @@ fn pg_bin_dir() -> PathBuf {
         Err(e) => missing("PostgreSQL (initdb, pg_ctl)", e),
     }
 }
+
+/// A SQLite database file in a directory of its own, removed on drop.
+#[derive(Debug)]
+pub struct Sqlite {
+    dir: tempfile::TempDir,
+}
+
+impl Sqlite {
+    /// A fresh directory for the database (the store creates the file).
+    pub fn temp() -> Sqlite {
+        Sqlite {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// `sqlite://PATH` of the database.
+    pub fn url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("sessions.db").display())
+    }
+}

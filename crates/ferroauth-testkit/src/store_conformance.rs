@@ -52,6 +52,25 @@ pub struct Target {
     pub breaker: Option<Box<dyn FnMut(bool) + Send>>,
 }
 
+impl Target {
+    /// The app at `base` called `name`, keeping unused sessions for `inactivity`: with a
+    /// server-side store that `breaker` can break, or in sealed cookies (`None`).
+    pub fn new(
+        name: String,
+        base: String,
+        inactivity: Duration,
+        breaker: Option<Box<dyn FnMut(bool) + Send>>,
+    ) -> Self {
+        Self {
+            name,
+            base,
+            inactivity,
+            server_side: breaker.is_some(),
+            breaker,
+        }
+    }
+}
+
 /// A switch that a test's store wrapper reads: while on, every call fails.
 #[derive(Debug, Clone, Default)]
 pub struct Fault(Arc<AtomicBool>);
