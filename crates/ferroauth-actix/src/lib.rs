@@ -50,6 +50,9 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder, ResponseError, web};
 use ferroauth::form_post::ResubmitPage;
 use ferroauth::session::Session as _;
+pub use ferroauth::web::flows::{
+    authorize_access_token, authorize_redirect, authorize_redirect_with,
+};
 use ferroauth::web::routes::{Answer, DEFAULT_REDIRECT_URI, RouteRequest};
 use ferroauth::web::{AppUrl, CallbackForm, Failure};
 pub use ferroauth::web::{MAX_CALLBACK_BODY, RedirectUriConfig};

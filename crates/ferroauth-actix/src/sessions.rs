@@ -89,7 +89,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::AuthSession;
 use crate::session::ServerSession;
-use crate::stores::{Store, StoreSessions};
+use crate::stores::{Store, StoreChoice, StoreError, StoreSessions};
 
 /// The default session cookie name over plain http (actix-session's own); behind https it
 /// is [`ferroauth::cookies::HOST_SESSION_COOKIE`] (`__Host-id`).
@@ -128,6 +128,15 @@ pub trait SessionsExt {
     /// the `HttpServer::new` closure; each worker takes its middleware with
     /// [`StoreSessions::middleware`].
     fn for_store(&self, store: Store, key: Key) -> StoreSessions;
+
+    /// The sessions of the store `choice` names, opened by [`SessionConfig::open_store`]
+    /// (a wrong URL fails here, at start), with the cookie's key derived from the config's
+    /// [`keys`](SessionConfig::keys) as [`session_key`] does (a random key without them:
+    /// cookies then die with the process).
+    fn apply_store(
+        &self,
+        choice: &StoreChoice,
+    ) -> impl Future<Output = Result<StoreSessions, StoreError>>;
 }
 
 impl SessionsExt for SessionConfig {
@@ -159,6 +168,15 @@ impl SessionsExt for SessionConfig {
 
     fn for_store(&self, store: Store, key: Key) -> StoreSessions {
         StoreSessions::new(self, store, key)
+    }
+
+    async fn apply_store(&self, choice: &StoreChoice) -> Result<StoreSessions, StoreError> {
+        let key = match self.cookie_keys() {
+            Some(keys) => Key::derive_from(keys.current_key_secret().as_bytes()),
+            None => Key::generate(),
+        };
+        let store = Store::from(self.open_store(choice).await?);
+        Ok(self.for_store(store, key))
     }
 }
 

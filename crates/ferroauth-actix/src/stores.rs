@@ -1,21 +1,22 @@
-//! Session stores by URL, as in `ferroauth-axum`: [`Store::open`] opens the store a
+//! Session stores by URL, as in `ferroauth-axum`: [`SessionsExt::apply_store`](crate::sessions::SessionsExt::apply_store)
+//! (or [`Store::open`]) opens the store a
 //! [`StoreChoice`] names (memory, `sqlite://`, `postgres://`, `redis://`, `cookie`;
 //! [`ferroauth::session::store`] holds the logic and lists them), and [`TowerStore`]
 //! bridges the database and Redis stores (tower-sessions-core stores) to actix-session.
 //!
 //! ```no_run
 //! use actix_web::{App, HttpServer};
-//! use ferroauth_actix::sessions::{SessionConfig, SessionsExt as _, session_key};
-//! use ferroauth_actix::stores::{Store, StoreChoice};
+//! use ferroauth::session::sealed::CookieKeys;
+//! use ferroauth_actix::sessions::{SessionConfig, SessionsExt as _};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let keys = std::env::var("APP_COOKIE_KEYS")?;
-//! let sessions = SessionConfig::for_public_url("https://app.example")?;
-//! let key = session_key(&keys)?;
-//! let Store::Shared(store) = Store::open(&"redis://127.0.0.1:6379".parse()?, None).await? else {
-//!     unreachable!()
-//! };
-//! HttpServer::new(move || App::new().wrap(sessions.middleware(store.clone(), key.clone())))
+//! // The same keys on every instance: they derive the cookie's key and seal the tokens.
+//! let keys = CookieKeys::parse(&std::env::var("APP_COOKIE_KEYS")?)?;
+//! let sessions = SessionConfig::for_public_url("https://app.example")?
+//!     .keys(keys)
+//!     .apply_store(&"redis://127.0.0.1:6379".parse()?)
+//!     .await?;
+//! HttpServer::new(move || App::new().wrap(sessions.middleware()))
 //!     .bind("127.0.0.1:8000")?
 //!     .run()
 //!     .await?;
@@ -64,11 +65,17 @@ impl Store {
         choice: &StoreChoice,
         cookie_keys: Option<CookieKeys>,
     ) -> Result<Self, StoreError> {
-        Ok(match choice.open(cookie_keys).await? {
+        Ok(choice.open(cookie_keys).await?.into())
+    }
+}
+
+impl From<OpenStore> for Store {
+    fn from(store: OpenStore) -> Self {
+        match store {
             OpenStore::Memory(store) => Store::Memory(store.into()),
             OpenStore::Shared(store) => Store::Shared(TowerStore(store)),
             OpenStore::Cookie(keys) => Store::Cookie(keys),
-        })
+        }
     }
 }
 

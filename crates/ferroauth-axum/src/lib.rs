@@ -6,15 +6,16 @@
 //! ```no_run
 //! use axum::{Router, extract::{Path, State}, response::{IntoResponse, Response}, routing::get};
 //! use ferroauth::OAuth;
-//! use ferroauth_axum::{AuthError, AuthSession, Callback, RedirectUri, authorize_access_token, authorize_redirect};
-//! use ferroauth_axum::memory_store::PurgingMemoryStore;
+//! use ferroauth_axum::{AuthError, AuthSession, Callback, LoginRedirect, RedirectUri, authorize_access_token, authorize_redirect};
+//! use ferroauth_axum::memory_store::MemoryStore;
 //! use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
 //!
 //! async fn login(State(oauth): State<OAuth>, Path(name): Path<String>, session: AuthSession, uri: RedirectUri)
 //!     -> Result<Response, AuthError>
 //! {
 //!     let client = oauth.client(&name)?;
-//!     Ok(authorize_redirect(&client, &session, &uri.to(&format!("/auth/{name}"))).await?.into_response())
+//!     let url = authorize_redirect(&client, &session, &uri.to(&format!("/auth/{name}"))).await?;
+//!     Ok(LoginRedirect(url).into_response())
 //! }
 //!
 //! async fn auth(State(oauth): State<OAuth>, Path(name): Path<String>, session: AuthSession, Callback(params): Callback)
@@ -31,7 +32,7 @@
 //!     .route("/auth/{name}", get(auth).post(auth));
 //! // SameSite=Lax, HttpOnly, Path=/; Secure except for plain http on loopback.
 //! let app = SessionConfig::for_public_url("http://127.0.0.1:8000")?
-//!     .apply(routes, PurgingMemoryStore::new())
+//!     .apply(routes, MemoryStore::new())
 //!     .with_state(oauth);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 //! axum::serve(listener, app).await?;
@@ -46,12 +47,12 @@
 //! origin ([`ferroauth::form_post`]). A callback that still arrives without the session
 //! fails as `session_missing`, and a completed login renews the session id.
 //!
-//! Session stores: [`memory_store::PurgingMemoryStore`] for one instance (it forgets
-//! expired sessions, unlike tower-sessions' `MemoryStore`, and keeps each one compactly
-//! encoded); a database or Redis store (tower-sessions-sqlx-store,
-//! tower-sessions-redis-store) shared by every instance behind a load balancer, wrapped in
-//! [`store_guard::GuardedStore`] so that an unavailable store answers 503; or no
-//! server-side state at all, with every entry in an encrypted cookie ([`sealed_cookies`]).
+//! Session stores: [`memory_store::MemoryStore`] for one instance (it forgets expired
+//! sessions, unlike tower-sessions' own `MemoryStore`, and keeps each one compactly
+//! encoded); a database or Redis store, by URL ([`stores`]), shared by every instance
+//! behind a load balancer, wrapped in [`sessions::GuardedStore`] so that an unavailable
+//! store answers 503; or no server-side state at all, with every entry in an encrypted
+//! cookie ([`sessions::SessionsExt::apply_sealed`]).
 //!
 //! Whichever store, handlers see one [`AuthSession`]: a [`ferroauth::session::Session`]
 //! over tower-sessions or the sealed cookies, in which ferroauth keeps the pending logins,
@@ -67,19 +68,21 @@ use axum::response::{IntoResponse, Response};
 
 use ferroauth::form_post::ResubmitPage;
 use ferroauth::session::Session as _;
+pub use ferroauth::web::flows::{
+    authorize_access_token, authorize_redirect, authorize_redirect_with,
+};
 use ferroauth::web::routes::{Answer, DEFAULT_REDIRECT_URI, RouteRequest};
 use ferroauth::web::{AppUrl, CallbackForm, Failure};
 pub use ferroauth::web::{MAX_CALLBACK_BODY, RedirectUriConfig};
-use ferroauth::{CallbackParams, Error, Login, OAuthClient};
+use ferroauth::{CallbackParams, Error};
 
 pub mod extract;
 pub mod memory_store;
 pub mod routes;
-pub mod sealed_cookies;
+mod sealed_cookies;
 mod session;
-pub mod session_json;
 pub mod sessions;
-pub mod store_guard;
+mod store_guard;
 pub mod stores;
 
 pub use session::AuthSession;
@@ -170,39 +173,6 @@ impl IntoResponse for LoginRedirect {
         ];
         (StatusCode::FOUND, headers).into_response()
     }
-}
-
-/// Starts a login: stores the pending login in the session and redirects to the provider.
-pub async fn authorize_redirect(
-    client: &OAuthClient,
-    session: &AuthSession,
-    redirect_uri: &str,
-) -> Result<LoginRedirect, AuthError> {
-    authorize_redirect_with(client, session, redirect_uri, &[]).await
-}
-
-/// [`authorize_redirect`] with extra authorization parameters (`prompt`, `login_hint`, ...).
-pub async fn authorize_redirect_with(
-    client: &OAuthClient,
-    session: &AuthSession,
-    redirect_uri: &str,
-    params: &[(&str, &str)],
-) -> Result<LoginRedirect, AuthError> {
-    let url = client
-        .authorize_redirect_with(&session.pending(), redirect_uri, params)
-        .await?;
-    Ok(LoginRedirect(url))
-}
-
-/// Finishes a login on the callback; the session gets a new id once it succeeds.
-pub async fn authorize_access_token(
-    client: &OAuthClient,
-    session: &AuthSession,
-    callback: &CallbackParams,
-) -> Result<Login, AuthError> {
-    Ok(client
-        .authorize_access_token(&session.pending(), callback)
-        .await?)
 }
 
 /// The callback's parameters: the query string of a GET, or the form body of a POST

@@ -14,6 +14,3 @@
 //! ```
 
 pub use ferroauth::session::memory::MemoryStore;
-
-/// The name this store had before it moved to the core; the same type as [`MemoryStore`].
-pub type PurgingMemoryStore = MemoryStore;

@@ -22,7 +22,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
-pub use ferroauth::session::sealed::{CookieKeys, CookieSealer, SealedCookies};
+use ferroauth::session::sealed::{CookieSealer, SealedCookies};
 
 /// Middleware: gives the request a [`SealedCookies`] jar and writes its changes as
 /// `Set-Cookie`.

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::AuthError;
 
 /// The session of a request: tower-sessions' (server-side, any store) or the sealed
-/// cookies of [`crate::sealed_cookies`]. An extractor; everything ferroauth keeps for a
+/// cookies of [`crate::sessions::sealed_cookies`]. An extractor; everything ferroauth keeps for a
 /// browser goes through it ([`ferroauth::session`] lists the entries).
 #[derive(Debug, Clone)]
 pub enum AuthSession {
@@ -62,7 +62,8 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthSession {
 }
 
 /// An entry of a tower-sessions record as JSON text: ferroauth writes a JSON string
-/// holding the text; earlier versions wrote the object itself (see crate::session_json).
+/// holding the text (one allocation to store, one to read); earlier versions wrote the
+/// object itself, which still reads.
 pub(crate) fn entry_text(value: Value) -> String {
     match value {
         Value::String(text) => text,

@@ -43,7 +43,7 @@
 //!
 //! ```no_run
 //! use axum::{Router, routing::get};
-//! use ferroauth_axum::memory_store::PurgingMemoryStore;
+//! use ferroauth_axum::memory_store::MemoryStore;
 //! use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
 //!
 //! # fn app() -> Result<Router, ferroauth::Error> {
@@ -51,7 +51,7 @@
 //! let sessions = SessionConfig::for_public_url("https://app.example")?;
 //! let app: Router = sessions.apply(
 //!     Router::new().route("/", get(|| async { "hi" })),
-//!     PurgingMemoryStore::new(),
+//!     MemoryStore::new(),
 //! );
 //! # Ok(app) }
 //! ```
@@ -70,7 +70,8 @@ pub use ferroauth::web::SessionConfig;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
-use crate::store_guard::{GuardedStore, session_store_guard};
+pub use crate::sealed_cookies::sealed_cookies;
+pub use crate::store_guard::{GuardedStore, session_store_guard};
 
 /// The default session cookie name over plain http (tower-sessions' own); behind https
 /// it is [`ferroauth::cookies::HOST_SESSION_COOKIE`] (`__Host-id`).
@@ -86,7 +87,7 @@ pub trait SessionsExt {
     /// yourself outside the layer (tokens are then not sealed).
     fn layer<S: SessionStore + Clone>(&self, store: S) -> SessionManagerLayer<GuardedStore<S>>;
 
-    /// `router` with sessions in sealed cookies under `keys` ([`crate::sealed_cookies`]):
+    /// `router` with sessions in sealed cookies under `keys` ([`sealed_cookies`]):
     /// no server-side state. The cookies are `SameSite=Lax; HttpOnly; Path=/`, `Secure` and
     /// named as the config says; they live as long as an unused session does.
     fn apply_sealed<St>(&self, router: Router<St>, keys: CookieKeys) -> Router<St>
@@ -101,14 +102,13 @@ pub trait SessionsExt {
         S: SessionStore + Clone;
 
     /// `router` with sessions in the store `choice` names ([`crate::stores`]), opened by
-    /// [`StoreChoice::open`] (a wrong URL fails here, at start). The cookie store uses
-    /// `cookie_keys`; without them, a random key (logged at warn), so cookies then die
-    /// with the process.
+    /// [`SessionConfig::open_store`] (a wrong URL fails here, at start). The cookie store
+    /// uses the config's [`keys`](SessionConfig::keys); without them, a random key (logged
+    /// at warn), so cookies then die with the process.
     fn apply_store<St>(
         &self,
         router: Router<St>,
         choice: &StoreChoice,
-        cookie_keys: Option<CookieKeys>,
     ) -> impl Future<Output = Result<Router<St>, StoreError>> + Send
     where
         St: Clone + Send + Sync + 'static;
@@ -157,12 +157,11 @@ impl SessionsExt for SessionConfig {
         &self,
         router: Router<St>,
         choice: &StoreChoice,
-        cookie_keys: Option<CookieKeys>,
     ) -> Result<Router<St>, StoreError>
     where
         St: Clone + Send + Sync + 'static,
     {
-        Ok(match choice.open(cookie_keys).await? {
+        Ok(match self.open_store(choice).await? {
             OpenStore::Memory(store) => self.apply(router, store),
             OpenStore::Shared(store) => self.apply(router, store),
             OpenStore::Cookie(keys) => self.apply_sealed(router, keys),
@@ -203,7 +202,7 @@ fn strip_duplicated(name: &str, request: &mut Request) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory_store::PurgingMemoryStore;
+    use crate::memory_store::MemoryStore;
     use axum::http::{Request, header};
     use axum::routing::get;
     use tower::ServiceExt;
@@ -217,7 +216,7 @@ mod tests {
                     s.insert("k", 1).await.unwrap();
                 }),
             ),
-            PurgingMemoryStore::new(),
+            MemoryStore::new(),
         );
         let response = app
             .oneshot(Request::get("/").body(axum::body::Body::empty()).unwrap())
@@ -268,7 +267,7 @@ mod tests {
                         s.get::<String>("user").await.unwrap().unwrap_or_default()
                     }),
                 ),
-            PurgingMemoryStore::new(),
+            MemoryStore::new(),
         );
         let get = |cookies: Vec<String>| {
             let app = app.clone();

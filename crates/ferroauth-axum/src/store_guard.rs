@@ -6,12 +6,13 @@
 //!   turns a server error of a request that saw a store failure into a 503 with a JSON
 //!   body (`{"error": "session_unavailable", ...}`) or a short HTML page.
 //!
-//! [`SessionsExt::apply`](crate::sessions::SessionsExt::apply) installs both.
+//! [`SessionsExt::apply`](crate::sessions::SessionsExt::apply) installs both; both are
+//! public in [`crate::sessions`], for an app that builds its layers itself.
 //!
 //! ```no_run
 //! # use axum::{Router, routing::get};
 //! use ferroauth_axum::memory_store::MemoryStore;
-//! use ferroauth_axum::store_guard::{GuardedStore, session_store_guard};
+//! use ferroauth_axum::sessions::{GuardedStore, session_store_guard};
 //! use tower_sessions::SessionManagerLayer;
 //!
 //! let app: Router = Router::new()
@@ -40,7 +41,7 @@ pub async fn session_store_guard(request: Request, next: Next) -> Response {
 }
 
 /// The 503 answer for an unavailable session store.
-pub fn store_unavailable(json: bool) -> Response {
+pub(crate) fn store_unavailable(json: bool) -> Response {
     let failure = ferroauth::web::Failure::store_unavailable();
     if json {
         return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(failure.json())).into_response();

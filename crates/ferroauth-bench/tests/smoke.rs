@@ -3,9 +3,11 @@
 //! connections reused. It measures nothing: timing belongs to `ferroauth-loadgen`.
 
 use ferroauth::OAuth;
+use ferroauth::session::memory::MemoryStore;
 use ferroauth::settings::Settings;
+use ferroauth_axum::sessions::SessionsExt as _;
 use ferroauth_bench::{BenchProvider, Driver, Flow};
-use ferroauth_demo::{DemoOptions, router_with_store};
+use ferroauth_demo::DemoOptions;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_few_hundred_logins_complete_without_error() {
@@ -14,7 +16,7 @@ async fn a_few_hundred_logins_complete_without_error() {
     let provider = BenchProvider::start(&demo_base).await.unwrap();
     let settings = Settings::from_toml_str(&provider.demo_settings()).unwrap();
     let oauth = OAuth::from_settings(&settings).unwrap();
-    let app = demo_app(oauth);
+    let app = demo_app(oauth, MemoryStore::new());
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let driver = Driver::new(&demo_base, Some(provider.rewrite())).unwrap();
 
@@ -60,8 +62,8 @@ async fn returning_users_keep_one_session_each() {
     let provider = BenchProvider::start(&demo_base).await.unwrap();
     let settings = Settings::from_toml_str(&provider.demo_settings()).unwrap();
     let oauth = OAuth::from_settings(&settings).unwrap();
-    let store = ferroauth::session::memory::MemoryStore::new();
-    let app = ferroauth_demo::router_with_store(oauth, DemoOptions::default(), store.clone());
+    let store = MemoryStore::new();
+    let app = demo_app(oauth, store.clone());
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let driver = Driver::new(&demo_base, Some(provider.rewrite()))
         .unwrap()
@@ -128,7 +130,10 @@ async fn alternating_rounds_drive_both_apps() {
     let floor_provider = BenchProvider::start(&floor_base).await.unwrap();
     let demo_settings = Settings::from_toml_str(&demo_provider.demo_settings()).unwrap();
     let floor_settings = Settings::from_toml_str(&floor_provider.demo_settings()).unwrap();
-    let demo = demo_app(OAuth::from_settings(&demo_settings).unwrap());
+    let demo = demo_app(
+        OAuth::from_settings(&demo_settings).unwrap(),
+        MemoryStore::new(),
+    );
     let floor = ferroauth_bench::floor::router(&floor_settings, &floor_base)
         .await
         .unwrap();
@@ -162,8 +167,10 @@ async fn alternating_rounds_drive_both_apps() {
     }
 }
 
-/// The demo with in-memory sessions.
-fn demo_app(oauth: OAuth) -> axum::Router {
-    let store = ferroauth::session::memory::MemoryStore::new();
-    router_with_store(oauth, DemoOptions::default(), store)
+/// The demo with its sessions in `store`.
+fn demo_app(oauth: OAuth, store: MemoryStore) -> axum::Router {
+    let options = DemoOptions::default();
+    let sessions = options.sessions.clone();
+    let routes = ferroauth_demo::routes(options).with_state(oauth);
+    sessions.apply(routes, store)
 }

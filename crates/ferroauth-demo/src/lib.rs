@@ -10,7 +10,6 @@
 //! Tests and benchmarks drive the demo through these routes; keep them stable.
 
 pub mod actix_app;
-pub mod metrics;
 pub mod pages;
 
 /// The README's code blocks, compiled as doc tests (the quick start among them).
@@ -19,73 +18,45 @@ pub mod pages;
 pub struct ReadmeDoctests;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
-use axum::extract::{RawPathParams, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
 use ferroauth::session::Account;
-use ferroauth::session::at_rest::TokenSealer;
-use ferroauth::session::sealed::CookieKeys;
 use ferroauth::web::routes::Answer;
 use ferroauth::{Error, OAuth};
 use ferroauth_axum::routes::{AuthRoutes, Failure};
-use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
-use ferroauth_axum::stores::{StoreChoice, StoreError};
+use ferroauth_axum::sessions::SessionConfig;
 use ferroauth_axum::{AuthError, RedirectUriConfig, extract, respond};
-use tower_sessions::SessionStore;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// How the demo builds its pages, redirect URIs and cookies.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DemoOptions {
     /// How redirect URIs are built.
     pub redirect_uri: RedirectUriConfig,
     /// Per provider name: the path under its `api_base_url` that the home page's
     /// "Call the API" button requests (the API root when absent), e.g. `me`.
     pub api_paths: BTreeMap<String, String>,
-    /// How long an unused session lives (default 8 hours). Benchmarks shorten it to see
-    /// expired sessions purged within a run.
-    pub session_inactivity: Option<time::Duration>,
-    /// Whether cookies are `Secure`. Off by default because the demo itself serves plain
-    /// http; `main` turns it on for an https public URL or `--secure-cookies`.
-    pub secure_cookies: bool,
-    /// Serve `/metrics` (Prometheus text format) from this handle; 404 when `None`.
-    pub metrics: Option<metrics::Metrics>,
-    /// Seal the users' tokens in the server-side session store under these keys
-    /// ([`ferroauth::session::at_rest`]); set by [`use_keys`](Self::use_keys).
-    pub seal_tokens: Option<TokenSealer>,
+    /// The session cookie and store settings, on either framework: the cookie keys among
+    /// them (sealing the cookie store, or the users' tokens in a server-side one). Not
+    /// `Secure` by default, since the demo itself serves plain http; `main` turns it on
+    /// for an https public URL or `--secure-cookies`.
+    pub sessions: SessionConfig,
+    /// Serve `/metrics` (ferroauth's metrics, see `ferroauth::telemetry`, in the
+    /// Prometheus text format) from this handle ([`install_metrics`]); 404 when `None`.
+    pub metrics: Option<PrometheusHandle>,
 }
 
-impl DemoOptions {
-    /// The session cookie's settings, on either framework.
-    fn sessions(&self) -> SessionConfig {
-        let mut config = SessionConfig::new().secure(self.secure_cookies);
-        if let Some(sealer) = &self.seal_tokens {
-            config = config.seal_tokens(sealer.clone());
-        }
-        match self.session_inactivity {
-            Some(inactivity) => config.inactivity(inactivity),
-            None => config,
-        }
-    }
-
-    /// The demo's `--cookie-keys` for the store `choice`: the cookie store seals its
-    /// cookies with them (they are given back for [`router_for`] or
-    /// [`actix_app::Store::open`]); a server-side store keeps them here, to seal the
-    /// users' tokens in it ([`seal_tokens`](Self::seal_tokens)).
-    pub fn use_keys(
-        &mut self,
-        choice: &StoreChoice,
-        keys: Option<CookieKeys>,
-    ) -> Option<CookieKeys> {
-        match (choice, keys) {
-            (StoreChoice::Cookie, keys) => keys,
-            (_, Some(keys)) => {
-                self.seal_tokens = Some(TokenSealer::new(keys));
-                None
-            }
-            (_, None) => None,
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self {
+            redirect_uri: RedirectUriConfig::default(),
+            api_paths: BTreeMap::new(),
+            sessions: SessionConfig::new().secure(false),
+            metrics: None,
         }
     }
 }
@@ -97,31 +68,9 @@ struct ApiPaths(Arc<BTreeMap<String, String>>);
 /// A session's accounts, by client name.
 type Accounts = BTreeMap<String, Account>;
 
-/// The demo over the session store `choice` names (`cookie` needs `cookie_keys`).
-pub async fn router_for(
-    oauth: OAuth,
-    options: DemoOptions,
-    choice: &StoreChoice,
-    cookie_keys: Option<CookieKeys>,
-) -> Result<Router, StoreError> {
-    let sessions = options.sessions();
-    let app = sessions
-        .apply_store(routes(options), choice, cookie_keys)
-        .await?;
-    Ok(app.with_state(oauth))
-}
-
-/// The demo over a session store of the app's own.
-pub fn router_with_store<S: SessionStore + Clone>(
-    oauth: OAuth,
-    options: DemoOptions,
-    store: S,
-) -> Router {
-    let sessions = options.sessions();
-    sessions.apply(routes(options), store).with_state(oauth)
-}
-
-fn routes(options: DemoOptions) -> Router<OAuth> {
+/// The demo's routes, for the registry as state and a session layer around them
+/// (`SessionConfig::apply_store` or `apply` of `ferroauth_axum::sessions`, as `main` does).
+pub fn routes(options: DemoOptions) -> Router<OAuth> {
     let auth = AuthRoutes::new()
         .with_refresh()
         .error_page(|f: &Failure| respond(error_page(f)));
@@ -136,10 +85,20 @@ fn routes(options: DemoOptions) -> Router<OAuth> {
         .layer(axum::Extension(ApiPaths(Arc::new(options.api_paths))))
 }
 
-/// `/metrics`, when the demo has them.
-fn metrics_page(metrics: Option<&metrics::Metrics>) -> Answer {
+/// Installs the Prometheus recorder as the process's metrics recorder (the `metrics`
+/// facade has one): the first call does, later ones return the same handle. `None` when
+/// another recorder was installed first.
+pub fn install_metrics() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    let install = || PrometheusBuilder::new().install_recorder().ok();
+    HANDLE.get_or_init(install).clone()
+}
+
+/// `/metrics`, when the demo has them: the Prometheus text exposition format.
+fn metrics_page(metrics: Option<&PrometheusHandle>) -> Answer {
+    const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
     match metrics {
-        Some(m) => Answer::Body(200, metrics::CONTENT_TYPE, m.render()),
+        Some(m) => Answer::Body(200, PROMETHEUS_TEXT, m.render()),
         None => error_page(&Failure::new(
             404,
             "not_found",
@@ -179,14 +138,11 @@ async fn home(
 }
 
 async fn api(
-    params: RawPathParams,
+    Path(params): Path<BTreeMap<String, String>>,
     RawQuery(query): RawQuery,
     api: Result<extract::UserApi, AuthError>,
 ) -> Result<Response, AuthError> {
-    let path = params
-        .iter()
-        .find(|(k, _)| *k == "path")
-        .map_or("", |p| p.1);
+    let path = params.get("path").map_or("", String::as_str);
     let query = query.as_deref().unwrap_or_default();
     Ok(extract::api_response(
         api?.get_with_query(path, query).await?,

@@ -3,11 +3,15 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use actix_web::{App, HttpServer};
 use clap::Parser;
 use ferroauth::OAuth;
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth::session::store::StoreChoice;
 use ferroauth::settings::Settings;
+use ferroauth::web::SessionConfig;
+use ferroauth_actix::sessions::SessionsExt as ActixSessions;
+use ferroauth_axum::sessions::SessionsExt as AxumSessions;
 use ferroauth_demo::{DemoOptions, actix_app};
 use ferroauth_testkit::dev;
 
@@ -66,8 +70,8 @@ struct Args {
     /// makes a random key per start (cookies then die with the process). With a server-side
     /// store, the same keys seal the users' access and refresh tokens in it (a dump of the
     /// store holds none; tokens stored in clear before are dropped: log in again).
-    #[arg(long, env = "FERROAUTH_COOKIE_KEYS", hide_env_values = true)]
-    cookie_keys: Option<String>,
+    #[arg(long, env = "FERROAUTH_COOKIE_KEYS", hide_env_values = true, value_parser = CookieKeys::parse)]
+    cookie_keys: Option<CookieKeys>,
     /// Give every cookie the `Secure` attribute: for a demo served over https by a proxy
     /// in front of it. On by itself when `--public-url` is https.
     #[arg(long)]
@@ -102,10 +106,8 @@ fn main() -> std::process::ExitCode {
     if let Some(workers) = args.workers {
         runtime.worker_threads(workers.max(1));
     }
-    let result = match runtime.enable_all().build() {
-        Ok(rt) => rt.block_on(run(args)),
-        Err(e) => Err(e.into()),
-    };
+    let runtime = runtime.enable_all().build().map_err(Into::into);
+    let result = runtime.and_then(|rt| rt.block_on(run(args)));
     if let Err(e) = result {
         eprintln!("ferroauth-demo: {e}");
         return std::process::ExitCode::FAILURE;
@@ -121,30 +123,25 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => Settings::from_file(path)?,
         None => Settings::from_env()?,
     };
-    let cookie_keys = args
-        .cookie_keys
-        .as_deref()
-        .map(CookieKeys::parse)
-        .transpose()?;
-    let choice = args.session_store.clone();
     let mut options = DemoOptions::default();
-    // Keys with a server-side store: tokens sealed in it.
-    let cookie_keys = options.use_keys(&choice, cookie_keys);
     options.redirect_uri.public_base_url = args.public_url.clone();
-    options.secure_cookies = args.secure_cookies
-        || args
-            .public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https:"));
-    if args.metrics {
-        options.metrics = Some(
-            ferroauth_demo::metrics::Metrics::install()
-                .ok_or("--metrics: another metrics recorder is installed")?,
-        );
+    let https = args
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https:"));
+    let mut sessions = SessionConfig::new().secure(args.secure_cookies || https);
+    if let Some(keys) = args.cookie_keys.clone() {
+        sessions = sessions.keys(keys);
     }
-    options.session_inactivity = args
-        .session_ttl
-        .map(|secs| time::Duration::seconds(i64::from(secs.max(1))));
+    if let Some(secs) = args.session_ttl {
+        sessions = sessions.inactivity(time::Duration::seconds(secs.max(1).into()));
+    }
+    options.sessions = sessions;
+    if args.metrics {
+        let installed = ferroauth_demo::install_metrics();
+        options.metrics =
+            Some(installed.ok_or("--metrics: another metrics recorder is installed")?);
+    }
     // Nothing configured: the zero-setup mode with the embedded development provider, on
     // its own address or under /idp. An actix app cannot mount the provider's axum router:
     // it gets a port of its own.
@@ -159,12 +156,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(dev) = &dev {
         settings = Settings::from_toml_str(&dev.settings)?;
         options.api_paths = dev.api_paths.clone();
-        println!(
-            "development provider at {}/idp (users: alice, bob)",
-            dev.base
-        );
+        let idp = &dev.base;
+        println!("development provider at {idp}/idp (users: alice, bob)");
     }
     let oauth = OAuth::from_settings(&settings)?;
+    let choice = &args.session_store;
     // Tests and tools read the address from this line: keep its start stable.
     println!(
         "ferroauth demo: open {base}/ (providers: {}; sessions: {}; framework: {:?})",
@@ -172,39 +168,36 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         choice.describe(),
         args.framework
     );
-    match args.framework {
-        Framework::Axum => {
-            let mut app = ferroauth_demo::router_for(oauth, options, &choice, cookie_keys).await?;
-            if let Some(dev) = dev {
-                app = dev.nest_into(app);
-            }
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+    if args.framework == Framework::Axum {
+        let sessions = options.sessions.clone();
+        let app = ferroauth_demo::routes(options).with_state(oauth);
+        let mut app = AxumSessions::apply_store(&sessions, app, choice).await?;
+        if let Some(dev) = dev {
+            app = dev.nest_into(app);
         }
-        Framework::Actix => {
-            let store = actix_app::Store::open(&choice, cookie_keys).await?;
-            let key = match args.cookie_keys.as_deref() {
-                Some(text) => ferroauth_actix::sessions::session_key(text)?,
-                None => actix_web::cookie::Key::generate(),
-            };
-            let listener = listener.into_std()?;
-            let serving = actix_app::Serving {
-                workers: args.workers,
-                signals: true,
-            };
-            // actix-web runs its own runtime: on a thread of its own, while this one keeps
-            // serving the development provider.
-            tokio::task::spawn_blocking(move || {
-                actix_web::rt::System::new().block_on(async move {
-                    let listen = actix_app::Listen::Plain(listener);
-                    actix_app::start(listen, oauth, options, store, key, serving)?.await
-                })
-            })
-            .await??;
-        }
+        let stop = async { drop(tokio::signal::ctrl_c().await) };
+        return Ok(axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await?);
     }
-    Ok(())
+    let sessions = ActixSessions::apply_store(&options.sessions, choice).await?;
+    let app = actix_app::app(oauth, options);
+    let listener = listener.into_std()?;
+    // actix-web runs its own runtime: on a thread of its own, while this one keeps serving
+    // the development provider.
+    let server = move || {
+        actix_web::rt::System::new().block_on(async move {
+            let new_app = move || {
+                App::new()
+                    .configure(app.clone())
+                    .wrap(sessions.middleware())
+            };
+            let server = HttpServer::new(new_app).listen(listener)?;
+            match args.workers {
+                Some(workers) => server.workers(workers.max(1)).run().await,
+                None => server.run().await,
+            }
+        })
+    };
+    Ok(tokio::task::spawn_blocking(server).await??)
 }

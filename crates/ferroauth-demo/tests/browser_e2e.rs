@@ -43,14 +43,17 @@ use ferroauth::session::Account;
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth::settings::Settings;
 use ferroauth::{OAuth, Token};
+use ferroauth_actix::sessions::SessionsExt as _;
+use ferroauth_actix::stores::Store;
 use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::DemoOptions;
-use ferroauth_demo::actix_app::{self, Listen};
 use ferroauth_testkit::TestProvider;
 use ferroauth_testkit::dev::{self, DevClients};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use support::framework::{Running, shared_actix_key, spawn_actix};
+use support::framework::{
+    Listen, Running, axum_for, axum_with_store, shared_actix_key, spawn_actix,
+};
 use support::services::Redis;
 use support::{Framework, Peer};
 use tower_sessions::session::Id;
@@ -144,9 +147,9 @@ impl CrossSiteDemo {
         let origin = format!("{scheme}://{host}:{port}");
         let mut options = DemoOptions {
             api_paths: dev::api_paths(),
-            secure_cookies: tls.is_some(),
             ..DemoOptions::default()
         };
+        options.sessions = options.sessions.secure(tls.is_some());
         if tls.is_some() {
             // A request that came over TLS does not say so in its URI: an app serving https
             // names its public URL (or trusts its proxy's X-Forwarded-Proto).
@@ -168,12 +171,13 @@ impl CrossSiteDemo {
             }
             Framework::Actix => {
                 let store = actix_store(&sessions).await;
+                let sessions = options.sessions.for_store(store, shared_actix_key());
                 let listener = listener.into_std().unwrap();
                 let listen = match tls {
                     Some(cert) => Listen::Tls(listener, Box::new((*cert.config).clone())),
                     None => Listen::Plain(listener),
                 };
-                let handle = spawn_actix(listen, oauth, options, store, shared_actix_key());
+                let handle = spawn_actix(listen, oauth, options, sessions);
                 Some(Running::Actix(handle))
             }
         };
@@ -298,21 +302,17 @@ impl ferroauth::session::Session for Entries {
 }
 
 /// The actix demo's store for `sessions`.
-async fn actix_store(sessions: &Sessions) -> actix_app::Store {
+async fn actix_store(sessions: &Sessions) -> Store {
     match sessions {
-        Sessions::ActixMemory(store) => actix_app::Store::Memory(store.clone()),
+        Sessions::ActixMemory(store) => Store::Memory(store.clone()),
         Sessions::Memory(_) => panic!("tower-sessions' store is for the axum demo"),
         Sessions::Redis(redis) => {
             let choice = StoreChoice::from_str(&redis.url()).unwrap();
-            actix_app::Store::open(&choice, None)
-                .await
-                .expect("redis store")
+            Store::open(&choice, None).await.expect("redis store")
         }
         Sessions::Cookie => {
             let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
-            actix_app::Store::open(&StoreChoice::Cookie, Some(keys))
-                .await
-                .unwrap()
+            Store::open(&StoreChoice::Cookie, Some(keys)).await.unwrap()
         }
     }
 }
@@ -320,18 +320,18 @@ async fn actix_store(sessions: &Sessions) -> actix_app::Store {
 async fn demo_app(oauth: OAuth, options: DemoOptions, sessions: &Sessions) -> Router {
     match sessions {
         Sessions::ActixMemory(_) => panic!("ferroauth-actix's store is for the actix demo"),
-        Sessions::Memory(store) => ferroauth_demo::router_with_store(oauth, options, store.clone()),
+        Sessions::Memory(store) => axum_with_store(oauth, options, store.clone()),
         Sessions::Redis(redis) => {
             let choice = StoreChoice::from_str(&redis.url()).unwrap();
-            ferroauth_demo::router_for(oauth, options, &choice, None)
-                .await
-                .expect("redis store")
+            axum_for(oauth, options, &choice).await
         }
         Sessions::Cookie => {
             let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
-            ferroauth_demo::router_for(oauth, options, &StoreChoice::Cookie, Some(keys))
-                .await
-                .expect("cookie store")
+            let options = DemoOptions {
+                sessions: options.sessions.clone().keys(keys),
+                ..options
+            };
+            axum_for(oauth, options, &StoreChoice::Cookie).await
         }
     }
 }
@@ -808,9 +808,8 @@ async fn a_strict_session_cookie_is_named_on_the_callback() {
     ) -> Result<Response, AuthError> {
         let client = oauth.client(&name)?;
         let to = uri.to(&format!("/auth/{name}"));
-        Ok(ferroauth_axum::authorize_redirect(&client, &session, &to)
-            .await?
-            .into_response())
+        let url = ferroauth_axum::authorize_redirect(&client, &session, &to).await?;
+        Ok(ferroauth_axum::LoginRedirect(url).into_response())
     }
     async fn auth(
         State(oauth): State<OAuth>,

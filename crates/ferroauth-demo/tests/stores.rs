@@ -14,11 +14,12 @@ use ferroauth::session::sealed::CookieKeys;
 
 /// The sealed cookie of the pending logins.
 const PENDING_COOKIE: &str = "fa_pending";
-use ferroauth_axum::memory_store::PurgingMemoryStore;
+use ferroauth_axum::memory_store::MemoryStore;
 use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::DemoOptions;
 use ferroauth_testkit::TestProvider;
 use support::Framework;
+use support::framework::{axum_for, axum_with_store};
 use support::harness::{self, Agent, CLIENT, Instance};
 use support::services::{Postgres, Redis};
 
@@ -37,7 +38,7 @@ fn cross_logins() -> usize {
 #[derive(Clone)]
 enum Backend {
     /// One in-memory store object shared by both instances (same process).
-    Memory(PurgingMemoryStore),
+    Memory(MemoryStore),
     /// A store URL; each instance connects on its own.
     Url(StoreChoice),
     /// Sealed cookies under these keys.
@@ -58,7 +59,7 @@ impl Backend {
         let actix = Framework::Actix;
         match self {
             Backend::ActixMemory(store) => {
-                let store = ferroauth_demo::actix_app::Store::Memory(store.clone());
+                let store = ferroauth_actix::stores::Store::Memory(store.clone());
                 reserved.serve_actix(oauth, options, store)
             }
             Backend::ActixUrl(choice) => {
@@ -80,20 +81,13 @@ impl Backend {
         let oauth = OAuth::from_settings(&harness::settings_for(provider)).unwrap();
         let options = DemoOptions::default();
         match self {
-            Backend::Memory(store) => {
-                ferroauth_demo::router_with_store(oauth, options, store.clone())
+            Backend::Memory(store) => axum_with_store(oauth, options, store.clone()),
+            Backend::Url(choice) => axum_for(oauth, options, choice).await,
+            Backend::Cookie(keys) => {
+                let mut options = options;
+                options.sessions = options.sessions.keys(CookieKeys::parse(keys).unwrap());
+                axum_for(oauth, options, &StoreChoice::Cookie).await
             }
-            Backend::Url(choice) => ferroauth_demo::router_for(oauth, options, choice, None)
-                .await
-                .unwrap(),
-            Backend::Cookie(keys) => ferroauth_demo::router_for(
-                oauth,
-                options,
-                &StoreChoice::Cookie,
-                Some(CookieKeys::parse(keys).unwrap()),
-            )
-            .await
-            .unwrap(),
             _ => unreachable!("actix backends are served by Backend::serve"),
         }
     }
@@ -287,7 +281,7 @@ async fn junk_callback(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_memory() {
-    suite("memory", Backend::Memory(PurgingMemoryStore::new())).await;
+    suite("memory", Backend::Memory(MemoryStore::new())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@ use ferroauth::OAuth;
 use ferroauth::settings::Settings;
 use ferroauth_axum::routes::AuthRoutes;
 use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
-use ferroauth_axum::{extract::Accounts, memory_store::PurgingMemoryStore};
+use ferroauth_axum::{extract::Accounts, memory_store::MemoryStore};
 
 async fn home(Accounts(accounts): Accounts) -> String {
     match accounts.values().next() {
@@ -27,7 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/", get(home))
         .merge(AuthRoutes::new().router());
     let app = SessionConfig::for_public_url(&public_url)?
-        .apply(routes, PurgingMemoryStore::new())
+        .apply(routes, MemoryStore::new())
         .with_state(oauth);
     axum::serve(tokio::net::TcpListener::bind(listen).await?, app).await?;
     Ok(())

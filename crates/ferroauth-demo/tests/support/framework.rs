@@ -3,9 +3,13 @@
 
 use ferroauth::OAuth;
 use ferroauth::session::sealed::CookieKeys;
+use ferroauth_actix::sessions::SessionsExt as _;
+use ferroauth_actix::stores::{Store, StoreSessions};
+use ferroauth_axum::sessions::SessionsExt as AxumSessions;
 use ferroauth_axum::stores::StoreChoice;
 use ferroauth_demo::DemoOptions;
 use ferroauth_demo::actix_app;
+use tower_sessions::SessionStore;
 
 /// The demo's framework.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +59,27 @@ pub fn shared_actix_key() -> actix_web::cookie::Key {
     actix_web::cookie::Key::derive_from(&[7u8; 32])
 }
 
+/// The axum demo over a session store of the test's own.
+pub fn axum_with_store<S: SessionStore + Clone>(
+    oauth: OAuth,
+    options: DemoOptions,
+    store: S,
+) -> axum::Router {
+    let sessions = options.sessions.clone();
+    sessions
+        .apply(ferroauth_demo::routes(options), store)
+        .with_state(oauth)
+}
+
+/// The axum demo over the session store `choice` names, as the binary builds it.
+pub async fn axum_for(oauth: OAuth, options: DemoOptions, choice: &StoreChoice) -> axum::Router {
+    let sessions = options.sessions.clone();
+    let app = ferroauth_demo::routes(options).with_state(oauth);
+    AxumSessions::apply_store(&sessions, app, choice)
+        .await
+        .expect("the session store opens")
+}
+
 impl Running {
     /// An axum router, served.
     pub fn axum(listener: tokio::net::TcpListener, app: axum::Router) -> Running {
@@ -63,20 +88,21 @@ impl Running {
         }))
     }
 
-    /// The actix demo, served on its own thread.
+    /// The actix demo, served on its own thread, its sessions in `store` under the
+    /// instances' [`shared_actix_key`].
     pub fn actix(
         listener: tokio::net::TcpListener,
         oauth: OAuth,
         options: DemoOptions,
-        store: actix_app::Store,
+        store: Store,
     ) -> Running {
         let listener = listener.into_std().unwrap();
+        let sessions = options.sessions.for_store(store, shared_actix_key());
         Running::Actix(spawn_actix(
-            actix_app::Listen::Plain(listener),
+            Listen::Plain(listener),
             oauth,
             options,
-            store,
-            shared_actix_key(),
+            sessions,
         ))
     }
 
@@ -90,21 +116,22 @@ impl Running {
         match framework {
             Framework::Axum => Running::axum(
                 listener,
-                ferroauth_demo::router_with_store(
+                axum_with_store(
                     oauth,
                     options,
                     ferroauth::session::memory::MemoryStore::new(),
                 ),
             ),
             Framework::Actix => {
-                let store = actix_app::Store::Memory(Default::default());
+                let store = Store::Memory(Default::default());
                 Running::actix(listener, oauth, options, store)
             }
         }
     }
 
-    /// The demo with the sessions `choice` names (`cookie` with `keys`; a server-side
-    /// store seals the tokens under `keys`, as the demo's `--cookie-keys` does).
+    /// The demo with the sessions `choice` names, under `keys` when given (the cookie
+    /// store seals under them, a server-side store seals the tokens, as the demo's
+    /// `--cookie-keys` does).
     pub async fn with_store(
         framework: Framework,
         listener: tokio::net::TcpListener,
@@ -113,41 +140,53 @@ impl Running {
         choice: &StoreChoice,
         keys: Option<&str>,
     ) -> Running {
-        let keys = options.use_keys(choice, keys.map(|k| CookieKeys::parse(k).unwrap()));
+        if let Some(keys) = keys {
+            options.sessions = options.sessions.keys(CookieKeys::parse(keys).unwrap());
+        }
         match framework {
-            Framework::Axum => {
-                let app = ferroauth_demo::router_for(oauth, options, choice, keys)
-                    .await
-                    .unwrap();
-                Running::axum(listener, app)
-            }
+            Framework::Axum => Running::axum(listener, axum_for(oauth, options, choice).await),
             Framework::Actix => {
-                let store = actix_app::Store::open(choice, keys).await.unwrap();
-                Running::actix(listener, oauth, options, store)
+                let store = options.sessions.open_store(choice).await.unwrap();
+                Running::actix(listener, oauth, options, store.into())
             }
         }
     }
 }
 
-/// The actix demo ([`actix_app::start`]) on a thread of its own (actix-web runs its own runtime), with one worker and
-/// no signal handling, for tests: the server stops when the handle is stopped or the
-/// process ends.
+/// How a test's actix demo listens.
+pub enum Listen {
+    /// Plain http.
+    Plain(std::net::TcpListener),
+    /// https with this rustls configuration.
+    Tls(std::net::TcpListener, Box<rustls::ServerConfig>),
+}
+
+/// The actix demo ([`actix_app::app`]) on a thread of its own (actix-web runs its own
+/// runtime), with one worker and no signal handling: the server stops when the handle is
+/// stopped or the process ends.
 pub fn spawn_actix(
-    listen: actix_app::Listen,
+    listen: Listen,
     oauth: OAuth,
     options: DemoOptions,
-    store: actix_app::Store,
-    key: actix_web::cookie::Key,
+    sessions: StoreSessions,
 ) -> actix_web::dev::ServerHandle {
     let (tx, rx) = std::sync::mpsc::channel();
+    let app = actix_app::app(oauth, options);
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let serving = actix_app::Serving {
-                workers: Some(1),
-                signals: false,
+            let new_app = move || {
+                actix_web::App::new()
+                    .configure(app.clone())
+                    .wrap(sessions.middleware())
             };
-            let server =
-                actix_app::start(listen, oauth, options, store, key, serving).expect("listen");
+            let server = actix_web::HttpServer::new(new_app)
+                .workers(1)
+                .disable_signals();
+            let server = match listen {
+                Listen::Plain(listener) => server.listen(listener),
+                Listen::Tls(listener, config) => server.listen_rustls_0_23(listener, *config),
+            };
+            let server = server.expect("listen").run();
             let _ = tx.send(server.handle());
             let _ = server.await;
         });

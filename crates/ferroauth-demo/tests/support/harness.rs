@@ -76,7 +76,7 @@ impl Reserved {
         self,
         oauth: ferroauth::OAuth,
         options: ferroauth_demo::DemoOptions,
-        store: ferroauth_demo::actix_app::Store,
+        store: ferroauth_actix::stores::Store,
     ) -> Instance {
         Instance {
             base: self.base,

@@ -35,7 +35,7 @@ pub fn serve(framework: Framework, listener: tokio::net::TcpListener, oauth: OAu
             });
             let sessions = ferroauth::web::SessionConfig::new().secure(false);
             let app = axum::Router::new().nest(PREFIX, routes.router());
-            let store = ferroauth_axum::memory_store::PurgingMemoryStore::new();
+            let store = ferroauth_axum::memory_store::MemoryStore::new();
             Running::axum(listener, sessions.apply(app, store).with_state(oauth))
         }
         Framework::Actix => {

@@ -106,9 +106,13 @@ impl std::fmt::Debug for KeySecret {
     }
 }
 
-/// The keys for sealing cookies: the first seals, all open.
+/// The keys for sealing cookies: the first seals, all open. Cheap to clone (clones share
+/// the keys).
+#[derive(Clone)]
 pub struct CookieKeys {
-    keys: Vec<(String, LessSafeKey)>,
+    keys: Arc<Vec<(String, LessSafeKey)>>,
+    /// The current key's bytes, for [`current_key_secret`](Self::current_key_secret).
+    current: Arc<KeySecret>,
 }
 
 impl std::fmt::Debug for CookieKeys {
@@ -121,12 +125,13 @@ impl std::fmt::Debug for CookieKeys {
 impl CookieKeys {
     /// One key: `id` (1–16 characters of `A-Z a-z 0-9 _ -`) and 32 key bytes.
     pub fn new(id: &str, key: &[u8]) -> Result<Self, KeyError> {
-        let mut keys = Self { keys: Vec::new() };
+        let mut keys = Self::empty();
         keys.push(id, key)?;
         Ok(keys)
     }
 
-    /// Adds an old key, still accepted for reading.
+    /// Adds an old key, still accepted for reading. Keys gain old keys before they are
+    /// cloned: on keys already shared it is an error.
     pub fn with_old_key(mut self, id: &str, key: &[u8]) -> Result<Self, KeyError> {
         self.push(id, key)?;
         Ok(self)
@@ -135,7 +140,7 @@ impl CookieKeys {
     /// Parses `id:base64url-key[,id:base64url-key...]`, the current key first. This is the
     /// format of the demo's `--cookie-keys` setting and of [`CookieKeys::generate`].
     pub fn parse(text: &str) -> Result<Self, KeyError> {
-        let mut keys = Self { keys: Vec::new() };
+        let mut keys = Self::empty();
         for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (id, key) = item
                 .split_once(':')
@@ -179,6 +184,19 @@ impl CookieKeys {
         Ok(KeySecret(bytes))
     }
 
+    fn empty() -> Self {
+        Self {
+            keys: Arc::default(),
+            current: Arc::new(KeySecret([0; KEY_LEN])),
+        }
+    }
+
+    /// The current (first) key as secret bytes: [`current_secret`](Self::current_secret)
+    /// for keys already parsed.
+    pub fn current_key_secret(&self) -> &KeySecret {
+        &self.current
+    }
+
     /// The id of the key that seals.
     pub fn current_id(&self) -> &str {
         &self.keys[0].0
@@ -205,7 +223,14 @@ impl CookieKeys {
         }
         let unbound = UnboundKey::new(&AES_256_GCM, key)
             .map_err(|_| KeyError(format!("key `{id}` was refused")))?;
-        self.keys.push((id.to_owned(), LessSafeKey::new(unbound)));
+        let keys = Arc::get_mut(&mut self.keys)
+            .ok_or_else(|| KeyError("keys gain old keys before they are cloned".into()))?;
+        if keys.is_empty() {
+            let mut current = [0; KEY_LEN];
+            current.copy_from_slice(key);
+            self.current = Arc::new(KeySecret(current));
+        }
+        keys.push((id.to_owned(), LessSafeKey::new(unbound)));
         Ok(())
     }
 

@@ -7,6 +7,9 @@
 //! | `POST /refresh/{name}` | [`refresh`] (failures through [`super::Failure::of_refresh`]) |
 //! | `POST /logout` | [`logout`] |
 //!
+//! A handler of the app's own does the first two with [`authorize_redirect`] and
+//! [`authorize_access_token`], as an Authlib app does.
+//!
 //! JSON answers are [`LoginAnswer`] (login and refresh) and [`logout_answer`]; failures
 //! [`super::Failure`].
 
@@ -48,6 +51,43 @@ pub async fn start_login(
             &query.authorize_params(),
             query.next.as_deref(),
         )
+        .await
+}
+
+/// Starts a login in a handler of the app's own, as Authlib's `authorize_redirect`: keeps
+/// the pending login in `session` (either adapter's `AuthSession`) and gives the URL to send
+/// the browser to (the adapters' `LoginRedirect` does, with `Cache-Control: no-store`).
+pub async fn authorize_redirect(
+    client: &OAuthClient,
+    session: &impl Session,
+    redirect_uri: &str,
+) -> Result<url::Url, Error> {
+    authorize_redirect_with(client, session, redirect_uri, &[]).await
+}
+
+/// [`authorize_redirect`] with extra authorization parameters (`prompt`, `login_hint`, ...).
+pub async fn authorize_redirect_with(
+    client: &OAuthClient,
+    session: &impl Session,
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+) -> Result<url::Url, Error> {
+    let pending = SessionPending(session);
+    client
+        .authorize_redirect_with(&pending, redirect_uri, params)
+        .await
+}
+
+/// Finishes a login on the callback in a handler of the app's own, as Authlib's
+/// `authorize_access_token`: the session gets a new id once it succeeds; what to keep of
+/// the login is the handler's choice ([`finish_login`] keeps the token and the claims).
+pub async fn authorize_access_token(
+    client: &OAuthClient,
+    session: &impl Session,
+    callback: &CallbackParams,
+) -> Result<Login, Error> {
+    client
+        .authorize_access_token(&SessionPending(session), callback)
         .await
 }
 

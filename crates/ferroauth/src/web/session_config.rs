@@ -14,6 +14,7 @@ use crate::Error;
 use crate::cookies::CookieNames;
 use crate::session::at_rest::TokenSealer;
 use crate::session::sealed::{CookieKeys, CookieSealer};
+use crate::session::store::{OpenStore, StoreChoice, StoreError};
 
 /// How long an unused session lives by default.
 pub const DEFAULT_INACTIVITY: time::Duration = time::Duration::hours(8);
@@ -26,6 +27,7 @@ pub struct SessionConfig {
     names: CookieNames,
     inactivity: time::Duration,
     tokens: Option<TokenSealer>,
+    keys: Option<CookieKeys>,
 }
 
 impl Default for SessionConfig {
@@ -41,6 +43,7 @@ impl SessionConfig {
             names: CookieNames::new(true),
             inactivity: DEFAULT_INACTIVITY,
             tokens: None,
+            keys: None,
         }
     }
 
@@ -92,6 +95,30 @@ impl SessionConfig {
     pub fn seal_tokens(mut self, keys: impl Into<TokenSealer>) -> Self {
         self.tokens = Some(keys.into());
         self
+    }
+
+    /// The app's cookie keys (the first seals, all open: rotation), one setting for every
+    /// store: they seal the sessions when the store is sealed cookies, and the users'
+    /// tokens when it is a server-side one ([`seal_tokens`](Self::seal_tokens)). Adapters
+    /// whose framework signs or encrypts its own session cookie derive that key from them
+    /// too, so that every instance given the same keys reads the others' cookies. Without
+    /// keys, the cookie store makes a random key per process (cookies then die with it)
+    /// and tokens are stored as they are.
+    pub fn keys(self, keys: CookieKeys) -> Self {
+        let mut config = self.seal_tokens(keys.clone());
+        config.keys = Some(keys);
+        config
+    }
+
+    /// The keys set by [`keys`](Self::keys).
+    pub fn cookie_keys(&self) -> Option<&CookieKeys> {
+        self.keys.as_ref()
+    }
+
+    /// Opens the store `choice` names ([`StoreChoice::open`]) with these settings' keys:
+    /// the cookie store seals under them (or a random key, logged, without them).
+    pub async fn open_store(&self, choice: &StoreChoice) -> Result<OpenStore, StoreError> {
+        choice.open(self.keys.clone()).await
     }
 
     /// The cookies' names.
