@@ -8,7 +8,8 @@
 //! | `GET /login/{name}` | starts a login with client `name` and redirects to the provider; `?next=/path` (a path of this app) is where the user goes afterwards |
 //! | `GET` or `POST /auth/{name}` | the callback (query or `form_post`); keeps the token and the claims in the session, renews the session id, then runs the login hook |
 //! | `POST /refresh/{name}` | refreshes the stored OAuth 2.0 token (with [`AuthRoutes::with_refresh`]); re-reads userinfo when the provider has an endpoint for it |
-//! | `POST /logout` | clears the session; redirects to the provider's end-session endpoint when an account has an ID token and the provider one |
+//! | `POST /logout[?provider=NAME]` | ends the session, revokes its tokens (in the background) and sends the browser to the provider's end-session endpoint when an account has an ID token and the provider one ([`ferroauth::web::logout`]) |
+//! | `GET /logged-out` | where the provider sends the browser back: checks the logout's `state`, then `/` |
 //!
 //! The `POST` routes refuse requests from other sites, sibling subdomains and other
 //! origins with 403 `cross_site_request` ([`crate::refuse_cross_site`]); the login route
@@ -137,6 +138,11 @@ impl AuthRoutes {
                 let r = r.clone();
                 async move { r.logout(req).await }
             };
+            let r = routes.clone();
+            let logged_out_route = move |req: HttpRequest| {
+                let r = r.clone();
+                async move { r.logged_out(req).await }
+            };
             // One resource per path: actix-web tries each resource's pattern (a regex for
             // `{name}`) in turn, so two resources for one path would cost a second match.
             cfg.route("/login/{name}", web::get().to(login_route))
@@ -145,7 +151,8 @@ impl AuthRoutes {
                         .route(web::get().to(callback_route.clone()))
                         .route(web::post().to(callback_route)),
                 )
-                .route("/logout", web::post().to(logout_route));
+                .route("/logout", web::post().to(logout_route))
+                .route("/logged-out", web::get().to(logged_out_route));
             if routes.refresh {
                 let refresh_route = move |req: HttpRequest, name: web::Path<String>| {
                     let r = routes.clone();
@@ -214,6 +221,11 @@ impl AuthRoutes {
         };
         let session = AuthSession::required(&req).map_err(|e| e.0);
         self.respond(core::logout(&oauth, session, &route_request(&req)).await)
+    }
+
+    async fn logged_out(&self, req: HttpRequest) -> HttpResponse {
+        let session = AuthSession::required(&req).map_err(|e| e.0);
+        self.respond(core::logged_out(session, &route_request(&req)).await)
     }
 }
 

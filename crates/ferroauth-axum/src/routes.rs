@@ -5,7 +5,8 @@
 //! | `GET /login/{name}` | starts a login with client `name` and redirects to the provider; `?next=/path` (a path of this app) is where the user goes afterwards |
 //! | `GET` or `POST /auth/{name}` | the callback (query or `form_post`); keeps the token and the claims in the session, renews the session id, then runs the login hook |
 //! | `POST /refresh/{name}` | refreshes the stored OAuth 2.0 token (with [`AuthRoutes::with_refresh`]); re-reads userinfo when the provider has an endpoint for it |
-//! | `POST /logout` | clears the session; redirects to the provider's end-session endpoint when an account has an ID token and the provider one |
+//! | `POST /logout[?provider=NAME]` | ends the session, revokes its tokens (in the background) and sends the browser to the provider's end-session endpoint when an account has an ID token and the provider one ([`ferroauth::web::logout`]) |
+//! | `GET /logged-out` | where the provider sends the browser back: checks the logout's `state`, then `/` |
 //!
 //! The `POST` routes refuse requests from other sites, sibling subdomains and other
 //! origins with 403 `cross_site_request` ([`crate::refuse_cross_site`]); the login route
@@ -143,13 +144,19 @@ impl AuthRoutes {
             let c = c.clone();
             async move { c.logout(o, s, r).await }
         };
+        let c = config.clone();
+        let logged_out_route = move |s: Session, r: Request| {
+            let c = c.clone();
+            async move { c.logged_out(s, r).await }
+        };
         let routes = Router::new()
             .route("/login/{name}", get(login_route))
             .route(
                 "/auth/{name}",
                 get(callback_route.clone()).post(callback_route),
             )
-            .route("/logout", post(logout_route));
+            .route("/logout", post(logout_route))
+            .route("/logged-out", get(logged_out_route));
         if !config.refresh {
             return routes;
         }
@@ -208,6 +215,11 @@ impl AuthRoutes {
     async fn logout(&self, oauth: State<OAuth>, s: Session, req: Request) -> Response {
         let req = route_request(req.uri(), req.headers(), req.extensions());
         self.respond(core::logout(&oauth, s.map_err(|e| e.0), &req).await)
+    }
+
+    async fn logged_out(&self, s: Session, req: Request) -> Response {
+        let req = route_request(req.uri(), req.headers(), req.extensions());
+        self.respond(core::logged_out(s.map_err(|e| e.0), &req).await)
     }
 }
 

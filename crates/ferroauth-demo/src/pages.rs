@@ -116,7 +116,7 @@ pub fn home(
     }
     if !accounts.is_empty() {
         body.push_str(&format!(
-            "<footer class=\"actions\"><form method=\"post\" action=\"/logout\"><button class=\"secondary\" id=\"logout\">Log out</button></form><span class=\"muted\">Logging out forgets every token of this browser session.</span></footer><script>{SCRIPT}</script>"
+            "<footer class=\"actions\"><form method=\"post\" action=\"/logout\"><button class=\"secondary\" id=\"logout\">Log out</button></form><span class=\"muted\">Logging out ends this browser session here at once, revokes its tokens at the providers, and signs you out at the first provider that offers it (a provider's own button: only there).</span></footer><script>{SCRIPT}</script>"
         ));
     }
     layout("ferroauth demo", &body)
@@ -157,6 +157,7 @@ fn account_card(name: &str, account: &Account, api_path: &str) -> String {
     if refresh {
         card.push_str(&format!("<form method=\"post\" action=\"/refresh/{n}\"><button class=\"secondary\" id=\"refresh-{n}\">Refresh token</button></form>"));
     }
+    card.push_str(&format!("<form method=\"post\" action=\"/logout?provider={q}\"><button class=\"secondary\" id=\"logout-{n}\">Log out (here and at this provider)</button></form>", q = escape(&url_path_segment(name))));
     card.push_str(&format!(
         "<span class=\"muted\">GET <code>{}</code></span></div><pre id=\"api-result-{n}\" hidden></pre></section>",
         escape(&url)

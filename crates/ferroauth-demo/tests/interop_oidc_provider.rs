@@ -28,6 +28,7 @@ async fn setup(framework: Framework) -> (Peer, Demo) {
                 "id_token_signed_response_alg": alg,
                 "grant_types": ["authorization_code", "refresh_token"],
                 "response_types": ["code"],
+                "post_logout_redirect_uris": [format!("{}/logged-out", demo.base)],
             });
             if *method != "none" {
                 c["client_secret"] = json!(SECRET);
@@ -140,6 +141,87 @@ async fn refresh_with_rotation(framework: Framework) {
     assert_eq!((status, &me["sub"]), (200, &json!("alice")));
 }
 
+/// RP-initiated logout against a certified provider: the demo's logout sends the browser
+/// to oidc-provider's end-session endpoint, the user confirms there, the provider sends
+/// the browser back to `/logged-out` with the state, and its own session has ended: the
+/// next login asks for the user's credentials again.
+async fn rp_initiated_logout_ends_the_providers_session(framework: Framework) {
+    let (peer, demo) = setup(framework).await;
+    let browser = Browser::new(&demo);
+    let outcome = browser.login("basic", "", AtProvider::LogIn("alice")).await;
+    assert_eq!(outcome.status, 200, "{}", outcome.body);
+    let logout = browser
+        .http
+        .post(format!("{}/logout", demo.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 303);
+    let end_session = support::location_of(&logout);
+    assert!(
+        end_session
+            .as_str()
+            .starts_with(&format!("{}/session/end", peer.issuer)),
+        "{end_session}"
+    );
+    let state = end_session
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    // oidc-provider asks the user to confirm, with a form carrying its xsrf token.
+    let page = browser.http.get(end_session.clone()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let action = support::attr(&html, "<form", "action").expect("the confirmation form");
+    let xsrf = support::hidden_value(&html, "xsrf").expect("its xsrf token");
+    let confirm = end_session.join(&action).unwrap();
+    let form = [("xsrf", xsrf.as_str()), ("logout", "yes")];
+    let mut next = browser.http.post(confirm).form(&form).send().await.unwrap();
+    let logged_out = format!("{}/logged-out", demo.base);
+    for _ in 0..3 {
+        let to = support::location_of(&next);
+        if to.as_str().starts_with(&logged_out) {
+            assert_eq!(
+                to.query_pairs()
+                    .find(|(k, _)| k == "state")
+                    .map(|(_, v)| v.into_owned()),
+                Some(state.clone())
+            );
+            let home = browser
+                .http
+                .get(to)
+                .header("accept", "text/html")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(home.status(), 303, "the demo accepts its state");
+            let (status, _) = browser.api("basic", "me").await;
+            assert_eq!(status, 401, "logged out of the app");
+            // The provider's session is gone: a new login meets its login form again.
+            let login = format!("{}/login/basic", demo.base);
+            let mut at = support::location_of(&browser.http.get(&login).send().await.unwrap());
+            for _ in 0..5 {
+                let response = browser.http.get(at.clone()).send().await.unwrap();
+                if !response.status().is_redirection() {
+                    let html = response.text().await.unwrap();
+                    assert_eq!(
+                        support::hidden_value(&html, "prompt").as_deref(),
+                        Some("login")
+                    );
+                    return;
+                }
+                at = support::location_of(&response);
+            }
+            panic!("no login form after the logout");
+        }
+        assert!(next.status().is_redirection(), "{}", next.status());
+        next = browser.http.get(to).send().await.unwrap();
+    }
+    panic!("the provider did not send the browser back to /logged-out");
+}
+
 async fn callbacks_are_single_use_and_bound_to_the_session(framework: Framework) {
     let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
@@ -222,4 +304,5 @@ crate::on_both!(
     parallel_logins_in_one_session,
     a_callback_at_the_wrong_client_route_is_refused,
     form_post_callbacks,
+    rp_initiated_logout_ends_the_providers_session,
 );

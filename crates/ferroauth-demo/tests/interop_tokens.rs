@@ -345,7 +345,7 @@ async fn demo_logout_goes_to_the_end_session_endpoint(framework: Framework) {
         "client_id": "basic",
         "client_secret": SECRET,
         "redirect_uris": [demo.redirect_uri("basic")],
-        "post_logout_redirect_uris": [format!("{}/", demo.base)],
+        "post_logout_redirect_uris": [format!("{}/logged-out", demo.base)],
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
     }]);
@@ -381,8 +381,9 @@ async fn demo_logout_goes_to_the_end_session_endpoint(framework: Framework) {
     assert!(params.contains_key("id_token_hint"));
     assert_eq!(
         params["post_logout_redirect_uri"],
-        format!("{}/", demo.base)
+        format!("{}/logged-out", demo.base)
     );
+    assert!(params["state"].len() >= 43, "a one-time 256-bit state");
     assert_eq!(params["client_id"], "basic");
     // The provider accepts it (a confirmation page, not an error).
     let page = browser.http.get(url).send().await.unwrap();

@@ -163,6 +163,10 @@ pub struct Client {
     /// token endpoint answers `invalid_dpop_proof`. Off by default: a proof, when sent,
     /// binds the tokens either way.
     pub require_dpop: bool,
+    /// Where the end-session endpoint may send the browser back after a logout
+    /// (OpenID Connect RP-Initiated Logout 1.0 `post_logout_redirect_uri`), compared by
+    /// exact string match.
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 impl Client {
@@ -180,6 +184,7 @@ impl Client {
             id_token_alg: IdTokenAlg::RS256,
             kind: ClientKind::OAuth2,
             require_dpop: false,
+            post_logout_redirect_uris: Vec::new(),
         }
     }
 
@@ -193,6 +198,7 @@ impl Client {
             id_token_alg: IdTokenAlg::RS256,
             kind: ClientKind::OAuth2,
             require_dpop: false,
+            post_logout_redirect_uris: Vec::new(),
         }
     }
 
@@ -211,6 +217,7 @@ impl Client {
             id_token_alg: IdTokenAlg::RS256,
             kind: ClientKind::OAuth1,
             require_dpop: false,
+            post_logout_redirect_uris: Vec::new(),
         }
     }
 
@@ -229,6 +236,12 @@ impl Client {
     /// Sets the `require_dpop` field: whether token requests must carry a DPoP proof.
     pub fn require_dpop(mut self, yes: bool) -> Self {
         self.require_dpop = yes;
+        self
+    }
+
+    /// Registers a `post_logout_redirect_uri`.
+    pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uris.push(uri.into());
         self
     }
 

@@ -55,7 +55,9 @@ impl DevClients {
                     &self.oidc_secret,
                     format!("{base}/auth/{OIDC_CLIENT}"),
                 )
-                .redirect_uri(format!("{alternate}/auth/{OIDC_CLIENT}")),
+                .redirect_uri(format!("{alternate}/auth/{OIDC_CLIENT}"))
+                .post_logout_redirect_uri(format!("{base}/logged-out"))
+                .post_logout_redirect_uri(format!("{alternate}/logged-out")),
             )
             .client(
                 Client::confidential(
@@ -64,6 +66,8 @@ impl DevClients {
                     format!("{base}/auth/{DPOP_CLIENT}"),
                 )
                 .redirect_uri(format!("{alternate}/auth/{DPOP_CLIENT}"))
+                .post_logout_redirect_uri(format!("{base}/logged-out"))
+                .post_logout_redirect_uri(format!("{alternate}/logged-out"))
                 .require_dpop(true),
             )
             .client(Client::oauth1("demo-oauth1", &self.oauth1_secret, None))

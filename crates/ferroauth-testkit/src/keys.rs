@@ -119,6 +119,37 @@ impl KeyRing {
         Ok(())
     }
 
+    /// The payload (base64url) of a compact JWS that a key of this ring signed, by its
+    /// header's `kid`; `None` for anything else.
+    pub(crate) fn verify_id_token<'t>(&self, token: &'t str) -> Option<&'t str> {
+        use aws_lc_rs::signature::UnparsedPublicKey;
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256};
+        use base64::Engine as _;
+        let (input, signature) = token.rsplit_once('.')?;
+        let (header, payload) = input.split_once('.')?;
+        let decode = |part: &str| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .ok()
+        };
+        let header: Value = serde_json::from_slice(&decode(header)?).ok()?;
+        let kid = header["kid"].as_str()?;
+        let generation = std::iter::once(&self.current)
+            .chain(&self.previous)
+            .find(|g| g.rsa_kid == kid || g.ec_kid == kid)?;
+        let signature = decode(signature)?;
+        let verified = if generation.rsa_kid == kid {
+            let key = generation.rsa.public_key().as_ref();
+            UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key)
+                .verify(input.as_bytes(), &signature)
+        } else {
+            let key = generation.ec.public_key().as_ref();
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, key)
+                .verify(input.as_bytes(), &signature)
+        };
+        verified.ok().map(|()| payload)
+    }
+
     pub(crate) fn jwks(&self) -> Value {
         let mut keys = vec![self.current.rsa_jwk.clone(), self.current.ec_jwk.clone()];
         if let Some(prev) = &self.previous {

@@ -49,6 +49,7 @@
 //! | `GET, POST /device` | RFC 8628 verification page: the user enters the code and approves or denies |
 //! | `GET, POST /userinfo` | OpenID Connect userinfo (Bearer, or DPoP for bound tokens) |
 //! | `POST /revoke` | RFC 7009 token revocation |
+//! | `GET /logout` | OpenID Connect RP-Initiated Logout 1.0 end-session endpoint (back to a registered `post_logout_redirect_uri` with `state`) |
 //! | `POST /introspect` | RFC 7662 token introspection |
 //! | `GET /api/me` | small protected demo API (Bearer, or DPoP for bound tokens) |
 //! | `POST /oauth1/request_token` | OAuth 1.0a temporary credentials |
@@ -143,6 +144,7 @@ mod dpop;
 mod error;
 mod html;
 mod keys;
+mod logout;
 mod oauth1;
 mod oidc;
 #[cfg(feature = "store-conformance")]
@@ -164,6 +166,7 @@ use tokio::task::JoinHandle;
 pub use crate::config::{Client, ClientAuthMethod, ClientKind, IdTokenAlg, User};
 pub use crate::error::Error;
 use crate::keys::KeyRing;
+pub use crate::logout::Logout;
 use crate::state::{Settings, Shared};
 
 /// Configures a [`TestProvider`]. Obtained from [`TestProvider::builder`].
@@ -511,6 +514,20 @@ impl TestProvider {
         self.shared.keys_mut().rotate()
     }
 
+    /// The RP-initiated logouts accepted so far, oldest first.
+    pub fn logouts(&self) -> Vec<Logout> {
+        self.shared.store().logouts.clone()
+    }
+
+    /// How many access and refresh tokens issued to `client_id` are held (revoked ones
+    /// are gone; expired ones until the next purge).
+    pub fn live_tokens(&self, client_id: &str) -> usize {
+        let store = self.shared.store();
+        let access = store.access.values().filter(|t| t.client_id == client_id);
+        let refresh = store.refresh.values().filter(|t| t.client_id == client_id);
+        access.count() + refresh.count()
+    }
+
     /// Number of live codes, tokens, nonces (OAuth 1.0a nonces, DPoP `jti`s), device
     /// authorizations and pending logins held in memory.
     pub fn state_size(&self) -> usize {
@@ -562,6 +579,7 @@ fn routes(shared: Arc<Shared>) -> Router {
         .route("/device", get(device::page).post(device::submit))
         .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
         .route("/revoke", post(oidc::revoke))
+        .route("/logout", get(logout::end_session))
         .route("/introspect", post(oidc::introspect))
         .route("/api/me", get(oidc::api_me))
         .route("/oauth1/request_token", post(oauth1::request_token))

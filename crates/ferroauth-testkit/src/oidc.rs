@@ -127,6 +127,7 @@ pub(crate) async fn discovery(State(s): St) -> Response {
         "userinfo_endpoint": st.url("/userinfo"),
         "jwks_uri": st.url("/jwks"),
         "revocation_endpoint": st.url("/revoke"),
+        "end_session_endpoint": st.url("/logout"),
         "introspection_endpoint": st.url("/introspect"),
         "pushed_authorization_request_endpoint": st.url("/par"),
         "device_authorization_endpoint": st.url("/device/authorize"),

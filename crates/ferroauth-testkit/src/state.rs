@@ -191,6 +191,8 @@ pub(crate) struct Store {
     pub(crate) devices: HashMap<String, DeviceGrant>,
     /// Normalized user code → device code, for codes the user can still answer.
     pub(crate) user_codes: HashMap<String, String>,
+    /// The RP-initiated logouts accepted, oldest first.
+    pub(crate) logouts: Vec<crate::Logout>,
     last_purge: u64,
 }
 

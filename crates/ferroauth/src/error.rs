@@ -226,6 +226,14 @@ pub enum Error {
     #[error("this login was already completed; start a new login")]
     StateReused,
 
+    /// The browser came back from the provider's logout page with a `state` that belongs
+    /// to no logout started in this browser (missing, wrong, already used or expired). The
+    /// app's own session ended at the logout all the same.
+    #[error(
+        "the return from the provider's logout does not match a logout started in this browser; you are logged out of this app all the same"
+    )]
+    UnknownLogout,
+
     /// The callback arrived at another client's route than the one that started it.
     #[error("the login was started for client `{expected}` but the callback reached `{actual}`")]
     ClientMismatch {
@@ -496,6 +504,7 @@ impl Error {
             Error::UnknownState => "state_unknown",
             Error::StateExpired => "state_expired",
             Error::StateReused => "state_reused",
+            Error::UnknownLogout => "logout_state_unknown",
             Error::ClientMismatch { .. } => "state_client_mismatch",
             Error::IssuerMismatch { .. } => "issuer_mismatch",
             Error::Authorization(e) => {
@@ -557,6 +566,7 @@ impl Error {
             | Error::UnknownState
             | Error::StateExpired
             | Error::StateReused
+            | Error::UnknownLogout
             | Error::ClientMismatch { .. }
             | Error::IssuerMismatch { .. }
             | Error::HostedDomainMismatch { .. }
@@ -599,6 +609,7 @@ mod tests {
             Error::UnknownState.code(),
             Error::StateExpired.code(),
             Error::StateReused.code(),
+            Error::UnknownLogout.code(),
         ];
         for (i, a) in codes.iter().enumerate() {
             for b in &codes[i + 1..] {

@@ -250,6 +250,10 @@ pub struct ClientKwargs {
     /// Allow plain-http endpoints on non-loopback hosts. Unsafe: tokens travel in clear.
     #[serde(default)]
     pub allow_insecure_http: bool,
+    /// Revoke the user's tokens at the provider when they log out (RFC 7009, the refresh
+    /// token first), if it has a revocation endpoint. On when absent; `false` leaves them
+    /// valid at the provider until they expire (an explicit opt-out).
+    pub revoke_tokens_on_logout: Option<bool>,
     /// ID token signing algorithms accepted (default: the provider's advertised asymmetric
     /// algorithms, or RS256 without metadata). HS256/384/512 must be listed here to be
     /// accepted.

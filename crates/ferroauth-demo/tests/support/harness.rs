@@ -101,6 +101,9 @@ pub async fn provider(bases: &[&str], users: usize) -> TestProvider {
     for base in &bases[1..] {
         client = client.redirect_uri(format!("{base}/auth/{CLIENT}"));
     }
+    for base in bases {
+        client = client.post_logout_redirect_uri(format!("{base}/logged-out"));
+    }
     TestProvider::builder()
         .users((0..users).map(|i| User::new(user(i, users)).email(format!("u{i}@example.test"))))
         .client(client)
@@ -151,7 +154,7 @@ impl Agent {
         Agent::default()
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -159,7 +162,7 @@ impl Agent {
             .join("; ")
     }
 
-    fn absorb(&mut self, response: &reqwest::Response) {
+    pub fn absorb(&mut self, response: &reqwest::Response) {
         for value in response.headers().get_all(SET_COOKIE) {
             let Ok(text) = value.to_str() else { continue };
             let mut parts = text.split(';');

@@ -434,6 +434,11 @@ impl Browser {
     }
 }
 
+/// The `Location` of a redirect, resolved against the request's URL.
+pub fn location_of(response: &reqwest::Response) -> Url {
+    location(response, response.url())
+}
+
 fn location(response: &reqwest::Response, base: &Url) -> Url {
     let raw = response
         .headers()
@@ -445,7 +450,7 @@ fn location(response: &reqwest::Response, base: &Url) -> Url {
 }
 
 /// The value of attribute `name` in the first tag starting with `tag`.
-fn attr(html: &str, tag: &str, name: &str) -> Option<String> {
+pub fn attr(html: &str, tag: &str, name: &str) -> Option<String> {
     let start = html.find(tag)?;
     let end = start + html[start..].find('>')?;
     let element = &html[start..end];
@@ -456,7 +461,7 @@ fn attr(html: &str, tag: &str, name: &str) -> Option<String> {
 }
 
 /// The value of the hidden input named `name`.
-fn hidden_value(html: &str, name: &str) -> Option<String> {
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\"");
     let at = html.find(&marker)?;
     let start = html[..at].rfind('<')?;

@@ -8,8 +8,8 @@
 use serde_json::Value;
 use url::Url;
 
-use crate::client::OAuthClient;
 use crate::client::token_endpoint::BackChannel;
+use crate::client::{OAuthClient, Resolved};
 use crate::error::HttpFailure;
 use crate::proto::oauth2::token_response::{body_object, provider_error};
 use crate::token::Claims;
@@ -118,10 +118,51 @@ impl OAuthClient {
             return Ok(None);
         }
         let resolved = self.resolved().await?;
-        let Some(endpoint) = &resolved.end_session else {
-            return Ok(None);
+        Ok(self.end_session_at(&resolved, id_token_hint, post_logout_redirect_uri, state))
+    }
+
+    /// [`end_session_url`](Self::end_session_url) from what this client already knows
+    /// (its settings, or metadata fetched before), never calling the provider: a logout
+    /// must not wait on it. `None` as well when the metadata was not fetched yet on this
+    /// instance; its fetch then starts in the background, for the next logout.
+    pub fn end_session_url_known(
+        &self,
+        id_token_hint: Option<&Secret>,
+        post_logout_redirect_uri: Option<&str>,
+        state: Option<&str>,
+    ) -> Option<Url> {
+        if self.is_oauth1() {
+            return None;
+        }
+        let Some(resolved) = self.inner.resolved.get() else {
+            let client = self.clone();
+            tokio::spawn(async move { client.resolved().await.map(drop) });
+            return None;
         };
-        let mut url = endpoint.clone();
+        self.end_session_at(resolved, id_token_hint, post_logout_redirect_uri, state)
+    }
+
+    /// Whether the provider has a revocation endpoint (RFC 7009), from the settings or its
+    /// metadata (fetched if need be).
+    pub async fn can_revoke(&self) -> bool {
+        !self.is_oauth1() && self.resolved().await.is_ok_and(|r| r.revocation.is_some())
+    }
+
+    /// Whether the user's tokens are revoked when they log out (`revoke_tokens_on_logout`,
+    /// on unless the settings turn it off).
+    pub fn revokes_tokens_on_logout(&self) -> bool {
+        let kwargs = &self.inner.settings.client_kwargs;
+        !self.is_oauth1() && kwargs.revoke_tokens_on_logout.unwrap_or(true)
+    }
+
+    fn end_session_at(
+        &self,
+        resolved: &Resolved,
+        id_token_hint: Option<&Secret>,
+        post_logout_redirect_uri: Option<&str>,
+        state: Option<&str>,
+    ) -> Option<Url> {
+        let mut url = resolved.end_session.clone()?;
         {
             let mut q = url.query_pairs_mut();
             if let Some(hint) = id_token_hint {
@@ -135,6 +176,6 @@ impl OAuthClient {
                 q.append_pair("state", state);
             }
         }
-        Ok(Some(url))
+        Some(url)
     }
 }

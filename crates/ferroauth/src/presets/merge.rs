@@ -65,6 +65,7 @@ fn kwargs(explicit: ClientKwargs, preset: ClientKwargs) -> ClientKwargs {
         connect_timeout,
         max_response_bytes,
         allow_insecure_http,
+        revoke_tokens_on_logout,
         id_token_signing_algs,
         issuer_aliases,
         leeway,
@@ -98,6 +99,7 @@ fn kwargs(explicit: ClientKwargs, preset: ClientKwargs) -> ClientKwargs {
         // A preset never turns a safety check off on its own: insecure http stays the
         // app's explicit choice.
         allow_insecure_http,
+        revoke_tokens_on_logout: revoke_tokens_on_logout.or(preset.revoke_tokens_on_logout),
         id_token_signing_algs: id_token_signing_algs.or(preset.id_token_signing_algs),
         issuer_aliases: issuer_aliases.or(preset.issuer_aliases),
         leeway: leeway.or(preset.leeway),

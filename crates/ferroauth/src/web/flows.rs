@@ -5,7 +5,7 @@
 //! | `GET /login/{name}` | [`start_login`] (redirect URI from [`callback_path`]) |
 //! | `GET` or `POST /auth/{name}` | [`finish_login`] |
 //! | `POST /refresh/{name}` | [`refresh`] (failures through [`super::Failure::of_refresh`]) |
-//! | `POST /logout` | [`logout`] |
+//! | `POST /logout` | [`super::logout::logout`] |
 //!
 //! A handler of the app's own does the first two with [`authorize_redirect`] and
 //! [`authorize_access_token`], as an Authlib app does.
@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::presets::ProfileMap;
 use crate::session::tokens::TokenStore;
 use crate::session::{self as store, Session, SessionPending, SessionTokens};
-use crate::{CallbackParams, Claims, Error, Login, OAuth, OAuthClient, Token};
+use crate::{CallbackParams, Claims, Error, Login, OAuthClient, Token};
 
 pub use super::login_query::PASSTHROUGH_PARAMS;
 
@@ -254,45 +254,6 @@ fn truthy(v: &Value) -> bool {
         Value::String(s) => s.eq_ignore_ascii_case("true"),
         _ => false,
     }
-}
-
-/// Logs out: clears `session`, and gives the provider's end-session URL (RP-initiated
-/// logout, back to `back`) when a provider can end the user's session there.
-pub async fn logout(
-    oauth: &OAuth,
-    session: &impl Session,
-    back: Option<&str>,
-) -> Result<Option<url::Url>, Error> {
-    let end_session = end_session_url(oauth, session, back).await?;
-    session.clear().await?;
-    Ok(end_session)
-}
-
-/// RP-initiated logout at the first provider that can do it: one with an
-/// `end_session_endpoint`, for an account with an ID token to name the session. Local
-/// logout must not depend on the provider: a failed lookup only skips it.
-async fn end_session_url(
-    oauth: &OAuth,
-    session: &impl Session,
-    back: Option<&str>,
-) -> Result<Option<url::Url>, Error> {
-    for name in store::accounts(session).await?.into_keys() {
-        let Ok(client) = oauth.client(&name) else {
-            continue;
-        };
-        let Some(token) = SessionTokens(session).load(&name).await? else {
-            continue;
-        };
-        let Some(id_token) = token.as_oauth2().and_then(|t| t.id_token.as_ref()) else {
-            continue;
-        };
-        match client.end_session_url(Some(id_token), back, None).await {
-            Ok(Some(url)) => return Ok(Some(url)),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(client = %name, code = e.code(), "no end-session URL"),
-        }
-    }
-    Ok(None)
 }
 
 /// The JSON answer of a logout: `{"logged_out": true, "end_session_url": ...}`.

@@ -19,6 +19,7 @@ mod cross_site;
 mod failure;
 pub mod flows;
 mod login_query;
+pub mod logout;
 pub mod routes;
 mod session_config;
 

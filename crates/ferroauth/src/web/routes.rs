@@ -7,6 +7,7 @@
 //! | `GET` or `POST /auth/{name}` | [`RouteRequest::callback_form`], then [`callback`]; a completed login goes to the app's hook as [`Completed`] |
 //! | `POST /refresh/{name}` | [`refresh`] |
 //! | `POST /logout` | [`logout`] |
+//! | `GET /logged-out` | [`logged_out`] |
 //!
 //! What is left to an integration is what its framework forces: reading the request
 //! (headers, the path as the client sent it, the body of a `form_post` callback), finding
@@ -22,6 +23,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use super::flows::{self, LoginAnswer};
+use super::logout;
 use super::{AppUrl, CallbackForm, Failure, FetchHeaders, RedirectUriConfig, RequestOrigin};
 use crate::form_post::ResubmitPage;
 use crate::session::Session;
@@ -273,8 +275,9 @@ pub async fn refresh<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
     }
 }
 
-/// `POST /logout`: clears the session ([`flows::logout`]), after the cross-site check,
-/// and sends the browser to the provider's end-session endpoint when there is one.
+/// `POST /logout[?provider=NAME]`: ends the session ([`logout::logout`]), after the
+/// cross-site check, and sends the browser to the provider's end-session endpoint when
+/// there is one, to come back to `/logged-out` beside this route.
 pub async fn logout<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
     oauth: &OAuth,
     session: Result<S, Error>,
@@ -284,8 +287,10 @@ pub async fn logout<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
     let result = async {
         let app = req.app_url().ok();
         req.refuse_cross_site(app.as_ref())?;
-        let back = app.map(|u| u.to("/"));
-        flows::logout(oauth, &session?, back.as_deref()).await
+        let provider = query_param(req.query, "provider");
+        let prefix = req.path.strip_suffix("/logout").unwrap_or("");
+        let back = app.map(|u| u.to(&format!("{prefix}/logged-out")));
+        logout::logout(oauth, &session?, provider.as_deref(), back.as_deref()).await
     }
     .await;
     match result {
@@ -294,6 +299,25 @@ pub async fn logout<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
         Ok(None) => Answer::SeeOther(Cow::Borrowed("/")),
         Err(e) => Answer::fail(json, &Failure::of(&e)),
     }
+}
+
+/// `GET /logged-out`: where the provider sends the browser back after its logout; checks
+/// the `state` ([`logout::logged_out`]), then the home page.
+pub async fn logged_out<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
+    session: Result<S, Error>,
+    req: &RouteRequest<'a, H>,
+) -> Answer {
+    match async { logout::logged_out(&session?, req.query).await }.await {
+        Ok(()) => Answer::SeeOther(Cow::Borrowed("/")),
+        Err(e) => Answer::fail(req.wants_json(), &Failure::of(&e)),
+    }
+}
+
+/// The first value of `name` in a query string.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 #[cfg(test)]

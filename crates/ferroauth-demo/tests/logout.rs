@@ -1,0 +1,227 @@
+//! Logout, done fully, on both frameworks against the testkit provider's end-session
+//! endpoint (OpenID Connect RP-Initiated Logout 1.0) and revocation endpoint (RFC 7009):
+//! the local session ends at once, the browser goes to the provider with `id_token_hint`,
+//! `client_id`, `post_logout_redirect_uri` and a one-time `state`, comes back to
+//! `/logged-out`, which checks that state; the tokens are revoked at the provider unless
+//! the client opts out.
+
+mod support;
+
+use std::time::Duration;
+
+use ferroauth::OAuth;
+use ferroauth_testkit::TestProvider;
+use reqwest::Method;
+use reqwest::header::{ACCEPT, COOKIE, LOCATION};
+use serde_json::Value;
+use support::Framework;
+use support::framework::Running;
+use support::harness::{self, Agent, CLIENT};
+use url::Url;
+
+/// A demo on `framework` with the provider's client, logged in as `u0` in `agent`.
+struct World {
+    base: String,
+    provider: TestProvider,
+    agent: Agent,
+    http: reqwest::Client,
+    _running: Running,
+}
+
+impl World {
+    async fn start(framework: Framework, extra_kwargs: &str) -> World {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let provider = harness::provider(&[&base], 1).await;
+        let toml = harness::settings_toml(&provider).replace(
+            "client_kwargs = { scope = \"openid email profile\" }",
+            &format!("client_kwargs = {{ scope = \"openid email profile\"{extra_kwargs} }}"),
+        );
+        let settings = ferroauth::settings::Settings::from_toml_str(&toml).unwrap();
+        let oauth = OAuth::from_settings(&settings).unwrap();
+        let running = Running::memory(framework, listener, oauth, Default::default());
+        let http = harness::http();
+        let mut agent = Agent::new();
+        agent.login(&http, &base, &base, "u0").await.unwrap();
+        World {
+            base,
+            provider,
+            agent,
+            http,
+            _running: running,
+        }
+    }
+
+    /// A browser's request: its cookies, `Accept: text/html`, same-origin.
+    async fn browse(&mut self, method: Method, url: &str) -> reqwest::Response {
+        let mut request = self
+            .http
+            .request(method, url)
+            .header(ACCEPT, "text/html")
+            .header("sec-fetch-site", "same-origin");
+        if !self.agent.cookies.is_empty() {
+            request = request.header(COOKIE, self.agent.cookie_header());
+        }
+        let response = request.send().await.unwrap();
+        self.agent.absorb(&response);
+        response
+    }
+
+    /// Whether the session still holds the login: the API pass-through answers.
+    async fn logged_in(&mut self) -> bool {
+        let url = format!("{}/api/{CLIENT}/me", self.base);
+        let response = self
+            .agent
+            .send(&self.http, Method::GET, &url)
+            .await
+            .unwrap();
+        response.status() == 200
+    }
+
+    /// Waits up to 5 s for the provider to hold `n` live tokens of the demo's client.
+    async fn live_tokens_become(&self, n: usize) -> usize {
+        for _ in 0..50 {
+            if self.provider.live_tokens("demo-oidc") == n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.provider.live_tokens("demo-oidc")
+    }
+}
+
+fn location(response: &reqwest::Response) -> Url {
+    let raw = response.headers()[LOCATION].to_str().unwrap();
+    response.url().join(raw).unwrap()
+}
+
+fn param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+async fn logout_goes_to_the_provider_and_back_with_its_state(framework: Framework) {
+    let mut w = World::start(framework, "").await;
+    assert!(w.logged_in().await);
+    assert!(
+        w.provider.live_tokens("demo-oidc") >= 2,
+        "an access and a refresh token"
+    );
+
+    let response = w.browse(Method::POST, &format!("{}/logout", w.base)).await;
+    assert_eq!(response.status(), 303);
+    let to_provider = location(&response);
+    assert_eq!(
+        to_provider.as_str().split('?').next(),
+        Some(w.provider.url("/logout").as_str())
+    );
+    let back = format!("{}/logged-out", w.base);
+    assert_eq!(
+        param(&to_provider, "post_logout_redirect_uri"),
+        Some(back.clone())
+    );
+    assert_eq!(
+        param(&to_provider, "client_id").as_deref(),
+        Some("demo-oidc")
+    );
+    assert!(param(&to_provider, "id_token_hint").is_some());
+    let state = param(&to_provider, "state").expect("a state");
+    assert!(state.len() >= 43, "a 256-bit state: {state}");
+    // The app's session ended before the browser even reached the provider.
+    assert!(!w.logged_in().await, "logged out locally at once");
+
+    let response = w.browse(Method::GET, to_provider.as_str()).await;
+    assert_eq!(response.status(), 303, "the provider accepts the logout");
+    let returned = location(&response);
+    assert_eq!(returned.as_str().split('?').next(), Some(back.as_str()));
+    assert_eq!(param(&returned, "state"), Some(state.clone()));
+    let logouts = w.provider.logouts();
+    assert_eq!(logouts.len(), 1);
+    assert_eq!(
+        logouts[0].sub.as_deref(),
+        Some("u0"),
+        "the hint named the user"
+    );
+
+    let response = w.browse(Method::GET, returned.as_str()).await;
+    assert_eq!(response.status(), 303, "back home");
+    assert_eq!(response.headers()[LOCATION], "/");
+    // The state is used up: the same return again is refused.
+    let again = w.browse(Method::GET, returned.as_str()).await;
+    assert_eq!(again.status(), 400);
+
+    assert_eq!(
+        w.live_tokens_become(0).await,
+        0,
+        "tokens revoked at the provider"
+    );
+}
+
+async fn a_return_with_another_state_is_refused(framework: Framework) {
+    let mut w = World::start(framework, "").await;
+    let response = w.browse(Method::POST, &format!("{}/logout", w.base)).await;
+    let to_provider = location(&response);
+    let state = param(&to_provider, "state").unwrap();
+    // Another site sends the browser to /logged-out with a state of its own, or none.
+    for query in [
+        "?state=forged".to_owned(),
+        String::new(),
+        format!("?state={state}x"),
+    ] {
+        let url = format!("{}/logged-out{query}", w.base);
+        let response = w
+            .http
+            .get(&url)
+            .header(ACCEPT, "application/json")
+            .header(COOKIE, w.agent.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "logout_state_unknown");
+    }
+    // A wrong try used the pending logout up: even the right state is now refused.
+    let right = format!("{}/logged-out?state={state}", w.base);
+    assert_eq!(w.browse(Method::GET, &right).await.status(), 400);
+}
+
+async fn the_app_names_the_provider_to_log_out_of(framework: Framework) {
+    let mut w = World::start(framework, "").await;
+    // A provider the session is not logged in with: refused, and nothing is cleared.
+    let url = format!("{}/logout?provider=github", w.base);
+    let response = w.browse(Method::POST, &url).await;
+    assert_eq!(response.status(), 400);
+    assert!(w.logged_in().await, "a refused logout keeps the session");
+    let url = format!("{}/logout?provider={CLIENT}", w.base);
+    let response = w.browse(Method::POST, &url).await;
+    assert_eq!(response.status(), 303);
+    assert!(
+        location(&response)
+            .as_str()
+            .starts_with(&w.provider.url("/logout"))
+    );
+}
+
+async fn revocation_is_an_explicit_opt_out(framework: Framework) {
+    let mut w = World::start(framework, ", revoke_tokens_on_logout = false").await;
+    let live = w.provider.live_tokens("demo-oidc");
+    let response = w.browse(Method::POST, &format!("{}/logout", w.base)).await;
+    assert_eq!(response.status(), 303);
+    assert!(!w.logged_in().await);
+    // Give a revocation, were one sent, the time the other test allows it.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        w.provider.live_tokens("demo-oidc"),
+        live,
+        "tokens kept at the provider"
+    );
+}
+
+crate::on_both!(
+    logout_goes_to_the_provider_and_back_with_its_state,
+    a_return_with_another_state_is_refused,
+    the_app_names_the_provider_to_log_out_of,
+    revocation_is_an_explicit_opt_out,
+);
