@@ -4,8 +4,9 @@
 //!
 //! Text fields may name placeholders in angle brackets, which no URL can contain:
 //! `<base_url>`, `<domain>`, `<tenant>`, ... (a `preset_options` value, checked as its
-//! kind requires, or the preset's default for it), and `<client>` (the client's name in
-//! settings), `<client_id>` and `<crate_version>`.
+//! kind requires, or the preset's default for it), `<sandbox>` (`sandbox.` when
+//! `preset_options.sandbox = true`, else nothing: a provider's test host), and `<client>`
+//! (the client's name in settings), `<client_id>` and `<crate_version>`.
 
 use serde_json::{Map, Value};
 
@@ -45,6 +46,13 @@ pub struct Preset {
     pub issuer_aliases: &'static [&'static str],
     /// Authorization request parameters; one naming an option not given is left out.
     pub authorize_params: &'static [(&'static str, &'static str)],
+    /// Token request parameters (TikTok's `client_key`); one naming an option not given
+    /// is left out.
+    pub token_params: &'static [(&'static str, &'static str)],
+    /// The ID token algorithms accepted, when discovery's list is not the whole story
+    /// (LINE signs web logins' ID tokens HS256 with the channel secret, which discovery
+    /// does not advertise); empty: the provider's advertised asymmetric ones.
+    pub id_token_algs: &'static [&'static str],
     /// Headers on every API call; one naming an option not given is left out.
     pub api_headers: &'static [(&'static str, &'static str)],
     /// What `preset_options.offline = true` does.
@@ -95,6 +103,8 @@ impl Preset {
         nonce: None,
         issuer_aliases: &[],
         authorize_params: &[],
+        token_params: &[],
+        id_token_algs: &[],
         api_headers: &[],
         offline: Offline::Unsupported,
         form_post_for: &[],
@@ -395,6 +405,9 @@ pub enum ApiRequestProof {
     /// `appsecret_proof` = hex HMAC-SHA256(client secret, access token) in the query,
     /// when the settings have a secret (Facebook).
     AppSecretProof,
+    /// The access token as `Authorization: OAuth <token>` instead of `Bearer` (Yandex,
+    /// whose profile API documents only that scheme).
+    OAuthScheme,
 }
 
 /// Which issuer an ID token may name.
