@@ -104,8 +104,6 @@ pub struct PresetOptions {
     pub environment_id: Option<String>,
     /// OneLogin: the account's subdomain (`<subdomain>.onelogin.com`).
     pub subdomain: Option<String>,
-    /// PayPal: use the sandbox hosts.
-    pub sandbox: Option<bool>,
 }
 
 impl PresetOptions {
@@ -133,7 +131,6 @@ impl PresetOptions {
             ("user_pool_id", self.user_pool_id.is_some()),
             ("environment_id", self.environment_id.is_some()),
             ("subdomain", self.subdomain.is_some()),
-            ("sandbox", self.sandbox.is_some()),
         ];
         flags
             .iter()

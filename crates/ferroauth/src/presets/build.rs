@@ -42,15 +42,6 @@ impl Context<'_> {
             "client" => return Ok(Some(Cow::Borrowed(self.client))),
             "client_id" => return Ok(Some(Cow::Borrowed(self.client_id()))),
             "crate_version" => return Ok(Some(Cow::Borrowed(env!("CARGO_PKG_VERSION")))),
-            // A provider's test host: `sandbox.` before its domain, or nothing.
-            "sandbox" => {
-                let host = if o.sandbox == Some(true) {
-                    "sandbox."
-                } else {
-                    ""
-                };
-                return Ok(Some(Cow::Borrowed(host)));
-            }
             "tenant" => (&o.tenant, Kind::Segment),
             "realm" => (&o.realm, Kind::Segment),
             "authorization_server" => (&o.authorization_server, Kind::Segment),

@@ -4,9 +4,8 @@
 //!
 //! Text fields may name placeholders in angle brackets, which no URL can contain:
 //! `<base_url>`, `<domain>`, `<tenant>`, ... (a `preset_options` value, checked as its
-//! kind requires, or the preset's default for it), `<sandbox>` (`sandbox.` when
-//! `preset_options.sandbox = true`, else nothing: a provider's test host), and `<client>`
-//! (the client's name in settings), `<client_id>` and `<crate_version>`.
+//! kind requires, or the preset's default for it), and `<client>` (the client's name in
+//! settings), `<client_id>` and `<crate_version>`.
 
 use serde_json::{Map, Value};
 
