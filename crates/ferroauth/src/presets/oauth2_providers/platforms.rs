@@ -43,7 +43,8 @@ pub(crate) const PRESETS: &[Preset] = &[
     // are comma-separated; "Get User Info": `GET /v2/user/info/` with `fields`, the
     // user under `data.user`, `open_id` per app. PKCE is for desktop apps (where TikTok
     // wants a hex challenge), not sent by web apps (not confirmed that a web login
-    // refuses it).
+    // refuses it). The standard `client_id` goes beside `client_key` (not confirmed that
+    // TikTok ignores it rather than refusing it).
     Preset {
         name: "tiktok",
         display_name: "TikTok",
