@@ -61,7 +61,8 @@ pub struct PresetOptions {
     /// `prompt=consent`, Dropbox `token_access_type=offline`, Reddit
     /// `duration=permanent`, X `offline.access`.
     pub offline: Option<bool>,
-    /// Microsoft Entra: `common` (default), `organizations`, `consumers` or a tenant id.
+    /// Microsoft Entra: `common` (default), `organizations`, `consumers` or a tenant id;
+    /// Azure AD B2C: the tenant's name; FusionAuth: a tenant id.
     pub tenant: Option<String>,
     /// Microsoft Entra: the only tenants (`tid`) whose users may log in.
     pub allowed_tenants: Option<Vec<String>>,
@@ -88,6 +89,21 @@ pub struct PresetOptions {
     /// Reddit: the User-Agent Reddit asks every app for,
     /// `<platform>:<app id>:<version> (by /u/<name>)`.
     pub user_agent: Option<String>,
+    /// authentik: the application's slug, part of its issuer.
+    pub slug: Option<String>,
+    /// Azure AD B2C: the user flow or custom policy (`B2C_1_signupsignin`).
+    pub policy: Option<String>,
+    /// Azure AD B2C: the tenant's directory id, which its issuer names.
+    pub tenant_id: Option<String>,
+    /// AWS Cognito: the AWS region (`eu-west-1`); PingOne: the region's top-level domain
+    /// (`com`, `eu`, `ca`, `asia`, `com.au`).
+    pub region: Option<String>,
+    /// AWS Cognito: the user pool id (`eu-west-1_AbCdEf123`).
+    pub user_pool_id: Option<String>,
+    /// PingOne: the environment id.
+    pub environment_id: Option<String>,
+    /// OneLogin: the account's subdomain (`<subdomain>.onelogin.com`).
+    pub subdomain: Option<String>,
 }
 
 impl PresetOptions {
@@ -108,6 +124,13 @@ impl PresetOptions {
             ("private_key", self.private_key.is_some()),
             ("api_version", self.api_version.is_some()),
             ("user_agent", self.user_agent.is_some()),
+            ("slug", self.slug.is_some()),
+            ("policy", self.policy.is_some()),
+            ("tenant_id", self.tenant_id.is_some()),
+            ("region", self.region.is_some()),
+            ("user_pool_id", self.user_pool_id.is_some()),
+            ("environment_id", self.environment_id.is_some()),
+            ("subdomain", self.subdomain.is_some()),
         ];
         flags
             .iter()

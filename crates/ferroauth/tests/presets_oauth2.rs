@@ -1465,6 +1465,22 @@ const PLAIN: &[Plain] = &[
         email: Some("mhashimoto-04@plaxo.com"),
         email_verified: false,
     },
+    Plain {
+        // NAVER Login API reference, "회원 프로필 조회 API" (GET /v1/nid/me): the profile
+        // wrapped in `response` beside `resultcode` and `message`.
+        preset: "naver",
+        profile: || {
+            json!({"resultcode": "00", "message": "success", "response": {
+                "email": "openapi@naver.com", "nickname": "OpenAPI",
+                "profile_image": "https://ssl.pstatic.net/static/pwe/address/nodata_33x33.gif",
+                "age": "40-49", "gender": "F", "id": "32742776", "name": "오픈 API",
+                "birthday": "10-01"}})
+        },
+        sub: "32742776",
+        name: Some("오픈 API"),
+        email: Some("openapi@naver.com"),
+        email_verified: false,
+    },
 ];
 
 /// Whether a preset is plain: what its entry says is all there is to it, so that a row

@@ -45,6 +45,13 @@ impl Context<'_> {
             "tenant" => (&o.tenant, Kind::Segment),
             "realm" => (&o.realm, Kind::Segment),
             "authorization_server" => (&o.authorization_server, Kind::Segment),
+            "slug" => (&o.slug, Kind::Segment),
+            "policy" => (&o.policy, Kind::Segment),
+            "tenant_id" => (&o.tenant_id, Kind::Segment),
+            "region" => (&o.region, Kind::Segment),
+            "user_pool_id" => (&o.user_pool_id, Kind::Segment),
+            "environment_id" => (&o.environment_id, Kind::Segment),
+            "subdomain" => (&o.subdomain, Kind::Segment),
             "base_url" => (&o.base_url, Kind::BaseUrl),
             "domain" => (&o.domain, Kind::Host),
             "hosted_domain" => (&o.hosted_domain, Kind::Host),
@@ -259,6 +266,10 @@ pub(crate) fn build(cx: &Context<'_>) -> Result<(ClientSettings, Active), String
     if !p.issuer_aliases.is_empty() {
         kwargs.issuer_aliases = Some(p.issuer_aliases.iter().map(|a| (*a).to_owned()).collect());
     }
+    if !p.id_token_algs.is_empty() {
+        kwargs.id_token_signing_algs =
+            Some(p.id_token_algs.iter().map(|a| (*a).to_owned()).collect());
+    }
     kwargs.api_headers = cx.pairs(p.api_headers)?;
     // Reddit refuses calls without a User-Agent of the app's own.
     if let Some(value) = kwargs.api_headers.get("User-Agent") {
@@ -270,6 +281,7 @@ pub(crate) fn build(cx: &Context<'_>) -> Result<(ClientSettings, Active), String
         }
     }
     settings.authorize_params = cx.pairs(p.authorize_params)?;
+    settings.access_token_params = cx.pairs(p.token_params)?;
     if let (true, Offline::Params(params)) = (offline, p.offline) {
         settings.authorize_params.extend(cx.pairs(params)?);
     }
@@ -360,7 +372,7 @@ fn deviations(cx: &Context<'_>) -> Result<Active, String> {
         }
     };
     let appsecret = match spec.api_request {
-        ApiRequestProof::None => None,
+        ApiRequestProof::None | ApiRequestProof::OAuthScheme => None,
         ApiRequestProof::AppSecretProof => cx
             .explicit
             .client_secret
@@ -403,6 +415,13 @@ mod tests {
             hosted_domain: Some("example.com".into()),
             audience: Some("api".into()),
             user_agent: Some("web:x:1".into()),
+            slug: Some("app".into()),
+            policy: Some("B2C_1_signin".into()),
+            tenant_id: Some("775527ff-9a37-4307-8b3d-cc311f58d925".into()),
+            region: Some("eu-west-1".into()),
+            user_pool_id: Some("eu-west-1_AbC".into()),
+            environment_id: Some("env".into()),
+            subdomain: Some("acme".into()),
             ..PresetOptions::default()
         };
         let explicit = ClientSettings {

@@ -10,6 +10,9 @@ pub(crate) fn all() -> Vec<&'static Preset> {
         .chain(super::oidc_providers::PRESETS)
         .chain(super::oauth2_providers::PRESETS.iter().copied().flatten())
         .chain(super::oauth1_providers::PRESETS)
+        .chain(super::self_hosted::PRESETS)
+        .chain(super::enterprise::PRESETS)
+        .chain(super::asia::PRESETS)
         .collect();
     all.sort_by_key(|p| p.name);
     all

@@ -152,6 +152,7 @@ impl Active {
                 add_appsecret_proof(key, call);
                 true
             }
+            (_, ApiRequestProof::OAuthScheme) => oauth_scheme(call),
             _ => false,
         }
     }
@@ -159,7 +160,7 @@ impl Active {
     /// Whether API calls need [`Active::prove_api_request`]: read with it, at its one
     /// place, so that other clients build no request view.
     pub(crate) fn proves_api_requests(&self) -> bool {
-        self.appsecret.is_some()
+        self.appsecret.is_some() || self.spec.api_request == ApiRequestProof::OAuthScheme
     }
 
     /// Metadata issuer: whether discovery metadata fetched for issuer `expected` may name
@@ -231,6 +232,23 @@ fn add_appsecret_proof(key: &hmac::Key, call: &mut ProtectedRequest) {
         .clear()
         .extend_pairs(kept)
         .append_pair("appsecret_proof", &proof);
+}
+
+/// Rewrites `Authorization: Bearer <token>` as `Authorization: OAuth <token>` (Yandex);
+/// false when the call carries no bearer token.
+fn oauth_scheme(call: &mut ProtectedRequest) -> bool {
+    let Some(mut value) = call
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|token| http::HeaderValue::from_str(&format!("OAuth {token}")).ok())
+    else {
+        return false;
+    };
+    value.set_sensitive(true);
+    call.headers.insert(http::header::AUTHORIZATION, value);
+    true
 }
 
 /// Lower-case hex.

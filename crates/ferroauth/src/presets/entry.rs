@@ -45,6 +45,13 @@ pub struct Preset {
     pub issuer_aliases: &'static [&'static str],
     /// Authorization request parameters; one naming an option not given is left out.
     pub authorize_params: &'static [(&'static str, &'static str)],
+    /// Token request parameters (TikTok's `client_key`); one naming an option not given
+    /// is left out.
+    pub token_params: &'static [(&'static str, &'static str)],
+    /// The ID token algorithms accepted, when discovery's list is not the whole story
+    /// (LINE signs web logins' ID tokens HS256 with the channel secret, which discovery
+    /// does not advertise); empty: the provider's advertised asymmetric ones.
+    pub id_token_algs: &'static [&'static str],
     /// Headers on every API call; one naming an option not given is left out.
     pub api_headers: &'static [(&'static str, &'static str)],
     /// What `preset_options.offline = true` does.
@@ -95,6 +102,8 @@ impl Preset {
         nonce: None,
         issuer_aliases: &[],
         authorize_params: &[],
+        token_params: &[],
+        id_token_algs: &[],
         api_headers: &[],
         offline: Offline::Unsupported,
         form_post_for: &[],
@@ -395,6 +404,9 @@ pub enum ApiRequestProof {
     /// `appsecret_proof` = hex HMAC-SHA256(client secret, access token) in the query,
     /// when the settings have a secret (Facebook).
     AppSecretProof,
+    /// The access token as `Authorization: OAuth <token>` instead of `Bearer` (Yandex,
+    /// whose profile API documents only that scheme).
+    OAuthScheme,
 }
 
 /// Which issuer an ID token may name.

@@ -25,7 +25,8 @@
 //! # A preset is one entry
 //!
 //! Each preset is one `const` [`Preset`] value, an element of its file's `PRESETS`
-//! (`github.rs`, `oidc_providers.rs`, `oauth1_providers.rs`, `oauth2_providers/*.rs`),
+//! (`github.rs`, `oidc_providers.rs`, `self_hosted.rs`, `enterprise.rs`, `asia.rs`,
+//! `oauth1_providers.rs`, `oauth2_providers/*.rs`),
 //! which `catalogue.rs` gathers: adding a preset to a file touches nothing else. The
 //! entry holds the endpoints or discovery URL (with placeholders such as `<tenant>`
 //! for the options), scope, token endpoint authentication, PKCE, nonce and issuer
@@ -80,10 +81,12 @@
 use crate::hooks::ComplianceHooks;
 use crate::settings::{ClientSettings, SettingsError};
 
+mod asia;
 mod build;
 pub(crate) mod callback_user;
 mod catalogue;
 pub(crate) mod deviations;
+mod enterprise;
 mod entry;
 mod github;
 mod merge;
@@ -91,6 +94,7 @@ mod oauth1_providers;
 mod oauth2_providers;
 mod oidc_providers;
 mod profile_map;
+mod self_hosted;
 
 pub use entry::{
     ApiRequestProof, CallbackForm, ClientSecret, Deviations, EmailLookup, Endpoints, GrantedScope,

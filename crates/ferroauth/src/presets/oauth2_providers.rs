@@ -4,7 +4,8 @@
 //!
 //! One file per group: `facebook` (versioned Graph URLs, `appsecret_proof`, Graph errors),
 //! `social` (X, Discord, Reddit, Tumblr), `media` (Strava, Spotify, Patreon), `work`
-//! (Dropbox, Bitbucket, Zoom, Notion, Box) and `accounts` (Login with Amazon). A new
+//! (Dropbox, Bitbucket, Zoom, Notion, Box), `accounts` (Login with Amazon) and `platforms`
+//! (Atlassian, TikTok, Pinterest). A new
 //! preset is one more entry in a file's `PRESETS`.
 
 use super::Preset;
@@ -12,6 +13,7 @@ use super::Preset;
 mod accounts;
 mod facebook;
 mod media;
+mod platforms;
 mod social;
 mod work;
 
@@ -22,4 +24,5 @@ pub(crate) const PRESETS: &[&[Preset]] = &[
     media::PRESETS,
     work::PRESETS,
     accounts::PRESETS,
+    platforms::PRESETS,
 ];

@@ -39,7 +39,7 @@ impl ProfileMap {
 
 /// The value at a JSON pointer (`/data/0/id`) into the claims: the first segment names a
 /// claim, the rest is walked by serde_json's own RFC 6901 pointer.
-fn value_at<'c>(claims: &'c Claims, pointer: &str) -> Option<&'c Value> {
+pub(crate) fn value_at<'c>(claims: &'c Claims, pointer: &str) -> Option<&'c Value> {
     let path = pointer.strip_prefix('/').unwrap_or(pointer);
     let (first, rest) = path.find('/').map_or((path, ""), |i| path.split_at(i));
     claims.get(first)?.pointer(rest)

@@ -51,6 +51,17 @@ pub enum Pkce {
     Refused,
 }
 
+/// How the provider signs its ID tokens.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum IdTokenAlg {
+    /// RS256 with the provider's RSA key (in the JWKS).
+    Rs256,
+    /// ES256 with the provider's P-256 key (in the JWKS instead of the RSA one).
+    Es256,
+    /// HS256 keyed with this text (LINE: the channel secret), no JWKS entry.
+    Hs256(&'static str),
+}
+
 /// Makes a token error response in the provider's shape: `(code, description)`.
 pub type ErrorShape = fn(&str, &str) -> Response;
 
@@ -109,11 +120,14 @@ pub struct Op {
     pub refresh: bool,
     /// Checks the authorization request's parameters (asserts).
     pub check_authorize: fn(&HashMap<String, String>),
+    /// How ID tokens are signed (and which key the JWKS publishes).
+    pub id_token_alg: IdTokenAlg,
     state: Arc<Shared>,
 }
 
 struct Shared {
     key: RsaKeyPair,
+    ec: signature::EcdsaKeyPair,
     kid: String,
     grants: Mutex<HashMap<String, Grant>>,
     /// Claims merged into every ID token (they win over the defaults).
@@ -180,8 +194,11 @@ impl Op {
             userinfo: None,
             refresh: false,
             check_authorize: |_| {},
+            id_token_alg: IdTokenAlg::Rs256,
             state: Arc::new(Shared {
                 key,
+                ec: signature::EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
+                    .unwrap(),
                 kid: b64(&kid),
                 grants: Mutex::new(HashMap::new()),
                 id_claims: Mutex::new(Map::new()),
@@ -230,6 +247,13 @@ impl Op {
 
     /// The public key set.
     pub fn jwks(&self) -> Value {
+        if self.id_token_alg == IdTokenAlg::Es256 {
+            let point = self.state.ec.public_key().as_ref();
+            return json!({"keys": [{
+                "kty": "EC", "use": "sig", "alg": "ES256", "crv": "P-256", "kid": self.state.kid,
+                "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+            }]});
+        }
         let public = self.state.key.public_key();
         json!({"keys": [{
             "kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.state.kid,
@@ -259,6 +283,41 @@ impl Op {
         format!("{input}.{}", b64(&sig))
     }
 
+    /// Signs `claims` with `alg` (the provider's own keys, or an HMAC key).
+    pub fn sign_as(&self, alg: IdTokenAlg, claims: &Value) -> String {
+        let (name, kid) = match alg {
+            IdTokenAlg::Rs256 => return self.sign(claims),
+            IdTokenAlg::Es256 => ("ES256", Some(&self.state.kid)),
+            IdTokenAlg::Hs256(_) => ("HS256", None),
+        };
+        let mut header = json!({"alg": name, "typ": "JWT"});
+        if let Some(kid) = kid {
+            header["kid"] = json!(kid);
+        }
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let sig = match alg {
+            IdTokenAlg::Hs256(secret) => {
+                let key =
+                    aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+                aws_lc_rs::hmac::sign(&key, input.as_bytes())
+                    .as_ref()
+                    .to_vec()
+            }
+            _ => self
+                .state
+                .ec
+                .sign(&SystemRandom::new(), input.as_bytes())
+                .unwrap()
+                .as_ref()
+                .to_vec(),
+        };
+        format!("{input}.{}", b64(&sig))
+    }
+
     /// The ID token for a grant.
     fn id_token(&self, grant: &Grant) -> String {
         let now = now();
@@ -274,7 +333,7 @@ impl Op {
         for (k, v) in self.state.id_claims.lock().unwrap().iter() {
             claims[k] = v.clone();
         }
-        let token = self.sign(&claims);
+        let token = self.sign_as(self.id_token_alg, &claims);
         self.state.issued.lock().unwrap().push(token.clone());
         token
     }
