@@ -17,32 +17,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use ferroauth::{OAuthClient, Profile};
-use oidc_fixture::{ClientAuth, IdTokenAlg, Op};
+use oidc_fixture::{CLIENT_ID, ClientAuth, IdTokenAlg, Op, SECRET, toml, world};
 use serde_json::{Value, json};
 use world::{REDIRECT_URI, World, settings_error};
 
-const CLIENT_ID: &str = "client-7f3a";
-const SECRET: &str = "secret-0b9d-e4c1-long-enough";
 const CODE: &str = "code-5b1e";
 const TOKEN: &str = "access-9d2c";
-
-/// A world serving these providers (and any extra hosts).
-async fn world(ops: &[&Op], extra: Vec<(&str, Router)>) -> World {
-    let mut routes: Vec<(String, Router)> = ops.iter().flat_map(|op| op.routes()).collect();
-    routes.extend(extra.into_iter().map(|(h, r)| (h.to_owned(), r)));
-    World::start(
-        routes
-            .iter()
-            .map(|(h, r)| (h.as_str(), r.clone()))
-            .collect(),
-    )
-    .await
-}
-
-/// A client `name` with the test's id and secret and more TOML lines.
-fn toml(name: &str, more: &str) -> String {
-    format!("[clients.{name}]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{SECRET}\"\n{more}\n")
-}
 
 /// A client `name` of preset `preset` with these `preset_options` (an inline table).
 fn with_options(name: &str, preset: &str, options: &str) -> String {

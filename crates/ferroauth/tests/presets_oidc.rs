@@ -17,30 +17,9 @@ use axum::routing::get;
 use base64::Engine as _;
 use ferroauth::session::pending::MemoryPendingStore;
 use ferroauth::{CallbackParams, OAuthClient, Profile};
-use oidc_fixture::{ClientAuth, Op, Pkce, SUB};
+use oidc_fixture::{CLIENT_ID, ClientAuth, Op, Pkce, SECRET, SUB, toml, world};
 use serde_json::{Map, Value, json};
 use world::{World, settings_error};
-
-const CLIENT_ID: &str = "client-7f3a";
-const SECRET: &str = "secret-0b9d-e4c1-long-enough";
-
-/// A world serving these providers (and any extra hosts).
-async fn world(ops: &[&Op], extra: Vec<(&str, Router)>) -> World {
-    let mut routes: Vec<(String, Router)> = ops.iter().flat_map(|op| op.routes()).collect();
-    routes.extend(extra.into_iter().map(|(h, r)| (h.to_owned(), r)));
-    World::start(
-        routes
-            .iter()
-            .map(|(h, r)| (h.as_str(), r.clone()))
-            .collect(),
-    )
-    .await
-}
-
-/// A client `name` with the test's id and secret and more TOML lines.
-fn toml(name: &str, more: &str) -> String {
-    format!("[clients.{name}]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{SECRET}\"\n{more}\n")
-}
 
 async fn profile(world: &World, client: &OAuthClient) -> Result<Profile, ferroauth::Error> {
     world

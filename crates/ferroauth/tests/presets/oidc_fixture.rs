@@ -665,3 +665,26 @@ pub fn p256_key() -> (String, Vec<u8>) {
     );
     (pem, key.public_key().as_ref().to_vec())
 }
+
+/// The client id of the OpenID Connect preset tests.
+pub const CLIENT_ID: &str = "client-7f3a";
+/// Its secret.
+pub const SECRET: &str = "secret-0b9d-e4c1-long-enough";
+
+/// A world serving these providers (and any extra hosts).
+pub async fn world(ops: &[&Op], extra: Vec<(&str, Router)>) -> super::world::World {
+    let mut routes: Vec<(String, Router)> = ops.iter().flat_map(|op| op.routes()).collect();
+    routes.extend(extra.into_iter().map(|(h, r)| (h.to_owned(), r)));
+    super::world::World::start(
+        routes
+            .iter()
+            .map(|(h, r)| (h.as_str(), r.clone()))
+            .collect(),
+    )
+    .await
+}
+
+/// A client `name` with the test's id and secret and more TOML lines.
+pub fn toml(name: &str, more: &str) -> String {
+    format!("[clients.{name}]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{SECRET}\"\n{more}\n")
+}
