@@ -71,7 +71,17 @@ impl KeyGeneration {
 
     /// Signs `claims` as a compact JWS.
     pub(crate) fn sign_jwt(&self, alg: IdTokenAlg, claims: &Value) -> Result<String, Error> {
-        let header = json!({ "alg": alg.as_str(), "typ": "JWT", "kid": self.kid(alg) });
+        self.sign_typed(alg, "JWT", claims)
+    }
+
+    /// Signs `claims` as a compact JWS whose header names the type `typ`.
+    pub(crate) fn sign_typed(
+        &self,
+        alg: IdTokenAlg,
+        typ: &str,
+        claims: &Value,
+    ) -> Result<String, Error> {
+        let header = json!({ "alg": alg.as_str(), "typ": typ, "kid": self.kid(alg) });
         let mut input = b64url(header.to_string());
         input.push('.');
         input.push_str(&b64url(claims.to_string()));

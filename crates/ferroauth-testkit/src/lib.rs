@@ -514,6 +514,34 @@ impl TestProvider {
         self.shared.keys_mut().rotate()
     }
 
+    /// A back-channel logout token (OpenID Connect Back-Channel Logout 1.0 §2.4) for
+    /// `client_id`, naming `sub` and/or `sid`, as this provider would send it when the
+    /// user's session ends: `typ` `logout+jwt`, signed RS256 with the current key, a
+    /// fresh `jti`, issued now.
+    pub fn logout_token(
+        &self,
+        client_id: &str,
+        sub: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<String, Error> {
+        let mut claims = serde_json::json!({
+            "iss": self.issuer(),
+            "aud": client_id,
+            "iat": util::now(),
+            "jti": util::random_token(16),
+            "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+        });
+        if let Some(sub) = sub {
+            claims["sub"] = sub.into();
+        }
+        if let Some(sid) = sid {
+            claims["sid"] = sid.into();
+        }
+        let keys = self.shared.keys();
+        keys.current
+            .sign_typed(IdTokenAlg::RS256, "logout+jwt", &claims)
+    }
+
     /// The RP-initiated logouts accepted so far, oldest first.
     pub fn logouts(&self) -> Vec<Logout> {
         self.shared.store().logouts.clone()

@@ -274,6 +274,11 @@ pub enum Error {
     #[error("the ID token is invalid: {0}")]
     InvalidIdToken(String),
 
+    /// A back-channel logout token failed validation (OpenID Connect Back-Channel Logout
+    /// 1.0 §2.6): the provider, or someone posing as it, sent a token to refuse.
+    #[error("the logout token is invalid: {0}")]
+    InvalidLogoutToken(String),
+
     /// The login asked for `max_age` and the ID token's `auth_time` is older (OpenID
     /// Connect Core §3.1.2.1): the user must log in again.
     #[error("the provider's authentication is too old for the requested max_age: {0}")]
@@ -514,6 +519,7 @@ impl Error {
             Error::Token(e) => known_or(&e.error, TOKEN_CODES, "token_error"),
             Error::InvalidTokenResponse(_) => "invalid_token_response",
             Error::InvalidIdToken(_) => "invalid_id_token",
+            Error::InvalidLogoutToken(_) => "invalid_logout_token",
             Error::AuthTooOld(_) => "auth_too_old",
             Error::AcrNotSatisfied(_) => "acr_not_satisfied",
             Error::HostedDomainMismatch { .. } => "hosted_domain_mismatch",
@@ -567,6 +573,7 @@ impl Error {
             | Error::StateExpired
             | Error::StateReused
             | Error::UnknownLogout
+            | Error::InvalidLogoutToken(_)
             | Error::ClientMismatch { .. }
             | Error::IssuerMismatch { .. }
             | Error::HostedDomainMismatch { .. }

@@ -780,3 +780,43 @@ async fn device_flow_with_dpop_binds_the_token() {
     assert_eq!(oauth2(&login.token).token_type, "DPoP");
     assert_eq!(c.get("me", &login.token).await.unwrap().status, 200);
 }
+
+/// Back-channel logout tokens from a real provider's keys (RS256, fetched as a JWKS):
+/// the provider's own token is accepted; one for another client, or one of its ID tokens
+/// posing as a logout token, is refused.
+#[tokio::test]
+async fn logout_tokens_from_the_providers_keys() {
+    let p = provider().await;
+    let web = client(&format!(
+        "[clients.t]\nclient_id = \"web\"\nclient_secret = \"{SECRET}\"\nserver_metadata_url = \"{}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid\" }}\n",
+        p.issuer()
+    ));
+    let token = p.logout_token("web", Some("alice"), Some("sid-1")).unwrap();
+    let logout = web.validate_logout_token(&token).await.unwrap();
+    assert_eq!(logout.iss, p.issuer());
+    assert_eq!(
+        (logout.sub.as_deref(), logout.sid.as_deref()),
+        (Some("alice"), Some("sid-1"))
+    );
+    assert!(!logout.jti.is_empty());
+
+    let for_another = p.logout_token("mobile", Some("alice"), None).unwrap();
+    let e = web.validate_logout_token(&for_another).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_logout_token", "{e}");
+    assert_eq!(e.kind().http_status(), 400);
+
+    let login = login(&web, "alice").await;
+    let Token::OAuth2(token) = login.token else {
+        panic!("an OAuth 2.0 token");
+    };
+    let id_token = token.id_token.expect("an ID token");
+    let e = web
+        .validate_logout_token(id_token.expose())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        "invalid_logout_token",
+        "an ID token is no logout token: {e}"
+    );
+}

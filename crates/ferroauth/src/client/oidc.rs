@@ -21,6 +21,9 @@ use crate::http::Method;
 use crate::proto::jose::jwk::{JwkSet, KeySelectError};
 use crate::proto::jose::jws::{self, JwsError, UnverifiedJws};
 use crate::proto::oidc::id_token::{self, IdTokenError, IdTokenValidation};
+use crate::proto::oidc::logout_token::{
+    self, LogoutToken, LogoutTokenError, LogoutTokenValidation,
+};
 use crate::proto::oidc::{check_essential_acr, unverified_claims};
 use crate::token::Claims;
 use crate::{Error, random};
@@ -268,6 +271,43 @@ async fn with_provider_keys<T, E>(
             }
         }
         other => Ok(other),
+    }
+}
+
+impl OAuthClient {
+    /// Validates a back-channel logout token this provider sent (OpenID Connect
+    /// Back-Channel Logout 1.0 §2.6; [`logout_token`] lists the checks): its signature
+    /// with the provider's keys and the ID tokens' algorithms, `iss` and `aud`, a recent
+    /// `iat`, the logout event, `sid` or `sub`, and no `nonce`. Its `jti` is the caller's
+    /// to use once. A refused token is [`Error::InvalidLogoutToken`] (a 400).
+    pub async fn validate_logout_token(&self, raw: &str) -> Result<LogoutToken, Error> {
+        let resolved = self.resolved().await?;
+        let issuer = resolved.issuer.as_deref().ok_or_else(|| {
+            self.misconfigured("a logout token needs an issuer: set issuer or server_metadata_url")
+        })?;
+        let mut issuers = vec![issuer];
+        issuers.extend(resolved.issuer_aliases.iter().map(String::as_str));
+        let params = LogoutTokenValidation {
+            issuers: &issuers,
+            client_id: self.client_id(),
+            allowed_algs: &resolved.id_token_algs,
+            now: random::now(),
+            leeway_secs: leeway(self),
+            max_age_secs: logout_token::DEFAULT_MAX_AGE_SECS,
+        };
+        let hmac_secret = hmac_secret(self, &resolved);
+        let unknown_kid = |e: &LogoutTokenError| {
+            matches!(
+                e,
+                LogoutTokenError::Jws(JwsError::KeySelection(KeySelectError::UnknownKid))
+            )
+        };
+        let check = |keys: &JwkSet| logout_token::validate(raw, keys, hmac_secret, &params);
+        let result = with_provider_keys(self, &resolved, unknown_kid, check).await?;
+        result.map_err(|e| {
+            tracing::warn!(client = self.name(), reason = %e, "logout token refused");
+            Error::InvalidLogoutToken(e.to_string())
+        })
     }
 }
 

@@ -6,8 +6,8 @@
 //! | `GET /login/{name}` | [`login`] |
 //! | `GET` or `POST /auth/{name}` | [`RouteRequest::callback_form`], then [`callback`]; a completed login goes to the app's hook as [`Completed`] |
 //! | `POST /refresh/{name}` | [`refresh`] |
-//! | `POST /logout` | [`logout`] |
-//! | `GET /logged-out` | [`logged_out`] |
+//! | `POST /logout` | [`logout()`] |
+//! | `GET /logged-out` | [`logged_out()`] |
 //!
 //! What is left to an integration is what its framework forces: reading the request
 //! (headers, the path as the client sent it, the body of a `form_post` callback), finding

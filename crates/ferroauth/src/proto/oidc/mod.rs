@@ -3,6 +3,7 @@
 //! client's JWKS cache and the checks wired to its settings live in the client module.
 
 pub mod id_token;
+pub mod logout_token;
 pub mod metadata;
 
 use base64::Engine;
