@@ -267,17 +267,21 @@ mod tests {
         check_typed(json!({"alg": "HS256", "typ": "logout+jwt"}), claims)
     }
 
-    fn check_typed(header: Value, claims: Value) -> Result<LogoutToken, LogoutTokenError> {
-        let params = LogoutTokenValidation {
+    /// What the tests' client expects: HS256 tokens of [`ISS`] for [`CLIENT`] at [`NOW`].
+    fn params() -> LogoutTokenValidation<'static> {
+        LogoutTokenValidation {
             issuers: &[ISS],
             client_id: CLIENT,
             allowed_algs: &[Algorithm::HS256],
             now: NOW,
             leeway_secs: 60,
             max_age_secs: DEFAULT_MAX_AGE_SECS,
-        };
+        }
+    }
+
+    fn check_typed(header: Value, claims: Value) -> Result<LogoutToken, LogoutTokenError> {
         let keys = JwkSet::from_keys(Vec::new());
-        validate(&sign(header, claims), &keys, Some(SECRET), &params)
+        validate(&sign(header, claims), &keys, Some(SECRET), &params())
     }
 
     /// `good_claims` with `name` set to `value` (or removed, for `Null`).
@@ -408,14 +412,7 @@ mod tests {
     #[test]
     fn a_bad_signature_or_an_encrypted_token_is_refused() {
         let token = sign(json!({"alg": "HS256"}), good_claims());
-        let params = LogoutTokenValidation {
-            issuers: &[ISS],
-            client_id: CLIENT,
-            allowed_algs: &[Algorithm::HS256],
-            now: NOW,
-            leeway_secs: 60,
-            max_age_secs: DEFAULT_MAX_AGE_SECS,
-        };
+        let params = params();
         let keys = JwkSet::from_keys(Vec::new());
         let wrong = validate(
             &token,
