@@ -327,9 +327,14 @@ async fn kept_claims(session: &MemorySession) -> ferroauth::Claims {
 
 /// The refresh token the session keeps for the Microsoft login.
 async fn kept_refresh_token(session: &MemorySession) -> Option<String> {
+    kept_refresh_token_of(session, "microsoft").await
+}
+
+/// The refresh token the session keeps for the login with `client`.
+async fn kept_refresh_token_of(session: &MemorySession, client: &str) -> Option<String> {
     use ferroauth::session::tokens::TokenStore as _;
     let token = ferroauth::session::SessionTokens(session)
-        .load("microsoft")
+        .load(client)
         .await
         .unwrap()?;
     let t = token.as_oauth2().unwrap();
@@ -742,6 +747,77 @@ async fn gitlab_com_and_self_managed() {
             .collect::<Vec<_>>(),
         ["gitlab.com", "git.example.net"]
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Refresh as each provider documents it
+
+/// A session logged in with `client` at `op`'s world (which answers refresh grants).
+async fn logged_in_for_refresh(
+    op: &Op,
+    client_toml: &str,
+    name: &str,
+) -> (World, OAuthClient, MemorySession) {
+    let world = world(&[op], vec![]).await;
+    let client = world.client(client_toml, name);
+    let login = world.login(&client).await.unwrap();
+    let session = MemorySession::default();
+    ferroauth::session::save_login(&session, &login)
+        .await
+        .unwrap();
+    (world, client, session)
+}
+
+/// Refreshes twice: the identity stays the login's and the kept refresh token is the one
+/// the provider wants used next (so the second refresh works).
+async fn refresh_twice(client: &OAuthClient, session: &MemorySession, sub: &str) -> [String; 3] {
+    let name = client.name().to_owned();
+    let first = kept_refresh_token_of(session, &name).await.unwrap();
+    let mut kept = [first.clone(), String::new(), String::new()];
+    for slot in &mut kept[1..] {
+        let (_, claims) = ferroauth::web::flows::refresh(client, session)
+            .await
+            .unwrap();
+        assert_eq!(claims["sub"], sub, "the identity survives the refresh");
+        *slot = kept_refresh_token_of(session, &name).await.unwrap();
+    }
+    kept
+}
+
+#[tokio::test]
+async fn google_refresh_omits_the_refresh_token_and_the_old_one_is_kept() {
+    let mut op = google_op();
+    op.refresh = true;
+    op.refresh_keeps_token = true;
+    // Google's userinfo (OpenID Connect endpoint), read again after the refresh.
+    op.set_userinfo(
+        json!({"sub": "110169484474386276334", "email": "jane@example.com",
+        "email_verified": true, "name": "Jane Doe"}),
+    );
+    let google_toml = toml("google", "preset_options = { offline = true }");
+    let (_world, google, session) = logged_in_for_refresh(&op, &google_toml, "google").await;
+    let [first, second, third] = refresh_twice(&google, &session, "110169484474386276334").await;
+    assert_eq!(
+        first, second,
+        "Google sends no new refresh token: the old one stays"
+    );
+    assert_eq!(second, third);
+}
+
+#[tokio::test]
+async fn gitlab_refresh_rotates_and_the_latest_is_kept() {
+    let mut op = gitlab_op("https://gitlab.com");
+    op.refresh = true;
+    // GitLab's /oauth/userinfo (GitLab docs, "OpenID Connect (OIDC) in GitLab", "Shared
+    // information"), which a refresh reads again with the new access token.
+    op.set_userinfo(
+        json!({"sub": "1234567", "nickname": "jdoe", "name": "Jane Doe",
+        "email": "jane@example.com", "email_verified": true}),
+    );
+    let (_world, gitlab, session) = logged_in_for_refresh(&op, &toml("gitlab", ""), "gitlab").await;
+    let [first, second, third] = refresh_twice(&gitlab, &session, "1234567").await;
+    assert_ne!(first, second, "GitLab rotates the refresh token");
+    assert_ne!(second, third, "the second refresh used the rotated one");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -118,6 +118,11 @@ pub struct Op {
     /// token response carries a refresh token, each works once (it rotates), and the
     /// answer has a new ID token of the grant's claims (without a nonce).
     pub refresh: bool,
+    /// With [`refresh`](Self::refresh): the refresh token does not rotate and the refresh
+    /// answer has none, as Google documents ("Refreshing an access token (offline
+    /// access)": the response has `access_token`, `expires_in`, `scope`, `token_type` and
+    /// an `id_token`; the refresh token stays valid until revoked).
+    pub refresh_keeps_token: bool,
     /// Checks the authorization request's parameters (asserts).
     pub check_authorize: fn(&HashMap<String, String>),
     /// How ID tokens are signed (and which key the JWKS publishes).
@@ -193,6 +198,7 @@ impl Op {
             token_shape: |_, _| {},
             userinfo: None,
             refresh: false,
+            refresh_keeps_token: false,
             check_authorize: |_| {},
             id_token_alg: IdTokenAlg::Rs256,
             state: Arc::new(Shared {
@@ -510,12 +516,17 @@ async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: String) -> R
     axum::Json(Value::Object(object.clone())).into_response()
 }
 
-/// A `refresh_token` grant, answered as Microsoft does: a new access token, a rotated
-/// refresh token (the one used is spent) and a new ID token.
+/// A `refresh_token` grant, answered as Microsoft and GitLab do: a new access token, a
+/// rotated refresh token (the one used is spent) and a new ID token; or as Google does
+/// ([`Op::refresh_keeps_token`]): no refresh token in the answer, the one used still good.
 fn refresh(op: &Op, form: &HashMap<String, String>) -> Response {
-    let grant = form
-        .get("refresh_token")
-        .and_then(|t| op.state.refresh_tokens.lock().unwrap().remove(t));
+    let grant = form.get("refresh_token").and_then(|t| {
+        let mut tokens = op.state.refresh_tokens.lock().unwrap();
+        match op.refresh_keeps_token {
+            true => tokens.get(t).cloned(),
+            false => tokens.remove(t),
+        }
+    });
     let Some(mut grant) = grant else {
         return (op.token_error)(
             "invalid_grant",
@@ -531,8 +542,10 @@ fn refresh(op: &Op, form: &HashMap<String, String>) -> Response {
         "token_type": "Bearer",
         "expires_in": 3600,
         "id_token": op.id_token(&grant),
-        "refresh_token": op.new_refresh_token(grant.clone()),
     });
+    if !op.refresh_keeps_token {
+        response["refresh_token"] = json!(op.new_refresh_token(grant.clone()));
+    }
     if let Some(scope) = grant.params.get("scope") {
         response["scope"] = json!(scope);
     }
