@@ -1008,6 +1008,52 @@ async fn salesforce_refuses_a_wrong_signature() {
     assert!(e.to_string().contains("signature"), "{e}");
 }
 
+/// Salesforce's refresh answer (Salesforce Help, "OAuth 2.0 Refresh Token Flow"): a new
+/// access token with `id`, `issued_at`, `instance_url` and its `signature`, and no new
+/// refresh token (the one used stays valid).
+fn salesforce_refreshing(sign_with: fn(&mut Map<String, Value>, &Op)) -> Op {
+    let mut op = salesforce_op(sign_with);
+    op.refresh = true;
+    op.refresh_keeps_token = true;
+    op.set_userinfo(json!({"sub": SF_ID, "email": "admin@acme.example",
+        "email_verified": true, "name": "Admin User"}));
+    op
+}
+
+#[tokio::test]
+async fn salesforce_refresh_is_signed_and_keeps_the_refresh_token() {
+    let op = salesforce_refreshing(|o, op| salesforce_sign(o, &op.client_secret));
+    let sf_toml = toml("salesforce", "");
+    let (_world, sf, session) = logged_in_for_refresh(&op, &sf_toml, "salesforce").await;
+    let [first, second, third] = refresh_twice(&sf, &session, SF_ID).await;
+    assert_eq!(
+        (&first, &second),
+        (&second, &third),
+        "the refresh token stays"
+    );
+}
+
+#[tokio::test]
+async fn salesforce_refuses_a_refresh_with_a_wrong_signature() {
+    // Signed right at the login (its answer has a refresh token), wrong at the refresh.
+    let op = salesforce_refreshing(|o, op| match o.contains_key("refresh_token") {
+        true => salesforce_sign(o, &op.client_secret),
+        false => salesforce_sign(o, "not-the-client-secret"),
+    });
+    let sf_toml = toml("salesforce", "");
+    let (_world, sf, session) = logged_in_for_refresh(&op, &sf_toml, "salesforce").await;
+    let e = ferroauth::web::flows::refresh(&sf, &session)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("signature"), "{e}");
+    assert!(
+        kept_refresh_token_of(&session, "salesforce")
+            .await
+            .is_some(),
+        "a refused refresh keeps the login's refresh token"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Yahoo
 

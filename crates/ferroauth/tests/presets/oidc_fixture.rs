@@ -549,7 +549,10 @@ fn refresh(op: &Op, form: &HashMap<String, String>) -> Response {
     if let Some(scope) = grant.params.get("scope") {
         response["scope"] = json!(scope);
     }
-    axum::Json(response).into_response()
+    // A provider shapes every token response alike (Salesforce signs this one too).
+    let object = response.as_object_mut().unwrap();
+    (op.token_shape)(object, op);
+    axum::Json(Value::Object(object.clone())).into_response()
 }
 
 impl Op {
