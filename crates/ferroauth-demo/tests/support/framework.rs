@@ -179,8 +179,12 @@ pub fn spawn_actix(
                     .configure(app.clone())
                     .wrap(sessions.middleware())
             };
+            // actix-web answers 408 when a request's head takes over 5 s to arrive: on two
+            // busy cores, the load tests' own clients can be that slow (seen once in a CI
+            // rehearsal), which is the machine's starvation, not what these tests check.
             let server = actix_web::HttpServer::new(new_app)
                 .workers(1)
+                .client_request_timeout(std::time::Duration::from_secs(30))
                 .disable_signals();
             let server = match listen {
                 Listen::Plain(listener) => server.listen(listener),
