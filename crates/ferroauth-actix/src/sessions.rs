@@ -101,9 +101,13 @@ pub const DEFAULT_COOKIE_NAME: &str = ferroauth::cookies::PLAIN_SESSION_COOKIE;
 /// and every instance given the same text reads the others' cookies. A text that is not
 /// valid keys is a [`KeyError`], never a random key.
 pub fn session_key(cookie_keys: &str) -> Result<Key, KeyError> {
-    let secret = CookieKeys::current_secret(cookie_keys)?;
-    // 32 bytes: what `derive_from` needs at least.
-    Ok(Key::derive_from(secret.as_bytes()))
+    Ok(derived_key(&CookieKeys::parse(cookie_keys)?))
+}
+
+/// actix-session's key, derived from the current cookie key (32 bytes: what
+/// `derive_from` needs at least).
+fn derived_key(keys: &CookieKeys) -> Key {
+    Key::derive_from(keys.current_key_secret().as_bytes())
 }
 
 /// The session settings ([`SessionConfig`], the same on every framework) as actix-web
@@ -172,7 +176,7 @@ impl SessionsExt for SessionConfig {
 
     async fn apply_store(&self, choice: &StoreChoice) -> Result<StoreSessions, StoreError> {
         let key = match self.cookie_keys() {
-            Some(keys) => Key::derive_from(keys.current_key_secret().as_bytes()),
+            Some(keys) => derived_key(keys),
             None => Key::generate(),
         };
         let store = Store::from(self.open_store(choice).await?);

@@ -169,19 +169,7 @@ impl CookieKeys {
     /// actix adapter's), so that the app's one key setting serves both and every instance
     /// sharing the keys derives the same. The whole text is checked as `parse` does.
     pub fn current_secret(text: &str) -> Result<KeySecret, KeyError> {
-        Self::parse(text)?;
-        let first = text
-            .split(',')
-            .map(str::trim)
-            .find(|s| !s.is_empty())
-            .and_then(|item| item.split_once(':'))
-            .ok_or_else(|| KeyError("no key given".into()))?;
-        let bytes = B64
-            .decode(first.1.trim_end_matches('='))
-            .map_err(|_| KeyError(format!("key `{}` is not base64url", first.0)))?;
-        let bytes = <[u8; KEY_LEN]>::try_from(bytes.as_slice())
-            .map_err(|_| KeyError(format!("key `{}` has the wrong length", first.0)))?;
-        Ok(KeySecret(bytes))
+        Ok(KeySecret(Self::parse(text)?.current.0))
     }
 
     fn empty() -> Self {

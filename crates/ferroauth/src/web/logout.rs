@@ -21,6 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::session::pending::constant_time_eq;
 use crate::session::tokens::TokenStore as _;
 use crate::session::{self as store, Session, SessionTokens};
 use crate::{Error, OAuth, OAuthClient, Secret, Token};
@@ -91,22 +92,16 @@ pub async fn logout(
     Ok(Some(url))
 }
 
-/// The provider sent the browser back to `/logged-out` with `query`: its `state` must be
-/// the one [`logout`] kept, not expired, and is then used up. Anything else is
+/// The provider sent the browser back to `/logged-out` with `state`: it must be the one
+/// [`logout`] kept, not expired, and is then used up. Anything else is
 /// [`Error::UnknownLogout`] (the app's session is ended either way).
-pub async fn logged_out(session: &impl Session, query: &str) -> Result<(), Error> {
-    let state = url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned());
+pub async fn logged_out(session: &impl Session, state: Option<&str>) -> Result<(), Error> {
     let pending: Option<PendingLogout> = store::get_json(session, LOGOUT_KEY).await?;
     let Some(pending) = pending else {
         return Err(Error::UnknownLogout);
     };
     session.remove(LOGOUT_KEY).await?;
-    let same = state.is_some_and(|s| {
-        aws_lc_rs::constant_time::verify_slices_are_equal(s.as_bytes(), pending.state.as_bytes())
-            .is_ok()
-    });
+    let same = state.is_some_and(|s| constant_time_eq(s, &pending.state));
     if !same || crate::random::now() > pending.expires_at {
         return Err(Error::UnknownLogout);
     }

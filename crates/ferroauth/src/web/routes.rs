@@ -307,7 +307,8 @@ pub async fn logged_out<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
     session: Result<S, Error>,
     req: &RouteRequest<'a, H>,
 ) -> Answer {
-    match async { logout::logged_out(&session?, req.query).await }.await {
+    let state = query_param(req.query, "state");
+    match async { logout::logged_out(&session?, state.as_deref()).await }.await {
         Ok(()) => Answer::SeeOther(Cow::Borrowed("/")),
         Err(e) => Answer::fail(req.wants_json(), &Failure::of(&e)),
     }
