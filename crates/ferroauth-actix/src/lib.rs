@@ -53,7 +53,7 @@ use ferroauth::session::Session as _;
 pub use ferroauth::web::flows::{
     authorize_access_token, authorize_redirect, authorize_redirect_with,
 };
-use ferroauth::web::routes::{Answer, DEFAULT_REDIRECT_URI, RouteRequest};
+use ferroauth::web::routes::{Answer, DEFAULT_REDIRECT_URI, JSON, RouteRequest};
 use ferroauth::web::{AppUrl, CallbackForm, Failure};
 pub use ferroauth::web::{MAX_CALLBACK_BODY, RedirectUriConfig};
 use ferroauth::{CallbackParams, Error, OAuth};
@@ -114,11 +114,20 @@ pub fn respond(answer: Answer) -> HttpResponse {
         Answer::SeeOther(to) => HttpResponse::SeeOther()
             .insert_header((header::LOCATION, &*to))
             .finish(),
-        Answer::Body(status, content_type, body) => HttpResponse::build(status_of(status))
-            .content_type(content_type)
-            .body(body),
+        Answer::Body(status, content_type, body) => {
+            let mut response = HttpResponse::build(status_of(status));
+            response.content_type(content_type);
+            if content_type == JSON {
+                // Answers about a user's login: never kept by a cache.
+                response.insert_header((header::CACHE_CONTROL, "no-store"));
+            }
+            response.body(body)
+        }
         Answer::Resubmit(page) => resubmit_response(&page),
         Answer::Failed(failure) => failure_page(&failure),
+        Answer::Acknowledged => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
     }
 }
 

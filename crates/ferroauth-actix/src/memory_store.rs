@@ -43,6 +43,13 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// The store as its own index of sessions by owner ([`ferroauth::session::index`]).
+    pub(crate) fn index(&self) -> ferroauth::session::index::SharedIndex {
+        std::sync::Arc::new(self.0.clone())
+    }
+}
+
 impl From<memory::MemoryStore> for MemoryStore {
     fn from(store: memory::MemoryStore) -> Self {
         Self(store)

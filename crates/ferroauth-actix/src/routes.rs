@@ -10,6 +10,11 @@
 //! | `POST /refresh/{name}` | refreshes the stored OAuth 2.0 token (with [`AuthRoutes::with_refresh`]); re-reads userinfo when the provider has an endpoint for it |
 //! | `POST /logout[?provider=NAME]` | ends the session, revokes its tokens (in the background) and sends the browser to the provider's end-session endpoint when an account has an ID token and the provider one ([`ferroauth::web::logout`]) |
 //! | `GET /logged-out` | where the provider sends the browser back: checks the logout's `state`, then `/` |
+//! | `POST /backchannel-logout/{name}` | the provider's back-channel logout token: ends every session it names, on every instance ([`ferroauth::web::logout::backchannel_logout`]); 200 `Cache-Control: no-store`, 400 JSON for a bad token, 501 without a server-side store |
+//!
+//! `POST /logout?everywhere=1` also ends every other session of the same user ("sign out
+//! everywhere"). Both need the store's index of sessions by owner, which the middleware of
+//! [`crate::sessions::SessionsExt::apply_store`] hands them.
 //!
 //! The `POST` routes refuse requests from other sites, sibling subdomains and other
 //! origins with 403 `cross_site_request` ([`crate::refuse_cross_site`]); the login route
@@ -27,7 +32,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
+use ferroauth::session::index::SharedIndex;
 use ferroauth::web::routes::{self as core, Answer};
 pub use ferroauth::web::{Failure, same_origin_path};
 
@@ -143,6 +149,12 @@ impl AuthRoutes {
                 let r = r.clone();
                 async move { r.logged_out(req).await }
             };
+            let r = routes.clone();
+            let backchannel_route =
+                move |req: HttpRequest, name: web::Path<String>, body: web::Bytes| {
+                    let r = r.clone();
+                    async move { r.backchannel_logout(req, name, body).await }
+                };
             // One resource per path: actix-web tries each resource's pattern (a regex for
             // `{name}`) in turn, so two resources for one path would cost a second match.
             cfg.route("/login/{name}", web::get().to(login_route))
@@ -152,7 +164,11 @@ impl AuthRoutes {
                         .route(web::post().to(callback_route)),
                 )
                 .route("/logout", web::post().to(logout_route))
-                .route("/logged-out", web::get().to(logged_out_route));
+                .route("/logged-out", web::get().to(logged_out_route))
+                .route(
+                    "/backchannel-logout/{name}",
+                    web::post().to(backchannel_route),
+                );
             if routes.refresh {
                 let refresh_route = move |req: HttpRequest, name: web::Path<String>| {
                     let r = routes.clone();
@@ -220,13 +236,34 @@ impl AuthRoutes {
             Err(failed) => return failed,
         };
         let session = AuthSession::required(&req).map_err(|e| e.0);
-        self.respond(core::logout(&oauth, session, &route_request(&req)).await)
+        let index = index_of(&req);
+        let index = index.as_deref();
+        self.respond(core::logout(&oauth, session, index, &route_request(&req)).await)
+    }
+
+    async fn backchannel_logout(
+        &self,
+        req: HttpRequest,
+        name: web::Path<String>,
+        body: web::Bytes,
+    ) -> HttpResponse {
+        let oauth = match self.registry(&req) {
+            Ok(oauth) => oauth,
+            Err(failed) => return failed,
+        };
+        let index = index_of(&req);
+        crate::respond(core::backchannel_logout(&oauth, &name, index.as_deref(), &body).await)
     }
 
     async fn logged_out(&self, req: HttpRequest) -> HttpResponse {
         let session = AuthSession::required(&req).map_err(|e| e.0);
         self.respond(core::logged_out(session, &route_request(&req)).await)
     }
+}
+
+/// The store's index of sessions by owner, when the session middleware handed one.
+fn index_of(req: &HttpRequest) -> Option<SharedIndex> {
+    req.extensions().get::<SharedIndex>().cloned()
 }
 
 /// The default login hook: JSON for JSON requests, else a redirect to `next` or `/`

@@ -137,6 +137,10 @@ impl Session for AuthSession {
             AuthSession::Cookies(_) => None,
         }
     }
+
+    fn is_server_side(&self) -> bool {
+        matches!(self, AuthSession::Server(..))
+    }
 }
 
 /// An actix-session session's entries, shared between the handlers and the middleware that

@@ -24,6 +24,7 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -32,7 +33,9 @@ use futures_util::TryFutureExt as _;
 use futures_util::future::LocalBoxFuture;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::HttpMessage as _;
 use actix_web::cookie::time::Duration;
+use ferroauth::session::index::SharedIndex;
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth::session::store::{OpenStore, SharedStore};
 pub use ferroauth::session::store::{StoreChoice, StoreError};
@@ -181,6 +184,7 @@ impl<S: TowerSessionStore> SessionStore for TowerStore<S> {
 pub struct StoreSessions {
     config: SessionConfig,
     kind: Kind,
+    index: Option<SharedIndex>,
 }
 
 #[derive(Clone)]
@@ -202,6 +206,11 @@ impl std::fmt::Debug for StoreSessions {
 
 impl StoreSessions {
     pub(crate) fn new(config: &SessionConfig, store: Store, key: Key) -> Self {
+        let index = match &store {
+            Store::Memory(store) => Some(store.index()),
+            Store::Shared(store) => store.0.index(),
+            Store::Cookie(_) => None,
+        };
         let kind = match store {
             Store::Memory(store) => Kind::Memory(store, key),
             Store::Shared(store) => Kind::Shared(store, key),
@@ -210,25 +219,43 @@ impl StoreSessions {
         Self {
             config: config.clone(),
             kind,
+            index,
         }
+    }
+
+    /// The store's index of sessions by owner ([`ferroauth::session::index`]): `None` for
+    /// sealed cookies. The middleware hands it to the routes that end sessions by owner
+    /// (back-channel logout, "sign out everywhere") in each request's extensions.
+    pub fn index(&self) -> Option<SharedIndex> {
+        self.index.clone()
     }
 
     /// This worker's middleware, for `App::wrap`.
     pub fn middleware(&self) -> StoreMiddleware {
-        match &self.kind {
+        let kind = match &self.kind {
             Kind::Memory(store, key) => {
-                StoreMiddleware::Memory(self.config.middleware(store.clone(), key.clone()))
+                MiddlewareKind::Memory(self.config.middleware(store.clone(), key.clone()))
             }
             Kind::Shared(store, key) => {
-                StoreMiddleware::Shared(self.config.middleware(store.clone(), key.clone()))
+                MiddlewareKind::Shared(self.config.middleware(store.clone(), key.clone()))
             }
-            Kind::Cookie(sealed) => StoreMiddleware::Cookie(sealed.clone()),
+            Kind::Cookie(sealed) => MiddlewareKind::Cookie(sealed.clone()),
+        };
+        StoreMiddleware {
+            kind,
+            index: self.index.clone(),
         }
     }
 }
 
-/// One worker's session middleware of a store opened by URL: the one of its kind.
-pub enum StoreMiddleware {
+/// One worker's session middleware of a store opened by URL: the one of its kind, which
+/// also hands the routes the store's index of sessions by owner.
+pub struct StoreMiddleware {
+    kind: MiddlewareKind,
+    index: Option<SharedIndex>,
+}
+
+enum MiddlewareKind {
     /// Sessions in memory ([`SessionsExt::middleware`](crate::sessions::SessionsExt::middleware)).
     Memory(Sessions<MemoryStore>),
     /// Sessions in a database or Redis.
@@ -248,7 +275,7 @@ type Erased<B> = Box<
 >;
 
 /// The service [`StoreMiddleware`] makes: the one of its store's kind, behind one type.
-pub struct StoreService<B>(Erased<B>);
+pub struct StoreService<B>(Erased<B>, Option<SharedIndex>);
 
 /// The sealed-cookie service with its answers in the body type of the others.
 struct LeftBody<S>(S);
@@ -285,18 +312,19 @@ where
     type Future = LocalBoxFuture<'static, Result<Self::Transform, ()>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        match self {
-            StoreMiddleware::Memory(t) => Box::pin(
+        let index = self.index.clone();
+        match &self.kind {
+            MiddlewareKind::Memory(t) => Box::pin(
                 t.new_transform(service)
-                    .map_ok(|s| StoreService(Box::new(s))),
+                    .map_ok(|s| StoreService(Box::new(s), index)),
             ),
-            StoreMiddleware::Shared(t) => Box::pin(
+            MiddlewareKind::Shared(t) => Box::pin(
                 t.new_transform(service)
-                    .map_ok(|s| StoreService(Box::new(s))),
+                    .map_ok(|s| StoreService(Box::new(s), index)),
             ),
-            StoreMiddleware::Cookie(t) => {
+            MiddlewareKind::Cookie(t) => {
                 let sealed = t.new_transform(service);
-                Box::pin(async move { Ok(StoreService(Box::new(LeftBody(sealed.await?)))) })
+                Box::pin(async move { Ok(StoreService(Box::new(LeftBody(sealed.await?)), index)) })
             }
         }
     }
@@ -312,6 +340,9 @@ impl<B> Service<ServiceRequest> for StoreService<B> {
     }
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        if let Some(index) = &self.1 {
+            req.extensions_mut().insert(Arc::clone(index));
+        }
         // Memory and database sessions hand their boxed future on as it is: a virtual call
         // per request, no second box.
         self.0.call(req)

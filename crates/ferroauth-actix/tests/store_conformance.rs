@@ -8,6 +8,7 @@ use std::time::Duration;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::Key;
 use actix_web::{App, HttpServer, web};
+use ferroauth::session::index::{INDEX_KEY, SharedIndex};
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth::session::store::StoreChoice;
 use ferroauth::session::{Session as _, insert_json};
@@ -16,7 +17,7 @@ use ferroauth_actix::sessions::{SessionConfig, SessionsExt as _};
 use ferroauth_actix::stores::{Store, TowerStore};
 use ferroauth_actix::{AuthError, AuthSession};
 use ferroauth_testkit::servers::{Postgres, Redis, Sqlite};
-use ferroauth_testkit::store_conformance::{Fault, FaultyStore, Target, run};
+use ferroauth_testkit::store_conformance::{Fault, FaultyStore, Target, owner_entry, run};
 
 const INACTIVITY: Duration = Duration::from_secs(2);
 
@@ -42,8 +43,14 @@ async fn lifecycle(session: AuthSession, op: web::Path<String>) -> Result<&'stat
     Ok("ok")
 }
 
+async fn own(session: AuthSession, sub: web::Path<String>) -> Result<&'static str, AuthError> {
+    session.insert(INDEX_KEY, owner_entry(&sub)).await?;
+    Ok("ok")
+}
+
 fn routes(config: &mut web::ServiceConfig) {
     config
+        .route("/own/{sub}", web::get().to(own))
         .route("/put/{key}/{value}", web::get().to(put))
         .route("/get/{key}", web::get().to(read))
         .route("/{op:renew|clear}", web::get().to(lifecycle));
@@ -162,47 +169,76 @@ impl<St: SessionStore> SessionStore for Faulty<St> {
     }
 }
 
-/// The suite against the app over `sessions`, whose store `breaker` breaks.
+/// The suite against the app over `sessions`, whose store `breaker` breaks and `index`
+/// finds by owner.
 async fn check<St: SessionStore + Clone + Send + 'static>(
     name: &str,
     sessions: Sessions<St>,
     breaker: Option<Box<dyn FnMut(bool) + Send>>,
+    index: Option<SharedIndex>,
 ) {
-    run(target(name, serve(sessions), breaker)).await;
+    run(target(name, serve(sessions), breaker).with_index(index)).await;
 }
 
-/// The database `url` names, bridged to actix-session behind a switch that breaks it.
-async fn faulty_database(url: &str, fault: &Fault) -> Sessions<impl SessionStore + Clone + use<>> {
-    Sessions::Server(TowerStore(FaultyStore::new(opened(url).await.0, fault)))
+/// The database `url` names, bridged to actix-session behind a switch that breaks it, and
+/// its index.
+async fn faulty_database(
+    url: &str,
+    fault: &Fault,
+) -> (
+    Sessions<impl SessionStore + Clone + use<>>,
+    Option<SharedIndex>,
+) {
+    let store = opened(url).await.0;
+    let index = store.index();
+    (
+        Sessions::Server(TowerStore(FaultyStore::new(store, fault))),
+        index,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory() {
     let fault = Fault::new();
-    let store = Faulty(MemoryStore::new(), fault.clone());
-    check("memory", Sessions::Server(store), Some(fault.breaker())).await;
+    let memory = ferroauth::session::memory::MemoryStore::new();
+    let index: SharedIndex = std::sync::Arc::new(memory.clone());
+    let store = Faulty(MemoryStore::from(memory), fault.clone());
+    check(
+        "memory",
+        Sessions::Server(store),
+        Some(fault.breaker()),
+        Some(index),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
     let (db, fault) = (Sqlite::temp(), Fault::new());
-    let sessions = faulty_database(&db.url(), &fault).await;
-    check("sqlite", sessions, Some(fault.breaker())).await;
+    let (sessions, index) = faulty_database(&db.url(), &fault).await;
+    check("sqlite", sessions, Some(fault.breaker()), index).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
     let (pg, fault) = (Postgres::start(), Fault::new());
-    let sessions = faulty_database(&pg.url(), &fault).await;
-    check("postgres", sessions, Some(fault.breaker())).await;
+    let (sessions, index) = faulty_database(&pg.url(), &fault).await;
+    check("postgres", sessions, Some(fault.breaker()), index).await;
 }
 
 /// Redis is really stopped and started again for the failure step.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis() {
     let redis = Redis::start();
-    let sessions = Sessions::Server(opened(&redis.url()).await);
-    check("redis", sessions, Some(redis.into_breaker())).await;
+    let store = opened(&redis.url()).await;
+    let index = store.0.index();
+    check(
+        "redis",
+        Sessions::Server(store),
+        Some(redis.into_breaker()),
+        index,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,6 +247,7 @@ async fn sealed_cookies() {
     check(
         "sealed cookies",
         Sessions::<MemoryStore>::Sealed(keys),
+        None,
         None,
     )
     .await;

@@ -71,7 +71,7 @@ use ferroauth::session::Session as _;
 pub use ferroauth::web::flows::{
     authorize_access_token, authorize_redirect, authorize_redirect_with,
 };
-use ferroauth::web::routes::{Answer, DEFAULT_REDIRECT_URI, RouteRequest};
+use ferroauth::web::routes::{Answer, DEFAULT_REDIRECT_URI, JSON, RouteRequest};
 use ferroauth::web::{AppUrl, CallbackForm, Failure};
 pub use ferroauth::web::{MAX_CALLBACK_BODY, RedirectUriConfig};
 use ferroauth::{CallbackParams, Error};
@@ -130,11 +130,21 @@ pub fn respond(answer: Answer) -> Response {
         Answer::ToProvider(url) => LoginRedirect(url).into_response(),
         Answer::SeeOther(to) => axum::response::Redirect::to(&to).into_response(),
         Answer::Body(status, content_type, body) => {
-            let content_type = [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))];
-            (status_of(status), content_type, body).into_response()
+            let mut response = (status_of(status), body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            if content_type == JSON {
+                // Answers about a user's login: never kept by a cache.
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
+            response
         }
         Answer::Resubmit(page) => resubmit_response(&page),
         Answer::Failed(failure) => failure_page(&failure),
+        Answer::Acknowledged => {
+            let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
+            (StatusCode::OK, no_store).into_response()
+        }
     }
 }
 

@@ -7,6 +7,11 @@
 //! | `POST /refresh/{name}` | refreshes the stored OAuth 2.0 token (with [`AuthRoutes::with_refresh`]); re-reads userinfo when the provider has an endpoint for it |
 //! | `POST /logout[?provider=NAME]` | ends the session, revokes its tokens (in the background) and sends the browser to the provider's end-session endpoint when an account has an ID token and the provider one ([`ferroauth::web::logout`]) |
 //! | `GET /logged-out` | where the provider sends the browser back: checks the logout's `state`, then `/` |
+//! | `POST /backchannel-logout/{name}` | the provider's back-channel logout token: ends every session it names, on every instance ([`ferroauth::web::logout::backchannel_logout`]); 200 `Cache-Control: no-store`, 400 JSON for a bad token, 501 without a server-side store |
+//!
+//! `POST /logout?everywhere=1` also ends every other session of the same user ("sign out
+//! everywhere"). Both need the store's index of sessions by owner, which
+//! [`crate::sessions::SessionsExt::apply_store`] installs.
 //!
 //! The `POST` routes refuse requests from other sites, sibling subdomains and other
 //! origins with 403 `cross_site_request` ([`crate::refuse_cross_site`]); the login route
@@ -28,11 +33,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{FromRef, Path, Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use ferroauth::OAuth;
+use ferroauth::session::index::SharedIndex;
 use ferroauth::web::routes::{self as core, Answer};
 pub use ferroauth::web::{Failure, same_origin_path};
 
@@ -140,14 +147,18 @@ impl AuthRoutes {
             async move { c.callback(o, p, s, r).await }
         };
         let c = config.clone();
-        let logout_route = move |o: State<OAuth>, s: Session, r: Request| {
+        let logout_route = move |o: State<OAuth>, s: Session, i: Index, r: Request| {
             let c = c.clone();
-            async move { c.logout(o, s, r).await }
+            async move { c.logout(o, s, i, r).await }
         };
         let c = config.clone();
         let logged_out_route = move |s: Session, r: Request| {
             let c = c.clone();
             async move { c.logged_out(s, r).await }
+        };
+        let backchannel_route = |o: State<OAuth>, p: Path<String>, i: Index, body: Bytes| async move {
+            let index = i.as_ref().map(|i| &*i.0);
+            crate::respond(core::backchannel_logout(&o, &p, index, &body).await)
         };
         let routes = Router::new()
             .route("/login/{name}", get(login_route))
@@ -156,7 +167,8 @@ impl AuthRoutes {
                 get(callback_route.clone()).post(callback_route),
             )
             .route("/logout", post(logout_route))
-            .route("/logged-out", get(logged_out_route));
+            .route("/logged-out", get(logged_out_route))
+            .route("/backchannel-logout/{name}", post(backchannel_route));
         if !config.refresh {
             return routes;
         }
@@ -212,9 +224,10 @@ impl AuthRoutes {
         self.respond(core::refresh(&oauth, &name, s.map_err(|e| e.0), &req).await)
     }
 
-    async fn logout(&self, oauth: State<OAuth>, s: Session, req: Request) -> Response {
+    async fn logout(&self, oauth: State<OAuth>, s: Session, i: Index, req: Request) -> Response {
         let req = route_request(req.uri(), req.headers(), req.extensions());
-        self.respond(core::logout(&oauth, s.map_err(|e| e.0), &req).await)
+        let index = i.as_ref().map(|i| &*i.0);
+        self.respond(core::logout(&oauth, s.map_err(|e| e.0), index, &req).await)
     }
 
     async fn logged_out(&self, s: Session, req: Request) -> Response {
@@ -225,6 +238,9 @@ impl AuthRoutes {
 
 /// The session as the routes take it: its absence is a failure they answer themselves.
 type Session = Result<AuthSession, AuthError>;
+
+/// The store's index of sessions by owner, when the session layer installed one.
+type Index = Option<Extension<SharedIndex>>;
 
 /// The default login hook: JSON for JSON requests, else a redirect to `next` or `/`
 /// ([`ferroauth::web::routes::Completed::default_answer`]).

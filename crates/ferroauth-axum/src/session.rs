@@ -133,4 +133,8 @@ impl Session for AuthSession {
             AuthSession::Cookies(_) => None,
         }
     }
+
+    fn is_server_side(&self) -> bool {
+        matches!(self, AuthSession::Server(..))
+    }
 }

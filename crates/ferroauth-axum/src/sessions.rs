@@ -64,6 +64,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use ferroauth::cookies::without_duplicated_cookie;
+use ferroauth::session::index::SharedIndex;
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth::session::store::{OpenStore, StoreChoice, StoreError};
 pub use ferroauth::web::SessionConfig;
@@ -140,17 +141,7 @@ impl SessionsExt for SessionConfig {
         St: Clone + Send + Sync + 'static,
         S: SessionStore + Clone,
     {
-        let name: Arc<str> = Arc::from(self.cookie_names().session());
-        // One middleware for both jobs: each layer costs an allocation and a service clone
-        // per request, on every login.
-        let router = router
-            .layer(self.layer(store))
-            .layer(axum::middleware::from_fn_with_state(name, session_guard));
-        match self.token_sealer() {
-            // AuthSession takes it from the request's extensions.
-            Some(sealer) => router.layer(axum::Extension(sealer.clone())),
-            None => router,
-        }
+        apply_indexed(self, router, store, None)
     }
 
     async fn apply_store<St>(
@@ -161,12 +152,52 @@ impl SessionsExt for SessionConfig {
     where
         St: Clone + Send + Sync + 'static,
     {
-        Ok(match self.open_store(choice).await? {
-            OpenStore::Memory(store) => self.apply(router, store),
-            OpenStore::Shared(store) => self.apply(router, store),
+        let store = self.open_store(choice).await?;
+        let index = store.index();
+        Ok(match store {
+            OpenStore::Memory(store) => apply_indexed(self, router, store, index),
+            OpenStore::Shared(store) => apply_indexed(self, router, store, index),
             OpenStore::Cookie(keys) => self.apply_sealed(router, keys),
         })
     }
+}
+
+/// [`SessionsExt::apply`], and the store's index of sessions by owner for the routes that
+/// end sessions by owner (back-channel logout, "sign out everywhere"), which find it in
+/// the request's extensions.
+fn apply_indexed<St, S>(
+    config: &SessionConfig,
+    router: Router<St>,
+    store: S,
+    index: Option<SharedIndex>,
+) -> Router<St>
+where
+    St: Clone + Send + Sync + 'static,
+    S: SessionStore + Clone,
+{
+    let guard = Guard {
+        name: Arc::from(config.cookie_names().session()),
+        index,
+    };
+    // One middleware for every job: each layer costs an allocation and a service clone
+    // per request, on every login.
+    let router = router
+        .layer(config.layer(store))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(guard),
+            session_guard,
+        ));
+    match config.token_sealer() {
+        // AuthSession takes it from the request's extensions.
+        Some(sealer) => router.layer(axum::Extension(sealer.clone())),
+        None => router,
+    }
+}
+
+/// What the session guard middleware needs.
+struct Guard {
+    name: Arc<str>,
+    index: Option<SharedIndex>,
 }
 
 /// Middleware (outside the session layer): a request that sends the session cookie `name`
@@ -182,9 +213,16 @@ pub async fn strip_duplicated_session_cookie(
 }
 
 /// [`strip_duplicated_session_cookie`] and [`session_store_guard`] as the one middleware
-/// that [`SessionsExt::apply`] adds.
-async fn session_guard(State(name): State<Arc<str>>, mut request: Request, next: Next) -> Response {
-    strip_duplicated(&name, &mut request);
+/// that [`SessionsExt::apply`] adds; it also hands the routes the store's index.
+async fn session_guard(
+    State(guard): State<Arc<Guard>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    strip_duplicated(&guard.name, &mut request);
+    if let Some(index) = &guard.index {
+        request.extensions_mut().insert(Arc::clone(index));
+    }
     session_store_guard(request, next).await
 }
 

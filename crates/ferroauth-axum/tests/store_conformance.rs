@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::Path;
 use axum::routing::get;
+use ferroauth::session::index::{INDEX_KEY, SharedIndex};
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth::session::store::{OpenStore, StoreChoice};
 use ferroauth::session::{Session as _, insert_json};
@@ -14,7 +15,7 @@ use ferroauth_axum::memory_store::MemoryStore;
 use ferroauth_axum::sessions::{SessionConfig, SessionsExt as _};
 use ferroauth_axum::{AuthError, AuthSession};
 use ferroauth_testkit::servers::{Postgres, Redis, Sqlite};
-use ferroauth_testkit::store_conformance::{Fault, FaultyStore, Target, run};
+use ferroauth_testkit::store_conformance::{Fault, FaultyStore, Target, owner_entry, run};
 
 const INACTIVITY: Duration = Duration::from_secs(2);
 
@@ -40,12 +41,18 @@ async fn clear(session: AuthSession) -> Result<&'static str, AuthError> {
     Ok("ok")
 }
 
+async fn own(session: AuthSession, Path(sub): Path<String>) -> Result<&'static str, AuthError> {
+    session.insert(INDEX_KEY, owner_entry(&sub)).await?;
+    Ok("ok")
+}
+
 fn routes() -> Router {
     Router::new()
         .route("/put/{key}/{value}", get(put))
         .route("/get/{key}", get(read))
         .route("/renew", get(renew))
         .route("/clear", get(clear))
+        .route("/own/{sub}", get(own))
 }
 
 fn config() -> SessionConfig {
@@ -65,11 +72,17 @@ fn target(name: &str, base: String, breaker: Option<Box<dyn FnMut(bool) + Send>>
     Target::new(format!("axum {name}"), base, INACTIVITY, breaker)
 }
 
-/// The store `url` names, behind a switch that breaks it.
-async fn opened(url: &str, fault: &Fault) -> FaultyStore<ferroauth::session::store::SharedStore> {
+/// The store `url` names, behind a switch that breaks it, and its index.
+async fn opened(
+    url: &str,
+    fault: &Fault,
+) -> (
+    FaultyStore<ferroauth::session::store::SharedStore>,
+    Option<SharedIndex>,
+) {
     let choice: StoreChoice = url.parse().unwrap();
     match choice.open(None).await.unwrap() {
-        OpenStore::Shared(store) => FaultyStore::new(store, fault),
+        OpenStore::Shared(store) => (FaultyStore::new(store.clone(), fault), store.index()),
         other => panic!("{url} opened {other:?}"),
     }
 }
@@ -77,25 +90,29 @@ async fn opened(url: &str, fault: &Fault) -> FaultyStore<ferroauth::session::sto
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory() {
     let fault = Fault::new();
-    let store = FaultyStore::new(MemoryStore::new(), &fault);
+    let memory = MemoryStore::new();
+    let index: SharedIndex = std::sync::Arc::new(memory.clone());
+    let store = FaultyStore::new(memory, &fault);
     let base = serve(config().apply(routes(), store)).await;
-    run(target("memory", base, Some(fault.breaker()))).await;
+    run(target("memory", base, Some(fault.breaker())).with_index(Some(index))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
     let db = Sqlite::temp();
     let fault = Fault::new();
-    let base = serve(config().apply(routes(), opened(&db.url(), &fault).await)).await;
-    run(target("sqlite", base, Some(fault.breaker()))).await;
+    let (store, index) = opened(&db.url(), &fault).await;
+    let base = serve(config().apply(routes(), store)).await;
+    run(target("sqlite", base, Some(fault.breaker())).with_index(index)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
     let pg = Postgres::start();
     let fault = Fault::new();
-    let base = serve(config().apply(routes(), opened(&pg.url(), &fault).await)).await;
-    run(target("postgres", base, Some(fault.breaker()))).await;
+    let (store, index) = opened(&pg.url(), &fault).await;
+    let base = serve(config().apply(routes(), store)).await;
+    run(target("postgres", base, Some(fault.breaker())).with_index(index)).await;
 }
 
 /// Redis is really stopped and started again for the failure step.
@@ -106,8 +123,9 @@ async fn redis() {
     let OpenStore::Shared(store) = choice.open(None).await.unwrap() else {
         panic!("redis opened another store");
     };
+    let index = store.index();
     let base = serve(config().apply(routes(), store)).await;
-    run(target("redis", base, Some(redis.into_breaker()))).await;
+    run(target("redis", base, Some(redis.into_breaker())).with_index(index)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

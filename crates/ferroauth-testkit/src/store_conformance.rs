@@ -15,6 +15,7 @@
 //! | damaged cookie | a session cookie with one character changed is no session, not an error |
 //! | expiry | a session unused for longer than the app's inactivity is gone, even to a client that ignores `Max-Age` |
 //! | failure → 503 | while the store fails, a request that needs it answers 503 `session_unavailable`; once it is back, sessions work again |
+//! | sessions by owner | with the store's index ([`Target::with_index`]): ending a user's sessions ends every session that user's logins own (a renewed one included) and no other; an expired session is not counted; a marker is used once |
 //!
 //! # The app's routes
 //!
@@ -24,6 +25,7 @@
 //! | `GET /get/{key}` | reads the entry `key` | 200, the entry's JSON text, empty when absent |
 //! | `GET /renew` | renews the session id | 200 |
 //! | `GET /clear` | clears the session | 200 |
+//! | `GET /own/{sub}` | records a login of user `sub`: the entry [`INDEX_KEY`](ferroauth::session::index::INDEX_KEY) set to [`owner_entry`]`(sub)` | 200 |
 //!
 //! Errors answer as the adapter answers them (a session error: 503
 //! `{"error": "session_unavailable"}` to `Accept: application/json`).
@@ -33,8 +35,32 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use ferroauth::session::index::{IndexedLogin, IndexedLogins, Owner, SharedIndex};
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, SessionStore};
+
+/// The issuer of the suite's logins.
+const ISSUER: &str = "https://op.conformance.test";
+
+/// The owner key of user `sub` in the suite.
+pub fn owner_key(sub: &str) -> String {
+    Owner::User {
+        issuer: ISSUER,
+        sub,
+    }
+    .key()
+}
+
+/// The [`INDEX_KEY`](ferroauth::session::index::INDEX_KEY) entry's JSON text that `GET /own/{sub}` stores: one login of user
+/// `sub`.
+pub fn owner_entry(sub: &str) -> String {
+    let login = IndexedLogin {
+        user: Some(owner_key(sub)),
+        session: None,
+    };
+    let logins = IndexedLogins::from([("conformance".to_owned(), login)]);
+    serde_json::to_string(&logins).expect("an index entry")
+}
 
 /// The app under test.
 pub struct Target {
@@ -50,6 +76,8 @@ pub struct Target {
     /// Makes the store fail (`true`) or work again (`false`): a switch in front of it, or
     /// the server itself stopped and restarted. `None` only without a server-side store.
     pub breaker: Option<Box<dyn FnMut(bool) + Send>>,
+    /// The store's index of sessions by owner, when it has one.
+    pub index: Option<SharedIndex>,
 }
 
 impl Target {
@@ -67,7 +95,14 @@ impl Target {
             inactivity,
             server_side: breaker.is_some(),
             breaker,
+            index: None,
         }
+    }
+
+    /// Also checks the store's index of sessions by owner (the app must serve `/own/{sub}`).
+    pub fn with_index(mut self, index: Option<SharedIndex>) -> Self {
+        self.index = index;
+        self
     }
 }
 
@@ -199,6 +234,12 @@ impl Browser {
         body
     }
 
+    /// Records a login of user `sub` (`GET /own/{sub}`).
+    async fn own(&mut self, http: &reqwest::Client, base: &str, sub: &str) {
+        let (status, body) = self.get(http, base, &format!("/own/{sub}")).await;
+        assert_eq!(status, 200, "GET /own/{sub}: {body}");
+    }
+
     /// Sets the entry `key` to `value`.
     async fn put(&mut self, http: &reqwest::Client, base: &str, key: &str, value: &str) {
         let (status, body) = self.get(http, base, &format!("/put/{key}/{value}")).await;
@@ -320,15 +361,30 @@ pub async fn run(mut target: Target) {
         "{name}: damaged cookie"
     );
 
+    if let Some(index) = &target.index {
+        sessions_by_owner(&http, base, &name, index).await;
+    }
+
     // Expiry: unused for longer than the inactivity (stores keep whole seconds).
     let mut idle = Browser::default();
     idle.put(&http, base, "e", "1").await;
+    if target.index.is_some() {
+        idle.own(&http, base, "carol").await;
+    }
     tokio::time::sleep(target.inactivity + Duration::from_millis(1500)).await;
     assert_eq!(
         idle.read(&http, base, "e").await,
         "",
         "{name}: an expired session"
     );
+    if let Some(index) = &target.index {
+        let ended = index.end_sessions(&owner_key("carol")).await;
+        assert_eq!(
+            ended.ok(),
+            Some(0),
+            "{name}: an expired session is not ended"
+        );
+    }
 
     // Failure → 503, then recovery.
     match target.breaker.as_mut() {
@@ -355,6 +411,48 @@ pub async fn run(mut target: Target) {
             "{name}: a server-side store needs a breaker for the failure step"
         ),
     }
+}
+
+/// Ending a user's sessions through the index ends those the user's logins own, a
+/// renewed one included, and no other; markers are used once.
+async fn sessions_by_owner(http: &reqwest::Client, base: &str, name: &str, index: &SharedIndex) {
+    let mut browsers: Vec<(Browser, &str)> = ["alice", "alice", "bob", "alice"]
+        .into_iter()
+        .map(|sub| (Browser::default(), sub))
+        .collect();
+    for (browser, sub) in &mut browsers {
+        browser.own(http, base, sub).await;
+        browser.put(http, base, "x", "1").await;
+    }
+    // A login renews the session id after the owners were recorded: the renewed session
+    // must be the one indexed.
+    let (status, body) = browsers[3].0.get(http, base, "/renew").await;
+    assert_eq!(status, 200, "{name}: renew {body}");
+    let ended = index.end_sessions(&owner_key("alice")).await;
+    assert_eq!(ended.ok(), Some(3), "{name}: alice's three sessions end");
+    for (browser, sub) in &mut browsers {
+        let expected = if *sub == "alice" {
+            String::new()
+        } else {
+            quoted("1")
+        };
+        assert_eq!(
+            browser.read(http, base, "x").await,
+            expected,
+            "{name}: after ending alice's sessions, a session of {sub}"
+        );
+    }
+    let again = index.end_sessions(&owner_key("alice")).await;
+    assert_eq!(again.ok(), Some(0), "{name}: nothing left to end");
+    let until = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    let first = index.use_once("marker-1", until).await.ok();
+    let replay = index.use_once("marker-1", until).await.ok();
+    let other = index.use_once("marker-2", until).await.ok();
+    assert_eq!(
+        (first, replay, other),
+        (Some(true), Some(false), Some(true)),
+        "{name}: a marker is used once"
+    );
 }
 
 /// Sessions work again within a few seconds of the store's return (a reconnecting pool may

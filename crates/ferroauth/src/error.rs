@@ -32,6 +32,9 @@ pub enum ErrorKind {
     Unauthenticated,
     /// The request came from another site to a route that changes state. HTTP 403.
     Forbidden,
+    /// The app cannot do what the request asks with its settings (back-channel logout
+    /// over sealed-cookie sessions, or turned off). HTTP 501.
+    NotImplemented,
 }
 
 impl ErrorKind {
@@ -45,6 +48,7 @@ impl ErrorKind {
             ErrorKind::Configuration => 500,
             ErrorKind::Unauthenticated => 401,
             ErrorKind::Forbidden => 403,
+            ErrorKind::NotImplemented => 501,
         }
     }
 }
@@ -276,8 +280,18 @@ pub enum Error {
 
     /// A back-channel logout token failed validation (OpenID Connect Back-Channel Logout
     /// 1.0 §2.6): the provider, or someone posing as it, sent a token to refuse.
+    /// Its code names the rule it broke (`logout_token_replayed`, ...:
+    /// [`LogoutTokenError::code`]).
     #[error("the logout token is invalid: {0}")]
-    InvalidLogoutToken(String),
+    InvalidLogoutToken(#[from] crate::proto::oidc::logout_token::LogoutTokenError),
+
+    /// Sessions cannot be ended by their owner (back-channel logout, "sign out
+    /// everywhere"): the session store keeps no sessions on the server to end (sealed
+    /// cookies), or the client turned back-channel logout off
+    /// (`client_kwargs.backchannel_logout = false`). Answered 501, so that a provider is
+    /// never told that sessions ended when none did.
+    #[error("sessions cannot be ended by their owner here: {0}")]
+    NoSessionIndex(&'static str),
 
     /// The login asked for `max_age` and the ID token's `auth_time` is older (OpenID
     /// Connect Core §3.1.2.1): the user must log in again.
@@ -519,7 +533,8 @@ impl Error {
             Error::Token(e) => known_or(&e.error, TOKEN_CODES, "token_error"),
             Error::InvalidTokenResponse(_) => "invalid_token_response",
             Error::InvalidIdToken(_) => "invalid_id_token",
-            Error::InvalidLogoutToken(_) => "invalid_logout_token",
+            Error::InvalidLogoutToken(e) => e.code(),
+            Error::NoSessionIndex(_) => "session_index_unavailable",
             Error::AuthTooOld(_) => "auth_too_old",
             Error::AcrNotSatisfied(_) => "acr_not_satisfied",
             Error::HostedDomainMismatch { .. } => "hosted_domain_mismatch",
@@ -564,6 +579,7 @@ impl Error {
             | Error::InvalidClientAssertionKey { .. } => ErrorKind::Configuration,
             Error::NoRefreshToken { .. } | Error::NoToken { .. } => ErrorKind::Unauthenticated,
             Error::CrossSiteRequest(_) => ErrorKind::Forbidden,
+            Error::NoSessionIndex(_) => ErrorKind::NotImplemented,
             Error::InvalidCallback(_)
             | Error::InvalidRequest { .. }
             | Error::InvalidApiPath(_)

@@ -277,6 +277,10 @@ pub struct ClientKwargs {
     /// token first), if it has a revocation endpoint. On when absent; `false` leaves them
     /// valid at the provider until they expire (an explicit opt-out).
     pub revoke_tokens_on_logout: Option<bool>,
+    /// Accept the provider's back-channel logout tokens at `POST /backchannel-logout/{name}`
+    /// (OpenID Connect Back-Channel Logout 1.0), ending the sessions they name. On when
+    /// absent; `false` answers that route 501.
+    pub backchannel_logout: Option<bool>,
     /// ID token signing algorithms accepted (default: the provider's advertised asymmetric
     /// algorithms, or RS256 without metadata). HS256/384/512 must be listed here to be
     /// accepted.

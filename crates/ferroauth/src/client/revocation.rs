@@ -155,6 +155,14 @@ impl OAuthClient {
         !self.is_oauth1() && kwargs.revoke_tokens_on_logout.unwrap_or(true)
     }
 
+    /// Whether the provider's back-channel logout tokens are accepted
+    /// (`backchannel_logout`, on for OpenID Connect clients unless the settings turn it
+    /// off).
+    pub fn accepts_backchannel_logout(&self) -> bool {
+        let kwargs = &self.inner.settings.client_kwargs;
+        !self.is_oauth1() && kwargs.backchannel_logout.unwrap_or(true)
+    }
+
     fn end_session_at(
         &self,
         resolved: &Resolved,

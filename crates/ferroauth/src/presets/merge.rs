@@ -66,6 +66,7 @@ fn kwargs(explicit: ClientKwargs, preset: ClientKwargs) -> ClientKwargs {
         max_response_bytes,
         allow_insecure_http,
         revoke_tokens_on_logout,
+        backchannel_logout,
         id_token_signing_algs,
         issuer_aliases,
         leeway,
@@ -100,6 +101,7 @@ fn kwargs(explicit: ClientKwargs, preset: ClientKwargs) -> ClientKwargs {
         // app's explicit choice.
         allow_insecure_http,
         revoke_tokens_on_logout: revoke_tokens_on_logout.or(preset.revoke_tokens_on_logout),
+        backchannel_logout: backchannel_logout.or(preset.backchannel_logout),
         id_token_signing_algs: id_token_signing_algs.or(preset.id_token_signing_algs),
         issuer_aliases: issuer_aliases.or(preset.issuer_aliases),
         leeway: leeway.or(preset.leeway),

@@ -11,6 +11,7 @@
 //! | `ferroauth.pending` | the pending logins ([`pending::PendingLogins`]) | [`SessionPending`], a [`PendingStore`] |
 //! | `ferroauth.token.<client>` | each client's token | [`SessionTokens`], a [`TokenStore`] |
 //! | `ferroauth.accounts` | the claims of each client the user logged in with | [`accounts`], [`save_login`], [`logged_in`] |
+//! | `ferroauth.index` | who owns the session, for back-channel logout (server-side stores) | [`index`], [`save_login`] |
 //!
 //! Entries are JSON text: one string per entry in the framework's session, parsed straight
 //! into its Rust type (no tree of JSON values to build and walk on every request).
@@ -30,6 +31,7 @@ use crate::session::tokens::TokenStore;
 use crate::{Claims, Error, Login, Token};
 
 pub mod at_rest;
+pub mod index;
 pub mod memory;
 pub mod pending;
 pub mod sealed;
@@ -73,6 +75,13 @@ pub trait Session: Send + Sync {
     /// which is right for sessions already sealed as a whole ([`sealed`] cookies).
     fn token_sealer(&self) -> Option<&TokenSealer> {
         None
+    }
+
+    /// Whether the session is kept in a server-side store, which finds sessions by owner
+    /// ([`index`]): a login then records its owners in the [`index::INDEX_KEY`] entry.
+    /// Sealed cookies, which keep nothing on the server, answer `false`.
+    fn is_server_side(&self) -> bool {
+        true
     }
 }
 
@@ -201,6 +210,9 @@ pub async fn accounts(session: &impl Session) -> Result<BTreeMap<String, Claims>
 /// claims (in [`accounts`]). The session id was already renewed by the login itself.
 pub async fn save_login(session: &impl Session, login: &Login) -> Result<(), Error> {
     save_claims(session, &login.client, &login.userinfo).await?;
+    if session.is_server_side() {
+        save_owners(session, &login.client, &login.userinfo).await?;
+    }
     SessionTokens(session)
         .save(&login.client, &login.token)
         .await
@@ -218,6 +230,21 @@ pub async fn save_claims(
     let mut all: BTreeMap<&str, &Claims> = others.iter().map(|(k, v)| (k.as_str(), v)).collect();
     all.insert(client, claims);
     insert_json(session, ACCOUNTS_KEY, &all).await
+}
+
+/// Records who owns the session after a login of `client` ([`index::IndexedLogin::of`]),
+/// beside the other clients' owners; the store indexes them when it saves the session.
+async fn save_owners(session: &impl Session, client: &str, claims: &Claims) -> Result<(), Error> {
+    let mut logins: index::IndexedLogins = get_json(session, index::INDEX_KEY)
+        .await?
+        .unwrap_or_default();
+    let login = index::IndexedLogin::of(client, claims);
+    if login == index::IndexedLogin::default() {
+        logins.remove(client);
+    } else {
+        logins.insert(client.to_owned(), login);
+    }
+    insert_json(session, index::INDEX_KEY, &logins).await
 }
 
 /// One provider the user is logged in with.

@@ -889,6 +889,10 @@ impl Session for SealedCookies {
         let state = self.lock();
         !state.incoming.is_empty() || !state.duplicated.is_empty()
     }
+
+    fn is_server_side(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

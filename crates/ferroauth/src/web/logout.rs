@@ -18,9 +18,25 @@
 //! The end-session URL is built from what the client already knows
 //! ([`OAuthClient::end_session_url_known`]): metadata not fetched yet on this instance
 //! gives a local logout, never a wait on discovery.
+//!
+//! # When the provider ends the session
+//!
+//! [`backchannel_logout`] takes a provider's logout token (OpenID Connect Back-Channel
+//! Logout 1.0), checks it ([`OAuthClient::validate_logout_token`], then its `jti` once
+//! across instances in the store's index) and ends every session of the app that the
+//! provider's session (`sid`) or, without one, its user (`sub`) owns
+//! ([`crate::session::index`]).
+//!
+//! # Signing out everywhere
+//!
+//! With `everywhere`, [`logout`] also ends every other session of the same user at this
+//! app (other browsers, other devices): each of the session's logins names its user
+//! (the issuer, or the client, and `sub`), and the index finds their sessions.
 
 use serde::{Deserialize, Serialize};
 
+use crate::proto::oidc::logout_token::LogoutTokenError;
+use crate::session::index::{self, IndexedLogins, Owner, SessionIndex};
 use crate::session::pending::constant_time_eq;
 use crate::session::tokens::TokenStore as _;
 use crate::session::{self as store, Session, SessionTokens};
@@ -31,6 +47,12 @@ pub const LOGOUT_KEY: &str = "ferroauth.logout";
 
 /// How long the provider has to send the browser back, in seconds.
 pub const LOGOUT_LIFETIME: u64 = 600;
+
+/// How long a logout token's `jti` is remembered, in seconds: longer than a token is
+/// accepted (its `iat` at most [`DEFAULT_MAX_AGE_SECS`] old, plus the clock leeway).
+///
+/// [`DEFAULT_MAX_AGE_SECS`]: crate::proto::oidc::logout_token::DEFAULT_MAX_AGE_SECS
+pub const JTI_MEMORY_SECS: i64 = 3600;
 
 /// A logout sent to the provider, until the browser comes back.
 #[derive(Serialize, Deserialize)]
@@ -44,12 +66,14 @@ struct PendingLogout {
 /// send the browser to, if any. `provider` names the account whose provider to log out
 /// of (an account not logged in is an `invalid_request`, before anything is cleared);
 /// `logged_out_uri` is the app's absolute `/logged-out` URL, registered at the provider
-/// as a `post_logout_redirect_uri`.
+/// as a `post_logout_redirect_uri`. With `everywhere` (the store's index), every other
+/// session of the same users ends too: "sign out everywhere".
 pub async fn logout(
     oauth: &OAuth,
     session: &impl Session,
     provider: Option<&str>,
     logged_out_uri: Option<&str>,
+    everywhere: Option<&dyn SessionIndex>,
 ) -> Result<Option<url::Url>, Error> {
     let accounts = store::accounts(session).await?;
     if provider.is_some_and(|p| !accounts.contains_key(p)) {
@@ -75,6 +99,10 @@ pub async fn logout(
             let url = client.end_session_url_known(Some(hint), logged_out_uri, Some(&state))?;
             Some((client.name().to_owned(), url))
         });
+    if let Some(index) = everywhere {
+        let ended = end_everywhere(session, index).await?;
+        tracing::info!(ended, "signed out everywhere");
+    }
     session.clear().await?;
     revoke_in_background(tokens);
     let Some((client, url)) = chosen else {
@@ -107,6 +135,73 @@ pub async fn logged_out(session: &impl Session, state: Option<&str>) -> Result<(
     }
     tracing::debug!(client = %pending.client, "back from the provider's logout");
     Ok(())
+}
+
+/// Back-channel logout (OpenID Connect Back-Channel Logout 1.0 §2.5–§2.8): the form
+/// `body` that provider `provider` POSTed holds a `logout_token`; once it passes every check
+/// and its `jti` is new, every session of the app it names is ended through `index`, on
+/// every instance. Gives how many sessions ended (zero is a success: the user may have
+/// logged out already).
+///
+/// Without an index (sealed-cookie sessions) or with `backchannel_logout = false` it is
+/// [`Error::NoSessionIndex`] (501), a bad token
+/// [`Error::InvalidLogoutToken`] (400, its code naming the rule).
+pub async fn backchannel_logout(
+    oauth: &OAuth,
+    index: Option<&dyn SessionIndex>,
+    provider: &str,
+    body: &[u8],
+) -> Result<usize, Error> {
+    let client = oauth.client(provider)?;
+    if !client.accepts_backchannel_logout() {
+        return Err(Error::NoSessionIndex(
+            "turned off for this client (backchannel_logout = false)",
+        ));
+    }
+    let index = index.ok_or(Error::NoSessionIndex(
+        "the session store keeps no sessions on the server (sealed cookies)",
+    ))?;
+    let raw = url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == "logout_token")
+        .map(|(_, v)| v)
+        .ok_or(Error::InvalidRequest {
+            parameter: "logout_token",
+            reason: "is required",
+        })?;
+    let token = client.validate_logout_token(&raw).await?;
+    let marker = index::used_marker(&token.iss, &token.jti);
+    let until = time::OffsetDateTime::now_utc() + time::Duration::seconds(JTI_MEMORY_SECS);
+    if !index.use_once(&marker, until).await? {
+        tracing::warn!(client = %provider, "logout token replayed");
+        return Err(LogoutTokenError::Replayed.into());
+    }
+    let owner = match (&token.sid, &token.sub) {
+        (Some(sid), _) => Owner::ProviderSession {
+            issuer: &token.iss,
+            sid,
+        },
+        (None, Some(sub)) => Owner::User {
+            issuer: &token.iss,
+            sub,
+        },
+        (None, None) => return Err(LogoutTokenError::NoSession.into()),
+    };
+    let ended = index.end_sessions(&owner.key()).await?;
+    tracing::info!(client = %provider, ended, "back-channel logout");
+    Ok(ended)
+}
+
+/// Ends every session owned by a user of this session's logins (see [`logout`] with
+/// `everywhere`), the current one included; how many. Before the session is cleared.
+async fn end_everywhere(session: &impl Session, index: &dyn SessionIndex) -> Result<usize, Error> {
+    let logins: IndexedLogins = store::get_json(session, index::INDEX_KEY)
+        .await?
+        .unwrap_or_default();
+    let mut ended = 0;
+    for user in logins.values().filter_map(|l| l.user.as_deref()) {
+        ended += index.end_sessions(user).await?;
+    }
+    Ok(ended)
 }
 
 fn id_token(token: &Token) -> Option<&Secret> {

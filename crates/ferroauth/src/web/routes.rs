@@ -6,8 +6,9 @@
 //! | `GET /login/{name}` | [`login`] |
 //! | `GET` or `POST /auth/{name}` | [`RouteRequest::callback_form`], then [`callback`]; a completed login goes to the app's hook as [`Completed`] |
 //! | `POST /refresh/{name}` | [`refresh`] |
-//! | `POST /logout` | [`logout()`] |
+//! | `POST /logout[?provider=NAME][&everywhere=1]` | [`logout()`] |
 //! | `GET /logged-out` | [`logged_out()`] |
+//! | `POST /backchannel-logout/{name}` | [`backchannel_logout()`] |
 //!
 //! What is left to an integration is what its framework forces: reading the request
 //! (headers, the path as the client sent it, the body of a `form_post` callback), finding
@@ -27,6 +28,7 @@ use super::logout;
 use super::{AppUrl, CallbackForm, Failure, FetchHeaders, RedirectUriConfig, RequestOrigin};
 use crate::form_post::ResubmitPage;
 use crate::session::Session;
+use crate::session::index::SessionIndex;
 use crate::{CallbackParams, Error, Login, OAuth, Profile};
 
 /// A request to one of the routes, as its framework gave it. `H` looks a header up by its
@@ -129,6 +131,9 @@ pub enum Answer {
     Resubmit(ResubmitPage),
     /// A failure for a browser: the app's error page (JSON requests get JSON).
     Failed(Failure),
+    /// `200 OK` with no body and `Cache-Control: no-store`: a server-to-server call done
+    /// (a back-channel logout).
+    Acknowledged,
 }
 
 impl Answer {
@@ -164,7 +169,7 @@ impl Answer {
             Self::ToProvider(_) => 302,
             Self::SeeOther(_) => 303,
             Self::Body(status, ..) => *status,
-            Self::Resubmit(_) => 200,
+            Self::Resubmit(_) | Self::Acknowledged => 200,
             Self::Failed(failure) => failure.status,
         }
     }
@@ -275,12 +280,15 @@ pub async fn refresh<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
     }
 }
 
-/// `POST /logout[?provider=NAME]`: ends the session ([`logout::logout`]), after the
-/// cross-site check, and sends the browser to the provider's end-session endpoint when
-/// there is one, to come back to `/logged-out` beside this route.
+/// `POST /logout[?provider=NAME][&everywhere=1]`: ends the session ([`logout::logout`]),
+/// after the cross-site check, and sends the browser to the provider's end-session
+/// endpoint when there is one, to come back to `/logged-out` beside this route. With
+/// `everywhere=1`, every session of the same user ends too, through the store's `index`
+/// (without one: 501 `session_index_unavailable`, and nothing is cleared).
 pub async fn logout<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
     oauth: &OAuth,
     session: Result<S, Error>,
+    index: Option<&dyn SessionIndex>,
     req: &RouteRequest<'a, H>,
 ) -> Answer {
     let json = req.wants_json();
@@ -288,9 +296,23 @@ pub async fn logout<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
         let app = req.app_url().ok();
         req.refuse_cross_site(app.as_ref())?;
         let provider = query_param(req.query, "provider");
+        let everywhere = match query_param(req.query, "everywhere").as_deref() {
+            None | Some("0" | "false") => None,
+            Some(_) => Some(index.ok_or(Error::NoSessionIndex(
+                "the session store keeps no sessions on the server (sealed cookies)",
+            ))?),
+        };
         let prefix = req.path.strip_suffix("/logout").unwrap_or("");
         let back = app.map(|u| u.to(&format!("{prefix}/logged-out")));
-        logout::logout(oauth, &session?, provider.as_deref(), back.as_deref()).await
+        let session = session?;
+        logout::logout(
+            oauth,
+            &session,
+            provider.as_deref(),
+            back.as_deref(),
+            everywhere,
+        )
+        .await
     }
     .await;
     match result {
@@ -311,6 +333,23 @@ pub async fn logged_out<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
     match async { logout::logged_out(&session?, state.as_deref()).await }.await {
         Ok(()) => Answer::SeeOther(Cow::Borrowed("/")),
         Err(e) => Answer::fail(req.wants_json(), &Failure::of(&e)),
+    }
+}
+
+/// `POST /backchannel-logout/{name}`: a provider's logout token
+/// ([`logout::backchannel_logout`]). The provider posts it server to server, with no
+/// cookie and from its own origin: no session and no cross-site check. 200 with
+/// `Cache-Control: no-store` once the sessions it names ended, 400 JSON for a bad token
+/// (its code names the rule), 501 when the store cannot find sessions by owner.
+pub async fn backchannel_logout(
+    oauth: &OAuth,
+    name: &str,
+    index: Option<&dyn SessionIndex>,
+    body: &[u8],
+) -> Answer {
+    match logout::backchannel_logout(oauth, index, name, body).await {
+        Ok(_) => Answer::Acknowledged,
+        Err(e) => Answer::fail(true, &Failure::of(&e)),
     }
 }
 

@@ -116,6 +116,34 @@ pub enum LogoutTokenError {
     /// A `nonce` claim is present (§2.4 forbids it).
     #[error("logout token: a `nonce` is present, which a logout token must not have")]
     NonceForbidden,
+    /// Its `jti` was seen before (checked by the caller, across instances).
+    #[error("logout token: its `jti` was used before (a replay)")]
+    Replayed,
+}
+
+impl LogoutTokenError {
+    /// The stable code of the rule the token broke, one per rule, for the back-channel
+    /// route's 400 answer and for logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LogoutTokenError::Jws(_) => "logout_token_signature_invalid",
+            LogoutTokenError::Encrypted => "logout_token_encrypted",
+            LogoutTokenError::WrongType => "logout_token_wrong_type",
+            LogoutTokenError::Malformed => "logout_token_malformed",
+            LogoutTokenError::MissingClaim("events") | LogoutTokenError::NotALogoutEvent => {
+                "logout_token_event_missing"
+            }
+            LogoutTokenError::MissingClaim(_) => "logout_token_claim_missing",
+            LogoutTokenError::InvalidClaim(_) => "logout_token_claim_invalid",
+            LogoutTokenError::IssuerMismatch => "logout_token_issuer_mismatch",
+            LogoutTokenError::AudienceMismatch => "logout_token_audience_mismatch",
+            LogoutTokenError::IssuedInTheFuture => "logout_token_issued_in_the_future",
+            LogoutTokenError::Stale => "logout_token_stale",
+            LogoutTokenError::NoSession => "logout_token_names_no_session",
+            LogoutTokenError::NonceForbidden => "logout_token_nonce_present",
+            LogoutTokenError::Replayed => "logout_token_replayed",
+        }
+    }
 }
 
 /// Validates a logout token: see the [module docs](self) for the checks. `hmac_secret` is

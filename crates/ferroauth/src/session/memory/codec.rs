@@ -53,6 +53,8 @@ pub trait Form: Sized {
     fn with_capacity(capacity: usize) -> Self;
     /// Adds an entry.
     fn push(&mut self, key: String, value: Self::Item);
+    /// The entry under `key` when it is a JSON text (what ferroauth's entries are).
+    fn text(&self, key: &str) -> Option<&str>;
 }
 
 impl Form for HashMap<String, Value> {
@@ -71,6 +73,9 @@ impl Form for HashMap<String, Value> {
     }
     fn push(&mut self, key: String, value: Value) {
         self.insert(key, value);
+    }
+    fn text(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Value::as_str)
     }
 }
 
@@ -100,6 +105,9 @@ impl Form for HashMap<String, String> {
     }
     fn push(&mut self, key: String, value: String) {
         self.insert(key, value);
+    }
+    fn text(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
     }
 }
 

@@ -41,6 +41,13 @@
 //! instead of grown when it is full and at least half stale: it stays within a few pairs
 //! (32 bytes each) per session.
 //!
+//! # Sessions by owner
+//!
+//! The store is also its own [`SessionIndex`]: each session keeps the owner keys of its
+//! [`INDEX_KEY`] entry, and the store maps each key to the ids of the sessions it owns.
+//! Both change under the same lock as the session, and a session that goes (deleted,
+//! expired, purged) leaves its keys' sets with it, so the index holds live sessions only.
+//!
 //! [`MemoryStore::with_sweep_period`] can batch purges at most once per period
 //! instead; expired sessions then linger up to that long, as they did when every sweep
 //! scanned the whole store.
@@ -65,7 +72,7 @@ mod codec;
 pub use codec::SessionData;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -73,6 +80,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
+
+use super::index::{INDEX_KEY, SessionIndex, keys_of_entry};
 
 /// The default interval between purges of expired sessions: zero, every write purges
 /// (which costs only the expired sessions' removal).
@@ -83,6 +92,23 @@ pub const DEFAULT_SWEEP_PERIOD: Duration = Duration::ZERO;
 struct Entry {
     expiry: OffsetDateTime,
     data: Arc<[u8]>,
+    /// The owner keys of the session's [`INDEX_KEY`] entry (empty for most sessions).
+    owners: Box<[String]>,
+}
+
+impl Entry {
+    fn new<D: SessionData>(expiry: OffsetDateTime, data: &D) -> session_store::Result<Self> {
+        let owners = data
+            .text(INDEX_KEY)
+            .map(keys_of_entry)
+            .unwrap_or_default()
+            .into_boxed_slice();
+        Ok(Self {
+            expiry,
+            data: codec::encode(data)?,
+            owners,
+        })
+    }
 }
 
 /// A pair of the expiry index: when the session with this id (an [`Id`]'s number, as `Id`
@@ -95,15 +121,45 @@ struct Inner {
     /// Holds a pair for every session's current expiry, plus stale pairs (see module docs).
     expiries: BinaryHeap<Due>,
     last_purge: Instant,
+    /// The ids of the sessions each owner key owns.
+    owned: HashMap<String, HashSet<Id>>,
+    /// Markers used once, until when.
+    used: HashMap<String, OffsetDateTime>,
 }
 
 impl Inner {
     fn insert(&mut self, id: Id, entry: Entry) {
         let expiry = entry.expiry;
+        let owners = (!entry.owners.is_empty()).then(|| entry.owners.clone());
         let previous = self.sessions.insert(id, entry);
+        let before: &[String] = previous.as_ref().map_or(&[], |p| &p.owners);
+        if before != owners.as_deref().unwrap_or_default() {
+            self.unlink(id, before);
+            for key in owners.iter().flatten() {
+                self.owned.entry(key.clone()).or_default().insert(id);
+            }
+        }
         // Unless the session is new or its expiry moved, the index already has its pair.
         if previous.is_none_or(|p| p.expiry != expiry) {
             self.index(expiry, id);
+        }
+    }
+
+    /// Removes the session `id` and its owners' links to it.
+    fn take(&mut self, id: &Id) -> Option<Entry> {
+        let entry = self.sessions.remove(id)?;
+        self.unlink(*id, &entry.owners);
+        Some(entry)
+    }
+
+    fn unlink(&mut self, id: Id, owners: &[String]) {
+        for key in owners {
+            if let Some(ids) = self.owned.get_mut(key) {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    self.owned.remove(key);
+                }
+            }
         }
     }
 
@@ -136,7 +192,7 @@ impl Inner {
             // The session may be gone already, or saved since with a later expiry.
             let id = Id(id);
             if self.sessions.get(&id).is_some_and(|e| e.expiry <= now) {
-                self.sessions.remove(&id);
+                self.take(&id);
                 removed += 1;
             }
         }
@@ -170,6 +226,8 @@ impl MemoryStore {
                 sessions: HashMap::new(),
                 expiries: BinaryHeap::new(),
                 last_purge: Instant::now(),
+                owned: HashMap::new(),
+                used: HashMap::new(),
             })),
             sweep_period: period,
         }
@@ -234,12 +292,12 @@ impl MemoryStore {
         expiry: OffsetDateTime,
         data: &D,
     ) -> session_store::Result<()> {
-        let data = codec::encode(data)?;
+        let entry = Entry::new(expiry, data)?;
         let mut inner = self.write();
         while inner.sessions.contains_key(id) {
             *id = Id::default();
         }
-        inner.insert(*id, Entry { expiry, data });
+        inner.insert(*id, entry);
         Ok(())
     }
 
@@ -250,10 +308,7 @@ impl MemoryStore {
         expiry: OffsetDateTime,
         data: &D,
     ) -> session_store::Result<()> {
-        let entry = Entry {
-            expiry,
-            data: codec::encode(data)?,
-        };
+        let entry = Entry::new(expiry, data)?;
         self.write().insert(id, entry);
         Ok(())
     }
@@ -266,23 +321,32 @@ impl MemoryStore {
         expiry: OffsetDateTime,
         data: &D,
     ) -> session_store::Result<bool> {
-        let data = codec::encode(data)?;
+        let entry = Entry::new(expiry, data)?;
         let mut inner = self.write();
         if !inner.is_live(&id, OffsetDateTime::now_utc()) {
             return Ok(false);
         }
-        inner.insert(id, Entry { expiry, data });
+        inner.insert(id, entry);
         Ok(true)
     }
 
     /// Moves the expiry of the live session `id`; `false` when it is not held.
     pub fn set_expiry(&self, id: Id, expiry: OffsetDateTime) -> bool {
         let mut inner = self.lock();
-        let data = match inner.sessions.get(&id) {
-            Some(e) if e.expiry > OffsetDateTime::now_utc() => Arc::clone(&e.data),
+        let (data, owners) = match inner.sessions.get(&id) {
+            Some(e) if e.expiry > OffsetDateTime::now_utc() => {
+                (Arc::clone(&e.data), e.owners.clone())
+            }
             _ => return false,
         };
-        inner.insert(id, Entry { expiry, data });
+        inner.insert(
+            id,
+            Entry {
+                expiry,
+                data,
+                owners,
+            },
+        );
         true
     }
 
@@ -298,7 +362,7 @@ impl MemoryStore {
             match inner.sessions.get(id) {
                 Some(e) if e.expiry > now => (e.expiry, Arc::clone(&e.data)),
                 Some(_) => {
-                    inner.sessions.remove(id);
+                    inner.take(id);
                     return Ok(None);
                 }
                 None => return Ok(None),
@@ -309,7 +373,7 @@ impl MemoryStore {
 
     /// Forgets the session `id`.
     pub fn remove(&self, id: &Id) {
-        self.lock().sessions.remove(id);
+        self.lock().take(id);
     }
 }
 
@@ -342,6 +406,55 @@ impl SessionStore for MemoryStore {
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         self.remove(session_id);
         Ok(())
+    }
+}
+
+/// How many used markers the store keeps before it first forgets the expired ones.
+const USED_MARKERS_BEFORE_PURGE: usize = 1024;
+
+#[async_trait]
+impl SessionIndex for MemoryStore {
+    async fn record(
+        &self,
+        keys: &[String],
+        id: Id,
+        _expiry: OffsetDateTime,
+    ) -> Result<(), crate::Error> {
+        let mut inner = self.lock();
+        if inner.sessions.contains_key(&id) {
+            for key in keys {
+                inner.owned.entry(key.clone()).or_default().insert(id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn end_sessions(&self, key: &str) -> Result<usize, crate::Error> {
+        let now = OffsetDateTime::now_utc();
+        let mut inner = self.lock();
+        let ids = inner.owned.remove(key).unwrap_or_default();
+        Ok(ids
+            .iter()
+            .filter_map(|id| inner.take(id))
+            .filter(|e| e.expiry > now)
+            .count())
+    }
+
+    async fn use_once(&self, marker: &str, until: OffsetDateTime) -> Result<bool, crate::Error> {
+        let now = OffsetDateTime::now_utc();
+        let mut inner = self.lock();
+        // At each doubling: the purges cost O(1) per marker over time.
+        let len = inner.used.len();
+        if len >= USED_MARKERS_BEFORE_PURGE && len.is_power_of_two() {
+            inner.used.retain(|_, until| *until > now);
+        }
+        match inner.used.get(marker) {
+            Some(held) if *held > now => Ok(false),
+            _ => {
+                inner.used.insert(marker.to_owned(), until);
+                Ok(true)
+            }
+        }
     }
 }
 
@@ -446,6 +559,7 @@ mod tests {
         let entry = |s: i64| Entry {
             expiry: at(s),
             data: Arc::from(&[0u8][..]),
+            owners: Box::default(),
         };
         let (extended, shortened, deleted, recreated) = (Id(1), Id(2), Id(3), Id(4));
         let mut inner = store.lock();
@@ -465,6 +579,56 @@ mod tests {
         assert!(inner.sessions.is_empty() && inner.expiries.is_empty());
     }
 
+    #[tokio::test]
+    async fn owners_leave_the_index_with_their_sessions() {
+        let store = MemoryStore::new();
+        let owned = |who: &str| {
+            let entry = format!(r#"{{"c":{{"user":"{who}"}}}}"#);
+            HashMap::from([(INDEX_KEY.to_owned(), Value::String(entry))])
+        };
+        let now = OffsetDateTime::now_utc();
+        let (mut a, mut b) = (Id::default(), Id::default());
+        store
+            .create_data(&mut a, now + time::Duration::hours(1), &owned("u1"))
+            .unwrap();
+        store
+            .create_data(&mut b, now + time::Duration::hours(1), &owned("u1"))
+            .unwrap();
+        // A session whose owner changes moves in the index; a deleted one leaves it.
+        store
+            .save_data(b, now + time::Duration::hours(1), &owned("u2"))
+            .unwrap();
+        assert_eq!(store.lock().owned.len(), 2);
+        store.remove(&a);
+        assert_eq!(store.end_sessions("u1").await.unwrap(), 0);
+        assert_eq!(store.end_sessions("u2").await.unwrap(), 1);
+        assert!(store.is_empty() && store.lock().owned.is_empty());
+        // An expired session leaves with the purge.
+        let mut c = Id::default();
+        let soon = now + time::Duration::milliseconds(1);
+        store.create_data(&mut c, soon, &owned("u3")).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(store.sweep(), 1);
+        assert!(store.lock().owned.is_empty());
+    }
+
+    #[test]
+    fn used_markers_are_forgotten_once_expired() {
+        let store = MemoryStore::new();
+        let past = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            for i in 0..USED_MARKERS_BEFORE_PURGE * 2 {
+                assert!(store.use_once(&format!("m{i}"), past).await.unwrap());
+            }
+            // An expired marker may be used again.
+            assert!(store.use_once("m0", past).await.unwrap());
+        });
+        assert!(store.lock().used.len() < USED_MARKERS_BEFORE_PURGE * 2);
+    }
+
     #[test]
     fn stale_pairs_do_not_pile_up() {
         let store = MemoryStore::new();
@@ -473,12 +637,21 @@ mod tests {
         for s in 0..10_000 {
             let expiry = t0 + time::Duration::seconds(s);
             let data = Arc::from(&[0u8][..]);
-            inner.insert(Id(1), Entry { expiry, data });
+            let owners = Box::default();
+            inner.insert(
+                Id(1),
+                Entry {
+                    expiry,
+                    data,
+                    owners,
+                },
+            );
             inner.insert(
                 Id(2 + i128::from(s % 3)),
                 Entry {
                     expiry,
                     data: Arc::from(&[0u8][..]),
+                    owners: Box::default(),
                 },
             );
         }

@@ -35,6 +35,7 @@ use async_trait::async_trait;
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, SessionStore};
 
+use super::index::{IndexedStore, SharedIndex};
 use super::memory::MemoryStore;
 use super::sealed::CookieKeys;
 
@@ -99,20 +100,22 @@ impl StoreChoice {
         Ok(match self {
             StoreChoice::Memory => OpenStore::Memory(MemoryStore::new()),
             #[cfg(feature = "sqlite")]
-            StoreChoice::Sqlite(url) => OpenStore::Shared(SharedStore::new(
-                sql::sqlite(url).await.map_err(|e| fail(&e))?,
-            )),
+            StoreChoice::Sqlite(url) => {
+                let (store, index) = sql::sqlite(url).await.map_err(|e| fail(&e))?;
+                OpenStore::Shared(SharedStore::indexed(store, Arc::new(index)))
+            }
             #[cfg(feature = "postgres")]
-            StoreChoice::Postgres(url) => OpenStore::Shared(SharedStore::new(
-                sql::postgres(url).await.map_err(|e| fail(&e))?,
-            )),
+            StoreChoice::Postgres(url) => {
+                let (store, index) = sql::postgres(url).await.map_err(|e| fail(&e))?;
+                OpenStore::Shared(SharedStore::indexed(store, Arc::new(index)))
+            }
             #[cfg(feature = "redis")]
             StoreChoice::Redis(url) => {
                 let pool = redis_pool(url).await.map_err(|e| fail(&e))?;
+                let index = Arc::new(crate::session::index::RedisIndex::new(pool.clone()));
                 // Redis expires the keys itself (EXAT); no sweep needed.
-                OpenStore::Shared(SharedStore::new(
-                    tower_sessions_redis_store::RedisStore::new(pool),
-                ))
+                let store = tower_sessions_redis_store::RedisStore::new(pool);
+                OpenStore::Shared(SharedStore::indexed(store, index))
             }
             StoreChoice::Cookie => OpenStore::Cookie(match cookie_keys {
                 Some(keys) => keys,
@@ -183,6 +186,18 @@ pub enum OpenStore {
     Cookie(CookieKeys),
 }
 
+impl OpenStore {
+    /// Where its sessions are found by owner ([`crate::session::index`]): `None` for
+    /// sealed cookies, which keep no session on the server.
+    pub fn index(&self) -> Option<SharedIndex> {
+        match self {
+            OpenStore::Memory(store) => Some(Arc::new(store.clone())),
+            OpenStore::Shared(store) => store.index(),
+            OpenStore::Cookie(_) => None,
+        }
+    }
+}
+
 /// A database or Redis store opened by URL. Cheap to clone (the instances share the pool).
 ///
 /// Its calls are bounded by the store's own settings, each [`STORE_TIMEOUT`]: the pool's
@@ -190,31 +205,50 @@ pub enum OpenStore {
 /// the whole call: a SQLite write retried while busy may take longer than one wait, and
 /// under load that is a slow login, not a failed one.
 #[derive(Debug, Clone)]
-pub struct SharedStore(Arc<dyn SessionStore>);
+pub struct SharedStore {
+    store: Arc<dyn SessionStore>,
+    index: Option<SharedIndex>,
+}
 
 impl SharedStore {
-    /// `store`, shared.
+    /// `store`, shared, with no index of its sessions by owner.
     pub fn new(store: impl SessionStore) -> Self {
-        Self(Arc::new(store))
+        Self {
+            store: Arc::new(store),
+            index: None,
+        }
+    }
+
+    /// Its index of sessions by owner, when it has one.
+    pub fn index(&self) -> Option<SharedIndex> {
+        self.index.clone()
+    }
+
+    /// `store`, shared, recording its sessions' owners in `index` at each save.
+    pub fn indexed(store: impl SessionStore, index: SharedIndex) -> Self {
+        Self {
+            store: Arc::new(IndexedStore::new(store, Arc::clone(&index))),
+            index: Some(index),
+        }
     }
 }
 
 #[async_trait]
 impl SessionStore for SharedStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.0.create(record).await
+        self.store.create(record).await
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.0.save(record).await
+        self.store.save(record).await
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        self.0.load(session_id).await
+        self.store.load(session_id).await
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        self.0.delete(session_id).await
+        self.store.delete(session_id).await
     }
 }
 

@@ -1,5 +1,6 @@
 //! The SQL stores: SQLite and PostgreSQL through tower-sessions-sqlx-store, migrated at
-//! start, their expired rows swept out every minute.
+//! start, their expired rows swept out every minute, each with its session index
+//! ([`SqlIndex`]).
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use tower_sessions_core::{
 };
 
 use super::STORE_TIMEOUT;
+use crate::session::index::SqlIndex;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -19,7 +21,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[cfg(feature = "sqlite")]
 pub(super) async fn sqlite(
     url: &str,
-) -> Result<RetryBusy<tower_sessions_sqlx_store::SqliteStore>, BoxError> {
+) -> Result<(RetryBusy<tower_sessions_sqlx_store::SqliteStore>, SqlIndex), BoxError> {
     use std::str::FromStr;
     use tower_sessions_sqlx_store::sqlx::sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions,
@@ -32,33 +34,33 @@ pub(super) async fn sqlite(
         .acquire_timeout(STORE_TIMEOUT)
         .connect_with(connect)
         .await?;
-    let store = tower_sessions_sqlx_store::SqliteStore::new(pool);
+    let store = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
     store
         .migrate()
         .await
         .map_err(|e| format!("migration failed: {e}"))?;
     spawn_expiry_sweep(store.clone());
-    Ok(RetryBusy(store))
+    Ok((RetryBusy(store), SqlIndex::sqlite(pool).await?))
 }
 
 /// The PostgreSQL store at `url`.
 #[cfg(feature = "postgres")]
 pub(super) async fn postgres(
     url: &str,
-) -> Result<tower_sessions_sqlx_store::PostgresStore, BoxError> {
+) -> Result<(tower_sessions_sqlx_store::PostgresStore, SqlIndex), BoxError> {
     use tower_sessions_sqlx_store::sqlx::postgres::PgPoolOptions;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(STORE_TIMEOUT)
         .connect(url)
         .await?;
-    let store = tower_sessions_sqlx_store::PostgresStore::new(pool);
+    let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
     store
         .migrate()
         .await
         .map_err(|e| format!("migration failed: {e}"))?;
     spawn_expiry_sweep(store.clone());
-    Ok(store)
+    Ok((store, SqlIndex::postgres(pool).await?))
 }
 
 /// SQLite answers `SQLITE_BUSY` ("database is locked") at once, without waiting, when a

@@ -1,0 +1,107 @@
+//! The session index in Redis, beside tower-sessions-redis-store's sessions.
+//!
+//! Each owner key is a sorted set `ferroauth:owned:<key>` of session ids scored by their
+//! expiry (Unix seconds): entries past their score are ignored, trimmed at each record,
+//! and the set itself expires with its longest-lived session (`EXPIREAT … NX` then
+//! `… GT`, Redis 7). Ending a key reads its live ids and deletes those sessions (the store
+//! keeps each under its id) in one `DEL`, so that a user's thousands of sessions end in
+//! one round trip. Used markers are `SET ferroauth:used:<marker> NX EXAT`.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use tower_sessions_core::session::Id;
+use tower_sessions_redis_store::fred::prelude::*;
+use tower_sessions_redis_store::fred::types::{Expiration, ExpireOptions, SetOptions};
+
+use super::SessionIndex;
+use crate::Error;
+
+const OWNED: &str = "ferroauth:owned:";
+const USED: &str = "ferroauth:used:";
+
+/// The session index on a Redis pool (the store's own: see the [module docs](self)).
+#[derive(Clone)]
+pub struct RedisIndex {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for RedisIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisIndex").finish_non_exhaustive()
+    }
+}
+
+impl RedisIndex {
+    /// The index on `pool`.
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+}
+
+fn failed(e: tower_sessions_redis_store::fred::error::Error) -> Error {
+    Error::Session(format!("session index (redis): {e}"))
+}
+
+#[async_trait]
+impl SessionIndex for RedisIndex {
+    async fn record(&self, keys: &[String], id: Id, expiry: OffsetDateTime) -> Result<(), Error> {
+        let at = expiry.unix_timestamp();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let pipeline = self.pool.next().pipeline();
+        let member = id.to_string();
+        for key in keys {
+            let key = format!("{OWNED}{key}");
+            let _: () = pipeline
+                .zadd(&key, None, None, false, false, (at as f64, member.as_str()))
+                .await
+                .map_err(failed)?;
+            let _: () = pipeline
+                .zremrangebyscore(&key, f64::NEG_INFINITY, now as f64)
+                .await
+                .map_err(failed)?;
+            let _: () = pipeline
+                .expire_at(&key, at, Some(ExpireOptions::NX))
+                .await
+                .map_err(failed)?;
+            let _: () = pipeline
+                .expire_at(&key, at, Some(ExpireOptions::GT))
+                .await
+                .map_err(failed)?;
+        }
+        let _: Vec<Value> = pipeline.all().await.map_err(failed)?;
+        Ok(())
+    }
+
+    async fn end_sessions(&self, key: &str) -> Result<usize, Error> {
+        let key = format!("{OWNED}{key}");
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let ids: Vec<String> = self
+            .pool
+            .zrangebyscore(&key, now as f64, f64::INFINITY, false, None)
+            .await
+            .map_err(failed)?;
+        let mut doomed = ids;
+        let live = doomed.len();
+        doomed.push(key);
+        let deleted: i64 = self.pool.del(doomed).await.map_err(failed)?;
+        // The set itself was one of the deleted keys; a session already gone is not counted.
+        Ok(usize::try_from(deleted.saturating_sub(1))
+            .unwrap_or(0)
+            .min(live))
+    }
+
+    async fn use_once(&self, marker: &str, until: OffsetDateTime) -> Result<bool, Error> {
+        let set: Option<String> = self
+            .pool
+            .set(
+                format!("{USED}{marker}"),
+                "1",
+                Some(Expiration::EXAT(until.unix_timestamp())),
+                Some(SetOptions::NX),
+                false,
+            )
+            .await
+            .map_err(failed)?;
+        Ok(set.is_some())
+    }
+}
