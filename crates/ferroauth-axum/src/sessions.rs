@@ -113,6 +113,13 @@ pub trait SessionsExt {
     ) -> impl Future<Output = Result<Router<St>, StoreError>> + Send
     where
         St: Clone + Send + Sync + 'static;
+
+    /// `router` with sessions in a store already opened ([`SessionConfig::open_store`]),
+    /// and the store's index of sessions by owner for the routes that end sessions by
+    /// owner (back-channel logout, "sign out everywhere").
+    fn apply_open<St>(&self, router: Router<St>, store: OpenStore) -> Router<St>
+    where
+        St: Clone + Send + Sync + 'static;
 }
 
 impl SessionsExt for SessionConfig {
@@ -152,13 +159,19 @@ impl SessionsExt for SessionConfig {
     where
         St: Clone + Send + Sync + 'static,
     {
-        let store = self.open_store(choice).await?;
+        Ok(self.apply_open(router, self.open_store(choice).await?))
+    }
+
+    fn apply_open<St>(&self, router: Router<St>, store: OpenStore) -> Router<St>
+    where
+        St: Clone + Send + Sync + 'static,
+    {
         let index = store.index();
-        Ok(match store {
+        match store {
             OpenStore::Memory(store) => apply_indexed(self, router, store, index),
             OpenStore::Shared(store) => apply_indexed(self, router, store, index),
             OpenStore::Cookie(keys) => self.apply_sealed(router, keys),
-        })
+        }
     }
 }
 

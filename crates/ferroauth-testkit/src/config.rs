@@ -167,6 +167,10 @@ pub struct Client {
     /// (OpenID Connect RP-Initiated Logout 1.0 `post_logout_redirect_uri`), compared by
     /// exact string match.
     pub post_logout_redirect_uris: Vec<String>,
+    /// Where the provider POSTs a back-channel logout token when a session of this
+    /// client's user ends (OpenID Connect Back-Channel Logout 1.0
+    /// `backchannel_logout_uri`).
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl Client {
@@ -185,6 +189,7 @@ impl Client {
             kind: ClientKind::OAuth2,
             require_dpop: false,
             post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
         }
     }
 
@@ -199,6 +204,7 @@ impl Client {
             kind: ClientKind::OAuth2,
             require_dpop: false,
             post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
         }
     }
 
@@ -218,6 +224,7 @@ impl Client {
             kind: ClientKind::OAuth1,
             require_dpop: false,
             post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
         }
     }
 
@@ -242,6 +249,12 @@ impl Client {
     /// Registers a `post_logout_redirect_uri`.
     pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.post_logout_redirect_uris.push(uri.into());
+        self
+    }
+
+    /// Registers the `backchannel_logout_uri`.
+    pub fn backchannel_logout_uri(mut self, uri: impl Into<String>) -> Self {
+        self.backchannel_logout_uri = Some(uri.into());
         self
     }
 

@@ -57,7 +57,8 @@ impl DevClients {
                 )
                 .redirect_uri(format!("{alternate}/auth/{OIDC_CLIENT}"))
                 .post_logout_redirect_uri(format!("{base}/logged-out"))
-                .post_logout_redirect_uri(format!("{alternate}/logged-out")),
+                .post_logout_redirect_uri(format!("{alternate}/logged-out"))
+                .backchannel_logout_uri(format!("{base}/backchannel-logout/{OIDC_CLIENT}")),
             )
             .client(
                 Client::confidential(
@@ -68,6 +69,7 @@ impl DevClients {
                 .redirect_uri(format!("{alternate}/auth/{DPOP_CLIENT}"))
                 .post_logout_redirect_uri(format!("{base}/logged-out"))
                 .post_logout_redirect_uri(format!("{alternate}/logged-out"))
+                .backchannel_logout_uri(format!("{base}/backchannel-logout/{DPOP_CLIENT}"))
                 .require_dpop(true),
             )
             .client(Client::oauth1("demo-oauth1", &self.oauth1_secret, None))

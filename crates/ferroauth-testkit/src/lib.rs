@@ -166,7 +166,7 @@ use tokio::task::JoinHandle;
 pub use crate::config::{Client, ClientAuthMethod, ClientKind, IdTokenAlg, User};
 pub use crate::error::Error;
 use crate::keys::KeyRing;
-pub use crate::logout::Logout;
+pub use crate::logout::{Delivery, Logout};
 use crate::state::{Settings, Shared};
 
 /// Configures a [`TestProvider`]. Obtained from [`TestProvider::builder`].
@@ -524,22 +524,32 @@ impl TestProvider {
         sub: Option<&str>,
         sid: Option<&str>,
     ) -> Result<String, Error> {
-        let mut claims = serde_json::json!({
-            "iss": self.issuer(),
-            "aud": client_id,
-            "iat": util::now(),
-            "jti": util::random_token(16),
-            "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
-        });
-        if let Some(sub) = sub {
-            claims["sub"] = sub.into();
-        }
-        if let Some(sid) = sid {
-            claims["sid"] = sid.into();
-        }
-        let keys = self.shared.keys();
-        keys.current
-            .sign_typed(IdTokenAlg::RS256, "logout+jwt", &claims)
+        logout::logout_token(&self.shared, client_id, sub, sid)
+    }
+
+    /// Signs any `claims` with the provider's current RS256 key under the header type
+    /// `typ`: a token the provider could have sent, for tests of what a relying party
+    /// must refuse even when the signature is good (a logout token with a `nonce`, no
+    /// `events`, an old `iat`, ...).
+    pub fn sign_jwt(&self, typ: &str, claims: &serde_json::Value) -> Result<String, Error> {
+        self.shared
+            .keys()
+            .current
+            .sign_typed(IdTokenAlg::RS256, typ, claims)
+    }
+
+    /// Ends every session of user `sub` at the provider, as an administrator (or a
+    /// password reset) would, and sends each client that registered a
+    /// `backchannel_logout_uri` a logout token for each of its sessions of that user (see
+    /// [`logout`](crate::logout) in the module list). Gives the deliveries and the relying
+    /// parties' answers.
+    pub async fn end_sessions(&self, sub: &str) -> Vec<Delivery> {
+        logout::end_sessions(&self.shared, sub).await
+    }
+
+    /// The back-channel logout tokens delivered so far, oldest first.
+    pub fn backchannel_deliveries(&self) -> Vec<Delivery> {
+        self.shared.store().deliveries.clone()
     }
 
     /// The RP-initiated logouts accepted so far, oldest first.

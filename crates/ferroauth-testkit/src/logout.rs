@@ -7,6 +7,17 @@
 //! match), to which `state` is returned. Anything else is an error page, never a redirect
 //! to an unregistered place. Each accepted logout is recorded
 //! ([`TestProvider::logouts`](crate::TestProvider::logouts)).
+//!
+//! # Back-channel logout
+//!
+//! Every approved login is a provider session, named by the `sid` of its ID tokens. When
+//! a user's sessions end (a logout at this endpoint with an `id_token_hint`, or
+//! [`TestProvider::end_sessions`](crate::TestProvider::end_sessions), as an administrator
+//! would), each client that registered a `backchannel_logout_uri` is sent a logout token
+//! for each of its sessions of that user (OpenID Connect Back-Channel Logout 1.0 §2.5):
+//! a form POST of `logout_token`, `typ` `logout+jwt`, with `sub` and `sid`. The deliveries
+//! and the relying parties' answers are recorded
+//! ([`TestProvider::backchannel_deliveries`](crate::TestProvider::backchannel_deliveries)).
 
 use std::sync::Arc;
 
@@ -17,10 +28,111 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
-use crate::config::ClientKind;
+use crate::Error;
+use crate::config::{ClientKind, IdTokenAlg};
 use crate::html;
 use crate::state::Shared;
-use crate::util::Params;
+use crate::util::{self, Params};
+
+/// How long a relying party has to answer a back-channel logout POST.
+const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A login session at the provider (`sid`): whose, at which client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProviderSession {
+    pub(crate) client_id: String,
+    pub(crate) sub: String,
+}
+
+/// A back-channel logout token sent to a relying party, and its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// The client it was sent to.
+    pub client_id: String,
+    /// The provider session it ended.
+    pub sid: String,
+    /// The user.
+    pub sub: String,
+    /// The relying party's HTTP status, or `None` when it could not be reached.
+    pub status: Option<u16>,
+}
+
+/// A back-channel logout token for `client_id` naming `sub` and/or `sid`, issued now.
+pub(crate) fn logout_token(
+    s: &Shared,
+    client_id: &str,
+    sub: Option<&str>,
+    sid: Option<&str>,
+) -> Result<String, Error> {
+    let mut claims = serde_json::json!({
+        "iss": s.settings.issuer,
+        "aud": client_id,
+        "iat": util::now(),
+        "jti": util::random_token(16),
+        "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+    });
+    if let Some(sub) = sub {
+        claims["sub"] = sub.into();
+    }
+    if let Some(sid) = sid {
+        claims["sid"] = sid.into();
+    }
+    s.keys()
+        .current
+        .sign_typed(IdTokenAlg::RS256, "logout+jwt", &claims)
+}
+
+/// Ends every provider session of `sub` and sends each client with a
+/// `backchannel_logout_uri` its logout tokens; gives the deliveries made.
+pub(crate) async fn end_sessions(s: &Arc<Shared>, sub: &str) -> Vec<Delivery> {
+    let ended: Vec<(String, ProviderSession)> = {
+        let mut store = s.store();
+        let sids: Vec<String> = store
+            .sessions
+            .iter()
+            .filter(|(_, session)| session.sub == sub)
+            .map(|(sid, _)| sid.clone())
+            .collect();
+        sids.into_iter()
+            .filter_map(|sid| store.sessions.remove(&sid).map(|session| (sid, session)))
+            .collect()
+    };
+    let http = reqwest::Client::builder()
+        .timeout(DELIVERY_TIMEOUT)
+        .build()
+        .unwrap_or_default();
+    let mut deliveries = Vec::new();
+    for (sid, session) in ended {
+        let Some(uri) = s
+            .settings
+            .client(&session.client_id, ClientKind::OAuth2)
+            .and_then(|c| c.backchannel_logout_uri.clone())
+        else {
+            continue;
+        };
+        let Ok(token) = logout_token(s, &session.client_id, Some(&session.sub), Some(&sid)) else {
+            continue;
+        };
+        let form = [("logout_token", token)];
+        let status = match http.post(&uri).form(&form).send().await {
+            Ok(response) => Some(response.status().as_u16()),
+            Err(e) => {
+                tracing::warn!(client = %session.client_id, error = %e, "back-channel logout not delivered");
+                None
+            }
+        };
+        let delivery = Delivery {
+            client_id: session.client_id,
+            sid,
+            sub: session.sub,
+            status,
+        };
+        s.store().deliveries.push(delivery.clone());
+        deliveries.push(delivery);
+    }
+    deliveries
+}
 
 /// A logout the end-session endpoint accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +155,12 @@ pub(crate) async fn end_session(
             let mut back = back;
             if let Some(state) = &logout.state {
                 back.query_pairs_mut().append_pair("state", state);
+            }
+            // The user's sessions at the provider end: every relying party hears of it,
+            // while the browser goes back (the deliveries do not hold it).
+            if let Some(sub) = logout.sub.clone() {
+                let s = Arc::clone(&s);
+                tokio::spawn(async move { end_sessions(&s, &sub).await });
             }
             s.store().logouts.push(logout);
             (

@@ -128,6 +128,8 @@ pub(crate) async fn discovery(State(s): St) -> Response {
         "jwks_uri": st.url("/jwks"),
         "revocation_endpoint": st.url("/revoke"),
         "end_session_endpoint": st.url("/logout"),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "introspection_endpoint": st.url("/introspect"),
         "pushed_authorization_request_endpoint": st.url("/par"),
         "device_authorization_endpoint": st.url("/device/authorize"),
@@ -142,7 +144,7 @@ pub(crate) async fn discovery(State(s): St) -> Response {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "sid",
             "name", "preferred_username", "email", "email_verified"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
@@ -862,6 +864,16 @@ fn id_token(s: &Shared, issue: &Issue<'_>, access: &str, t: u64) -> Result<Strin
     claims.insert("iat".into(), t.into());
     claims.insert("exp".into(), (t + st.id_token_ttl).into());
     claims.insert("auth_time".into(), issue.auth_time.into());
+    // The provider's login session: one per approved login (its grant), kept until it
+    // ends, for back-channel logout.
+    claims.insert("sid".into(), issue.grant_id.into());
+    s.store().sessions.insert(
+        issue.grant_id.to_owned(),
+        crate::logout::ProviderSession {
+            client_id: issue.client.client_id.clone(),
+            sub: issue.user.sub.clone(),
+        },
+    );
     if let Some(nonce) = issue.nonce {
         claims.insert("nonce".into(), nonce.into());
     }

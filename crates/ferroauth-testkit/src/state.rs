@@ -193,6 +193,11 @@ pub(crate) struct Store {
     pub(crate) user_codes: HashMap<String, String>,
     /// The RP-initiated logouts accepted, oldest first.
     pub(crate) logouts: Vec<crate::Logout>,
+    /// The provider's login sessions (`sid`, one per approved login) and their client
+    /// and user, until they end.
+    pub(crate) sessions: HashMap<String, crate::logout::ProviderSession>,
+    /// The back-channel logout tokens delivered, oldest first.
+    pub(crate) deliveries: Vec<crate::logout::Delivery>,
     last_purge: u64,
 }
 

@@ -3,6 +3,7 @@
 
 use ferroauth::OAuth;
 use ferroauth::session::sealed::CookieKeys;
+use ferroauth::session::store::OpenStore;
 use ferroauth_actix::sessions::SessionsExt as _;
 use ferroauth_actix::stores::{Store, StoreSessions};
 use ferroauth_axum::sessions::SessionsExt as AxumSessions;
@@ -114,14 +115,12 @@ impl Running {
         options: DemoOptions,
     ) -> Running {
         match framework {
-            Framework::Axum => Running::axum(
-                listener,
-                axum_with_store(
-                    oauth,
-                    options,
-                    ferroauth::session::memory::MemoryStore::new(),
-                ),
-            ),
+            Framework::Axum => {
+                let sessions = options.sessions.clone();
+                let store = OpenStore::Memory(ferroauth::session::memory::MemoryStore::new());
+                let app = ferroauth_demo::routes(options).with_state(oauth);
+                Running::axum(listener, AxumSessions::apply_open(&sessions, app, store))
+            }
             Framework::Actix => {
                 let store = Store::Memory(Default::default());
                 Running::actix(listener, oauth, options, store)

@@ -104,6 +104,8 @@ pub async fn provider(bases: &[&str], users: usize) -> TestProvider {
     for base in bases {
         client = client.post_logout_redirect_uri(format!("{base}/logged-out"));
     }
+    // One delivery address, as a provider has: the first instance.
+    client = client.backchannel_logout_uri(format!("{}/backchannel-logout/{CLIENT}", bases[0]));
     TestProvider::builder()
         .users((0..users).map(|i| User::new(user(i, users)).email(format!("u{i}@example.test"))))
         .client(client)

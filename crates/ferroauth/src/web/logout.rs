@@ -164,6 +164,7 @@ pub async fn backchannel_logout(
     let raw = url::form_urlencoded::parse(body)
         .find(|(k, _)| k == "logout_token")
         .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
         .ok_or(Error::InvalidRequest {
             parameter: "logout_token",
             reason: "is required",
