@@ -188,6 +188,10 @@ try {
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      // OpenID Connect Back-Channel Logout 1.0: a client with `backchannel_logout_uri` in
+      // its metadata is sent a logout token when the user's session here ends
+      // (`backchannel_logout_session_required` adds `sid` to its ID and logout tokens).
+      backchannelLogout: { enabled: true },
       claimsParameter: { enabled: true },
       // RFC 9126. On by default in oidc-provider; --require-par makes every client push
       // (the metadata then says require_pushed_authorization_requests). A client can
@@ -221,6 +225,17 @@ try {
           return { scope: 'api:read', audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
         },
       },
+    },
+    // oidc-provider refuses outgoing requests to special-use addresses (its SSRF guard,
+    // right for production). The relying parties of these tests listen on 127.0.0.1, so
+    // requests to a loopback URL (back-channel logout tokens) go without the guard;
+    // every other URL keeps it.
+    fetch: (url, options) => {
+      const host = new URL(url).hostname;
+      if (host === '127.0.0.1' || host === 'localhost' || host === '[::1]') {
+        delete options.dispatcher;
+      }
+      return globalThis.fetch(url, options);
     },
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256'],
@@ -265,6 +280,13 @@ for (const event of [
     process.stderr.write(`[oidc-provider] ${event}: ${err?.error ?? ''} ${err?.error_description ?? err?.message ?? ''}\n`);
   });
 }
+
+provider.on('backchannel.success', (ctx, client, accountId, sid) => {
+  process.stderr.write(`[oidc-provider] back-channel logout delivered to ${client.clientId} (sub ${accountId}, sid ${sid})\n`);
+});
+provider.on('backchannel.error', (ctx, err, client) => {
+  process.stderr.write(`[oidc-provider] back-channel logout to ${client.clientId} failed: ${err.message}${err.cause ? ` (${err.cause.code ?? ""} ${err.cause.message ?? err.cause})` : ""}\n`);
+});
 
 const callback = provider.callback();
 server.on('request', (req, res) => {

@@ -116,7 +116,7 @@ pub fn home(
     }
     if !accounts.is_empty() {
         body.push_str(&format!(
-            "<footer class=\"actions\"><form method=\"post\" action=\"/logout\"><button class=\"secondary\" id=\"logout\">Log out</button></form><span class=\"muted\">Logging out ends this browser session here at once, revokes its tokens at the providers, and signs you out at the first provider that offers it (a provider's own button: only there).</span></footer><script>{SCRIPT}</script>"
+            "<footer class=\"actions\"><form method=\"post\" action=\"/logout\"><button class=\"secondary\" id=\"logout\">Log out</button></form><form method=\"post\" action=\"/logout?everywhere=1\"><button class=\"secondary\" id=\"logout-everywhere\">Sign out everywhere</button></form><span class=\"muted\">Logging out ends this browser session here at once, revokes its tokens at the providers, and signs you out at the first provider that offers it (a provider's own button: only there). Signing out everywhere also ends your sessions in every other browser and device.</span></footer><script>{SCRIPT}</script>"
         ));
     }
     layout("ferroauth demo", &body)
