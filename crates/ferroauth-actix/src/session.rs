@@ -138,8 +138,11 @@ impl Session for AuthSession {
         }
     }
 
-    fn is_server_side(&self) -> bool {
-        matches!(self, AuthSession::Server(..))
+    fn records_owners(&self) -> bool {
+        match self {
+            AuthSession::Server(..) => true,
+            AuthSession::Cookies(jar) => jar.records_owners(),
+        }
     }
 }
 

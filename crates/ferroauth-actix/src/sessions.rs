@@ -448,10 +448,17 @@ where
                 .get_all(header::COOKIE)
                 .filter_map(|v| v.to_str().ok()),
         );
+        if let Some(revocations) = jar.revocation_index() {
+            // The routes that end sessions by owner find the list here.
+            req.extensions_mut().insert(revocations);
+        }
         req.extensions_mut()
             .insert(AuthSession::Cookies(jar.clone()));
         let service = self.service.clone();
         Box::pin(async move {
+            if let Err(e) = jar.end_if_revoked().await {
+                return Err(actix_web::Error::from(crate::AuthError(e)));
+            }
             let mut response = service.call(req).await?;
             for value in jar.set_cookie_headers() {
                 if let Ok(value) = HeaderValue::from_str(&value) {

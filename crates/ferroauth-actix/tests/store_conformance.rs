@@ -65,7 +65,7 @@ fn config() -> SessionConfig {
 /// Where the app keeps sessions.
 enum Sessions<St> {
     Server(St),
-    Sealed(CookieKeys),
+    Sealed(CookieKeys, SessionConfig),
 }
 
 /// The app, served by one worker on a thread of its own (actix-web's runtime).
@@ -89,7 +89,7 @@ fn serve<St: SessionStore + Clone + Send + 'static>(sessions: Sessions<St>) -> S
                     .disable_signals()
                     .run()
                 }
-                Sessions::Sealed(keys) => {
+                Sessions::Sealed(keys, config) => {
                     let sealed = config.sealed(keys);
                     HttpServer::new(move || App::new().configure(routes).wrap(sealed.clone()))
                         .listen(listener)
@@ -246,9 +246,42 @@ async fn sealed_cookies() {
     let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
     check(
         "sealed cookies",
-        Sessions::<MemoryStore>::Sealed(keys),
+        Sessions::<MemoryStore>::Sealed(keys, config()),
         None,
         None,
     )
     .await;
+}
+
+/// Sealed cookies checked against a revocation list kept in `list`.
+async fn sealed_with_revocations(list: &str, label: &str) {
+    let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
+    let choice: StoreChoice = list.parse().unwrap();
+    let config = config().revocation_list(&choice).await.unwrap();
+    let index = config.cookie_sealer(keys.clone()).revocation_index();
+    let sessions = Sessions::<MemoryStore>::Sealed(keys, config);
+    check(label, sessions, None, index).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_cookies_revoked_in_memory() {
+    sealed_with_revocations("memory", "sealed cookies, revoked in memory").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_cookies_revoked_in_sqlite() {
+    let db = Sqlite::temp();
+    sealed_with_revocations(&db.url(), "sealed cookies, revoked in sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_cookies_revoked_in_postgres() {
+    let pg = Postgres::start();
+    sealed_with_revocations(&pg.url(), "sealed cookies, revoked in postgres").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_cookies_revoked_in_redis() {
+    let redis = Redis::start();
+    sealed_with_revocations(&redis.url(), "sealed cookies, revoked in redis").await;
 }

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
+use axum::response::IntoResponse as _;
 use axum::response::Response;
 use ferroauth::session::sealed::{CookieSealer, SealedCookies};
 
@@ -39,6 +40,13 @@ pub async fn sealed_cookies(
             .iter()
             .filter_map(|v| v.to_str().ok()),
     );
+    if let Err(e) = jar.end_if_revoked().await {
+        return crate::AuthError(e).into_response();
+    }
+    if let Some(revocations) = jar.revocation_index() {
+        // The routes that end sessions by owner find the list here.
+        request.extensions_mut().insert(revocations);
+    }
     request.extensions_mut().insert(jar.clone());
     let mut response = next.run(request).await;
     for value in jar.set_cookie_headers() {

@@ -134,3 +134,36 @@ async fn sealed_cookies() {
     let base = serve(config().apply_sealed(routes(), keys)).await;
     run(target("sealed cookies", base, None)).await;
 }
+
+/// Sealed cookies checked against a revocation list kept in `list`.
+async fn sealed_with_revocations(list: &str, label: &str) {
+    let keys = CookieKeys::parse(&CookieKeys::generate("k1").unwrap()).unwrap();
+    let choice: StoreChoice = list.parse().unwrap();
+    let config = config().revocation_list(&choice).await.unwrap();
+    let index = config.cookie_sealer(keys.clone()).revocation_index();
+    let base = serve(config.apply_sealed(routes(), keys)).await;
+    run(target(label, base, None).with_index(index)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_cookies_revoked_in_memory() {
+    sealed_with_revocations("memory", "sealed cookies, revoked in memory").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_cookies_revoked_in_sqlite() {
+    let db = Sqlite::temp();
+    sealed_with_revocations(&db.url(), "sealed cookies, revoked in sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_cookies_revoked_in_postgres() {
+    let pg = Postgres::start();
+    sealed_with_revocations(&pg.url(), "sealed cookies, revoked in postgres").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_cookies_revoked_in_redis() {
+    let redis = Redis::start();
+    sealed_with_revocations(&redis.url(), "sealed cookies, revoked in redis").await;
+}

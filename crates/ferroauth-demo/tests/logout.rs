@@ -49,22 +49,20 @@ impl World {
         Self::started(base, provider, running).await
     }
 
-    /// A demo on `framework` over the session store `choice`, logged in as `u0`.
-    async fn with_store(framework: Framework, choice: &str) -> World {
+    /// A demo on `framework` over the session store `choice` (sealed cookies checked
+    /// against a revocation list in `revocations`, if given), logged in as `u0`.
+    async fn with_store(framework: Framework, choice: &str, revocations: Option<&str>) -> World {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let provider = harness::provider(&[&base], 2).await;
         let oauth = OAuth::from_settings(&harness::settings_for(&provider)).unwrap();
         let choice = choice.parse().unwrap();
-        let running = Running::with_store(
-            framework,
-            listener,
-            oauth,
-            Default::default(),
-            &choice,
-            None,
-        )
-        .await;
+        let mut options = ferroauth_demo::DemoOptions::default();
+        if let Some(list) = revocations {
+            let list = list.parse().unwrap();
+            options.sessions = options.sessions.revocation_list(&list).await.unwrap();
+        }
+        let running = Running::with_store(framework, listener, oauth, options, &choice, None).await;
         Self::started(base, provider, running).await
     }
 
@@ -425,7 +423,7 @@ async fn logout_tokens_that_break_a_rule_are_refused_each_with_its_code(framewor
 }
 
 async fn sealed_cookies_cannot_end_sessions_by_owner(framework: Framework) {
-    let mut w = World::with_store(framework, "cookie").await;
+    let mut w = World::with_store(framework, "cookie", None).await;
     let token = w.token(serde_json::json!({}));
     let (status, _, body) = w.backchannel(&token).await;
     assert_eq!(status, 501, "{body}");
@@ -433,6 +431,35 @@ async fn sealed_cookies_cannot_end_sessions_by_owner(framework: Framework) {
     let url = format!("{}/logout?everywhere=1", w.base);
     assert_eq!(w.browse(Method::POST, &url).await.status(), 501);
     assert!(w.logged_in().await, "a refused sign-out clears nothing");
+}
+
+async fn sealed_cookies_with_a_revocation_list_end_by_owner(framework: Framework) {
+    let mut w = World::with_store(framework, "cookie", Some("memory")).await;
+    let mut phone = w.another("u0").await;
+    let mut someone_else = w.another("u1").await;
+    let deliveries = w.provider.end_sessions("u0").await;
+    assert!(
+        deliveries.iter().all(|d| d.status == Some(200)),
+        "{deliveries:?}"
+    );
+    assert!(!w.logged_in().await, "ended by the provider's token");
+    assert!(
+        !w.is_logged_in(&mut phone).await,
+        "the user's other device too"
+    );
+    assert!(
+        w.is_logged_in(&mut someone_else).await,
+        "another user stays"
+    );
+    // Signing out everywhere, with sealed cookies too.
+    let mut again = w.another("u1").await;
+    w.agent.cookies = someone_else.cookies.clone();
+    let url = format!("{}/logout?everywhere=1", w.base);
+    assert_eq!(w.browse(Method::POST, &url).await.status(), 303);
+    assert!(
+        !w.is_logged_in(&mut again).await,
+        "u1's other session ended"
+    );
 }
 
 async fn signing_out_everywhere_ends_every_session_of_the_user(framework: Framework) {
@@ -454,6 +481,7 @@ crate::on_both!(
     a_logout_at_the_provider_ends_the_users_other_sessions,
     logout_tokens_that_break_a_rule_are_refused_each_with_its_code,
     sealed_cookies_cannot_end_sessions_by_owner,
+    sealed_cookies_with_a_revocation_list_end_by_owner,
     signing_out_everywhere_ends_every_session_of_the_user,
     logout_goes_to_the_provider_and_back_with_its_state,
     a_return_with_another_state_is_refused,

@@ -540,9 +540,11 @@ impl TestProvider {
 
     /// Ends every session of user `sub` at the provider, as an administrator (or a
     /// password reset) would, and sends each client that registered a
-    /// `backchannel_logout_uri` a logout token for each of its sessions of that user (see
-    /// [`logout`](crate::logout) in the module list). Gives the deliveries and the relying
-    /// parties' answers.
+    /// `backchannel_logout_uri` a logout token for each of its sessions of that user
+    /// (OpenID Connect Back-Channel Logout 1.0: a form POST of `logout_token`, `typ`
+    /// `logout+jwt`, naming `sub` and `sid`). Every approved login is a provider session;
+    /// its ID tokens carry its `sid`. Gives the deliveries and the relying parties'
+    /// answers.
     pub async fn end_sessions(&self, sub: &str) -> Vec<Delivery> {
         logout::end_sessions(&self.shared, sub).await
     }

@@ -16,8 +16,7 @@
 //! would), each client that registered a `backchannel_logout_uri` is sent a logout token
 //! for each of its sessions of that user (OpenID Connect Back-Channel Logout 1.0 §2.5):
 //! a form POST of `logout_token`, `typ` `logout+jwt`, with `sub` and `sid`. The deliveries
-//! and the relying parties' answers are recorded
-//! ([`TestProvider::backchannel_deliveries`](crate::TestProvider::backchannel_deliveries)).
+//! and the relying parties' answers are recorded (`TestProvider::backchannel_deliveries`).
 
 use std::sync::Arc;
 

@@ -281,7 +281,7 @@ pub enum Error {
     /// A back-channel logout token failed validation (OpenID Connect Back-Channel Logout
     /// 1.0 §2.6): the provider, or someone posing as it, sent a token to refuse.
     /// Its code names the rule it broke (`logout_token_replayed`, ...:
-    /// [`LogoutTokenError::code`]).
+    /// [`LogoutTokenError::code`](crate::proto::oidc::logout_token::LogoutTokenError::code)).
     #[error("the logout token is invalid: {0}")]
     InvalidLogoutToken(#[from] crate::proto::oidc::logout_token::LogoutTokenError),
 

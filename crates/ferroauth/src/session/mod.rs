@@ -77,10 +77,11 @@ pub trait Session: Send + Sync {
         None
     }
 
-    /// Whether the session is kept in a server-side store, which finds sessions by owner
-    /// ([`index`]): a login then records its owners in the [`index::INDEX_KEY`] entry.
-    /// Sealed cookies, which keep nothing on the server, answer `false`.
-    fn is_server_side(&self) -> bool {
+    /// Whether a login records its owners in the [`index::INDEX_KEY`] entry: a
+    /// server-side store finds sessions by them ([`index`]); sealed cookies, which keep
+    /// nothing on the server, only when the app has a revocation list
+    /// ([`index::Revocations`]) to check them against.
+    fn records_owners(&self) -> bool {
         true
     }
 }
@@ -210,7 +211,7 @@ pub async fn accounts(session: &impl Session) -> Result<BTreeMap<String, Claims>
 /// claims (in [`accounts`]). The session id was already renewed by the login itself.
 pub async fn save_login(session: &impl Session, login: &Login) -> Result<(), Error> {
     save_claims(session, &login.client, &login.userinfo).await?;
-    if session.is_server_side() {
+    if session.records_owners() {
         save_owners(session, &login.client, &login.userinfo).await?;
     }
     SessionTokens(session)
@@ -242,7 +243,8 @@ async fn save_owners(session: &impl Session, client: &str, claims: &Claims) -> R
     if login == index::IndexedLogin::default() {
         logins.remove(client);
     } else {
-        logins.insert(client.to_owned(), login);
+        let at = index::now_millis();
+        logins.insert(client.to_owned(), index::IndexedLogin { at, ..login });
     }
     insert_json(session, index::INDEX_KEY, &logins).await
 }

@@ -59,6 +59,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::Session;
+use super::index::{INDEX_KEY, IndexedLogins, Revocations, SharedIndex};
 use crate::Error;
 use crate::cookies::CookieNames;
 
@@ -298,6 +299,7 @@ pub struct CookieSealer {
     max_cookie_bytes: usize,
     max_age: Duration,
     names: CookieNames,
+    revocations: Option<Arc<Revocations>>,
 }
 
 impl CookieSealer {
@@ -309,6 +311,7 @@ impl CookieSealer {
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
             max_age: DEFAULT_MAX_AGE,
             names: CookieNames::new(true),
+            revocations: None,
         }
     }
 
@@ -344,6 +347,27 @@ impl CookieSealer {
     pub fn max_age(mut self, max_age: Duration) -> Self {
         self.max_age = max_age;
         self
+    }
+
+    /// Checks every session against `revocations` at each request
+    /// ([`SealedCookies::end_if_revoked`]), so that back-channel logout and "sign out
+    /// everywhere" can end sessions the server does not keep.
+    pub fn revocations(mut self, revocations: Revocations) -> Self {
+        self.revocations = Some(Arc::new(revocations));
+        self
+    }
+
+    /// The revocation list the sessions are checked against, if any.
+    pub fn revocation_list(&self) -> Option<&Revocations> {
+        self.revocations.as_deref()
+    }
+
+    /// The revocation list as the index of sessions by owner that the routes ending
+    /// sessions by owner use (back-channel logout, "sign out everywhere").
+    pub fn revocation_index(&self) -> Option<SharedIndex> {
+        self.revocations
+            .as_ref()
+            .map(|r| Arc::clone(r) as SharedIndex)
     }
 
     /// The prefix of the cookies this sealer names.
@@ -591,6 +615,36 @@ pub struct SealedCookies {
 }
 
 impl SealedCookies {
+    /// Clears the session when its sealer checks a revocation list
+    /// ([`CookieSealer::revocations`]) and one of its logins' owners ended after the login
+    /// ([`super::index::Revocations`]); whether it did. Each adapter's sealed-cookie
+    /// middleware calls it before the handler sees the session; an unreadable list is an
+    /// error (503), never a pass.
+    pub async fn end_if_revoked(&self) -> Result<bool, Error> {
+        // Most requests have no login, or no list: one lookup each, no await.
+        let Some(revocations) = self.sealer.revocation_list() else {
+            return Ok(false);
+        };
+        let Some(json) = self.get_json(&self.sealer.cookie_name(INDEX_KEY)?) else {
+            return Ok(false);
+        };
+        let logins: IndexedLogins = serde_json::from_str(&json).unwrap_or_default();
+        for login in logins.values() {
+            if revocations.ended(login).await? {
+                tracing::info!("a sealed-cookie session ended by its owner's logout");
+                self.remove_all();
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The sealer's revocation list as an index of sessions by owner
+    /// ([`CookieSealer::revocation_index`]).
+    pub fn revocation_index(&self) -> Option<SharedIndex> {
+        self.sealer.revocation_index()
+    }
+
     /// A jar over the values of a request's `Cookie` headers. A managed name sent more than
     /// once is kept apart: it reads as absent (logged), whichever copy is the app's own.
     pub fn from_cookie_headers<'a>(
@@ -890,8 +944,8 @@ impl Session for SealedCookies {
         !state.incoming.is_empty() || !state.duplicated.is_empty()
     }
 
-    fn is_server_side(&self) -> bool {
-        false
+    fn records_owners(&self) -> bool {
+        self.sealer.revocation_list().is_some()
     }
 }
 

@@ -8,11 +8,13 @@
 //! `ferroauth_actix::sessions::SessionsExt` as actix-session's middleware; both read the
 //! settings through the getters below and nothing else.
 
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use crate::Error;
 use crate::cookies::CookieNames;
 use crate::session::at_rest::TokenSealer;
+use crate::session::index::{RevocationList, Revocations};
 use crate::session::sealed::{CookieKeys, CookieSealer};
 use crate::session::store::{OpenStore, StoreChoice, StoreError};
 
@@ -28,6 +30,7 @@ pub struct SessionConfig {
     inactivity: time::Duration,
     tokens: Option<TokenSealer>,
     keys: Option<CookieKeys>,
+    revocations: Option<Arc<dyn RevocationList>>,
 }
 
 impl Default for SessionConfig {
@@ -44,6 +47,7 @@ impl SessionConfig {
             inactivity: DEFAULT_INACTIVITY,
             tokens: None,
             keys: None,
+            revocations: None,
         }
     }
 
@@ -110,6 +114,16 @@ impl SessionConfig {
         config
     }
 
+    /// Checks sealed-cookie sessions against a revocation list kept in the store `choice`
+    /// names (memory for one instance; SQL or Redis for many), opened here: back-channel
+    /// logout and "sign out everywhere" then end sessions that live in the browser
+    /// ([`crate::session::index::Revocations`]). Server-side stores need none: they find
+    /// and delete sessions by owner themselves.
+    pub async fn revocation_list(mut self, choice: &StoreChoice) -> Result<Self, StoreError> {
+        self.revocations = Some(choice.open_revocation_list().await?);
+        Ok(self)
+    }
+
     /// The keys set by [`keys`](Self::keys).
     pub fn cookie_keys(&self) -> Option<&CookieKeys> {
         self.keys.as_ref()
@@ -149,12 +163,18 @@ impl SessionConfig {
 
     /// The sealer of sessions kept in cookies under `keys`: the cookies named as this
     /// config says, living as long as an unused session does.
+    /// With a [`revocation_list`](Self::revocation_list), every session is checked
+    /// against it, whose entries last as long as the cookies.
     pub fn cookie_sealer(&self, keys: CookieKeys) -> CookieSealer {
         let lifetime =
             StdDuration::from_secs(u64::try_from(self.inactivity.whole_seconds()).unwrap_or(0));
-        CookieSealer::new(keys)
+        let sealer = CookieSealer::new(keys)
             .cookie_names(&self.names)
-            .max_age(lifetime)
+            .max_age(lifetime);
+        match &self.revocations {
+            Some(list) => sealer.revocations(Revocations::new(Arc::clone(list), self.inactivity)),
+            None => sealer,
+        }
     }
 }
 

@@ -28,7 +28,8 @@
 //!
 //! The sealed-cookie store has no sessions to index: it cannot end a session on the
 //! server, and [`OpenStore::index`](super::store::OpenStore::index) says so (`None`), so
-//! that the back-channel route answers 501 instead of claiming a logout it did not do.
+//! that the back-channel route answers 501 instead of claiming a logout it did not do,
+//! unless the app gives it a revocation list ([`Revocations`]), checked at each request.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -45,11 +46,13 @@ use crate::{Claims, Error};
 
 #[cfg(feature = "redis")]
 mod redis;
+mod revocations;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 
 #[cfg(feature = "redis")]
 pub use redis::RedisIndex;
+pub use revocations::{RevocationList, Revocations};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use sql::SqlIndex;
 
@@ -111,6 +114,19 @@ pub struct IndexedLogin {
     /// The key of the provider's session (`sid`), when the ID token named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
+    /// When the login was made, in Unix milliseconds (what a revocation list compares).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub at: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The current time in Unix milliseconds.
+pub fn now_millis() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The [`INDEX_KEY`] entry: each logged-in client's keys, by client name.
@@ -141,10 +157,15 @@ impl IndexedLogin {
         let session = issuer
             .zip(text("sid"))
             .map(|(issuer, sid)| Owner::ProviderSession { issuer, sid }.key());
-        Self { user, session }
+        Self {
+            user,
+            session,
+            at: 0,
+        }
     }
 
-    fn keys(&self) -> impl Iterator<Item = &str> {
+    /// Its owner keys.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.user.iter().chain(&self.session).map(String::as_str)
     }
 }
@@ -345,6 +366,7 @@ mod tests {
             IndexedLogin {
                 user: Some("k1".into()),
                 session: Some("k2".into()),
+                at: 0,
             },
         );
         logins.insert(
@@ -352,6 +374,7 @@ mod tests {
             IndexedLogin {
                 user: Some("k1".into()),
                 session: None,
+                at: 0,
             },
         );
         let json = serde_json::to_string(&logins).unwrap();

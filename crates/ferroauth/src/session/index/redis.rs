@@ -1,11 +1,4 @@
-//! The session index in Redis, beside tower-sessions-redis-store's sessions.
-//!
-//! Each owner key is a sorted set `ferroauth:owned:<key>` of session ids scored by their
-//! expiry (Unix seconds): entries past their score are ignored, trimmed at each record,
-//! and the set itself expires with its longest-lived session (`EXPIREAT … NX` then
-//! `… GT`, Redis 7). Ending a key reads its live ids and deletes those sessions (the store
-//! keeps each under its id) in one `DEL`, so that a user's thousands of sessions end in
-//! one round trip. Used markers are `SET ferroauth:used:<marker> NX EXAT`.
+//! The session index in Redis: [`RedisIndex`].
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -13,13 +6,22 @@ use tower_sessions_core::session::Id;
 use tower_sessions_redis_store::fred::prelude::*;
 use tower_sessions_redis_store::fred::types::{Expiration, ExpireOptions, SetOptions};
 
-use super::SessionIndex;
+use super::{RevocationList, SessionIndex};
 use crate::Error;
 
 const OWNED: &str = "ferroauth:owned:";
 const USED: &str = "ferroauth:used:";
+const ENDED: &str = "ferroauth:ended:";
 
-/// The session index on a Redis pool (the store's own: see the [module docs](self)).
+/// The session index on a Redis pool, beside tower-sessions-redis-store's sessions.
+///
+/// Each owner key is a sorted set `ferroauth:owned:<key>` of session ids scored by their
+/// expiry (Unix seconds): entries past their score are ignored, trimmed at each record,
+/// and the set itself expires with its longest-lived session (`EXPIREAT … NX` then
+/// `… GT`, Redis 7). Ending a key reads its live ids and deletes those sessions (the store
+/// keeps each under its id) in one `DEL`, so that a user's thousands of sessions end in
+/// one round trip. Used markers are `SET ferroauth:used:<marker> NX EXAT`; a revocation
+/// list's entries (sealed cookies) `SET ferroauth:ended:<key> <millis> EXAT`.
 #[derive(Clone)]
 pub struct RedisIndex {
     pool: Pool,
@@ -103,5 +105,22 @@ impl SessionIndex for RedisIndex {
             .await
             .map_err(failed)?;
         Ok(set.is_some())
+    }
+}
+
+#[async_trait]
+impl RevocationList for RedisIndex {
+    async fn revoke(&self, key: &str, at: i64, until: OffsetDateTime) -> Result<(), Error> {
+        let expire = Some(Expiration::EXAT(until.unix_timestamp()));
+        let _: () = self
+            .pool
+            .set(format!("{ENDED}{key}"), at, expire, None, false)
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn revoked_at(&self, key: &str) -> Result<Option<i64>, Error> {
+        self.pool.get(format!("{ENDED}{key}")).await.map_err(failed)
     }
 }

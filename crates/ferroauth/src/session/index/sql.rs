@@ -1,16 +1,4 @@
-//! The session index in SQLite or PostgreSQL, beside tower-sessions-sqlx-store's table.
-//!
-//! Two tables, created at start:
-//!
-//! - `ferroauth_session_owners (owner, session_id, expires_at)`: one row per owner key and
-//!   session, upserted at each save with the session's expiry (Unix seconds);
-//! - `ferroauth_used_markers (marker, expires_at)`: one row per marker used once.
-//!
-//! Ending a key is one statement that deletes the sessions its live rows name from the
-//! store's own table (`tower_sessions`, or `"tower_sessions"."session"` in PostgreSQL: the
-//! names the stores that [`StoreChoice::open`](crate::session::store::StoreChoice::open)
-//! builds use), so no session is read into the app. Expired rows are swept every minute,
-//! with the sessions.
+//! The session index in SQLite or PostgreSQL: [`SqlIndex`].
 
 use std::time::Duration;
 
@@ -22,7 +10,7 @@ use tower_sessions_sqlx_store::sqlx::PgPool;
 #[cfg(feature = "sqlite")]
 use tower_sessions_sqlx_store::sqlx::SqlitePool;
 
-use super::SessionIndex;
+use super::{RevocationList, SessionIndex};
 use crate::Error;
 
 /// The statements of one SQL dialect.
@@ -35,6 +23,10 @@ struct Dialect {
     use_once: &'static str,
     sweep_owners: &'static str,
     sweep_used: &'static str,
+    create_ended: &'static str,
+    revoke: &'static str,
+    revoked_at: &'static str,
+    sweep_ended: &'static str,
 }
 
 #[cfg(feature = "sqlite")]
@@ -54,6 +46,12 @@ const SQLITE: Dialect = Dialect {
         where ferroauth_used_markers.expires_at <= ?3",
     sweep_owners: "delete from ferroauth_session_owners where expires_at <= ?1",
     sweep_used: "delete from ferroauth_used_markers where expires_at <= ?1",
+    create_ended: "create table if not exists ferroauth_ended_owners (\
+        owner text primary key not null, ended_at integer not null, expires_at integer not null)",
+    revoke: "insert into ferroauth_ended_owners (owner, ended_at, expires_at) values (?1, ?2, ?3) \
+        on conflict (owner) do update set ended_at = excluded.ended_at, expires_at = excluded.expires_at",
+    revoked_at: "select ended_at from ferroauth_ended_owners where owner = ?1 and expires_at > ?2",
+    sweep_ended: "delete from ferroauth_ended_owners where expires_at <= ?1",
 };
 
 #[cfg(feature = "postgres")]
@@ -73,6 +71,12 @@ const POSTGRES: Dialect = Dialect {
         where ferroauth_used_markers.expires_at <= $3",
     sweep_owners: "delete from ferroauth_session_owners where expires_at <= $1",
     sweep_used: "delete from ferroauth_used_markers where expires_at <= $1",
+    create_ended: "create table if not exists ferroauth_ended_owners (\
+        owner text primary key not null, ended_at bigint not null, expires_at bigint not null)",
+    revoke: "insert into ferroauth_ended_owners (owner, ended_at, expires_at) values ($1, $2, $3) \
+        on conflict (owner) do update set ended_at = excluded.ended_at, expires_at = excluded.expires_at",
+    revoked_at: "select ended_at from ferroauth_ended_owners where owner = $1 and expires_at > $2",
+    sweep_ended: "delete from ferroauth_ended_owners where expires_at <= $1",
 };
 
 #[derive(Debug, Clone)]
@@ -83,8 +87,22 @@ enum Db {
     Postgres(PgPool),
 }
 
-/// The session index in the SQL database of the session store (see the
-/// [module docs](self)).
+/// The session index in the SQL database of the session store, beside
+/// tower-sessions-sqlx-store's table.
+///
+/// Two tables, created at start:
+///
+/// - `ferroauth_session_owners (owner, session_id, expires_at)`: one row per owner key and
+///   session, upserted at each save with the session's expiry (Unix seconds);
+/// - `ferroauth_used_markers (marker, expires_at)`: one row per marker used once;
+/// - `ferroauth_ended_owners (owner, ended_at, expires_at)`: a revocation list's entries
+///   (sealed cookies).
+///
+/// Ending a key is one statement that deletes the sessions its live rows name from the
+/// store's own table (`tower_sessions`, or `"tower_sessions"."session"` in PostgreSQL: the
+/// names the stores that [`StoreChoice::open`](crate::session::store::StoreChoice::open)
+/// builds use), so no session is read into the app. Expired rows are swept every minute,
+/// with the sessions.
 #[derive(Debug, Clone)]
 pub struct SqlIndex {
     db: Db,
@@ -131,6 +149,7 @@ impl SqlIndex {
     async fn migrate(db: Db) -> Result<Self, Error> {
         execute!(&db, create_owners)?;
         execute!(&db, create_used)?;
+        execute!(&db, create_ended)?;
         let index = Self { db };
         index.spawn_sweep();
         Ok(index)
@@ -146,6 +165,7 @@ impl SqlIndex {
                 let now = OffsetDateTime::now_utc().unix_timestamp();
                 let swept = async {
                     execute!(&db, sweep_owners, now)?;
+                    execute!(&db, sweep_ended, now)?;
                     execute!(&db, sweep_used, now)
                 };
                 if let Err(e) = swept.await {
@@ -178,5 +198,37 @@ impl SessionIndex for SqlIndex {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let stored = execute!(&self.db, use_once, marker, until.unix_timestamp(), now)?;
         Ok(stored == 1)
+    }
+}
+
+#[async_trait]
+impl RevocationList for SqlIndex {
+    async fn revoke(&self, key: &str, at: i64, until: OffsetDateTime) -> Result<(), Error> {
+        execute!(&self.db, revoke, key, at, until.unix_timestamp())?;
+        Ok(())
+    }
+
+    async fn revoked_at(&self, key: &str) -> Result<Option<i64>, Error> {
+        use tower_sessions_sqlx_store::sqlx::query_scalar;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        match &self.db {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(pool) => {
+                query_scalar(SQLITE.revoked_at)
+                    .bind(key)
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await
+            }
+            #[cfg(feature = "postgres")]
+            Db::Postgres(pool) => {
+                query_scalar(POSTGRES.revoked_at)
+                    .bind(key)
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await
+            }
+        }
+        .map_err(failed)
     }
 }

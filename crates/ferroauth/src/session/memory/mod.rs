@@ -81,7 +81,7 @@ use time::OffsetDateTime;
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
 
-use super::index::{INDEX_KEY, SessionIndex, keys_of_entry};
+use super::index::{INDEX_KEY, RevocationList, SessionIndex, keys_of_entry};
 
 /// The default interval between purges of expired sessions: zero, every write purges
 /// (which costs only the expired sessions' removal).
@@ -125,6 +125,8 @@ struct Inner {
     owned: HashMap<String, HashSet<Id>>,
     /// Markers used once, until when.
     used: HashMap<String, OffsetDateTime>,
+    /// Owners' ends (sealed-cookie revocations): when, in Unix milliseconds, until when.
+    revoked: HashMap<String, (i64, OffsetDateTime)>,
 }
 
 impl Inner {
@@ -228,6 +230,7 @@ impl MemoryStore {
                 last_purge: Instant::now(),
                 owned: HashMap::new(),
                 used: HashMap::new(),
+                revoked: HashMap::new(),
             })),
             sweep_period: period,
         }
@@ -455,6 +458,28 @@ impl SessionIndex for MemoryStore {
                 Ok(true)
             }
         }
+    }
+}
+
+/// A revocation list for the sealed cookies of one instance.
+#[async_trait]
+impl RevocationList for MemoryStore {
+    async fn revoke(&self, key: &str, at: i64, until: OffsetDateTime) -> Result<(), crate::Error> {
+        let now = OffsetDateTime::now_utc();
+        let mut inner = self.lock();
+        let len = inner.revoked.len();
+        if len >= USED_MARKERS_BEFORE_PURGE && len.is_power_of_two() {
+            inner.revoked.retain(|_, (_, until)| *until > now);
+        }
+        inner.revoked.insert(key.to_owned(), (at, until));
+        Ok(())
+    }
+
+    async fn revoked_at(&self, key: &str) -> Result<Option<i64>, crate::Error> {
+        let now = OffsetDateTime::now_utc();
+        let inner = self.lock();
+        let live = inner.revoked.get(key).filter(|(_, until)| *until > now);
+        Ok(live.map(|(at, _)| *at))
     }
 }
 

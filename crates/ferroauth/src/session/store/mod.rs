@@ -35,7 +35,7 @@ use async_trait::async_trait;
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, SessionStore};
 
-use super::index::{IndexedStore, SharedIndex};
+use super::index::{IndexedStore, RevocationList, SharedIndex};
 use super::memory::MemoryStore;
 use super::sealed::CookieKeys;
 
@@ -131,6 +131,45 @@ impl StoreChoice {
             other => {
                 return Err(StoreError(format!(
                     "session store {}: ferroauth was built without its feature",
+                    other.describe()
+                )));
+            }
+        })
+    }
+}
+
+impl StoreChoice {
+    /// A revocation list in the store this choice names, for sealed-cookie sessions
+    /// ([`crate::session::index::Revocations`]): memory (one instance), SQLite,
+    /// PostgreSQL or Redis, connected (and its tables made) first. `cookie` is not a
+    /// place to keep one: an `invalid_settings` error.
+    pub async fn open_revocation_list(&self) -> Result<Arc<dyn RevocationList>, StoreError> {
+        #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+        let fail = |e: &dyn std::fmt::Display| {
+            StoreError(format!("revocation list {}: {e}", self.describe()))
+        };
+        Ok(match self {
+            StoreChoice::Memory => Arc::new(MemoryStore::new()),
+            #[cfg(feature = "sqlite")]
+            StoreChoice::Sqlite(url) => Arc::new(sql::sqlite(url).await.map_err(|e| fail(&e))?.1),
+            #[cfg(feature = "postgres")]
+            StoreChoice::Postgres(url) => {
+                Arc::new(sql::postgres(url).await.map_err(|e| fail(&e))?.1)
+            }
+            #[cfg(feature = "redis")]
+            StoreChoice::Redis(url) => {
+                let pool = redis_pool(url).await.map_err(|e| fail(&e))?;
+                Arc::new(crate::session::index::RedisIndex::new(pool))
+            }
+            StoreChoice::Cookie => {
+                return Err(StoreError(
+                    "a revocation list must be kept in memory, SQL or Redis, not in cookies".into(),
+                ));
+            }
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err(StoreError(format!(
+                    "revocation list {}: ferroauth was built without its feature",
                     other.describe()
                 )));
             }
