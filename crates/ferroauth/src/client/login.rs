@@ -70,6 +70,24 @@ impl OAuthClient {
         params: &[(&str, &str)],
         return_to: Option<&str>,
     ) -> Result<Url, Error> {
+        if let Some(instances) = &self.inner.fediverse {
+            // A fediverse template: the login runs on the client of the named instance.
+            return instances
+                .authorize_redirect(self, store, redirect_uri, params, return_to)
+                .await;
+        }
+        self.authorize_redirect_here(store, redirect_uri, params, return_to)
+            .await
+    }
+
+    /// [`OAuthClient::authorize_redirect_returning`] at this client's own provider.
+    pub(crate) async fn authorize_redirect_here<S: PendingStore>(
+        &self,
+        store: &S,
+        redirect_uri: &str,
+        params: &[(&str, &str)],
+        return_to: Option<&str>,
+    ) -> Result<Url, Error> {
         let return_to = return_to.map(str::to_owned);
         let observation = Observation::start(Step::LoginStart, &self.inner.name);
         let result = async {
@@ -270,6 +288,22 @@ impl OAuthClient {
     /// exchanges the code (or the OAuth 1.0a verifier) for a token, validates the ID token
     /// and fetches userinfo.
     pub async fn authorize_access_token<S: PendingStore>(
+        &self,
+        store: &S,
+        callback: &CallbackParams,
+    ) -> Result<Login, Error> {
+        if let Some(instances) = &self.inner.fediverse
+            && let Some(login) = instances
+                .authorize_access_token(self, store, callback)
+                .await
+        {
+            return login;
+        }
+        self.authorize_access_token_here(store, callback).await
+    }
+
+    /// [`OAuthClient::authorize_access_token`] at this client's own provider.
+    pub(crate) async fn authorize_access_token_here<S: PendingStore>(
         &self,
         store: &S,
         callback: &CallbackParams,
