@@ -89,7 +89,9 @@ impl OAuthClient {
         return_to: Option<&str>,
     ) -> Result<Url, Error> {
         let return_to = return_to.map(str::to_owned);
-        let observation = Observation::start(Step::LoginStart, &self.inner.name);
+        // Named as its calls are (`limits.client`): a fediverse instance's client is
+        // observed under its template's name, one label however many instances users name.
+        let observation = Observation::start(Step::LoginStart, &self.inner.limits.client);
         let result = async {
             if self.is_oauth1() {
                 return self
@@ -101,7 +103,10 @@ impl OAuthClient {
         }
         .instrument(observation.span())
         .await;
-        observation.finish(&self.inner.name, result.as_ref().err().map(Error::code));
+        observation.finish(
+            &self.inner.limits.client,
+            result.as_ref().err().map(Error::code),
+        );
         result
     }
 
@@ -308,7 +313,7 @@ impl OAuthClient {
         store: &S,
         callback: &CallbackParams,
     ) -> Result<Login, Error> {
-        let observation = Observation::start(Step::LoginFinish, &self.inner.name);
+        let observation = Observation::start(Step::LoginFinish, &self.inner.limits.client);
         let result = async {
             let mut result = if self.is_oauth1() {
                 self.oauth1_authorize_access_token(store, callback).await
@@ -325,7 +330,10 @@ impl OAuthClient {
         }
         .instrument(observation.span())
         .await;
-        observation.finish(&self.inner.name, result.as_ref().err().map(Error::code));
+        observation.finish(
+            &self.inner.limits.client,
+            result.as_ref().err().map(Error::code),
+        );
         result
     }
 

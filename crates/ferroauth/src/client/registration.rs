@@ -614,7 +614,7 @@ fn instance_client(
         max_response_bytes: inner.limits.max_body,
         ..HttpSettings::default()
     };
-    OAuthClient::new(
+    let mut client = OAuthClient::new(
         &format!("{}@{host}", inner.name),
         settings,
         inner.http.clone(),
@@ -627,7 +627,13 @@ fn instance_client(
             deviations: inner.deviations.clone(),
             fediverse: None,
         },
-    )
+    )?;
+    // Telemetry and errors name the template: one label per client of the settings,
+    // however many instances users name (an unbounded label set would grow the metrics).
+    if let Some(own) = Arc::get_mut(&mut client.inner) {
+        own.limits.client.clone_from(&inner.name);
+    }
+    Ok(client)
 }
 
 /// The login as the template's, its identity qualified by the instance (an account id is
@@ -766,6 +772,42 @@ mod tests {
         ] {
             assert!(refused(raw), "{raw:?} must be refused");
         }
+    }
+
+    #[test]
+    fn an_instance_client_is_named_for_its_login_and_observed_as_its_template() {
+        let settings =
+            crate::settings::Settings::from_toml_str("[clients.mastodon]\npreset = \"mastodon\"\n")
+                .unwrap();
+        let oauth = crate::OAuth::from_settings(&settings).unwrap();
+        let template = oauth.client("mastodon").unwrap();
+        let registration = Registration {
+            instance: "mastodon.social".into(),
+            redirect_uri: "https://app.example/auth/mastodon".into(),
+            scope: "read:accounts".into(),
+            client_id: "id-1".into(),
+            client_secret: Some(Secret::new("secret-1")),
+            registered_at: 0,
+        };
+        let client = instance_client(&template, "mastodon.social", registration).unwrap();
+        assert_eq!(client.name(), "mastodon@mastodon.social");
+        assert_eq!(client.inner.limits.client, "mastodon");
+        let s = client.settings();
+        assert_eq!(
+            s.authorize_url.as_deref(),
+            Some("https://mastodon.social/oauth/authorize")
+        );
+        assert_eq!(
+            s.userinfo_endpoint.as_deref(),
+            Some("https://mastodon.social/api/v1/accounts/verify_credentials")
+        );
+        assert_eq!(s.api_base_url.as_deref(), Some("https://mastodon.social/"));
+        assert_eq!(s.client_id.as_deref(), Some("id-1"));
+        // The template itself points at a host that cannot resolve.
+        assert_eq!(
+            template.settings().access_token_url.as_deref(),
+            Some("https://instance.invalid/oauth/token")
+        );
     }
 
     #[test]
