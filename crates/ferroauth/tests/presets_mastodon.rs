@@ -385,3 +385,46 @@ async fn the_callback_finishes_at_the_instance_the_login_started_with() {
         .unwrap_err();
     assert_eq!(e.code(), "state_unknown", "{e}");
 }
+
+/// A hostile instance that answers the registration with a redirect to an internal
+/// address is not followed there: the login fails, and nothing reaches that address.
+#[tokio::test]
+async fn a_registration_redirected_elsewhere_is_not_followed() {
+    let hostile = Instance::new("hostile.social", "1", "eve", Registrations::Redirect);
+    let world = World::start(vec![("hostile.social", hostile.router())]).await;
+    let client = world.client(SETTINGS, "mastodon");
+    let e = start(&client, &TestSession::default(), "instance=hostile.social")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind().http_status(), 502, "{e}");
+    assert_eq!(hostile.registrations(), 1);
+    assert!(
+        world.seen().iter().all(|s| s.host == "hostile.social"),
+        "{:?}",
+        world.seen()
+    );
+}
+
+/// The callback never registers: a process that does not know the login's registration
+/// (its own memory store) fails the callback instead of registering anew, whose new
+/// client id could not redeem the code anyway.
+#[tokio::test]
+async fn a_callback_without_its_registration_fails_and_does_not_register() {
+    let (world, social, _) = two_instances().await;
+    let first = world.client(SETTINGS, "mastodon");
+    let other_process = world.client(SETTINGS, "mastodon");
+    let session = TestSession::default();
+    let url = start(&first, &session, "instance=mastodon.social")
+        .await
+        .unwrap();
+    let response = world.browse(url.as_str()).await;
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let callback = CallbackParams::parse(location.split_once('?').unwrap().1).unwrap();
+    let e = flows::finish_login(&other_process, &session, &callback)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "client_misconfigured", "{e}");
+    assert!(e.to_string().contains("registration store"), "{e}");
+    assert_eq!(social.registrations(), 1);
+    assert!(world.seen_at("/oauth/token").is_empty());
+}

@@ -40,6 +40,9 @@ pub enum Registrations {
     Refused,
     /// 200 with an HTML page (a server that is not Mastodon at all).
     Garbage,
+    /// 307 to the cloud metadata address (a hostile server aiming the app at its own
+    /// network through a redirect).
+    Redirect,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +143,16 @@ async fn register(State(instance): State<Instance>, body: String) -> Response {
             return (
                 [(header::CONTENT_TYPE, "text/html")],
                 "<html><body>Welcome to nginx!</body></html>",
+            )
+                .into_response();
+        }
+        Registrations::Redirect => {
+            return (
+                StatusCode::TEMPORARY_REDIRECT,
+                [(
+                    header::LOCATION,
+                    "https://169.254.169.254/latest/meta-data/",
+                )],
             )
                 .into_response();
         }
