@@ -50,6 +50,10 @@ impl OAuthClient {
     /// [`OAuthClient::authorize_redirect`] with extra per-call authorization parameters
     /// (`prompt`, `login_hint`, `scope`, ...). They override the configured ones, except the
     /// parameters the protocol's checks depend on, which are refused.
+    ///
+    /// A fediverse client (the `mastodon` preset) takes the server to log in with as
+    /// `("instance", "mastodon.social")`, and starts the login there (see
+    /// [`crate::registration`]).
     pub async fn authorize_redirect_with<S: PendingStore>(
         &self,
         store: &S,
