@@ -326,8 +326,7 @@ pub fn instance_host(raw: &str) -> Result<String, Error> {
         ));
     }
     let top = labels[labels.len() - 1];
-    let top_ok = top.bytes().all(|b| b.is_ascii_lowercase())
-        || (top.starts_with("xn--") && top.bytes().all(|b| b != b'.'));
+    let top_ok = top.bytes().all(|b| b.is_ascii_lowercase()) || top.starts_with("xn--");
     if !top_ok {
         return Err(bad("must be a server's host name, not an IP address"));
     }
