@@ -410,6 +410,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// A fediverse instance refused to register the app (dynamic client registration),
+    /// or answered something that is not a registration: nothing is kept, and the next
+    /// login with that instance tries again.
+    #[error("client `{client}`: the instance {instance} refused to register the app: {reason}")]
+    RegistrationRefused {
+        /// The template client's name.
+        client: String,
+        /// The instance's host.
+        instance: String,
+        /// What the instance answered (its status and own error text, bounded).
+        reason: String,
+    },
+
     /// The revocation or introspection endpoint refused the request.
     #[error("the provider's {what} endpoint refused the request: {error}")]
     TokenManagement {
@@ -561,6 +574,7 @@ impl Error {
             Error::NoToken { .. } => "no_token",
             Error::RefreshFailed { .. } => "refresh_failed",
             Error::InvalidClientAssertionKey { .. } => "invalid_client_assertion_key",
+            Error::RegistrationRefused { .. } => "registration_refused",
             Error::TokenManagement { what, .. } => match *what {
                 "revocation" => "revocation_failed",
                 _ => "introspection_failed",

@@ -84,6 +84,7 @@ pub mod web;
 
 pub use callback::CallbackParams;
 pub use callback::{MAX_PARAMS, MAX_VALUE_LEN};
+pub use client::registration;
 pub use client::{ApiRequest, DeviceAuthorization, DevicePoll, Introspection, OAuthClient};
 pub use error::{Error, ErrorKind, HttpFailure, ProviderError};
 pub use profile::Profile;

@@ -43,6 +43,8 @@ struct Registry {
     policy: PendingPolicy,
     /// One refresh coordinator for every client: single flight across client objects.
     refresher: Arc<RefreshCoordinator>,
+    /// Where fediverse templates keep their registrations at instances.
+    registrations: crate::registration::StoreSlot,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -71,6 +73,7 @@ impl OAuth {
                     max_pending: login.max_pending,
                 },
                 refresher: Arc::new(RefreshCoordinator::default()),
+                registrations: crate::registration::memory_slot(),
             }),
         })
     }
@@ -111,7 +114,17 @@ impl OAuth {
             .into());
         }
         let applied = crate::presets::apply(name, settings, hooks)?;
-        let settings = applied.settings;
+        let mut settings = applied.settings;
+        // A fediverse template registers at each instance: it has no client id itself.
+        let fediverse = applied
+            .preset
+            .and_then(|p| crate::presets::fediverse::registration(p.name))
+            .map(|spec| {
+                settings
+                    .client_id
+                    .get_or_insert_with(|| crate::registration::TEMPLATE_CLIENT_ID.into());
+                crate::registration::Instances::new(spec, self.inner.registrations.clone())
+            });
         crate::settings::validate_client(name, &settings)?;
         let http = match settings.client_kwargs.connect_timeout {
             Some(connect_timeout) => HttpClient::new(&HttpSettings {
@@ -131,6 +144,7 @@ impl OAuth {
                 hooks: applied.hooks,
                 preset: applied.preset,
                 deviations: applied.deviations,
+                fediverse,
             },
         )?;
         self.inner
@@ -139,6 +153,16 @@ impl OAuth {
             .unwrap_or_else(|e| e.into_inner())
             .insert(name.to_owned(), client.clone());
         Ok(client)
+    }
+
+    /// Replaces where fediverse clients keep their registrations at instances (in this
+    /// process's memory by default; see [`crate::registration`]), for every client.
+    pub fn set_registration_store(&self, store: impl crate::registration::RegistrationStore) {
+        *self
+            .inner
+            .registrations
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(store);
     }
 
     /// The client registered under `name`.

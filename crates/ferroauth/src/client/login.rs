@@ -50,6 +50,10 @@ impl OAuthClient {
     /// [`OAuthClient::authorize_redirect`] with extra per-call authorization parameters
     /// (`prompt`, `login_hint`, `scope`, ...). They override the configured ones, except the
     /// parameters the protocol's checks depend on, which are refused.
+    ///
+    /// A fediverse client (the `mastodon` preset) takes the server to log in with as
+    /// `("instance", "mastodon.social")`, and starts the login there (see
+    /// [`crate::registration`]).
     pub async fn authorize_redirect_with<S: PendingStore>(
         &self,
         store: &S,
@@ -70,8 +74,28 @@ impl OAuthClient {
         params: &[(&str, &str)],
         return_to: Option<&str>,
     ) -> Result<Url, Error> {
+        if let Some(instances) = &self.inner.fediverse {
+            // A fediverse template: the login runs on the client of the named instance.
+            return instances
+                .authorize_redirect(self, store, redirect_uri, params, return_to)
+                .await;
+        }
+        self.authorize_redirect_here(store, redirect_uri, params, return_to)
+            .await
+    }
+
+    /// [`OAuthClient::authorize_redirect_returning`] at this client's own provider.
+    pub(crate) async fn authorize_redirect_here<S: PendingStore>(
+        &self,
+        store: &S,
+        redirect_uri: &str,
+        params: &[(&str, &str)],
+        return_to: Option<&str>,
+    ) -> Result<Url, Error> {
         let return_to = return_to.map(str::to_owned);
-        let observation = Observation::start(Step::LoginStart, &self.inner.name);
+        // Named as its calls are (`limits.client`): a fediverse instance's client is
+        // observed under its template's name, one label however many instances users name.
+        let observation = Observation::start(Step::LoginStart, &self.inner.limits.client);
         let result = async {
             if self.is_oauth1() {
                 return self
@@ -83,7 +107,10 @@ impl OAuthClient {
         }
         .instrument(observation.span())
         .await;
-        observation.finish(&self.inner.name, result.as_ref().err().map(Error::code));
+        observation.finish(
+            &self.inner.limits.client,
+            result.as_ref().err().map(Error::code),
+        );
         result
     }
 
@@ -274,7 +301,23 @@ impl OAuthClient {
         store: &S,
         callback: &CallbackParams,
     ) -> Result<Login, Error> {
-        let observation = Observation::start(Step::LoginFinish, &self.inner.name);
+        if let Some(instances) = &self.inner.fediverse
+            && let Some(login) = instances
+                .authorize_access_token(self, store, callback)
+                .await
+        {
+            return login;
+        }
+        self.authorize_access_token_here(store, callback).await
+    }
+
+    /// [`OAuthClient::authorize_access_token`] at this client's own provider.
+    pub(crate) async fn authorize_access_token_here<S: PendingStore>(
+        &self,
+        store: &S,
+        callback: &CallbackParams,
+    ) -> Result<Login, Error> {
+        let observation = Observation::start(Step::LoginFinish, &self.inner.limits.client);
         let result = async {
             let mut result = if self.is_oauth1() {
                 self.oauth1_authorize_access_token(store, callback).await
@@ -291,7 +334,10 @@ impl OAuthClient {
         }
         .instrument(observation.span())
         .await;
-        observation.finish(&self.inner.name, result.as_ref().err().map(Error::code));
+        observation.finish(
+            &self.inner.limits.client,
+            result.as_ref().err().map(Error::code),
+        );
         result
     }
 

@@ -45,6 +45,7 @@ mod oidc;
 mod par;
 mod quirk_calls;
 pub(crate) mod refresh;
+pub mod registration;
 mod request_object;
 mod revocation;
 mod token_endpoint;
@@ -101,6 +102,8 @@ struct ClientInner {
     /// The preset the settings came from, and its deviations' extension points.
     preset: Option<&'static Preset>,
     deviations: Deviations,
+    /// A fediverse template's instances (see `registration`); `None` for other clients.
+    fediverse: Option<registration::Instances>,
 }
 
 /// What a client runs besides its settings: hooks, and its preset's deviations.
@@ -108,6 +111,8 @@ pub(crate) struct Behaviour {
     pub(crate) hooks: ComplianceHooks,
     pub(crate) preset: Option<&'static Preset>,
     pub(crate) deviations: Deviations,
+    /// Set for a fediverse template: the instances its logins name.
+    pub(crate) fediverse: Option<registration::Instances>,
 }
 
 /// Everything derived from settings and metadata, computed once per client.
@@ -266,6 +271,7 @@ impl OAuthClient {
                 dpop,
                 preset: behaviour.preset,
                 deviations: behaviour.deviations,
+                fediverse: behaviour.fediverse,
             }),
         })
     }

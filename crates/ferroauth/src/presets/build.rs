@@ -42,6 +42,8 @@ impl Context<'_> {
             "client" => return Ok(Some(Cow::Borrowed(self.client))),
             "client_id" => return Ok(Some(Cow::Borrowed(self.client_id()))),
             "crate_version" => return Ok(Some(Cow::Borrowed(env!("CARGO_PKG_VERSION")))),
+            // Named at each login (a fediverse preset): the template's own is unreachable.
+            "instance" => return Ok(Some(Cow::Borrowed(super::fediverse::TEMPLATE_HOST))),
             "tenant" => (&o.tenant, Kind::Segment),
             "realm" => (&o.realm, Kind::Segment),
             "authorization_server" => (&o.authorization_server, Kind::Segment),

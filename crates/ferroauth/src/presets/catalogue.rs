@@ -13,6 +13,7 @@ pub(crate) fn all() -> Vec<&'static Preset> {
         .chain(super::self_hosted::PRESETS)
         .chain(super::enterprise::PRESETS)
         .chain(super::asia::PRESETS)
+        .chain(super::fediverse::PRESETS)
         .collect();
     all.sort_by_key(|p| p.name);
     all

@@ -26,7 +26,8 @@
 //!
 //! Each preset is one `const` [`Preset`] value, an element of its file's `PRESETS`
 //! (`github.rs`, `oidc_providers.rs`, `self_hosted.rs`, `enterprise.rs`, `asia.rs`,
-//! `oauth1_providers.rs`, `oauth2_providers/*.rs`),
+//! `oauth1_providers.rs`, `oauth2_providers/*.rs`, and `fediverse.rs`, whose instance is
+//! named at each login: see [`crate::registration`]),
 //! which `catalogue.rs` gathers: adding a preset to a file touches nothing else. The
 //! entry holds the endpoints or discovery URL (with placeholders such as `<tenant>`
 //! for the options), scope, token endpoint authentication, PKCE, nonce and issuer
@@ -88,6 +89,7 @@ mod catalogue;
 pub(crate) mod deviations;
 mod enterprise;
 mod entry;
+pub(crate) mod fediverse;
 mod github;
 mod merge;
 mod oauth1_providers;

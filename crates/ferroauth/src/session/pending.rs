@@ -165,6 +165,17 @@ impl PendingLogins {
         }
     }
 
+    /// The record for `key`, left in place: which client a callback is for (a fediverse
+    /// instance's). Whether the key may be used is for [`take`](Self::take) to say.
+    pub fn peek(&self, key: &str) -> Option<&PendingLogin> {
+        if key.is_empty() || key.len() > MAX_KEY_LEN {
+            return None;
+        }
+        self.records
+            .iter()
+            .find(|r| constant_time_eq(r.key.expose(), key))
+    }
+
     /// Takes the record for `key`, once.
     ///
     /// Errors: [`Error::UnknownState`] when no record matches, [`Error::StateReused`] when

@@ -36,7 +36,9 @@ pub fn callback_path(login_path: &str, name: &str) -> String {
 /// Starts a login at `client`: keeps the pending login in `session` and gives the URL to
 /// send the browser to. Of the login route's `query`, [`PASSTHROUGH_PARAMS`] go to the
 /// provider and `next` (a path of this app) is where the user goes afterwards; each is
-/// checked first ([`super::LoginQuery`]), a bad one being a 400 `invalid_request`.
+/// checked first ([`super::LoginQuery`]), a bad one being a 400 `invalid_request`; a
+/// fediverse client (the `mastodon` preset) also takes `instance`, the server to log in
+/// with (see [`crate::registration`]).
 pub async fn start_login(
     client: &OAuthClient,
     session: &impl Session,
@@ -44,11 +46,18 @@ pub async fn start_login(
     query: &str,
 ) -> Result<url::Url, Error> {
     let query = super::LoginQuery::parse(query)?;
+    let mut params = query.authorize_params();
+    // A fediverse client's login names its server; other clients never send it.
+    if let Some(instance) = &query.instance
+        && client.is_fediverse()
+    {
+        params.push((crate::registration::INSTANCE_PARAM, instance));
+    }
     client
         .authorize_redirect_returning(
             &SessionPending(session),
             redirect_uri,
-            &query.authorize_params(),
+            &params,
             query.next.as_deref(),
         )
         .await

@@ -26,6 +26,10 @@ pub struct LoginQuery {
     pub params: Vec<(&'static str, String)>,
     /// Where the user goes after the login: a path of this app.
     pub next: Option<String>,
+    /// The server to log in with, for a fediverse client (`instance=mastodon.social`);
+    /// bounded here, checked by [`crate::registration::instance_host`] when the client
+    /// uses it, ignored by other clients.
+    pub instance: Option<String>,
 }
 
 impl LoginQuery {
@@ -40,6 +44,16 @@ impl LoginQuery {
                 let path = same_origin_path(&value)
                     .ok_or_else(|| invalid("next", "must be a path of this app"))?;
                 parsed.next = Some(path.to_owned());
+                continue;
+            }
+            if key == crate::registration::INSTANCE_PARAM {
+                if parsed.instance.is_some() {
+                    return Err(invalid("instance", "is given twice"));
+                }
+                if value.len() > MAX_HINT_CHARS || value.chars().any(char::is_control) {
+                    return Err(invalid("instance", "must be a server's host name"));
+                }
+                parsed.instance = Some(value.into_owned());
                 continue;
             }
             let Some(name) = PASSTHROUGH_PARAMS.iter().copied().find(|p| *p == key) else {
@@ -118,7 +132,7 @@ mod tests {
     #[test]
     fn good_values_pass_through() {
         let q = LoginQuery::parse(
-            "prompt=login%20consent&max_age=300&login_hint=alice%40example.com&ui_locales=fr-CA%20en&next=%2Faccount%3Ftab%3D2&other=ignored",
+            "prompt=login%20consent&max_age=300&login_hint=alice%40example.com&ui_locales=fr-CA%20en&next=%2Faccount%3Ftab%3D2&instance=mastodon.social&other=ignored",
         )
         .unwrap();
         assert_eq!(
@@ -131,6 +145,8 @@ mod tests {
             ]
         );
         assert_eq!(q.next.as_deref(), Some("/account?tab=2"));
+        // Not an authorization parameter: only a fediverse client reads it.
+        assert_eq!(q.instance.as_deref(), Some("mastodon.social"));
         assert_eq!(LoginQuery::parse("").unwrap(), LoginQuery::default());
     }
 
@@ -151,6 +167,8 @@ mod tests {
             ("next=https%3A%2F%2Fevil.example", "next"),
             ("next=%2F%2Fevil.example", "next"),
             ("next=%2Fa&next=%2Fb", "next"),
+            ("instance=a.social&instance=b.social", "instance"),
+            ("instance=a.social%0a", "instance"),
         ] {
             assert_eq!(refused(query), parameter, "{query}");
         }
