@@ -126,12 +126,18 @@ impl OAuth {
                 crate::registration::Instances::new(spec, self.inner.registrations.clone())
             });
         crate::settings::validate_client(name, &settings)?;
-        let http = match settings.client_kwargs.connect_timeout {
-            Some(connect_timeout) => HttpClient::new(&HttpSettings {
-                connect_timeout,
-                ..self.inner.http_settings.clone()
-            })?,
-            None => self.inner.http.clone(),
+        let own_settings = || HttpSettings {
+            connect_timeout: settings
+                .client_kwargs
+                .connect_timeout
+                .unwrap_or(self.inner.http_settings.connect_timeout),
+            ..self.inner.http_settings.clone()
+        };
+        let http = match (&fediverse, settings.client_kwargs.connect_timeout) {
+            // Its hosts are named by users: their DNS may answer private addresses.
+            (Some(_), _) => HttpClient::public_only(&own_settings())?,
+            (None, Some(_)) => HttpClient::new(&own_settings())?,
+            (None, None) => self.inner.http.clone(),
         };
         let client = OAuthClient::new(
             name,
@@ -191,6 +197,19 @@ impl OAuth {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fediverse client's hosts are named by users: its connections must reach public
+    /// addresses only, whatever their DNS answers; other clients keep the shared client.
+    #[test]
+    fn fediverse_clients_connect_to_public_addresses_only() {
+        let settings = Settings::from_toml_str(
+            "[clients.mastodon]\npreset = \"mastodon\"\n[clients.gitlab]\nclient_id = \"a\"\nclient_secret = \"b\"\n",
+        )
+        .unwrap();
+        let oauth = OAuth::from_settings(&settings).unwrap();
+        assert!(oauth.client("mastodon").unwrap().http_is_public_only());
+        assert!(!oauth.client("gitlab").unwrap().http_is_public_only());
+    }
 
     #[test]
     fn a_bad_api_header_is_a_settings_error_naming_the_key() {

@@ -141,6 +141,14 @@ pub(crate) struct Resolved {
 }
 
 impl OAuthClient {
+    /// Whether its connections reach public addresses only (see `http::public_only`).
+    #[cfg(test)]
+    pub(crate) fn http_is_public_only(&self) -> bool {
+        self.inner.http.is_public_only()
+    }
+}
+
+impl OAuthClient {
     pub(crate) fn new(
         name: &str,
         settings: ClientSettings,

@@ -38,9 +38,11 @@
 //! name as an IPv4 address, as it does `0x7f.1`), and not under a name reserved for local
 //! or special use (`localhost`, `local`, `internal`, `lan`, `home.arpa`, `test`, `invalid`,
 //! ...). An optional `https://` and final `/` are dropped; every URL is built as
-//! `https://<host>/...`. What a name check cannot see is a public name whose DNS answers
-//! a private address: an app that must rule that out too sends its provider calls
-//! through an egress proxy that refuses private destinations (`[http] proxy`).
+//! `https://<host>/...`. What a name check cannot see, a public name whose DNS answers
+//! a private address (or is rebound to one), the connection sees: a fediverse client's
+//! HTTP client resolves each host itself and connects only to globally reachable
+//! addresses (`http::public_only`). Through a proxy (`[http] proxy`), the proxy resolves
+//! the instance: an egress proxy that refuses private destinations keeps the guarantee.
 //!
 //! Registrations are bounded by what the instances accept; the cache of instance clients
 //! in memory is bounded ([`MAX_CACHED_INSTANCES`]), the store is the app's.

@@ -9,6 +9,7 @@
 //! through an HTTP proxy's tunnel (see [`HttpSettings::proxy`]).
 
 mod proxy;
+mod public_only;
 
 use std::time::{Duration, Instant};
 
@@ -104,6 +105,15 @@ pub(crate) struct CallLimits {
     pub max_body: usize,
 }
 
+/// `tcp` set up for the client: TLS is layered on top (so it must accept https
+/// destinations), no Nagle delay, the settings' connect timeout.
+fn tcp_connector<R: Clone>(mut tcp: HttpConnector<R>, settings: &HttpSettings) -> HttpConnector<R> {
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    tcp.set_connect_timeout(Some(secs(settings.connect_timeout)));
+    tcp
+}
+
 /// How long an idle pooled connection is kept for reuse: less than the keep-alive timeouts
 /// at which servers commonly close idle connections (Node.js and Apache: 5 s). A request
 /// sent on a connection the provider is closing at that moment fails ("connection closed
@@ -120,25 +130,46 @@ const POOL_IDLE: Duration = Duration::from_secs(4);
 pub(crate) struct HttpClient {
     inner: Client<HttpsConnector<Dialer>, Full<Bytes>>,
     user_agent: HeaderValue,
+    public_only: bool,
 }
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpClient")
             .field("user_agent", &self.user_agent)
+            .field("public_only", &self.public_only)
             .finish_non_exhaustive()
     }
 }
 
 impl HttpClient {
     pub(crate) fn new(settings: &HttpSettings) -> Result<Self, Error> {
-        let user_agent = user_agent(settings)?;
-        let mut tcp = HttpConnector::new();
-        // TLS is layered on top; the TCP connector must accept https destinations.
-        tcp.enforce_http(false);
-        tcp.set_nodelay(true);
-        tcp.set_connect_timeout(Some(secs(settings.connect_timeout)));
+        let tcp = tcp_connector(HttpConnector::new(), settings);
         let dialer = Dialer::new(tcp, &ProxyChoice::from_setting(settings.proxy.as_ref())?);
+        Self::over(dialer, settings, false)
+    }
+
+    /// A client whose direct connections reach only public addresses: for hosts that a
+    /// user names (a fediverse instance), whose DNS may answer a private address
+    /// (`public_only`).
+    pub(crate) fn public_only(settings: &HttpSettings) -> Result<Self, Error> {
+        let tcp = tcp_connector(HttpConnector::new(), settings);
+        let public = tcp_connector(
+            HttpConnector::new_with_resolver(public_only::PublicOnly::new()),
+            settings,
+        );
+        let choice = ProxyChoice::from_setting(settings.proxy.as_ref())?;
+        Self::over(Dialer::public_only(tcp, public, &choice), settings, true)
+    }
+
+    /// Whether its direct connections reach public addresses only.
+    #[cfg(test)]
+    pub(crate) fn is_public_only(&self) -> bool {
+        self.public_only
+    }
+
+    fn over(dialer: Dialer, settings: &HttpSettings, public_only: bool) -> Result<Self, Error> {
+        let user_agent = user_agent(settings)?;
         // The provider is named rather than taken from the process default, which is
         // ambiguous (and a panic) when another crate of the app enables a second one.
         let connector = HttpsConnectorBuilder::new()
@@ -157,7 +188,11 @@ impl HttpClient {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(connector);
-        Ok(Self { inner, user_agent })
+        Ok(Self {
+            inner,
+            user_agent,
+            public_only,
+        })
     }
 
     /// Sends a request and reads the whole body within the limits.
@@ -358,6 +393,51 @@ pub(crate) fn header(name: &str, value: &str) -> Option<(HeaderName, HeaderValue
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A host named by a user whose DNS answers a private address (here `localhost`, as a
+    /// rebinding name would) is not connected to by the public-only client; the plain one
+    /// reaches it.
+    #[tokio::test]
+    async fn the_public_only_client_does_not_connect_to_a_name_resolving_to_loopback() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let answer = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n";
+                let _ = socket.write_all(answer).await;
+            }
+        });
+        let url = Url::parse(&format!("http://localhost:{port}/")).unwrap();
+        let limits = CallLimits {
+            client: "c".into(),
+            timeout: Duration::from_secs(5),
+            max_body: 1024,
+        };
+        let settings = HttpSettings {
+            proxy: Some(Secret::from("off")),
+            ..HttpSettings::default()
+        };
+        let send = |client: HttpClient| {
+            let (url, limits) = (url.clone(), limits.clone());
+            async move {
+                client
+                    .send("test", &limits, Method::GET, &url, HeaderMap::new(), None)
+                    .await
+            }
+        };
+        let plain = send(HttpClient::new(&settings).unwrap()).await.unwrap();
+        assert_eq!(plain.status, 204);
+        let refused = send(HttpClient::public_only(&settings).unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("no public address"),
+            "{refused}"
+        );
+    }
 
     #[test]
     fn a_bad_user_agent_is_a_settings_error() {

@@ -23,6 +23,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
+use super::public_only::PublicOnly;
 use crate::error::SettingsError;
 use crate::secret::Secret;
 
@@ -82,14 +83,39 @@ impl ProxyChoice {
 /// proxy that the settings choose for it.
 #[derive(Clone)]
 pub(crate) struct Dialer {
-    direct: HttpConnector,
+    direct: Direct,
+    /// The connector to the proxy: the app's own choice of address, never filtered.
+    to_proxy: HttpConnector,
     proxy: Option<Arc<Matcher>>,
+}
+
+/// How a direct connection resolves its host: as the system does, or keeping only public
+/// addresses ([`PublicOnly`], for hosts that users name).
+#[derive(Clone)]
+enum Direct {
+    Any(HttpConnector),
+    Public(HttpConnector<PublicOnly>),
 }
 
 impl Dialer {
     pub(crate) fn new(direct: HttpConnector, choice: &ProxyChoice) -> Self {
         Self {
-            direct,
+            to_proxy: direct.clone(),
+            direct: Direct::Any(direct),
+            proxy: choice.matcher().map(Arc::new),
+        }
+    }
+
+    /// A dialer whose direct connections reach public addresses only; `tcp` is the plain
+    /// connector's settings, for the tunnel to a proxy.
+    pub(crate) fn public_only(
+        tcp: HttpConnector,
+        public: HttpConnector<PublicOnly>,
+        choice: &ProxyChoice,
+    ) -> Self {
+        Self {
+            to_proxy: tcp,
+            direct: Direct::Public(public),
             proxy: choice.matcher().map(Arc::new),
         }
     }
@@ -108,7 +134,7 @@ impl Dialer {
             )
             .into()));
         }
-        let tunnel = Tunnel::new(intercept.uri().clone(), self.direct.clone());
+        let tunnel = Tunnel::new(intercept.uri().clone(), self.to_proxy.clone());
         Some(Ok(match intercept.basic_auth() {
             Some(auth) => tunnel.with_auth(auth.clone()),
             None => tunnel,
@@ -122,17 +148,26 @@ impl Service<Uri> for Dialer {
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.direct.poll_ready(cx).map_err(Into::into)
+        match &mut self.direct {
+            Direct::Any(c) => c.poll_ready(cx).map_err(Into::into),
+            Direct::Public(c) => c.poll_ready(cx).map_err(Into::into),
+        }
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
         match self.tunnel(&dst) {
             Some(Ok(mut tunnel)) => Box::pin(async move { Ok(tunnel.call(dst).await?) }),
             Some(Err(e)) => Box::pin(async move { Err(e) }),
-            None => {
-                let connecting = self.direct.call(dst);
-                Box::pin(async move { Ok(connecting.await?) })
-            }
+            None => match &mut self.direct {
+                Direct::Any(c) => {
+                    let connecting = c.call(dst);
+                    Box::pin(async move { Ok(connecting.await?) })
+                }
+                Direct::Public(c) => {
+                    let connecting = c.call(dst);
+                    Box::pin(async move { Ok(connecting.await?) })
+                }
+            },
         }
     }
 }
