@@ -280,10 +280,15 @@ pub enum Error {
 
     /// A back-channel logout token failed validation (OpenID Connect Back-Channel Logout
     /// 1.0 §2.6): the provider, or someone posing as it, sent a token to refuse.
-    /// Its code names the rule it broke (`logout_token_replayed`, ...:
-    /// [`LogoutTokenError::code`](crate::proto::oidc::logout_token::LogoutTokenError::code)).
-    #[error("the logout token is invalid: {0}")]
-    InvalidLogoutToken(#[from] crate::proto::oidc::logout_token::LogoutTokenError),
+    /// `code` names the rule it broke (`logout_token_replayed`, ...: the codes of
+    /// `proto::oidc::logout_token::LogoutTokenError`).
+    #[error("the logout token is invalid: {reason}")]
+    InvalidLogoutToken {
+        /// The stable code of the rule.
+        code: &'static str,
+        /// The rule, for people.
+        reason: String,
+    },
 
     /// Sessions cannot be ended by their owner (back-channel logout, "sign out
     /// everywhere"): the session store keeps no sessions on the server to end (sealed
@@ -546,7 +551,7 @@ impl Error {
             Error::Token(e) => known_or(&e.error, TOKEN_CODES, "token_error"),
             Error::InvalidTokenResponse(_) => "invalid_token_response",
             Error::InvalidIdToken(_) => "invalid_id_token",
-            Error::InvalidLogoutToken(e) => e.code(),
+            Error::InvalidLogoutToken { code, .. } => code,
             Error::NoSessionIndex(_) => "session_index_unavailable",
             Error::AuthTooOld(_) => "auth_too_old",
             Error::AcrNotSatisfied(_) => "acr_not_satisfied",
@@ -603,7 +608,7 @@ impl Error {
             | Error::StateExpired
             | Error::StateReused
             | Error::UnknownLogout
-            | Error::InvalidLogoutToken(_)
+            | Error::InvalidLogoutToken { .. }
             | Error::ClientMismatch { .. }
             | Error::IssuerMismatch { .. }
             | Error::HostedDomainMismatch { .. }

@@ -960,6 +960,331 @@ async fn pinterest_comma_scopes_basic_auth_and_the_account_id() {
 }
 
 // ---------------------------------------------------------------------------------------
+// VK ID, HubSpot, PayPal
+// ---------------------------------------------------------------------------------------
+
+const DEVICE_ID: &str = "device-4d1f-e58a";
+
+/// The S256 challenge of a PKCE verifier (RFC 7636 §4.2).
+fn s256(verifier: &str) -> String {
+    use base64::Engine as _;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+}
+
+/// VK ID at `id.vk.com`, as its API reference describes it: PKCE required, `device_id` on
+/// the redirect and wanted back by every token request (code and refresh), refresh tokens
+/// that rotate, an ID token beside the tokens, the profile as a form POST.
+async fn vk_world() -> World {
+    use std::sync::{Arc, Mutex};
+    // The login's challenge and state, and the refresh token now valid.
+    let challenge: Arc<Mutex<(String, String)>> = Arc::default();
+    let current = Arc::new(Mutex::new(String::from("vk-rt-0")));
+    let seen = challenge.clone();
+    let authorize = get(move |Query(q): Query<HashMap<String, String>>| {
+        let seen = seen.clone();
+        async move {
+            assert_eq!(q["client_id"], CLIENT_ID);
+            assert_eq!(q["response_type"], "code");
+            assert_eq!(q["code_challenge_method"], "S256");
+            assert_eq!(q["scope"], "vkid.personal_info email");
+            *seen.lock().unwrap() = (q["code_challenge"].clone(), q["state"].clone());
+            // The redirect of "Справочник методов": code, state, device_id, expires_in.
+            Redirect::to(&format!(
+                "{REDIRECT_URI}?code={CODE}&state={}&device_id={DEVICE_ID}&expires_in=600&type=code_v2",
+                q["state"]
+            ))
+            .into_response()
+        }
+    });
+    let token = post(move |body: String| {
+        let (challenge, current) = (challenge.clone(), current.clone());
+        async move {
+            let f = form(&body);
+            let get = |k: &str| f.get(k).map(String::as_str);
+            // A public client: no secret anywhere; `device_id` on every grant.
+            if get("client_id") != Some(CLIENT_ID) || f.contains_key("client_secret") {
+                return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
+            }
+            if get("device_id") != Some(DEVICE_ID) {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({"error": "invalid_request",
+                    "error_description": "device_id is missing or invalid"})),
+                )
+                    .into_response();
+            }
+            let (expected_challenge, state) = challenge.lock().unwrap().clone();
+            let mut current = current.lock().unwrap();
+            let n: u32 = current.trim_start_matches("vk-rt-").parse().unwrap();
+            match get("grant_type") {
+                Some("authorization_code") => {
+                    let verifier = get("code_verifier").unwrap_or_default();
+                    if get("code") != Some(CODE)
+                        || get("redirect_uri") != Some(REDIRECT_URI)
+                        || s256(verifier) != expected_challenge
+                        || get("state") != Some(state.as_str())
+                    {
+                        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
+                    }
+                }
+                Some("refresh_token") if get("refresh_token") == Some(current.as_str()) => {}
+                _ => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant"),
+            }
+            *current = format!("vk-rt-{}", n + 1);
+            // "Справочник методов", the token response: the tokens, an ID token (here
+            // one that no key could verify), `user_id`, `state`, `scope`.
+            axum::Json(json!({"refresh_token": *current, "access_token": TOKEN,
+                "id_token": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+                "token_type": "Bearer", "expires_in": 3600, "user_id": 1234567890,
+                "state": state, "scope": "vkid.personal_info email"}))
+            .into_response()
+        }
+    });
+    // "Обмен токена на информацию о пользователе": the profile for a form with the
+    // token and the app's id.
+    let user_info = post(|body: String| async move {
+        let f = form(&body);
+        if f.get("access_token").map(String::as_str) != Some(TOKEN)
+            || f.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+        {
+            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_token");
+        }
+        axum::Json(json!({"user": {"user_id": "1234567890", "first_name": "Ivan",
+            "last_name": "Ivanov", "phone": "79991234567",
+            "avatar": "https://pp.userapi.com/60tZWMo4SmwcploUVl9XEt8ufnTTvDUmQ6Bj1g/mmv1pcj63C4.png",
+            "email": "ivan_i123@vk.com", "sex": 2, "verified": false, "birthday": "01.01.2000"}}))
+        .into_response()
+    });
+    let router = Router::new()
+        .route("/authorize", authorize)
+        .route("/oauth2/auth", token)
+        .route("/oauth2/user_info", user_info);
+    start(vec![("id.vk.com".to_owned(), router)]).await
+}
+
+#[tokio::test]
+async fn vk_id_sends_the_device_id_back_on_the_code_and_every_refresh() {
+    let world = vk_world().await;
+    let vk = world.client(&toml("vk-id", ""), "vk-id");
+    let login = world.login(&vk).await.unwrap();
+    let p = Profile::from_claims(&login.userinfo);
+    assert_eq!(p.sub.as_deref(), Some("1234567890"));
+    assert_eq!(p.name.as_deref(), Some("Ivan Ivanov"));
+    assert_eq!(p.email.as_deref(), Some("ivan_i123@vk.com"));
+    assert!(!p.email_verified, "VK's `verified` is the account's");
+    let token = login.token.as_oauth2().unwrap();
+    assert!(token.id_token.is_none(), "VK's ID token is not used");
+    assert_eq!(token.extra["device_id"], DEVICE_ID, "kept for later calls");
+    assert_eq!(token.extra["user_id"], 1234567890);
+    let code = &world.seen_at("/oauth2/auth")[0];
+    assert_eq!(code.form("device_id").as_deref(), Some(DEVICE_ID));
+    // The profile call is a form, as VK's docs ask.
+    let profile_call = &world.seen_at("/oauth2/user_info")[0];
+    assert_eq!(profile_call.method, "POST");
+    assert_eq!(profile_call.form("access_token").as_deref(), Some(TOKEN));
+    // Two refreshes: each sends the login's device_id and the latest refresh token.
+    let first = vk.refresh_token(token).await.unwrap();
+    assert_eq!(first.refresh_token.as_ref().unwrap().expose(), "vk-rt-2");
+    assert_eq!(first.extra["device_id"], DEVICE_ID);
+    assert!(first.id_token.is_none());
+    let second = vk.refresh_token(&first).await.unwrap();
+    assert_eq!(second.refresh_token.as_ref().unwrap().expose(), "vk-rt-3");
+    let refreshes = world.seen_at("/oauth2/auth");
+    assert_eq!(refreshes.len(), 3);
+    for call in &refreshes[1..] {
+        assert_eq!(call.form("grant_type").as_deref(), Some("refresh_token"));
+        assert_eq!(call.form("device_id").as_deref(), Some(DEVICE_ID));
+    }
+}
+
+/// HubSpot's token endpoint (v3) and access token metadata (v1), with HubSpot's error
+/// body for a spent code.
+async fn hubspot_world() -> World {
+    let app = Router::new().route(
+        "/oauth/authorize",
+        approve(|q| assert!(q["scope"].starts_with("oauth"), "HubSpot's minimum scope")),
+    );
+    let api = Router::new()
+        .route(
+            "/oauth/v3/token",
+            post(|body: String| async move {
+                let f = form(&body);
+                if f.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+                    || f.get("client_secret").map(String::as_str) != Some(SECRET)
+                {
+                    return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
+                }
+                if f.get("code").map(String::as_str) != Some(CODE) {
+                    // "Create OAuth token" (v3), the error response's fields.
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        axum::Json(json!({
+                        "category": "VALIDATION_ERROR", "subCategory": "INVALID_TOKEN",
+                        "message": "missing or unknown auth code",
+                        "correlationId": "aeb5f871-7f07-4993-9211-075dc63e7cbf"})),
+                    )
+                        .into_response();
+                }
+                axum::Json(json!({"token_type": "bearer", "refresh_token": "hs-rt-1",
+                    "access_token": TOKEN, "expires_in": 1800}))
+                .into_response()
+            }),
+        )
+        .route(
+            "/oauth/v1/access-tokens/{token}",
+            get(
+                |axum::extract::Path(token): axum::extract::Path<String>| async move {
+                    if token != TOKEN {
+                        return StatusCode::NOT_FOUND.into_response();
+                    }
+                    // "Retrieve OAuth token metadata", the response's fields.
+                    axum::Json(json!({"token": token, "user": "maria@example.com",
+                        "hub_domain": "demo-acme.hubspot.com",
+                        "scopes": ["oauth", "crm.objects.contacts.read"], "hub_id": 62515,
+                        "app_id": 456789, "expires_in": 1754, "user_id": 123456,
+                        "token_type": "access"}))
+                    .into_response()
+                },
+            ),
+        );
+    start(vec![
+        ("app.hubspot.com".to_owned(), app),
+        ("api.hubapi.com".to_owned(), api),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn hubspot_identity_is_the_access_tokens_metadata() {
+    let world = hubspot_world().await;
+    let hubspot = world.client(
+        &toml(
+            "hubspot",
+            "client_kwargs = { scope = \"oauth crm.objects.contacts.read\" }",
+        ),
+        "hubspot",
+    );
+    let login = world.login(&hubspot).await.unwrap();
+    assert_eq!(
+        query_at(&world, "/oauth/authorize")["scope"],
+        "oauth crm.objects.contacts.read"
+    );
+    let p = Profile::from_claims(&login.userinfo);
+    assert_eq!(p.sub.as_deref(), Some("123456"));
+    assert_eq!(p.email.as_deref(), Some("maria@example.com"));
+    assert!(!p.email_verified);
+    assert_eq!(login.userinfo["hub_id"], 62515);
+    let metadata = &world.seen_at(&format!("/oauth/v1/access-tokens/{TOKEN}"))[0];
+    assert_eq!(metadata.method, "GET");
+}
+
+#[tokio::test]
+async fn hubspot_errors_need_the_presets_hook() {
+    let world = hubspot_world().await;
+    let hubspot = world.client(&toml("hubspot", ""), "hubspot");
+    let error = world::login_with_code(&world, &hubspot, "spent-code")
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_grant", "{error}");
+    assert!(error.to_string().contains("unknown auth code"), "{error}");
+    // The same provider without the preset's hook: HubSpot's body is no RFC 6749 error.
+    let bare = world.client(
+        &toml(
+            "bare",
+            "preset = \"none\"\nauthorize_url = \"https://app.hubspot.com/oauth/authorize\"\n\
+             access_token_url = \"https://api.hubapi.com/oauth/v3/token\"\n\
+             client_kwargs = { scope = \"oauth\", token_endpoint_auth_method = \"client_secret_post\" }",
+        ),
+        "bare",
+    );
+    let error = world::login_with_code(&world, &bare, "spent-code")
+        .await
+        .unwrap_err();
+    assert_ne!(error.code(), "invalid_grant", "{error}");
+}
+
+#[tokio::test]
+async fn paypal_identity_from_the_paypalv1_1_profile_without_its_id_token() {
+    // Identity API v1, "Show user profile details" with `schema=paypalv1.1`.
+    let user = json!({"user_id": "https://www.paypal.com/webapps/auth/identity/user/mWq6_1sU85v5EG9yHdPxJRrhGHrnMJ-1PQKtX6pcsmA",
+        "name": "identity test", "given_name": "identity", "family_name": "test",
+        "payer_id": "WDJJHEBZ4X2LY", "verified_account": "true",
+        "address": {"street_address": "1 Main St", "locality": "San Jose", "region": "CA",
+            "postal_code": "95131", "country": "US"},
+        "emails": [{"value": "user1@example.com", "primary": true, "confirmed": true}]});
+    let authorize = Router::new().route(
+        "/signin/authorize",
+        approve(|q| {
+            assert_eq!(q["flowEntry"], "static");
+            assert_eq!(q["scope"], "openid profile email");
+        }),
+    );
+    // PayPal's token response names `openid` and may carry an ID token no key verifies.
+    let token = post(|headers: HeaderMap, body: String| async move {
+        use base64::Engine as _;
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{SECRET}"))
+        );
+        let header = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok());
+        if header != Some(basic.as_str())
+            || form(&body).get("code").map(String::as_str) != Some(CODE)
+        {
+            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
+        }
+        axum::Json(
+            json!({"scope": "openid profile email", "access_token": TOKEN,
+            "token_type": "Bearer", "expires_in": "28800", "refresh_token": "pp-rt-1",
+            "nonce": "2024-01-01T00:00:00Zabc", "id_token": "not.a.jwt"}),
+        )
+        .into_response()
+    });
+    let userinfo = get(move |headers: HeaderMap| {
+        let user = user.clone();
+        async move {
+            let bearer = format!("Bearer {TOKEN}");
+            if headers
+                .get(header::AUTHORIZATION)
+                .and_then(|h| h.to_str().ok())
+                != Some(bearer.as_str())
+            {
+                return StatusCode::UNAUTHORIZED.into_response();
+            }
+            axum::Json(user).into_response()
+        }
+    });
+    let api = Router::new()
+        .route("/v1/oauth2/token", token)
+        .route("/v1/identity/oauth2/userinfo", userinfo);
+    let routes = vec![
+        ("www.paypal.com".to_owned(), authorize),
+        ("api-m.paypal.com".to_owned(), api),
+    ];
+    let world = start(routes).await;
+    let paypal = world.client(&toml("paypal", ""), "paypal");
+    let login = world.login(&paypal).await.unwrap();
+    let p = Profile::from_claims(&login.userinfo);
+    assert_eq!(
+        p.sub.as_deref(),
+        Some(
+            "https://www.paypal.com/webapps/auth/identity/user/mWq6_1sU85v5EG9yHdPxJRrhGHrnMJ-1PQKtX6pcsmA"
+        )
+    );
+    assert_eq!(p.name.as_deref(), Some("identity test"));
+    assert_eq!(p.email.as_deref(), Some("user1@example.com"));
+    assert!(p.email_verified, "primary and confirmed");
+    assert_eq!(login.userinfo["payer_id"], "WDJJHEBZ4X2LY");
+    assert!(login.token.as_oauth2().unwrap().id_token.is_none());
+    assert_eq!(
+        query_at(&world, "/v1/identity/oauth2/userinfo")["schema"],
+        "paypalv1.1"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
 // The catalogue
 // ---------------------------------------------------------------------------------------
 
@@ -969,7 +1294,7 @@ fn the_unknown_preset_error_lists_every_preset() {
     let known = e.split("known presets: ").nth(1).expect(&e);
     let names: Vec<&str> = known.split(", ").map(str::trim).collect();
     assert_eq!(names.len(), ferroauth::presets::all().len());
-    assert!(names.len() >= 53, "{} presets", names.len());
+    assert!(names.len() >= 57, "{} presets", names.len());
     for name in [
         "authentik",
         "zitadel",
@@ -992,6 +1317,10 @@ fn the_unknown_preset_error_lists_every_preset() {
         "atlassian",
         "tiktok",
         "pinterest",
+        "vk-id",
+        "hubspot",
+        "paypal",
+        "mastodon",
     ] {
         assert!(names.contains(&name), "{name} missing from: {known}");
     }

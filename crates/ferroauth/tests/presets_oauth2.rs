@@ -1509,6 +1509,8 @@ fn is_plain(preset: &ferroauth::presets::Preset) -> bool {
         && d.api_request == ferroauth::presets::ApiRequestProof::None
         && d.granted_scope == ferroauth::presets::GrantedScope::TokenResponse
         && d.token_request == ferroauth::presets::TokenRequestBody::Form
+        && d.id_token == ferroauth::presets::IdTokenUse::Identity
+        && d.carried_params.is_empty()
 }
 
 /// The host and path of a preset URL.

@@ -5,6 +5,8 @@
 
 #[path = "presets/oidc_fixture.rs"]
 mod oidc_fixture;
+#[path = "presets/refresh_ops.rs"]
+mod refresh_ops;
 #[path = "presets/world.rs"]
 mod world;
 
@@ -18,7 +20,11 @@ use base64::Engine as _;
 use ferroauth::session::pending::MemoryPendingStore;
 use ferroauth::{CallbackParams, OAuthClient, Profile};
 use oidc_fixture::{CLIENT_ID, ClientAuth, Op, Pkce, SECRET, SUB, toml, world};
-use serde_json::{Map, Value, json};
+use refresh_ops::{
+    SF_ID, gitlab_op, gitlab_refreshing, google_op, google_refreshing, salesforce_op,
+    salesforce_refreshing, salesforce_sign,
+};
+use serde_json::{Value, json};
 use world::{World, settings_error};
 
 async fn profile(world: &World, client: &OAuthClient) -> Result<Profile, ferroauth::Error> {
@@ -40,22 +46,6 @@ fn authorize_query(world: &World, path: &str) -> HashMap<String, String> {
 
 // ---------------------------------------------------------------------------------------
 // Google
-
-fn google_op() -> Op {
-    let mut op = Op::new("https://accounts.google.com", CLIENT_ID, SECRET);
-    op.authorization_endpoint = "https://accounts.google.com/o/oauth2/v2/auth".into();
-    op.token_endpoint = "https://oauth2.googleapis.com/token".into();
-    op.userinfo_endpoint = Some("https://openidconnect.googleapis.com/v1/userinfo".into());
-    op.jwks_uri = "https://www.googleapis.com/oauth2/v3/certs".into();
-    op.metadata_extra = json!({"token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"]});
-    op.check_authorize = |q| assert_eq!(q["scope"], "openid email profile");
-    op.set_id_claims(json!({
-        "sub": "110169484474386276334", "email": "jane@example.com", "email_verified": true,
-        "name": "Jane Doe", "picture": "https://lh3.googleusercontent.com/a/jane",
-        "given_name": "Jane", "family_name": "Doe"
-    }));
-    op
-}
 
 #[tokio::test]
 async fn google_accepts_both_issuer_spellings_and_nothing_else() {
@@ -699,20 +689,6 @@ async fn keycloak_realm_on_its_own_host() {
     assert!(e.contains("realm"), "{e}");
 }
 
-fn gitlab_op(base: &str) -> Op {
-    let mut op = Op::new(base, CLIENT_ID, SECRET);
-    op.authorization_endpoint = format!("{base}/oauth/authorize");
-    op.token_endpoint = format!("{base}/oauth/token");
-    op.userinfo_endpoint = Some(format!("{base}/oauth/userinfo"));
-    op.jwks_uri = format!("{base}/oauth/discovery/keys");
-    op.set_id_claims(
-        json!({"sub": "1234567", "nickname": "jdoe", "name": "Jane Doe",
-        "email": "jane@example.com", "email_verified": true,
-        "picture": "https://gitlab.com/uploads/-/system/user/avatar/1234567/avatar.png"}),
-    );
-    op
-}
-
 #[tokio::test]
 async fn gitlab_com_and_self_managed() {
     let com = gitlab_op("https://gitlab.com");
@@ -786,14 +762,7 @@ async fn refresh_twice(client: &OAuthClient, session: &MemorySession, sub: &str)
 
 #[tokio::test]
 async fn google_refresh_omits_the_refresh_token_and_the_old_one_is_kept() {
-    let mut op = google_op();
-    op.refresh = true;
-    op.refresh_keeps_token = true;
-    // Google's userinfo (OpenID Connect endpoint), read again after the refresh.
-    op.set_userinfo(
-        json!({"sub": "110169484474386276334", "email": "jane@example.com",
-        "email_verified": true, "name": "Jane Doe"}),
-    );
+    let op = google_refreshing();
     let google_toml = toml("google", "preset_options = { offline = true }");
     let (_world, google, session) = logged_in_for_refresh(&op, &google_toml, "google").await;
     let [first, second, third] = refresh_twice(&google, &session, "110169484474386276334").await;
@@ -806,14 +775,7 @@ async fn google_refresh_omits_the_refresh_token_and_the_old_one_is_kept() {
 
 #[tokio::test]
 async fn gitlab_refresh_rotates_and_the_latest_is_kept() {
-    let mut op = gitlab_op("https://gitlab.com");
-    op.refresh = true;
-    // GitLab's /oauth/userinfo (GitLab docs, "OpenID Connect (OIDC) in GitLab", "Shared
-    // information"), which a refresh reads again with the new access token.
-    op.set_userinfo(
-        json!({"sub": "1234567", "nickname": "jdoe", "name": "Jane Doe",
-        "email": "jane@example.com", "email_verified": true}),
-    );
+    let op = gitlab_refreshing();
     let (_world, gitlab, session) = logged_in_for_refresh(&op, &toml("gitlab", ""), "gitlab").await;
     let [first, second, third] = refresh_twice(&gitlab, &session, "1234567").await;
     assert_ne!(first, second, "GitLab rotates the refresh token");
@@ -940,42 +902,6 @@ async fn twitch_scope_arrays_status_errors_claims_and_client_id() {
 // ---------------------------------------------------------------------------------------
 // Salesforce
 
-const SF_ID: &str = "https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P";
-
-fn salesforce_op(sign_with: fn(&mut Map<String, Value>, &Op)) -> Op {
-    let base = "https://login.salesforce.com";
-    let mut op = Op::new(base, CLIENT_ID, SECRET);
-    op.authorization_endpoint = format!("{base}/services/oauth2/authorize");
-    op.token_endpoint = format!("{base}/services/oauth2/token");
-    op.userinfo_endpoint = Some(format!("{base}/services/oauth2/userinfo"));
-    op.jwks_uri = format!("{base}/id/keys");
-    op.auth = ClientAuth::Post;
-    op.token_shape = sign_with;
-    op.set_id_claims(json!({"sub": SF_ID, "email": "admin@acme.example",
-        "email_verified": true, "name": "Admin User",
-        "preferred_username": "admin@acme.example"}));
-    op
-}
-
-fn salesforce_sign(o: &mut Map<String, Value>, key: &str) {
-    let issued_at = "1700000000000";
-    let mac = aws_lc_rs::hmac::sign(
-        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key.as_bytes()),
-        format!("{SF_ID}{issued_at}").as_bytes(),
-    );
-    o.remove("expires_in");
-    o.insert("id".into(), json!(SF_ID));
-    o.insert("issued_at".into(), json!(issued_at));
-    o.insert(
-        "instance_url".into(),
-        json!("https://acme.my.salesforce.com"),
-    );
-    o.insert(
-        "signature".into(),
-        json!(base64::engine::general_purpose::STANDARD.encode(mac.as_ref())),
-    );
-}
-
 #[tokio::test]
 async fn salesforce_signed_token_response() {
     let op = salesforce_op(|o, op| salesforce_sign(o, &op.client_secret));
@@ -1006,18 +932,6 @@ async fn salesforce_refuses_a_wrong_signature() {
     let e = profile(&world, &salesforce).await.unwrap_err();
     assert_eq!(e.code(), "invalid_token_response", "{e}");
     assert!(e.to_string().contains("signature"), "{e}");
-}
-
-/// Salesforce's refresh answer (Salesforce Help, "OAuth 2.0 Refresh Token Flow"): a new
-/// access token with `id`, `issued_at`, `instance_url` and its `signature`, and no new
-/// refresh token (the one used stays valid).
-fn salesforce_refreshing(sign_with: fn(&mut Map<String, Value>, &Op)) -> Op {
-    let mut op = salesforce_op(sign_with);
-    op.refresh = true;
-    op.refresh_keeps_token = true;
-    op.set_userinfo(json!({"sub": SF_ID, "email": "admin@acme.example",
-        "email_verified": true, "name": "Admin User"}));
-    op
 }
 
 #[tokio::test]

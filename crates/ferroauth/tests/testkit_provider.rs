@@ -802,7 +802,7 @@ async fn logout_tokens_from_the_providers_keys() {
 
     let for_another = p.logout_token("mobile", Some("alice"), None).unwrap();
     let e = web.validate_logout_token(&for_another).await.unwrap_err();
-    assert_eq!(e.code(), "invalid_logout_token", "{e}");
+    assert_eq!(e.code(), "logout_token_audience_mismatch", "{e}");
     assert_eq!(e.kind().http_status(), 400);
 
     let login = login(&web, "alice").await;
@@ -816,7 +816,7 @@ async fn logout_tokens_from_the_providers_keys() {
         .unwrap_err();
     assert_eq!(
         e.code(),
-        "invalid_logout_token",
+        "logout_token_event_missing",
         "an ID token is no logout token: {e}"
     );
 }

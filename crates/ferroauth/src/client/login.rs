@@ -11,7 +11,8 @@ use crate::callback::CallbackParams;
 use crate::client::oidc::IdTokenCheck;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::{Error, HttpFailure, ProviderError};
-use crate::http::{HttpResponse, Method};
+use crate::http::HttpResponse;
+use crate::presets::deviations;
 use crate::proto::oauth2::pkce;
 use crate::random;
 use crate::session::pending::{PendingLogin, PendingStore};
@@ -371,7 +372,15 @@ impl OAuthClient {
         if let Some(verifier) = &record.code_verifier {
             form.push(("code_verifier".into(), verifier.expose().to_owned()));
         }
+        // What the provider wants back from its redirect (VK ID's `device_id`), kept in
+        // the token for its refreshes; nothing for other providers.
+        let carried = self
+            .inner
+            .deviations
+            .carried_from_callback(|name| callback.get(name));
+        deviations::send_carried(&mut form, &carried);
         let mut token = self.token_request(&resolved, form).await?;
+        deviations::keep_carried(&mut token, carried);
         // The provider may tell the granted scope on the redirect only (Strava): the
         // user may have unticked some of what was asked.
         self.inner
@@ -418,7 +427,9 @@ impl OAuthClient {
             userinfo = self
                 .validate_id_token(resolved, id_token.expose(), check)
                 .await?;
-        } else if openid || grants_openid(token.scope.as_deref()) {
+        } else if (openid || grants_openid(token.scope.as_deref()))
+            && self.inner.deviations.requires_id_token()
+        {
             // Requested or granted: either way an OpenID Connect response, which always
             // carries an ID token (OpenID Connect Core §3.1.3.3).
             return Err(Error::InvalidIdToken(
@@ -491,21 +502,30 @@ impl OAuthClient {
                 "no userinfo endpoint: set userinfo_endpoint or server_metadata_url",
             ));
         };
-        // Dropbox's profile is an RPC: POST with no body.
-        let method = match self.inner.deviations.userinfo_post() {
-            true => Method::POST,
-            false => Method::GET,
-        };
         let mut accept = HeaderMap::new();
         accept.insert(ACCEPT, HeaderValue::from_static("application/json"));
         // The profile call is an API call like any other: the `protected_request` hook
         // sees it too (Facebook's `appsecret_proof` goes on every Graph call).
-        let request = crate::client::ApiRequest {
+        let mut request = crate::client::ApiRequest {
             headers: accept,
             ..Default::default()
         };
+        // GET, or the provider's way: Dropbox's RPC (POST with no body), VK ID's form,
+        // HubSpot's token in the path.
+        let (method, endpoint, form) = self.inner.deviations.userinfo_call(
+            endpoint,
+            token.access_token.expose(),
+            self.client_id(),
+        );
+        request.form = form;
         let response = self
-            .oauth2_request("userinfo request", method, endpoint.clone(), token, request)
+            .oauth2_request(
+                "userinfo request",
+                method,
+                endpoint.into_owned(),
+                token,
+                request,
+            )
             .await?;
         let signed =
             response.is_success() && response.content_type().as_deref() == Some("application/jwt");

@@ -306,7 +306,7 @@ impl OAuthClient {
         let result = with_provider_keys(self, &resolved, unknown_kid, check).await?;
         result.map_err(|e| {
             tracing::warn!(client = self.name(), reason = %e, "logout token refused");
-            Error::InvalidLogoutToken(e)
+            Error::from(e)
         })
     }
 }

@@ -8,6 +8,7 @@ use crate::client::oidc::IdTokenCheck;
 use crate::client::{OAuthClient, Resolved};
 use crate::error::Error;
 use crate::http::{HttpResponse, Method};
+use crate::presets::deviations;
 use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
 use crate::proto::oauth2::token_response;
 use crate::random;
@@ -80,6 +81,10 @@ impl OAuthClient {
             self.inner.dpop.is_some(),
         )?;
         self.check_token_signature(&token)?;
+        // A provider whose ID token is not the identity (VK ID, PayPal): dropped before
+        // anything validates it.
+        let mut token = token;
+        self.inner.deviations.drop_unused_id_token(&mut token);
         Ok(token)
     }
 
@@ -236,11 +241,15 @@ impl OAuthClient {
             ("grant_type".to_owned(), "refresh_token".to_owned()),
             ("refresh_token".to_owned(), refresh.expose().to_owned()),
         ];
+        // What the login's token carries for the provider (VK ID's `device_id`).
+        let carried = self.inner.deviations.carried_from_token(token);
+        deviations::send_carried(&mut form, &carried);
         if let Some(hook) = &self.hooks().refresh_request {
             hook(&mut form);
         }
         tracing::debug!(client = %self.inner.name, "refreshing a token");
         let mut fresh = self.token_request_hooked(&resolved, form, true).await?;
+        deviations::keep_carried(&mut fresh, carried);
         if fresh.refresh_token.is_none() {
             fresh.refresh_token = token.refresh_token.clone();
         }

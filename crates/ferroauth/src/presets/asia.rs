@@ -1,12 +1,16 @@
-//! LINE Login (OpenID Connect), Kakao, NAVER and Yandex ID (OAuth 2.0 with a profile
-//! call).
+//! LINE Login (OpenID Connect), Kakao, NAVER, Yandex ID and VK ID (OAuth 2.0 with a
+//! profile call).
 
 use serde_json::Value;
 
-use super::entry::{ApiRequestProof, Deviations, Endpoints, Preset, ProfileMap, Verified};
+use super::entry::{
+    ApiRequestProof, Deviations, Endpoints, IdTokenUse, Preset, ProfileMap, UserinfoMethod,
+    Verified,
+};
 use super::profile_map::value_at;
 use crate::Claims;
 use crate::proto::oauth2::client_auth::TokenEndpointAuthMethod;
+use crate::settings::CodeChallengeMethod;
 
 /// The presets of this file.
 pub(crate) const PRESETS: &[Preset] = &[
@@ -134,6 +138,47 @@ pub(crate) const PRESETS: &[Preset] = &[
         },
         quirks: "API calls, the profile call included, carry `Authorization: OAuth <token>` (Yandex's scheme) instead of `Bearer`; `client_secret_post`; avatar URL built from `default_avatar_id`; scopes are the app's settings (none sent); `default_email` not said to be verified",
         trusted: "`sub` (numeric user id); `email` never",
+        ..Preset::OAUTH2
+    },
+    // VK ID docs, "Справочник методов API VK ID" (API reference, authorization server
+    // 2.1) and "Обмен токена на информацию о пользователе" (user information), on
+    // id.vk.com/about/business/go/docs: `GET https://id.vk.com/authorize` with PKCE
+    // (S256, required); the redirect carries `device_id` beside the code and state, and
+    // `POST https://id.vk.com/oauth2/auth` wants it back with the code (and the
+    // verifier, `client_id`, `redirect_uri`, `state`), as every refresh does; the token
+    // response adds `user_id` and an `id_token`; the profile is `POST
+    // https://id.vk.com/oauth2/user_info` with `client_id` and `access_token` in a form
+    // (the docs ask for the token in the body), the user under `user`. Errors are RFC
+    // 6749's `error` and `error_description`.
+    Preset {
+        name: "vk-id",
+        display_name: "VK ID",
+        endpoints: Endpoints::OAuth2 {
+            authorize: "https://id.vk.com/authorize",
+            token: "https://id.vk.com/oauth2/auth",
+            userinfo: Some("https://id.vk.com/oauth2/user_info"),
+            revocation: None,
+        },
+        scope: Some("vkid.personal_info email"),
+        // A public client: `client_id` in the body, PKCE in place of a secret.
+        token_auth: Some(TokenEndpointAuthMethod::None),
+        pkce: Some(CodeChallengeMethod::S256),
+        profile: ProfileMap {
+            sub: &["/user/user_id"],
+            claims: &[("email", &["/user/email"]), ("picture", &["/user/avatar"])],
+            name_parts: Some(("/user/first_name", "/user/last_name")),
+            // `verified` is the VK account's status, not the address's.
+            email_verified: Verified::Never,
+            ..ProfileMap::NONE
+        },
+        deviations: Deviations {
+            userinfo_method: UserinfoMethod::PostTokenForm,
+            carried_params: &["device_id", "state"],
+            id_token: IdTokenUse::Unused,
+            ..Deviations::NONE
+        },
+        quirks: "OAuth 2.1: PKCE S256 and no client secret (`client_id` in the body); the redirect's `device_id` (and `state`) sent back with the code and kept in the token's `extra`, then sent with every refresh (refresh tokens rotate: keep the latest); the ID token is not used (dropped unvalidated): the identity is `user.user_id` of the profile call, `POST /oauth2/user_info` with `client_id` and `access_token` in a form (mandatory); the token response's `user_id` is kept in `extra`; the address is not said to be verified",
+        trusted: "`sub` (`user.user_id`); `email` never",
         ..Preset::OAUTH2
     },
 ];

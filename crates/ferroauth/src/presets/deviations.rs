@@ -4,20 +4,27 @@
 //! documentation of [`crate::presets`]). Every point costs a client without the
 //! deviation one branch and nothing else: no allocation, no lookup.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
+use url::Url;
 
 use super::entry::{
-    ApiRequestProof, CallbackForm, Deviations, EmailLookup, GrantedScope, ProfileMap,
+    ApiRequestProof, CallbackForm, Deviations, EmailLookup, GrantedScope, IdTokenUse, ProfileMap,
     TokenRequestBody, TokenSignature, UserinfoMethod,
 };
 use crate::hooks::ProtectedRequest;
+use crate::http::Method;
 use crate::proto::jose::client_assertion::ClientAssertionKey;
+use crate::token::OAuth2Token;
 use crate::{Claims, Secret};
+
+/// A form body: its fields in order.
+pub(crate) type Form = Vec<(String, String)>;
 
 /// One client's deviations: the preset's data, and what was built from its options.
 #[derive(Clone)]
@@ -128,9 +135,66 @@ impl Active {
         }
     }
 
-    /// Userinfo method: whether the profile endpoint is called with POST (Dropbox).
-    pub(crate) fn userinfo_post(&self) -> bool {
-        self.spec.userinfo_method == UserinfoMethod::Post
+    /// Userinfo method: how the profile endpoint is called (Dropbox's POST, VK ID's form,
+    /// HubSpot's token in the path): the method, the URL and the form body, if any. The
+    /// URL is borrowed, so that the plain GET of every other client costs nothing here.
+    pub(crate) fn userinfo_call<'u>(
+        &self,
+        endpoint: &'u Url,
+        access_token: &str,
+        client_id: &str,
+    ) -> (Method, Cow<'u, Url>, Option<Form>) {
+        match self.spec.userinfo_method {
+            UserinfoMethod::Get => (Method::GET, Cow::Borrowed(endpoint), None),
+            UserinfoMethod::Post => (Method::POST, Cow::Borrowed(endpoint), None),
+            UserinfoMethod::PostTokenForm => {
+                let form = vec![
+                    ("client_id".into(), client_id.into()),
+                    ("access_token".into(), access_token.into()),
+                ];
+                (Method::POST, Cow::Borrowed(endpoint), Some(form))
+            }
+            UserinfoMethod::TokenInPath => {
+                let mut url = endpoint.clone();
+                // One path segment, percent-encoded by `url`: a token cannot add a path.
+                if let Ok(mut segments) = url.path_segments_mut() {
+                    segments.pop_if_empty().push(access_token);
+                }
+                (Method::GET, Cow::Owned(url), None)
+            }
+        }
+    }
+
+    /// Carried parameters (code): the authorization response's parameters the provider
+    /// wants back (VK ID's `device_id`), to add to the code's token request and keep in
+    /// the token ([`keep_carried`]). Empty, with no allocation, for other providers.
+    pub(crate) fn carried_from_callback<'c>(
+        &self,
+        callback: impl Fn(&str) -> Option<&'c str>,
+    ) -> Vec<(String, String)> {
+        carried(self.spec.carried_params, callback)
+    }
+
+    /// Carried parameters (refresh): the same parameters, from the token being refreshed.
+    pub(crate) fn carried_from_token(&self, token: &OAuth2Token) -> Vec<(String, String)> {
+        carried(self.spec.carried_params, |name| {
+            token.extra.get(name).and_then(Value::as_str)
+        })
+    }
+
+    /// Unused ID token (dropped): removes the ID token of a provider whose ID tokens are
+    /// not the identity (VK ID, PayPal), from every token response, before anything
+    /// would validate it.
+    pub(crate) fn drop_unused_id_token(&self, token: &mut OAuth2Token) {
+        if self.spec.id_token == IdTokenUse::Unused {
+            token.id_token = None;
+        }
+    }
+
+    /// Unused ID token (not required): whether a login whose scope has `openid` must
+    /// have an ID token.
+    pub(crate) fn requires_id_token(&self) -> bool {
+        self.spec.id_token == IdTokenUse::Identity
     }
 
     /// Profile map: how the provider's profile (userinfo, or the token response that
@@ -186,6 +250,27 @@ impl Active {
     /// merged with userinfo), at login and after a refresh.
     pub(crate) fn claims_map(&self) -> Option<&'static ProfileMap> {
         self.claims
+    }
+}
+
+/// The carried parameters that `value` has, in the order the preset names them.
+fn carried<'v>(names: &[&str], value: impl Fn(&str) -> Option<&'v str>) -> Vec<(String, String)> {
+    names
+        .iter()
+        .filter_map(|name| Some(((*name).to_owned(), value(name)?.to_owned())))
+        .collect()
+}
+
+/// Sends the carried parameters with a token request: added to its form.
+pub(crate) fn send_carried(form: &mut Vec<(String, String)>, carried: &[(String, String)]) {
+    form.extend(carried.iter().cloned());
+}
+
+/// Keeps the carried parameters in the token that the request gave, unless the token
+/// response names them itself (its own value is then the one later calls send).
+pub(crate) fn keep_carried(token: &mut OAuth2Token, carried: Vec<(String, String)>) {
+    for (name, value) in carried {
+        token.extra.entry(name).or_insert(Value::String(value));
     }
 }
 

@@ -141,7 +141,10 @@ impl Preset {
                 if let Some(userinfo) = userinfo {
                     parts.push(match self.deviations.userinfo_method {
                         UserinfoMethod::Get => code(userinfo),
-                        UserinfoMethod::Post => format!("`POST {userinfo}`"),
+                        UserinfoMethod::Post | UserinfoMethod::PostTokenForm => {
+                            format!("`POST {userinfo}`")
+                        }
+                        UserinfoMethod::TokenInPath => format!("`{userinfo}/<token>`"),
                     });
                 }
             }
@@ -308,6 +311,13 @@ pub struct Deviations {
     pub issuer: IssuerRule,
     /// A claim of the ID token checked against an option.
     pub id_token_claim: IdTokenClaim,
+    /// Whether the token response's ID token is the login's identity.
+    pub id_token: IdTokenUse,
+    /// Parameters of the authorization response that the provider wants back on every
+    /// token request (VK ID's `device_id`): sent with the code, kept among the token's
+    /// `extra` members (unless the token response names them itself), and sent again
+    /// from there with each refresh, whose token keeps them too.
+    pub carried_params: &'static [&'static str],
 }
 
 impl Deviations {
@@ -325,6 +335,8 @@ impl Deviations {
         api_request: ApiRequestProof::None,
         issuer: IssuerRule::Exact,
         id_token_claim: IdTokenClaim::None,
+        id_token: IdTokenUse::Identity,
+        carried_params: &[],
     };
 }
 
@@ -378,13 +390,32 @@ pub enum CallbackForm {
     AppleUser,
 }
 
-/// How the profile endpoint is called.
+/// How the profile endpoint is called (always with the token in the `Authorization`
+/// header too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserinfoMethod {
     /// GET.
     Get,
     /// POST with no body (Dropbox's RPC style).
     Post,
+    /// POST of a form with `client_id` and `access_token` (VK ID's `/oauth2/user_info`).
+    PostTokenForm,
+    /// GET of the endpoint with the access token appended as its last path segment
+    /// (HubSpot's access token information, `/oauth/v1/access-tokens/{token}`).
+    TokenInPath,
+}
+
+/// Whether a token response's ID token is the login's identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdTokenUse {
+    /// OpenID Connect's rules: an ID token is validated, and one is required when the
+    /// scope has `openid`.
+    Identity,
+    /// The provider's ID token is not used: it is dropped from every token response
+    /// (login and refresh) unvalidated, and none is required although the scope has
+    /// `openid`; the identity is the profile call's (VK ID and PayPal, whose documented
+    /// web flows name the profile call, not the ID token, as the user's identity).
+    Unused,
 }
 
 /// Where the user's verified e-mail address is when the profile does not give one.

@@ -67,6 +67,10 @@
 //! | granted scope on the callback | `Deviations::granted_scope` | `client/login.rs`, after the code is exchanged |
 //! | callback form | `Deviations::callback_form` | `client/login.rs`, after the claims are checked |
 //! | userinfo method | `Deviations::userinfo_method` | `client/login.rs`, `fetch_userinfo` |
+//! | carried parameters (code) | `Deviations::carried_params` | `client/login.rs`, exchanging the code |
+//! | carried parameters (refresh) | `Deviations::carried_params` | `client/token_endpoint.rs`, `refresh_uncoordinated` |
+//! | unused ID token (dropped) | `Deviations::id_token` | `client/token_endpoint.rs`, after every token response is parsed |
+//! | unused ID token (not required) | `Deviations::id_token` | `client/login.rs`, `token_and_claims` |
 //! | profile map (userinfo) | `Preset::profile` (OAuth 2.0, OAuth 1.0a) | `client/quirk_calls.rs`, `map_profile`, before the app's `userinfo` hook |
 //! | extra profile call (verified e-mail) | `Deviations::email_lookup` | `client/quirk_calls.rs`, `add_verified_email` |
 //! | API request proof | `Deviations::api_request` | `client/api.rs`, `oauth2_request`, before the app's `protected_request` hook |
@@ -100,8 +104,8 @@ mod self_hosted;
 
 pub use entry::{
     ApiRequestProof, CallbackForm, ClientSecret, Deviations, EmailLookup, Endpoints, GrantedScope,
-    IdTokenClaim, IssuerRule, Offline, Preset, ProfileMap, TokenRequestBody, TokenSignature,
-    UserinfoMethod, Verified,
+    IdTokenClaim, IdTokenUse, IssuerRule, Offline, Preset, ProfileMap, TokenRequestBody,
+    TokenSignature, UserinfoMethod, Verified,
 };
 
 /// The protocol a preset speaks.
@@ -251,7 +255,11 @@ mod tests {
             "check_token_signature",
             "granted_scope",
             "callback_claims",
-            "userinfo_post",
+            "userinfo_call",
+            "carried_from_callback",
+            "carried_from_token",
+            "drop_unused_id_token",
+            "requires_id_token",
             "profile_map",
             "email_lookup",
             "prove_api_request",

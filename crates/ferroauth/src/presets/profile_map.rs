@@ -8,8 +8,10 @@ use crate::Claims;
 
 impl ProfileMap {
     /// Maps `claims` in place: `sub`, the other claims, the name from its parts, what is
-    /// computed, then `email_verified`.
-    pub(crate) fn apply(&self, claims: &mut Claims) {
+    /// computed, then `email_verified`. Total on any claims, whatever the provider sent
+    /// (public for the `preset_hooks` fuzz target and for apps that map a profile they
+    /// fetched themselves).
+    pub fn apply(&self, claims: &mut Claims) {
         if !self.sub.is_empty() {
             set(claims, "sub", self.sub);
         }

@@ -121,6 +121,16 @@ pub enum LogoutTokenError {
     Replayed,
 }
 
+/// A refused token as the crate's error: its code and its rule.
+impl From<LogoutTokenError> for crate::Error {
+    fn from(e: LogoutTokenError) -> Self {
+        crate::Error::InvalidLogoutToken {
+            code: e.code(),
+            reason: e.to_string(),
+        }
+    }
+}
+
 impl LogoutTokenError {
     /// The stable code of the rule the token broke, one per rule, for the back-channel
     /// route's 400 answer and for logs.
