@@ -17,10 +17,13 @@
 //! 3. [`SessionIndex::end_sessions`] deletes every session recorded under a key, on
 //!    whichever instance it was created: the index lives in the shared store.
 //!
-//! Owner keys are digests (SHA-256, base64url) of the kind, the issuer and the value, so
-//! that they have one short length whatever a provider sends, and a dump of the index
-//! names no user. An OAuth 2.0 or 1.0a login, which has no issuer, is owned by its
-//! client's name and the profile's id, for "sign out everywhere".
+//! An owner key is the kind, the issuer's length, the issuer and the value
+//! (`sub:27:https://accounts.google.com:1234`): the length prefix keeps two owners from
+//! sharing a key whatever their texts hold. A key longer than [`MAX_PLAIN_KEY`] bytes (a
+//! provider's long `sid`) is a SHA-256 digest instead, so that keys stay short in Redis and
+//! SQL. The keys name users as the sessions beside them do; they are built on every login,
+//! so they cost no hashing in the common case. An OAuth 2.0 or 1.0a login, which has no
+//! issuer, is owned by its client's name and the profile's id, for "sign out everywhere".
 //!
 //! An entry outlives nothing: each records its session's expiry, and is ignored (and
 //! removed, when the store can) once that has passed. An id whose session was deleted
@@ -94,16 +97,25 @@ pub fn used_marker(issuer: &str, jti: &str) -> String {
     digest_key(["jti", issuer, jti])
 }
 
-/// SHA-256 of the parts, each length-prefixed (so that no two lists share a digest),
-/// in base64url.
-fn digest_key(parts: [&str; 3]) -> String {
+/// The owner key of `kind`, `issuer` and `value`: as text, or its SHA-256 digest when
+/// long (see the module docs). The text's issuer is length-prefixed and a digest's
+/// marker `h` is no length, so no two owners share a key.
+fn digest_key([kind, issuer, value]: [&str; 3]) -> String {
+    let plain = format!("{kind}:{}:{issuer}:{value}", issuer.len());
+    if plain.len() <= MAX_PLAIN_KEY {
+        return plain;
+    }
     let mut ctx = digest::Context::new(&digest::SHA256);
-    for part in parts {
+    for part in [kind, issuer, value] {
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part.as_bytes());
     }
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(ctx.finish())
+    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(ctx.finish());
+    format!("{kind}:h:{digest}")
 }
+
+/// The longest owner key kept as text; a longer one is a digest.
+pub const MAX_PLAIN_KEY: usize = 200;
 
 /// One logged-in client's owner keys, kept in the session ([`INDEX_KEY`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,14 +184,13 @@ impl IndexedLogin {
 
 /// Every owner key in an [`INDEX_KEY`] entry's JSON text, deduplicated. A text that does
 /// not parse owns nothing (and is logged): the index must never fail a save.
+///
+/// Stores call it at each save of a logged-in session, so it reads the keys straight out
+/// of the text (borrowed where the JSON has no escapes) instead of building the entry's
+/// map.
 pub fn keys_of_entry(json: &str) -> Vec<String> {
-    match serde_json::from_str::<IndexedLogins>(json) {
-        Ok(logins) => {
-            let mut keys: Vec<String> = logins
-                .values()
-                .flat_map(IndexedLogin::keys)
-                .map(str::to_owned)
-                .collect();
+    match serde_json::from_str::<EntryKeys>(json) {
+        Ok(EntryKeys(mut keys)) => {
             keys.sort_unstable();
             keys.dedup();
             keys
@@ -188,6 +199,49 @@ pub fn keys_of_entry(json: &str) -> Vec<String> {
             tracing::warn!("session entry {INDEX_KEY:?} does not parse: {e}");
             Vec::new()
         }
+    }
+}
+
+/// The keys of an [`INDEX_KEY`] entry, read without its map.
+struct EntryKeys(Vec<String>);
+
+/// One login's keys, borrowed from the text.
+#[derive(Deserialize)]
+struct LoginKeys<'a> {
+    #[serde(borrow, default)]
+    user: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    session: Option<std::borrow::Cow<'a, str>>,
+}
+
+impl<'de> Deserialize<'de> for EntryKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = EntryKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of logins")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<EntryKeys, M::Error> {
+                let mut keys = Vec::with_capacity(2);
+                while let Some((_, login)) =
+                    map.next_entry::<serde::de::IgnoredAny, LoginKeys<'de>>()?
+                {
+                    keys.extend(
+                        login
+                            .user
+                            .into_iter()
+                            .chain(login.session)
+                            .map(String::from),
+                    );
+                }
+                Ok(EntryKeys(keys))
+            }
+        }
+        d.deserialize_map(Visit)
     }
 }
 
@@ -297,7 +351,7 @@ mod tests {
         .key();
         let keys = [&a, &b, &c, &d];
         for (i, x) in keys.iter().enumerate() {
-            assert_eq!(x.len(), 43);
+            assert!(x.len() <= MAX_PLAIN_KEY);
             for y in &keys[i + 1..] {
                 assert_ne!(x, y);
             }

@@ -92,8 +92,9 @@ pub const DEFAULT_SWEEP_PERIOD: Duration = Duration::ZERO;
 struct Entry {
     expiry: OffsetDateTime,
     data: Arc<[u8]>,
-    /// The owner keys of the session's [`INDEX_KEY`] entry (empty for most sessions).
-    owners: Box<[String]>,
+    /// The owner keys of the session's [`INDEX_KEY`] entry (empty for most sessions),
+    /// shared with the index's map.
+    owners: Box<[Arc<str>]>,
 }
 
 impl Entry {
@@ -102,7 +103,9 @@ impl Entry {
             .text(INDEX_KEY)
             .map(keys_of_entry)
             .unwrap_or_default()
-            .into_boxed_slice();
+            .into_iter()
+            .map(Arc::from)
+            .collect();
         Ok(Self {
             expiry,
             data: codec::encode(data)?,
@@ -122,23 +125,41 @@ struct Inner {
     expiries: BinaryHeap<Due>,
     last_purge: Instant,
     /// The ids of the sessions each owner key owns.
-    owned: HashMap<String, HashSet<Id>>,
+    owned: HashMap<Arc<str>, HashSet<Id>>,
     /// Markers used once, until when.
     used: HashMap<String, OffsetDateTime>,
     /// Owners' ends (sealed-cookie revocations): when, in Unix milliseconds, until when.
     revoked: HashMap<String, (i64, OffsetDateTime)>,
 }
 
+/// Removes `id` from each of its owners' sets (and a set left empty).
+fn unlink(owned: &mut HashMap<Arc<str>, HashSet<Id>>, id: Id, owners: &[Arc<str>]) {
+    for key in owners {
+        if let Some(ids) = owned.get_mut(key) {
+            ids.remove(&id);
+            if ids.is_empty() {
+                owned.remove(key);
+            }
+        }
+    }
+}
+
 impl Inner {
     fn insert(&mut self, id: Id, entry: Entry) {
         let expiry = entry.expiry;
-        let owners = (!entry.owners.is_empty()).then(|| entry.owners.clone());
+        let owns = !entry.owners.is_empty();
         let previous = self.sessions.insert(id, entry);
-        let before: &[String] = previous.as_ref().map_or(&[], |p| &p.owners);
-        if before != owners.as_deref().unwrap_or_default() {
-            self.unlink(id, before);
-            for key in owners.iter().flatten() {
-                self.owned.entry(key.clone()).or_default().insert(id);
+        let before: &[Arc<str>] = previous.as_ref().map_or(&[], |p| &p.owners);
+        if owns || !before.is_empty() {
+            let Inner {
+                sessions, owned, ..
+            } = self;
+            let now: &[Arc<str>] = sessions.get(&id).map_or(&[], |e| &e.owners);
+            if before != now {
+                unlink(owned, id, before);
+                for key in now {
+                    owned.entry(Arc::clone(key)).or_default().insert(id);
+                }
             }
         }
         // Unless the session is new or its expiry moved, the index already has its pair.
@@ -150,19 +171,8 @@ impl Inner {
     /// Removes the session `id` and its owners' links to it.
     fn take(&mut self, id: &Id) -> Option<Entry> {
         let entry = self.sessions.remove(id)?;
-        self.unlink(*id, &entry.owners);
+        unlink(&mut self.owned, *id, &entry.owners);
         Some(entry)
-    }
-
-    fn unlink(&mut self, id: Id, owners: &[String]) {
-        for key in owners {
-            if let Some(ids) = self.owned.get_mut(key) {
-                ids.remove(&id);
-                if ids.is_empty() {
-                    self.owned.remove(key);
-                }
-            }
-        }
     }
 
     fn index(&mut self, expiry: OffsetDateTime, id: Id) {
@@ -426,7 +436,11 @@ impl SessionIndex for MemoryStore {
         let mut inner = self.lock();
         if inner.sessions.contains_key(&id) {
             for key in keys {
-                inner.owned.entry(key.clone()).or_default().insert(id);
+                inner
+                    .owned
+                    .entry(Arc::from(key.as_str()))
+                    .or_default()
+                    .insert(id);
             }
         }
         Ok(())
