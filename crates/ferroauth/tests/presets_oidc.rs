@@ -925,9 +925,11 @@ async fn slack_refresh_errors_need_the_presets_hook() {
 // Twitch
 
 /// Twitch's token errors: the HTTP status and a message, in `{status, message}`, without
-/// RFC 6749's `error` (Twitch docs, "Getting OAuth Access Tokens", authorization code
-/// grant flow: `{"status": 400, "message": "Invalid authorization code"}` for a bad
-/// code).
+/// RFC 6749's `error`, as `id.twitch.tv/oauth2/token` answers a bad code
+/// (`{"status": 400, "message": "Invalid authorization code"}`). Twitch docs, "Getting
+/// OAuth Access Tokens" and "Refreshing Access Tokens", give the endpoint and its success
+/// body; the error body is the one Twitch's endpoint is reported to send, not quoted
+/// there.
 fn twitch_error(_: &str, description: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
