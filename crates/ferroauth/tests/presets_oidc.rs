@@ -788,10 +788,11 @@ async fn gitlab_refresh_rotates_and_the_latest_is_kept() {
 // Slack
 
 /// Slack's answer to a failed token request, as its docs give it: HTTP 200, `ok: false`
-/// and Slack's own code, never RFC 6749's. Slack API docs, method `openid.connect.token`
+/// and Slack's own code where it has one. Slack API docs, method `openid.connect.token`
 /// (api.slack.com/methods/openid.connect.token), "Errors": `invalid_code`,
 /// `invalid_client_id`, `bad_client_secret`, `invalid_grant_type`,
-/// `invalid_refresh_token`; every Web API method answers HTTP 200 with `ok` (Slack API
+/// `invalid_refresh_token` (and RFC 6749's codes for a few cases, such as `invalid_grant`
+/// for a PKCE mismatch); every Web API method answers HTTP 200 with `ok` (Slack API
 /// docs, "Web API basics", "Evaluating responses").
 fn slack_error(code: &str, description: &str) -> Response {
     let slack = match code {
