@@ -212,6 +212,10 @@ fn appsecret_proof(token: &str) -> String {
     hex(aws_lc_rs::hmac::sign(&key, token.as_bytes()).as_ref())
 }
 
+/// A Graph API error as Meta documents it (Graph API docs, "Handling Errors": an `error`
+/// object with `message`, `type`, `code`, `error_subcode` and `fbtrace_id`; code 100 an
+/// invalid parameter, 190 an invalid access token), HTTP 400, for the token endpoint as
+/// for any Graph call.
 fn graph_error(code: i64, message: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
@@ -334,6 +338,33 @@ async fn facebook_graph_errors_become_rfc6749_errors_and_versions_are_options() 
         "preset_options = { api_version = \"24\" }",
     ));
     assert!(error.contains("api_version"), "{error}");
+}
+
+#[tokio::test]
+async fn facebook_errors_need_the_presets_hook() {
+    let world = facebook_world("v24.0").await;
+    let facebook = world.client(&toml("facebook", ""), "facebook");
+    let error = world::login_with_code(&world, &facebook, "spent")
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_grant", "{error}");
+    // The same Graph answer to a client without the preset's hook: `error` is an object,
+    // so the refusal is reported, but with no RFC 6749 code an app could act on.
+    let bare = world.client(
+        &toml(
+            "bare",
+            "preset = \"none\"\n\
+             authorize_url = \"https://www.facebook.com/v24.0/dialog/oauth\"\n\
+             access_token_url = \"https://graph.facebook.com/v24.0/oauth/access_token\"\n\
+             client_kwargs = { scope = \"email,public_profile\", token_endpoint_auth_method = \"client_secret_post\" }",
+        ),
+        "bare",
+    );
+    world.login(&bare).await.unwrap();
+    let error = world::login_with_code(&world, &bare, "spent")
+        .await
+        .unwrap_err();
+    assert_ne!(error.code(), "invalid_grant", "{error}");
 }
 
 /// An app's own hooks, set after registration, run after the preset's deviations at

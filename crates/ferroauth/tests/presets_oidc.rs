@@ -19,7 +19,9 @@ use axum::routing::get;
 use base64::Engine as _;
 use ferroauth::session::pending::MemoryPendingStore;
 use ferroauth::{CallbackParams, OAuthClient, Profile};
-use oidc_fixture::{CLIENT_ID, ClientAuth, Op, Pkce, SECRET, SUB, toml, world};
+use oidc_fixture::{
+    CLIENT_ID, ClientAuth, Op, Pkce, SECRET, SPENT_REFRESH_TOKEN, SUB, toml, world,
+};
 use refresh_ops::{
     SF_ID, gitlab_op, gitlab_refreshing, google_op, google_refreshing, salesforce_op,
     salesforce_refreshing, salesforce_sign,
@@ -785,13 +787,19 @@ async fn gitlab_refresh_rotates_and_the_latest_is_kept() {
 // ---------------------------------------------------------------------------------------
 // Slack
 
-/// Slack's answer to a failed token request, as its docs give it (Slack API docs,
-/// `openid.connect.token`, "Errors"): HTTP 200, `ok: false` and Slack's own code, never
-/// RFC 6749's.
-fn slack_error(code: &str, _: &str) -> Response {
+/// Slack's answer to a failed token request, as its docs give it: HTTP 200, `ok: false`
+/// and Slack's own code where it has one. Slack API docs, method `openid.connect.token`
+/// (api.slack.com/methods/openid.connect.token), "Errors": `invalid_code`,
+/// `invalid_client_id`, `bad_client_secret`, `invalid_grant_type`,
+/// `invalid_refresh_token` (and RFC 6749's codes for a few cases, such as `invalid_grant`
+/// for a PKCE mismatch); every Web API method answers HTTP 200 with `ok` (Slack API
+/// docs, "Web API basics", "Evaluating responses").
+fn slack_error(code: &str, description: &str) -> Response {
     let slack = match code {
+        "invalid_grant" if description == SPENT_REFRESH_TOKEN => "invalid_refresh_token",
         "invalid_grant" => "invalid_code",
         "invalid_client" => "invalid_client_id",
+        "unsupported_grant_type" => "invalid_grant_type",
         other => other,
     };
     (
@@ -801,22 +809,50 @@ fn slack_error(code: &str, _: &str) -> Response {
         .into_response()
 }
 
-#[tokio::test]
-async fn slack_errors_come_with_http_200() {
+/// Slack's OpenID Connect provider: its endpoints, errors and `ok: true` on success.
+/// With `refresh`, token rotation is on for the app: the token endpoint takes
+/// `grant_type=refresh_token` (`openid.connect.token`, argument `grant_type`: one of
+/// `authorization_code`, `refresh_token`) and answers as Slack's token rotation guide
+/// (api.slack.com/authentication/rotation, "Exchange a refresh token") says: `ok: true`,
+/// a new access token expiring in 12 hours and a new refresh token, the used one spent.
+fn slack_op(refresh: bool) -> Op {
     let mut op = Op::new("https://slack.com", CLIENT_ID, SECRET);
     op.authorization_endpoint = "https://slack.com/openid/connect/authorize".into();
     op.token_endpoint = "https://slack.com/api/openid.connect.token".into();
     op.userinfo_endpoint = Some("https://slack.com/api/openid.connect.userInfo".into());
     op.jwks_uri = "https://slack.com/openid/connect/keys".into();
     op.token_error = slack_error;
+    op.refresh = refresh;
     op.token_shape = |o, _| {
         o.insert("ok".into(), json!(true));
+        if o.contains_key("refresh_token") {
+            o.insert("expires_in".into(), json!(43200));
+        }
     };
     op.set_id_claims(
         json!({"sub": "U0R7JM", "https://slack.com/user_id": "U0R7JM",
         "https://slack.com/team_id": "T0R7GR", "email": "krane@slack-corp.example",
         "email_verified": true, "name": "krane", "picture": "https://secure.gravatar.com/x.jpg"}),
     );
+    // `openid.connect.userInfo` (Slack API docs, the method's "Example response"), which a
+    // refresh reads again with the new access token.
+    op.set_userinfo(
+        json!({"ok": true, "sub": "U0R7JM", "https://slack.com/user_id": "U0R7JM",
+        "https://slack.com/team_id": "T0R7GR", "email": "krane@slack-corp.example",
+        "email_verified": true, "name": "krane", "picture": "https://secure.gravatar.com/x.jpg"}),
+    );
+    op
+}
+
+/// A client for Slack's provider without the preset: the same discovery document, no
+/// hook.
+const SLACK_BARE: &str = "preset = \"none\"\n\
+    server_metadata_url = \"https://slack.com/.well-known/openid-configuration\"\n\
+    client_kwargs = { scope = \"openid email profile\" }";
+
+#[tokio::test]
+async fn slack_errors_come_with_http_200() {
+    let op = slack_op(false);
     let world = world(&[&op], vec![]).await;
     let slack = world.client(&toml("slack", ""), "slack");
     let p = profile(&world, &slack).await.unwrap();
@@ -831,9 +867,70 @@ async fn slack_errors_come_with_http_200() {
     assert!(e.to_string().contains("invalid_code"), "{e}");
 }
 
+#[tokio::test]
+async fn slack_errors_need_the_presets_hook() {
+    let op = slack_op(false);
+    let world = world(&[&op], vec![]).await;
+    let slack = world.client(&toml("slack", ""), "slack");
+    let e = world::login_with_code(&world, &slack, "not-the-code")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_grant", "{e}");
+    // The same answer to a client without Slack's hook: `invalid_code` is no RFC 6749
+    // code, so the app would not see the spent code for what it is.
+    let bare = world.client(&toml("bare", SLACK_BARE), "bare");
+    profile(&world, &bare).await.unwrap();
+    let e = world::login_with_code(&world, &bare, "not-the-code")
+        .await
+        .unwrap_err();
+    assert_ne!(e.code(), "invalid_grant", "{e}");
+}
+
+#[tokio::test]
+async fn slack_refresh_rotates_the_refresh_token_and_keeps_the_identity() {
+    let op = slack_op(true);
+    let (world, slack, session) = logged_in_for_refresh(&op, &toml("slack", ""), "slack").await;
+    let [first, second, third] = refresh_twice(&slack, &session, "U0R7JM").await;
+    assert_ne!(first, second, "Slack rotates the refresh token");
+    assert_ne!(second, third, "the second refresh used the rotated one");
+    let seen = world.seen_at("/api/openid.connect.token");
+    let last = seen.last().unwrap();
+    assert_eq!(last.form("grant_type").as_deref(), Some("refresh_token"));
+    assert_eq!(last.form("refresh_token").as_deref(), Some(second.as_str()));
+}
+
+#[tokio::test]
+async fn slack_refresh_errors_need_the_presets_hook() {
+    use ferroauth::session::tokens::TokenStore as _;
+    let op = slack_op(true);
+    let (world, slack, session) = logged_in_for_refresh(&op, &toml("slack", ""), "slack").await;
+    let stored = ferroauth::session::SessionTokens(&session)
+        .load("slack")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut unknown = stored.as_oauth2().unwrap().clone();
+    unknown.refresh_token = Some("xoxe-1-not-issued".into());
+    // Slack says `invalid_refresh_token`; the preset makes it `invalid_grant`.
+    let e = slack.refresh_token(&unknown).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_grant", "{e}");
+    assert!(e.to_string().contains("invalid_refresh_token"), "{e}");
+    let mut other = unknown.clone();
+    other.refresh_token = Some("xoxe-1-not-issued-either".into());
+    let bare = world.client(&toml("bare", SLACK_BARE), "bare");
+    let e = bare.refresh_token(&other).await.unwrap_err();
+    assert_ne!(e.code(), "invalid_grant", "{e}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Twitch
 
+/// Twitch's token errors: the HTTP status and a message, in `{status, message}`, without
+/// RFC 6749's `error`, as `id.twitch.tv/oauth2/token` answers a bad code
+/// (`{"status": 400, "message": "Invalid authorization code"}`). Twitch docs, "Getting
+/// OAuth Access Tokens" and "Refreshing Access Tokens", give the endpoint and its success
+/// body; the error body is the one Twitch's endpoint is reported to send, not quoted
+/// there.
 fn twitch_error(_: &str, description: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
@@ -897,6 +994,36 @@ async fn twitch_scope_arrays_status_errors_claims_and_client_id() {
         .unwrap_err();
     assert_eq!(e.code(), "invalid_request", "{e}");
     assert!(e.to_string().contains("Invalid authorization code"), "{e}");
+}
+
+#[tokio::test]
+async fn twitch_errors_need_the_presets_hook() {
+    let mut op = Op::new("https://id.twitch.tv/oauth2", CLIENT_ID, SECRET);
+    op.auth = ClientAuth::Post;
+    op.token_error = twitch_error;
+    let world = world(&[&op], vec![]).await;
+    let twitch = world.client(&toml("twitch", ""), "twitch");
+    let e = world::login_with_code(&world, &twitch, "not-the-code")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_request", "{e}");
+    // The same answer to a client without Twitch's hook: no `error`, so no RFC 6749
+    // error, only a failed HTTP call.
+    let bare = world.client(
+        &toml(
+            "bare",
+            "preset = \"none\"\n\
+             server_metadata_url = \"https://id.twitch.tv/oauth2/.well-known/openid-configuration\"\n\
+             client_kwargs = { scope = \"openid\", token_endpoint_auth_method = \"client_secret_post\" }",
+        ),
+        "bare",
+    );
+    profile(&world, &bare).await.unwrap();
+    let e = world::login_with_code(&world, &bare, "not-the-code")
+        .await
+        .unwrap_err();
+    assert_ne!(e.code(), "invalid_request", "{e}");
+    assert!(!e.to_string().contains("Invalid authorization code"), "{e}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -248,10 +248,11 @@ fn microsoft_claims(claims: &mut Claims) {
 }
 
 /// Slack answers every Web API call with HTTP 200 and `ok`: `ok: false` is an error
-/// even without an `error` member. Its error codes are its own (Slack API docs,
+/// even without an `error` member. Its error codes are mostly its own (Slack API docs,
 /// `openid.connect.token`, "Errors"): the ones with an RFC 6749 §5.2 meaning become that
 /// code, so that an app sees `invalid_grant` for a used or expired code as with any
-/// provider; Slack's code stays in `error_description`.
+/// provider; Slack's code stays in `error_description`. The RFC 6749 codes the same list
+/// has (`invalid_grant` for a PKCE mismatch, `invalid_client`, ...) stay as they are.
 fn slack_errors(object: &mut Map<String, Value>) {
     if object.get("ok") != Some(&Value::Bool(false)) {
         return;
@@ -265,6 +266,12 @@ fn slack_errors(object: &mut Map<String, Value>) {
         | "bad_redirect_uri" => "invalid_grant",
         "invalid_client_id" | "bad_client_secret" => "invalid_client",
         "invalid_grant_type" => "unsupported_grant_type",
+        "invalid_grant" => "invalid_grant",
+        "invalid_client" => "invalid_client",
+        "invalid_request" => "invalid_request",
+        "unsupported_grant_type" => "unsupported_grant_type",
+        "unauthorized_client" => "unauthorized_client",
+        "invalid_scope" => "invalid_scope",
         _ => "slack_error",
     };
     if !slack.is_empty() && !object.contains_key("error_description") {
@@ -313,6 +320,24 @@ mod tests {
         PRESETS[1].profile.apply(&mut c);
         assert_eq!(c["sub"], "t1:s");
         assert_eq!(c["email_verified"], true);
+    }
+
+    /// Slack's `openid.connect.token` also answers some failures with RFC 6749's own
+    /// codes (Slack API docs, the method's "Errors": `invalid_grant` for a PKCE
+    /// `code_verifier` that does not match, `invalid_client`, `invalid_request`,
+    /// `unsupported_grant_type`): they stay what they are.
+    #[test]
+    fn slacks_rfc6749_codes_stay_themselves() {
+        for code in [
+            "invalid_grant",
+            "invalid_client",
+            "invalid_request",
+            "unsupported_grant_type",
+        ] {
+            let mut s = claims(serde_json::json!({"ok": false, "error": code}));
+            slack_errors(&mut s);
+            assert_eq!(s["error"], code);
+        }
     }
 
     #[test]

@@ -79,6 +79,10 @@ pub fn standard_error(code: &str, description: &str) -> Response {
         .into_response()
 }
 
+/// The description a refused refresh token comes with, so that an [`ErrorShape`] can
+/// tell it from a refused code when its provider has a code of its own for each (Slack).
+pub const SPENT_REFRESH_TOKEN: &str = "AADSTS70000: the refresh token was already used";
+
 /// One authorization the provider granted, waiting for its code.
 #[derive(Clone, Debug)]
 pub struct Grant {
@@ -528,10 +532,7 @@ fn refresh(op: &Op, form: &HashMap<String, String>) -> Response {
         }
     });
     let Some(mut grant) = grant else {
-        return (op.token_error)(
-            "invalid_grant",
-            "AADSTS70000: the refresh token was already used",
-        );
+        return (op.token_error)("invalid_grant", SPENT_REFRESH_TOKEN);
     };
     // A refreshed ID token has no nonce: the login's request is long gone.
     grant.params.remove("nonce");
