@@ -114,19 +114,26 @@ fn read_reply(stream: &mut BufReader<TcpStream>, strings: &mut Vec<Vec<u8>>) {
             data.truncate(len);
             strings.push(data);
         }
-        "+" | ":" => {}
+        "+" => strings.push(rest.as_bytes().to_vec()),
+        ":" => {}
         _ => panic!("redis answered {line}"),
     }
 }
 
-/// Every key of the Redis server and its value.
+/// Every key of the Redis server and its value: the sessions (strings) and the index of
+/// sessions by owner (sorted sets of session ids).
 fn redis_dump(port: u16) -> Vec<u8> {
     let mut stream = BufReader::new(TcpStream::connect(("127.0.0.1", port)).unwrap());
     let keys = redis_command(&mut stream, &[b"KEYS", b"*"]);
     assert!(!keys.is_empty(), "the store holds sessions");
     let mut dump = Vec::new();
     for key in keys {
-        let value = redis_command(&mut stream, &[b"GET", &key]);
+        let kind = redis_command(&mut stream, &[b"TYPE", &key]);
+        let value = match kind.first().map(Vec::as_slice) {
+            Some(b"zset") => redis_command(&mut stream, &[b"ZRANGE", &key, b"0", b"-1"]),
+            Some(b"string") | None => redis_command(&mut stream, &[b"GET", &key]),
+            Some(other) => panic!("unexpected Redis type {}", String::from_utf8_lossy(other)),
+        };
         dump.extend(key);
         dump.extend(value.into_iter().flatten());
     }
