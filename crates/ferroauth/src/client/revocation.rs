@@ -156,11 +156,13 @@ impl OAuthClient {
     }
 
     /// Whether the provider's back-channel logout tokens are accepted
-    /// (`backchannel_logout`, on for OpenID Connect clients unless the settings turn it
-    /// off).
+    /// (`backchannel_logout`): on for OpenID Connect clients, those with an `issuer` or a
+    /// `server_metadata_url`, unless the settings turn it off. A plain OAuth 2.0 or 1.0a
+    /// client has no issuer to sign logout tokens.
     pub fn accepts_backchannel_logout(&self) -> bool {
-        let kwargs = &self.inner.settings.client_kwargs;
-        !self.is_oauth1() && kwargs.backchannel_logout.unwrap_or(true)
+        let settings = &self.inner.settings;
+        let has_issuer = settings.issuer.is_some() || settings.server_metadata_url.is_some();
+        !self.is_oauth1() && has_issuer && settings.client_kwargs.backchannel_logout.unwrap_or(true)
     }
 
     fn end_session_at(

@@ -155,7 +155,7 @@ pub async fn backchannel_logout(
     let client = oauth.client(provider)?;
     if !client.accepts_backchannel_logout() {
         return Err(Error::NoSessionIndex(
-            "turned off for this client (backchannel_logout = false)",
+            "not for this client: it has no issuer (not OpenID Connect), or backchannel_logout = false",
         ));
     }
     let index = index.ok_or(Error::NoSessionIndex(
@@ -240,5 +240,30 @@ async fn revoke(client: &OAuthClient, token: &Secret, hint: &str) {
             code = e.code(),
             "token not revoked at logout: {e}"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::memory::MemoryStore;
+
+    /// Anyone may POST to the back-channel route of any client the app has. A client
+    /// with no issuer (plain OAuth 2.0, such as GitHub) cannot be sent logout tokens:
+    /// that is 501, not a server error logged for each stranger's POST.
+    #[tokio::test]
+    async fn a_client_without_an_issuer_has_no_back_channel() {
+        let settings = crate::settings::Settings::from_toml_str(
+            "[clients.github]\nclient_id = \"a\"\nclient_secret = \"b\"\n",
+        )
+        .unwrap();
+        let oauth = OAuth::from_settings(&settings).unwrap();
+        let index = MemoryStore::new();
+        let body = b"logout_token=eyJhbGciOiJSUzI1NiJ9.e30.c2ln";
+        let e = backchannel_logout(&oauth, Some(&index), "github", body)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "session_index_unavailable", "{e}");
+        assert_eq!(crate::web::http_status(&e), 501);
     }
 }

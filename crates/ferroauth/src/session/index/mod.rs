@@ -34,6 +34,7 @@
 //! that the back-channel route answers 501 instead of claiming a logout it did not do,
 //! unless the app gives it a revocation list ([`Revocations`]), checked at each request.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -156,15 +157,22 @@ impl IndexedLogin {
                 .filter(|s| !s.is_empty())
         };
         let issuer = text("iss");
-        let by_client = format!("client:{client}");
-        let numeric_id = claims
-            .get("id")
-            .filter(|v| v.is_number())
-            .map(|v| v.to_string());
-        let sub = text("sub").or_else(|| text("id")).or(numeric_id.as_deref());
-        let user = sub.map(|sub| {
-            let issuer = issuer.unwrap_or(&by_client);
-            Owner::User { issuer, sub }.key()
+        // Made only when needed: this runs at every login.
+        let numeric_id = || {
+            let id = claims.get("id").filter(|v| v.is_number());
+            id.map(|v| Cow::Owned(v.to_string()))
+        };
+        let sub = text("sub")
+            .or_else(|| text("id"))
+            .map(Cow::Borrowed)
+            .or_else(numeric_id);
+        let user = sub.map(|sub| match issuer {
+            Some(issuer) => Owner::User { issuer, sub: &sub }.key(),
+            None => Owner::User {
+                issuer: &format!("client:{client}"),
+                sub: &sub,
+            }
+            .key(),
         });
         let session = issuer
             .zip(text("sid"))
@@ -209,9 +217,9 @@ struct EntryKeys(Vec<String>);
 #[derive(Deserialize)]
 struct LoginKeys<'a> {
     #[serde(borrow, default)]
-    user: Option<std::borrow::Cow<'a, str>>,
+    user: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    session: Option<std::borrow::Cow<'a, str>>,
+    session: Option<Cow<'a, str>>,
 }
 
 impl<'de> Deserialize<'de> for EntryKeys {
