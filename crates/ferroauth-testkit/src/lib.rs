@@ -152,6 +152,8 @@ pub mod servers;
 mod state;
 #[cfg(feature = "store-conformance")]
 pub mod store_conformance;
+#[cfg(feature = "store-conformance")]
+pub mod user_store_conformance;
 mod util;
 
 use std::collections::HashMap;

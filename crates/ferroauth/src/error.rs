@@ -35,6 +35,9 @@ pub enum ErrorKind {
     /// The app cannot do what the request asks with its settings (back-channel logout
     /// over sealed-cookie sessions, or turned off). HTTP 501.
     NotImplemented,
+    /// The request conflicts with what the app's users already are: an identity linked to
+    /// another user, or the last identity of a user to unlink. HTTP 409.
+    Conflict,
 }
 
 impl ErrorKind {
@@ -49,6 +52,7 @@ impl ErrorKind {
             ErrorKind::Unauthenticated => 401,
             ErrorKind::Forbidden => 403,
             ErrorKind::NotImplemented => 501,
+            ErrorKind::Conflict => 409,
         }
     }
 }
@@ -297,6 +301,45 @@ pub enum Error {
     /// never told that sessions ended when none did.
     #[error("sessions cannot be ended by their owner here: {0}")]
     NoSessionIndex(&'static str),
+
+    /// A protected route was asked for without a login that counts for it
+    /// (`web::guard::LoginRequired`): answered 401, or a redirect to the login for a
+    /// browser.
+    #[error("a login is required: {0}")]
+    LoginRequired(&'static str),
+
+    /// A protected route asks for a login more recent than the session's
+    /// (`LoginRequired::max_age`): the user must log in with `client` again.
+    #[error("the login with `{client}` is older than the {max_age}s this page allows")]
+    LoginTooOld {
+        /// The client whose login is too old.
+        client: String,
+        /// The largest age the route accepts, in seconds.
+        max_age: u64,
+    },
+
+    /// The identity the login found is already linked to another of the app's users than
+    /// the one logged in: it is never moved silently (`users`); log out first, or unlink
+    /// it from the other user.
+    #[error("this {provider} account is already linked to another user")]
+    IdentityLinkedElsewhere {
+        /// The client the identity logged in with.
+        provider: String,
+    },
+
+    /// Unlinking would leave the user with no identity to log in with (`users`).
+    #[error("the last identity of a user cannot be unlinked")]
+    LastIdentity,
+
+    /// The session names a user the user store does not know (deleted since): log in
+    /// again.
+    #[error("the session's user is not in the user store")]
+    UnknownUser,
+
+    /// The user store failed (a database or Redis error), or the app has none for a route
+    /// that needs one.
+    #[error("user store: {0}")]
+    UserStore(String),
 
     /// The login asked for `max_age` and the ID token's `auth_time` is older (OpenID
     /// Connect Core §3.1.2.1): the user must log in again.
@@ -553,6 +596,12 @@ impl Error {
             Error::InvalidIdToken(_) => "invalid_id_token",
             Error::InvalidLogoutToken { code, .. } => code,
             Error::NoSessionIndex(_) => "session_index_unavailable",
+            Error::LoginRequired(_) => "login_required",
+            Error::LoginTooOld { .. } => "login_too_old",
+            Error::IdentityLinkedElsewhere { .. } => "identity_linked_to_another_user",
+            Error::LastIdentity => "last_identity",
+            Error::UnknownUser => "unknown_user",
+            Error::UserStore(_) => "user_store_failed",
             Error::AuthTooOld(_) => "auth_too_old",
             Error::AcrNotSatisfied(_) => "acr_not_satisfied",
             Error::HostedDomainMismatch { .. } => "hosted_domain_mismatch",
@@ -596,7 +645,12 @@ impl Error {
             | Error::InsecureEndpoint { .. }
             | Error::Unsupported(_)
             | Error::InvalidClientAssertionKey { .. } => ErrorKind::Configuration,
-            Error::NoRefreshToken { .. } | Error::NoToken { .. } => ErrorKind::Unauthenticated,
+            Error::NoRefreshToken { .. }
+            | Error::NoToken { .. }
+            | Error::LoginRequired(_)
+            | Error::LoginTooOld { .. }
+            | Error::UnknownUser => ErrorKind::Unauthenticated,
+            Error::IdentityLinkedElsewhere { .. } | Error::LastIdentity => ErrorKind::Conflict,
             Error::CrossSiteRequest(_) => ErrorKind::Forbidden,
             Error::NoSessionIndex(_) => ErrorKind::NotImplemented,
             Error::InvalidCallback(_)
@@ -619,7 +673,9 @@ impl Error {
                 failure: HttpFailure::Timeout,
                 ..
             } => ErrorKind::Timeout,
-            Error::Session(_) | Error::SessionEntryTooLarge { .. } => ErrorKind::Unavailable,
+            Error::Session(_) | Error::SessionEntryTooLarge { .. } | Error::UserStore(_) => {
+                ErrorKind::Unavailable
+            }
             _ => ErrorKind::Provider,
         }
     }

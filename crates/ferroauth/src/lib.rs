@@ -80,6 +80,7 @@ pub mod session;
 pub mod settings;
 pub mod telemetry;
 mod token;
+pub mod users;
 pub mod web;
 
 pub use callback::CallbackParams;

@@ -67,6 +67,26 @@ impl Profile {
     }
 }
 
+/// Who a login's claims name for good: the authority that vouches for the user (the
+/// `iss` of an OpenID Connect login, else `client:<name>`, for a provider with no issuer)
+/// and its subject (`sub`, else a profile's `id` or `user_id`, numbers as text). `None`
+/// when the claims name no subject.
+pub(crate) fn subject_of(client: &str, claims: &Claims) -> Option<(String, String)> {
+    let text = |name: &str| match claims.get(name)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let sub = text("sub")
+        .or_else(|| text("id"))
+        .or_else(|| text("user_id"))?;
+    let authority = match claims.get("iss").and_then(Value::as_str) {
+        Some(iss) if !iss.is_empty() => iss.to_owned(),
+        _ => format!("client:{client}"),
+    };
+    Some((authority, sub))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +132,23 @@ mod tests {
             "sub": "001", "email": "x@privaterelay.appleid.com", "email_verified": "true"
         })));
         assert!(apple.email_verified, "Apple sends the string \"true\"");
+    }
+
+    #[test]
+    fn subjects_are_the_issuer_or_the_client_with_the_id() {
+        let oidc = claims(serde_json::json!({"iss": "https://idp.example", "sub": "u1"}));
+        assert_eq!(
+            subject_of("google", &oidc),
+            Some(("https://idp.example".into(), "u1".into()))
+        );
+        let github = claims(serde_json::json!({"id": 583231, "login": "octocat"}));
+        assert_eq!(
+            subject_of("github", &github),
+            Some(("client:github".into(), "583231".into()))
+        );
+        let twitter = claims(serde_json::json!({"user_id": "783214"}));
+        assert_eq!(subject_of("x", &twitter).unwrap().1, "783214");
+        let none = claims(serde_json::json!({"iss": "https://idp.example", "sub": ""}));
+        assert_eq!(subject_of("x", &none), None, "an empty sub names nobody");
     }
 }
