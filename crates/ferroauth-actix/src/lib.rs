@@ -61,6 +61,7 @@ use futures_util::StreamExt as _;
 use futures_util::future::LocalBoxFuture;
 
 pub mod extract;
+pub mod guard;
 pub mod memory_store;
 pub mod routes;
 mod session;

@@ -10,6 +10,9 @@
 //! | `POST /refresh/{name}` | refreshes the stored OAuth 2.0 token (with [`AuthRoutes::with_refresh`]); re-reads userinfo when the provider has an endpoint for it |
 //! | `POST /logout[?provider=NAME]` | ends the session, revokes its tokens (in the background) and sends the browser to the provider's end-session endpoint when an account has an ID token and the provider one ([`ferroauth::web::logout`]) |
 //! | `GET /logged-out` | where the provider sends the browser back: checks the logout's `state`, then `/` |
+//! | `GET /login[?next=PATH]` | lets the user choose a provider (where a protected page sends a browser when several providers count, [`crate::guard`]); with one client, straight to its login route |
+//! | `GET /me` | with [`AuthRoutes::with_user_routes`]: a protected page, who the session is logged in as (JSON: the app's user, its identities, the logins) |
+//! | `POST /unlink/{name}` | with [`AuthRoutes::with_user_routes`]: unlinks the app's user's identities at `name` (never the last: 409) and forgets that login |
 //! | `POST /backchannel-logout/{name}` | the provider's back-channel logout token: ends every session it names, on every instance ([`ferroauth::web::logout::backchannel_logout`]); 200 `Cache-Control: no-store`, 400 JSON for a bad token, 501 without a server-side store |
 //!
 //! `POST /logout?everywhere=1` also ends every other session of the same user ("sign out
@@ -71,6 +74,7 @@ type ErrorPage = Rc<dyn Fn(&Failure) -> HttpResponse>;
 pub struct AuthRoutes {
     hooks: (LoginHook, ErrorPage),
     refresh: bool,
+    user_routes: bool,
 }
 
 impl std::fmt::Debug for AuthRoutes {
@@ -78,6 +82,7 @@ impl std::fmt::Debug for AuthRoutes {
         let mut routes = f.debug_struct("AuthRoutes");
         routes
             .field("refresh", &self.refresh)
+            .field("user_routes", &self.user_routes)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +93,7 @@ impl Default for AuthRoutes {
         Self {
             hooks: (on_login, Rc::new(crate::failure_page)),
             refresh: false,
+            user_routes: false,
         }
     }
 }
@@ -103,6 +109,15 @@ impl AuthRoutes {
     pub fn with_refresh(self) -> Self {
         Self {
             refresh: true,
+            ..self
+        }
+    }
+
+    /// Also serve `GET /me` and `POST /unlink/{name}` (the app's users: see
+    /// [`ferroauth::users`] and [`ferroauth::OAuth::set_users`]).
+    pub fn with_user_routes(self) -> Self {
+        Self {
+            user_routes: true,
             ..self
         }
     }
@@ -168,7 +183,11 @@ impl AuthRoutes {
                 .route(
                     "/backchannel-logout/{name}",
                     web::post().to(backchannel_route),
-                );
+                )
+                .route("/login", web::get().to(choose_login));
+            if routes.user_routes {
+                routes.clone().user_routes(cfg);
+            }
             if routes.refresh {
                 let refresh_route = move |req: HttpRequest, name: web::Path<String>| {
                     let r = routes.clone();
@@ -177,6 +196,35 @@ impl AuthRoutes {
                 cfg.route("/refresh/{name}", web::post().to(refresh_route));
             }
         }
+    }
+
+    /// `GET /me` and `POST /unlink/{name}`.
+    fn user_routes(self: Rc<Self>, cfg: &mut web::ServiceConfig) {
+        let r = self.clone();
+        let me_route = move |req: HttpRequest| {
+            let r = r.clone();
+            async move {
+                let oauth = match r.registry(&req) {
+                    Ok(oauth) => oauth,
+                    Err(failed) => return failed,
+                };
+                let session = AuthSession::required(&req).map_err(|e| e.0);
+                r.respond(core::me(&oauth, session, &route_request(&req)).await)
+            }
+        };
+        let unlink_route = move |req: HttpRequest, name: web::Path<String>| {
+            let r = self.clone();
+            async move {
+                let oauth = match r.registry(&req) {
+                    Ok(oauth) => oauth,
+                    Err(failed) => return failed,
+                };
+                let session = AuthSession::required(&req).map_err(|e| e.0);
+                r.respond(core::unlink(&oauth, &name, session, &route_request(&req)).await)
+            }
+        };
+        cfg.route("/me", web::get().to(me_route))
+            .route("/unlink/{name}", web::post().to(unlink_route));
     }
 
     /// An answer as a response; a failure gets the app's error page.
@@ -258,6 +306,17 @@ impl AuthRoutes {
     async fn logged_out(&self, req: HttpRequest) -> HttpResponse {
         let session = AuthSession::required(&req).map_err(|e| e.0);
         self.respond(core::logged_out(session, &route_request(&req)).await)
+    }
+}
+
+/// `GET /login`: the provider chooser ([`core::choose_login`]).
+async fn choose_login(req: HttpRequest) -> HttpResponse {
+    match registry(&req) {
+        Ok(oauth) => crate::respond(core::choose_login(&oauth, &route_request(&req))),
+        Err(e) => crate::respond(Answer::fail(
+            crate::wants_json(req.headers()),
+            &Failure::of(&e.0),
+        )),
     }
 }
 

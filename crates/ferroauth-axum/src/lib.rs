@@ -77,6 +77,7 @@ pub use ferroauth::web::{MAX_CALLBACK_BODY, RedirectUriConfig};
 use ferroauth::{CallbackParams, Error};
 
 pub mod extract;
+pub mod guard;
 pub mod memory_store;
 pub mod routes;
 mod sealed_cookies;

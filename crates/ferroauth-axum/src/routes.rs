@@ -7,6 +7,9 @@
 //! | `POST /refresh/{name}` | refreshes the stored OAuth 2.0 token (with [`AuthRoutes::with_refresh`]); re-reads userinfo when the provider has an endpoint for it |
 //! | `POST /logout[?provider=NAME]` | ends the session, revokes its tokens (in the background) and sends the browser to the provider's end-session endpoint when an account has an ID token and the provider one ([`ferroauth::web::logout`]) |
 //! | `GET /logged-out` | where the provider sends the browser back: checks the logout's `state`, then `/` |
+//! | `GET /login[?next=PATH]` | lets the user choose a provider (where a protected page sends a browser when several providers count, [`crate::guard`]); with one client, straight to its login route |
+//! | `GET /me` | with [`AuthRoutes::with_user_routes`]: a protected page, who the session is logged in as (JSON: the app's user, its identities, the logins) |
+//! | `POST /unlink/{name}` | with [`AuthRoutes::with_user_routes`]: unlinks the app's user's identities at `name` (never the last: 409) and forgets that login |
 //! | `POST /backchannel-logout/{name}` | the provider's back-channel logout token: ends every session it names, on every instance ([`ferroauth::web::logout::backchannel_logout`]); 200 `Cache-Control: no-store`, 400 JSON for a bad token, 501 without a server-side store |
 //!
 //! `POST /logout?everywhere=1` also ends every other session of the same user ("sign out
@@ -74,12 +77,14 @@ pub struct AuthRoutes {
     on_login: LoginHook,
     error_page: ErrorPage,
     refresh: bool,
+    user_routes: bool,
 }
 
 impl std::fmt::Debug for AuthRoutes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthRoutes")
             .field("refresh", &self.refresh)
+            .field("user_routes", &self.user_routes)
             .finish_non_exhaustive()
     }
 }
@@ -98,12 +103,20 @@ impl AuthRoutes {
             on_login: Arc::new(|done| Box::pin(async move { default_on_login(done) })),
             error_page: Arc::new(crate::failure_page),
             refresh: false,
+            user_routes: false,
         }
     }
 
     /// Also serve `POST /refresh/{name}`.
     pub fn with_refresh(mut self) -> Self {
         self.refresh = true;
+        self
+    }
+
+    /// Also serve `GET /me` and `POST /unlink/{name}` (the app's users: see
+    /// [`ferroauth::users`] and [`ferroauth::OAuth::set_users`]).
+    pub fn with_user_routes(mut self) -> Self {
+        self.user_routes = true;
         self
     }
 
@@ -160,6 +173,10 @@ impl AuthRoutes {
             let index = i.as_ref().map(|i| &*i.0);
             crate::respond(core::backchannel_logout(&o, &p, index, &body).await)
         };
+        let choose_route = |o: State<OAuth>, r: Request| async move {
+            let req = route_request(r.uri(), r.headers(), r.extensions());
+            crate::respond(core::choose_login(&o, &req))
+        };
         let routes = Router::new()
             .route("/login/{name}", get(login_route))
             .route(
@@ -168,7 +185,12 @@ impl AuthRoutes {
             )
             .route("/logout", post(logout_route))
             .route("/logged-out", get(logged_out_route))
-            .route("/backchannel-logout/{name}", post(backchannel_route));
+            .route("/backchannel-logout/{name}", post(backchannel_route))
+            .route("/login", get(choose_route));
+        let routes = match config.user_routes {
+            true => config.clone().user_routes(routes),
+            false => routes,
+        };
         if !config.refresh {
             return routes;
         }
@@ -177,6 +199,32 @@ impl AuthRoutes {
             async move { c.refresh(o, p, s, r).await }
         };
         routes.route("/refresh/{name}", post(refresh_route))
+    }
+
+    /// `GET /me` and `POST /unlink/{name}`.
+    fn user_routes<S>(self: Arc<Self>, routes: Router<S>) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+        OAuth: FromRef<S>,
+    {
+        let c = self.clone();
+        let me_route = move |o: State<OAuth>, s: Session, r: Request| {
+            let c = c.clone();
+            async move {
+                let req = route_request(r.uri(), r.headers(), r.extensions());
+                c.respond(core::me(&o, s.map_err(|e| e.0), &req).await)
+            }
+        };
+        let unlink_route = move |o: State<OAuth>, p: Path<String>, s: Session, r: Request| {
+            let c = self.clone();
+            async move {
+                let req = route_request(r.uri(), r.headers(), r.extensions());
+                c.respond(core::unlink(&o, &p, s.map_err(|e| e.0), &req).await)
+            }
+        };
+        routes
+            .route("/me", get(me_route))
+            .route("/unlink/{name}", post(unlink_route))
     }
 
     /// An answer as a response; a failure gets the app's error page.

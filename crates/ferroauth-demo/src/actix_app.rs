@@ -21,9 +21,9 @@ use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use ferroauth::OAuth;
-use ferroauth_actix::extract::{Accounts, UserApi, api_response};
+use ferroauth_actix::extract::{UserApi, api_response};
 use ferroauth_actix::routes::{AuthRoutes, Failure};
-use ferroauth_actix::{AuthError, registry, respond};
+use ferroauth_actix::{AuthError, AuthSession, registry, respond};
 
 use crate::{ApiPaths, DemoOptions};
 
@@ -33,6 +33,7 @@ pub fn app(oauth: OAuth, options: DemoOptions) -> impl Fn(&mut web::ServiceConfi
     move |cfg| {
         let auth = AuthRoutes::new()
             .with_refresh()
+            .with_user_routes()
             .error_page(|f| respond(crate::error_page(f)));
         let metrics = options.metrics.clone();
         let metrics = move || std::future::ready(respond(crate::metrics_page(metrics.as_ref())));
@@ -50,14 +51,10 @@ pub fn app(oauth: OAuth, options: DemoOptions) -> impl Fn(&mut web::ServiceConfi
     }
 }
 
-async fn home(
-    req: HttpRequest,
-    paths: web::Data<ApiPaths>,
-    accounts: Result<Accounts, AuthError>,
-) -> HttpResponse {
-    let accounts = accounts.map(|a| a.0).map_err(|e| e.0);
+async fn home(req: HttpRequest, paths: web::Data<ApiPaths>) -> HttpResponse {
+    let session = AuthSession::required(&req).map_err(|e| e.0);
     match registry(&req) {
-        Ok(oauth) => respond(crate::home_page(&oauth, accounts, &paths)),
+        Ok(oauth) => respond(crate::home_page(&oauth, session, &paths).await),
         Err(e) => respond(crate::error_page(&Failure::of(&e.0))),
     }
 }

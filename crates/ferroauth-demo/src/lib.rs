@@ -24,12 +24,12 @@ use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
-use ferroauth::session::Account;
+use ferroauth::session::Session;
 use ferroauth::web::routes::Answer;
 use ferroauth::{Error, OAuth};
 use ferroauth_axum::routes::{AuthRoutes, Failure};
 use ferroauth_axum::sessions::SessionConfig;
-use ferroauth_axum::{AuthError, RedirectUriConfig, extract, respond};
+use ferroauth_axum::{AuthError, AuthSession, RedirectUriConfig, extract, respond};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// How the demo builds its pages, redirect URIs and cookies.
@@ -65,14 +65,12 @@ impl Default for DemoOptions {
 #[derive(Debug, Clone, Default)]
 struct ApiPaths(Arc<BTreeMap<String, String>>);
 
-/// A session's accounts, by client name.
-type Accounts = BTreeMap<String, Account>;
-
 /// The demo's routes, for the registry as state and a session layer around them
 /// (`SessionConfig::apply_store` or `apply` of `ferroauth_axum::sessions`, as `main` does).
 pub fn routes(options: DemoOptions) -> Router<OAuth> {
     let auth = AuthRoutes::new()
         .with_refresh()
+        .with_user_routes()
         .error_page(|f: &Failure| respond(error_page(f)));
     let metrics = move || std::future::ready(respond(metrics_page(options.metrics.as_ref())));
     Router::new()
@@ -113,14 +111,17 @@ fn error_page(failure: &Failure) -> Answer {
     Answer::page(failure.status, html)
 }
 
-/// The home page, on both frameworks: the providers, and the accounts of the session.
-fn home_page(oauth: &OAuth, accounts: Result<Accounts, Error>, api_paths: &ApiPaths) -> Answer {
-    match accounts {
-        Ok(accounts) => {
-            let accounts: Vec<_> = accounts.into_iter().collect();
-            let providers = pages::Provider::all(oauth);
-            Answer::page(200, pages::home(&providers, &accounts, &api_paths.0))
-        }
+/// The home page, on both frameworks: the providers, the session's accounts and user.
+async fn home_page(
+    oauth: &OAuth,
+    session: Result<impl Session, Error>,
+    paths: &ApiPaths,
+) -> Answer {
+    match async { pages::Home::load(oauth, &session?).await }.await {
+        Ok(home) => Answer::page(
+            200,
+            pages::home(&pages::Provider::all(oauth), &home, &paths.0),
+        ),
         Err(e) => error_page(&Failure::of(&e)),
     }
 }
@@ -128,13 +129,9 @@ fn home_page(oauth: &OAuth, accounts: Result<Accounts, Error>, api_paths: &ApiPa
 async fn home(
     State(oauth): State<OAuth>,
     axum::Extension(paths): axum::Extension<ApiPaths>,
-    accounts: Result<extract::Accounts, AuthError>,
+    session: Result<AuthSession, AuthError>,
 ) -> Response {
-    respond(home_page(
-        &oauth,
-        accounts.map(|a| a.0).map_err(|e| e.0),
-        &paths,
-    ))
+    respond(home_page(&oauth, session.map_err(|e| e.0), &paths).await)
 }
 
 async fn api(

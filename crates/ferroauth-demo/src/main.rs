@@ -9,6 +9,7 @@ use ferroauth::OAuth;
 use ferroauth::session::sealed::CookieKeys;
 use ferroauth::session::store::StoreChoice;
 use ferroauth::settings::Settings;
+use ferroauth::users::Users;
 use ferroauth::web::SessionConfig;
 use ferroauth_actix::sessions::SessionsExt as ActixSessions;
 use ferroauth_axum::sessions::SessionsExt as AxumSessions;
@@ -161,6 +162,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let oauth = OAuth::from_settings(&settings)?;
     let choice = &args.session_store;
+    oauth.set_users(Users::new(ferroauth::users::MemoryUserStore::new()));
     // Tests and tools read the address from this line: keep its start stable.
     println!(
         "ferroauth demo: open {base}/ (providers: {}; sessions: {}; framework: {:?})",

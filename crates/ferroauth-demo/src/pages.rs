@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use ferroauth::{Claims, Token};
 use serde_json::Value;
 
-use ferroauth::session::Account;
+use ferroauth::session::{Account, Session};
+use ferroauth::users::{Identity, UserId};
+use ferroauth::{Error, OAuth};
 
 pub use ferroauth::html::escape;
 
@@ -77,17 +79,50 @@ impl Provider {
     }
 }
 
+/// What the home page shows of a session: its accounts and, when the app keeps users,
+/// the app's user with its linked identities.
+#[derive(Debug, Default)]
+pub struct Home {
+    /// The accounts of the session, by client name.
+    pub accounts: Vec<(String, Account)>,
+    /// The app's user and its identities.
+    pub user: Option<(UserId, Vec<Identity>)>,
+}
+
+impl Home {
+    /// What `session` holds, with the user's identities from the registry's user store.
+    pub async fn load(oauth: &OAuth, session: &impl Session) -> Result<Self, Error> {
+        let accounts = ferroauth::session::logged_in(session).await?;
+        let signed = ferroauth::session::signed_in(session).await?;
+        let user = match (oauth.users(), signed.user) {
+            (Some(users), Some(id)) => {
+                let identities = users.store().identities(&id).await?;
+                Some((id, identities))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            accounts: accounts.into_iter().collect(),
+            user,
+        })
+    }
+}
+
 /// The home page: login buttons and, for each provider logged in, the user and token.
 ///
 /// `api_paths` gives, per provider, the path under its API base URL that the
 /// "Call the API" button requests (the API root when absent).
-pub fn home(
-    providers: &[Provider],
-    accounts: &[(String, Account)],
-    api_paths: &BTreeMap<String, String>,
-) -> String {
+pub fn home(providers: &[Provider], home: &Home, api_paths: &BTreeMap<String, String>) -> String {
+    let accounts = &home.accounts;
     let mut body = String::from(HEADER);
-    body.push_str("<section class=\"card\"><h2>Log in with</h2><div class=\"providers\">");
+    // Logged in, a login with another provider links it to the same user.
+    let heading = match home.user.is_some() {
+        true => "Link another provider",
+        false => "Log in with",
+    };
+    body.push_str(&format!(
+        "<section class=\"card\"><h2 id=\"providers-heading\">{heading}</h2><div class=\"providers\">"
+    ));
     for provider in providers {
         let kind = if provider.oauth1 {
             "OAuth 1.0a"
@@ -110,6 +145,9 @@ pub fn home(
         );
     }
     body.push_str("</div></section>");
+    if let Some((id, identities)) = &home.user {
+        body.push_str(&user_card(id, identities));
+    }
     for (name, account) in accounts {
         let path = api_paths.get(name).map_or("", String::as_str);
         body.push_str(&account_card(name, account, path));
@@ -120,6 +158,25 @@ pub fn home(
         ));
     }
     layout("ferroauth demo", &body)
+}
+
+/// The app's user: its id and linked identities, each with an unlink button (the store
+/// refuses the last one).
+fn user_card(id: &UserId, identities: &[Identity]) -> String {
+    let mut card = format!(
+        "<section class=\"card\" id=\"user\"><h2>Your account <span class=\"badge\" id=\"user-id\">{}</span></h2><table class=\"identities\">",
+        escape(id.as_str())
+    );
+    for identity in identities {
+        let p = escape(&identity.provider);
+        card.push_str(&format!(
+            "<tr class=\"identity\" data-provider=\"{p}\"><td>{p}</td><td>{}</td><td><form method=\"post\" action=\"/unlink/{}\"><button class=\"secondary\" id=\"unlink-{p}\">Unlink</button></form></td></tr>",
+            escape(&identity.key.sub),
+            escape(&url_path_segment(&identity.provider)),
+        ));
+    }
+    card.push_str("</table><p class=\"muted\">Logging in with another provider while logged in links it to this account; an account keeps at least one way to log in.</p></section>");
+    card
 }
 
 fn account_card(name: &str, account: &Account, api_path: &str) -> String {
@@ -345,7 +402,7 @@ mod tests {
             .unwrap(),
         )
         .unwrap();
-        let page = home(&Provider::all(&oauth), &[], &BTreeMap::new());
+        let page = home(&Provider::all(&oauth), &Home::default(), &BTreeMap::new());
         assert!(
             page.contains("<strong>GitHub</strong><small>github · OAuth 2.0"),
             "{page}"

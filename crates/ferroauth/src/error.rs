@@ -336,10 +336,13 @@ pub enum Error {
     #[error("the session's user is not in the user store")]
     UnknownUser,
 
-    /// The user store failed (a database or Redis error), or the app has none for a route
-    /// that needs one.
+    /// The user store failed (a database or Redis error).
     #[error("user store: {0}")]
     UserStore(String),
+
+    /// A route needs the app's users and the app keeps none (`OAuth::set_users`).
+    #[error("the app keeps no users: {0}")]
+    NoUserStore(&'static str),
 
     /// The login asked for `max_age` and the ID token's `auth_time` is older (OpenID
     /// Connect Core §3.1.2.1): the user must log in again.
@@ -602,6 +605,7 @@ impl Error {
             Error::LastIdentity => "last_identity",
             Error::UnknownUser => "unknown_user",
             Error::UserStore(_) => "user_store_failed",
+            Error::NoUserStore(_) => "user_store_unavailable",
             Error::AuthTooOld(_) => "auth_too_old",
             Error::AcrNotSatisfied(_) => "acr_not_satisfied",
             Error::HostedDomainMismatch { .. } => "hosted_domain_mismatch",
@@ -652,7 +656,7 @@ impl Error {
             | Error::UnknownUser => ErrorKind::Unauthenticated,
             Error::IdentityLinkedElsewhere { .. } | Error::LastIdentity => ErrorKind::Conflict,
             Error::CrossSiteRequest(_) => ErrorKind::Forbidden,
-            Error::NoSessionIndex(_) => ErrorKind::NotImplemented,
+            Error::NoSessionIndex(_) | Error::NoUserStore(_) => ErrorKind::NotImplemented,
             Error::InvalidCallback(_)
             | Error::InvalidRequest { .. }
             | Error::InvalidApiPath(_)

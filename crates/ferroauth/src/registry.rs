@@ -12,6 +12,7 @@ use crate::http::HttpClient;
 use crate::http::HttpSettings;
 use crate::session::pending::PendingPolicy;
 use crate::settings::{ClientSettings, LoginSettings, Settings};
+use crate::users::Users;
 
 /// The registry of named clients: one per provider, all sharing one HTTP connection pool.
 ///
@@ -45,6 +46,8 @@ struct Registry {
     refresher: Arc<RefreshCoordinator>,
     /// Where fediverse templates keep their registrations at instances.
     registrations: crate::registration::StoreSlot,
+    /// The app's users, when it keeps them ([`OAuth::set_users`]).
+    users: RwLock<Option<Users>>,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -74,6 +77,7 @@ impl OAuth {
                 },
                 refresher: Arc::new(RefreshCoordinator::default()),
                 registrations: crate::registration::memory_slot(),
+                users: RwLock::new(None),
             }),
         })
     }
@@ -169,6 +173,22 @@ impl OAuth {
             .registrations
             .write()
             .unwrap_or_else(|e| e.into_inner()) = Arc::new(store);
+    }
+
+    /// Resolves every login of the ready-made routes to one of the app's users, kept in
+    /// `users`' store ([`crate::users`]): the session then holds the user's id beside the
+    /// provider accounts, and `GET /me` and `POST /unlink/{name}` work.
+    pub fn set_users(&self, users: Users) {
+        *self.inner.users.write().unwrap_or_else(|e| e.into_inner()) = Some(users);
+    }
+
+    /// The app's users, when [`Self::set_users`] gave them.
+    pub fn users(&self) -> Option<Users> {
+        self.inner
+            .users
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The client registered under `name`.

@@ -12,6 +12,7 @@
 //! | `ferroauth.token.<client>` | each client's token | [`SessionTokens`], a [`TokenStore`] |
 //! | `ferroauth.accounts` | the claims of each client the user logged in with | [`accounts`], [`save_login`], [`logged_in`] |
 //! | `ferroauth.index` | who owns the session, for back-channel logout (server-side stores) | [`index`], [`save_login`] |
+//! | `ferroauth.user` | the app's user (with a user store) and when each login authenticated | [`SignedIn`], [`signed_in`], [`save_login_as`] |
 //!
 //! Entries are JSON text: one string per entry in the framework's session, parsed straight
 //! into its Rust type (no tree of JSON values to build and walk on every request).
@@ -28,6 +29,7 @@ use serde::de::DeserializeOwned;
 use crate::session::at_rest::{Opened, TokenSealer};
 use crate::session::pending::{PendingLogins, PendingStore};
 use crate::session::tokens::TokenStore;
+use crate::users::UserId;
 use crate::{Claims, Error, Login, Token};
 
 pub mod at_rest;
@@ -44,6 +46,8 @@ pub const PENDING_KEY: &str = "ferroauth.pending";
 pub const ACCOUNTS_KEY: &str = "ferroauth.accounts";
 /// The prefix of each client's token entry (`ferroauth.token.github`).
 pub const TOKEN_KEY_PREFIX: &str = "ferroauth.token.";
+/// The entry of who the session is logged in as ([`SignedIn`]).
+pub const USER_KEY: &str = "ferroauth.user";
 
 /// One browser's session: entries of JSON text by key.
 ///
@@ -207,9 +211,53 @@ pub async fn accounts(session: &impl Session) -> Result<BTreeMap<String, Claims>
     Ok(get_json(session, ACCOUNTS_KEY).await?.unwrap_or_default())
 }
 
-/// Keeps a finished login in the session: its token (through [`SessionTokens`]) and its
-/// claims (in [`accounts`]). The session id was already renewed by the login itself.
+/// Who a session is logged in as: the [`USER_KEY`] entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SignedIn {
+    /// The app's user the logins resolved to, when the app has a user store
+    /// ([`crate::users`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserId>,
+    /// When each client's login authenticated the user, in Unix seconds: the ID token's
+    /// `auth_time` when the provider gave one, else the time of the login.
+    #[serde(default)]
+    pub at: BTreeMap<String, u64>,
+}
+
+impl SignedIn {
+    /// Whether any login is recorded.
+    pub fn is_logged_in(&self) -> bool {
+        !self.at.is_empty()
+    }
+}
+
+/// Who the session is logged in as (empty when nobody is).
+pub async fn signed_in(session: &impl Session) -> Result<SignedIn, Error> {
+    Ok(get_json(session, USER_KEY).await?.unwrap_or_default())
+}
+
+/// Keeps a finished login in the session: its token (through [`SessionTokens`]), its
+/// claims (in [`accounts`]) and its time (in [`SignedIn`]). The session id was already
+/// renewed by the login itself.
 pub async fn save_login(session: &impl Session, login: &Login) -> Result<(), Error> {
+    save_login_as(session, login, None).await
+}
+
+/// [`save_login`], with the app's user the login resolved to ([`crate::users::Users::resolve`]);
+/// `None` keeps the session's user as it was.
+pub async fn save_login_as(
+    session: &impl Session,
+    login: &Login,
+    user: Option<&UserId>,
+) -> Result<(), Error> {
+    let mut signed = signed_in(session).await?;
+    if let Some(user) = user {
+        signed.user = Some(user.clone());
+    }
+    signed
+        .at
+        .insert(login.client.clone(), authenticated_at(&login.userinfo));
+    insert_json(session, USER_KEY, &signed).await?;
     save_claims(session, &login.client, &login.userinfo).await?;
     if session.records_owners() {
         save_owners(session, &login.client, &login.userinfo).await?;
@@ -217,6 +265,37 @@ pub async fn save_login(session: &impl Session, login: &Login) -> Result<(), Err
     SessionTokens(session)
         .save(&login.client, &login.token)
         .await
+}
+
+/// When a login's user authenticated: the `auth_time` the provider vouched for, when it
+/// is a time not in the future, else now.
+fn authenticated_at(claims: &Claims) -> u64 {
+    let now = crate::random::now();
+    claims
+        .get("auth_time")
+        .and_then(serde_json::Value::as_u64)
+        .filter(|t| *t <= now)
+        .unwrap_or(now)
+}
+
+/// Forgets the login of `client` in this session (its claims, token, time and owner keys),
+/// keeping the others: after its identity was unlinked from the app's user.
+pub async fn forget_login(session: &impl Session, client: &str) -> Result<(), Error> {
+    let mut signed = signed_in(session).await?;
+    if signed.at.remove(client).is_some() {
+        insert_json(session, USER_KEY, &signed).await?;
+    }
+    let mut all = accounts(session).await?;
+    if all.remove(client).is_some() {
+        insert_json(session, ACCOUNTS_KEY, &all).await?;
+    }
+    let owners: Option<index::IndexedLogins> = get_json(session, index::INDEX_KEY).await?;
+    if let Some(mut owners) = owners
+        && owners.remove(client).is_some()
+    {
+        insert_json(session, index::INDEX_KEY, &owners).await?;
+    }
+    SessionTokens(session).remove(client).await
 }
 
 /// Replaces the claims kept for `client` (at a login, or after a refresh re-read

@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::presets::ProfileMap;
 use crate::session::tokens::TokenStore;
 use crate::session::{self as store, Session, SessionPending, SessionTokens};
+use crate::users::{Identity, UserId, Users};
 use crate::{CallbackParams, Claims, Error, Login, OAuthClient, Token};
 
 pub use super::login_query::PASSTHROUGH_PARAMS;
@@ -107,11 +108,32 @@ pub async fn finish_login(
     session: &impl Session,
     params: &CallbackParams,
 ) -> Result<Login, Error> {
+    Ok(finish_login_as_user(client, session, params, None).await?.0)
+}
+
+/// [`finish_login`], resolving the login to one of the app's `users` when it keeps them
+/// ([`Users::resolve`], with the user the session was logged in as): a login refused there
+/// (an identity linked to another user) keeps nothing, and the session stays as it was.
+/// Gives the login and the user.
+pub async fn finish_login_as_user(
+    client: &OAuthClient,
+    session: &impl Session,
+    params: &CallbackParams,
+    users: Option<&Users>,
+) -> Result<(Login, Option<UserId>), Error> {
     let login = client
         .authorize_access_token(&SessionPending(session), params)
         .await?;
-    store::save_login(session, &login).await?;
-    Ok(login)
+    let user = match users {
+        Some(users) => {
+            let current = store::signed_in(session).await?.user;
+            let identity = Identity::of_login(&login)?;
+            Some(users.resolve(current.as_ref(), &identity).await?)
+        }
+        None => None,
+    };
+    store::save_login_as(session, &login, user.as_ref()).await?;
+    Ok((login, user))
 }
 
 /// Refreshes the OAuth 2.0 token stored for `client`, and re-reads userinfo with the new

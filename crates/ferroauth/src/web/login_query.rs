@@ -68,6 +68,15 @@ impl LoginQuery {
         Ok(parsed)
     }
 
+    /// A `max_age` value as the login route accepts it (1 to 10 digits), in seconds; else
+    /// a 400 `invalid_request` naming `max_age`.
+    pub fn max_age(value: &str) -> Result<u64, Error> {
+        check("max_age", value)?;
+        value
+            .parse()
+            .map_err(|_| invalid("max_age", "must be a number of seconds"))
+    }
+
     /// The pass-through parameters as the client's `authorize_redirect_with` takes them.
     pub fn authorize_params(&self) -> Vec<(&str, &str)> {
         self.params.iter().map(|(k, v)| (*k, v.as_str())).collect()

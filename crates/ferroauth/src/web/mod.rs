@@ -18,6 +18,7 @@ mod app_url;
 mod cross_site;
 mod failure;
 pub mod flows;
+pub mod guard;
 mod login_query;
 pub mod logout;
 pub mod routes;

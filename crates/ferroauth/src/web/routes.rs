@@ -9,6 +9,9 @@
 //! | `POST /logout[?provider=NAME][&everywhere=1]` | [`logout()`] |
 //! | `GET /logged-out` | [`logged_out()`] |
 //! | `POST /backchannel-logout/{name}` | [`backchannel_logout()`] |
+//! | `GET /login` | [`choose_login`] (where a protected page sends a browser when several providers count) |
+//! | `GET /me` | [`me`] (a protected page: who the session is logged in as) |
+//! | `POST /unlink/{name}` | [`unlink`] (with the app's users) |
 //!
 //! What is left to an integration is what its framework forces: reading the request
 //! (headers, the path as the client sent it, the body of a `form_post` callback), finding
@@ -29,6 +32,7 @@ use super::{AppUrl, CallbackForm, Failure, FetchHeaders, RedirectUriConfig, Requ
 use crate::form_post::ResubmitPage;
 use crate::session::Session;
 use crate::session::index::SessionIndex;
+use crate::users::{Identity, UserId};
 use crate::{CallbackParams, Error, Login, OAuth, Profile};
 
 /// A request to one of the routes, as its framework gave it. `H` looks a header up by its
@@ -181,6 +185,9 @@ impl Answer {
 pub struct Completed<S> {
     /// The login: client name, token, claims, and where the user asked to go.
     pub login: Login,
+    /// The app's user the login resolved to, when the app keeps users
+    /// ([`OAuth::set_users`]).
+    pub user: Option<UserId>,
     /// The session the login was kept in.
     pub session: S,
     /// Whether the request asked for JSON.
@@ -243,14 +250,17 @@ pub async fn callback<S: Session>(
     let result = async {
         let client = oauth.client(name)?;
         let session = session?;
+        let users = oauth.users();
         // Renews the session id once the login succeeds (session fixation).
-        let login = flows::finish_login(&client, &session, &params).await?;
-        Ok::<_, Error>((login, session))
+        let (login, user) =
+            flows::finish_login_as_user(&client, &session, &params, users.as_ref()).await?;
+        Ok::<_, Error>((login, user, session))
     }
     .await;
     match result {
-        Ok((login, session)) => Ok(Completed {
+        Ok((login, user, session)) => Ok(Completed {
             login,
+            user,
             session,
             json,
         }),
@@ -350,6 +360,153 @@ pub async fn backchannel_logout(
     match logout::backchannel_logout(oauth, index, name, body).await {
         Ok(_) => Answer::Acknowledged,
         Err(e) => Answer::fail(true, &Failure::of(&e)),
+    }
+}
+
+/// `GET /login[?next=PATH]`: the page that lets the user choose a provider, where a
+/// protected page sends a browser when several providers count
+/// ([`super::guard::LoginRequired`]): one link per client to `<prefix>/login/{name}`,
+/// each carrying `next`. With one client, straight to its login route.
+pub fn choose_login<'a, H: Fn(&str) -> Option<&'a str>>(
+    oauth: &OAuth,
+    req: &RouteRequest<'a, H>,
+) -> Answer {
+    let prefix = req.path.strip_suffix("/login").unwrap_or("");
+    let next = query_param(req.query, "next");
+    let next = next.as_deref().and_then(super::same_origin_path);
+    let href = |name: &str| {
+        let name: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        match next {
+            Some(next) => {
+                let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                format!("{prefix}/login/{name}?next={next}")
+            }
+            None => format!("{prefix}/login/{name}"),
+        }
+    };
+    let names = oauth.names();
+    if let [only] = names.as_slice() {
+        return Answer::SeeOther(Cow::Owned(href(only)));
+    }
+    let links: String = names
+        .iter()
+        .map(|name| {
+            let (href, name) = (crate::html::escape(&href(name)), crate::html::escape(name));
+            format!("<li><a href=\"{href}\">Log in with {name}</a></li>")
+        })
+        .collect();
+    Answer::page(
+        200,
+        format!(
+            "<!doctype html><meta charset=\"utf-8\"><title>Log in</title><h1>Log in</h1><ul>{links}</ul>"
+        ),
+    )
+}
+
+/// One identity as `GET /me` shows it.
+#[derive(Debug, Serialize)]
+struct ShownIdentity<'a> {
+    provider: &'a str,
+    sub: &'a str,
+}
+
+/// `GET /me`'s JSON: the app's user (with a user store, else `null`), its identities (the
+/// store's, else the session's logins'), and the clients the session is logged in with.
+#[derive(Debug, Serialize)]
+struct Me<'a> {
+    user_id: Option<&'a str>,
+    identities: Vec<ShownIdentity<'a>>,
+    logins: Vec<&'a str>,
+}
+
+/// `GET /me[?max_age=N]`: a protected page ([`super::guard::LoginRequired::new`]: a
+/// browser that is not logged in is sent to the login with `next=/me`, JSON gets 401
+/// `login_required`); logged in, who the session is logged in as, as JSON ([`Me`]).
+/// With `max_age`, only a login whose user authenticated at most `N` seconds ago counts:
+/// an older one is sent back through its provider with `max_age` (a client asking
+/// whether the user is freshly logged in, before a sensitive action).
+pub async fn me<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
+    oauth: &OAuth,
+    session: Result<S, Error>,
+    req: &RouteRequest<'a, H>,
+) -> Answer {
+    let rule =
+        super::guard::LoginRequired::new().login_routes(req.path.strip_suffix("/me").unwrap_or(""));
+    let max_age = query_param(req.query, "max_age").map(|v| super::LoginQuery::max_age(&v));
+    let rule = match max_age.transpose() {
+        Ok(Some(seconds)) => rule.max_age(seconds),
+        Ok(None) => rule,
+        Err(e) => return Answer::fail(req.wants_json(), &Failure::of(&e)),
+    };
+    let result = async {
+        let session = session?;
+        let signed = rule.check(&session).await?;
+        let identities = match (oauth.users(), &signed.user) {
+            (Some(users), Some(user)) => users.store().identities(user).await?,
+            _ => crate::session::accounts(&session)
+                .await?
+                .iter()
+                .filter_map(|(client, claims)| Identity::of(client, claims))
+                .collect(),
+        };
+        Ok::<_, Error>((signed, identities))
+    }
+    .await;
+    match result {
+        Ok((signed, identities)) => Answer::json(&Me {
+            user_id: signed.user.as_ref().map(UserId::as_str),
+            identities: identities
+                .iter()
+                .map(|i| ShownIdentity {
+                    provider: &i.provider,
+                    sub: &i.key.sub,
+                })
+                .collect(),
+            logins: signed.at.keys().map(String::as_str).collect(),
+        }),
+        Err(e) => rule.answer(&e, &path_and_query(req), req.wants_json()),
+    }
+}
+
+/// `POST /unlink/{name}`: unlinks the identities of client `name` from the app's user
+/// ([`crate::users::Users::unlink_provider`]; never the last one, 409 `last_identity`)
+/// and forgets that login in this session, after the cross-site check. JSON
+/// `{"unlinked": N}`, or back to `/`. Without a logged-in user, 401 `login_required`;
+/// without a user store, 501.
+pub async fn unlink<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
+    oauth: &OAuth,
+    name: &str,
+    session: Result<S, Error>,
+    req: &RouteRequest<'a, H>,
+) -> Answer {
+    let json = req.wants_json();
+    let result = async {
+        req.refuse_cross_site(req.app_url().ok().as_ref())?;
+        let users = oauth
+            .users()
+            .ok_or(Error::NoUserStore("POST /unlink needs OAuth::set_users"))?;
+        let session = session?;
+        let signed = crate::session::signed_in(&session).await?;
+        let user = signed
+            .user
+            .ok_or(Error::LoginRequired("no user of the app is logged in"))?;
+        let unlinked = users.unlink_provider(&user, name).await?;
+        crate::session::forget_login(&session, name).await?;
+        Ok::<_, Error>(unlinked)
+    }
+    .await;
+    match result {
+        Ok(unlinked) if json => Answer::json(&serde_json::json!({ "unlinked": unlinked })),
+        Ok(_) => Answer::SeeOther(Cow::Borrowed("/")),
+        Err(e) => Answer::fail(json, &Failure::of(&e)),
+    }
+}
+
+/// The request's path and query, as the client sent them.
+fn path_and_query<'a, H: Fn(&str) -> Option<&'a str>>(req: &RouteRequest<'a, H>) -> String {
+    match req.query {
+        "" => req.path.to_owned(),
+        query => format!("{}?{query}", req.path),
     }
 }
 
