@@ -170,6 +170,11 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let (service, rule) = (self.service.clone(), self.rule.clone());
+        // A path no route serves stays a 404, as behind axum's route layer: the check is
+        // for pages, not for every path under a scope.
+        if req.match_pattern().is_none() {
+            return Box::pin(async move { Ok(service.call(req).await?.map_into_left_body()) });
+        }
         Box::pin(async move {
             match check(&rule, req.request()).await {
                 Ok(signed) => {

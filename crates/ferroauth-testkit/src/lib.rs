@@ -142,6 +142,8 @@ pub mod dev;
 mod device;
 mod dpop;
 mod error;
+#[cfg(feature = "store-conformance")]
+pub mod guard_conformance;
 mod html;
 mod keys;
 mod logout;
