@@ -253,3 +253,54 @@ async fn a_change_of_the_users_identities_logs_out_its_other_sessions() {
     assert_eq!(c.protected(&h).await.unwrap_err(), TO_LOGIN);
     assert_eq!(a.protected(&h).await.unwrap_err(), TO_LOGIN);
 }
+
+/// Logged in as alice, a login with bob's identity, which is another user's, is refused
+/// (409): an identity never moves to the user who happens to be logged in.
+#[tokio::test]
+async fn another_users_identity_is_not_linked_to_the_logged_in_user() {
+    let h = Harness::start().await;
+    let (a, b) = (Browser::new(), Browser::new());
+    a.log_in(&h, "/login/dev", "alice").await;
+    b.log_in(&h, "/login/dev", "bob").await;
+    let (alice, bob) = (
+        h.user_of("alice").await.unwrap(),
+        h.user_of("bob").await.unwrap(),
+    );
+    assert_ne!(alice, bob);
+    let to_provider = a.get(&format!("{}/login/dev?login_hint=bob", h.base)).await;
+    let provider = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let approved = provider.get(location(&to_provider)).send().await.unwrap();
+    let refused = a.get(&location(&approved)).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("identity_linked_to_another_user"), "{body}");
+    assert_eq!(
+        h.user_of("bob").await,
+        Some(bob.clone()),
+        "bob's identity stays"
+    );
+    assert_eq!(a.protected(&h).await.unwrap(), format!("user {alice}"));
+    assert_eq!(b.protected(&h).await.unwrap(), format!("user {bob}"));
+}
+
+/// `next` is where the callback sends the browser: another site there is refused at the
+/// start of the login (400), not followed at its end.
+#[tokio::test]
+async fn a_next_of_another_site_is_refused() {
+    let h = Harness::start().await;
+    let browser = Browser::new();
+    for next in [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+    ] {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", next)
+            .finish();
+        let response = browser.get(&format!("{}/login/dev?{query}", h.base)).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{next}");
+    }
+}
