@@ -57,6 +57,9 @@
 //! Whichever store, handlers see one [`AuthSession`]: a [`ferroauth::session::Session`]
 //! over tower-sessions or the sealed cookies, in which ferroauth keeps the pending logins,
 //! the tokens and the accounts (each one JSON text; [`ferroauth::session`] lists them).
+//!
+//! With the `axum-login` feature, [`axum_login`] makes the app's users
+//! ([`ferroauth::users`]) an axum-login backend: ferroauth logs in, axum-login guards routes.
 
 // Every public item documented: an undocumented one fails the build, not only CI.
 #![deny(missing_docs)]
@@ -76,6 +79,8 @@ use ferroauth::web::{AppUrl, CallbackForm, Failure};
 pub use ferroauth::web::{MAX_CALLBACK_BODY, RedirectUriConfig};
 use ferroauth::{CallbackParams, Error};
 
+#[cfg(feature = "axum-login")]
+pub mod axum_login;
 pub mod extract;
 pub mod guard;
 pub mod memory_store;
