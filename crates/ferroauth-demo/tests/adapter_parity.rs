@@ -10,8 +10,30 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+/// Public modules only one adapter has, because they integrate a crate of its framework
+/// only: (crate, module, why). Their names are exempt too.
+const FRAMEWORK_ONLY_MODULES: &[(&str, &str, &str)] = &[(
+    "axum",
+    "axum_login",
+    "axum-login is an axum crate; actix apps protect routes with `guard::Protect` over the core's `Users`",
+)];
+
 /// Public names only one adapter has, because of its framework: (crate, module, name, why).
 const FRAMEWORK_ONLY: &[(&str, &str, &str, &str)] = &[
+    (
+        "axum",
+        "guard",
+        "LoginRequiredExt",
+        "axum protects a router with a method over `route_layer`; actix wraps a scope in a Transform (`Protect`)",
+    ),
+    ("actix", "guard", "Protect", "actix middleware is a Transform type"),
+    ("actix", "guard", "Protected", "the Service of `Protect`"),
+    (
+        "actix",
+        "guard",
+        "LoginRefused",
+        "an actix extractor's error must be a `ResponseError`; axum's rejection is the response",
+    ),
     (
         "actix",
         "",
@@ -165,9 +187,22 @@ fn used_names(path: &str) -> Vec<String> {
         .collect()
 }
 
+/// An adapter's public names by module, without its [`FRAMEWORK_ONLY_MODULES`].
 fn adapter(name: &str) -> BTreeMap<String, BTreeSet<String>> {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    public_names(&crates.join(format!("ferroauth-{name}")).join("src"))
+    let mut names = public_names(&crates.join(format!("ferroauth-{name}")).join("src"));
+    for (who, module, _) in FRAMEWORK_ONLY_MODULES {
+        if *who == name {
+            assert!(
+                names.remove(*module).is_some(),
+                "{who}: module {module} is listed in FRAMEWORK_ONLY_MODULES but not public"
+            );
+            if let Some(root) = names.get_mut("") {
+                root.remove(*module);
+            }
+        }
+    }
+    names
 }
 
 /// What `mine` has that `theirs` lacks and the list does not explain, as `module::name`.
