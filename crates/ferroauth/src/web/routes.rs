@@ -421,7 +421,9 @@ struct Me<'a> {
 
 /// `GET /me[?max_age=N]`: a protected page ([`super::guard::LoginRequired::new`]: a
 /// browser that is not logged in is sent to the login with `next=/me`, JSON gets 401
-/// `login_required`); logged in, who the session is logged in as, as JSON ([`Me`]).
+/// `login_required`); logged in, who the session is logged in as, as JSON:
+/// `{"user_id", "identities": [{"provider", "sub"}], "logins": [client, ...]}`
+/// (`user_id` is `null` without a user store; the identities are then the session's).
 /// With `max_age`, only a login whose user authenticated at most `N` seconds ago counts:
 /// an older one is sent back through its provider with `max_age` (a client asking
 /// whether the user is freshly logged in, before a sensitive action).
