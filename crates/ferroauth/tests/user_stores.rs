@@ -129,3 +129,23 @@ async fn redis() {
     let redis = ferroauth_testkit::servers::Redis::start();
     shared(&redis.url()).await;
 }
+
+/// A database that cannot be reached is a 503 at start whose text keeps the URL's
+/// password out (it goes to logs).
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_names_no_password() {
+    use ferroauth::session::store::StoreChoice;
+    let port = ferroauth_testkit::servers::free_port();
+    let choice: StoreChoice = format!("postgres://app:hunter2@127.0.0.1:{port}/app")
+        .parse()
+        .unwrap();
+    let e = choice
+        .open_user_store()
+        .await
+        .err()
+        .expect("nothing listens");
+    assert_eq!(e.code(), "user_store_failed", "{e}");
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+    assert!(e.to_string().contains("127.0.0.1"), "{e}");
+}
