@@ -63,10 +63,28 @@ mod across {
             one.identities(&user).await.unwrap(),
             vec![first.clone(), second.clone()]
         );
+        // An address the provider stops vouching for stops finding the user.
+        let other_mail = format!("b@{tag}.example");
+        let vouched = identity(&tag, "2", Some(&other_mail));
+        one.link(&user, &vouched).await.unwrap();
+        assert_eq!(
+            two.find_by_verified_email(&other_mail).await.unwrap(),
+            Some(user.clone())
+        );
+        let unvouched = Identity {
+            email_verified: false,
+            ..vouched
+        };
+        two.link(&user, &unvouched).await.unwrap();
+        assert_eq!(one.find_by_verified_email(&other_mail).await.unwrap(), None);
+        assert_eq!(
+            one.identities(&user).await.unwrap(),
+            vec![first.clone(), unvouched.clone()]
+        );
         assert!(one.unlink(&user, &first.key).await.unwrap());
         assert_eq!(two.find_by_verified_email(&mail).await.unwrap(), None);
         assert_eq!(
-            two.unlink(&user, &second.key).await.unwrap_err().code(),
+            two.unlink(&user, &unvouched.key).await.unwrap_err().code(),
             "last_identity"
         );
 
