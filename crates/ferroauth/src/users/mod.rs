@@ -28,9 +28,18 @@
 //!
 //! # Stores
 //!
-//! [`MemoryUserStore`] for one instance and tests; with the `sqlite`, `postgres` or
-//! `redis` feature, the shared stores for apps with several instances. Every store passes
-//! the same conformance suite (`ferroauth_testkit::store_conformance::user_store`).
+//! | store | instances | feature |
+//! |---|---|---|
+//! | [`MemoryUserStore`] | one (and tests); users die with the process | |
+//! | `SqlUserStore` (tables `ferroauth_users`, `ferroauth_identities`) | several on one host (SQLite), many (PostgreSQL) | `sqlite`, `postgres` |
+//! | `RedisUserStore` (keys `ferroauth:identity:`, `ferroauth:user:`, `ferroauth:email:`, no expiry) | many | `redis` |
+//!
+//! [`StoreChoice::open_user_store`](crate::session::store::StoreChoice::open_user_store)
+//! opens the one in the session store's database, by the same URL. Each shared store makes
+//! every method one atomic step across instances (a transaction or a single statement, a
+//! Lua script), so that two instances never both create a user for one identity, nor
+//! both unlink a user's last two identities. Every store passes the same conformance
+//! suite (`ferroauth_testkit::user_store_conformance::run`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -41,8 +50,16 @@ use serde::{Deserialize, Serialize};
 use crate::{Claims, Error, Login};
 
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
 
 pub use memory::MemoryUserStore;
+#[cfg(feature = "redis")]
+pub use redis::RedisUserStore;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use sql::SqlUserStore;
 
 /// The app's id of one of its users: opaque text the store chose (random, 22 characters
 /// of base64url in the stores of this crate).

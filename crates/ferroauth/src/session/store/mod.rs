@@ -177,6 +177,61 @@ impl StoreChoice {
     }
 }
 
+impl StoreChoice {
+    /// The user store ([`crate::users`]) beside the sessions this choice names, connected
+    /// (and its tables made) first, so that a wrong URL fails at start:
+    ///
+    /// | choice | user store |
+    /// |---|---|
+    /// | `memory` | [`MemoryUserStore`](crate::users::MemoryUserStore) |
+    /// | `sqlite://FILE`, `postgres://...` | `SqlUserStore` in the same database (feature `sqlite`, `postgres`) |
+    /// | `redis://HOST:PORT` | `RedisUserStore` on the same server (feature `redis`) |
+    /// | `cookie` | [`MemoryUserStore`](crate::users::MemoryUserStore), logged at warn |
+    ///
+    /// Sealed cookies keep no state on the server, and neither can they keep users: with
+    /// `cookie`, each instance has users of its own, lost at restart. An app with cookie
+    /// sessions and several instances gives the registry a shared store itself (opened
+    /// from a database URL with this method). A connection or migration failure, or a
+    /// store whose feature is off, is a [`crate::Error::UserStore`].
+    pub async fn open_user_store(&self) -> Result<crate::users::SharedUserStore, crate::Error> {
+        #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+        let fail = |e: &dyn std::fmt::Display| {
+            crate::Error::UserStore(format!("{}: {e}", self.describe()))
+        };
+        Ok(match self {
+            StoreChoice::Memory => Arc::new(crate::users::MemoryUserStore::new()),
+            #[cfg(feature = "sqlite")]
+            StoreChoice::Sqlite(url) => {
+                let pool = sql::sqlite_pool(url).await.map_err(|e| fail(&e))?;
+                Arc::new(crate::users::SqlUserStore::sqlite(pool).await?)
+            }
+            #[cfg(feature = "postgres")]
+            StoreChoice::Postgres(url) => {
+                let pool = sql::postgres_pool(url).await.map_err(|e| fail(&e))?;
+                Arc::new(crate::users::SqlUserStore::postgres(pool).await?)
+            }
+            #[cfg(feature = "redis")]
+            StoreChoice::Redis(url) => {
+                let pool = redis_pool(url).await.map_err(|e| fail(&e))?;
+                Arc::new(crate::users::RedisUserStore::new(pool))
+            }
+            StoreChoice::Cookie => {
+                tracing::warn!(
+                    "sealed-cookie sessions: users are kept in this process's memory; they will not survive a restart or reach another instance"
+                );
+                Arc::new(crate::users::MemoryUserStore::new())
+            }
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err(crate::Error::UserStore(format!(
+                    "{}: ferroauth was built without its feature",
+                    other.describe()
+                )));
+            }
+        })
+    }
+}
+
 impl FromStr for StoreChoice {
     type Err = StoreError;
 
@@ -312,6 +367,25 @@ mod tests {
         let err = "mysql://u:secret@h/db".parse::<StoreChoice>().unwrap_err();
         assert!(!err.to_string().contains("secret"), "{err}");
         assert_eq!(err.code(), "invalid_settings");
+    }
+
+    #[tokio::test]
+    async fn memory_and_cookie_keep_users_in_memory() {
+        use crate::users::{Identity, IdentityKey};
+        let identity = Identity {
+            key: IdentityKey {
+                authority: "https://op.example".into(),
+                sub: "1".into(),
+            },
+            provider: "op".into(),
+            email: None,
+            email_verified: false,
+        };
+        for choice in [StoreChoice::Memory, StoreChoice::Cookie] {
+            let users = choice.open_user_store().await.unwrap();
+            let user = users.create(&identity).await.unwrap();
+            assert_eq!(users.find(&identity.key).await.unwrap(), Some(user));
+        }
     }
 
     #[tokio::test]

@@ -22,18 +22,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(super) async fn sqlite(
     url: &str,
 ) -> Result<(RetryBusy<tower_sessions_sqlx_store::SqliteStore>, SqlIndex), BoxError> {
-    use std::str::FromStr;
-    use tower_sessions_sqlx_store::sqlx::sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions,
-    };
-    let connect = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(STORE_TIMEOUT);
-    let pool = SqlitePoolOptions::new()
-        .acquire_timeout(STORE_TIMEOUT)
-        .connect_with(connect)
-        .await?;
+    let pool = sqlite_pool(url).await?;
     let store = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
     store
         .migrate()
@@ -48,12 +37,7 @@ pub(super) async fn sqlite(
 pub(super) async fn postgres(
     url: &str,
 ) -> Result<(tower_sessions_sqlx_store::PostgresStore, SqlIndex), BoxError> {
-    use tower_sessions_sqlx_store::sqlx::postgres::PgPoolOptions;
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(STORE_TIMEOUT)
-        .connect(url)
-        .await?;
+    let pool = postgres_pool(url).await?;
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
     store
         .migrate()
@@ -61,6 +45,40 @@ pub(super) async fn postgres(
         .map_err(|e| format!("migration failed: {e}"))?;
     spawn_expiry_sweep(store.clone());
     Ok((store, SqlIndex::postgres(pool).await?))
+}
+
+/// A pool on the SQLite database at `url` (the file made if missing), in WAL mode
+/// (readers do not wait for the writer; several processes may share the file), a busy
+/// writer waited for up to [`STORE_TIMEOUT`].
+#[cfg(feature = "sqlite")]
+pub(super) async fn sqlite_pool(
+    url: &str,
+) -> Result<tower_sessions_sqlx_store::sqlx::SqlitePool, BoxError> {
+    use std::str::FromStr;
+    use tower_sessions_sqlx_store::sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions,
+    };
+    let connect = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(STORE_TIMEOUT);
+    Ok(SqlitePoolOptions::new()
+        .acquire_timeout(STORE_TIMEOUT)
+        .connect_with(connect)
+        .await?)
+}
+
+/// A pool on the PostgreSQL database at `url`.
+#[cfg(feature = "postgres")]
+pub(super) async fn postgres_pool(
+    url: &str,
+) -> Result<tower_sessions_sqlx_store::sqlx::PgPool, BoxError> {
+    use tower_sessions_sqlx_store::sqlx::postgres::PgPoolOptions;
+    Ok(PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(STORE_TIMEOUT)
+        .connect(url)
+        .await?)
 }
 
 /// SQLite answers `SQLITE_BUSY` ("database is locked") at once, without waiting, when a
