@@ -162,7 +162,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let oauth = OAuth::from_settings(&settings)?;
     let choice = &args.session_store;
-    oauth.set_users(Users::new(ferroauth::users::MemoryUserStore::new()));
+    oauth.set_users(Users::shared(choice.open_user_store().await?));
     // Tests and tools read the address from this line: keep its start stable.
     println!(
         "ferroauth demo: open {base}/ (providers: {}; sessions: {}; framework: {:?})",

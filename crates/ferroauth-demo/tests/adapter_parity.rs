@@ -26,7 +26,12 @@ const FRAMEWORK_ONLY: &[(&str, &str, &str, &str)] = &[
         "LoginRequiredExt",
         "axum protects a router with a method over `route_layer`; actix wraps a scope in a Transform (`Protect`)",
     ),
-    ("actix", "guard", "Protect", "actix middleware is a Transform type"),
+    (
+        "actix",
+        "guard",
+        "Protect",
+        "actix middleware is a Transform type",
+    ),
     ("actix", "guard", "Protected", "the Service of `Protect`"),
     (
         "actix",

@@ -8,7 +8,10 @@
 //! | `c` | the same address, verified |
 //!
 //! The demo keeps users in memory with e-mail linking switched on, so that the tests show
-//! both sides of the rule: a verified address joins, an unverified one never does.
+//! both sides of the rule: a verified address joins, an unverified one never does. The
+//! last tests run two instances over one Redis, then one PostgreSQL, with the users in the
+//! same server (`StoreChoice::open_user_store`, as the demo binary opens them), and
+//! logins crossing between the instances.
 
 mod support;
 
@@ -29,39 +32,14 @@ struct World {
     base: String,
     http: reqwest::Client,
     _providers: Vec<TestProvider>,
-    _running: Running,
+    _running: Option<Running>,
 }
 
 impl World {
     async fn start(framework: Framework) -> World {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut providers = Vec::new();
-        let mut toml = String::new();
-        for (name, verified) in CLIENTS {
-            let provider = TestProvider::builder()
-                .user(
-                    User::new("alice")
-                        .email("alice@example.test")
-                        .email_verified(verified),
-                )
-                .user(User::new("bob").email("bob@example.test"))
-                .client(Client::confidential(
-                    "demo",
-                    "a-long-client-secret-0123456789abcdef",
-                    format!("{base}/auth/{name}"),
-                ))
-                .auto_approve(true)
-                .start()
-                .await
-                .unwrap();
-            let issuer = provider.issuer();
-            toml.push_str(&format!(
-                "[clients.{name}]\nclient_id = \"demo\"\nclient_secret = \"a-long-client-secret-0123456789abcdef\"\nserver_metadata_url = \"{issuer}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email profile\" }}\n"
-            ));
-            providers.push(provider);
-        }
-        let settings = ferroauth::settings::Settings::from_toml_str(&toml).unwrap();
+        let (providers, settings) = providers(&[&base]).await;
         let oauth = OAuth::from_settings(&settings).unwrap();
         oauth.set_users(Users::new(MemoryUserStore::new()).link_verified_email(true));
         let running = Running::memory(framework, listener, oauth, Default::default());
@@ -69,7 +47,7 @@ impl World {
             base,
             http: harness::http(),
             _providers: providers,
-            _running: running,
+            _running: Some(running),
         }
     }
 
@@ -139,6 +117,42 @@ impl World {
         assert_eq!(done.status(), 303, "{client}");
         user_id(&self.me(&mut agent).await.1)
     }
+}
+
+/// The three providers, each with one client whose redirect URIs are those of the demos at
+/// `bases`, and the demo's settings for them.
+async fn providers(bases: &[&str]) -> (Vec<TestProvider>, ferroauth::settings::Settings) {
+    let mut providers = Vec::new();
+    let mut toml = String::new();
+    for (name, verified) in CLIENTS {
+        let mut client = Client::confidential(
+            "demo",
+            "a-long-client-secret-0123456789abcdef",
+            format!("{}/auth/{name}", bases[0]),
+        );
+        for base in &bases[1..] {
+            client = client.redirect_uri(format!("{base}/auth/{name}"));
+        }
+        let provider = TestProvider::builder()
+            .user(
+                User::new("alice")
+                    .email("alice@example.test")
+                    .email_verified(verified),
+            )
+            .user(User::new("bob").email("bob@example.test"))
+            .client(client)
+            .auto_approve(true)
+            .start()
+            .await
+            .unwrap();
+        let issuer = provider.issuer();
+        toml.push_str(&format!(
+            "[clients.{name}]\nclient_id = \"demo\"\nclient_secret = \"a-long-client-secret-0123456789abcdef\"\nserver_metadata_url = \"{issuer}/.well-known/openid-configuration\"\nclient_kwargs = {{ scope = \"openid email profile\" }}\n"
+        ));
+        providers.push(provider);
+    }
+    let settings = ferroauth::settings::Settings::from_toml_str(&toml).unwrap();
+    (providers, settings)
 }
 
 fn location(response: &reqwest::Response) -> String {
@@ -366,6 +380,77 @@ async fn a_stale_login_goes_back_through_the_provider_with_max_age(framework: Fr
         )
         .await;
     assert_eq!(bad.status(), 400, "a browser's bad value is a 4xx");
+}
+
+/// Two instances over the store `url` names, users included: a user made on one is found
+/// on the other, a link made on one holds on the other, and the last identity is refused
+/// on either.
+async fn users_are_shared_between_instances(framework: Framework, url: &str) {
+    let mut listeners = Vec::new();
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        bases.push(format!("http://{}", listener.local_addr().unwrap()));
+        listeners.push(listener);
+    }
+    let (providers, settings) = providers(&[&bases[0], &bases[1]]).await;
+    let choice: ferroauth::session::store::StoreChoice = url.parse().unwrap();
+    let mut running = Vec::new();
+    for listener in listeners {
+        let oauth = OAuth::from_settings(&settings).unwrap();
+        oauth.set_users(Users::shared(choice.open_user_store().await.unwrap()));
+        let options = Default::default();
+        running.push(Running::with_store(framework, listener, oauth, options, &choice, None).await);
+    }
+    let world = |i: usize| World {
+        base: bases[i].clone(),
+        http: harness::http(),
+        _providers: Vec::new(),
+        _running: None,
+    };
+    let (one, two) = (world(0), world(1));
+    let alice = one.user_of("a", "alice").await;
+    assert_eq!(
+        two.user_of("a", "alice").await,
+        alice,
+        "made on one, found on two"
+    );
+    let mut agent = Agent::new();
+    two.login(&mut agent, "/login/a", "alice").await;
+    two.login(&mut agent, "/login/b", "alice").await;
+    assert_eq!(
+        one.user_of("b", "alice").await,
+        alice,
+        "linked on two, found on one"
+    );
+    let json = "application/json";
+    assert_eq!(
+        one.send(&mut agent, Method::POST, "/unlink/b", json)
+            .await
+            .status(),
+        200
+    );
+    let refused = two.send(&mut agent, Method::POST, "/unlink/a", json).await;
+    assert_eq!(
+        refused.status(),
+        409,
+        "the last identity, on the other instance"
+    );
+    drop((running, providers));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_are_shared_between_instances_on_redis() {
+    let redis = support::services::Redis::start();
+    users_are_shared_between_instances(Framework::Axum, &redis.url()).await;
+    users_are_shared_between_instances(Framework::Actix, &redis.url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_are_shared_between_instances_on_postgres() {
+    let pg = support::services::Postgres::start();
+    users_are_shared_between_instances(Framework::Axum, &pg.url()).await;
+    users_are_shared_between_instances(Framework::Actix, &pg.url()).await;
 }
 
 on_both!(
