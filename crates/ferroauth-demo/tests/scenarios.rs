@@ -289,6 +289,21 @@ async fn api_and_refresh(w: &World) {
     );
     let (status, me) = b.api("op", "me").await;
     assert_eq!((status, &me["sub"]), (200, &json!("frank")));
+    // alice's Authlib identity belongs to the user the OAuth 1.0a scenario made (the demo
+    // keeps users): this browser, logged in as frank, may not take it, and nothing moves.
+    let refused = b.login("authlib", "", AtProvider::LogIn("alice")).await;
+    assert_eq!(
+        error_of(&(refused.status, refused.body)),
+        (409, Some("identity_linked_to_another_user"))
+    );
+    let (status, me) = b.api("op", "me").await;
+    assert_eq!(
+        (status, &me["sub"]),
+        (200, &json!("frank")),
+        "still frank's"
+    );
+    assert_eq!(b.api("authlib", "me").await.0, 401, "nothing of it kept");
+    b.post("/logout").await;
     let (status, o1) = {
         assert_eq!(
             b.login("authlib", "", AtProvider::LogIn("alice"))
