@@ -41,11 +41,7 @@ impl Profile {
                 _ => None,
             })
         };
-        let email_verified = match claims.get("email_verified") {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-            _ => false,
-        };
+        let email_verified = email_verified(claims);
         Self {
             sub: text(&["sub", "id", "user_id"]),
             name: text(&["name"]),
@@ -64,6 +60,16 @@ impl Profile {
             .or(self.preferred_username.as_deref())
             .or(self.email.as_deref())
             .or(self.sub.as_deref())
+    }
+}
+
+/// Whether the claims vouch for the address: `email_verified` true, or the string
+/// `"true"` (Apple); false when they do not say.
+pub(crate) fn email_verified(claims: &Claims) -> bool {
+    match claims.get("email_verified") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
     }
 }
 

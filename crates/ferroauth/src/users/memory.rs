@@ -63,6 +63,9 @@ impl UserStore for MemoryUserStore {
         }
         let identities = inner.users.get_mut(user).ok_or(Error::UnknownUser)?;
         match identities.iter_mut().find(|i| i.key == identity.key) {
+            // Every login of a linked identity comes here: nothing to copy when nothing
+            // changed.
+            Some(kept) if kept == identity => return Ok(()),
             Some(kept) => *kept = identity.clone(),
             None => identities.push(identity.clone()),
         }

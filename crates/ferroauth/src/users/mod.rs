@@ -117,15 +117,17 @@ impl Identity {
     /// text.
     pub fn of(client: &str, claims: &Claims) -> Option<Self> {
         let (authority, sub) = crate::profile::subject_of(client, claims)?;
-        let profile = crate::Profile::from_claims(claims);
-        let email = profile
-            .email
+        // Read straight from the claims: a whole `Profile` would copy every claim, at
+        // every login.
+        let email = claims
+            .get("email")
+            .and_then(serde_json::Value::as_str)
             .map(|e| e.trim().to_lowercase())
             .filter(|e| !e.is_empty());
         Some(Self {
             key: IdentityKey { authority, sub },
             provider: client.to_owned(),
-            email_verified: email.is_some() && profile.email_verified,
+            email_verified: email.is_some() && crate::profile::email_verified(claims),
             email,
         })
     }
@@ -247,8 +249,12 @@ impl Users {
             return Ok(owner);
         }
         if let Some(current) = current {
-            self.store.link(current, identity).await?;
-            return Ok(current.clone());
+            match self.store.link(current, identity).await {
+                Ok(()) => return Ok(current.clone()),
+                // The session's user was deleted since: this login starts afresh.
+                Err(Error::UnknownUser) => {}
+                Err(e) => return Err(e),
+            }
         }
         if let Some(user) = self.by_verified_email(identity).await? {
             self.store.link(&user, identity).await?;
@@ -397,6 +403,16 @@ mod tests {
             .await
             .unwrap();
         assert!(fifth != u && fifth != w);
+    }
+
+    #[tokio::test]
+    async fn a_deleted_session_user_does_not_block_a_login() {
+        let users = Users::new(MemoryUserStore::new());
+        let gone = UserId::random().unwrap();
+        let g = identity("https://idp", "1", None, false);
+        let u = users.resolve(Some(&gone), &g).await.unwrap();
+        assert_ne!(u, gone, "a new user, not an error");
+        assert_eq!(users.store().find(&g.key).await.unwrap(), Some(u));
     }
 
     #[tokio::test]
