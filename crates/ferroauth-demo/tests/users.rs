@@ -276,6 +276,29 @@ async fn an_identity_of_another_user_is_never_moved(framework: Framework) {
     assert_eq!(world.user_of("a", "alice").await, alice);
 }
 
+async fn another_account_at_the_same_provider_is_not_linked(framework: Framework) {
+    let world = World::start(framework).await;
+    let mut agent = Agent::new();
+    world.login(&mut agent, "/login/a", "alice").await;
+    let (_, me) = world.me(&mut agent).await;
+    let alice = user_id(&me);
+    // Someone else at the same computer, still logged in as alice, logs in as bob.
+    let refused = world.login(&mut agent, "/login/a", "bob").await;
+    assert_eq!(refused.status(), 409);
+    let (_, me) = world.me(&mut agent).await;
+    assert_eq!(user_id(&me), alice);
+    assert_eq!(
+        identities(&me),
+        [("a".into(), "alice".into())],
+        "bob not linked"
+    );
+    assert_ne!(
+        world.user_of("a", "bob").await,
+        alice,
+        "bob has a user of his own"
+    );
+}
+
 async fn unlinking_works_but_never_the_last_identity(framework: Framework) {
     let world = World::start(framework).await;
     let mut agent = Agent::new();
@@ -457,6 +480,7 @@ on_both!(
     a_protected_page_sends_a_browser_to_the_login_and_back,
     linking_a_second_provider_makes_one_user_with_two_identities,
     an_identity_of_another_user_is_never_moved,
+    another_account_at_the_same_provider_is_not_linked,
     unlinking_works_but_never_the_last_identity,
     an_unverified_address_never_joins_a_user,
     a_stale_login_goes_back_through_the_provider_with_max_age,

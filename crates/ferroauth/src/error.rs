@@ -327,6 +327,15 @@ pub enum Error {
         provider: String,
     },
 
+    /// A login at a client the session is already logged in with as another account of
+    /// that provider (with the app's users): it is neither linked to the session's user
+    /// nor allowed to replace it; the user logs out first to switch accounts.
+    #[error("this session is logged in with another {provider} account: log out first to switch")]
+    AnotherAccountAtProvider {
+        /// The client logged in with.
+        provider: String,
+    },
+
     /// Unlinking would leave the user with no identity to log in with (`users`).
     #[error("the last identity of a user cannot be unlinked")]
     LastIdentity,
@@ -603,6 +612,7 @@ impl Error {
             Error::LoginTooOld { .. } => "login_too_old",
             Error::IdentityLinkedElsewhere { .. } => "identity_linked_to_another_user",
             Error::LastIdentity => "last_identity",
+            Error::AnotherAccountAtProvider { .. } => "another_account_at_provider",
             Error::UnknownUser => "unknown_user",
             Error::UserStore(_) => "user_store_failed",
             Error::NoUserStore(_) => "user_store_unavailable",
@@ -654,7 +664,9 @@ impl Error {
             | Error::LoginRequired(_)
             | Error::LoginTooOld { .. }
             | Error::UnknownUser => ErrorKind::Unauthenticated,
-            Error::IdentityLinkedElsewhere { .. } | Error::LastIdentity => ErrorKind::Conflict,
+            Error::IdentityLinkedElsewhere { .. }
+            | Error::LastIdentity
+            | Error::AnotherAccountAtProvider { .. } => ErrorKind::Conflict,
             Error::CrossSiteRequest(_) => ErrorKind::Forbidden,
             Error::NoSessionIndex(_) | Error::NoUserStore(_) => ErrorKind::NotImplemented,
             Error::InvalidCallback(_)

@@ -128,12 +128,30 @@ pub async fn finish_login_as_user(
         Some(users) => {
             let current = store::signed_in(session).await?.user;
             let identity = Identity::of_login(&login)?;
+            refuse_account_switch(session, &identity).await?;
             Some(users.resolve(current.as_ref(), &identity).await?)
         }
         None => None,
     };
     store::save_login_as(session, &login, user.as_ref()).await?;
     Ok((login, user))
+}
+
+/// Refuses a login at a client the session already holds for another account of that
+/// provider. Linked, the second account would join the first one's user: on a shared
+/// computer left logged in, the next person's login would be linked to the previous
+/// person's account, and later open it. Switching accounts is logging out first.
+async fn refuse_account_switch(session: &impl Session, identity: &Identity) -> Result<(), Error> {
+    let accounts = store::accounts(session).await?;
+    let held = accounts
+        .get(&identity.provider)
+        .and_then(|claims| Identity::of(&identity.provider, claims));
+    match held {
+        Some(held) if held.key != identity.key => Err(Error::AnotherAccountAtProvider {
+            provider: identity.provider.clone(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Refreshes the OAuth 2.0 token stored for `client`, and re-reads userinfo with the new
