@@ -925,18 +925,20 @@ async fn slack_refresh_errors_need_the_presets_hook() {
 // ---------------------------------------------------------------------------------------
 // Twitch
 
-/// Twitch's token errors: the HTTP status and a message, in `{status, message}`, without
-/// RFC 6749's `error`, as `id.twitch.tv/oauth2/token` answers a bad code
-/// (`{"status": 400, "message": "Invalid authorization code"}`). Twitch docs, "Getting
-/// OAuth Access Tokens" and "Refreshing Access Tokens", give the endpoint and its success
-/// body; the error body is the one Twitch's endpoint is reported to send, not quoted
-/// there.
+/// Twitch's token errors: the HTTP status and a message, and in `error` at most the
+/// status's reason phrase. A failed refresh is documented as `{"error": "Bad Request",
+/// "status": 400, "message": "Invalid refresh token"}` (Twitch docs, "Refreshing Access
+/// Tokens", the failed-request example); a bad code answers `{"status": 400, "message":
+/// "Invalid authorization code"}` (reported from the endpoint; the docs quote only the
+/// success body of "Getting OAuth Access Tokens").
 fn twitch_error(_: &str, description: &str) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        axum::Json(json!({"status": 400, "message": description})),
-    )
-        .into_response()
+    let body = match description {
+        SPENT_REFRESH_TOKEN => {
+            json!({"error": "Bad Request", "status": 400, "message": "Invalid refresh token"})
+        }
+        _ => json!({"status": 400, "message": description}),
+    };
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
 }
 
 #[tokio::test]
@@ -992,7 +994,7 @@ async fn twitch_scope_arrays_status_errors_claims_and_client_id() {
     let e = world::login_with_code(&world, &twitch, "not-the-code")
         .await
         .unwrap_err();
-    assert_eq!(e.code(), "invalid_request", "{e}");
+    assert_eq!(e.code(), "invalid_grant", "{e}");
     assert!(e.to_string().contains("Invalid authorization code"), "{e}");
 }
 
@@ -1006,7 +1008,7 @@ async fn twitch_errors_need_the_presets_hook() {
     let e = world::login_with_code(&world, &twitch, "not-the-code")
         .await
         .unwrap_err();
-    assert_eq!(e.code(), "invalid_request", "{e}");
+    assert_eq!(e.code(), "invalid_grant", "{e}");
     // The same answer to a client without Twitch's hook: no `error`, so no RFC 6749
     // error, only a failed HTTP call.
     let bare = world.client(
@@ -1022,8 +1024,50 @@ async fn twitch_errors_need_the_presets_hook() {
     let e = world::login_with_code(&world, &bare, "not-the-code")
         .await
         .unwrap_err();
-    assert_ne!(e.code(), "invalid_request", "{e}");
+    assert_ne!(e.code(), "invalid_grant", "{e}");
     assert!(!e.to_string().contains("Invalid authorization code"), "{e}");
+}
+
+/// A spent refresh token at Twitch: its documented failure body, whose `error` is the
+/// reason phrase "Bad Request", is `invalid_grant` with Twitch's message through the
+/// preset's hook (the app then knows to log the user in again), and not without it.
+#[tokio::test]
+async fn twitch_a_spent_refresh_token_is_invalid_grant_only_with_the_hook() {
+    let mut op = Op::new("https://id.twitch.tv/oauth2", CLIENT_ID, SECRET);
+    op.auth = ClientAuth::Post;
+    op.token_error = twitch_error;
+    op.refresh = true;
+    op.set_id_claims(json!({"sub": "713936733", "preferred_username": "twitchdev"}));
+    op.set_userinfo(json!({"sub": "713936733", "preferred_username": "twitchdev"}));
+    let bare_toml = toml(
+        "bare",
+        "preset = \"none\"\n\
+         server_metadata_url = \"https://id.twitch.tv/oauth2/.well-known/openid-configuration\"\n\
+         client_kwargs = { scope = \"openid\", token_endpoint_auth_method = \"client_secret_post\" }",
+    );
+    for (name, client_toml, hooked) in [
+        ("twitch", toml("twitch", ""), true),
+        ("bare", bare_toml, false),
+    ] {
+        let (_world, client, session) = logged_in_for_refresh(&op, &client_toml, name).await;
+        use ferroauth::session::tokens::TokenStore as _;
+        let tokens = ferroauth::session::SessionTokens(&session);
+        // A refresh token Twitch no longer knows (revoked when the user disconnected the
+        // app, or spent by another copy of the app).
+        let kept = tokens.load(name).await.unwrap().unwrap();
+        let spent = kept.as_oauth2().unwrap().refresh_token.as_ref().unwrap();
+        let json = serde_json::to_string(&kept)
+            .unwrap()
+            .replace(spent.expose(), "revoked-at-twitch");
+        let revoked: ferroauth::Token = serde_json::from_str(&json).unwrap();
+        tokens.save(name, &revoked).await.unwrap();
+        let e = ferroauth::web::flows::refresh(&client, &session)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code() == "invalid_grant", hooked, "{name}: {e}");
+        let said = e.to_string().contains("Invalid refresh token");
+        assert_eq!(said, hooked, "{name}: {e}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------

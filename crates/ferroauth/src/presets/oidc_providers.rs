@@ -281,21 +281,43 @@ fn slack_errors(object: &mut Map<String, Value>) {
     object.insert("error".into(), Value::String(standard.into()));
 }
 
-/// Twitch's token errors are `{"status": 400, "message": "..."}`, without `error`.
+/// Twitch's token errors carry the HTTP status and a message, and in `error` at most the
+/// status's reason phrase, never an RFC 6749 code: `{"error": "Bad Request", "status": 400,
+/// "message": "Invalid refresh token"}` (Twitch docs, "Refreshing Access Tokens", the
+/// failed-request example), and `{"status": 400, "message": "Invalid authorization code"}`
+/// for a bad code. A spent or unknown code or refresh token is RFC 6749's
+/// `invalid_grant`, so that the app knows to send the user through the login again.
 fn twitch_errors(object: &mut Map<String, Value>) {
-    if object.contains_key("error") || object.contains_key("access_token") {
+    const RFC6749_CODES: &[&str] = &[
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+    ];
+    if object.contains_key("access_token") {
+        return;
+    }
+    let error = object.get("error").and_then(Value::as_str);
+    if error.is_some_and(|e| RFC6749_CODES.contains(&e)) {
         return;
     }
     let Some(status) = object.get("status").and_then(Value::as_u64) else {
         return;
     };
+    let message = object.get("message").cloned();
+    let said = message.as_ref().and_then(Value::as_str).unwrap_or_default();
+    let said = said.to_ascii_lowercase();
+    let spent_grant = said.contains("refresh token") || said.contains("authorization code");
     let code = match status {
+        400 if spent_grant => "invalid_grant",
         400 => "invalid_request",
         401 | 403 => "invalid_client",
         _ => "server_error",
     };
     object.insert("error".into(), Value::String(code.into()));
-    if let Some(message) = object.get("message").cloned() {
+    if let Some(message) = message {
         object.insert("error_description".into(), message);
     }
 }
@@ -345,8 +367,22 @@ mod tests {
         let mut o =
             claims(serde_json::json!({"status": 400, "message": "Invalid authorization code"}));
         twitch_errors(&mut o);
-        assert_eq!(o["error"], "invalid_request");
+        assert_eq!(o["error"], "invalid_grant");
         assert_eq!(o["error_description"], "Invalid authorization code");
+        // The documented failed refresh: `error` is the reason phrase, not a code.
+        let mut o = claims(serde_json::json!({
+            "error": "Bad Request", "status": 400, "message": "Invalid refresh token"
+        }));
+        twitch_errors(&mut o);
+        assert_eq!(o["error"], "invalid_grant");
+        assert_eq!(o["error_description"], "Invalid refresh token");
+        let mut o = claims(serde_json::json!({"status": 400, "message": "Missing client id"}));
+        twitch_errors(&mut o);
+        assert_eq!(o["error"], "invalid_request");
+        let mut o = claims(serde_json::json!({"error": "invalid_grant", "status": 400}));
+        twitch_errors(&mut o);
+        assert_eq!(o["error"], "invalid_grant", "a real code is kept");
+        assert!(!o.contains_key("error_description"));
         let mut ok = claims(serde_json::json!({"access_token": "a", "status": 200}));
         twitch_errors(&mut ok);
         assert!(!ok.contains_key("error"));
