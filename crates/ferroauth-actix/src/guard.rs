@@ -109,14 +109,7 @@ async fn check(rule: &LoginRequired, req: &HttpRequest) -> Result<SignedIn, Http
         Ok(session) => rule.check(&session).await,
         Err(e) => Err(e.0),
     };
-    result.map_err(|e| {
-        let route = route_request(req);
-        let path = match route.query {
-            "" => route.path.to_owned(),
-            query => format!("{}?{query}", route.path),
-        };
-        crate::respond(rule.answer(&e, &path, route.wants_json()))
-    })
+    result.map_err(|e| crate::respond(rule.refuse(&e, &route_request(req))))
 }
 
 /// Middleware that refuses, as the [module docs](self) say, every request to the scope or

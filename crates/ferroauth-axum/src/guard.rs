@@ -65,11 +65,7 @@ async fn check(rule: &LoginRequired, parts: &Parts) -> Result<SignedIn, Response
     };
     result.map_err(|e| {
         let req = route_request(&parts.uri, &parts.headers, &parts.extensions);
-        let path = match req.query {
-            "" => req.path.to_owned(),
-            query => format!("{}?{query}", req.path),
-        };
-        crate::respond(rule.answer(&e, &path, req.wants_json()))
+        crate::respond(rule.refuse(&e, &req))
     })
 }
 

@@ -226,6 +226,7 @@ async fn a_protected_page_sends_a_browser_to_the_login_and_back(framework: Frame
             "text/html",
         )
         .await;
+    assert_eq!(evil.status(), 404, "no route, so no redirect at all");
     assert!(
         !evil
             .headers()

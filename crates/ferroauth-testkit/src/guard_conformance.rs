@@ -119,7 +119,10 @@ pub async fn run(name: &str, base: &str) {
         (303, Some("/login?next=%2Fany%3Ftab%3D2")),
         "{name}: the extractor, HTML"
     );
+    // A path starting `//` matches no route (the guard's own `next` rule is unit-tested in
+    // the core): it must stay a 404, never become a redirect.
     let a = nobody.get(&http, &url("//evil.example/any"), HTML).await;
+    assert_eq!(a.status, 404, "{name}: //evil.example/any");
     assert!(
         !a.location.as_deref().unwrap_or_default().contains("evil"),
         "{name}: {:?}",

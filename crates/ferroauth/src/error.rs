@@ -541,6 +541,12 @@ const TOKEN_CODES: &[&str] = &[
     "access_denied",
 ];
 
+/// Whether `code` is one of the token endpoint's standard error codes (RFC 6749 §5.2,
+/// RFC 8628, RFC 9449), for hooks that tell a provider's own `error` values apart.
+pub(crate) fn is_token_error_code(code: &str) -> bool {
+    TOKEN_CODES.contains(&code)
+}
+
 fn known_or(code: &str, known: &[&'static str], fallback: &'static str) -> &'static str {
     known
         .iter()

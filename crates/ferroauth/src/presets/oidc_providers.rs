@@ -288,19 +288,11 @@ fn slack_errors(object: &mut Map<String, Value>) {
 /// for a bad code. A spent or unknown code or refresh token is RFC 6749's
 /// `invalid_grant`, so that the app knows to send the user through the login again.
 fn twitch_errors(object: &mut Map<String, Value>) {
-    const RFC6749_CODES: &[&str] = &[
-        "invalid_request",
-        "invalid_client",
-        "invalid_grant",
-        "unauthorized_client",
-        "unsupported_grant_type",
-        "invalid_scope",
-    ];
     if object.contains_key("access_token") {
         return;
     }
     let error = object.get("error").and_then(Value::as_str);
-    if error.is_some_and(|e| RFC6749_CODES.contains(&e)) {
+    if error.is_some_and(crate::error::is_token_error_code) {
         return;
     }
     let Some(status) = object.get("status").and_then(Value::as_u64) else {

@@ -120,6 +120,16 @@ impl LoginRequired {
         Answer::SeeOther(Cow::Owned(login))
     }
 
+    /// [`Self::answer`] for the request `req` (its path and query, whether it wants JSON):
+    /// what both adapters' extractors and layers send back.
+    pub fn refuse<'a, H: Fn(&str) -> Option<&'a str>>(
+        &self,
+        error: &Error,
+        req: &super::routes::RouteRequest<'a, H>,
+    ) -> Answer {
+        self.answer(error, &req.path_and_query(), req.wants_json())
+    }
+
     /// The login route to send a refused browser to, with `next`.
     fn login_url(&self, stale: Option<(&String, u64)>, path_and_query: &str) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());

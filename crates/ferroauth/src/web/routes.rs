@@ -70,6 +70,15 @@ impl<'a, H: Fn(&str) -> Option<&'a str>> RouteRequest<'a, H> {
         super::wants_json(self.header("accept"))
     }
 
+    /// The path and query as the client sent them (`/me?tab=2`): where a refused or
+    /// re-posted request goes back to.
+    pub fn path_and_query(&self) -> Cow<'a, str> {
+        match self.query {
+            "" => Cow::Borrowed(self.path),
+            query => Cow::Owned(format!("{}?{query}", self.path)),
+        }
+    }
+
     /// The app's own URL for this request ([`AppUrl::from_request`]).
     pub fn app_url(&self) -> Result<AppUrl, Error> {
         let origin = RequestOrigin {
@@ -106,10 +115,7 @@ impl<'a, H: Fn(&str) -> Option<&'a str>> RouteRequest<'a, H> {
         }
         let content_type = self.header("content-type");
         let json = self.wants_json();
-        let action = match self.query {
-            "" => Cow::Borrowed(self.path),
-            query => Cow::Owned(format!("{}?{query}", self.path)),
-        };
+        let action = self.path_and_query();
         super::callback_from_form(content_type, body, session_arrived, json, &action)
     }
 }
@@ -466,7 +472,7 @@ pub async fn me<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
                 .collect(),
             logins: signed.at.keys().map(String::as_str).collect(),
         }),
-        Err(e) => rule.answer(&e, &path_and_query(req), req.wants_json()),
+        Err(e) => rule.refuse(&e, req),
     }
 }
 
@@ -501,14 +507,6 @@ pub async fn unlink<'a, S: Session, H: Fn(&str) -> Option<&'a str>>(
         Ok(unlinked) if json => Answer::json(&serde_json::json!({ "unlinked": unlinked })),
         Ok(_) => Answer::SeeOther(Cow::Borrowed("/")),
         Err(e) => Answer::fail(json, &Failure::of(&e)),
-    }
-}
-
-/// The request's path and query, as the client sent them.
-fn path_and_query<'a, H: Fn(&str) -> Option<&'a str>>(req: &RouteRequest<'a, H>) -> String {
-    match req.query {
-        "" => req.path.to_owned(),
-        query => format!("{}?{query}", req.path),
     }
 }
 
