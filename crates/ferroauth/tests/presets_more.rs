@@ -1098,8 +1098,8 @@ async fn vk_id_sends_the_device_id_back_on_the_code_and_every_refresh() {
     }
 }
 
-/// HubSpot's token endpoint (v3) and access token metadata (v1), with HubSpot's error
-/// body for a spent code.
+/// HubSpot's token endpoint and token introspection (both v3), with HubSpot's error body
+/// for a spent code.
 async fn hubspot_world() -> World {
     let app = Router::new().route(
         "/oauth/authorize",
@@ -1115,7 +1115,13 @@ async fn hubspot_world() -> World {
                 {
                     return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
                 }
-                if f.get("code").map(String::as_str) != Some(CODE) {
+                // A token the introspection does not know: revoked between the two calls.
+                let token = match f.get("code").map(String::as_str) {
+                    Some(CODE) => TOKEN,
+                    Some("code-of-a-revoked-token") => "revoked-token",
+                    _ => "",
+                };
+                if token.is_empty() {
                     // "Create OAuth token" (v3), the error response's fields.
                     return (
                         StatusCode::BAD_REQUEST,
@@ -1127,26 +1133,32 @@ async fn hubspot_world() -> World {
                         .into_response();
                 }
                 axum::Json(json!({"token_type": "bearer", "refresh_token": "hs-rt-1",
-                    "access_token": TOKEN, "expires_in": 1800}))
+                    "access_token": token, "expires_in": 1800}))
                 .into_response()
             }),
         )
         .route(
-            "/oauth/v1/access-tokens/{token}",
-            get(
-                |axum::extract::Path(token): axum::extract::Path<String>| async move {
-                    if token != TOKEN {
-                        return StatusCode::NOT_FOUND.into_response();
-                    }
-                    // "Retrieve OAuth token metadata", the response's fields.
-                    axum::Json(json!({"token": token, "user": "maria@example.com",
-                        "hub_domain": "demo-acme.hubspot.com",
-                        "scopes": ["oauth", "crm.objects.contacts.read"], "hub_id": 62515,
-                        "app_id": 456789, "expires_in": 1754, "user_id": 123456,
-                        "token_type": "access"}))
-                    .into_response()
-                },
-            ),
+            "/oauth/v3/token/introspect",
+            post(|body: String| async move {
+                let f = form(&body);
+                if f.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+                    || f.get("client_secret").map(String::as_str) != Some(SECRET)
+                {
+                    return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
+                }
+                if f.get("token").map(String::as_str) != Some(TOKEN) {
+                    // RFC 7662 §2.2: an unknown token is `{"active": false}`, nothing else.
+                    return axum::Json(json!({"active": false})).into_response();
+                }
+                // "Token introspection endpoint" (v3), the response's fields.
+                axum::Json(json!({"token_use": "access_token", "active": true,
+                    "token": TOKEN, "user": "maria@example.com",
+                    "hub_domain": "demo-acme.hubspot.com", "client_id": CLIENT_ID,
+                    "scopes": ["oauth", "crm.objects.contacts.read"], "hub_id": 62515,
+                    "app_id": 456789, "expires_in": 1754, "user_id": 123456,
+                    "is_private_distribution": false, "token_type": "bearer"}))
+                .into_response()
+            }),
         );
     start(vec![
         ("app.hubspot.com".to_owned(), app),
@@ -1175,8 +1187,34 @@ async fn hubspot_identity_is_the_access_tokens_metadata() {
     assert_eq!(p.email.as_deref(), Some("maria@example.com"));
     assert!(!p.email_verified);
     assert_eq!(login.userinfo["hub_id"], 62515);
-    let metadata = &world.seen_at(&format!("/oauth/v1/access-tokens/{TOKEN}"))[0];
-    assert_eq!(metadata.method, "GET");
+    let metadata = &world.seen_at("/oauth/v3/token/introspect")[0];
+    assert_eq!(metadata.method, "POST");
+    assert_eq!(metadata.form("token").as_deref(), Some(TOKEN));
+    assert_eq!(
+        metadata.form("token_type_hint").as_deref(),
+        Some("access_token")
+    );
+    // Nothing deprecated is called: v1 put the token in the URL.
+    assert!(
+        world
+            .seen_at(&format!("/oauth/v1/access-tokens/{TOKEN}"))
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn hubspot_refuses_the_metadata_of_a_token_that_is_not_active() {
+    let world = hubspot_world().await;
+    let hubspot = world.client(&toml("hubspot", ""), "hubspot");
+    let error = world::login_with_code(&world, &hubspot, "code-of-a-revoked-token")
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_userinfo", "{error}");
+    assert!(
+        error.to_string().contains("not say the token is active"),
+        "{error}"
+    );
+    assert_eq!(world.seen_at("/oauth/v3/token/introspect").len(), 1);
 }
 
 #[tokio::test]

@@ -511,21 +511,15 @@ impl OAuthClient {
             ..Default::default()
         };
         // GET, or the provider's way: Dropbox's RPC (POST with no body), VK ID's form,
-        // HubSpot's token in the path.
-        let (method, endpoint, form) = self.inner.deviations.userinfo_call(
-            endpoint,
+        // HubSpot's introspection form.
+        let (method, form) = self.inner.deviations.userinfo_call(
             token.access_token.expose(),
             self.client_id(),
+            self.inner.settings.client_secret.as_ref(),
         );
         request.form = form;
         let response = self
-            .oauth2_request(
-                "userinfo request",
-                method,
-                endpoint.into_owned(),
-                token,
-                request,
-            )
+            .oauth2_request("userinfo request", method, endpoint.clone(), token, request)
             .await?;
         let signed =
             response.is_success() && response.content_type().as_deref() == Some("application/jwt");
@@ -535,6 +529,10 @@ impl OAuthClient {
             }
             false => self.userinfo_object(&response)?,
         };
+        let deviations = &self.inner.deviations;
+        deviations
+            .check_userinfo(&claims)
+            .map_err(Error::InvalidUserinfo)?;
         self.map_profile(&mut claims, None);
         self.add_verified_email(&mut claims, token).await?;
         Ok(claims)

@@ -4,14 +4,12 @@
 //! documentation of [`crate::presets`]). Every point costs a client without the
 //! deviation one branch and nothing else: no allocation, no lookup.
 
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
-use url::Url;
 
 use super::entry::{
     ApiRequestProof, CallbackForm, Deviations, EmailLookup, GrantedScope, IdTokenUse, ProfileMap,
@@ -136,32 +134,47 @@ impl Active {
     }
 
     /// Userinfo method: how the profile endpoint is called (Dropbox's POST, VK ID's form,
-    /// HubSpot's token in the path): the method, the URL and the form body, if any. The
-    /// URL is borrowed, so that the plain GET of every other client costs nothing here.
-    pub(crate) fn userinfo_call<'u>(
+    /// HubSpot's introspection form): the method and the form body, if any. The plain GET
+    /// of every other client builds nothing here.
+    pub(crate) fn userinfo_call(
         &self,
-        endpoint: &'u Url,
         access_token: &str,
         client_id: &str,
-    ) -> (Method, Cow<'u, Url>, Option<Form>) {
+        client_secret: Option<&Secret>,
+    ) -> (Method, Option<Form>) {
         match self.spec.userinfo_method {
-            UserinfoMethod::Get => (Method::GET, Cow::Borrowed(endpoint), None),
-            UserinfoMethod::Post => (Method::POST, Cow::Borrowed(endpoint), None),
+            UserinfoMethod::Get => (Method::GET, None),
+            UserinfoMethod::Post => (Method::POST, None),
             UserinfoMethod::PostTokenForm => {
                 let form = vec![
                     ("client_id".into(), client_id.into()),
                     ("access_token".into(), access_token.into()),
                 ];
-                (Method::POST, Cow::Borrowed(endpoint), Some(form))
+                (Method::POST, Some(form))
             }
-            UserinfoMethod::TokenInPath => {
-                let mut url = endpoint.clone();
-                // One path segment, percent-encoded by `url`: a token cannot add a path.
-                if let Ok(mut segments) = url.path_segments_mut() {
-                    segments.pop_if_empty().push(access_token);
+            UserinfoMethod::Introspection => {
+                let mut form = vec![
+                    ("token".into(), access_token.into()),
+                    ("token_type_hint".into(), "access_token".into()),
+                    ("client_id".into(), client_id.into()),
+                ];
+                if let Some(secret) = client_secret {
+                    form.push(("client_secret".into(), secret.expose().into()));
                 }
-                (Method::GET, Cow::Owned(url), None)
+                (Method::POST, Some(form))
             }
+        }
+    }
+
+    /// Userinfo method (answer): refuses an introspection answer that does not say the
+    /// token is active (RFC 7662 §2.2: `active` is the one required member, and an
+    /// inactive token's other members mean nothing).
+    pub(crate) fn check_userinfo(&self, claims: &Claims) -> Result<(), String> {
+        match self.spec.userinfo_method {
+            UserinfoMethod::Introspection if claims.get("active") != Some(&Value::Bool(true)) => {
+                Err("the token introspection answer does not say the token is active".into())
+            }
+            _ => Ok(()),
         }
     }
 

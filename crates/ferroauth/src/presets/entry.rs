@@ -141,10 +141,9 @@ impl Preset {
                 if let Some(userinfo) = userinfo {
                     parts.push(match self.deviations.userinfo_method {
                         UserinfoMethod::Get => code(userinfo),
-                        UserinfoMethod::Post | UserinfoMethod::PostTokenForm => {
-                            format!("`POST {userinfo}`")
-                        }
-                        UserinfoMethod::TokenInPath => format!("`{userinfo}/<token>`"),
+                        UserinfoMethod::Post
+                        | UserinfoMethod::PostTokenForm
+                        | UserinfoMethod::Introspection => format!("`POST {userinfo}`"),
                     });
                 }
             }
@@ -400,9 +399,12 @@ pub enum UserinfoMethod {
     Post,
     /// POST of a form with `client_id` and `access_token` (VK ID's `/oauth2/user_info`).
     PostTokenForm,
-    /// GET of the endpoint with the access token appended as its last path segment
-    /// (HubSpot's access token information, `/oauth/v1/access-tokens/{token}`).
-    TokenInPath,
+    /// POST of an RFC 7662 introspection form: `token` (the access token),
+    /// `token_type_hint=access_token`, `client_id` and `client_secret` (HubSpot's v3
+    /// token metadata, `/oauth/v3/token/introspect`). An answer that does not say
+    /// `"active": true` is refused: the metadata of a token the server no longer vouches
+    /// for is no identity.
+    Introspection,
 }
 
 /// Whether a token response's ID token is the login's identity.

@@ -256,6 +256,7 @@ mod tests {
             "granted_scope",
             "callback_claims",
             "userinfo_call",
+            "check_userinfo",
             "carried_from_callback",
             "carried_from_token",
             "drop_unused_id_token",

@@ -122,18 +122,21 @@ pub(crate) const PRESETS: &[Preset] = &[
     // HubSpot developer docs, "OAuth v3 API guide": the install URL
     // `https://app.hubspot.com/oauth/authorize` (client_id, scope, redirect_uri, state),
     // the code exchanged at `POST https://api.hubapi.com/oauth/v3/token` with
-    // `client_id` and `client_secret` in the form body; "Retrieve OAuth token metadata":
-    // `GET https://api.hubapi.com/oauth/v1/access-tokens/{token}` answers `user_id`,
-    // `user` (the address), `hub_id`, `hub_domain`, `app_id`, `scopes`; "Create OAuth
-    // token" (v3): errors are `category`, `message`, `correlationId` and `subCategory`
-    // (`VALIDATION_ERROR` / `INVALID_TOKEN` for a bad or spent token).
+    // `client_id` and `client_secret` in the form body; "Token introspection endpoint"
+    // (v3): `POST https://api.hubapi.com/oauth/v3/token/introspect` with the form
+    // `client_id`, `client_secret`, `token`, `token_type_hint` answers `active`,
+    // `token_use`, `user_id`, `user` (the address), `hub_id`, `hub_domain`, `app_id`,
+    // `scopes`; "Create OAuth token" (v3): errors are `category`, `message`,
+    // `correlationId` and `subCategory` (`VALIDATION_ERROR` / `INVALID_TOKEN` for a bad or
+    // spent token). The v1 metadata call (`GET /oauth/v1/access-tokens/{token}`, the
+    // token in the URL) is deprecated on 2027-02-16 and not used.
     Preset {
         name: "hubspot",
         display_name: "HubSpot",
         endpoints: Endpoints::OAuth2 {
             authorize: "https://app.hubspot.com/oauth/authorize",
             token: "https://api.hubapi.com/oauth/v3/token",
-            userinfo: Some("https://api.hubapi.com/oauth/v1/access-tokens"),
+            userinfo: Some("https://api.hubapi.com/oauth/v3/token/introspect"),
             revocation: None,
         },
         api_base: Some("https://api.hubapi.com/"),
@@ -146,12 +149,12 @@ pub(crate) const PRESETS: &[Preset] = &[
             ..ProfileMap::NONE
         },
         deviations: Deviations {
-            userinfo_method: UserinfoMethod::TokenInPath,
+            userinfo_method: UserinfoMethod::Introspection,
             token_response: Some(hubspot_error),
             ..Deviations::NONE
         },
-        endpoints_note: "the profile is the access token's own metadata",
-        quirks: "`client_secret_post`; scope `oauth` (HubSpot's minimum); the identity is the token's metadata, `GET /oauth/v1/access-tokens/<token>` (mandatory; the token is a path segment), `user_id` as `sub`, `user` as `email`, the account in `hub_id`/`hub_domain`; token errors in HubSpot's shape (`category`, `subCategory`, `message`) made RFC 6749 errors (`INVALID_TOKEN` ⇒ `invalid_grant`); refresh tokens are kept across refreshes; the address is not said to be verified",
+        endpoints_note: "the profile is the access token's own metadata (token introspection)",
+        quirks: "`client_secret_post`; scope `oauth` (HubSpot's minimum); the identity is the token's metadata, `POST /oauth/v3/token/introspect` (mandatory; the client's id and secret and the token in the form body; refused unless `active` is `true`), `user_id` as `sub`, `user` as `email`, the account in `hub_id`/`hub_domain`; token errors in HubSpot's shape (`category`, `subCategory`, `message`) made RFC 6749 errors (`INVALID_TOKEN` ⇒ `invalid_grant`); refresh tokens are kept across refreshes; the address is not said to be verified",
         trusted: "`sub` (`user_id`, the HubSpot user, the same in every account (`hub_id`) it installs the app into); `email` never",
         ..Preset::OAUTH2
     },
