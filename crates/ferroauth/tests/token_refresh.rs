@@ -148,8 +148,13 @@ fn stored(access: &str, refresh: &str, expires_at: u64) -> Token {
 
 /// 100 concurrent calls, each with its own client object, find the stored token expired.
 async fn hundred_calls(oauth: &OAuth, store: &Arc<MemoryTokenStore>) -> Vec<u16> {
+    concurrent_calls(oauth, store, 100).await
+}
+
+/// `n` concurrent calls, each with its own client object.
+async fn concurrent_calls(oauth: &OAuth, store: &Arc<MemoryTokenStore>, n: usize) -> Vec<u16> {
     let mut tasks = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..n {
         let (oauth, store) = (oauth.clone(), store.clone());
         tasks.push(tokio::spawn(async move {
             let client = oauth.client("mock").unwrap();
@@ -251,6 +256,26 @@ fn the_single_flight_is_observable_in_spans_and_metrics() {
     for secret in ["at-old", "rt-0", "at-1", "rt-1", "mock-secret"] {
         assert!(!log.contains(secret), "{secret} in the log");
     }
+}
+
+/// Issue 29's figure: a token due for refresh under 1,000 concurrent calls makes exactly
+/// one refresh request, and every call gets through with the new token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_token_due_for_refresh_is_refreshed_once_for_a_thousand_concurrent_calls() {
+    let (provider, base) = start("at-old", "rt-0").await;
+    let oauth = registry(&base);
+    // Not yet expired, but within the default 60-second leeway: due for refresh.
+    let store = Arc::new(MemoryTokenStore::with_token(
+        "mock",
+        stored("at-old", "rt-0", now() + 30),
+    ));
+    let statuses = concurrent_calls(&oauth, &store, 1000).await;
+    assert_eq!(statuses.len(), 1000);
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let p = provider.lock().unwrap();
+    assert_eq!(p.refresh_requests, 1, "refresh requests for 1,000 calls");
+    assert_eq!(p.refused_refreshes, 0);
+    assert_eq!(store.saves(), 1, "the refreshed token saved once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
