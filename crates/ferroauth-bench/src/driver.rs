@@ -15,13 +15,18 @@ pub enum Flow {
     Oidc,
     /// OAuth 1.0a: temporary credentials, authorization, token credentials.
     OAuth1,
+    /// An API call with a logged-in browser's stored token: `GET /api/{oidc}/me` through
+    /// the app's relay route (session load, the token's expiry check, the provider call,
+    /// the relayed answer). Each browser logs in (OpenID Connect) before its first call,
+    /// so the warm-up must have at least as many calls as there are in flight.
+    Api,
 }
 
 impl Flow {
     /// The demo's client name for this flow.
     pub fn client(self) -> &'static str {
         match self {
-            Flow::Oidc => ferroauth_testkit::dev::OIDC_CLIENT,
+            Flow::Oidc | Flow::Api => ferroauth_testkit::dev::OIDC_CLIENT,
             Flow::OAuth1 => ferroauth_testkit::dev::OAUTH1_CLIENT,
         }
     }
@@ -31,14 +36,16 @@ impl Flow {
         match self {
             Flow::Oidc => "OpenID Connect",
             Flow::OAuth1 => "OAuth 1.0a",
+            Flow::Api => "API call",
         }
     }
 
-    /// Parses `oidc` or `oauth1`.
+    /// Parses `oidc`, `oauth1` or `api`.
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "oidc" | "openid" => Some(Flow::Oidc),
             "oauth1" | "oauth1a" => Some(Flow::OAuth1),
+            "api" => Some(Flow::Api),
             _ => None,
         }
     }
@@ -105,6 +112,9 @@ pub struct Driver {
     /// Returning users: browsers waiting for their next login, each with the session
     /// cookie it was last given (`None`: a fresh browser for every login).
     browsers: Option<Arc<Mutex<VecDeque<Option<String>>>>>,
+    /// Logged-in browsers waiting for their next API call ([`Flow::Api`]), by session
+    /// cookie.
+    api_browsers: Arc<Mutex<Vec<String>>>,
 }
 
 impl Driver {
@@ -121,6 +131,7 @@ impl Driver {
             demo: demo_base.trim_end_matches('/').to_owned(),
             rewrite,
             browsers: None,
+            api_browsers: Arc::default(),
         })
     }
 
@@ -146,8 +157,12 @@ impl Driver {
         }
     }
 
-    /// One complete login, in a fresh browser or a returning user's.
+    /// One complete login, in a fresh browser or a returning user's; for [`Flow::Api`],
+    /// one API call.
     pub async fn login(&self, flow: Flow) -> Result<(), String> {
+        if flow == Flow::Api {
+            return self.api_call().await;
+        }
         let previous = self.take_browser();
         let result = self.login_with(flow, previous.as_deref()).await;
         let keep = match &result {
@@ -223,6 +238,39 @@ impl Driver {
             return Err(format!("GET /auth/{client}: unexpected answer {json}"));
         }
         Ok(cookie)
+    }
+
+    /// One API call by a logged-in browser (one that logs in first when none is idle).
+    async fn api_call(&self) -> Result<(), String> {
+        let idle = self.api_browsers.lock().ok().and_then(|mut b| b.pop());
+        let cookie = match idle {
+            Some(cookie) => cookie,
+            None => self.login_with(Flow::Oidc, None).await?,
+        };
+        let client = Flow::Api.client();
+        let answer = self
+            .http
+            .get(format!("{}/api/{client}/me", self.demo))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .map_err(|e| format!("GET /api/{client}/me: {e}"))?;
+        let status = answer.status();
+        let cookie = cookies_after(&cookie, &answer);
+        let body = answer
+            .bytes()
+            .await
+            .map_err(|e| format!("GET /api/{client}/me: reading the body: {e}"))?;
+        if status != StatusCode::OK || !body.starts_with(b"{") {
+            return Err(format!(
+                "GET /api/{client}/me: HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+            ));
+        }
+        if let Ok(mut idle) = self.api_browsers.lock() {
+            idle.push(cookie);
+        }
+        Ok(())
     }
 
     /// `logins` logins of one flow, `concurrency` at a time.
@@ -346,6 +394,7 @@ mod tests {
     fn flows_parse() {
         assert_eq!(Flow::parse("OIDC"), Some(Flow::Oidc));
         assert_eq!(Flow::parse("oauth1"), Some(Flow::OAuth1));
+        assert_eq!(Flow::parse("api"), Some(Flow::Api));
         assert_eq!(Flow::parse("saml"), None);
     }
 }

@@ -13,11 +13,15 @@
 //! header (the benchmark's provider does not check OAuth 1.0a signatures, so a fixed one
 //! serves).
 //!
+//! For API calls (`/api/{name}/{*path}`) it makes a bare hyper `GET` under the provider's
+//! API base with the access token of its first OpenID Connect login, and relays the status,
+//! the content type and the body: no session, no expiry check, no path check.
+//!
 //! Never use it for anything but measuring: it performs none of the checks that make a
 //! login safe.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -60,6 +64,10 @@ struct Floor {
     oauth1_request_header: HeaderValue,
     oauth1_consumer: String,
     cookies: AtomicU64,
+    /// The OpenID Connect client's `api_base_url`.
+    api_base: String,
+    /// `Bearer <token>` of the first OpenID Connect login, for every API call.
+    api_bearer: OnceLock<HeaderValue>,
 }
 
 /// The floor app for the demo's settings (the benchmark provider's `demo_settings`),
@@ -135,6 +143,7 @@ pub async fn router(settings: &Settings, base: &str) -> Result<Router, String> {
         )
         .route("/login/{name}", get(login))
         .route("/auth/{name}", get(callback_route))
+        .route("/api/{name}/{*path}", get(api))
         .with_state(Arc::new(Floor {
             http,
             oidc_authorize: oidc_authorize.into(),
@@ -147,6 +156,8 @@ pub async fn router(settings: &Settings, base: &str) -> Result<Router, String> {
             oauth1_request_header: header_value(&request_header)?,
             oauth1_consumer,
             cookies: AtomicU64::new(0),
+            api_base: required(&oidc.api_base_url, "the OpenID Connect api_base_url")?,
+            api_bearer: OnceLock::new(),
         })))
 }
 
@@ -251,11 +262,49 @@ async fn callback_route(
         _ => return failure(StatusCode::NOT_FOUND, format!("no client {name:?}")),
     };
     match fetch(&floor.http, request).await {
+        Ok(body) if name == OIDC_CLIENT && floor.api_bearer.get().is_none() => {
+            keep_api_token(&floor, &body);
+            axum::Json(serde_json::json!({
+                "provider": name,
+                "userinfo": { "sub": "floor" },
+            }))
+            .into_response()
+        }
         Ok(_) => axum::Json(serde_json::json!({
             "provider": name,
             "userinfo": { "sub": "floor" },
         }))
         .into_response(),
+        Err(e) => failure(StatusCode::BAD_GATEWAY, e),
+    }
+}
+
+/// Keeps the access token of a token response for the API calls (once).
+fn keep_api_token(floor: &Floor, token_response: &[u8]) {
+    let token = serde_json::from_slice::<serde_json::Value>(token_response)
+        .ok()
+        .and_then(|v| v["access_token"].as_str().map(|t| format!("Bearer {t}")));
+    if let Some(bearer) = token.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        let _ = floor.api_bearer.set(bearer);
+    }
+}
+
+/// An API call: a bare `GET` under the API base with the kept token, relayed.
+async fn api(
+    State(floor): State<Arc<Floor>>,
+    Path((name, path)): Path<(String, String)>,
+) -> Response {
+    let Some(bearer) = floor.api_bearer.get() else {
+        return failure(StatusCode::UNAUTHORIZED, "no login yet".into());
+    };
+    if name != OIDC_CLIENT {
+        return failure(StatusCode::NOT_FOUND, format!("no client {name:?}"));
+    }
+    let request = Request::get(format!("{}{path}", floor.api_base))
+        .header(header::AUTHORIZATION, bearer.clone())
+        .body(Full::default());
+    match fetch(&floor.http, request).await {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(e) => failure(StatusCode::BAD_GATEWAY, e),
     }
 }

@@ -49,6 +49,18 @@ async fn a_few_hundred_logins_complete_without_error() {
         "{} connections for 400 calls",
         c.back_connections
     );
+
+    // API calls through the relay: four browsers log in, then 100 calls reach the API.
+    let api = driver.run(Flow::Api, 100, 4).await;
+    assert_eq!(
+        (api.ok, api.failures),
+        (100, 0),
+        "first failure: {:?}",
+        api.first_error
+    );
+    let after = provider.counters.snapshot();
+    assert_eq!(after.token - c.token, 4, "one login per browser");
+    assert_eq!(after.other - c.other, 100, "one API request per call");
     server.abort();
 }
 
@@ -105,11 +117,15 @@ async fn the_floor_app_makes_the_same_provider_calls() {
             run.first_error
         );
     }
+    let api = driver.run(Flow::Api, 20, 2).await;
+    assert_eq!((api.ok, api.failures), (20, 0), "{:?}", api.first_error);
     let c = provider.counters.snapshot();
-    // The provider checked PKCE and issued an ID token for each code, as for the demo.
-    assert_eq!(c.token, 50);
+    // The provider checked PKCE and issued an ID token for each code, as for the demo (and
+    // for the two browsers of the API calls).
+    assert_eq!(c.token, 52);
+    assert_eq!(c.other, 20, "one API request per call");
     assert_eq!(c.oauth1_credentials, 60);
-    assert_eq!(c.authorize, 80);
+    assert_eq!(c.authorize, 82);
     assert_eq!((c.discovery, c.jwks), (1, 0));
     server.abort();
 }

@@ -40,7 +40,8 @@ struct Args {
     /// for every login, so every login leaves a new session behind.
     #[arg(long, default_value_t = 0)]
     users: usize,
-    /// Flows to run, in order: oidc, oauth1.
+    /// Flows to run, in order: oidc, oauth1, api (API calls through the relay route by
+    /// logged-in browsers; each counts as one "login" in the report).
     #[arg(long, value_delimiter = ',', default_value = "oidc,oauth1")]
     flows: Vec<String>,
     /// The demo's tokio worker threads.
@@ -308,7 +309,7 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     let flows: Vec<Flow> = args
         .flows
         .iter()
-        .map(|f| Flow::parse(f).ok_or_else(|| format!("unknown flow {f:?} (oidc, oauth1)")))
+        .map(|f| Flow::parse(f).ok_or_else(|| format!("unknown flow {f:?} (oidc, oauth1, api)")))
         .collect::<Result<_, _>>()?;
     if args.against_floor {
         return against_floor(&args, &flows).await;
