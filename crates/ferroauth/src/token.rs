@@ -32,8 +32,9 @@ pub struct Login {
 /// response.
 pub type Claims = Map<String, Value>;
 
-/// A token from either protocol.
-#[derive(Clone, Serialize, Deserialize, PartialEq)]
+/// A token from either protocol. Its JSON form is the protocol's token object with a
+/// `protocol` member (`"oauth2"` or `"oauth1"`) first.
+#[derive(Clone, Serialize, PartialEq)]
 #[serde(tag = "protocol", rename_all = "lowercase")]
 pub enum Token {
     /// An OAuth 2.0 (or OpenID Connect) token.
@@ -144,6 +145,65 @@ impl fmt::Debug for OAuth2Token {
     }
 }
 
+/// Reading a [`Token`]: written by hand because serde's derive for an internally tagged enum
+/// first copies the whole object into a buffer of its own (every string, the ID token's
+/// kilobyte included) before it looks at the tag, and a stored token is read on every API
+/// call. `Serialize` writes the tag first, so the tag is read first and the rest of the
+/// object goes straight to the variant's own reader; an object whose tag comes later (one
+/// written by other code) is buffered, as before.
+impl<'de> Deserialize<'de> for Token {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TokenVisitor)
+    }
+}
+
+struct TokenVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TokenVisitor {
+    type Value = Token;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a token object with its `protocol`")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Token, A::Error> {
+        use serde::de::Error as _;
+        use serde::de::value::MapAccessDeserializer;
+        let Some(first) = map.next_key::<String>()? else {
+            return Err(A::Error::missing_field("protocol"));
+        };
+        if first == "protocol" {
+            let protocol: String = map.next_value()?;
+            let rest = MapAccessDeserializer::new(map);
+            return match protocol.as_str() {
+                "oauth2" => OAuth2Token::deserialize(rest).map(Token::OAuth2),
+                "oauth1" => OAuth1Token::deserialize(rest).map(Token::OAuth1),
+                other => Err(A::Error::unknown_variant(other, PROTOCOLS)),
+            };
+        }
+        // The tag is elsewhere: the whole object, then the variant from it.
+        let mut object = Map::new();
+        object.insert(first, map.next_value()?);
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            object.insert(key, value);
+        }
+        let protocol = match object.remove("protocol") {
+            Some(Value::String(protocol)) => protocol,
+            Some(_) => return Err(A::Error::custom("`protocol` is not a string")),
+            None => return Err(A::Error::missing_field("protocol")),
+        };
+        let object = Value::Object(object);
+        match protocol.as_str() {
+            "oauth2" => OAuth2Token::deserialize(object).map(Token::OAuth2),
+            "oauth1" => OAuth1Token::deserialize(object).map(Token::OAuth1),
+            other => return Err(A::Error::unknown_variant(other, PROTOCOLS)),
+        }
+        .map_err(A::Error::custom)
+    }
+}
+
+const PROTOCOLS: &[&str] = &["oauth2", "oauth1"];
+
 /// OAuth 1.0a token credentials (RFC 5849 §2.3).
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 pub struct OAuth1Token {
@@ -179,6 +239,54 @@ mod tests {
             scope: Some("openid".into()),
             id_token: Some(Secret::new("eyJ.x.y")),
             extra,
+        }
+    }
+
+    #[test]
+    fn tokens_read_back_whatever_the_order_of_their_members() {
+        let t = Token::OAuth2(sample());
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.starts_with("{\"protocol\":\"oauth2\","), "{json}");
+        // The tag last, as other code may write it.
+        let mut object: Map<String, Value> = serde_json::from_str(&json).unwrap();
+        object.remove("protocol");
+        let mut moved = serde_json::to_string(&object).unwrap();
+        moved.insert_str(moved.len() - 1, ",\"protocol\":\"oauth2\"");
+        assert_eq!(serde_json::from_str::<Token>(&moved).unwrap(), t);
+        let t1 = Token::OAuth1(OAuth1Token {
+            token: Secret::new("tok"),
+            token_secret: Secret::new("shh"),
+            extra: BTreeMap::from([("user_id".to_owned(), "42".to_owned())]),
+        });
+        let json = serde_json::to_string(&t1).unwrap();
+        assert_eq!(serde_json::from_str::<Token>(&json).unwrap(), t1);
+        let later =
+            r#"{"token":"tok","token_secret":"shh","extra":{"user_id":"42"},"protocol":"oauth1"}"#;
+        assert_eq!(serde_json::from_str::<Token>(later).unwrap(), t1);
+    }
+
+    #[test]
+    fn tokens_without_a_known_protocol_are_refused() {
+        for (json, says) in [
+            (r#"{}"#, "missing field `protocol`"),
+            (
+                r#"{"access_token":"a","token_type":"Bearer"}"#,
+                "missing field `protocol`",
+            ),
+            (
+                r#"{"protocol":"saml","access_token":"a"}"#,
+                "unknown variant `saml`",
+            ),
+            (
+                r#"{"access_token":"a","protocol":"saml"}"#,
+                "unknown variant `saml`",
+            ),
+            (r#"{"access_token":"a","protocol":7}"#, "not a string"),
+            (r#"{"protocol":"oauth2"}"#, "missing field `access_token`"),
+            (r#"[1]"#, "invalid type"),
+        ] {
+            let error = serde_json::from_str::<Token>(json).unwrap_err().to_string();
+            assert!(error.contains(says), "{json}: {error}");
         }
     }
 
