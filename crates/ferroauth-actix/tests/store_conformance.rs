@@ -221,6 +221,10 @@ async fn sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Postgres])
+    {
+        return;
+    }
     let (pg, fault) = (Postgres::start(), Fault::new());
     let (sessions, index) = faulty_database(&pg.url(), &fault).await;
     check("postgres", sessions, Some(fault.breaker()), index).await;
@@ -229,6 +233,9 @@ async fn postgres() {
 /// Redis is really stopped and started again for the failure step.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Redis]) {
+        return;
+    }
     let redis = Redis::start();
     let store = opened(&redis.url()).await;
     let index = store.0.index();
@@ -276,12 +283,19 @@ async fn sealed_cookies_revoked_in_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealed_cookies_revoked_in_postgres() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Postgres])
+    {
+        return;
+    }
     let pg = Postgres::start();
     sealed_with_revocations(&pg.url(), "sealed cookies, revoked in postgres").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealed_cookies_revoked_in_redis() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Redis]) {
+        return;
+    }
     let redis = Redis::start();
     sealed_with_revocations(&redis.url(), "sealed cookies, revoked in redis").await;
 }

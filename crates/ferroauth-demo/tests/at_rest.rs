@@ -323,16 +323,26 @@ async fn tokens_at_rest(framework: Framework, store: Store) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axum_redis_dump_holds_no_token() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Redis]) {
+        return;
+    }
     tokens_at_rest(Framework::Axum, Store::Redis(Redis::start())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actix_redis_dump_holds_no_token() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Redis]) {
+        return;
+    }
     tokens_at_rest(Framework::Actix, Store::Redis(Redis::start())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axum_postgres_dump_holds_no_token() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Postgres])
+    {
+        return;
+    }
     tokens_at_rest(Framework::Axum, Store::Postgres(Postgres::start())).await;
 }
 

@@ -415,6 +415,10 @@ async fn log_out(browser: &Client, client: &str) {
 }
 
 async fn openid_connect_login_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let started = Instant::now();
     let driver = Driver::start().await;
     let demo = CrossSiteDemo::start(framework, memory(framework), Mode::Query).await;
@@ -527,6 +531,10 @@ async fn openid_connect_login_in_a_browser(framework: Framework) {
 }
 
 async fn oauth1_login_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let started = Instant::now();
     let driver = Driver::start().await;
     let demo = CrossSiteDemo::start(framework, memory(framework), Mode::Query).await;
@@ -577,6 +585,10 @@ async fn oauth1_login_in_a_browser(framework: Framework) {
 /// `request_uri`), the token is DPoP-bound, and the API call proves possession of the key
 /// (the provider refuses this client's token requests without a proof).
 async fn par_and_dpop_login_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let driver = Driver::start().await;
     let demo = CrossSiteDemo::start(framework, memory(framework), Mode::Query).await;
     let browser = driver.browser().await;
@@ -602,6 +614,10 @@ async fn par_and_dpop_login_in_a_browser(framework: Framework) {
 }
 
 async fn error_pages_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let started = Instant::now();
     let driver = Driver::start().await;
     let demo = CrossSiteDemo::start(framework, memory(framework), Mode::Query).await;
@@ -666,20 +682,40 @@ async fn logins_with(framework: Framework, sessions: impl Fn() -> Sessions, labe
 }
 
 async fn logins_with_memory_sessions(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     logins_with(framework, || memory(framework), "memory").await;
 }
 
 async fn logins_with_redis_sessions(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::Redis,
+        ferroauth_testkit::services::Service::Chromium,
+    ]) {
+        return;
+    }
     logins_with(framework, || Sessions::Redis(Redis::start()), "redis").await;
 }
 
 async fn logins_with_cookie_sessions(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     logins_with(framework, || Sessions::Cookie, "cookie").await;
 }
 
 /// panva's oidc-provider with its own login and consent pages, in query and form_post
 /// mode, at 127.0.0.1 while the demo is at localhost.
 async fn oidc_provider_logins_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+        ferroauth_testkit::services::Service::Chromium,
+    ]) {
+        return;
+    }
     const SECRET: &str = "a-long-client-secret-for-browser-tests-0123456789";
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://localhost:{}", listener.local_addr().unwrap().port());
@@ -724,6 +760,12 @@ async fn oidc_provider_logins_in_a_browser(framework: Framework) {
 
 /// Authlib's OAuth 1.0a server at 127.0.0.1, the demo at localhost.
 async fn authlib_oauth1_login_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::Authlib,
+        ferroauth_testkit::services::Service::Chromium,
+    ]) {
+        return;
+    }
     const SECRET: &str = "authlib-browser-consumer-secret";
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://localhost:{}", listener.local_addr().unwrap().port());
@@ -766,6 +808,10 @@ async fn authlib_oauth1_login_in_a_browser(framework: Framework) {
 /// Over https with a certificate made for the test: the session cookie is `Secure`, and a
 /// form_post login completes.
 async fn https_login_with_a_secure_cookie(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let cert = TestCertificate::localhost();
     let driver = Driver::start().await;
     let demo =
@@ -793,6 +839,10 @@ async fn https_login_with_a_secure_cookie(framework: Framework) {
 /// the cookie on the provider's redirect, and the callback says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_strict_session_cookie_is_named_on_the_callback() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     use axum::extract::{Path, State};
     use axum::response::{IntoResponse, Response};
     use axum::routing::get;
@@ -866,6 +916,10 @@ async fn a_strict_session_cookie_is_named_on_the_callback() {
 /// README's block), run as its own process with a settings file, logging in across sites
 /// in query and form_post mode.
 async fn readme_quick_start_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let port = support::services::free_port();
     let origin = format!("http://localhost:{port}");
     let provider = TestProvider::builder()
@@ -918,6 +972,10 @@ async fn readme_quick_start_in_a_browser(framework: Framework) {
 /// The demo binary in its zero-setup mode with `--dev-provider-listen`: the development
 /// provider on its own port, another site than the demo opened at localhost.
 async fn demo_binary_with_the_dev_provider_on_its_own_port(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let (port, idp_port) = (
         support::services::free_port(),
         support::services::free_port(),
@@ -1040,6 +1098,10 @@ async fn serve_on_evil_host(
 /// (`Sec-Fetch-Site: same-site`, as Chromium sets it) stops the forgery. The victim stays
 /// logged in; the app's own logout button still works.
 async fn sibling_host_posts_are_refused_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let (cert, driver, flags) = sibling_hosts().await;
     let client = dev::OIDC_CLIENT;
     let demo = CrossSiteDemo::start_at(
@@ -1090,6 +1152,10 @@ async fn sibling_host_posts_are_refused_in_a_browser(framework: Framework) {
 /// plain names (`id`, `fa_accounts`, ...) the planted cookies reached the app and the
 /// victim was Bob. Over server-side (memory) and sealed-cookie sessions.
 async fn sibling_host_cookies_are_ignored_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let (cert, driver, flags) = sibling_hosts().await;
     let client = dev::OIDC_CLIENT;
     for sessions in [memory(framework), Sessions::Cookie] {
@@ -1177,6 +1243,10 @@ async fn sibling_host_cookies_are_ignored_in_a_browser(framework: Framework) {
 /// own login hook, cross-site in query and form_post mode: the redirect URI and the
 /// form_post re-post page keep the prefix, and the hook's page ends the login.
 async fn nested_routes_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     use support::nested::{PREFIX, serve};
     let driver = Driver::start().await;
     for mode in [Mode::Query, Mode::FormPost] {

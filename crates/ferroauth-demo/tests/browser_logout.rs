@@ -174,6 +174,12 @@ async fn introspect(peer: &Peer, token: &str) -> Value {
 }
 
 async fn logout_at_the_provider_and_from_the_app_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+        ferroauth_testkit::services::Service::Chromium,
+    ]) {
+        return;
+    }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let origin = format!("http://localhost:{port}");
@@ -233,6 +239,13 @@ async fn logout_at_the_provider_and_from_the_app_in_a_browser(framework: Framewo
 }
 
 async fn backchannel_logout_reaches_another_instance_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::Redis,
+        ferroauth_testkit::services::Service::OidcProvider,
+        ferroauth_testkit::services::Service::Chromium,
+    ]) {
+        return;
+    }
     let redis = Redis::start();
     let choice: StoreChoice = redis.url().parse().unwrap();
     let (a, b) = (

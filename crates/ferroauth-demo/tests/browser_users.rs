@@ -133,6 +133,10 @@ impl Demo {
 }
 
 async fn a_protected_page_lands_after_the_login_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let driver = Driver::start().await;
     let demo = Demo::start(framework).await;
     let browser = driver.browser().await;
@@ -156,6 +160,10 @@ async fn a_protected_page_lands_after_the_login_in_a_browser(framework: Framewor
 }
 
 async fn linking_a_second_provider_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let driver = Driver::start().await;
     let demo = Demo::start(framework).await;
     let browser = driver.browser().await;
@@ -183,6 +191,10 @@ async fn linking_a_second_provider_in_a_browser(framework: Framework) {
 }
 
 async fn unlinking_the_last_identity_is_refused_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let driver = Driver::start().await;
     let demo = Demo::start(framework).await;
     let browser = driver.browser().await;
@@ -204,6 +216,10 @@ async fn unlinking_the_last_identity_is_refused_in_a_browser(framework: Framewor
 }
 
 async fn an_unverified_address_does_not_join_in_a_browser(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
+    {
+        return;
+    }
     let driver = Driver::start().await;
     let demo = Demo::start(framework).await;
     let browser = driver.browser().await;

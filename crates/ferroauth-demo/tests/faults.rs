@@ -303,6 +303,9 @@ async fn junk_callbacks_never_reach_the_provider(framework: Framework) {
 }
 
 async fn redis_down_answers_503_and_recovers(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Redis]) {
+        return;
+    }
     let mut redis = Redis::start();
     let s = setup(framework, &StoreChoice::Redis(redis.url())).await;
     let http = harness::http();

@@ -69,6 +69,9 @@ fn settings_toml(issuer: &str) -> String {
 }
 
 async fn logins_and_signed_calls_with_every_method_and_placement(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Authlib]) {
+        return;
+    }
     let mut demo = Demo::reserve_on(framework).await;
     let peer = Peer::authlib(&provider_clients(|n| demo.redirect_uri(n)), &[]);
     demo.serve(&settings_toml(&peer.issuer));
@@ -131,6 +134,9 @@ async fn approve(authorize: &url::Url, extra: &str) -> CallbackParams {
 
 #[tokio::test]
 async fn signed_form_post_and_denials_through_the_core_api() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Authlib]) {
+        return;
+    }
     let redirect = "http://127.0.0.1:9/cb";
     let peer = Peer::authlib(
         &json!([{ "client_id": "hmac-client", "client_secret": HMAC_SECRET, "redirect_uris": [redirect] }]),
@@ -213,6 +219,9 @@ async fn signed_form_post_and_denials_through_the_core_api() {
 
 #[tokio::test]
 async fn a_request_token_from_another_session_is_refused() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Authlib]) {
+        return;
+    }
     let redirect = "http://127.0.0.1:9/cb";
     let peer = Peer::authlib(
         &json!([{ "client_id": "hmac-client", "client_secret": HMAC_SECRET, "redirect_uris": [redirect] }]),
@@ -250,6 +259,9 @@ async fn a_request_token_from_another_session_is_refused() {
 
 #[tokio::test]
 async fn a_wrong_consumer_secret_is_a_provider_error() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Authlib]) {
+        return;
+    }
     let redirect = "http://127.0.0.1:9/cb";
     let peer = Peer::authlib(
         &json!([{ "client_id": "hmac-client", "client_secret": "the-real-secret", "redirect_uris": [redirect] }]),

@@ -63,6 +63,11 @@ fn query_names(url: &url::Url) -> Vec<String> {
 /// pushes logs in, and the browser sees only `client_id` and `request_uri`; the same
 /// registration used without PAR is refused by the provider.
 async fn par_required_by_the_client_registration(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let mut demo = Demo::reserve_on(framework).await;
     let par = json!({"require_pushed_authorization_requests": true});
     let peer = Peer::oidc_provider(
@@ -110,6 +115,11 @@ async fn par_required_by_the_client_registration(framework: Framework) {
 /// The provider requires PAR for everyone (`require_pushed_authorization_requests` in its
 /// metadata): ferroauth pushes without being told; told not to, it is refused.
 async fn par_required_by_the_metadata(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let mut demo = Demo::reserve_on(framework).await;
     let peer = Peer::oidc_provider(
         &json!([client(&demo, "any-client", &["auto", "never"], json!({}))]),
@@ -142,6 +152,11 @@ async fn par_required_by_the_metadata(framework: Framework) {
 /// A pushed request the provider refuses (an unknown scope… here a redirect URI it does
 /// not know) surfaces as the PAR endpoint's own error, before the browser goes anywhere.
 async fn par_endpoint_errors_are_typed(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let mut demo = Demo::reserve_on(framework).await;
     // Registered with another redirect URI than the demo's.
     let mut registration = client(&demo, "elsewhere", &["x"], json!({}));
@@ -208,6 +223,11 @@ async fn resource_server() -> (String, tokio::task::JoinHandle<()>) {
 /// provider's opaque one, which the API cannot use; a resource the provider does not
 /// know is refused at the authorization endpoint.
 async fn resource_indicators_bind_the_token_to_the_api(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let mut demo = Demo::reserve_on(framework).await;
     let (api, _server) = resource_server().await;
     let peer = Peer::oidc_provider(
@@ -360,10 +380,20 @@ async fn dpop_bound_tokens(framework: Framework, nonce: bool, alg: &str) {
 }
 
 async fn dpop_bound_tokens_es256(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     dpop_bound_tokens(framework, false, "ES256").await;
 }
 
 async fn dpop_bound_tokens_eddsa_with_server_nonces(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     dpop_bound_tokens(framework, true, "EdDSA").await;
 }
 
@@ -431,6 +461,11 @@ fn request_object_header(url: &url::Url) -> Value {
 /// `oauth-authz-req+jwt` (RFC 9101 §10.8), and logs in; the same registration without
 /// request objects is refused.
 async fn signed_request_objects(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let mut demo = Demo::reserve_on(framework).await;
     let jar = JarClient::new(&demo, &["byvalue", "pushed", "unsigned"], true);
     let peer = Peer::oidc_provider(&json!([jar.registration]), &[]);
@@ -476,6 +511,11 @@ async fn signed_request_objects(framework: Framework) {
 /// client whose settings say nothing of request objects signs its authorization requests
 /// because the metadata asks, and logs in.
 async fn request_objects_switched_on_by_the_metadata(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let mut demo = Demo::reserve_on(framework).await;
     let jar = JarClient::new(&demo, &["auto"], false);
     let peer = Peer::oidc_provider(&json!([jar.registration]), &["--require-request-objects"]);
@@ -597,6 +637,11 @@ async fn approve_device(uri: &str, user: &str, abort: bool) -> String {
 
 #[tokio::test]
 async fn device_flow_login_approved_at_the_provider() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let (peer, client) = device_setup(&[]);
     let mut device = client.device_authorization(&[]).await.unwrap();
     assert!(!device.user_code.is_empty());
@@ -630,6 +675,11 @@ async fn device_flow_login_approved_at_the_provider() {
 
 #[tokio::test]
 async fn device_flow_denied_and_expired() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let (_peer, client) = device_setup(&["--device-code-ttl", "3"]);
     let mut denied = client.device_authorization(&[]).await.unwrap();
     let complete = denied.verification_uri_complete.clone().unwrap();
@@ -648,6 +698,11 @@ async fn device_flow_denied_and_expired() {
 /// store), while an instance with its own generated key is refused by the provider.
 #[tokio::test]
 async fn a_dpop_key_from_the_settings_is_shared_by_instances() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let peer = Peer::oidc_provider(
         &json!([{
             "client_id": "shared",
@@ -716,6 +771,11 @@ async fn a_dpop_key_from_the_settings_is_shared_by_instances() {
 /// the user approves in "another browser", and it prints who logged in.
 #[tokio::test]
 async fn the_device_login_cli_logs_in() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     use std::io::{BufRead, BufReader};
     let (peer, _) = device_setup(&[]);
     let dir = tempfile::tempdir().unwrap();

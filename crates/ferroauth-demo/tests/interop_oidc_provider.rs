@@ -71,6 +71,11 @@ fn now() -> u64 {
 }
 
 async fn logins_with_every_client_authentication_and_signature_algorithm(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let (peer, demo) = setup(framework).await;
     for (name, _, method, alg) in CLIENTS {
         let browser = Browser::new(&demo);
@@ -113,6 +118,11 @@ async fn logins_with_every_client_authentication_and_signature_algorithm(framewo
 }
 
 async fn a_user_who_aborts_reaches_the_app_as_access_denied(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     let outcome = browser.login("basic", "", AtProvider::Abort).await;
@@ -123,6 +133,11 @@ async fn a_user_who_aborts_reaches_the_app_as_access_denied(framework: Framework
 }
 
 async fn refresh_with_rotation(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     // oidc-provider issues a refresh token only with offline_access and prompt=consent.
@@ -146,6 +161,11 @@ async fn refresh_with_rotation(framework: Framework) {
 /// the browser back to `/logged-out` with the state, and its own session has ended: the
 /// next login asks for the user's credentials again.
 async fn rp_initiated_logout_ends_the_providers_session(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let (peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     let outcome = browser.login("basic", "", AtProvider::LogIn("alice")).await;
@@ -223,6 +243,11 @@ async fn rp_initiated_logout_ends_the_providers_session(framework: Framework) {
 }
 
 async fn callbacks_are_single_use_and_bound_to_the_session(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     let callback = browser
@@ -254,6 +279,11 @@ async fn callbacks_are_single_use_and_bound_to_the_session(framework: Framework)
 }
 
 async fn parallel_logins_in_one_session(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     let first = browser
@@ -273,6 +303,11 @@ async fn parallel_logins_in_one_session(framework: Framework) {
 }
 
 async fn a_callback_at_the_wrong_client_route_is_refused(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let (_peer, demo) = setup(framework).await;
     let browser = Browser::new(&demo);
     let callback = browser
@@ -287,6 +322,11 @@ async fn a_callback_at_the_wrong_client_route_is_refused(framework: Framework) {
 }
 
 async fn form_post_callbacks(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     // response_mode=form_post: the provider's page posts the response to the callback,
     // which must accept a POST form as well as a GET query.
     let (_peer, demo) = setup(framework).await;

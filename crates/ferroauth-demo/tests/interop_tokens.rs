@@ -163,6 +163,11 @@ fn oauth2(token: &Token) -> &ferroauth::OAuth2Token {
 
 #[tokio::test]
 async fn refresh_rotation_and_a_reused_refresh_token() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let s = setup();
     let login = s.login("rotate", "alice").await;
     let first = oauth2(&login.token).clone();
@@ -223,6 +228,11 @@ fn json_of(r: ferroauth::http::HttpResponse) -> (u16, Value) {
 
 #[tokio::test]
 async fn logins_with_private_key_jwt_and_client_secret_jwt() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let s = setup();
     for name in ["pkjwt-rsa", "pkjwt-ec", "pkjwt-ed", "secretjwt"] {
         let user = format!("user-{name}");
@@ -243,6 +253,11 @@ async fn logins_with_private_key_jwt_and_client_secret_jwt() {
 
 #[tokio::test]
 async fn the_reactive_refresh_then_revocation_and_introspection() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let s = setup();
     let login = s.login("pkjwt-ec", "carol").await;
     let client = s.client("pkjwt-ec");
@@ -295,6 +310,11 @@ async fn the_reactive_refresh_then_revocation_and_introspection() {
 
 #[tokio::test]
 async fn an_expired_stored_token_is_refreshed_before_use() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let s = setup();
     let login = s.login("secretjwt", "dave").await;
     let mut token = login.token.clone();
@@ -317,6 +337,11 @@ async fn an_expired_stored_token_is_refreshed_before_use() {
 
 #[tokio::test]
 async fn client_credentials() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let s = setup();
     let client = s.client("service");
     let token = client
@@ -340,6 +365,11 @@ async fn client_credentials() {
 }
 
 async fn demo_logout_goes_to_the_end_session_endpoint(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+    ]) {
+        return;
+    }
     let mut demo = Demo::reserve_on(framework).await;
     let clients = json!([{
         "client_id": "basic",

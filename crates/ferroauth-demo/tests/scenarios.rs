@@ -339,20 +339,44 @@ async fn suite(target: Target) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_on_the_readme_quick_start() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+        ferroauth_testkit::services::Service::Authlib,
+    ]) {
+        return;
+    }
     suite(Target::QuickStart).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_on_the_demo() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+        ferroauth_testkit::services::Service::Authlib,
+    ]) {
+        return;
+    }
     suite(Target::Demo).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_on_the_readme_actix_quick_start() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+        ferroauth_testkit::services::Service::Authlib,
+    ]) {
+        return;
+    }
     suite(Target::ActixQuickStart).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_on_the_actix_demo() {
+    if ferroauth_testkit::services::skip_without(&[
+        ferroauth_testkit::services::Service::OidcProvider,
+        ferroauth_testkit::services::Service::Authlib,
+    ]) {
+        return;
+    }
     suite(Target::ActixDemo).await;
 }

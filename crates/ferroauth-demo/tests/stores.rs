@@ -292,6 +292,9 @@ async fn actix_store_memory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actix_store_redis() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Redis]) {
+        return;
+    }
     let redis = Redis::start();
     suite(
         "actix redis",
@@ -315,12 +318,19 @@ async fn store_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_postgres() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Postgres])
+    {
+        return;
+    }
     let pg = Postgres::start();
     suite("postgres", Backend::Url(pg.url().parse().unwrap())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_redis() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Redis]) {
+        return;
+    }
     let redis = Redis::start();
     suite("redis", Backend::Url(redis.url().parse().unwrap())).await;
 }

@@ -465,6 +465,9 @@ async fn users_are_shared_between_instances(framework: Framework, url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_are_shared_between_instances_on_redis() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Redis]) {
+        return;
+    }
     let redis = support::services::Redis::start();
     users_are_shared_between_instances(Framework::Axum, &redis.url()).await;
     users_are_shared_between_instances(Framework::Actix, &redis.url()).await;
@@ -472,6 +475,10 @@ async fn users_are_shared_between_instances_on_redis() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_are_shared_between_instances_on_postgres() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Postgres])
+    {
+        return;
+    }
     let pg = support::services::Postgres::start();
     users_are_shared_between_instances(Framework::Axum, &pg.url()).await;
     users_are_shared_between_instances(Framework::Actix, &pg.url()).await;

@@ -133,6 +133,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Handlers bail out with a ready `Response` as the error value; these paths
 // are cold and boxing them would only add noise.
 #![allow(clippy::result_large_err)]
@@ -151,6 +152,7 @@ mod oauth1;
 mod oidc;
 #[cfg(feature = "store-conformance")]
 pub mod servers;
+pub mod services;
 mod state;
 #[cfg(feature = "store-conformance")]
 pub mod store_conformance;

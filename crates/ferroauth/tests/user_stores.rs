@@ -137,6 +137,10 @@ async fn sqlite() {
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Postgres])
+    {
+        return;
+    }
     let pg = ferroauth_testkit::servers::Postgres::start();
     shared(&pg.url()).await;
 }
@@ -144,6 +148,9 @@ async fn postgres() {
 #[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis() {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Redis]) {
+        return;
+    }
     let redis = ferroauth_testkit::servers::Redis::start();
     shared(&redis.url()).await;
 }
