@@ -43,6 +43,7 @@
 
 // Every public item documented: an undocumented one fails the build, not only CI.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};

@@ -63,6 +63,7 @@
 
 // Every public item documented: an undocumented one fails the build, not only CI.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::request::Parts;

@@ -61,6 +61,7 @@
 
 // Every public item documented: an undocumented one fails the build, not only CI.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod callback;
 mod client;
