@@ -45,7 +45,13 @@ fuzz_target!(|data: &[u8]| {
         Ok(claims) => {
             assert_eq!(claims.iss(), ISSUER);
             assert!(claims.aud().iter().any(|a| a == CLIENT), "{:?}", claims.aud());
-            assert!(claims.exp() + 60 > NOW as i64, "expired: {}", claims.exp());
+            // `saturating_add`: an `exp` far in the future (a float of 22 digits) is valid
+            // RFC 7519 and reads as `i64::MAX`; the first version of this line overflowed on it.
+            assert!(
+                claims.exp().saturating_add(60) > NOW as i64,
+                "expired: {}",
+                claims.exp()
+            );
             if let Some(nonce) = params.nonce {
                 assert_eq!(claims.nonce(), Some(nonce));
             }
