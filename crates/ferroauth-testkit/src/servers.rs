@@ -6,7 +6,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -303,34 +303,16 @@ fn is_root() -> bool {
 }
 
 fn pg_bin_dir() -> PathBuf {
+    // `named_by` first: in CI an unset variable fails the test instead of a guess.
     if let Some(dir) = named_by("FERROAUTH_PG_BIN") {
         return PathBuf::from(dir);
     }
-    let debian = Path::new("/usr/lib/postgresql");
-    if let Ok(entries) = std::fs::read_dir(debian) {
-        let mut versions: Vec<(u32, PathBuf)> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let v = e.file_name().to_str()?.parse::<u32>().ok()?;
-                let bin = e.path().join("bin");
-                bin.join("initdb").exists().then_some((v, bin))
-            })
-            .collect();
-        versions.sort();
-        if let Some((_, bin)) = versions.pop() {
-            return bin;
-        }
-    }
-    match Command::new("pg_config").arg("--bindir").output() {
-        Ok(o) if o.status.success() => {
-            PathBuf::from(String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        }
-        Ok(o) => missing(
+    crate::services::postgres_bin().unwrap_or_else(|| {
+        missing(
             "PostgreSQL (initdb, pg_ctl)",
-            String::from_utf8_lossy(&o.stderr),
-        ),
-        Err(e) => missing("PostgreSQL (initdb, pg_ctl)", e),
-    }
+            "none under /usr/lib/postgresql and no pg_config",
+        )
+    })
 }
 
 /// A SQLite database file in a directory of its own, removed on drop.
