@@ -40,6 +40,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// Debian's Chromium, which the browser tests drive.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// Debian's chromedriver.
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
 /// The variable that turns a missing service from a skip into a failure.
 pub const REQUIRE_VAR: &str = "FERROAUTH_REQUIRE_SERVICES";
 
@@ -90,16 +95,13 @@ impl Service {
                 runs(&env_or("FERROAUTH_NODE", "node"), "--version")
             }
             Service::Authlib => {
-                let python = std::env::var_os("FERROAUTH_PYTHON")
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| interop_dir().join(".venv/bin/python"));
+                let python = authlib_python();
                 match python.exists() {
                     true => None,
                     false => Some(format!("{} does not exist", python.display())),
                 }
             }
-            Service::Chromium => ["/usr/bin/chromium", "/usr/bin/chromedriver"]
+            Service::Chromium => [CHROMIUM, CHROMEDRIVER]
                 .into_iter()
                 .find(|p| !Path::new(p).exists())
                 .map(|p| format!("{p} does not exist")),
@@ -138,6 +140,14 @@ pub fn interop_dir() -> PathBuf {
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop"))
+}
+
+/// The interop virtualenv's Python: `FERROAUTH_PYTHON`, else `interop/.venv/bin/python`.
+pub fn authlib_python() -> PathBuf {
+    std::env::var_os("FERROAUTH_PYTHON")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| interop_dir().join(".venv/bin/python"))
 }
 
 /// PostgreSQL's binary directory, looked for as the table in the module docs says.

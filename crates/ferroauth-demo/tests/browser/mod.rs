@@ -13,8 +13,7 @@ use base64::Engine;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-pub const CHROMIUM: &str = "/usr/bin/chromium";
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub use ferroauth_testkit::services::{CHROMEDRIVER, CHROMIUM};
 /// How long any one page or element may take.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 /// Window width for the screenshots.

@@ -10,7 +10,6 @@ pub mod nested;
 pub mod services;
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -21,12 +20,7 @@ use url::Url;
 
 pub use framework::Framework;
 
-/// The interop folder: from `scripts/test`, or relative to this crate.
-pub fn interop_dir() -> PathBuf {
-    std::env::var_os("FERROAUTH_INTEROP_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../interop"))
-}
+pub use ferroauth_testkit::services::interop_dir;
 
 /// A provider running as a child process; killed on drop.
 pub struct Peer {
@@ -52,9 +46,7 @@ impl Peer {
     /// The project's Authlib provider with these clients.
     pub fn authlib(clients: &Value, extra: &[&str]) -> Peer {
         let dir = interop_dir();
-        let python = std::env::var("FERROAUTH_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| dir.join(".venv/bin/python"));
+        let python = ferroauth_testkit::services::authlib_python();
         assert!(
             python.exists(),
             "the Authlib venv is missing: run scripts/setup-peers (scripts/test does)"
