@@ -138,6 +138,7 @@
 // are cold and boxing them would only add noise.
 #![allow(clippy::result_large_err)]
 
+pub mod agent;
 mod config;
 pub mod dev;
 mod device;
