@@ -37,14 +37,19 @@ fuzz_target!(|data: &[u8]| {
     params.nonce = (flags & 1 != 0).then_some("n-0S6_WzA2Mj");
     params.max_age = (flags & 2 != 0).then_some(600);
     params.access_token = (flags & 4 != 0).then_some("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y");
-    params.code = (flags & 8 != 0).then_some("Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk");
+    params.code =
+        (flags & 8 != 0).then_some("Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk");
     params.state = (flags & 16 != 0).then_some("af0ifjsldkj");
     params.require_auth_time = flags & 32 != 0;
 
     match validate(&token, &JwkSet::default(), Some(SECRET), &params) {
         Ok(claims) => {
             assert_eq!(claims.iss(), ISSUER);
-            assert!(claims.aud().iter().any(|a| a == CLIENT), "{:?}", claims.aud());
+            assert!(
+                claims.aud().iter().any(|a| a == CLIENT),
+                "{:?}",
+                claims.aud()
+            );
             // `saturating_add`: an `exp` far in the future (a float of 22 digits) is valid
             // RFC 7519 and reads as `i64::MAX`; the first version of this line overflowed on it.
             assert!(

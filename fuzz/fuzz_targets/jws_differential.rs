@@ -67,14 +67,20 @@ fuzz_target!(|data: &[u8]| {
 
     let Ok(Value::Object(claims)) = serde_json::from_slice::<Value>(payload) else {
         // Not a JWT's claims: only ours must not accept what it cannot have signed.
-        assert!(mode & 0x01 == 0 || ours.is_err(), "a damaged signature accepted");
+        assert!(
+            mode & 0x01 == 0 || ours.is_err(),
+            "a damaged signature accepted"
+        );
         return;
     };
     if !registered_claims_typed(&claims) {
         // jsonwebtoken reads the registered claims while decoding, so a wrongly typed one is
         // a JSON error there; ferroauth's JWS layer leaves claims to the ID token checks,
         // which refuse it (`IdTokenError::InvalidClaim`). Not comparable here.
-        assert!(mode & 0x01 == 0 || ours.is_err(), "a damaged signature accepted");
+        assert!(
+            mode & 0x01 == 0 || ours.is_err(),
+            "a damaged signature accepted"
+        );
         return;
     }
     match (&ours, &theirs) {
@@ -87,7 +93,10 @@ fuzz_target!(|data: &[u8]| {
         _ => panic!(
             "they disagree on {token:?}: ferroauth {:?}, jsonwebtoken {:?}",
             ours.as_ref().map(|_| "accepts"),
-            theirs.as_ref().map(|_| "accepts").map_err(|e| e.to_string())
+            theirs
+                .as_ref()
+                .map(|_| "accepts")
+                .map_err(|e| e.to_string())
         ),
     }
 });

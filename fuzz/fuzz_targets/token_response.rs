@@ -27,7 +27,9 @@ fuzz_target!(|data: &[u8]| {
         headers,
         body: Bytes::copy_from_slice(body),
     };
-    if let Ok(token) = ferroauth::proto::oauth2::token_response::parse("fuzz", &response, 1_800_000_000) {
+    if let Ok(token) =
+        ferroauth::proto::oauth2::token_response::parse("fuzz", &response, 1_800_000_000)
+    {
         // A parsed token serializes and reads back (it is kept in sessions that way).
         let text = serde_json::to_string(&token).expect("a token serializes");
         let _: ferroauth::OAuth2Token = serde_json::from_str(&text).expect("and reads back");
