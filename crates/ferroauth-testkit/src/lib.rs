@@ -130,6 +130,44 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Testing your app's login
+//!
+//! [`agent::Agent`] is a scripted browser: it follows redirects, keeps cookies, posts
+//! `form_post` answers and picks a user on the provider's sign-in page, so a test logs in
+//! through the app's real routes in one call. Here the "app" is a bare callback route; the
+//! repository's `examples/testing_your_app.rs` does the same with a ferroauth app.
+//!
+//! ```
+//! use ferroauth_testkit::{Client, TestProvider, User, agent::Agent};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let app_url = format!("http://{}", listener.local_addr()?);
+//! let app = axum::Router::new().route(
+//!     "/callback",
+//!     axum::routing::get(|q: axum::extract::RawQuery| async move {
+//!         format!("the app got {}", q.0.unwrap_or_default())
+//!     }),
+//! );
+//! tokio::spawn(async move { axum::serve(listener, app).await });
+//!
+//! let provider = TestProvider::builder()
+//!     .user(User::new("alice"))
+//!     .client(Client::confidential("web", "s3cret", format!("{app_url}/callback")))
+//!     .start()
+//!     .await?;
+//! let authorize = format!(
+//!     "{}?response_type=code&client_id=web&redirect_uri={app_url}/callback&state=xyz",
+//!     provider.url("/authorize")
+//! );
+//! let page = Agent::new().login(&authorize, "alice").await?;
+//! assert!(page.body.starts_with("the app got code="), "{}", page.body);
+//! assert!(page.body.contains("state=xyz"));
+//! # Ok(())
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
