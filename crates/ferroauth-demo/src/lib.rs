@@ -1,11 +1,37 @@
 //! The ferroauth demo app: every configured provider behind the library's routes, plus a
-//! home page and an API pass-through.
+//! home page and an API pass-through. `cargo run -p ferroauth-demo` with no settings starts
+//! a development provider in the same process (users alice and bob) with an OpenID Connect
+//! client, the same with pushed authorization requests and DPoP-bound tokens (`dev-dpop`),
+//! and an OAuth 1.0a client; `-- --dev-provider-listen 127.0.0.1:9000` serves it on its own
+//! port, another site than the demo at `http://localhost:8000/`, as real providers are, and
+//! `-- --framework actix` runs the same demo on actix-web. `-- --config ferroauth.toml` reads
+//! the app's own providers; `-- --help` lists every flag.
+//!
+//! # The HTTP contract
 //!
 //! | route | does |
 //! |---|---|
 //! | `GET /` | providers as login buttons, the logged-in user |
-//! | `GET /login/{name}`, `GET`/`POST /auth/{name}`, `POST /refresh/{name}`, `POST /logout` | [`ferroauth_axum::routes::AuthRoutes`] |
-//! | `GET /api/{name}/{*path}` | the provider's API at `api_base_url` + path, with the stored token (refreshed when it expires within a minute, or once after a 401 `invalid_token`) |
+//! | `GET /login/{name}` | 302 to the provider (sets the session cookie, `SameSite=Lax; HttpOnly`); `?next=/path` is where the browser goes after the login, when it is a path of the app |
+//! | `GET` or `POST /auth/{name}` | the callback. With `Accept: application/json`: 200 `{"provider", "userinfo", "token": {"token_type", "expires_at", "scope"}}` (no secrets), or 4xx/5xx `{"error", "error_description"}`; otherwise HTML |
+//! | `GET /api/{name}/{*path}` | the provider API at `api_base_url` + path with the stored token, refreshed when it expires within 60 s or once after a 401 `invalid_token`; a path that would leave `api_base_url` is 400 `invalid_api_path`; the answer carries `X-Content-Type-Options: nosniff` and a sandboxing CSP |
+//! | `POST /refresh/{name}` | refresh the stored OAuth 2.0 token; with `Accept: application/json` answers like the callback (`provider`, `userinfo` re-read when the provider has a userinfo endpoint, `token`) |
+//! | `POST /logout[?provider=NAME]` | end the session at once (never waiting on a provider); revoke its tokens at their providers in the background, the refresh token first (RFC 7009; `client_kwargs.revoke_tokens_on_logout = false` opts out); when the named account (else the first) has an ID token and its provider an `end_session_endpoint` (known already: no discovery at logout), HTML requests are redirected there with `id_token_hint`, `client_id`, `post_logout_redirect_uri` = the app's `/logged-out` and a one-time `state`, and JSON gets `{"logged_out": true, "end_session_url": ...}`. A `provider` the session is not logged in with is 400 `invalid_request`, and nothing is cleared |
+//! | `GET /logged-out` | where the provider sends the browser back: its `state` must be the logout's (once, within 10 minutes), then 303 to `/`; any other is 400 `logout_state_unknown` |
+//! | `POST /logout?everywhere=1` | "sign out everywhere": also ends every other session of the same user at this app (each login's user at its provider: the issuer, or the client, and `sub`), on every instance; the home page's "Sign out everywhere" button. 501 `session_index_unavailable` over sealed cookies without a revocation list, and nothing is cleared |
+//! | `GET /login[?next=PATH]` | where a protected page sends a browser: one link per provider, each carrying `next` (with one provider, straight to its login route) |
+//! | `GET /me[?max_age=N]` | a protected page: not logged in, HTML gets 303 to `/login?next=%2Fme`, JSON 401 `{"error": "login_required"}`; logged in, JSON `{"user_id", "identities": [{"provider", "sub"}], "logins"}` (the app's own user, from the user store); with `max_age`, an older login is sent back through its provider (401 `login_too_old` to JSON) |
+//! | `POST /unlink/{name}` | unlinks the user's identities at provider `name` and forgets that login here; the last identity is refused with 409 `last_identity`; 403 from another site |
+//! | `POST /backchannel-logout/{name}` | OpenID Connect Back-Channel Logout 1.0: the provider's `logout_token` (a form POST, server to server: no cookie and no cross-site check) is checked (signature with the provider's keys, `iss`, `aud`, `iat` within 5 minutes, `events`, `sid` or `sub`, no `nonce`, `typ` `logout+jwt` or `JWT`, `jti` used once across instances), then every session of its `sid` (else its `sub`) ends on every instance: 200 with `Cache-Control: no-store`; a bad token is 400 JSON whose code names the rule (`logout_token_signature_invalid`, `logout_token_audience_mismatch`, `logout_token_replayed`, `logout_token_nonce_present`, `logout_token_event_missing`, `logout_token_names_no_session`, `logout_token_stale`, ...); 501 `session_index_unavailable` when the store cannot find sessions by user |
+//!
+//! `POST /refresh/{name}` and `POST /logout` answer 403 `cross_site_request` to a request
+//! from another site or a sibling subdomain; `GET /login/{name}` answers 400
+//! `invalid_request` naming the parameter for a bad `max_age`, `prompt`, `login_hint`,
+//! `ui_locales` or `next`.
+//!
+//! The login routes, the callback, `/logout`, `/logged-out`, `/refresh/{name}`, `/login`,
+//! `/me`, `/unlink/{name}` and `/backchannel-logout/{name}` are
+//! [`ferroauth_axum::routes::AuthRoutes`] (or its actix-web twin); the rest is the demo's.
 //!
 //! Tests and benchmarks drive the demo through these routes; keep them stable.
 

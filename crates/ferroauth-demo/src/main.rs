@@ -18,7 +18,8 @@ use ferroauth_testkit::dev;
 
 // The allocator is the host app's choice; ferroauth sets none. Logins allocate many small,
 // short-lived objects (headers, JSON, session records), where mimalloc does about 15% fewer
-// instructions per login than glibc's malloc (callgrind, docs/performance.md).
+// instructions per login than glibc's malloc (callgrind,
+// crates/ferroauth/src/guide/performance.md).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

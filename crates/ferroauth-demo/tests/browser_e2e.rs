@@ -912,9 +912,9 @@ async fn a_strict_session_cookie_is_named_on_the_callback() {
     browser.close().await.expect("close the browser");
 }
 
-/// The README's quick start as it is (`src/bin/quickstart.rs`, the same text as the
-/// README's block), run as its own process with a settings file, logging in across sites
-/// in query and form_post mode.
+/// The quick-start app as it is (`src/bin/quickstart.rs`, the same text as the axum app of
+/// the guide's frameworks chapter), run as its own process with a settings file, logging in
+/// across sites in query and form_post mode.
 async fn readme_quick_start_in_a_browser(framework: Framework) {
     if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Chromium])
     {

@@ -1,7 +1,7 @@
-//! The provider checks of docs/provider-checks.md live in the core, so both frameworks
-//! make them: a provider answering a token of an unknown type (`mac`), or an ID token not
-//! valid yet (`nbf` an hour ahead), gets the same typed 502 from the axum and the actix
-//! demo, and the next good login still succeeds.
+//! The provider checks of the guide (crates/ferroauth/src/guide/provider_checks.md) live in
+//! the core, so both frameworks make them: a provider answering a token of an unknown type
+//! (`mac`), or an ID token not valid yet (`nbf` an hour ahead), gets the same typed 502
+//! from the axum and the actix demo, and the next good login still succeeds.
 
 mod support;
 

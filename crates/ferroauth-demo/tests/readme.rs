@@ -1,36 +1,112 @@
-//! The README's quick starts are `src/bin/quickstart.rs` (axum) and
-//! `src/bin/quickstart_actix.rs` (actix-web) word for word, so that what the tests run is
-//! what a reader copies.
+//! The README is checked against the code: its quick start is `examples/quickstart.rs`
+//! word for word (what a reader copies is what the examples' test runs), its settings
+//! examples load, its links into the guide lead somewhere, and it stays short. The
+//! quick-start apps of the guide's frameworks chapter are this crate's `quickstart`
+//! (axum) and `quickstart_actix` (actix-web) binaries, which the browser and scenario
+//! suites log in through.
 
-/// The first `rust,no_run` block after the README heading `heading`.
-fn block_after(heading: &str) -> &'static str {
-    let readme = include_str!("../../../README.md");
-    let section = readme
+const README: &str = include_str!("../../../README.md");
+
+/// The first `rust,no_run` block after the heading `heading` of `text`: up to the line
+/// that closes it (the code's own doc comments may hold fences of their own).
+fn block_after<'a>(text: &'a str, heading: &str) -> &'a str {
+    let section = text
         .split(heading)
         .nth(1)
-        .unwrap_or_else(|| panic!("the README has a '{heading}' section"));
-    section
+        .unwrap_or_else(|| panic!("no '{heading}' section"));
+    let rest = section
         .split("```rust,no_run\n")
         .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("a rust block in that section")
+        .expect("a rust block in that section");
+    let end = rest.find("\n```\n").expect("the rust block is closed");
+    &rest[..=end]
 }
 
 #[test]
-fn the_readme_quick_start_is_the_quickstart_binary() {
+fn the_readme_quick_start_is_the_quickstart_example() {
     assert_eq!(
-        block_after("## Use it with axum"),
-        include_str!("../src/bin/quickstart.rs"),
-        "README.md's quick start differs from crates/ferroauth-demo/src/bin/quickstart.rs"
+        block_after(README, "## Quick start"),
+        include_str!("../../../examples/quickstart.rs"),
+        "README.md's quick start differs from examples/quickstart.rs"
     );
 }
 
 #[test]
-fn the_readme_actix_quick_start_is_the_quickstart_actix_binary() {
+fn the_readme_is_at_most_200_lines() {
+    let lines = README.lines().count();
+    assert!(
+        lines <= 200,
+        "README.md has {lines} lines: keep it to what a newcomer needs (at most 200), and \
+         move the depth into a chapter of the guide (crates/ferroauth/src/guide)"
+    );
+}
+
+/// The README's relative links (the guide's chapters, the crates, CONTRIBUTING.md) name
+/// files and folders of the repository, and a `#fragment` a heading of the chapter.
+/// `examples/README.md` is the examples' own list.
+#[test]
+fn the_readme_links_lead_somewhere() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut checked = 0;
+    for link in README.split("](").skip(1) {
+        let target = link.split(')').next().unwrap_or_default();
+        if target.contains("://") || target == "examples/README.md" {
+            continue;
+        }
+        let (path, fragment) = target.split_once('#').unwrap_or((target, ""));
+        let file = root.join(path);
+        assert!(
+            file.exists(),
+            "README.md links to {target}, which does not exist"
+        );
+        if !fragment.is_empty() {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let anchors: Vec<String> = text
+                .lines()
+                .filter_map(|line| {
+                    line.trim_start_matches('#')
+                        .strip_prefix(' ')
+                        .filter(|_| line.starts_with('#'))
+                })
+                .map(|heading| {
+                    heading
+                        .to_lowercase()
+                        .chars()
+                        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+                        .map(|c| if c == ' ' { '-' } else { c })
+                        .collect()
+                })
+                .collect();
+            assert!(
+                anchors.iter().any(|a| a == fragment),
+                "README.md links to {target}, but {path} has no such heading ({anchors:?})"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "the README links into the guide");
+}
+
+/// The axum and the actix-web quick-start apps of the guide's frameworks chapter.
+const FRAMEWORKS: &str = include_str!("../../ferroauth/src/guide/frameworks.md");
+
+#[test]
+fn the_guides_axum_quick_start_is_the_quickstart_binary() {
     assert_eq!(
-        block_after("## Use it with actix-web"),
+        block_after(FRAMEWORKS, "## axum"),
+        include_str!("../src/bin/quickstart.rs"),
+        "the guide's axum app (crates/ferroauth/src/guide/frameworks.md) differs from \
+         crates/ferroauth-demo/src/bin/quickstart.rs"
+    );
+}
+
+#[test]
+fn the_guides_actix_quick_start_is_the_quickstart_actix_binary() {
+    assert_eq!(
+        block_after(FRAMEWORKS, "## actix-web"),
         include_str!("../src/bin/quickstart_actix.rs"),
-        "README.md's actix quick start differs from crates/ferroauth-demo/src/bin/quickstart_actix.rs"
+        "the guide's actix-web app (crates/ferroauth/src/guide/frameworks.md) differs from \
+         crates/ferroauth-demo/src/bin/quickstart_actix.rs"
     );
 }
 
@@ -40,7 +116,7 @@ fn the_readme_actix_quick_start_is_the_quickstart_actix_binary() {
 /// fresh key, in their place.
 #[test]
 fn the_readme_settings_examples_load() {
-    let readme = include_str!("../../../README.md");
+    let readme = README;
     let key = rcgen::KeyPair::generate().unwrap().serialize_pem();
     let key = key.trim().replace('\n', "\\n");
     let blocks: Vec<&str> = readme
@@ -48,7 +124,7 @@ fn the_readme_settings_examples_load() {
         .skip(1)
         .filter_map(|rest| rest.split("```").next())
         .collect();
-    assert!(blocks.len() >= 2, "the README has its settings examples");
+    assert!(!blocks.is_empty(), "the README has its settings example");
     for block in blocks {
         let block = block
             .replace(

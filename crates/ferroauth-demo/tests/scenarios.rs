@@ -1,6 +1,7 @@
-//! One scenario suite, written once against the HTTP contract (README "The demo's HTTP
-//! contract"), run against four apps as their own processes: the README quick starts as
-//! they are (`src/bin/quickstart.rs` on axum, `src/bin/quickstart_actix.rs` on actix-web),
+//! One scenario suite, written once against the HTTP contract (the crate docs of
+//! `ferroauth_demo`, "The HTTP contract"), run against four apps as their own processes: the
+//! quick-start apps of the guide's frameworks chapter as they are (`src/bin/quickstart.rs` on
+//! axum, `src/bin/quickstart_actix.rs` on actix-web),
 //! and the demo binary on each framework (`--framework axum|actix`). The providers are real: panva
 //! oidc-provider (OpenID Connect, its own login and consent forms) and Authlib (OAuth 1.0a).
 //!

@@ -1,5 +1,6 @@
 //! The web layer attacked as a hostile page, a sibling subdomain or a careless link would,
-//! on both frameworks (`docs/security.md` lists each attack with its defence).
+//! on both frameworks (the guide's security chapter,
+//! `crates/ferroauth/src/guide/security.md`, lists each attack with its defence).
 //!
 //! The world: the testkit provider on its own port, the demo on another, and two more
 //! servers of the test's own — the provider's API (which answers what a hostile or merely

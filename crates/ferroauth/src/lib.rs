@@ -1,12 +1,5 @@
 //! ferroauth: OAuth 1.0a, OAuth 2.0 and OpenID Connect login for Rust web applications.
 //!
-//! A registry of named providers read from the app's settings; `authorize_redirect` keeps
-//! the pending login (state, PKCE verifier, nonce, or the OAuth 1.0a request token) in the
-//! session and returns the provider URL; `authorize_access_token` finishes the login on the
-//! callback; API calls go out with the stored token. This crate has no web-framework
-//! types: `ferroauth-axum` adapts it to axum and tower-sessions, and any framework can do
-//! the same by implementing [`session::pending::PendingStore`] over its session.
-//!
 //! ```
 //! use ferroauth::{CallbackParams, OAuth};
 //! use ferroauth::session::pending::MemoryPendingStore;
@@ -25,7 +18,7 @@
 //! let oauth = OAuth::from_settings(&settings)?;
 //! let client = oauth.client("example")?;
 //!
-//! // One session's pending logins; a web app uses its session store instead.
+//! // One session's pending logins; a web app uses its session instead.
 //! let session = MemoryPendingStore::new();
 //! let url = client.authorize_redirect(&session, "https://app.example/auth/example").await?;
 //! assert!(url.as_str().starts_with("https://provider.example/authorize?response_type=code"));
@@ -37,6 +30,25 @@
 //! assert_eq!(error.code(), "state_unknown");
 //! # Ok(()) }
 //! ```
+//!
+//! A registry of named providers read from the app's settings ([`OAuth`]);
+//! `authorize_redirect` keeps the pending login (state, PKCE verifier, nonce, or the OAuth
+//! 1.0a request token) in the session and returns the provider URL;
+//! `authorize_access_token` finishes the login on the callback; API calls go out with the
+//! stored token, refreshed when it expires. This crate has no web-framework types:
+//! `ferroauth-axum` adapts it to axum and tower-sessions, `ferroauth-actix` to actix-web and
+//! actix-session, and any other framework can do the same by implementing one trait,
+//! [`session::Session`], over its session (entries of JSON text by key, a new id, clear);
+//! the pending logins ([`session::SessionPending`], a [`session::pending::PendingStore`])
+//! and the tokens ([`session::SessionTokens`], a [`session::tokens::TokenStore`]) are built
+//! on it.
+//!
+//! **The [guide]** explains it chapter by chapter: [concepts](guide::concepts),
+//! [axum and actix-web](guide::frameworks), [every settings key](guide::settings),
+//! [sessions and stores](guide::sessions), [provider presets](guide::presets),
+//! [the security model](guide::security), [deploying behind a proxy](guide::proxy),
+//! [testing your app](guide::testing), [performance](guide::performance) and
+//! [migrating from Authlib](guide::authlib).
 //!
 //! The layout follows what things are, in layers, lowest first: a module imports only from
 //! its own row or the rows above it, and no two modules import each other
@@ -53,6 +65,7 @@
 //! | session | [`session`] | what a login keeps in a browser's session: the [`session::Session`] trait, pending logins, tokens, accounts, sealed cookies |
 //! | client | [`OAuthClient`], [`OAuth`] | one registered client and its operations (login, userinfo, API calls, refresh, grants, revocation), its internals private to it; the registry of clients |
 //! | web | [`web`] | what every framework integration does alike: the routes' work, errors as statuses |
+//! | documentation | [`guide`] | no code: the guide's chapters |
 //!
 //! Each public type has one path: a public module's types are named through it
 //! (`ferroauth::settings::Settings`, `ferroauth::session::pending::PendingStore`); the
@@ -68,6 +81,7 @@ mod client;
 pub mod cookies;
 mod error;
 pub mod form_post;
+pub mod guide;
 pub mod hooks;
 pub mod html;
 pub mod http;

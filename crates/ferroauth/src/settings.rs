@@ -53,7 +53,8 @@ pub struct Settings {
 }
 
 /// The `preset_options` table: what a preset needs to know about this app's account with
-/// the provider. Each preset reads only some of them (see `docs/presets.md`).
+/// the provider. Each preset reads only some of them (see the
+/// [presets chapter](crate::guide::presets)).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PresetOptions {

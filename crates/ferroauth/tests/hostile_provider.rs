@@ -1231,7 +1231,8 @@ async fn device_authorization_with_terminal_escapes_or_unsafe_uris() {
 
 // ---------------------------------------------------------------------------------------
 // Checks the reference clients make (Authlib, openid-client / oauth4webapi,
-// openidconnect-rs); each row of docs/provider-checks.md names its test.
+// openidconnect-rs); each row of the guide's provider checks
+// (src/guide/provider_checks.md) names its test.
 
 #[tokio::test]
 async fn id_token_not_yet_valid() {

@@ -1,5 +1,6 @@
-//! `docs/presets.md` is the table of every preset, rendered from the presets themselves:
-//! this test fails when the two differ, so the documentation cannot fall behind the code.
+//! The guide's presets chapter (`src/guide/presets.md`, shown as `ferroauth::guide::presets`)
+//! is the table of every preset, rendered from the presets themselves: this test fails when
+//! the two differ, so the documentation cannot fall behind the code.
 //! `FERROAUTH_BLESS=1 cargo test -p ferroauth --test presets_docs` rewrites the file.
 
 use ferroauth::presets;
@@ -24,10 +25,12 @@ client_secret = \"...\"          # or FERROAUTH__CLIENTS__GITHUB__CLIENT_SECRET
 
 Every preset maps the provider's profile to the same claims — `sub` (the provider's stable
 id), `name`, `email`, `email_verified`, `picture`, `preferred_username` — and keeps the
-provider's own fields beside them, so that `ferroauth::Profile` reads every provider alike.
+provider's own fields beside them, so that [`Profile`](crate::Profile) reads every provider alike.
 `email_verified` is true only when the provider vouches for the address. The last column
 says which fields can link a login to an existing account: never an address the provider
-does not vouch for (an attacker can often set any address on their account).
+does not vouch for (an attacker can often set any address on their account). Every key
+and option is in the [settings chapter](crate::guide::settings); fediverse servers, where
+the app registers itself at each instance, have [their own chapter](crate::guide::fediverse).
 ";
 
 fn render() -> String {
@@ -64,7 +67,7 @@ fn render() -> String {
 
 #[test]
 fn the_preset_table_is_up_to_date() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/presets.md");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/guide/presets.md");
     let rendered = render();
     if std::env::var_os("FERROAUTH_BLESS").is_some() {
         std::fs::write(path, &rendered).unwrap();
@@ -76,7 +79,7 @@ fn the_preset_table_is_up_to_date() {
     }
     assert!(
         committed == rendered,
-        "docs/presets.md is stale: run FERROAUTH_BLESS=1 cargo test -p ferroauth --test presets_docs"
+        "crates/ferroauth/src/guide/presets.md is stale: run FERROAUTH_BLESS=1 cargo test -p ferroauth --test presets_docs"
     );
 }
 

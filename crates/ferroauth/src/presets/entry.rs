@@ -1,6 +1,7 @@
 //! The shape of one preset: a `const` value that says everything the preset knows about
 //! its provider, as data. `build` turns it into a client's default settings and its
-//! [`super::deviations::Active`] extension points; `docs/presets.md` is rendered from it.
+//! [`super::deviations::Active`] extension points; the guide's presets chapter
+//! ([`crate::guide::presets`]) is rendered from it.
 //!
 //! Text fields may name placeholders in angle brackets, which no URL can contain:
 //! `<base_url>`, `<domain>`, `<tenant>`, ... (a `preset_options` value, checked as its

@@ -56,7 +56,7 @@ const MASTODON: Preset = Preset {
         ..ProfileMap::NONE
     },
     endpoints_note: "`<instance>` named at each login (`/login/mastodon?instance=mastodon.social`); registration `POST https://<instance>/api/v1/apps` on first use, kept in the app's `RegistrationStore`",
-    quirks: "the instance comes from the login, checked (https, a public host name: no IP literal, port, user info or internal name); the app registers itself there on first use (single flight), a refusal is `registration_refused`; `sub` = `<account id>@<instance>`, `preferred_username` = `<username>@<instance>`, `iss` = `https://<instance>`; `name` falls back to the username when the display name is empty; no e-mail; tokens do not expire (no refresh); see `docs/fediverse.md`",
+    quirks: "the instance comes from the login, checked (https, a public host name: no IP literal, port, user info or internal name); the app registers itself there on first use (single flight), a refusal is `registration_refused`; `sub` = `<account id>@<instance>`, `preferred_username` = `<username>@<instance>`, `iss` = `https://<instance>`; `name` falls back to the username when the display name is empty; no e-mail; tokens do not expire (no refresh); see the guide's fediverse chapter, `ferroauth::guide::fediverse`",
     trusted: "`sub` (account id qualified by the instance); never an e-mail address",
     ..Preset::OAUTH2
 };

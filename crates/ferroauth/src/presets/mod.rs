@@ -32,9 +32,10 @@
 //! entry holds the endpoints or discovery URL (with placeholders such as `<tenant>`
 //! for the options), scope, token endpoint authentication, PKCE, nonce and issuer
 //! rules, the profile mapping as JSON pointers ([`ProfileMap`]), the options it reads
-//! with their defaults, and its [`Deviations`]. `docs/presets.md` is rendered from the
-//! entries (`crates/ferroauth/tests/presets_docs.rs`, with [`Preset::endpoints_doc`]), so
-//! no URL is written twice. A plain OAuth 2.0 preset (no deviations, no options) is then
+//! with their defaults, and its [`Deviations`]. The guide's presets chapter
+//! ([`crate::guide::presets`], `src/guide/presets.md`) is rendered from the entries
+//! (`crates/ferroauth/tests/presets_docs.rs`, with [`Preset::endpoints_doc`]), so no URL
+//! is written twice. A plain OAuth 2.0 preset (no deviations, no options) is then
 //! tested end to end by one row of the table in `crates/ferroauth/tests/presets_oauth2.rs`,
 //! whose fixture is built from the entry itself; a test there fails for a plain preset
 //! without its row.
@@ -48,8 +49,8 @@
 //! `email`, `email_verified`, `picture`, `preferred_username`) without dropping the
 //! provider's own fields, so that [`crate::Profile`] reads every provider alike.
 //! `email_verified` is only set when the provider vouches for the address; the preset
-//! table in `docs/presets.md` says, per preset, which fields can be trusted for linking
-//! accounts.
+//! table in the [presets chapter](crate::guide::presets) says, per preset, which fields
+//! can be trusted for linking accounts.
 //!
 //! # Extension points
 //!

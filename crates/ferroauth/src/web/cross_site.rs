@@ -30,9 +30,9 @@ pub struct FetchHeaders<'a> {
 }
 
 /// `Ok` when a state-changing request may come from where its headers say it comes from:
-/// `Sec-Fetch-Site` first, then `Origin` (`docs/security.md` says why). `app` is the app's
-/// own URL for this request (`None` when the request's `Host` was unusable: then any
-/// `Origin` is refused).
+/// `Sec-Fetch-Site` first, then `Origin` (the [security chapter](crate::guide::security)
+/// says why). `app` is the app's own URL for this request (`None` when the request's `Host`
+/// was unusable: then any `Origin` is refused).
 pub fn refuse_cross_site(headers: FetchHeaders<'_>, app: Option<&AppUrl>) -> Result<(), Error> {
     match headers.sec_fetch_site.map(str::trim) {
         None | Some("same-origin") | Some("none") => {}

@@ -6,7 +6,8 @@
 //! and sibling hosts: the login query checked ([`LoginQuery`]), state-changing requests
 //! from other sites refused ([`refuse_cross_site`]), relayed API answers unable to script
 //! the app ([`relay_headers`]), cookie names a sibling cannot plant ([`crate::cookies`]).
-//! `docs/security.md` has the threat model they answer.
+//! The [security chapter](crate::guide::security) of the guide has the threat model they
+//! answer.
 //!
 //! An integration (`ferroauth-axum`, `ferroauth-actix`) only translates: its request to
 //! these functions' arguments, their results to its responses, its session to

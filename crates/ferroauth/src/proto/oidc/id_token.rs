@@ -1060,7 +1060,8 @@ mod tests {
         };
         let t = sign("RS256", &with(claims(), json!({"nonce": null})));
         assert!(validate(&t, &jwks(), None, &p).is_ok());
-        // Nor is a nonce the token carries anyway (see docs/provider-checks.md).
+        // Nor is a nonce the token carries anyway (see the guide's provider checks,
+        // src/guide/provider_checks.md).
         assert!(validate(&sign("RS256", &claims()), &jwks(), None, &p).is_ok());
     }
 
