@@ -353,6 +353,36 @@ pub struct ClientKwargs {
     pub dpop_key: Option<Secret>,
 }
 
+/// How many `__`-separated levels an environment variable may name below the prefix: the
+/// deepest setting (`FERROAUTH__CLIENTS__NAME__CLIENT_KWARGS__KEY`) has four, and values
+/// such as `authorize_params` hold a few more.
+const MAX_ENV_DEPTH: usize = 12;
+
+/// Refuses an environment variable the settings reader would misread, before it reads it:
+/// brackets (an array index, as in a file), a dot (it splits keys on dots as well, so
+/// `FERROAUTH__CLIENTS__A.B__CLIENT_ID` would set client `a`'s table `b`), or more levels
+/// than any setting has (a 1 KiB name of hundreds of levels took the reader over a second:
+/// the `settings_env` fuzz target, 2026-12-08).
+fn check_env_key(key: &str) -> Result<(), SettingsError> {
+    let refuse = |why: &str| {
+        Err(SettingsError::new(format!(
+            "environment variable {key} {why}"
+        )))
+    };
+    if key.contains(['[', ']']) {
+        return refuse("has brackets, which the settings reader would take for an array index");
+    }
+    if key.contains('.') {
+        return refuse("has a dot: settings keys are separated by `__`, and no key has a dot");
+    }
+    if key.split("__").count() > MAX_ENV_DEPTH + 1 {
+        return refuse(&format!(
+            "names more than {MAX_ENV_DEPTH} levels of `__`-separated keys, deeper than any setting"
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses keys with `[` or `]` before the settings reader sees them: it reads
 /// `"name[8818081]" = 1` as an index into an array and builds one of nine million entries
 /// (found by the `settings` fuzz target: 13 s and a gigabyte for a 15-byte file). No
@@ -463,11 +493,8 @@ impl Settings {
             })?;
             builder = builder.add_source(source);
         }
-        if let Some(key) = overrides.keys().find(|k| k.contains(['[', ']'])) {
-            return Err(SettingsError::new(format!(
-                "environment variable {key} has brackets, which the settings reader would \
-                 take for an array index"
-            )));
+        for key in overrides.keys() {
+            check_env_key(key)?;
         }
         let environment = config::Environment::with_prefix(ENV_PREFIX)
             .prefix_separator("__")
@@ -662,6 +689,34 @@ mod tests {
         )];
         let e = Settings::load(None, env).unwrap_err();
         assert!(e.to_string().contains("brackets"), "{e}");
+    }
+
+    /// Regression: the `settings_env` fuzz target's 1,270-byte variable name of hundreds of
+    /// dotted and `__` levels, which the reader took over a second to build and drop.
+    #[test]
+    fn environment_keys_with_dots_or_too_many_levels_are_refused() {
+        let load = |key: &str| Settings::load(None, [(key.to_owned(), "x".to_owned())]);
+        let e = load("FERROAUTH__CLIENTS__A.B__CLIENT_ID").unwrap_err();
+        assert!(e.to_string().contains("has a dot"), "{e}");
+        let deep = format!("FERROAUTH{}", "__A".repeat(MAX_ENV_DEPTH + 1));
+        let e = load(&deep).unwrap_err();
+        assert!(e.to_string().contains("levels"), "{e}");
+        // The deepest real setting still loads.
+        let ok = [
+            ("FERROAUTH__CLIENTS__A__CLIENT_ID", "id"),
+            (
+                "FERROAUTH__CLIENTS__A__AUTHORIZE_URL",
+                "https://idp.example/authorize",
+            ),
+            (
+                "FERROAUTH__CLIENTS__A__ACCESS_TOKEN_URL",
+                "https://idp.example/token",
+            ),
+            ("FERROAUTH__CLIENTS__A__CLIENT_KWARGS__SCOPE", "openid"),
+        ];
+        let settings = Settings::load(None, ok.map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .expect("four levels load");
+        assert!(settings.clients.contains_key("a"));
     }
 
     use super::*;
