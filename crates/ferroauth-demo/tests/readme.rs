@@ -109,21 +109,19 @@ fn the_guides_actix_quick_start_is_the_quickstart_actix_binary() {
     );
 }
 
-/// Every settings example of the README (its `toml` blocks) is read and registered as an
-/// app would: keys, presets and their options must be real. Secrets come from the
-/// environment in real life: here each client gets a secret, and the Apple example a
-/// fresh key, in their place.
-#[test]
-fn the_readme_settings_examples_load() {
-    let readme = README;
+/// Every settings example (`toml` block) of `page`, at least `at_least` of them, is read
+/// and registered as an app would: keys, presets and their options must be real. Secrets
+/// come from the environment in real life: here each client gets a secret, and the Apple
+/// example a fresh key, in their place.
+fn settings_examples_load(name: &str, page: &str, at_least: usize) {
     let key = rcgen::KeyPair::generate().unwrap().serialize_pem();
     let key = key.trim().replace('\n', "\\n");
-    let blocks: Vec<&str> = readme
+    let blocks: Vec<&str> = page
         .split("```toml\n")
         .skip(1)
         .filter_map(|rest| rest.split("```").next())
         .collect();
-    assert!(!blocks.is_empty(), "the README has its settings example");
+    assert!(blocks.len() >= at_least, "{name} has its settings examples");
     for block in blocks {
         let block = block
             .replace(
@@ -138,11 +136,22 @@ fn the_readme_settings_examples_load() {
             .collect::<Vec<_>>()
             .join("\n");
         let settings = ferroauth::settings::Settings::from_toml_str(&block)
-            .unwrap_or_else(|e| panic!("{e}\n{block}"));
-        let oauth =
-            ferroauth::OAuth::from_settings(&settings).unwrap_or_else(|e| panic!("{e}\n{block}"));
-        for name in settings.clients.keys() {
-            oauth.client(name).unwrap();
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{block}"));
+        let oauth = ferroauth::OAuth::from_settings(&settings)
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{block}"));
+        for client in settings.clients.keys() {
+            oauth.client(client).unwrap();
         }
     }
+}
+
+#[test]
+fn the_readme_settings_examples_load() {
+    settings_examples_load("README.md", README, 1);
+}
+
+#[test]
+fn the_settings_chapters_examples_load() {
+    let chapter = include_str!("../../ferroauth/src/guide/settings.md");
+    settings_examples_load("the guide's settings chapter", chapter, 2);
 }

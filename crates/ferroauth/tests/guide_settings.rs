@@ -257,37 +257,5 @@ fn a_file_with_every_listed_client_key_loads() {
     );
 }
 
-/// The chapter's own settings examples (its `toml` blocks) are read and registered as an
-/// app would: a secret for each client, and a fresh key for the Apple example, stand in
-/// for what the environment holds in real life.
-#[test]
-fn the_chapters_settings_examples_load() {
-    let key = rcgen::KeyPair::generate().unwrap().serialize_pem();
-    let key = key.trim().replace('\n', "\\n");
-    let blocks: Vec<&str> = CHAPTER
-        .split("```toml\n")
-        .skip(1)
-        .filter_map(|rest| rest.split("```").next())
-        .collect();
-    assert!(blocks.len() >= 2, "the chapter has its settings examples");
-    for block in blocks {
-        let block = block
-            .replace(
-                "key_id = \"KEY1234567\" }",
-                &format!("key_id = \"KEY1234567\", private_key = \"{key}\" }}"),
-            )
-            .lines()
-            .map(|line| match line.starts_with("[clients.") {
-                true => format!("{line}\nclient_secret = \"from-the-environment\""),
-                false => line.to_owned(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        let settings = Settings::from_toml_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
-        let oauth =
-            ferroauth::OAuth::from_settings(&settings).unwrap_or_else(|e| panic!("{e}\n{block}"));
-        for name in settings.clients.keys() {
-            oauth.client(name).unwrap();
-        }
-    }
-}
+// The chapter's `toml` examples are loaded, with the README's, by
+// crates/ferroauth-demo/tests/readme.rs (`settings_examples_load`).
