@@ -8,24 +8,11 @@ mod support;
 use ferroauth_testkit::agent::Agent;
 use support::Example;
 
-#[tokio::test]
-async fn quickstart_logs_alice_in_and_says_hello() {
-    let example = Example::serve("quickstart").await;
-    let agent = Agent::new();
-    assert_eq!(
-        agent.get(&example.url("/")).await.unwrap().body,
-        "not logged in: open /login/<name>"
-    );
-    let page = agent
-        .login(&example.url("/login/dev"), "alice")
-        .await
-        .unwrap();
-    assert_eq!(page.body, "hello Alice Example", "{}", example.output());
-}
-
-#[tokio::test]
-async fn quickstart_actix_logs_in_and_out_like_the_axum_one() {
-    let example = Example::serve("quickstart_actix").await;
+/// A quick start as its doc comment says: not logged in, alice's login says hello, a
+/// second browser is bob, and alice's logout goes through the provider back to "not
+/// logged in" while bob stays logged in.
+async fn quickstart_logs_in_and_out(name: &str) {
+    let example = Example::serve(name).await;
     let agent = Agent::new();
     assert_eq!(
         agent.get(&example.url("/")).await.unwrap().body,
@@ -57,6 +44,16 @@ async fn quickstart_actix_logs_in_and_out_like_the_axum_one() {
     );
 }
 
+#[tokio::test]
+async fn quickstart_logs_alice_in_and_says_hello() {
+    quickstart_logs_in_and_out("quickstart").await;
+}
+
+#[tokio::test]
+async fn quickstart_actix_logs_in_and_out_like_the_axum_one() {
+    quickstart_logs_in_and_out("quickstart_actix").await;
+}
+
 /// A fresh cookie key in `COOKIE_KEYS`'s format.
 fn cookie_key() -> String {
     ferroauth::session::sealed::CookieKeys::generate("k1").unwrap()
@@ -64,9 +61,9 @@ fn cookie_key() -> String {
 
 #[tokio::test]
 async fn sealed_cookie_sessions_survive_a_restart_with_the_same_key_only() {
-    let (port, key) = (support::unused_port(), cookie_key());
+    let (port, key) = (support::free_port(), cookie_key());
     let keys = [("COOKIE_KEYS", key.clone())];
-    let example = Example::serve_with("sealed_cookie_sessions", port, &keys).await;
+    let example = Example::serve_on("sealed_cookie_sessions", port, &keys, &[]).await;
     let agent = Agent::new();
     let page = agent
         .login(&example.url("/login/dev"), "alice")
@@ -76,19 +73,19 @@ async fn sealed_cookie_sessions_survive_a_restart_with_the_same_key_only() {
 
     // The same key: the cookies open, with no store anywhere.
     example.stop().await;
-    let example = Example::serve_with("sealed_cookie_sessions", port, &keys).await;
+    let example = Example::serve_on("sealed_cookie_sessions", port, &keys, &[]).await;
     let page = agent.get(&example.url("/")).await.unwrap();
     assert_eq!(page.body, "hello Alice Example", "{}", example.output());
 
     // Another key: the same cookies count as absent.
     example.stop().await;
     let other = [("COOKIE_KEYS", cookie_key())];
-    let example = Example::serve_with("sealed_cookie_sessions", port, &other).await;
+    let example = Example::serve_on("sealed_cookie_sessions", port, &other, &[]).await;
     let page = agent.get(&example.url("/")).await.unwrap();
     assert_eq!(page.body, "not logged in: open /login/<name>");
     // ... and the first key still opens them: nothing was overwritten.
     example.stop().await;
-    let example = Example::serve_with("sealed_cookie_sessions", port, &keys).await;
+    let example = Example::serve_on("sealed_cookie_sessions", port, &keys, &[]).await;
     let page = agent.get(&example.url("/")).await.unwrap();
     assert_eq!(page.body, "hello Alice Example", "{}", example.output());
 }
@@ -135,7 +132,7 @@ async fn sealed_cookie_sessions_refuses_a_short_or_malformed_key() {
 #[tokio::test]
 async fn api_calls_refreshes_the_token_when_due_and_keeps_answering() {
     let env = [("ACCESS_TOKEN_SECONDS", "2".to_owned())];
-    let example = Example::serve_with("api_calls", support::unused_port(), &env).await;
+    let example = Example::serve_on("api_calls", support::free_port(), &env, &[]).await;
     let agent = Agent::new();
     let before = agent.get(&example.url("/me/dev")).await.unwrap();
     assert_eq!(before.status, 401, "{}", before.body);

@@ -31,20 +31,6 @@ fn between<'a>(line: &'a str, start: &str, end: &str) -> &'a str {
     &line[from..to]
 }
 
-/// A serving example started with `args`: waits for its `listening on URL:` line and
-/// gives the example with that URL (support's `serve` takes no arguments).
-async fn serve_with(name: &str, args: &[&str]) -> (Example, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let example = Example::spawn(name, &[("LISTEN", format!("127.0.0.1:{port}"))], args);
-    let line = example.line_with("listening on ").await;
-    let base = between(&line, "listening on ", ": ").to_owned();
-    assert_eq!(base, format!("http://127.0.0.1:{port}"));
-    (example, base)
-}
-
 #[tokio::test]
 async fn client_credentials_calls_the_api_twice_with_one_cached_token() {
     let example = Example::spawn("client_credentials", &[], &[]);
@@ -158,7 +144,8 @@ async fn dpop_logs_in_and_calls_the_api_with_a_bound_token() {
 
 #[tokio::test]
 async fn custom_provider_logs_in_through_the_compliance_hooks() {
-    let (example, base) = serve_with("custom_provider", &[]).await;
+    let example = Example::serve_on("custom_provider", support::free_port(), &[], &[]).await;
+    let base = example.url("");
     let agent = Agent::new();
     let page = agent
         .login(&format!("{base}/login/acme"), "alice")
@@ -177,7 +164,14 @@ async fn custom_provider_logs_in_through_the_compliance_hooks() {
 
 #[tokio::test]
 async fn custom_provider_login_fails_without_the_hooks() {
-    let (example, base) = serve_with("custom_provider", &["--without-hooks"]).await;
+    let example = Example::serve_on(
+        "custom_provider",
+        support::free_port(),
+        &[],
+        &["--without-hooks"],
+    )
+    .await;
+    let base = example.url("");
     assert!(example.output().contains("no compliance hooks"));
     let page = Agent::new()
         .login(&format!("{base}/login/acme"), "alice")

@@ -23,10 +23,17 @@ pub struct Example {
 impl Example {
     /// Starts a serving example on a free port and waits until it listens.
     pub async fn serve(name: &str) -> Example {
-        let port = free_port();
-        let example = Example::spawn(name, &[("LISTEN", format!("127.0.0.1:{port}"))], &[]);
+        Example::serve_on(name, free_port(), &[], &[]).await
+    }
+
+    /// Starts a serving example on `port` (a restart reuses the port of a stopped run)
+    /// with `env` besides `LISTEN` and with `args`, and waits until it listens.
+    pub async fn serve_on(name: &str, port: u16, env: &[(&str, String)], args: &[&str]) -> Example {
+        let mut all = vec![("LISTEN", format!("127.0.0.1:{port}"))];
+        all.extend(env.iter().cloned());
+        let example = Example::spawn(name, &all, args);
         let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..300 {
+        for _ in 0..600 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
@@ -134,7 +141,8 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
+/// A port free right now.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -142,33 +150,9 @@ fn free_port() -> u16 {
 }
 
 impl Example {
-    /// Starts a serving example on `port` (a restart reuses the port of a stopped run)
-    /// with `env` besides `LISTEN`, and waits until it listens.
-    pub async fn serve_with(name: &str, port: u16, env: &[(&str, String)]) -> Example {
-        let mut all = vec![("LISTEN", format!("127.0.0.1:{port}"))];
-        all.extend(env.iter().cloned());
-        let example = Example::spawn(name, &all, &[]);
-        let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..600 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Example { base, ..example };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("{name} did not listen on {port}: {}", example.output());
-    }
-
     /// Kills the example and waits until it is gone (its port is free again).
     pub async fn stop(mut self) -> String {
         let _ = self.child.kill().await;
         self.output()
     }
-}
-
-/// A port free right now, for [`Example::serve_with`].
-pub fn unused_port() -> u16 {
-    free_port()
 }
