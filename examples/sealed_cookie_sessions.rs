@@ -57,7 +57,9 @@ fn cookie_keys(may_generate: bool) -> Result<CookieKeys, BoxError> {
             println!("Start again with {KEYS_VAR}={fresh} to keep the sessions.");
             fresh
         }
-        Err(e) => return Err(key_error(&e)),
+        Err(std::env::VarError::NotPresent) => return Err(key_error(&"not set")),
+        // Not `VarError`'s own message: it would quote the (secret) value.
+        Err(std::env::VarError::NotUnicode(_)) => return Err(key_error(&"not valid UTF-8")),
     };
     CookieKeys::parse(&text).map_err(|e| key_error(&e))
 }
