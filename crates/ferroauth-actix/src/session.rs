@@ -104,6 +104,9 @@ impl Session for AuthSession {
         match self {
             AuthSession::Server(s) => {
                 s.state().renew = true;
+                // actix-session deletes the old id and saves the new one after the
+                // handler; the store may send both together.
+                ferroauth::session::store::guard::renewing();
                 Ok(())
             }
             AuthSession::Cookies(jar) => jar.renew().await,

@@ -82,7 +82,7 @@ use actix_web::{HttpMessage as _, HttpResponse, ResponseError};
 use ferroauth::cookies::without_duplicated_cookie;
 use ferroauth::session::at_rest::TokenSealer;
 use ferroauth::session::sealed::{CookieKeys, CookieSealer, KeyError, SealedCookies};
-use ferroauth::session::store::guard::{answers_unavailable, bounded, watch};
+use ferroauth::session::store::guard::{bounded, watch};
 use ferroauth::web::Failure;
 pub use ferroauth::web::SessionConfig;
 use futures_util::future::LocalBoxFuture;
@@ -301,13 +301,13 @@ where
         let service = self.service.clone();
         let json = crate::wants_json(req.headers());
         Box::pin(async move {
-            let (result, failed) = watch(service.call(req)).await;
-            if !failed {
+            let (result, watched) = watch(service.call(req)).await;
+            if !watched.failed() {
                 return result.map(ServiceResponse::map_into_left_body);
             }
             let unavailable = StoreUnavailable { json };
             match result {
-                Ok(response) if !answers_unavailable(response.status().as_u16(), failed) => {
+                Ok(response) if !watched.answers_unavailable(response.status().as_u16()) => {
                     Ok(response.map_into_left_body())
                 }
                 Ok(response) => {

@@ -37,7 +37,7 @@ use actix_web::HttpMessage as _;
 use actix_web::cookie::time::Duration;
 use ferroauth::session::index::SharedIndex;
 use ferroauth::session::sealed::CookieKeys;
-use ferroauth::session::store::{OpenStore, SharedStore};
+use ferroauth::session::store::{OpenStore, SharedStore, guard};
 pub use ferroauth::session::store::{StoreChoice, StoreError};
 use serde_json::Value;
 use tower_sessions_core::session::{Id, Record};
@@ -125,6 +125,9 @@ impl<S: TowerSessionStore> SessionStore for TowerStore<S> {
             .load(&id)
             .await
             .map_err(|e| LoadError::Other(other(e)))?;
+        if let Some(record) = &found {
+            guard::note_loaded(record);
+        }
         Ok(found.map(state))
     }
 
@@ -160,6 +163,11 @@ impl<S: TowerSessionStore> SessionStore for TowerStore<S> {
         let Some(id) = id_of(key) else {
             return Ok(());
         };
+        // actix-session asks at every request; a session loaded by this one and still
+        // kept long enough is not written (one write per slack, not per request).
+        if !guard::needs_extension(&id, *ttl) {
+            return Ok(());
+        }
         // tower-sessions-core stores have no expiry-only write: the record again.
         if let Some(mut found) = self.0.load(&id).await.map_err(other)? {
             found.expiry_date = expiry(ttl);

@@ -71,6 +71,24 @@ pub(crate) fn entry_text(value: Value) -> String {
     }
 }
 
+/// tower-sessions writes a session (and sends its cookie with a new `Max-Age`) only when it
+/// changed, so a session only read would end `inactivity` after its last change, however
+/// much it is used. A read marks it changed when its expiry in the store has slipped by
+/// more than the core's slack ([`has_slipped`](ferroauth::session::store::guard::has_slipped)):
+/// one write per slack for an active session, none for the other requests.
+fn keep_alive(s: &tower_sessions::Session) {
+    use ferroauth::session::store::guard::{has_slipped, take_loaded};
+    use tower_sessions::Expiry;
+    // Checked at the first read after the load only: the later ones cost nothing.
+    if let Some((loaded, expiry)) = take_loaded()
+        && s.id() == Some(loaded)
+        && let Some(Expiry::OnInactivity(inactivity)) = s.expiry()
+        && has_slipped(expiry, inactivity)
+    {
+        s.set_expiry(Some(Expiry::OnInactivity(inactivity)));
+    }
+}
+
 fn store_error(e: impl std::fmt::Display) -> Error {
     Error::Session(e.to_string())
 }
@@ -79,7 +97,9 @@ impl Session for AuthSession {
     async fn get(&self, key: &str) -> Result<Option<String>, Error> {
         match self {
             AuthSession::Server(s, _) => {
-                Ok(s.get_value(key).await.map_err(store_error)?.map(entry_text))
+                let value = s.get_value(key).await.map_err(store_error)?;
+                keep_alive(s);
+                Ok(value.map(entry_text))
             }
             AuthSession::Cookies(jar) => Session::get(jar, key).await,
         }
@@ -105,7 +125,11 @@ impl Session for AuthSession {
 
     async fn renew(&self) -> Result<(), Error> {
         match self {
-            AuthSession::Server(s, _) => s.cycle_id().await.map_err(store_error),
+            AuthSession::Server(s, _) => {
+                // The old id's deletion may then go with the new id's creation.
+                ferroauth::session::store::guard::renewing();
+                s.cycle_id().await.map_err(store_error)
+            }
             AuthSession::Cookies(jar) => jar.renew().await,
         }
     }

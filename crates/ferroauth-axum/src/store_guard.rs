@@ -26,15 +26,15 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 pub use ferroauth::session::store::guard::GuardedStore;
-use ferroauth::session::store::guard::{answers_unavailable, watch};
+use ferroauth::session::store::guard::watch;
 
 /// Middleware: a server error from a request during which the session store failed becomes
 /// a 503 naming the session store. Place it outside (after, in `.layer` order) the session
 /// layer.
 pub async fn session_store_guard(request: Request, next: Next) -> Response {
     let json = crate::wants_json(request.headers());
-    let (response, failed) = watch(next.run(request)).await;
-    if !answers_unavailable(response.status().as_u16(), failed) {
+    let (response, watched) = watch(next.run(request)).await;
+    if !watched.answers_unavailable(response.status().as_u16()) {
         return response;
     }
     store_unavailable(json)

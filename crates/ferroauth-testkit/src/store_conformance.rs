@@ -14,6 +14,7 @@
 //! | concurrent writes | many browsers writing at once each read their own entry back (no mix-up); one browser's concurrent writes leave one of the written values |
 //! | damaged cookie | a session cookie with one character changed is no session, not an error |
 //! | expiry | a session unused for longer than the app's inactivity is gone, even to a client that ignores `Max-Age` |
+//! | kept alive | in a server-side store, a session only read (never changed) at intervals shorter than the inactivity outlives it |
 //! | failure → 503 | while the store fails, a request that needs it answers 503 `session_unavailable`; once it is back, sessions work again |
 //! | sessions by owner | with the store's index ([`Target::with_index`]; for sealed cookies, a revocation list): ending a user's sessions ends every session that user's logins own (a renewed one included) and no other, and a later login lives; an expired session is not counted; a marker is used once |
 //!
@@ -385,6 +386,22 @@ pub async fn run(mut target: Target) {
             Some(0),
             "{name}: an expired session is not ended"
         );
+    }
+
+    // Kept alive: a session only read, at intervals shorter than its inactivity, outlives
+    // it (the store's copy is written again once its expiry has slipped by the slack).
+    if target.server_side {
+        let mut reader = Browser::default();
+        reader.put(&http, base, "r", "1").await;
+        let step = target.inactivity * 2 / 5;
+        for round in 1..=5 {
+            tokio::time::sleep(step).await;
+            assert_eq!(
+                reader.read(&http, base, "r").await,
+                quoted("1"),
+                "{name}: a session read every {step:?} is kept alive (read {round})"
+            );
+        }
     }
 
     // Failure → 503, then recovery.

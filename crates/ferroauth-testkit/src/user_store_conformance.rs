@@ -7,6 +7,7 @@
 //! |---|---|
 //! | create, find | a new user's first identity finds it; creating it again is refused (`identity_linked_to_another_user`) and creates nothing |
 //! | link | a second identity finds the same user; linking it again updates its address; an identity of another user is refused and stays where it was; an unknown user is `unknown_user` |
+//! | find and update | an unlinked identity finds nobody and writes nothing; a linked one finds its user and is updated (its address then finds the user by e-mail); with another user expected it is found and left as it was |
 //! | unlink | an identity goes (and finds nobody); again, or from the wrong user, is `false`; the last one is refused (`last_identity`) and stays |
 //! | keys | (`a:b`, `c`) and (`a`, `b:c`) are two identities; any text (quotes, `%`, non-ASCII) round-trips |
 //! | e-mail | only a verified address finds a user; an address two users share finds neither |
@@ -25,6 +26,7 @@ pub async fn run(store: SharedUserStore) {
     let run = Run::new();
     create_and_find(&store, &run).await;
     link(&store, &run).await;
+    find_and_update(&store, &run).await;
     unlink(&store, &run).await;
     keys(&store, &run).await;
     email(&store, &run).await;
@@ -119,6 +121,50 @@ async fn link(store: &SharedUserStore, run: &Run) {
         "unknown_user"
     );
     assert_eq!(store.find(&run.identity("link-4").key).await.unwrap(), None);
+}
+
+async fn find_and_update(store: &SharedUserStore, run: &Run) {
+    let nobody = run.identity("fau-0");
+    assert_eq!(store.find_and_update(&nobody, None).await.unwrap(), None);
+    assert_eq!(
+        store.find(&nobody.key).await.unwrap(),
+        None,
+        "nothing written"
+    );
+
+    let first = run.identity("fau-1");
+    let user = store.create(&first).await.unwrap();
+    let moved = Identity {
+        provider: "op-2".into(),
+        ..run.with_email("fau-1", &run.email("fau"), true)
+    };
+    let found = store
+        .find_and_update(&moved, None)
+        .await
+        .expect("find and update");
+    assert_eq!(found, Some(user.clone()));
+    assert_eq!(store.identities(&user).await.unwrap(), vec![moved.clone()]);
+    assert_eq!(
+        store
+            .find_by_verified_email(&run.email("fau"))
+            .await
+            .unwrap(),
+        Some(user.clone()),
+        "the updated address counts"
+    );
+    let same = store.find_and_update(&first, Some(&user)).await.unwrap();
+    assert_eq!(same, Some(user.clone()), "the expected user: updated");
+    assert_eq!(store.identities(&user).await.unwrap(), vec![first.clone()]);
+
+    let other = store.create(&run.identity("fau-2")).await.unwrap();
+    let found = store.find_and_update(&moved, Some(&other)).await.unwrap();
+    assert_eq!(found, Some(user.clone()), "another user expected: found");
+    assert_eq!(
+        store.identities(&user).await.unwrap(),
+        vec![first],
+        "another user expected: nothing written"
+    );
+    assert_eq!(store.identities(&other).await.unwrap().len(), 1);
 }
 
 async fn unlink(store: &SharedUserStore, run: &Run) {

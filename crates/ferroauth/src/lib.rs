@@ -89,6 +89,8 @@ pub mod presets;
 mod profile;
 pub mod proto;
 mod random;
+#[cfg(feature = "redis")]
+mod redis_script;
 mod registry;
 mod secret;
 pub mod session;

@@ -179,6 +179,25 @@ pub trait UserStore: Send + Sync + 'static {
     /// `None` when none has, or when several users have (an address two users share
     /// joins neither).
     async fn find_by_verified_email(&self, email: &str) -> Result<Option<UserId>, Error>;
+
+    /// The user `identity` is linked to (`None`: nobody), its stored copy brought up to
+    /// date as [`link`](Self::link) does, unless `expected` names another user: then
+    /// nothing is written. What a returning user's login needs, in one step: a shared
+    /// store overrides it to make one round trip of it (the Redis store runs one script),
+    /// and the default is [`find`](Self::find) then [`link`](Self::link).
+    async fn find_and_update(
+        &self,
+        identity: &Identity,
+        expected: Option<&UserId>,
+    ) -> Result<Option<UserId>, Error> {
+        let Some(owner) = self.find(&identity.key).await? else {
+            return Ok(None);
+        };
+        if expected.is_none_or(|e| *e == owner) {
+            self.link(&owner, identity).await?;
+        }
+        Ok(Some(owner))
+    }
 }
 
 /// A user store shared by the registry and the routes.
@@ -239,13 +258,12 @@ impl Users {
         current: Option<&UserId>,
         identity: &Identity,
     ) -> Result<UserId, Error> {
-        if let Some(owner) = self.store.find(&identity.key).await? {
+        // Keeps the client and the address current: an address the provider no longer
+        // vouches for must stop linking.
+        if let Some(owner) = self.store.find_and_update(identity, current).await? {
             if current.is_some_and(|c| *c != owner) {
                 return Err(linked_elsewhere(identity));
             }
-            // Keeps the client and the address current: an address the provider no
-            // longer vouches for must stop linking.
-            self.store.link(&owner, identity).await?;
             return Ok(owner);
         }
         if let Some(current) = current {

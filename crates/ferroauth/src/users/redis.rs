@@ -1,11 +1,11 @@
 //! Users in Redis: [`RedisUserStore`].
 
 use async_trait::async_trait;
-use tower_sessions_redis_store::fred::prelude::*;
-use tower_sessions_redis_store::fred::types::{ClusterHash, CustomCommand};
+use fred::prelude::*;
 
 use super::{Identity, IdentityKey, UserId, UserStore};
 use crate::Error;
+use crate::redis_script::Script;
 
 const IDENTITY: &str = "ferroauth:identity:";
 const USER: &str = "ferroauth:user:";
@@ -28,20 +28,22 @@ macro_rules! lua_mail {
 
 /// KEYS: the identity, the user. ARGV: the e-mail prefix, the user id, the identity's
 /// JSON. 1: created; 0: the identity is linked already, nothing written.
-const CREATE: &str = concat!(
+static CREATE: Script = Script::new(concat!(
     lua_mail!(),
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
      redis.call('SET', KEYS[1], ARGV[2])
      redis.call('SET', KEYS[2], '[' .. ARGV[3] .. ']')
      mail(cjson.decode(ARGV[3]), ARGV[2], 1)
      return 1"
-);
+));
 
-/// KEYS and ARGV as [`CREATE`]. 1: linked or updated in place; 0: another user's
-/// identity; -1: an unknown user. Nothing written but on 1.
-const LINK: &str = concat!(
-    lua_mail!(),
-    "local owner = redis.call('GET', KEYS[1])
+/// `link()`, on the identity `KEYS[1]` and the user `KEYS[2]` (id `ARGV[2]`), the
+/// identity's JSON `ARGV[3]`. 1: linked or updated in place; 0: another user's identity;
+/// -1: an unknown user. Nothing written but on 1.
+macro_rules! lua_link {
+    () => {
+        "local function link()
+     local owner = redis.call('GET', KEYS[1])
      if owner and owner ~= ARGV[2] then return 0 end
      local raw = redis.call('GET', KEYS[2])
      if not raw then return -1 end
@@ -58,12 +60,33 @@ const LINK: &str = concat!(
      mail(entry, ARGV[2], 1)
      redis.call('SET', KEYS[2], cjson.encode(list))
      redis.call('SET', KEYS[1], ARGV[2])
-     return 1"
-);
+     return 1
+   end
+  "
+    };
+}
+
+/// KEYS and ARGV as [`CREATE`]; answers as `link()` ([`lua_link`]).
+static LINK: Script = Script::new(concat!(lua_mail!(), lua_link!(), "return link()"));
+
+/// KEYS: the identity (the second is made here). ARGV: the e-mail prefix, the expected
+/// user's id or `''`, the identity's JSON, the users' prefix. The user the identity is
+/// linked to, updated as `link()` does unless it is not the expected one; `nil`: nobody.
+static FIND_AND_UPDATE: Script = Script::new(concat!(
+    lua_mail!(),
+    lua_link!(),
+    "local owner = redis.call('GET', KEYS[1])
+     if not owner then return false end
+     if ARGV[2] ~= '' and ARGV[2] ~= owner then return owner end
+     KEYS[2] = ARGV[4] .. owner
+     ARGV[2] = owner
+     if link() == -1 then return redis.error_reply('ferroauth: unknown user') end
+     return owner"
+));
 
 /// KEYS as [`CREATE`]. ARGV: the e-mail prefix, the user id, the identity's authority and
 /// subject. 1: unlinked; 0: not this user's; -1: its last identity, kept.
-const UNLINK: &str = concat!(
+static UNLINK: Script = Script::new(concat!(
     lua_mail!(),
     "if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
      local raw = redis.call('GET', KEYS[2])
@@ -80,7 +103,7 @@ const UNLINK: &str = concat!(
        end
      end
      return 0"
-);
+));
 
 /// Users in Redis, shared by every instance of the app that uses the server. Keys, none
 /// with an expiry (users are kept until the app deletes them):
@@ -107,7 +130,7 @@ impl std::fmt::Debug for RedisUserStore {
     }
 }
 
-fn failed(e: tower_sessions_redis_store::fred::error::Error) -> Error {
+fn failed(e: fred::error::Error) -> Error {
     Error::UserStore(format!("Redis: {e}"))
 }
 
@@ -138,22 +161,15 @@ impl RedisUserStore {
     /// prefix; its integer answer.
     async fn eval(
         &self,
-        script: &'static str,
+        script: &Script,
         identity: &IdentityKey,
         user: &UserId,
         args: Vec<Value>,
     ) -> Result<i64, Error> {
-        // Offset 2: the first key, after the script and the number of keys.
-        let command = CustomCommand::new_static("EVAL", ClusterHash::Offset(2), false);
-        let mut all: Vec<Value> = vec![
-            script.into(),
-            2.into(),
-            identity_key(identity).into(),
-            user_key(user).into(),
-            EMAIL.into(),
-        ];
+        let keys = vec![identity_key(identity).into(), user_key(user).into()];
+        let mut all = vec![EMAIL.into()];
         all.extend(args);
-        self.pool.custom(command, all).await.map_err(failed)
+        script.run(&self.pool, keys, all).await.map_err(failed)
     }
 }
 
@@ -167,7 +183,7 @@ impl UserStore for RedisUserStore {
     async fn create(&self, identity: &Identity) -> Result<UserId, Error> {
         let id = UserId::random()?;
         let args = vec![id.as_str().into(), json(identity)?.into()];
-        match self.eval(CREATE, &identity.key, &id, args).await? {
+        match self.eval(&CREATE, &identity.key, &id, args).await? {
             1 => Ok(id),
             _ => Err(super::linked_elsewhere(identity)),
         }
@@ -175,7 +191,7 @@ impl UserStore for RedisUserStore {
 
     async fn link(&self, user: &UserId, identity: &Identity) -> Result<(), Error> {
         let args = vec![user.as_str().into(), json(identity)?.into()];
-        match self.eval(LINK, &identity.key, user, args).await? {
+        match self.eval(&LINK, &identity.key, user, args).await? {
             1 => Ok(()),
             -1 => Err(Error::UnknownUser),
             _ => Err(super::linked_elsewhere(identity)),
@@ -188,7 +204,7 @@ impl UserStore for RedisUserStore {
             key.authority.as_str().into(),
             key.sub.as_str().into(),
         ];
-        match self.eval(UNLINK, key, user, args).await? {
+        match self.eval(&UNLINK, key, user, args).await? {
             1 => Ok(true),
             -1 => Err(Error::LastIdentity),
             _ => Ok(false),
@@ -202,6 +218,28 @@ impl UserStore for RedisUserStore {
             Some(raw) => serde_json::from_str(&raw)
                 .map_err(|e| Error::UserStore(format!("Redis: the identities of a user: {e}"))),
         }
+    }
+
+    async fn find_and_update(
+        &self,
+        identity: &Identity,
+        expected: Option<&UserId>,
+    ) -> Result<Option<UserId>, Error> {
+        let expected = expected.map_or("", UserId::as_str);
+        let keys = vec![identity_key(&identity.key).into()];
+        let args: Vec<Value> = vec![
+            EMAIL.into(),
+            expected.into(),
+            json(identity)?.into(),
+            USER.into(),
+        ];
+        let owner: Option<String> = match FIND_AND_UPDATE.run(&self.pool, keys, args).await {
+            Err(e) if e.details().contains("ferroauth: unknown user") => {
+                return Err(Error::UnknownUser);
+            }
+            other => other.map_err(failed)?,
+        };
+        Ok(owner.map(UserId))
     }
 
     async fn find_by_verified_email(&self, email: &str) -> Result<Option<UserId>, Error> {

@@ -21,6 +21,9 @@ struct Dialect {
     insert_user: &'static str,
     insert_identity: &'static str,
     link: &'static str,
+    /// Updates an identity's client and address when it is linked to the expected user
+    /// (or any, with none expected): its user.
+    update: &'static str,
     user_exists: &'static str,
     /// Taken before an unlink where writers are not serialized (PostgreSQL), so that two
     /// unlinks of one user's identities count its identities one after the other.
@@ -56,6 +59,8 @@ const SQLITE: Dialect = Dialect {
         on conflict (authority, sub) do update set provider = excluded.provider, \
         email = excluded.email, email_verified = excluded.email_verified \
         where ferroauth_identities.user_id = excluded.user_id",
+    update: "update ferroauth_identities set provider = ?3, email = ?4, email_verified = ?5 \
+        where authority = ?1 and sub = ?2 and (?6 is null or user_id = ?6) returning user_id",
     user_exists: "select count(*) from ferroauth_users where id = ?1",
     // SQLite runs one writer at a time: the delete below counts and deletes in one step.
     lock_user: None,
@@ -92,6 +97,9 @@ const POSTGRES: Dialect = Dialect {
         on conflict (authority, sub) do update set provider = excluded.provider, \
         email = excluded.email, email_verified = excluded.email_verified \
         where ferroauth_identities.user_id = excluded.user_id",
+    update: "update ferroauth_identities set provider = $3, email = $4, email_verified = $5 \
+        where authority = $1 and sub = $2 and ($6::text is null or user_id = $6) \
+        returning user_id",
     user_exists: "select count(*) from ferroauth_users where id = $1",
     // Under READ COMMITTED, two concurrent deletes would each count the other's row; the
     // user's row lock makes the second wait, and its delete then counts afresh. `no key
@@ -279,6 +287,33 @@ impl UserStore for SqlUserStore {
         match self.find(&identity.key).await? {
             Some(owner) if owner != *user => Err(super::linked_elsewhere(identity)),
             _ => Err(Error::UnknownUser),
+        }
+    }
+
+    /// One statement for a returning user (the identity updated where it is linked to the
+    /// expected user, or to anyone); a second, to find the owner, only when an expected
+    /// user was given and the identity is not theirs.
+    async fn find_and_update(
+        &self,
+        identity: &Identity,
+        expected: Option<&UserId>,
+    ) -> Result<Option<UserId>, Error> {
+        let updated: Option<String> = on_db!(&self.db, |pool, d| {
+            query_scalar(d.update)
+                .bind(&identity.key.authority)
+                .bind(&identity.key.sub)
+                .bind(&identity.provider)
+                .bind(identity.email.as_deref())
+                .bind(identity.email_verified)
+                .bind(expected.map(UserId::as_str))
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(failed)?;
+        match (updated, expected) {
+            (Some(owner), _) => Ok(Some(UserId(owner))),
+            (None, None) => Ok(None),
+            (None, Some(_)) => self.find(&identity.key).await,
         }
     }
 

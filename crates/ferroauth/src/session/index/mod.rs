@@ -49,7 +49,7 @@ use tower_sessions_core::session_store::{self, SessionStore};
 use crate::{Claims, Error};
 
 #[cfg(feature = "redis")]
-mod redis;
+pub(crate) mod redis;
 mod revocations;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;

@@ -1,26 +1,28 @@
 //! The session index in Redis: [`RedisIndex`].
 
 use async_trait::async_trait;
+use fred::prelude::*;
+use fred::types::{Expiration, SetOptions};
 use time::OffsetDateTime;
 use tower_sessions_core::session::Id;
-use tower_sessions_redis_store::fred::prelude::*;
-use tower_sessions_redis_store::fred::types::{Expiration, ExpireOptions, SetOptions};
 
 use super::{RevocationList, SessionIndex};
 use crate::Error;
+use crate::redis_script::Script;
 
 const OWNED: &str = "ferroauth:owned:";
 const USED: &str = "ferroauth:used:";
 const ENDED: &str = "ferroauth:ended:";
 
-/// The session index on a Redis pool, beside tower-sessions-redis-store's sessions.
+/// The session index on a Redis pool, beside the `redis://` store's sessions.
 ///
 /// Each owner key is a sorted set `ferroauth:owned:<key>` of session ids scored by their
 /// expiry (Unix seconds): entries past their score are ignored, trimmed at each record,
 /// and the set itself expires with its longest-lived session (`EXPIREAT … NX` then
-/// `… GT`, Redis 7). Ending a key reads its live ids and deletes those sessions (the store
-/// keeps each under its id) in one `DEL`, so that a user's thousands of sessions end in
-/// one round trip. Used markers are `SET ferroauth:used:<marker> NX EXAT`; a revocation
+/// `… GT`, Redis 7). A record is one Lua script, which the `redis://` store runs as part
+/// of the session's save. Ending a key reads its live ids and deletes those sessions (the
+/// store keeps each under its id) in one `DEL`, so that a user's thousands of sessions end
+/// in one round trip. Used markers are `SET ferroauth:used:<marker> NX EXAT`; a revocation
 /// list's entries (sealed cookies) `SET ferroauth:ended:<key> <millis> EXAT`.
 #[derive(Clone)]
 pub struct RedisIndex {
@@ -40,42 +42,55 @@ impl RedisIndex {
     }
 }
 
-fn failed(e: tower_sessions_redis_store::fred::error::Error) -> Error {
+fn failed(e: fred::error::Error) -> Error {
     Error::Session(format!("session index (redis): {e}"))
+}
+
+/// Lua: `index(first, id, at, now)` records that the session `id`, live until `at` (Unix
+/// seconds), is owned by each of `KEYS[first..]` (the owner sets), and trims their
+/// entries past `now`. Shared by [`RECORD`] and the store's save script, so that the
+/// index is written one way.
+macro_rules! lua_index {
+    () => {
+        "local function index(first, id, at, now)
+           for i = first, #KEYS do
+             redis.call('ZADD', KEYS[i], at, id)
+             redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+             redis.call('EXPIREAT', KEYS[i], at, 'NX')
+             redis.call('EXPIREAT', KEYS[i], at, 'GT')
+           end
+         end
+        "
+    };
+}
+pub(crate) use lua_index;
+
+/// KEYS: the owner sets. ARGV: the session id, its expiry, now.
+static RECORD: Script = Script::new(concat!(lua_index!(), "index(1, ARGV[1], ARGV[2], ARGV[3])"));
+
+/// The owner set of `key`.
+pub(crate) fn owned(key: &str) -> String {
+    format!("{OWNED}{key}")
 }
 
 #[async_trait]
 impl SessionIndex for RedisIndex {
     async fn record(&self, keys: &[String], id: Id, expiry: OffsetDateTime) -> Result<(), Error> {
-        let at = expiry.unix_timestamp();
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let pipeline = self.pool.next().pipeline();
-        let member = id.to_string();
-        for key in keys {
-            let key = format!("{OWNED}{key}");
-            let _: () = pipeline
-                .zadd(&key, None, None, false, false, (at as f64, member.as_str()))
-                .await
-                .map_err(failed)?;
-            let _: () = pipeline
-                .zremrangebyscore(&key, f64::NEG_INFINITY, now as f64)
-                .await
-                .map_err(failed)?;
-            let _: () = pipeline
-                .expire_at(&key, at, Some(ExpireOptions::NX))
-                .await
-                .map_err(failed)?;
-            let _: () = pipeline
-                .expire_at(&key, at, Some(ExpireOptions::GT))
-                .await
-                .map_err(failed)?;
-        }
-        let _: Vec<Value> = pipeline.all().await.map_err(failed)?;
-        Ok(())
+        let sets = keys.iter().map(|k| owned(k).into()).collect();
+        let args = vec![
+            id.to_string().into(),
+            expiry.unix_timestamp().into(),
+            now.into(),
+        ];
+        RECORD
+            .run::<()>(&self.pool, sets, args)
+            .await
+            .map_err(failed)
     }
 
     async fn end_sessions(&self, key: &str) -> Result<usize, Error> {
-        let key = format!("{OWNED}{key}");
+        let key = owned(key);
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let ids: Vec<String> = self
             .pool

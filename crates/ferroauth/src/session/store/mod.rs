@@ -5,8 +5,8 @@
 //! |---|---|---|---|
 //! | `memory` | [`MemoryStore`], expired sessions swept out | one | |
 //! | `sqlite://FILE` | SQLite through tower-sessions-sqlx-store (WAL, busy writes retried) | several on one host | `sqlite` |
-//! | `postgres://...` | PostgreSQL through tower-sessions-sqlx-store | many | `postgres` |
-//! | `redis://HOST:PORT` | Redis through tower-sessions-redis-store (fred; reconnects by itself) | many | `redis` |
+//! | `postgres://...` | PostgreSQL (a save is one statement, see [`postgres`]) | many | `postgres` |
+//! | `redis://HOST:PORT` | Redis (fred; reconnects by itself; a save is one round trip, see [`redis`]) | many | `redis` |
 //! | `cookie` | no server-side state: sealed (AES-256-GCM) cookies ([`super::sealed`]) | many, with the same keys | |
 //!
 //! Every instance behind a load balancer must use the same store (and, with cookies, the
@@ -16,16 +16,16 @@
 //!
 //! # Why tower-sessions-core's trait
 //!
-//! The stores for SQL databases and Redis that the Rust ecosystem maintains
-//! (tower-sessions-sqlx-store, tower-sessions-redis-store) implement tower-sessions-core's
-//! [`SessionStore`], a small trait with no web-framework type in it. Building on it, the
-//! core opens every store ([`StoreChoice::open`]) with its timeouts, retries SQLite's busy
-//! calls, sweeps expired rows, and keeps the in-memory
-//! store ([`MemoryStore`]) in one place. `ferroauth-axum` hands the stores to
-//! tower-sessions as they are; `ferroauth-actix` bridges the trait to actix-session's
-//! store trait (and keeps actix-session's entries in the in-memory store directly, so that
-//! its hot path converts nothing). A second trait of ferroauth's own would have meant
-//! writing, or wrapping, each database's store again.
+//! Every store implements tower-sessions-core's [`SessionStore`], a small trait with no
+//! web-framework type in it: SQLite through tower-sessions-sqlx-store, which the Rust
+//! ecosystem maintains; Redis ([`redis`]) and PostgreSQL ([`postgres`]) through stores of
+//! ferroauth's own, because a login's save must be one round trip and theirs took four to
+//! eight (each module says why, and keeps those crates' record format). The core opens
+//! every store ([`StoreChoice::open`]) with its timeouts, retries SQLite's busy calls,
+//! sweeps expired rows, and keeps the in-memory store ([`MemoryStore`]) in one place.
+//! `ferroauth-axum` hands the stores to tower-sessions as they are; `ferroauth-actix`
+//! bridges the trait to actix-session's store trait (and keeps actix-session's entries in
+//! the in-memory store directly, so that its hot path converts nothing).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -40,8 +40,10 @@ use super::memory::MemoryStore;
 use super::sealed::CookieKeys;
 
 pub mod guard;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "redis")]
-mod redis;
+pub mod redis;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 
@@ -107,15 +109,16 @@ impl StoreChoice {
             #[cfg(feature = "postgres")]
             StoreChoice::Postgres(url) => {
                 let (store, index) = sql::postgres(url).await.map_err(|e| fail(&e))?;
-                OpenStore::Shared(SharedStore::indexed(store, Arc::new(index)))
+                OpenStore::Shared(SharedStore::self_indexed(store, Arc::new(index)))
             }
             #[cfg(feature = "redis")]
             StoreChoice::Redis(url) => {
                 let pool = redis_pool(url).await.map_err(|e| fail(&e))?;
                 let index = Arc::new(crate::session::index::RedisIndex::new(pool.clone()));
-                // Redis expires the keys itself (EXAT); no sweep needed.
-                let store = tower_sessions_redis_store::RedisStore::new(pool);
-                OpenStore::Shared(SharedStore::indexed(store, index))
+                // Redis expires the keys itself (EXAT); no sweep needed. The store writes
+                // the index itself, with each session.
+                let store = redis::RedisStore::new(pool);
+                OpenStore::Shared(SharedStore::self_indexed(store, index))
             }
             StoreChoice::Cookie => OpenStore::Cookie(match cookie_keys {
                 Some(keys) => keys,
@@ -322,6 +325,15 @@ impl SharedStore {
     pub fn indexed(store: impl SessionStore, index: SharedIndex) -> Self {
         Self {
             store: Arc::new(IndexedStore::new(store, Arc::clone(&index))),
+            index: Some(index),
+        }
+    }
+
+    /// `store`, which records its sessions' owners in `index` itself.
+    #[cfg(any(feature = "redis", feature = "postgres"))]
+    fn self_indexed(store: impl SessionStore, index: SharedIndex) -> Self {
+        Self {
+            store: Arc::new(store),
             index: Some(index),
         }
     }

@@ -1,6 +1,6 @@
-//! The SQL stores: SQLite and PostgreSQL through tower-sessions-sqlx-store, migrated at
-//! start, their expired rows swept out every minute, each with its session index
-//! ([`SqlIndex`]).
+//! The SQL stores: SQLite through tower-sessions-sqlx-store and PostgreSQL through
+//! [`super::postgres`], migrated at start, their expired rows swept out every minute, each
+//! with its session index ([`SqlIndex`]).
 
 use std::time::Duration;
 
@@ -32,19 +32,19 @@ pub(super) async fn sqlite(
     Ok((RetryBusy(store), SqlIndex::sqlite(pool).await?))
 }
 
-/// The PostgreSQL store at `url`.
+/// The PostgreSQL store at `url`, which writes the index's rows itself.
 #[cfg(feature = "postgres")]
 pub(super) async fn postgres(
     url: &str,
-) -> Result<(tower_sessions_sqlx_store::PostgresStore, SqlIndex), BoxError> {
+) -> Result<(super::postgres::PostgresStore, SqlIndex), BoxError> {
     let pool = postgres_pool(url).await?;
-    let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
-    store
-        .migrate()
+    // The index's tables first: the store's saves write into them.
+    let index = SqlIndex::postgres(pool.clone()).await?;
+    let store = super::postgres::PostgresStore::new(pool)
         .await
         .map_err(|e| format!("migration failed: {e}"))?;
     spawn_expiry_sweep(store.clone());
-    Ok((store, SqlIndex::postgres(pool).await?))
+    Ok((store, index))
 }
 
 /// A pool on the SQLite database at `url` (the file made if missing), in WAL mode
@@ -77,6 +77,10 @@ pub(super) async fn postgres_pool(
     Ok(PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(STORE_TIMEOUT)
+        // sqlx pings a pooled connection before every use by default: a round trip more
+        // for each statement. A connection that broke while idle instead fails its one
+        // statement (503 `session_unavailable`) and is dropped by the pool.
+        .test_before_acquire(false)
         .connect(url)
         .await?)
 }
