@@ -40,6 +40,8 @@ use super::memory::MemoryStore;
 use super::sealed::CookieKeys;
 
 pub mod guard;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod msgpack;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]

@@ -26,6 +26,7 @@ use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::sqlx::{self, PgPool};
 
 use super::guard::{defer_deletion, take_deferred_deletion};
+use super::msgpack::{decode, encode};
 use crate::session::index::keys_of_record;
 
 /// `$1` id, `$2` record, `$3` expiry, `$4` the renewed id (or null), `$5` the owner keys,
@@ -74,10 +75,6 @@ pub(crate) struct PostgresStore {
 
 fn backend(e: sqlx::Error) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
-}
-
-fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
-    rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
 impl PostgresStore {
@@ -146,9 +143,7 @@ impl SessionStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        data.map(|bytes| rmp_serde::from_slice(&bytes))
-            .transpose()
-            .map_err(|e| session_store::Error::Decode(e.to_string()))
+        decode(data)
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {

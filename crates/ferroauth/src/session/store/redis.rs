@@ -25,6 +25,7 @@ use tower_sessions_core::session_store::{self, SessionStore};
 
 use super::STORE_TIMEOUT;
 use super::guard::{defer_deletion, take_deferred_deletion};
+use super::msgpack::{decode, encode};
 use crate::redis_script::Script;
 use crate::session::index::keys_of_record;
 use crate::session::index::redis::{lua_index, owned};
@@ -97,8 +98,7 @@ impl RedisStore {
         mode: &'static str,
         old: Option<Id>,
     ) -> session_store::Result<bool> {
-        let value =
-            rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let value = encode(record)?;
         let owners = keys_of_record(record);
         let mut keys: Vec<Value> = Vec::with_capacity(2 + owners.len());
         keys.push(record.id.to_string().into());
@@ -140,9 +140,7 @@ impl SessionStore for RedisStore {
             .get(session_id.to_string())
             .await
             .map_err(backend)?;
-        data.map(|bytes| rmp_serde::from_slice(&bytes))
-            .transpose()
-            .map_err(|e| session_store::Error::Decode(e.to_string()))
+        decode(data)
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
