@@ -361,6 +361,56 @@ async fn redis_down_answers_503_and_recovers(framework: Framework) {
     normal_login(&http, &demo, "ok-after").await;
 }
 
+/// A PostgreSQL restart closes every pooled connection. The pool does not ping a
+/// connection before each use (a round trip per statement), so a request that meets a
+/// broken one fails, as a 503 and never a 500 or a hang, and the pool drops it: the app
+/// serves again within a few requests, and a session made before the restart is still
+/// there.
+async fn postgres_restart_costs_a_few_503s_then_serves(framework: Framework) {
+    if ferroauth_testkit::services::skip_without(&[ferroauth_testkit::services::Service::Postgres])
+    {
+        return;
+    }
+    let pg = ferroauth_testkit::servers::Postgres::start();
+    let s = setup(framework, &StoreChoice::Postgres(pg.url())).await;
+    let http = harness::http();
+    let demo = s.demo.base.clone();
+    normal_login(&http, &demo, "ok-before").await;
+    // Several connections in the pool: concurrent login starts.
+    let mut starts = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (http, demo) = (http.clone(), demo.clone());
+        starts.spawn(async move { start(&http, &mut Agent::new(), &demo).await.unwrap() });
+    }
+    starts.join_all().await;
+
+    pg.restart();
+    let mut failures = 0;
+    let mut served = 0;
+    for _ in 0..40 {
+        match start(&http, &mut Agent::new(), &demo).await {
+            Ok(_) => served += 1,
+            Err((status, body)) => {
+                assert_eq!(
+                    (status, body["error"].as_str()),
+                    (503, Some("session_unavailable")),
+                    "{body}"
+                );
+                failures += 1;
+            }
+        }
+        if served == 5 {
+            break;
+        }
+    }
+    assert_eq!(served, 5, "the demo did not serve again after the restart");
+    assert!(
+        failures <= 16,
+        "{failures} failed requests: one per pooled connection at most"
+    );
+    normal_login(&http, &demo, "ok-after").await;
+}
+
 crate::on_both!(
     token_endpoint_500,
     token_endpoint_garbage,
@@ -368,4 +418,5 @@ crate::on_both!(
     token_endpoint_hangs_and_the_app_keeps_serving,
     junk_callbacks_never_reach_the_provider,
     redis_down_answers_503_and_recovers,
+    postgres_restart_costs_a_few_503s_then_serves,
 );
