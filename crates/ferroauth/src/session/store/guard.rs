@@ -12,7 +12,7 @@
 //!   [`SessionStore`];
 //! - the adapter's middleware runs the request inside [`watch`], which tells whether a
 //!   store call failed during it;
-//! - [`answers_unavailable`] decides whether the response becomes the 503
+//! - [`Watched::answers_unavailable`] decides whether the response becomes the 503
 //!   ([`crate::web::Failure::store_unavailable`]).
 //!
 //! Errors a handler itself sees (a failed load) are [`crate::Error::Session`] and answer
@@ -111,8 +111,9 @@ pub async fn watch<F: Future>(request: F) -> (F::Output, Watched) {
 
 /// Whether a response with `status`, of a request during which the store failed
 /// (`store_failed`), is to be replaced by the 503 `session_unavailable`: any server error
-/// then is the store's. [`Watched::answers_unavailable`] is this and more.
-pub fn answers_unavailable(status: u16, store_failed: bool) -> bool {
+/// then is the store's. [`Watched::answers_unavailable`], which the adapters call, is this
+/// and a failed renewal's deletion.
+fn answers_unavailable(status: u16, store_failed: bool) -> bool {
     store_failed && (500..600).contains(&status)
 }
 
